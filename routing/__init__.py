@@ -1,0 +1,30 @@
+"""Routing core: from a ticket (category, place, kind) to lead and assisting units. Pure.
+
+Data: data/units.toml (units), data/places.toml (gazetteer), data/routing.toml (rules),
+validated at load time (RuleError names file, line and field). Precedence in route():
+keyword overrides > category rule (属地 via the place in the address, then the text)
+> fallback; then kind rules (举报: a unit named in the text neither leads nor assists).
+"""
+
+from routing.errors import RuleError
+from routing.loader import Routing, load_routing
+from routing.places import Gazetteer, Place, PlaceMatch, load_places
+from routing.router import RoutingDecision, route
+from routing.rules import RuleSet, load_rules
+from routing.units import Unit, load_units
+
+__all__ = [
+    "Gazetteer",
+    "Place",
+    "PlaceMatch",
+    "Routing",
+    "RoutingDecision",
+    "RuleError",
+    "RuleSet",
+    "Unit",
+    "load_places",
+    "load_routing",
+    "load_rules",
+    "load_units",
+    "route",
+]

@@ -1,0 +1,61 @@
+"""Load units, gazetteer and rules from a data directory in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from routing.places import Gazetteer, load_places
+from routing.router import RoutingDecision, route
+from routing.rules import RuleSet, load_rules
+from routing.units import Unit, load_units
+
+UNITS_FILE = "units.toml"
+PLACES_FILE = "places.toml"
+RULES_FILE = "routing.toml"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Everything routing needs, loaded and cross-checked."""
+
+    units: tuple[Unit, ...]
+    gazetteer: Gazetteer
+    rules: RuleSet
+
+    def unit(self, code: str) -> Unit:
+        """The unit with this code (KeyError if unknown)."""
+        return self.rules.units[code]
+
+    def route(
+        self,
+        *,
+        text: str,
+        address: str | None = None,
+        kind: str | None = None,
+        category: str | None = None,
+        confidence: float = 1.0,
+        top3: Sequence[Any] | None = None,
+    ) -> RoutingDecision:
+        """Route one ticket with these rules and gazetteer."""
+        return route(
+            rules=self.rules,
+            gazetteer=self.gazetteer,
+            text=text,
+            address=address,
+            kind=kind,
+            category=category,
+            confidence=confidence,
+            top3=top3,
+        )
+
+
+def load_routing(data_dir: Path | str) -> Routing:
+    """Load data_dir/units.toml, places.toml and routing.toml (RuleError on any problem)."""
+    base = Path(data_dir)
+    units = load_units(base / UNITS_FILE)
+    gazetteer = load_places(base / PLACES_FILE, units)
+    rules = load_rules(base / RULES_FILE, units)
+    return Routing(units=tuple(units), gazetteer=gazetteer, rules=rules)
