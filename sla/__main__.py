@@ -1,0 +1,7 @@
+"""`python -m sla` entry point."""
+
+import sys
+
+from sla.cli import main
+
+sys.exit(main())
