@@ -1,0 +1,101 @@
+"""The outbox table: enqueueing inside transactions, claims, requeue, the switched-off sender."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tortoise.context import TortoiseContext
+from tortoise.transactions import in_transaction
+
+from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
+from hotline.mail.sender import deliver_due, requeue_mail
+from hotline.mail.settings import SmtpSettings
+from hotline.mail.testing import outbox_db
+
+NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[TortoiseContext]:
+    """The outbox on in-memory SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "postgres" and not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    async with outbox_db(request.param) as ctx:
+        yield ctx
+
+
+async def _enqueue(**overrides: object) -> OutboxMail:
+    fields: dict[str, object] = dict(
+        to=["zjj@city.example"],
+        subject="【12345热线】新工单派发：GD1 路灯不亮",
+        text="正文",
+        html="<p>正文</p>",
+        ticket_number="GD1",
+        reason="dispatch",
+        now=NOW,
+    )
+    fields.update(overrides)
+    return await enqueue_mail(**fields)  # type: ignore[arg-type]
+
+
+async def test_enqueue_writes_a_pending_row(db: TortoiseContext) -> None:
+    mail = await _enqueue(msgid_domain="hotline.city.example")
+    row = await OutboxMail.get(id=mail.id)
+    assert row.status == MailStatus.PENDING and row.attempts == 0
+    assert row.to_addrs == ["zjj@city.example"]
+    assert row.subject == "【12345热线】新工单派发：GD1 路灯不亮"
+    assert row.next_attempt_at == NOW and row.created_at == NOW
+    assert row.created_at.utcoffset() == timedelta(0)
+    assert row.ticket_number == "GD1" and row.reason == "dispatch"
+    assert row.message_id.startswith("<") and row.message_id.endswith("@hotline.city.example>")
+    other = await _enqueue()
+    assert other.message_id != mail.message_id
+
+
+async def test_enqueue_converts_to_utc_and_refuses_naive_times(db: TortoiseContext) -> None:
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 11, 22, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    row = await _enqueue(now=local)
+    assert (await OutboxMail.get(id=row.id)).next_attempt_at == NOW
+    with pytest.raises(ValueError, match="naive"):
+        await _enqueue(now=datetime(2026, 11, 22, 1, 0))
+
+
+@pytest.mark.parametrize("to", [[], ["not-an-address"], ["a@b.example\r\nBcc: x@y"]])
+async def test_enqueue_refuses_bad_recipients(db: TortoiseContext, to: list[str]) -> None:
+    with pytest.raises(ValueError):
+        await _enqueue(to=to)
+    assert await OutboxMail.all().count() == 0
+
+
+async def test_enqueue_commits_and_rolls_back_with_the_transaction(db: TortoiseContext) -> None:
+    async with in_transaction() as conn:
+        await _enqueue(using_db=conn, ticket_number="GD-kept")
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as conn:
+            await _enqueue(using_db=conn, ticket_number="GD-rolled-back")
+            raise RuntimeError("the ticket event failed")
+    assert await OutboxMail.all().values_list("ticket_number", flat=True) == ["GD-kept"]
+
+
+async def test_no_smtp_host_sends_nothing_and_keeps_rows_pending(db: TortoiseContext) -> None:
+    await _enqueue()
+    report = await deliver_due(settings=SmtpSettings.from_env({}), now=NOW + timedelta(hours=1))
+    assert not report.enabled and report.attempted == 0
+    row = await OutboxMail.get()
+    assert row.status == MailStatus.PENDING and row.attempts == 0 and row.claimed_until is None
+
+
+async def test_requeue_only_failed_rows(db: TortoiseContext) -> None:
+    row = await _enqueue()
+    assert not await requeue_mail(row.id, now=NOW)  # pending: nothing to do
+    await OutboxMail.filter(id=row.id).update(status=MailStatus.FAILED, attempts=12)
+    later = NOW + timedelta(days=1)
+    assert await requeue_mail(row.id, now=later)
+    again = await OutboxMail.get(id=row.id)
+    assert again.status == MailStatus.PENDING and again.attempts == 0
+    assert again.next_attempt_at == later
