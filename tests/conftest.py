@@ -17,3 +17,61 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "corpus").is_dir():
         pytest.skip(f"needs ../shared/data (not found at {SHARED_DATA})")
     return SHARED_DATA
+
+
+# ---- databases ---------------------------------------------------------------
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+
+from tortoise.context import TortoiseContext  # noqa: E402
+
+from hotline.db import tortoise_config  # noqa: E402
+
+DB_BACKENDS = ["sqlite", "postgres"]
+
+
+async def _postgres_schema(url: str, schema: str, *, drop: bool) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        if drop:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        else:
+            await conn.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=DB_BACKENDS)
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A fresh empty database: in-memory SQLite, or a new schema on TEST_DATABASE_URL."""
+    if request.param == "sqlite":
+        yield "sqlite://:memory:"
+        return
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    # With TEST_DATABASE_URL set, an unreachable server is a failure, not a skip.
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _postgres_schema(url, schema, drop=False)
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}schema={schema}"
+    finally:
+        await _postgres_schema(url, schema, drop=True)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
+    """An initialised tortoise context with every table created, active for the test."""
+    async with TortoiseContext() as ctx:
+        # Tortoise caches compiled statements per connection name across contexts, so
+        # PostgreSQL gets its own name or it would reuse SQLite's `?` placeholders.
+        name = "pg" if database_url.startswith("postgres") else "default"
+        await ctx.init(config=tortoise_config(database_url, connection=name))
+        await ctx.generate_schemas(safe=False)
+        yield ctx

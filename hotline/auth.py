@@ -1,0 +1,53 @@
+"""Passwords (argon2), API tokens and the signed-in principal."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+ROLES = ("operator", "unit", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    unit_id: int | None
+    unit_code: str | None
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether `password` matches the stored hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """A fresh API token to show the user once."""
+    return "hl_" + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What is stored for a token: its SHA-256, so a leaked table leaks no tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_password() -> str:
+    """A random password for demo and generated accounts."""
+    return secrets.token_urlsafe(9)

@@ -1,0 +1,198 @@
+"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hotline.config import Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description="12345 热线工单系统")
+    sub = parser.add_subparsers(dest="command")
+
+    def serve_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+
+    serve_args(parser)
+    serve_args(sub.add_parser("serve", help="启动服务（默认命令）"))
+    demo = sub.add_parser("demo", help="载入演示账号和演示工单，然后启动服务")
+    serve_args(demo)
+    demo.add_argument("--tickets", type=int, default=300, help="演示工单数量")
+    demo.add_argument("--no-serve", action="store_true", help="只载入数据，不启动服务")
+
+    users = sub.add_parser("users", help="账号管理").add_subparsers(dest="users_command")
+    add = users.add_parser("add", help="新建账号（密码从提示符或标准输入读取）")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=["operator", "unit", "supervisor", "admin"])
+    add.add_argument("--unit", help="承办单位代码（role=unit 时必填）")
+    add.add_argument("--name", default="", help="显示名称")
+    add.add_argument("--email", default="")
+    token = users.add_parser("token", help="为账号生成新的 API 令牌")
+    token.add_argument("username")
+    token.add_argument("--label", default="cli")
+    users.add_parser("list", help="列出账号")
+
+    sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
+    sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
+    sub.add_parser("check", help="检查配置和数据库后退出")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; configuration errors print one line and exit 2."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    command = args.command or "serve"
+    from hotline.bootstrap import ConfigError
+    from hotline.db import DatabaseError
+    from hotline.errors import HotlineError
+
+    try:
+        if command in ("serve", "demo"):
+            if command == "demo":
+                _run(settings, lambda d: _demo(d, args.tickets))
+                if args.no_serve:
+                    return 0
+            else:
+                _run(settings, lambda d: _noop())
+            return _serve(settings, args.host, args.port, args.workers)
+        if command == "users":
+            return _users(settings, args)
+        if command == "sweeper":
+            _run(settings, _sweeper_forever, with_model=False)
+            return 0
+        if command == "recompute-deadlines":
+            _run(settings, _recompute, with_model=False)
+            return 0
+        if command == "check":
+            _run(settings, lambda d: _noop())
+            print("配置和数据库检查通过")
+            return 0
+    except (ConfigError, DatabaseError) as exc:
+        print(f"启动失败：{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except HotlineError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _run(
+    settings: Settings,
+    job: Callable[[Any], Awaitable[Any]],
+    *,
+    with_model: bool = True,
+) -> Any:
+    """Load data/, open the database (creating tables, syncing units), run `job`, close."""
+    from hotline.bootstrap import load_deployment
+    from hotline.db import close_database, open_database
+    from hotline.services.units import sync_units
+
+    deployment = load_deployment(settings, with_model=with_model)
+
+    async def go() -> Any:
+        ctx = await open_database(settings.database_url)
+        try:
+            await sync_units(deployment.extras["units"])
+            return await job(deployment)
+        finally:
+            await close_database(ctx)
+
+    return asyncio.run(go())
+
+
+async def _noop() -> None:
+    return None
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    print(f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True)
+    uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    return 0
+
+
+async def _demo(deployment: Any, count: int) -> None:
+    from hotline.demo import load_demo
+
+    accounts = await load_demo(deployment=deployment, tickets=count)
+    print("\n演示账号（密码每次运行 demo 时重新生成）：")
+    for username, role, unit, password in accounts:
+        print(f"  {username:<12} {role:<10} {unit or '':<8} 密码：{password}")
+    print()
+
+
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.services import users
+    from hotline.timefmt import utcnow
+
+    if args.users_command == "add":
+        password = _read_password()
+
+        async def add(_: Any) -> None:
+            user = await users.create_user(
+                username=args.username, role=args.role, password=password, now=utcnow(),
+                unit_code=args.unit, display_name=args.name, email=args.email,
+            )
+            print(f"已创建账号 {user.username}（{user.role}）")
+
+        _run(settings, add, with_model=False)
+    elif args.users_command == "token":
+
+        async def token(_: Any) -> None:
+            print(await users.issue_token(username=args.username, now=utcnow(), label=args.label))
+
+        _run(settings, token, with_model=False)
+    elif args.users_command == "list":
+
+        async def show(_: Any) -> None:
+            for user in await users.list_users():
+                unit = user.unit.code if user.unit else ""
+                state = "" if user.active else "（停用）"
+                print(f"{user.username:<16} {user.role:<10} {unit:<8} {user.display_name}{state}")
+
+        _run(settings, show, with_model=False)
+    else:
+        print("用法：python main.py users {add,token,list}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("密码：")
+        if first != getpass.getpass("再次输入密码："):
+            raise SystemExit("两次输入的密码不一致")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _sweeper_forever(deployment: Any) -> None:
+    from hotline.workers import start_background
+
+    settings = load_settings()
+    stop = asyncio.Event()
+    tasks = start_background(settings=settings, deployment=deployment, stop=stop)
+    await asyncio.gather(*tasks)
+
+
+async def _recompute(deployment: Any) -> None:
+    from hotline.services.sla_engine import recompute_provisional
+
+    done, still = await recompute_provisional(deployment.sla)
+    print(f"已重新计算 {done} 个暂定时限，其中 {still} 个仍为暂定（缺少节假日安排）")

@@ -1,0 +1,41 @@
+"""Settings from the environment, with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_TZ = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings; see README 'Configuration'."""
+
+    database_url: str
+    data_dir: Path
+    max_body_bytes: int
+    auto_dispatch: bool
+    public_base_url: str
+    secret_key: Secret
+    run_sweeper: bool
+    sweep_interval: float
+
+
+def load_settings(env_file: str | None = None) -> Settings:
+    """Read settings from the environment (and an optional .env file)."""
+    config = Config(env_file) if env_file else Config()
+    return Settings(
+        database_url=config("DATABASE_URL", default="sqlite://hotline.db"),
+        data_dir=Path(config("HOTLINE_DATA_DIR", default=str(REPO_ROOT / "data"))),
+        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
+        auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
+        public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+        secret_key=config("SECRET_KEY", cast=Secret, default="dev-only-change-me"),
+        run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
+        sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
+    )

@@ -1,0 +1,199 @@
+"""Database tables: units, people, tickets, their events and clocks."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Unit(Model):
+    """A responsible unit (承办单位) loaded from data/units.toml."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=100, unique=True)
+    kind = fields.CharField(max_length=16)
+    parent_code = fields.CharField(max_length=32, default="")
+    email = fields.CharField(max_length=200, default="")
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "unit"
+
+
+class User(Model):
+    """A person who signs in: operator, unit staff, supervisor or admin."""
+
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    display_name = fields.CharField(max_length=64, default="")
+    password_hash = fields.CharField(max_length=200)
+    role = fields.CharField(max_length=16)
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="staff", null=True, on_delete=fields.RESTRICT
+    )
+    email = fields.CharField(max_length=200, default="")
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "app_user"
+
+
+class ApiToken(Model):
+    """A bearer token for programs; only its SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    label = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+    revoked = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "api_token"
+
+
+class TicketCounter(Model):
+    """The last sequence number handed out for one local day."""
+
+    day = fields.CharField(max_length=8, primary_key=True)
+    value = fields.IntField(default=0)
+
+    class Meta:
+        table = "ticket_counter"
+
+
+class Ticket(Model):
+    """One citizen contact (工单)."""
+
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=20, unique=True)
+    query_code = fields.CharField(max_length=6)
+    channel = fields.CharField(max_length=16)
+    kind = fields.CharField(max_length=4)
+    urgency = fields.CharField(max_length=4)
+    category = fields.CharField(max_length=32, null=True)
+    title = fields.CharField(max_length=200)
+    content = fields.TextField()
+    address = fields.CharField(max_length=300, default="")
+    district = fields.CharField(max_length=64, default="")
+    street = fields.CharField(max_length=64, default="")
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    complainant_name = fields.CharField(max_length=64, default="")
+    complainant_phone = fields.CharField(max_length=32, default="", db_index=True)
+    complainant_email = fields.CharField(max_length=200, default="")
+    complainant_openid = fields.CharField(max_length=64, default="", db_index=True)
+    anonymous = fields.BooleanField(default=False)
+    confidential = fields.BooleanField(default=False)
+    attachments = fields.JSONField(default=list)
+    status = fields.CharField(max_length=24)
+    lead_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="led_tickets", null=True, on_delete=fields.RESTRICT
+    )
+    routing = fields.JSONField(default=dict)
+    needs_review = fields.BooleanField(default=False)
+    merged_into: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="merged", null=True, on_delete=fields.RESTRICT
+    )
+    result = fields.CharField(max_length=16, null=True)
+    satisfaction = fields.CharField(max_length=8, null=True)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="created_tickets", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "ticket"
+        indexes = (("status", "lead_unit_id"), ("lead_unit_id", "created_at"))
+
+
+class TicketUnit(Model):
+    """A unit's part in a ticket: lead (主办) or assisting (协办); inactive after 改派."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="unit_links", on_delete=fields.CASCADE
+    )
+    unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="ticket_links", on_delete=fields.RESTRICT
+    )
+    role = fields.CharField(max_length=8)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ticket_unit"
+        indexes = (("unit_id", "active", "ticket_id"),)
+
+
+class TicketEvent(Model):
+    """One row of the append-only event log; never updated or deleted."""
+
+    id = fields.BigIntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="events", on_delete=fields.RESTRICT
+    )
+    action = fields.CharField(max_length=24)
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="events", null=True, on_delete=fields.RESTRICT
+    )
+    actor_name = fields.CharField(max_length=64, default="")
+    actor_role = fields.CharField(max_length=16)
+    actor_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="events", null=True, on_delete=fields.RESTRICT
+    )
+    from_status = fields.CharField(max_length=24, null=True)
+    to_status = fields.CharField(max_length=24)
+    payload = fields.JSONField(default=dict)
+    public = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "ticket_event"
+        indexes = (("ticket_id", "id"), ("action", "created_at"))
+
+
+class TicketClock(Model):
+    """One SLA clock of a ticket (receipt / mediation / feedback) with its stored due time."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="clocks", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    generation = fields.IntField(default=1)
+    current = fields.BooleanField(default=True)
+    state = fields.CharField(max_length=16)
+    limit = fields.CharField(max_length=16)
+    started_at = fields.DatetimeField()
+    due_at = fields.DatetimeField(null=True, db_index=True)
+    warn_at = fields.DatetimeField(null=True, db_index=True)
+    provisional = fields.BooleanField(default=False)
+    warned = fields.BooleanField(default=False)
+    breached = fields.BooleanField(default=False)
+    met_at = fields.DatetimeField(null=True)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "ticket_clock"
+        indexes = (("current", "state", "due_at"), ("current", "state", "warn_at"))
+
+
+class JobRun(Model):
+    """A periodic job that must run once per day across all workers (e.g. the digest)."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32)
+    day = fields.CharField(max_length=8)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "job_run"
+        unique_together = (("name", "day"),)

@@ -1,0 +1,182 @@
+"""Turn database rows into the response bodies each viewer may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.auth import Principal
+from hotline.lifecycle import ACTION_LABELS, STATUS_LABELS, Role, Status, allowed_actions
+from hotline.models import Ticket, TicketEvent, Unit
+from hotline.privacy import complainant_view
+from hotline.schemas import (
+    ClockOut,
+    ComplainantOut,
+    EventOut,
+    Location,
+    RoutingOut,
+    TicketOut,
+    TrackOut,
+    UnitOut,
+)
+from hotline.timefmt import local_iso
+
+CLOCK_LABELS = {"receipt": "签收时限", "mediation": "调解时限", "feedback": "反馈时限"}
+RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
+
+
+def unit_out(unit: Unit | None) -> UnitOut | None:
+    """A unit as the API shows it."""
+    if unit is None:
+        return None
+    return UnitOut(code=unit.code, name=unit.name, kind=unit.kind, parent=unit.parent_code)
+
+
+def routing_out(routing: dict[str, Any], units: dict[str, Unit]) -> RoutingOut:
+    """The stored routing proposal with unit codes resolved to names."""
+    lead = units.get(routing.get("lead_unit") or "")
+    return RoutingOut(
+        lead_unit=unit_out(lead),
+        assisting_units=[
+            u for c in routing.get("assisting_units") or [] if (u := unit_out(units.get(c)))
+        ],
+        category=routing.get("category"),
+        confidence=float(routing.get("confidence") or 0.0),
+        needs_review=bool(routing.get("needs_review", True)),
+        rule=routing.get("rule") or "",
+        place=routing.get("place"),
+        top3=[(str(c), float(p)) for c, p in routing.get("top3") or []],
+    )
+
+
+def clocks_out(ticket: Ticket) -> list[ClockOut]:
+    """The ticket's current clocks, receipt first."""
+    order = {"receipt": 0, "mediation": 1, "feedback": 2}
+    rows = sorted((c for c in ticket.clocks if c.current), key=lambda c: order.get(c.kind, 9))
+    return [
+        ClockOut(
+            kind=c.kind,
+            label=CLOCK_LABELS.get(c.kind, c.kind),
+            state=c.state,
+            limit=c.limit,
+            started_at=local_iso(c.started_at) or "",
+            due_at=local_iso(c.due_at),
+            warn_at=local_iso(c.warn_at),
+            provisional=c.provisional,
+            met_at=local_iso(c.met_at),
+        )
+        for c in rows
+    ]
+
+
+def event_out(event: TicketEvent, units_by_id: dict[int, Unit]) -> EventOut:
+    """One timeline step."""
+    unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
+    return EventOut(
+        action=event.action,
+        label=ACTION_LABELS.get(event.action, event.action),
+        actor=event.actor_name,
+        actor_role=event.actor_role,
+        actor_unit=unit.code if unit else None,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        payload=dict(event.payload),
+        at=local_iso(event.created_at) or "",
+    )
+
+
+def ticket_out(
+    ticket: Ticket,
+    *,
+    viewer: Principal,
+    units: dict[str, Unit],
+    events: list[TicketEvent] | None = None,
+) -> TicketOut:
+    """A ticket as `viewer` may see it (personal data masked by role)."""
+    view = complainant_view(
+        role=viewer.role,
+        kind=ticket.kind,
+        confidential=ticket.confidential,
+        name=ticket.complainant_name,
+        phone=ticket.complainant_phone,
+        email=ticket.complainant_email,
+    )
+    active = [link for link in ticket.unit_links if link.active]
+    units_by_id = {u.id: u for u in units.values()}
+    status = Status(ticket.status)
+    return TicketOut(
+        number=ticket.number,
+        query_code=None if viewer.role == Role.UNIT else ticket.query_code,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        channel=ticket.channel,
+        kind=ticket.kind,
+        urgency=ticket.urgency,
+        category=ticket.category,
+        title=ticket.title,
+        content=ticket.content,
+        location=Location(
+            address=ticket.address,
+            district=ticket.district,
+            street=ticket.street,
+            latitude=ticket.latitude,
+            longitude=ticket.longitude,
+        ),
+        complainant=ComplainantOut(
+            name=view.name,
+            phone=view.phone,
+            email=view.email,
+            anonymous=ticket.anonymous,
+            confidential=ticket.confidential,
+        ),
+        attachments=list(ticket.attachments or []),
+        lead_unit=unit_out(units_by_id.get(ticket.lead_unit_id)) if ticket.lead_unit_id else None,
+        assisting_units=[
+            u for link in active if link.role == "assist" if (u := unit_out(link.unit))
+        ],
+        routing=routing_out(ticket.routing or {}, units),
+        needs_review=ticket.needs_review,
+        deadlines=clocks_out(ticket),
+        result=ticket.result,
+        satisfaction=ticket.satisfaction,
+        merged_into=ticket.merged_into.number if ticket.merged_into else None,
+        allowed_actions=[a.value for a in allowed_actions(status, Role(viewer.role))],
+        created_at=local_iso(ticket.created_at) or "",
+        updated_at=local_iso(ticket.updated_at) or "",
+        closed_at=local_iso(ticket.closed_at),
+        version=ticket.version,
+        timeline=[event_out(e, units_by_id) for e in events] if events is not None else None,
+    )
+
+
+def track_out(ticket: Ticket, events: list[TicketEvent], units: dict[str, Unit]) -> TrackOut:
+    """The public tracking view: status, public replies and steps, no personal data."""
+    units_by_id = {u.id: u for u in units.values()}
+    feedback = next((c for c in ticket.clocks if c.current and c.kind == "feedback"), None)
+    replies = []
+    steps = []
+    for event in events:
+        unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
+        steps.append({"label": ACTION_LABELS.get(event.action, event.action),
+                      "at": local_iso(event.created_at) or ""})
+        if event.action in ("reply", "answer"):
+            replies.append(
+                {
+                    "unit": unit.name if unit else "12345热线",
+                    "result": RESULT_LABELS.get(event.payload.get("result", ""), ""),
+                    "text": str(event.payload.get("text", "")),
+                    "at": local_iso(event.created_at) or "",
+                }
+            )
+    status = Status(ticket.status)
+    return TrackOut(
+        number=ticket.number,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        kind=ticket.kind,
+        title=ticket.title,
+        created_at=local_iso(ticket.created_at) or "",
+        promised_reply_by=local_iso(feedback.due_at) if feedback else None,
+        promised_reply_provisional=bool(feedback and feedback.provisional),
+        replies=replies,
+        steps=steps,
+    )

@@ -1,0 +1,304 @@
+"""Request and response bodies: the one place that validates input and yields JSON Schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Kind = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬"]
+Urgency = Literal["紧急", "一般", "复杂"]
+Channel = Literal["phone", "web", "wechat", "open311", "other"]
+Satisfaction = Literal["满意", "基本满意", "不满意"]
+Result = Literal["solved", "partly", "unsolvable"]
+UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    """Base for bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Location(Strict):
+    """Where the matter is."""
+
+    address: str = Field(default="", max_length=300)
+    district: str = Field(default="", max_length=64)
+    street: str = Field(default="", max_length=64)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Complainant(Strict):
+    """Who contacted the hotline; everything optional for anonymous callers."""
+
+    name: str = Field(default="", max_length=64)
+    phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\-() ]*$")
+    email: str = Field(default="", max_length=200)
+    openid: str = Field(default="", max_length=64)
+    anonymous: bool = False
+    confidential: bool = False
+
+
+class Attachment(Strict):
+    """Metadata of a file the citizen supplied (the file itself lives elsewhere)."""
+
+    name: str = Field(max_length=200)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    size: int = Field(default=0, ge=0)
+    url: str = Field(default="", max_length=500)
+
+
+class TicketCreate(Strict):
+    """What an operator (or an intake channel) records for a new ticket."""
+
+    channel: Channel = "phone"
+    kind: Kind
+    urgency: Urgency = "一般"
+    category: str | None = Field(default=None, max_length=32)
+    title: str = Field(min_length=2, max_length=200)
+    content: str = Field(min_length=5, max_length=20000)
+    location: Location = Field(default_factory=Location)
+    complainant: Complainant = Field(default_factory=Complainant)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    auto_dispatch: bool | None = Field(
+        default=None,
+        description="Dispatch at once when the router is confident; default from AUTO_DISPATCH.",
+    )
+
+
+class ActionBody(Strict):
+    """Base of every action body; `expected_version` guards against lost updates."""
+
+    expected_version: int | None = Field(default=None, ge=1)
+    note: str = Field(default="", max_length=2000)
+
+
+class DispatchBody(ActionBody):
+    """派单 / 改派: the lead unit (default: the router's proposal) and assisting units."""
+
+    lead_unit: UnitCode | None = None
+    assisting_units: list[UnitCode] = Field(default_factory=list, max_length=10)
+    category: str | None = Field(default=None, max_length=32)
+
+
+class ReasonBody(ActionBody):
+    """An action that must say why (退单, 挂起, 重办, 不同意延期, 催办, 督办)."""
+
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ExtensionRequestBody(ReasonBody):
+    """延期申请: why and how many working days more."""
+
+    days: int = Field(ge=1, le=60)
+
+
+class ExtensionApproveBody(ActionBody):
+    """同意延期: optionally fewer days than asked."""
+
+    days: int | None = Field(default=None, ge=1, le=60)
+
+
+class MediateBody(ActionBody):
+    """调解结果: whether the parties agreed."""
+
+    outcome: Literal["agreed", "failed"]
+    text: str = Field(min_length=2, max_length=5000)
+
+
+class ReplyBody(ActionBody):
+    """回复/反馈: the result and the explanation the complainant will read."""
+
+    result: Result
+    text: str = Field(min_length=5, max_length=10000)
+    contacted: bool = True
+
+
+class CallbackBody(ActionBody):
+    """回访: whether the complainant was reached and how satisfied they are."""
+
+    contacted: bool
+    satisfaction: Satisfaction | None = None
+    solved: bool | None = None
+
+    @field_validator("satisfaction")
+    @classmethod
+    def _needs_contact(cls, value: str | None, info: object) -> str | None:
+        data = getattr(info, "data", {})
+        if value is not None and data.get("contacted") is False:
+            raise ValueError("未联系上市民时不能记录满意度")
+        return value
+
+
+class MergeBody(ActionBody):
+    """并单: the open ticket this one repeats."""
+
+    into: str = Field(pattern=r"^\d{8}-\d{5,}$")
+
+
+class AnswerBody(ActionBody):
+    """直接办结: the answer given on the spot."""
+
+    text: str = Field(min_length=2, max_length=10000)
+
+
+class CloseBody(ActionBody):
+    """办结."""
+
+
+class SignBody(ActionBody):
+    """签收."""
+
+
+class ResumeBody(ActionBody):
+    """恢复办理."""
+
+
+ACTION_BODIES: dict[str, type[ActionBody]] = {
+    "answer": AnswerBody,
+    "dispatch": DispatchBody,
+    "sign": SignBody,
+    "reject": ReasonBody,
+    "redispatch": DispatchBody,
+    "request-extension": ExtensionRequestBody,
+    "approve-extension": ExtensionApproveBody,
+    "refuse-extension": ReasonBody,
+    "pause": ReasonBody,
+    "resume": ResumeBody,
+    "mediate": MediateBody,
+    "reply": ReplyBody,
+    "callback": CallbackBody,
+    "close": CloseBody,
+    "reopen": ReasonBody,
+    "merge": MergeBody,
+    "urge": ReasonBody,
+    "supervise": ReasonBody,
+}
+
+
+# ---- responses -------------------------------------------------------------
+
+
+class UnitOut(BaseModel):
+    """A responsible unit."""
+
+    code: str
+    name: str
+    kind: str
+    parent: str = ""
+
+
+class RoutingOut(BaseModel):
+    """The router's proposal and why."""
+
+    lead_unit: UnitOut | None = None
+    assisting_units: list[UnitOut] = Field(default_factory=list)
+    category: str | None = None
+    confidence: float = 0.0
+    needs_review: bool = True
+    rule: str = ""
+    place: str | None = None
+    top3: list[tuple[str, float]] = Field(default_factory=list)
+
+
+class ClockOut(BaseModel):
+    """One SLA clock as a person reads it."""
+
+    kind: str
+    label: str
+    state: str
+    limit: str
+    started_at: str
+    due_at: str | None
+    warn_at: str | None
+    provisional: bool
+    met_at: str | None
+
+
+class EventOut(BaseModel):
+    """One timeline step."""
+
+    action: str
+    label: str
+    actor: str
+    actor_role: str
+    actor_unit: str | None
+    from_status: str | None
+    to_status: str
+    payload: dict[str, object]
+    at: str
+
+
+class ComplainantOut(BaseModel):
+    """The complainant as the viewer may see them."""
+
+    name: str
+    phone: str
+    email: str
+    anonymous: bool
+    confidential: bool
+
+
+class TicketOut(BaseModel):
+    """A ticket as the viewer may see it."""
+
+    number: str
+    query_code: str | None
+    status: str
+    status_label: str
+    channel: str
+    kind: str
+    urgency: str
+    category: str | None
+    title: str
+    content: str
+    location: Location
+    complainant: ComplainantOut
+    attachments: list[dict[str, object]]
+    lead_unit: UnitOut | None
+    assisting_units: list[UnitOut]
+    routing: RoutingOut
+    needs_review: bool
+    deadlines: list[ClockOut]
+    result: str | None
+    satisfaction: str | None
+    merged_into: str | None
+    allowed_actions: list[str]
+    created_at: str
+    updated_at: str
+    closed_at: str | None
+    version: int
+    timeline: list[EventOut] | None = None
+
+
+class TicketPage(BaseModel):
+    """One page of a ticket list."""
+
+    items: list[TicketOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class TrackOut(BaseModel):
+    """What the public tracking page shows: no personal data."""
+
+    number: str
+    status: str
+    status_label: str
+    kind: str
+    title: str
+    created_at: str
+    promised_reply_by: str | None
+    promised_reply_provisional: bool
+    replies: list[dict[str, str]]
+    steps: list[dict[str, str]]
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a machine code and a message a person can act on."""
+
+    error: dict[str, object]

@@ -1,0 +1,52 @@
+"""Responsible units: synchronised from data/units.toml, cached for presentation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from hotline.models import Unit
+
+_directory: dict[str, Unit] = {}
+
+
+async def sync_units(units: Iterable[Any]) -> int:
+    """Insert or update units from the data file; units no longer listed become inactive."""
+    seen: set[str] = set()
+    for unit in units:
+        seen.add(unit.code)
+        row = await Unit.get_or_none(code=unit.code)
+        values = {
+            "name": unit.name,
+            "kind": unit.kind,
+            "parent_code": unit.parent or "",
+            "email": unit.email or "",
+            "active": True,
+        }
+        if row is None:
+            await Unit.create(code=unit.code, **values)
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            await Unit.filter(id=row.id).update(**values)
+    await Unit.exclude(code__in=list(seen)).update(active=False)
+    await refresh_directory()
+    return len(seen)
+
+
+async def refresh_directory() -> dict[str, Unit]:
+    """Reload the in-process unit cache (units change only when data/ is re-read)."""
+    _directory.clear()
+    for row in await Unit.all():
+        _directory[row.code] = row
+    return _directory
+
+
+async def unit_directory() -> dict[str, Unit]:
+    """Units by code, loaded once per process."""
+    if not _directory:
+        await refresh_directory()
+    return _directory
+
+
+async def active_units() -> list[Unit]:
+    """Every active unit, by code."""
+    return list(await Unit.filter(active=True).order_by("code"))

@@ -1,0 +1,103 @@
+"""Accounts: creating users, issuing API tokens, resolving who is calling."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from hotline.auth import ROLES, Principal, hash_password, new_token, token_digest, verify_password
+from hotline.errors import HotlineError
+from hotline.models import ApiToken, Unit, User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+async def create_user(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    now: datetime,
+    unit_code: str | None = None,
+    display_name: str = "",
+    email: str = "",
+) -> User:
+    """Create a user; unit staff must name an existing unit, others must not."""
+    if not USERNAME.match(username):
+        raise HotlineError(
+            "用户名只能包含字母、数字、点、下划线和连字符（2–64 个字符）",
+            status=422,
+            code="invalid_username",
+        )
+    if role not in ROLES:
+        raise HotlineError(
+            f"角色必须是 {', '.join(ROLES)} 之一", status=422, code="invalid_role"
+        )
+    if len(password) < 8:
+        raise HotlineError("密码至少 8 个字符", status=422, code="weak_password")
+    unit = None
+    if role == "unit":
+        if not unit_code:
+            raise HotlineError("承办单位人员必须指定 --unit", status=422, code="unit_required")
+        unit = await Unit.get_or_none(code=unit_code)
+        if unit is None:
+            raise HotlineError(f"单位代码 {unit_code} 不存在", status=422, code="unknown_unit")
+    elif unit_code:
+        raise HotlineError("只有承办单位人员属于某个单位", status=422, code="unit_not_allowed")
+    if await User.exists(username=username):
+        raise HotlineError(f"用户名 {username} 已存在", status=409, code="duplicate_username")
+    return await User.create(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        unit=unit,
+        email=email,
+        created_at=now,
+    )
+
+
+async def issue_token(*, username: str, now: datetime, label: str = "") -> str:
+    """Create an API token for a user and return it (it is shown only this once)."""
+    user = await User.get_or_none(username=username, active=True)
+    if user is None:
+        raise HotlineError(f"用户 {username} 不存在", status=404, code="not_found")
+    token = new_token()
+    await ApiToken.create(user=user, token_hash=token_digest(token), label=label, created_at=now)
+    return token
+
+
+async def principal_for_token(token: str) -> Principal | None:
+    """The user a bearer token belongs to, or None for an unknown or revoked token."""
+    row = await ApiToken.get_or_none(
+        token_hash=token_digest(token), revoked=False, user__active=True
+    ).prefetch_related("user__unit")
+    if row is None:
+        return None
+    return principal_of(row.user)
+
+
+async def principal_for_password(username: str, password: str) -> Principal | None:
+    """The user whose username and password match, or None."""
+    user = await User.get_or_none(username=username, active=True).prefetch_related("unit")
+    if user is None or not verify_password(user.password_hash, password):
+        return None
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    """A Principal from a user row whose unit is loaded."""
+    unit = user.unit
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name or user.username,
+        role=user.role,
+        unit_id=unit.id if unit else None,
+        unit_code=unit.code if unit else None,
+    )
+
+
+async def list_users() -> list[User]:
+    """Every user, with their unit, by username."""
+    return await User.all().order_by("username").prefetch_related("unit")

@@ -1,0 +1,1 @@
+"""The web layer: parse, call one service function, answer."""

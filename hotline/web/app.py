@@ -1,0 +1,112 @@
+"""The Starlette application: routes, error answers, and the lifespan that owns the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hotline.config import Settings
+from hotline.db import close_database, open_database
+from hotline.deployment import Deployment
+from hotline.errors import HotlineError
+from hotline.web import api
+from hotline.web.http import error_response
+from hotline.web.openapi import openapi
+
+log = logging.getLogger("hotline")
+
+
+async def healthz(request: Request) -> Response:
+    """GET /healthz — 200 when the database answers, 503 otherwise."""
+    from tortoise.context import require_context
+
+    try:
+        await require_context().db().execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _hotline_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HotlineError)
+    extra = {"fields": exc.fields} if exc.fields else {}
+    return error_response(exc.status, exc.code, exc.message, **extra)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: "页面或接口不存在", 405: "不支持该请求方法"}
+    return error_response(
+        exc.status_code, "http_error", messages.get(exc.status_code, str(exc.detail))
+    )
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    deployment: Deployment | None = None,
+    manage_db: bool = True,
+    background: bool | None = None,
+) -> Starlette:
+    """Build the app; with manage_db the lifespan opens and closes the database itself."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = None
+        tasks: list[asyncio.Task[None]] = []
+        stop = asyncio.Event()
+        if manage_db:
+            from hotline.bootstrap import load_deployment
+            from hotline.services.units import sync_units
+
+            ctx = await open_database(settings.database_url)
+            if app.state.deployment is None:
+                app.state.deployment = load_deployment(settings)
+            await sync_units(app.state.deployment.extras["units"])
+        run_background = settings.run_sweeper if background is None else background
+        if run_background:
+            from hotline.workers import start_background
+
+            tasks = start_background(settings=settings, deployment=app.state.deployment, stop=stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if ctx is not None:
+                await close_database(ctx)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        *api.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            HotlineError: _hotline_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.deployment = deployment
+    return app

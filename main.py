@@ -1,0 +1,8 @@
+"""12345 Hotline: `python main.py` serves; sub-commands do admin work (see --help)."""
+
+import sys
+
+from hotline.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The sweeper: finds clocks past their warning point or due time and escalates exactly once.
+
+Each clock row carries `warned` and `breached` flags. A sweeper claims a clock with a
+conditional UPDATE (`… WHERE id = ? AND warned = false`) inside the same transaction that
+writes the event and queues the mail, so with several sweepers (or after a crash
+mid-sweep) each warning and each breach is recorded once and only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from hotline.mail.models import enqueue_mail
+from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
+from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
+from hotline.services.notify import CLOCK_NAMES, clock_mail, supervisor_recipients
+from hotline.timefmt import SHANGHAI, local_day, local_text
+
+log = logging.getLogger("hotline.sweeper")
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    warnings: list[int] = field(default_factory=list)
+    breaches: list[int] = field(default_factory=list)
+    digest_sent: bool = False
+
+
+async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepReport:
+    """Record every due breach, then every due warning, each exactly once."""
+    report = SweepReport()
+    while True:
+        ids = await TicketClock.filter(
+            current=True, met_at__isnull=True, breached=False, due_at__lte=now
+        ).exclude(state="paused").order_by("due_at", "id").limit(batch).values_list("id", flat=True)
+        done = await _escalate(list(ids), "breach", now=now, link_base=link_base)
+        report.breaches += done
+        if len(ids) < batch:
+            break
+    while True:
+        ids = await TicketClock.filter(
+            current=True, met_at__isnull=True, warned=False, warn_at__lte=now, due_at__gt=now
+        ).exclude(state="paused").order_by("warn_at", "id").limit(batch).values_list("id", flat=True)
+        done = await _escalate(list(ids), "warning", now=now, link_base=link_base)
+        report.warnings += done
+        if len(ids) < batch:
+            break
+    return report
+
+
+async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str) -> list[int]:
+    """Claim each clock with a conditional update and record its event and mail."""
+    if not ids:
+        return []
+    claimed: list[int] = []
+    async with in_transaction() as conn:
+        for clock_id in ids:
+            if event == "breach":
+                # A breach found before its warning was sent counts as both: no late warning.
+                changed = await TicketClock.filter(id=clock_id, breached=False, met_at__isnull=True) \
+                    .using_db(conn).update(breached=True, warned=True, state="breached")
+            else:
+                changed = await TicketClock.filter(id=clock_id, warned=False, met_at__isnull=True) \
+                    .using_db(conn).update(warned=True, state="warning")
+            if changed != 1:
+                continue  # another sweeper got there first
+            clock = await TicketClock.get(id=clock_id).using_db(conn)
+            ticket = await Ticket.get(id=clock.ticket_id).using_db(conn)
+            await TicketEvent.create(
+                using_db=conn,
+                ticket_id=ticket.id,
+                action=f"sla_{event}",
+                actor_name="系统",
+                actor_role="system",
+                actor_unit_id=ticket.lead_unit_id,
+                from_status=ticket.status,
+                to_status=ticket.status,
+                payload={
+                    "clock": clock.kind,
+                    "clock_label": CLOCK_NAMES.get(clock.kind, clock.kind),
+                    "due_at": clock.due_at.isoformat(),
+                    "generation": clock.generation,
+                },
+                public=False,
+                created_at=now,
+            )
+            await clock_mail(conn, ticket=ticket, clock=clock, event=event, now=now, link_base=link_base)
+            claimed.append(clock_id)
+    return claimed
+
+
+async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> bool:
+    """Once per local day after `hour`: mail supervisors the overdue tickets per unit."""
+    local = now.astimezone(SHANGHAI)
+    if local.hour < hour:
+        return False
+    day = local_day(now)
+    try:
+        async with in_transaction() as conn:
+            await JobRun.create(using_db=conn, name="digest", day=day, created_at=now)
+            to = await supervisor_recipients(conn)
+            overdue = await TicketClock.filter(
+                current=True, met_at__isnull=True, due_at__lt=now
+            ).using_db(conn).order_by("due_at")
+            by_unit: dict[int | None, list[OverdueItem]] = {}
+            tickets = {t.id: t for t in await Ticket.filter(
+                id__in=[c.ticket_id for c in overdue]).using_db(conn)}
+            for clock in overdue:
+                ticket = tickets[clock.ticket_id]
+                by_unit.setdefault(ticket.lead_unit_id, []).append(OverdueItem(
+                    number=ticket.number, title=ticket.title,
+                    clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
+                    due_text=local_text(clock.due_at),
+                    overdue_text=_overdue_text(now - clock.due_at),
+                ))
+            units = {u.id: u for u in await Unit.filter(
+                id__in=[k for k in by_unit if k is not None]).using_db(conn)}
+            groups = [
+                UnitOverdue(unit_name=units[k].name if k in units else "（未派单）", items=items)
+                for k, items in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))
+            ]
+            if to:
+                mail = render_digest(date_text=local.strftime("%Y年%m月%d日"),
+                                     as_of_text=local.strftime("%H:%M"), units=groups,
+                                     link_base=link_base)
+                await enqueue_mail(to=to, subject=mail.subject, text=mail.text, html=mail.html,
+                                   ticket_number=None, reason="digest", now=now, using_db=conn)
+    except IntegrityError:
+        return False  # another worker already sent today's digest
+    return True
+
+
+def _overdue_text(late: timedelta) -> str:
+    days, seconds = late.days, late.seconds
+    hours = seconds // 3600
+    return f"超时 {days}天{hours}小时" if days else f"超时 {hours}小时{(seconds % 3600) // 60}分"
+
+
+async def run_sweeper(
+    *, interval: float, stop: asyncio.Event, link_base: str, clock: object = None
+) -> None:
+    """Sweep every `interval` seconds until `stop` is set; errors are logged, not fatal."""
+    from hotline.timefmt import utcnow
+
+    now_fn = clock if callable(clock) else utcnow
+    while not stop.is_set():
+        try:
+            now = now_fn()
+            report = await sweep(now=now, link_base=link_base)
+            if report.warnings or report.breaches:
+                log.info("sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches))
+            await send_daily_digest(now=now, link_base=link_base)
+        except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
+            log.exception("sweep failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
