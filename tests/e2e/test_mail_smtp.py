@@ -15,7 +15,7 @@ from tortoise.context import TortoiseContext
 from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
 from hotline.mail.sender import MAX_ATTEMPTS, deliver_due, run_sender
 from hotline.mail.settings import SmtpSettings
-from hotline.mail.testing import (
+from tests.mailsupport import (
     RecordingHandler,
     free_port,
     outbox_db,

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
 from hotline.mail.sender import deliver_due, requeue_mail
 from hotline.mail.settings import SmtpSettings
-from hotline.mail.testing import outbox_db
+from tests.mailsupport import outbox_db
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
