@@ -64,3 +64,15 @@ def _redact(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}" if ":" in creds else url
     return url
+
+
+def _aerich_config() -> dict[str, Any]:
+    """The configuration aerich (schema migrations) reads: `aerich init -t hotline.db.TORTOISE_ORM`."""
+    import os
+
+    config = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://hotline.db"))
+    config["apps"]["models"]["models"] = [*MODEL_MODULES, "aerich.models"]
+    return config
+
+
+TORTOISE_ORM = _aerich_config()
