@@ -446,9 +446,9 @@ async def list_tickets(
     if filters.category:
         query = query.filter(category=filters.category)
     if filters.created_from:
-        query = query.filter(created_at__gte=_local_midnight(filters.created_from))
+        query = query.filter(created_at__gte=local_midnight(filters.created_from))
     if filters.created_to:
-        query = query.filter(created_at__lt=_local_midnight(filters.created_to + timedelta(days=1)))
+        query = query.filter(created_at__lt=local_midnight(filters.created_to + timedelta(days=1)))
     if filters.needs_review is not None:
         query = query.filter(needs_review=filters.needs_review)
     if filters.phone and principal.role == Role.OPERATOR:
@@ -473,7 +473,8 @@ async def list_tickets(
     return list(items), total
 
 
-def _local_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
+    """The start of a local (Asia/Shanghai) day, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -152,6 +153,9 @@ async def ticket_action(request: Request) -> Response:
 
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""
+    client = request.client.host if request.client else "unknown"
+    if not request.app.state.track_limiter.allow(client, time.monotonic()):
+        raise HotlineError("查询过于频繁，请稍后再试", status=429, code="rate_limited")
     code = request.query_params.get("code", "")
     if not code:
         raise not_found()
@@ -168,6 +172,24 @@ async def list_units(request: Request) -> Response:
     )
 
 
+async def routing_stats(request: Request) -> Response:
+    """GET /api/v1/stats/routing — auto-dispatch, dispute and re-dispatch shares per unit."""
+    from hotline.services.stats import routing_figures
+    from hotline.services.tickets import local_midnight
+
+    principal = await require_principal(request)
+    require_role(principal, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+    q = request.query_params
+    since = _date(q.get("from"), "from")
+    until = _date(q.get("to"), "to")
+    return JSONResponse(
+        await routing_figures(
+            since=local_midnight(since) if since else None,
+            until=local_midnight(until + timedelta(days=1)) if until else None,
+        )
+    )
+
+
 routes = [
     Route("/api/v1/tickets", create_ticket, methods=["POST"]),
     Route("/api/v1/tickets", list_tickets, methods=["GET"]),
@@ -175,4 +197,5 @@ routes = [
     Route("/api/v1/tickets/{number}/{action}", ticket_action, methods=["POST"]),
     Route("/api/v1/track/{number}", track, methods=["GET"]),
     Route("/api/v1/units", list_units, methods=["GET"]),
+    Route("/api/v1/stats/routing", routing_stats, methods=["GET"]),
 ]

@@ -20,6 +20,7 @@ from hotline.errors import HotlineError
 from hotline.web import api
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
+from hotline.web.ratelimit import RateLimiter
 
 log = logging.getLogger("hotline")
 
@@ -109,4 +110,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
+    # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
+    app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
     return app

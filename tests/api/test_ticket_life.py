@@ -164,3 +164,10 @@ async def test_healthz_and_units(world: World) -> None:
     assert (await world.client.get("/healthz")).json()["status"] == "ok"
     units = (await world.client.get("/api/v1/units", headers=world.headers["zjj"])).json()["items"]
     assert any(u["name"] == "A市住房和城乡建设局" for u in units)
+
+
+async def test_guessing_query_codes_is_rate_limited(world: World) -> None:
+    t = await world.create()
+    codes = [(await world.client.get(f"/api/v1/track/{t['number']}", params={"code": "ZZZZZZ"})).status_code
+             for _ in range(12)]
+    assert codes[:10] == [404] * 10 and codes[-1] == 429
