@@ -68,7 +68,12 @@ def _due(args: argparse.Namespace) -> str:
     limit = parse_limit(args.limit)
     calendar, office = _load(args.data_dir)
     due = compute_due(start, limit, calendar, office)
-    lines = [due.at.astimezone(office.tz).isoformat()]
+    local = due.at.astimezone(office.tz)
+    lines = [local.isoformat()]
+    if local.time() == dt.time(0, 0):
+        # A working-day deadline is the end of a day: say it the way people read it.
+        day = local - dt.timedelta(days=1)
+        lines.append(f"即 {day.year}年{day.month}月{day.day}日 24:00 截止")
     if due.provisional:
         years = "、".join(str(y) for y in sorted(due.provisional_years))
         lines.append(f"暂定：{years} 年节假日安排尚未发布，按周一至周五计算")

@@ -22,7 +22,8 @@ def test_due_over_national_day() -> None:
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "2026-10-11T00:00:00+08:00"
-    assert lines[1].startswith("正式")
+    assert lines[1] == "即 2026年10月10日 24:00 截止"
+    assert lines[2].startswith("正式")
 
 
 def test_due_accepts_other_zones_and_prints_shanghai_time() -> None:
@@ -37,6 +38,7 @@ def test_due_provisional_without_schedule_then_official_with_file(tmp_path: Path
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
         "2027-02-20T00:00:00+08:00",
+        "即 2027年2月19日 24:00 截止",
         "暂定：2027 年节假日安排尚未发布，按周一至周五计算",
     ]
     (tmp_path / "holidays").mkdir()
@@ -47,7 +49,7 @@ def test_due_provisional_without_schedule_then_official_with_file(tmp_path: Path
         "--data-dir", str(tmp_path), "due", "--start", "2026-12-20T10:00+08:00", "--limit", "45wd"
     )
     assert out.stdout.splitlines()[0] == "2027-02-27T00:00:00+08:00"
-    assert out.stdout.splitlines()[1].startswith("正式")
+    assert out.stdout.splitlines()[2].startswith("正式")
 
 
 def test_calendar_grid_marks_holidays_and_make_up_days() -> None:
