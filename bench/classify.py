@@ -1,0 +1,142 @@
+"""Benchmark the category model: load time, single-ticket latency, batch throughput vs bare jieba.
+
+Usage: python bench/classify.py [--model DIR] [--n 2000] [--chars 500]
+Uses raw messages from ../shared/data when present, otherwise synthetic ticket text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# One core, as the targets are stated: keep BLAS from spreading the dot products.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from classifier import default_model_dir, load_model  # noqa: E402
+from classifier.normalize import normalize_text  # noqa: E402
+from classifier.rawpairs import read_raw_messages  # noqa: E402
+from classifier.tokenize import get_tokenizer  # noqa: E402
+
+RAW = REPO.parent / "shared" / "data" / "raw" / "tipdm2020_messages_with_replies.csv"
+SYNTH_WORDS = (
+    "小区 物业 乱收费 业主 投诉 噪音扰民 夜间 施工 拖欠工资 农民工 社保 学校 补课 教育局 "
+    "医院 挂号 公交车 线路 延误 垃圾 焚烧 污染 河道 排污 开发商 延期交房 房产证 占道经营 "
+    "城管 街道 社区 停车 收费 电梯 故障 维修 基金 燃气 自来水 停水 停电 反映 希望 尽快 解决"
+).split()
+
+
+def texts_of_length(n: int, chars: int) -> tuple[list[str], str]:
+    """n ticket texts of about `chars` characters, and where they came from."""
+    rng = random.Random(0)
+    if RAW.exists():
+        msgs = [m for m in read_raw_messages(RAW) if m.strip()]
+        out = []
+        for i in range(n):
+            m = msgs[i % len(msgs)]
+            while len(m) < chars:  # short messages: append another one, like a long complaint
+                m += "。" + rng.choice(msgs)
+            out.append(m[:chars])
+        return out, f"raw messages from {RAW.parent.parent}"
+    out = []
+    for _ in range(n):
+        s = ""
+        while len(s) < chars:
+            s += "".join(rng.choices(SYNTH_WORDS, k=8)) + "，"
+        out.append(s[:chars])
+    return out, "synthetic text"
+
+
+def texts_natural() -> list[str]:
+    """Raw messages at their own length (empty when the shared data is absent)."""
+    return [m for m in read_raw_messages(RAW) if m.strip()] if RAW.exists() else []
+
+
+def timed(fn: object, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Per-call wall-clock and CPU (thread) time in ms."""
+    wall, cpu = [], []
+    for t in texts:
+        w0, c0 = time.perf_counter(), time.thread_time()
+        fn(t)  # type: ignore[operator]
+        cpu.append((time.thread_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    return wall, cpu
+
+
+def pct(xs: list[float], q: float) -> float:
+    """The q-quantile (0..1) of xs."""
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", default=str(default_model_dir()))
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--chars", type=int, default=500)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    t0 = time.perf_counter()
+    model = load_model(args.model)
+    load_s = time.perf_counter() - t0
+    texts, source = texts_of_length(args.n, args.chars)
+    tk = get_tokenizer()
+    for t in texts[:50]:  # warm-up: jieba's prefix dict, caches
+        model.predict(t)
+        tk.lcut(normalize_text(t))
+
+    single, single_cpu = timed(model.predict, texts)
+    floor, floor_cpu = timed(tk.lcut, texts)
+    t1, c1 = time.perf_counter(), time.thread_time()
+    model.predict_batch(texts)
+    batch_s, batch_cpu = time.perf_counter() - t1, time.thread_time() - c1
+    natural = [m for m in texts_natural()][: args.n]
+    t1, c1 = time.perf_counter(), time.thread_time()
+    if natural:
+        model.predict_batch(natural)
+    nat_s, nat_cpu = time.perf_counter() - t1, time.thread_time() - c1
+
+    print(f"texts: {len(texts)} × {args.chars} chars ({source}); pinned to one CPU core")
+    print(
+        f"load avg now: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
+        "(wall figures suffer when other work shares the core; CPU-time figures less so)"
+    )
+    print(f"model: {args.model}  load {load_s:.2f} s   (target ≤ 2 s)")
+    for name, wall, cpu in (("predict one", single, single_cpu), ("bare jieba ", floor, floor_cpu)):
+        print(
+            f"{name}: wall median {statistics.median(wall):.3f} ms  p99 {pct(wall, 0.99):.3f} ms"
+            f"  | CPU median {statistics.median(cpu):.3f} ms  p99 {pct(cpu, 0.99):.3f} ms"
+        )
+    print("  targets for predict one: median ≤ 1 ms, p99 ≤ 5 ms; bare jieba is the floor")
+    print(
+        "ratio predict/jieba: "
+        f"wall median {statistics.median(single) / statistics.median(floor):.2f}×"
+        f"  CPU median {statistics.median(single_cpu) / statistics.median(floor_cpu):.2f}×"
+    )
+    print(
+        f"batch {args.chars}-char texts: {len(texts) / batch_s:,.0f} tickets/s wall, "
+        f"{len(texts) / batch_cpu:,.0f} tickets/s CPU   (target ≥ 2,000/s)"
+    )
+    if natural:
+        mean_len = sum(map(len, natural)) / len(natural)
+        print(
+            f"batch natural-length raw messages (n={len(natural)}, mean {mean_len:.0f} chars): "
+            f"{len(natural) / nat_s:,.0f} tickets/s wall, "
+            f"{len(natural) / nat_cpu:,.0f} tickets/s CPU"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

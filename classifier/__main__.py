@@ -1,0 +1,5 @@
+"""Entry point for ``python -m classifier``."""
+
+from classifier.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""Command line: train, evaluate, predict (and the raw-text measurement for the model card)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from classifier import default_model_dir
+from classifier.model import ModelFileError, load_model
+
+EXIT_DATA = 2
+
+
+def _fail(msg: str) -> int:
+    print(f"错误：{msg}", file=sys.stderr)
+    return EXIT_DATA
+
+
+def _segmented_arg(value: str) -> bool | None:
+    return {"auto": None, "yes": True, "no": False}[value]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train on a table, save the model, then report stratified CV."""
+    from classifier.train import check_classes, cross_validate, read_table, train_model
+
+    texts, labels = read_table(args.data, args.label_col, args.text_col)
+    check_classes(labels, max(5, args.folds))
+    seg = _segmented_arg(args.segmented)
+    print(f"读取 {len(texts)} 条，{len(set(labels))} 个类别：{args.data}")
+    t0 = time.perf_counter()
+    model = train_model(texts, labels, segmented=seg, progress=True)
+    train_s = time.perf_counter() - t0
+    out = Path(args.out) if args.out else default_model_dir()
+    if args.folds > 1:
+        cv = cross_validate(texts, labels, segmented=seg, folds=args.folds, progress=True)
+        model.meta["cv"] = {
+            k: cv[k] for k in ("folds", "n", "accuracy", "macro_f1", "per_class", "confusion")
+        }
+    model.meta["train_file"] = Path(args.data).name
+    model.save(out)
+    print(f"训练用时 {train_s:.1f} 秒；模型已保存到 {out}")
+    if args.folds > 1:
+        print(
+            f"{args.folds} 折分层交叉验证：准确率 {cv['accuracy']:.4f}，"
+            f"宏平均 F1 {cv['macro_f1']:.4f}（用时 {cv['seconds']:.1f} 秒）"
+        )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a saved model on a labelled table."""
+    from classifier.train import evaluate_model, read_table
+
+    texts, labels = read_table(args.data, args.label_col, args.text_col)
+    model = load_model(args.model or default_model_dir())
+    report = evaluate_model(model, texts, labels, segmented=_segmented_arg(args.segmented))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(
+        f"条数 {report['n']}  准确率 {report['accuracy']:.4f}  宏平均 F1 {report['macro_f1']:.4f}"
+        f"  每条 {report['ms_per_item']:.3f} 毫秒"
+    )
+    print(f"{'类别':<10}{'精确率':>8}{'召回率':>8}{'F1':>8}{'条数':>6}")
+    for lab, m in report["per_class"].items():
+        print(
+            f"{lab:<10}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>8}"
+        )
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Classify one text and show what the model saw."""
+    model = load_model(args.model or default_model_dir())
+    text = " ".join(args.text)
+    p = model.predict(text, segmented=_segmented_arg(args.segmented))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "category": p.category,
+                    "probability": p.probability,
+                    "top3": p.top3,
+                    "tokens": p.tokens,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"类别：{p.category}（概率 {p.probability:.3f}）")
+    print("前三：" + "；".join(f"{c} {q:.3f}" for c, q in p.top3))
+    print("分词：" + " ".join(p.tokens))
+    return 0
+
+
+def cmd_raw_eval(args: argparse.Namespace) -> int:
+    """CV on the segmented corpus; held-out rows with a matched raw message are also scored raw."""
+    from classifier.rawpairs import match_pairs, read_raw_messages
+    from classifier.train import cross_validate, read_table
+
+    texts, labels = read_table(args.corpus, "label", ["text"])
+    raw = read_raw_messages(Path(args.raw))
+    pairs = match_pairs(raw, texts)
+    alt = {ci: raw[rj] for rj, ci, _ in pairs}
+    print(
+        f"原始留言 {len(raw)} 条，与语料匹配 {len(pairs)} 条（对应语料 {len(alt)} 行）",
+        file=sys.stderr,
+    )
+    report = cross_validate(
+        texts, labels, segmented=True, folds=args.folds, progress=True, alt_texts=alt
+    )
+    report["pairs"] = len(alt)
+    if args.desegmented:
+        # Every corpus row with its spaces removed, re-cut by jieba at serving time: a larger
+        # (7k) check that segmentation of unsegmented text matches the corpus's.
+        joined = {i: t.replace(" ", "") for i, t in enumerate(texts)}
+        again = cross_validate(texts, labels, segmented=True, folds=args.folds, alt_texts=joined)
+        report["desegmented"] = again["alt"]
+    text = json.dumps(report, ensure_ascii=False, indent=None if args.compact else 2)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    """Write MODEL.md for a model directory from its model.json and a raw-eval report."""
+    from classifier.card import render_card
+
+    d = Path(args.model or default_model_dir())
+    meta = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    raw = json.loads(Path(args.raw_report).read_text(encoding="utf-8")) if args.raw_report else None
+    extra = Path(args.extra).read_text(encoding="utf-8") if args.extra else ""
+    (d / "MODEL.md").write_text(render_card(meta, raw, extra), encoding="utf-8")
+    print(f"已写入 {d / 'MODEL.md'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree for python -m classifier."""
+    ap = argparse.ArgumentParser(
+        prog="python -m classifier", description="工单分类模型：训练、评估、预测"
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def table_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", required=True, help="CSV（UTF-8）或 XLSX 文件")
+        p.add_argument("--label-col", required=True, help="标签列名")
+        p.add_argument(
+            "--text-col", required=True, action="append", help="文本列名，可重复，多列以空格拼接"
+        )
+        p.add_argument(
+            "--segmented",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="文本是否已分词（空格分隔）；auto 按内容判断",
+        )
+
+    p = sub.add_parser("train", help="训练模型并做分层交叉验证")
+    table_args(p)
+    p.add_argument("--out", help=f"模型输出目录（默认 {default_model_dir()}）")
+    p.add_argument("--folds", type=int, default=5, help="交叉验证折数，0 表示不做")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="在带标签的数据上评估模型")
+    table_args(p)
+    p.add_argument("--model", help="模型目录（默认内置模型）")
+    p.add_argument("--json", action="store_true", help="只输出一个 JSON 对象")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="预测一条文本的类别")
+    p.add_argument("text", nargs="+", help="工单文本")
+    p.add_argument("--model", help="模型目录（默认内置模型）")
+    p.add_argument("--segmented", choices=["auto", "yes", "no"], default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("raw-eval", help="交叉验证，并对能匹配到原始留言的测试行用原文评估")
+    p.add_argument("--corpus", required=True, help="已分词语料 CSV（text,label）")
+    p.add_argument("--raw", required=True, help="原始留言 CSV（留言主题,留言详情）")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--compact", action="store_true")
+    p.add_argument("--out", help="同时把 JSON 报告写入此文件")
+    p.add_argument("--desegmented", action="store_true", help="另对去掉空格的语料全文做同样评估")
+    p.set_defaults(func=cmd_raw_eval)
+
+    p = sub.add_parser("card", help="生成模型说明 MODEL.md")
+    p.add_argument("--model", help="模型目录（默认内置模型）")
+    p.add_argument("--raw-report", help="raw-eval 输出的 JSON 文件")
+    p.add_argument("--extra", help="追加到末尾的 Markdown 文件")
+    p.set_defaults(func=cmd_card)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; data problems end with one message on stderr and exit code 2."""
+    from classifier.train import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (DataError, ModelFileError) as e:
+        return _fail(str(e))
+    except KeyboardInterrupt:
+        return _fail("已中断")
