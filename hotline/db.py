@@ -28,9 +28,10 @@ async def open_database(
 ) -> TortoiseContext:
     """Connect, check the database answers, and create missing tables."""
     ctx = TortoiseContext()
+    # Enter before init: init finalises the models, which looks up the active context.
+    ctx.__enter__()
     try:
         await ctx.init(config=tortoise_config(database_url), _enable_global_fallback=global_fallback)
-        ctx.__enter__()
         await ctx.db().execute_query("SELECT 1")
         if create_schema:
             await ctx.generate_schemas(safe=True)

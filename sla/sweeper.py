@@ -63,13 +63,16 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
     claimed: list[int] = []
     async with in_transaction() as conn:
         for clock_id in ids:
+            # Re-check `current` in the claim: a re-dispatch or merge may have retired the
+            # clock since it was selected, and a retired clock must not be escalated.
+            claim = TicketClock.filter(id=clock_id, current=True, met_at__isnull=True)
             if event == "breach":
                 # A breach found before its warning was sent counts as both: no late warning.
-                changed = await TicketClock.filter(id=clock_id, breached=False, met_at__isnull=True) \
-                    .using_db(conn).update(breached=True, warned=True, state="breached")
+                changed = await claim.filter(breached=False).using_db(conn) \
+                    .update(breached=True, warned=True, state="breached")
             else:
-                changed = await TicketClock.filter(id=clock_id, warned=False, met_at__isnull=True) \
-                    .using_db(conn).update(warned=True, state="warning")
+                changed = await claim.filter(warned=False).using_db(conn) \
+                    .update(warned=True, state="warning")
             if changed != 1:
                 continue  # another sweeper got there first
             clock = await TicketClock.get(id=clock_id).using_db(conn)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -21,6 +23,8 @@ from hotline.models import Ticket, TicketClock, Unit, User
 from hotline.timefmt import local_text
 
 CLOCK_NAMES = {"receipt": "签收", "mediation": "调解", "feedback": "反馈"}
+
+log = logging.getLogger("hotline.notify")
 
 
 def ticket_info(ticket: Ticket) -> TicketInfo:
@@ -77,13 +81,31 @@ async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
     staff = await User.filter(unit_id=unit.id, active=True).exclude(email="").using_db(conn)
     addresses = [unit.email] if unit.email else []
     addresses += [u.email for u in staff]
-    return list(dict.fromkeys(addresses))
+    return _deliverable(addresses)
 
 
 async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
     """Every active supervisor with a mail address."""
     rows = await User.filter(role="supervisor", active=True).exclude(email="").using_db(conn)
-    return list(dict.fromkeys(u.email for u in rows))
+    return _deliverable(u.email for u in rows)
+
+
+def _deliverable(addresses: Any) -> list[str]:
+    """Distinct usable addresses; a mistyped one is logged and skipped.
+
+    One bad address in a user record must not make the dispatch or the sweeper's
+    transaction fail (enqueue_mail refuses it), which would block every other mail too.
+    """
+    usable: list[str] = []
+    for address in dict.fromkeys(a.strip() for a in addresses):
+        bare = parseaddr(address)[1]
+        local, _, domain = bare.rpartition("@")
+        if local and domain and not any(ch.isspace() for ch in bare) and "\n" not in address \
+                and "\r" not in address:
+            usable.append(address)
+        else:
+            log.warning("跳过无效的邮件地址：%r", address)
+    return usable
 
 
 async def clock_mail(

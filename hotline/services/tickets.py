@@ -200,7 +200,7 @@ async def _apply(
         )
     if body.expected_version is not None and body.expected_version != ticket.version:
         raise _conflict()
-    updates, payload = await _prepare(ticket, action, body, now=now, deployment=deployment)
+    updates, payload = await _prepare(conn, ticket, action, body, now=now, deployment=deployment)
     if body.note:
         payload["note"] = body.note
     changed = await (
@@ -240,6 +240,7 @@ def _conflict() -> HotlineError:
 
 
 async def _prepare(
+    conn: BaseDBAsyncClient,
     ticket: Ticket,
     action: Action,
     body: ActionBody,
@@ -301,11 +302,17 @@ async def _prepare(
             contacted=body.contacted, satisfaction=body.satisfaction, solved=body.solved
         )
     elif isinstance(body, MergeBody):
-        target = await Ticket.get_or_none(number=body.into)
+        target = await Ticket.get_or_none(number=body.into).using_db(conn)
         if target is None:
             raise HotlineError(f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket")
         if target.id == ticket.id:
             raise HotlineError("不能并入自身", status=422, code="merge_self")
+        # Lock both tickets (in id order, so opposite merges cannot deadlock) and read the
+        # target again under the lock: two operators merging a pair into each other at
+        # the same moment must not leave both merged and the matter open nowhere.
+        locked = await Ticket.filter(id__in=[ticket.id, target.id]).order_by("id") \
+            .select_for_update().using_db(conn)
+        target = next(t for t in locked if t.id == target.id)
         if Status(target.status) not in OPEN_STATUSES:
             raise HotlineError(
                 f"工单 {body.into} 已办结或已并单，不能并入", status=422, code="merge_target_closed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from hotline.models import Unit
 
 _directory: dict[str, Unit] = {}
@@ -24,7 +26,11 @@ async def sync_units(units: Iterable[Any]) -> int:
             "active": True,
         }
         if row is None:
-            await Unit.create(code=unit.code, **values)
+            try:
+                await Unit.create(code=unit.code, **values)
+            except IntegrityError:
+                # Another process (a second web worker, a CLI command) inserted it first.
+                await Unit.filter(code=unit.code).update(**values)
         elif any(getattr(row, k) != v for k, v in values.items()):
             await Unit.filter(id=row.id).update(**values)
     await Unit.exclude(code__in=list(seen)).update(active=False)

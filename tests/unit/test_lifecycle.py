@@ -1,0 +1,171 @@
+"""The transition table and decide(): every (status, action, role), plus properties of the graph."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+import pytest
+
+from hotline.lifecycle import (
+    ACTION_LABELS,
+    LEAD_UNIT_ACTIONS,
+    OPEN_STATUSES,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    WITH_UNIT,
+    Action,
+    Role,
+    Status,
+    TransitionError,
+    allowed_actions,
+    decide,
+)
+from hotline.schemas import ACTION_BODIES
+
+COMBOS = list(itertools.product(Status, Action, Role))
+TERMINAL = {Status.CLOSED, Status.MERGED}
+# Roles that sign in and act on tickets (SYSTEM only dispatches automatically).
+PEOPLE = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
+
+
+def _id(combo: tuple[Status, Action, Role]) -> str:
+    status, action, role = combo
+    return f"{status.value}-{action.value}-{role.value}"
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=[_id(c) for c in COMBOS])
+def test_decide_for_every_status_action_and_role(combo: tuple[Status, Action, Role]) -> None:
+    status, action, role = combo
+    rule = TRANSITIONS.get((status, action))
+    if rule is None:
+        with pytest.raises(TransitionError) as err:
+            decide(status, action, role)
+        assert err.value.status == 409 and err.value.code == "invalid_transition"
+        # The message names the state and the action in words a person reads.
+        assert STATUS_LABELS[status] in err.value.message
+        assert ACTION_LABELS[action] in err.value.message
+    elif role not in rule.roles:
+        with pytest.raises(TransitionError) as err:
+            decide(status, action, role)
+        assert err.value.status == 403 and err.value.code == "forbidden_role"
+        assert ACTION_LABELS[action] in err.value.message
+        for allowed in rule.roles:
+            assert ROLE_LABELS[allowed] in err.value.message
+        assert ROLE_LABELS[role] not in err.value.message
+    else:
+        expected = rule.to if rule.to is not None else status
+        assert decide(status, action, role) == expected
+
+
+def test_the_table_covers_every_action_and_only_known_statuses() -> None:
+    assert {a for (_, a) in TRANSITIONS} == set(Action)
+    for (status, _), rule in TRANSITIONS.items():
+        assert isinstance(status, Status)
+        assert rule.to is None or isinstance(rule.to, Status)
+        assert rule.roles, "a rule nobody may use is dead data"
+    # Every action has a label for the timeline and a request body for the API.
+    assert set(Action) <= set(ACTION_LABELS)
+    assert {a.value for a in Action} == set(ACTION_BODIES)
+
+
+def test_closed_and_merged_are_final_except_a_supervisor_reopening_a_closed_ticket() -> None:
+    moves = {
+        (status, action, role)
+        for status, action, role in COMBOS
+        if status in TERMINAL and _allowed(status, action, role)
+    }
+    assert moves == {(Status.CLOSED, Action.REOPEN, Role.SUPERVISOR)}
+    assert decide(Status.CLOSED, Action.REOPEN, Role.SUPERVISOR) == Status.HANDLING
+    assert TERMINAL.isdisjoint(OPEN_STATUSES) and set(Status) == OPEN_STATUSES | TERMINAL
+
+
+def _allowed(status: Status, action: Action, role: Role) -> bool:
+    try:
+        decide(status, action, role)
+    except TransitionError:
+        return False
+    return True
+
+
+def _reachable(start: Status, roles: tuple[Role, ...]) -> set[Status]:
+    """Statuses reachable from `start` by any sequence of actions by `roles` (via decide)."""
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        status = queue.popleft()
+        for action, role in itertools.product(Action, roles):
+            if _allowed(status, action, role):
+                nxt = decide(status, action, role)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+    return seen
+
+
+def test_every_status_is_reachable_from_received_by_people() -> None:
+    assert _reachable(Status.RECEIVED, PEOPLE) == set(Status)
+
+
+def test_no_open_status_is_a_trap() -> None:
+    # From anywhere a ticket can still be finished: closed or merged.
+    for status in OPEN_STATUSES:
+        assert _reachable(status, PEOPLE) & TERMINAL, status
+
+
+def test_the_normal_path_needs_centre_and_unit_in_turn() -> None:
+    path = [
+        (Action.DISPATCH, Role.OPERATOR, Status.DISPATCHED),
+        (Action.SIGN, Role.UNIT, Status.HANDLING),
+        (Action.REPLY, Role.UNIT, Status.REPLIED),
+        (Action.CALLBACK, Role.OPERATOR, Status.CALLED_BACK),
+        (Action.CLOSE, Role.OPERATOR, Status.CLOSED),
+    ]
+    status = Status.RECEIVED
+    for action, role, expected in path:
+        status = decide(status, action, role)
+        assert status == expected
+    # Neither side can do the other's part.
+    assert not _allowed(Status.DISPATCHED, Action.SIGN, Role.OPERATOR)
+    assert not _allowed(Status.RECEIVED, Action.DISPATCH, Role.UNIT)
+    assert not _allowed(Status.HANDLING, Action.REPLY, Role.SUPERVISOR)
+    assert not _allowed(Status.REPLIED, Action.CALLBACK, Role.UNIT)
+
+
+def test_admins_manage_accounts_not_tickets() -> None:
+    assert [c for c in COMBOS if c[2] == Role.ADMIN and _allowed(*c)] == []
+
+
+def test_the_system_may_only_dispatch_a_received_ticket() -> None:
+    assert [(s, a) for s, a, r in COMBOS if r == Role.SYSTEM and _allowed(s, a, r)] == [
+        (Status.RECEIVED, Action.DISPATCH)
+    ]
+
+
+def test_urging_and_supervising_only_while_a_unit_holds_the_ticket() -> None:
+    for action in (Action.URGE, Action.SUPERVISE):
+        holding = {s for s in Status if any(_allowed(s, action, r) for r in Role)}
+        assert holding == WITH_UNIT
+        for status in holding:
+            assert decide(status, action, Role.SUPERVISOR) == status  # no status change
+    assert not any(_allowed(s, Action.SUPERVISE, Role.OPERATOR) for s in Status)
+
+
+def test_merge_only_before_the_unit_replied() -> None:
+    merging = {s for s in Status if _allowed(s, Action.MERGE, Role.OPERATOR)}
+    assert merging == {Status.RECEIVED, Status.DISPATCHED, Status.DISPUTED, Status.HANDLING}
+
+
+def test_lead_unit_actions_are_exactly_what_units_may_do() -> None:
+    unit_actions = {a for s, a, r in COMBOS if r == Role.UNIT and _allowed(s, a, r)}
+    assert LEAD_UNIT_ACTIONS == unit_actions
+    assert Action.SIGN in LEAD_UNIT_ACTIONS and Action.URGE not in LEAD_UNIT_ACTIONS
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("role", list(Role))
+def test_allowed_actions_agrees_with_decide(status: Status, role: Role) -> None:
+    listed = allowed_actions(status, role)
+    assert len(listed) == len(set(listed))
+    assert set(listed) == {a for a in Action if _allowed(status, a, role)}
