@@ -31,14 +31,14 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         raise ConfigError(str(exc)) from exc
     model = None
     if with_model:
-        from classifier import load_model
+        import os
 
-        model_dir = data_dir / "model"
+        from classifier import ModelFileError, load_model
+
+        model_dir = Path(os.environ.get("HOTLINE_MODEL_DIR") or data_dir / "model")
         try:
             model = load_model(model_dir)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"分类模型缺失：{model_dir}（{exc}）") from exc
-        except (ValueError, KeyError) as exc:
+        except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
     deployment = Deployment(
         data_dir=data_dir,

@@ -140,7 +140,7 @@ async def ticket_action(request: Request) -> Response:
         now=utcnow(),
         deployment=_deployment(request),
     )
-    # A unit that disputed or was re-dispatched away no longer sees the ticket.
+    # A unit that was re-dispatched away (改派) no longer sees the ticket.
     try:
         fresh = await ticket_service.visible_ticket(number=number, principal=principal)
     except HotlineError:

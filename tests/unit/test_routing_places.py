@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -76,20 +75,6 @@ def test_shipped_places_reference_existing_units() -> None:
     assert by_name["A7县"].unit == "A7"
     found = g.find("A市A3区含浦街道某小区")
     assert [(m.name, m.unit) for m in found][:2] == [("A3区", "A3"), ("含浦街道", "HANPU")]
-
-
-def test_find_is_fast_on_500_chars() -> None:
-    g = load_places(DATA / "places.toml", load_units(DATA / "units.toml"))
-    text = ("A7县泉塘街道星沙大道附近的小区物业管理混乱，业主多次反映没有结果，" * 20)[:500]
-    assert len(text) == 500
-    runs = 200
-    best = float("inf")
-    for _ in range(5):  # best of five batches, so a busy machine does not fail the test
-        t0 = time.perf_counter()
-        for _ in range(runs):
-            g.find(text)
-        best = min(best, (time.perf_counter() - t0) / runs)
-    assert best < 0.0002, f"{best * 1000:.3f} ms per 500 chars"
 
 
 GOOD = """\
