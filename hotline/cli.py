@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--label", default="cli")
     users.add_parser("list", help="列出账号")
 
+    retrain = sub.add_parser(
+        "retrain", help="用本市已办结工单（加上可选的基础语料）重新训练分类模型"
+    )
+    retrain.add_argument("--data", help="基础语料 CSV/XLSX（可选，如历史工单导出）")
+    retrain.add_argument("--label-col", help="基础语料的标签列")
+    retrain.add_argument("--text-col", action="append", help="基础语料的文本列，可重复")
+    retrain.add_argument("--out", help="模型输出目录（默认 HOTLINE_MODEL_DIR 或 data/model）")
+    retrain.add_argument("--folds", type=int, default=0, help="交叉验证折数（0 = 不做）")
+
     sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
     sub.add_parser("check", help="检查配置和数据库后退出")
@@ -70,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(settings, args.host, args.port, args.workers)
         if command == "users":
             return _users(settings, args)
+        if command == "retrain":
+            return _retrain(settings, args)
         if command == "sweeper":
             _run(settings, _sweeper_forever, with_model=False)
             return 0
@@ -180,6 +191,40 @@ def _read_password() -> str:
             raise SystemExit("两次输入的密码不一致")
         return first
     return sys.stdin.readline().rstrip("\n")
+
+
+def _retrain(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from classifier.train import DataError, read_table
+
+    from hotline.services.retrain import retrain_from_tickets
+
+    texts: list[str] = []
+    labels: list[str] = []
+    try:
+        if args.data:
+            if not args.label_col or not args.text_col:
+                raise DataError("给出 --data 时必须同时给出 --label-col 和 --text-col")
+            texts, labels = read_table(args.data, args.label_col, args.text_col)
+        out = Path(args.out or os.environ.get("HOTLINE_MODEL_DIR") or settings.data_dir / "model")
+
+        async def go(_: Any) -> Any:
+            return await retrain_from_tickets(
+                out=out, base_texts=texts, base_labels=labels, folds=args.folds, progress=True
+            )
+
+        result = _run(settings, go, with_model=False)
+    except DataError as exc:
+        print(f"无法训练：{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"已用 {result.base_rows} 条基础语料和 {result.ticket_rows} 条已办结工单训练，模型保存到 {out}")
+    if result.cv:
+        print(f"{args.folds} 折交叉验证：准确率 {result.cv['accuracy']:.4f}，"
+              f"宏平均 F1 {result.cv['macro_f1']:.4f}")
+    print("重启服务后生效。")
+    return 0
 
 
 async def _sweeper_forever(deployment: Any) -> None:
