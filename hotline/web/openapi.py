@@ -72,6 +72,21 @@ def build_openapi() -> dict[str, Any]:
         },
         "/api/v1/units": {"get": {"summary": "承办单位列表",
                                   "responses": {"200": {"description": "单位"}, **_errors(401)}}},
+        "/api/v1/stats/routing": {"get": {
+            "summary": "派单统计：自动派单率、退单率、改派率（按单位，来自事件记录）",
+            "parameters": [{"name": n, "in": "query", "required": False,
+                            "schema": {"type": "string", "format": "date"}} for n in ("from", "to")],
+            "responses": {"200": {"description": "统计"}, **_errors(401, 403, 422)}}},
+        "/api/v1/admin/outbox": {"get": {
+            "summary": "邮件发件箱（管理员）",
+            "parameters": [{"name": "status", "in": "query", "required": False,
+                            "schema": {"enum": ["pending", "sent", "failed"]}}],
+            "responses": {"200": {"description": "邮件及投递状态"}, **_errors(401, 403, 422)}}},
+        "/api/v1/admin/outbox/{mail_id}/requeue": {"post": {
+            "summary": "重新发送失败的邮件（管理员）",
+            "parameters": [{"name": "mail_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "已重新排队"}, **_errors(401, 403, 404)}}},
         "/healthz": {"get": {"summary": "健康检查（数据库可达）", "security": [],
                              "responses": {"200": {"description": "正常"}, "503": {"description": "数据库不可达"}}}},
     }

@@ -1,0 +1,63 @@
+"""Admin endpoints: the mail outbox (what is waiting, what failed, requeue)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hotline.errors import HotlineError
+from hotline.lifecycle import Role
+from hotline.mail.models import MailStatus, OutboxMail
+from hotline.mail.sender import requeue_mail
+from hotline.timefmt import local_iso, utcnow
+from hotline.web.http import require_principal, require_role
+
+
+def _mail(row: OutboxMail) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "status": str(row.status.value if hasattr(row.status, "value") else row.status),
+        "reason": row.reason,
+        "ticket_number": row.ticket_number,
+        "to": list(row.to_addrs),
+        "subject": row.subject,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "message_id": row.message_id,
+        "created_at": local_iso(row.created_at),
+        "next_attempt_at": local_iso(row.next_attempt_at),
+        "sent_at": local_iso(row.sent_at),
+    }
+
+
+async def list_outbox(request: Request) -> Response:
+    """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and its delivery state."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    status = request.query_params.get("status") or None
+    query = OutboxMail.all()
+    if status:
+        if status not in {s.value for s in MailStatus}:
+            raise HotlineError("status 必须是 pending、sent 或 failed", status=422,
+                               code="validation_error")
+        query = query.filter(status=status)
+    counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
+    rows = await query.order_by("-id").limit(200)
+    return JSONResponse({"counts": counts, "items": [_mail(r) for r in rows]})
+
+
+async def requeue(request: Request) -> Response:
+    """POST /api/v1/admin/outbox/{id}/requeue — send a failed mail again."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    raw = request.path_params["mail_id"]
+    if not raw.isdigit() or not await requeue_mail(int(raw), now=utcnow()):
+        raise HotlineError("没有这封发送失败的邮件", status=404, code="not_found")
+    return JSONResponse({"id": int(raw), "status": "pending"})
+
+
+routes = [
+    Route("/api/v1/admin/outbox", list_outbox, methods=["GET"]),
+    Route("/api/v1/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+]
