@@ -107,6 +107,8 @@ class Ticket(Model):
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
+    next_due_at = fields.DatetimeField(null=True, db_index=True)
     version = fields.IntField(default=1)
 
     class Meta:

@@ -75,6 +75,18 @@ class SlaEngine:
     ) -> None:
         """Move the ticket's clocks for one action, inside the action's transaction."""
         policy = self.policy_for(ticket)
+        await self._apply(conn, ticket, action, payload, now, policy)
+        await sync_next_due(conn, ticket.id)
+
+    async def _apply(
+        self,
+        conn: BaseDBAsyncClient,
+        ticket: Ticket,
+        action: Action,
+        payload: dict[str, Any],
+        now: datetime,
+        policy: Policy,
+    ) -> None:
         if action == Action.DISPATCH:
             await self._open(conn, ticket, "receipt", policy.receipt, now, policy)
             await self._open(conn, ticket, "feedback", policy.feedback, now, policy)
@@ -202,6 +214,15 @@ def _columns(clock: Clock) -> dict[str, Any]:
     }
 
 
+async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
+    """Mirror the earliest due time of the ticket's running clocks onto the ticket row."""
+    rows = await TicketClock.filter(
+        ticket_id=ticket_id, current=True, met_at__isnull=True
+    ).exclude(state="paused").using_db(conn).values_list("due_at", flat=True)
+    dues = [d for d in rows if d is not None]
+    await Ticket.filter(id=ticket_id).using_db(conn).update(next_due_at=min(dues) if dues else None)
+
+
 async def recompute_provisional(engine: SlaEngine) -> tuple[int, int]:
     """Recompute every open provisional clock; returns (recomputed, still provisional)."""
     done = still = 0
@@ -210,6 +231,7 @@ async def recompute_provisional(engine: SlaEngine) -> tuple[int, int]:
         await TicketClock.filter(id=row.id).update(
             **_columns(clock), detail={**row.detail, "clock": clock.to_dict()}
         )
+        await sync_next_due(None, row.ticket_id)
         done += 1
         still += int(clock.provisional)
     return done, still

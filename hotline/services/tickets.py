@@ -462,13 +462,10 @@ async def list_tickets(
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
         query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
-    if filters.overdue is not None:
-        overdue_ids = TicketClock.filter(
-            current=True, met_at__isnull=True, due_at__lt=now
-        ).values_list("ticket_id", flat=True)
-        query = (
-            query.filter(id__in=overdue_ids) if filters.overdue else query.exclude(id__in=overdue_ids)
-        )
+    if filters.overdue is True:
+        query = query.filter(next_due_at__lt=now)
+    elif filters.overdue is False:
+        query = query.filter(Q(next_due_at__isnull=True) | Q(next_due_at__gte=now))
     query = query.distinct()
     total = await query.count()
     items = (

@@ -171,3 +171,40 @@ async def test_guessing_query_codes_is_rate_limited(world: World) -> None:
     codes = [(await world.client.get(f"/api/v1/track/{t['number']}", params={"code": "ZZZZZZ"})).status_code
              for _ in range(12)]
     assert codes[:10] == [404] * 10 and codes[-1] == 429
+
+
+async def test_overdue_filter_lists_late_tickets_only(world: World, deployment: object) -> None:
+    from datetime import timedelta
+
+    from hotline.models import User
+    from hotline.schemas import DispatchBody, TicketCreate
+    from hotline.services import tickets as svc
+    from hotline.services.users import principal_of
+    from hotline.timefmt import utcnow
+
+    op = principal_of(await User.get(username="op").prefetch_related("unit"))
+    past = utcnow() - timedelta(days=10)
+    late = await svc.create_ticket(
+        data=TicketCreate(kind="投诉", category="城乡建设", title="路灯损坏多日", content="小区门口路灯坏了十天没人修。"),
+        actor=svc.Actor.of(op), now=past, deployment=deployment, auto_dispatch=False)  # type: ignore[arg-type]
+    await svc.perform_action(number=late.number, action="dispatch", body=DispatchBody(lead_unit="ZJJ"),
+                             principal=op, now=past, deployment=deployment)  # type: ignore[arg-type]
+    fresh = await world.create()
+    await world.act(fresh["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+    undispatched = await world.create()
+
+    def numbers(r: object) -> set[str]:
+        return {i["number"] for i in r.json()["items"]}  # type: ignore[attr-defined]
+
+    h = world.headers["sup"]
+    overdue = await world.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=h)
+    assert numbers(overdue) == {late.number}
+    on_time = await world.client.get("/api/v1/tickets", params={"overdue": "false"}, headers=h)
+    assert numbers(on_time) == {fresh["number"], undispatched["number"]}
+    # Signing meets the receipt clock but the reply is still late.
+    zjj_list = await world.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=world.headers["zjj"])
+    assert numbers(zjj_list) == {late.number}
+    await world.act(late.number, "sign", "zjj")
+    await world.act(late.number, "reply", "zjj", {"result": "solved", "text": "路灯已经修好并恢复照明。"})
+    overdue = await world.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=h)
+    assert numbers(overdue) == set()
