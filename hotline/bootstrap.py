@@ -17,10 +17,9 @@ class ConfigError(Exception):
 
 def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
     """Load units, routing rules, places, the classifier and SLA policies from data/."""
+    from hotline.services.router import TicketRouter
     from routing.errors import RuleError
     from routing.loader import load_routing
-
-    from hotline.services.router import TicketRouter
 
     data_dir = Path(settings.data_dir)
     if not data_dir.is_dir():

@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; configuration errors print one line and exit 2."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = _parser().parse_args(argv)
     settings = load_settings()
     command = args.command or "serve"
@@ -133,7 +135,9 @@ async def _noop() -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    print(f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True)
+    print(
+        f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True
+    )
     uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="info")
     return 0
 
@@ -157,8 +161,13 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 
         async def add(_: Any) -> None:
             user = await users.create_user(
-                username=args.username, role=args.role, password=password, now=utcnow(),
-                unit_code=args.unit, display_name=args.name, email=args.email,
+                username=args.username,
+                role=args.role,
+                password=password,
+                now=utcnow(),
+                unit_code=args.unit,
+                display_name=args.name,
+                email=args.email,
             )
             print(f"已创建账号 {user.username}（{user.role}）")
 
@@ -198,7 +207,6 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from classifier.train import DataError, read_table
-
     from hotline.services.retrain import retrain_from_tickets
 
     texts: list[str] = []
@@ -219,10 +227,15 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"无法训练：{exc}", file=sys.stderr)
         return EXIT_CONFIG
-    print(f"已用 {result.base_rows} 条基础语料和 {result.ticket_rows} 条已办结工单训练，模型保存到 {out}")
+    print(
+        f"已用 {result.base_rows} 条基础语料和 {result.ticket_rows} 条已办结工单训练，"
+        f"模型保存到 {out}"
+    )
     if result.cv:
-        print(f"{args.folds} 折交叉验证：准确率 {result.cv['accuracy']:.4f}，"
-              f"宏平均 F1 {result.cv['macro_f1']:.4f}")
+        print(
+            f"{args.folds} 折交叉验证：准确率 {result.cv['accuracy']:.4f}，"
+            f"宏平均 F1 {result.cv['macro_f1']:.4f}"
+        )
     print("重启服务后生效。")
     return 0
 

@@ -31,7 +31,9 @@ async def open_database(
     # Enter before init: init finalises the models, which looks up the active context.
     ctx.__enter__()
     try:
-        await ctx.init(config=tortoise_config(database_url), _enable_global_fallback=global_fallback)
+        await ctx.init(
+            config=tortoise_config(database_url), _enable_global_fallback=global_fallback
+        )
         await ctx.db().execute_query("SELECT 1")
         if create_schema:
             await ctx.generate_schemas(safe=True)
@@ -68,7 +70,7 @@ def _redact(url: str) -> str:
 
 
 def _aerich_config() -> dict[str, Any]:
-    """The configuration aerich (schema migrations) reads: `aerich init -t hotline.db.TORTOISE_ORM`."""
+    """The configuration aerich reads: `aerich init -t hotline.db.TORTOISE_ORM`."""
     import os
 
     config = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://hotline.db"))

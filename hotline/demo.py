@@ -29,27 +29,93 @@ DEMO_ACCOUNTS = [
 
 # Demo texts written for this project (not copied from any data set).
 TEMPLATES: list[tuple[str, str, str]] = [
-    ("投诉", "{place}附近工地夜间施工噪音扰民", "{place}附近的工地每天晚上十一点以后还在施工，噪音很大，老人小孩无法休息，希望有关部门尽快处理。"),
-    ("求助", "公司拖欠工资三个月未发", "本人在{place}一家装修公司工作，公司已经拖欠工资三个月，老板一直推脱，请劳动监察部门帮忙讨薪。"),
-    ("投诉", "{place}小区物业不作为", "{place}小区物业公司收费后不履行职责，电梯经常坏，垃圾堆放多日无人清理，业主意见很大。"),
-    ("咨询", "孩子入学需要什么材料", "孩子今年满六岁，户口在{place}，想咨询小学入学报名需要准备哪些材料，什么时候开始报名。"),
-    ("投诉", "{place}路段占道经营严重", "{place}路段每天晚上有大量流动摊贩占道经营，堵塞交通，油烟污染严重，希望城管部门整治。"),
-    ("举报", "{place}一家餐馆使用过期食材", "我发现{place}附近一家餐馆后厨卫生很差，还在使用过期食材，请市场监管部门检查。"),
-    ("投诉", "{place}附近工厂排放刺鼻废气", "{place}附近一家工厂经常在夜间排放刺鼻气体，周边居民喉咙不舒服，请环保部门调查。"),
-    ("求助", "{place}小区停水两天无人处理", "{place}小区从前天开始停水，至今没有恢复，也没有任何通知，居民生活非常不便，请尽快处理。"),
-    ("建议", "建议在{place}增设公交站点", "{place}周边居民很多，但最近的公交站要走二十分钟，建议公交公司在这里增设站点或调整线路。"),
-    ("投诉", "医院挂号难排队时间长", "在{place}附近的医院看病，挂号排队要两个多小时，自助机经常故障，希望卫健部门督促改进。"),
-    ("咨询", "社保转移接续怎么办理", "我从外地来A市工作，之前在老家交了五年社保，想咨询社保转移接续需要到哪里办理，要带什么材料。"),
-    ("投诉", "{place}违章搭建影响采光", "{place}一楼住户在院子里违章搭建彩钢房，严重影响楼上采光和消防通道，请相关部门依法拆除。"),
-    ("表扬", "感谢{place}社区工作人员", "{place}社区工作人员上门帮助行动不便的老人办理业务，服务热情周到，特此表扬。"),
-    ("投诉", "培训机构退费难", "在{place}的一家培训机构给孩子报了课，机构突然停课，申请退费一直拖着不办，请教育部门处理。"),
-    ("求助", "{place}路灯损坏多日", "{place}一段路的路灯坏了一个多星期，晚上一片漆黑，行人和电动车很不安全，请尽快维修。"),
-    ("投诉", "出租车拒载绕路", "昨晚在{place}打车，司机先是拒载，后来又故意绕路多收费，请交通部门查处。"),
+    (
+        "投诉",
+        "{place}附近工地夜间施工噪音扰民",
+        "{place}附近的工地每天晚上十一点以后还在施工，噪音很大，老人小孩无法休息，希望有关部门尽快处理。",
+    ),
+    (
+        "求助",
+        "公司拖欠工资三个月未发",
+        "本人在{place}一家装修公司工作，公司已经拖欠工资三个月，老板一直推脱，请劳动监察部门帮忙讨薪。",
+    ),
+    (
+        "投诉",
+        "{place}小区物业不作为",
+        "{place}小区物业公司收费后不履行职责，电梯经常坏，垃圾堆放多日无人清理，业主意见很大。",
+    ),
+    (
+        "咨询",
+        "孩子入学需要什么材料",
+        "孩子今年满六岁，户口在{place}，想咨询小学入学报名需要准备哪些材料，什么时候开始报名。",
+    ),
+    (
+        "投诉",
+        "{place}路段占道经营严重",
+        "{place}路段每天晚上有大量流动摊贩占道经营，堵塞交通，油烟污染严重，希望城管部门整治。",
+    ),
+    (
+        "举报",
+        "{place}一家餐馆使用过期食材",
+        "我发现{place}附近一家餐馆后厨卫生很差，还在使用过期食材，请市场监管部门检查。",
+    ),
+    (
+        "投诉",
+        "{place}附近工厂排放刺鼻废气",
+        "{place}附近一家工厂经常在夜间排放刺鼻气体，周边居民喉咙不舒服，请环保部门调查。",
+    ),
+    (
+        "求助",
+        "{place}小区停水两天无人处理",
+        "{place}小区从前天开始停水，至今没有恢复，也没有任何通知，居民生活非常不便，请尽快处理。",
+    ),
+    (
+        "建议",
+        "建议在{place}增设公交站点",
+        "{place}周边居民很多，但最近的公交站要走二十分钟，建议公交公司在这里增设站点或调整线路。",
+    ),
+    (
+        "投诉",
+        "医院挂号难排队时间长",
+        "在{place}附近的医院看病，挂号排队要两个多小时，自助机经常故障，希望卫健部门督促改进。",
+    ),
+    (
+        "咨询",
+        "社保转移接续怎么办理",
+        "我从外地来A市工作，之前在老家交了五年社保，想咨询社保转移接续需要到哪里办理，要带什么材料。",
+    ),
+    (
+        "投诉",
+        "{place}违章搭建影响采光",
+        "{place}一楼住户在院子里违章搭建彩钢房，严重影响楼上采光和消防通道，请相关部门依法拆除。",
+    ),
+    (
+        "表扬",
+        "感谢{place}社区工作人员",
+        "{place}社区工作人员上门帮助行动不便的老人办理业务，服务热情周到，特此表扬。",
+    ),
+    (
+        "投诉",
+        "培训机构退费难",
+        "在{place}的一家培训机构给孩子报了课，机构突然停课，申请退费一直拖着不办，请教育部门处理。",
+    ),
+    (
+        "求助",
+        "{place}路灯损坏多日",
+        "{place}一段路的路灯坏了一个多星期，晚上一片漆黑，行人和电动车很不安全，请尽快维修。",
+    ),
+    (
+        "投诉",
+        "出租车拒载绕路",
+        "昨晚在{place}打车，司机先是拒载，后来又故意绕路多收费，请交通部门查处。",
+    ),
 ]
 
 
-async def load_demo(*, deployment: Deployment, tickets: int, seed: int = 12345) -> list[tuple[str, str, str | None, str]]:
-    """Create or reset the demo accounts and add demo tickets once; returns accounts with passwords."""
+async def load_demo(
+    *, deployment: Deployment, tickets: int, seed: int = 12345
+) -> list[tuple[str, str, str | None, str]]:
+    """Create or reset the demo accounts, add demo tickets once; return accounts + passwords."""
     from hotline.auth import hash_password
 
     now = utcnow()
@@ -58,9 +124,15 @@ async def load_demo(*, deployment: Deployment, tickets: int, seed: int = 12345) 
         password = new_password()
         user = await User.get_or_none(username=username)
         if user is None:
-            await create_user(username=username, role=role, password=password, now=now,
-                              unit_code=unit, display_name=name,
-                              email=f"{username}@demo.example")
+            await create_user(
+                username=username,
+                role=role,
+                password=password,
+                now=now,
+                unit_code=unit,
+                display_name=name,
+                email=f"{username}@demo.example",
+            )
         else:
             await User.filter(id=user.id).update(password_hash=hash_password(password), active=True)
         accounts.append((username, role, unit, password))
@@ -72,17 +144,26 @@ async def load_demo(*, deployment: Deployment, tickets: int, seed: int = 12345) 
 def _places(deployment: Deployment) -> list[str]:
     with open(deployment.data_dir / "places.toml", "rb") as fh:
         doc = tomllib.load(fh)
-    names = [p["name"] for p in doc.get("place", []) if p.get("kind") in ("compound", "road", "market")]
+    names = [
+        p["name"] for p in doc.get("place", []) if p.get("kind") in ("compound", "road", "market")
+    ]
     return names or ["A市"]
 
 
-async def _demo_tickets(deployment: Deployment, count: int, rng: random.Random, now: datetime) -> None:
-    users = {u.username: u for u in await User.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).prefetch_related("unit")}
+async def _demo_tickets(
+    deployment: Deployment, count: int, rng: random.Random, now: datetime
+) -> None:
+    users = {
+        u.username: u
+        for u in await User.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).prefetch_related(
+            "unit"
+        )
+    }
     operator = principal_of(users["operator"])
     supervisor = principal_of(users["supervisor"])
     places = _places(deployment)
     unit_users: dict[str, Any] = {}
-    for i in range(count):
+    for _ in range(count):
         kind, title, content = rng.choice(TEMPLATES)
         place = rng.choice(places)
         created = now - timedelta(days=rng.uniform(0, 40), minutes=rng.randint(0, 600))
@@ -93,11 +174,18 @@ async def _demo_tickets(deployment: Deployment, count: int, rng: random.Random, 
             title=title.format(place=place),
             content=content.format(place=place),
             location={"address": place},  # type: ignore[arg-type]
-            complainant={"name": rng.choice(["张先生", "李女士", "王先生", "刘女士", "陈先生"]),
-                         "phone": f"13{rng.randint(100000000, 999999999)}"},  # type: ignore[arg-type]
+            complainant={
+                "name": rng.choice(["张先生", "李女士", "王先生", "刘女士", "陈先生"]),
+                "phone": f"13{rng.randint(100000000, 999999999)}",
+            },  # type: ignore[arg-type]
         )
-        ticket = await svc.create_ticket(data=data, actor=svc.Actor.of(operator), now=created,
-                                         deployment=deployment, auto_dispatch=True)
+        ticket = await svc.create_ticket(
+            data=data,
+            actor=svc.Actor.of(operator),
+            now=created,
+            deployment=deployment,
+            auto_dispatch=True,
+        )
         await _advance(ticket, rng, created, now, deployment, operator, supervisor, unit_users)
 
 
@@ -107,15 +195,29 @@ async def _unit_principal(code: str, cache: dict[str, Any]) -> Any:
         username = f"unit_{code.lower()}"
         user = await User.get_or_none(username=username).prefetch_related("unit")
         if user is None:
-            await create_user(username=username, role="unit", password=new_password(),
-                              now=utcnow(), unit_code=code, display_name=f"{code} 值班员")
+            await create_user(
+                username=username,
+                role="unit",
+                password=new_password(),
+                now=utcnow(),
+                unit_code=code,
+                display_name=f"{code} 值班员",
+            )
             user = await User.get(username=username).prefetch_related("unit")
         cache[code] = principal_of(user)
     return cache[code]
 
 
-async def _advance(ticket: Ticket, rng: random.Random, created: datetime, now: datetime,
-                   deployment: Deployment, operator: Any, supervisor: Any, cache: dict[str, Any]) -> None:
+async def _advance(
+    ticket: Ticket,
+    rng: random.Random,
+    created: datetime,
+    now: datetime,
+    deployment: Deployment,
+    operator: Any,
+    supervisor: Any,
+    cache: dict[str, Any],
+) -> None:
     """Walk a ticket some way along its life, each step a few hours after the last."""
     at = created
     stage = rng.random()
@@ -129,16 +231,41 @@ async def _advance(ticket: Ticket, rng: random.Random, created: datetime, now: d
     if stage > 0.25:
         plan.append(("unit", "sign", {}))
     if 0.3 < stage < 0.35:
-        plan.append(("unit", "request-extension", {"reason": "需要现场核查并协调多个部门", "days": 3}))
+        plan.append(
+            ("unit", "request-extension", {"reason": "需要现场核查并协调多个部门", "days": 3})
+        )
         plan.append(("operator", "approve-extension", {}))
     if stage > 0.45:
-        plan.append(("unit", "reply", {"result": rng.choice(["solved", "solved", "partly", "unsolvable"]),
-                                        "text": "经现场核实，已联系相关责任方整改，并向市民反馈处理情况。"}))
+        plan.append(
+            (
+                "unit",
+                "reply",
+                {
+                    "result": rng.choice(["solved", "solved", "partly", "unsolvable"]),
+                    "text": "经现场核实，已联系相关责任方整改，并向市民反馈处理情况。",
+                },
+            )
+        )
     if stage > 0.6:
         satisfaction = rng.choice(["满意", "满意", "基本满意", "不满意"])
-        plan.append(("operator", "callback", {"contacted": True, "satisfaction": satisfaction, "solved": satisfaction != "不满意"}))
-        plan.append(("operator", "close" if satisfaction != "不满意" else "reopen",
-                     {} if satisfaction != "不满意" else {"reason": "市民不满意，要求重新办理"}))
+        plan.append(
+            (
+                "operator",
+                "callback",
+                {
+                    "contacted": True,
+                    "satisfaction": satisfaction,
+                    "solved": satisfaction != "不满意",
+                },
+            )
+        )
+        plan.append(
+            (
+                "operator",
+                "close" if satisfaction != "不满意" else "reopen",
+                {} if satisfaction != "不满意" else {"reason": "市民不满意，要求重新办理"},
+            )
+        )
     if 0.2 < stage < 0.25:
         plan.append(("supervisor", "urge", {"reason": "请加快办理进度"}))
     for who, action, body in plan:
@@ -150,13 +277,19 @@ async def _advance(ticket: Ticket, rng: random.Random, created: datetime, now: d
             if fresh.lead_unit_id is None:
                 break
             from hotline.models import Unit
+
             unit = await Unit.get(id=fresh.lead_unit_id)
             principal = await _unit_principal(unit.code, cache)
         else:
             principal = operator if who == "operator" else supervisor
         try:
-            await svc.perform_action(number=fresh.number, action=action,
-                                     body=ACTION_BODIES[action].model_validate(body),
-                                     principal=principal, now=at, deployment=deployment)
+            await svc.perform_action(
+                number=fresh.number,
+                action=action,
+                body=ACTION_BODIES[action].model_validate(body),
+                principal=principal,
+                now=at,
+                deployment=deployment,
+            )
         except HotlineError:
             break

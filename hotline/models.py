@@ -185,7 +185,14 @@ class TicketClock(Model):
 
     class Meta:
         table = "ticket_clock"
-        indexes = (("current", "state", "due_at"), ("current", "state", "warn_at"))
+        # The sweeper's look-ups start with `met_at IS NULL`: met clocks stay `current`
+        # forever, so without these it scans the whole clock history every sweep.
+        indexes = (
+            ("current", "state", "due_at"),
+            ("current", "state", "warn_at"),
+            ("met_at", "due_at"),
+            ("met_at", "warn_at"),
+        )
 
 
 class JobRun(Model):

@@ -156,8 +156,12 @@ def track_out(ticket: Ticket, events: list[TicketEvent], units: dict[str, Unit])
     steps = []
     for event in events:
         unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
-        steps.append({"label": ACTION_LABELS.get(event.action, event.action),
-                      "at": local_iso(event.created_at) or ""})
+        steps.append(
+            {
+                "label": ACTION_LABELS.get(event.action, event.action),
+                "at": local_iso(event.created_at) or "",
+            }
+        )
         if event.action in ("reply", "answer"):
             replies.append(
                 {

@@ -31,6 +31,7 @@ class DispatchFigures:
 
     def as_dict(self) -> dict[str, Any]:
         """Counts and shares, rounded for people."""
+
         def share(n: int) -> float:
             return round(n / self.dispatched, 4) if self.dispatched else 0.0
 
@@ -45,7 +46,9 @@ class DispatchFigures:
         }
 
 
-def dispatch_figures(events: Iterable[EventRow]) -> tuple[DispatchFigures, dict[str, DispatchFigures]]:
+def dispatch_figures(
+    events: Iterable[EventRow],
+) -> tuple[DispatchFigures, dict[str, DispatchFigures]]:
     """Overall and per-unit: dispatches received, auto-dispatched, 退单 and 改派 away.
 
     A dispatch counts for the unit it named; a 退单 for the unit that disputed; a 改派 as

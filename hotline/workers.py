@@ -17,8 +17,9 @@ def start_background(
     """Start the sweeper and the mail sender as tasks that end when `stop` is set."""
     return [
         asyncio.create_task(
-            run_sweeper(interval=settings.sweep_interval, stop=stop,
-                        link_base=deployment.public_base_url),
+            run_sweeper(
+                interval=settings.sweep_interval, stop=stop, link_base=deployment.public_base_url
+            ),
             name="sla-sweeper",
         ),
         asyncio.create_task(

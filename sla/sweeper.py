@@ -38,17 +38,29 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
     """Record every due breach, then every due warning, each exactly once."""
     report = SweepReport()
     while True:
-        ids = await TicketClock.filter(
-            current=True, met_at__isnull=True, breached=False, due_at__lte=now
-        ).exclude(state="paused").order_by("due_at", "id").limit(batch).values_list("id", flat=True)
+        ids = (
+            await TicketClock.filter(
+                current=True, met_at__isnull=True, breached=False, due_at__lte=now
+            )
+            .exclude(state="paused")
+            .order_by("due_at", "id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
         done = await _escalate(list(ids), "breach", now=now, link_base=link_base)
         report.breaches += done
         if len(ids) < batch:
             break
     while True:
-        ids = await TicketClock.filter(
-            current=True, met_at__isnull=True, warned=False, warn_at__lte=now, due_at__gt=now
-        ).exclude(state="paused").order_by("warn_at", "id").limit(batch).values_list("id", flat=True)
+        ids = (
+            await TicketClock.filter(
+                current=True, met_at__isnull=True, warned=False, warn_at__lte=now, due_at__gt=now
+            )
+            .exclude(state="paused")
+            .order_by("warn_at", "id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
         done = await _escalate(list(ids), "warning", now=now, link_base=link_base)
         report.warnings += done
         if len(ids) < batch:
@@ -68,11 +80,17 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
             claim = TicketClock.filter(id=clock_id, current=True, met_at__isnull=True)
             if event == "breach":
                 # A breach found before its warning was sent counts as both: no late warning.
-                changed = await claim.filter(breached=False).using_db(conn) \
+                changed = (
+                    await claim.filter(breached=False)
+                    .using_db(conn)
                     .update(breached=True, warned=True, state="breached")
+                )
             else:
-                changed = await claim.filter(warned=False).using_db(conn) \
+                changed = (
+                    await claim.filter(warned=False)
+                    .using_db(conn)
                     .update(warned=True, state="warning")
+                )
             if changed != 1:
                 continue  # another sweeper got there first
             clock = await TicketClock.get(id=clock_id).using_db(conn)
@@ -95,7 +113,9 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 public=False,
                 created_at=now,
             )
-            await clock_mail(conn, ticket=ticket, clock=clock, event=event, now=now, link_base=link_base)
+            await clock_mail(
+                conn, ticket=ticket, clock=clock, event=event, now=now, link_base=link_base
+            )
             claimed.append(clock_id)
     return claimed
 
@@ -110,32 +130,54 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
         async with in_transaction() as conn:
             await JobRun.create(using_db=conn, name="digest", day=day, created_at=now)
             to = await supervisor_recipients(conn)
-            overdue = await TicketClock.filter(
-                current=True, met_at__isnull=True, due_at__lt=now
-            ).using_db(conn).order_by("due_at")
+            overdue = (
+                await TicketClock.filter(current=True, met_at__isnull=True, due_at__lt=now)
+                .using_db(conn)
+                .order_by("due_at")
+            )
             by_unit: dict[int | None, list[OverdueItem]] = {}
-            tickets = {t.id: t for t in await Ticket.filter(
-                id__in=[c.ticket_id for c in overdue]).using_db(conn)}
+            tickets = {
+                t.id: t
+                for t in await Ticket.filter(id__in=[c.ticket_id for c in overdue]).using_db(conn)
+            }
             for clock in overdue:
                 ticket = tickets[clock.ticket_id]
-                by_unit.setdefault(ticket.lead_unit_id, []).append(OverdueItem(
-                    number=ticket.number, title=ticket.title,
-                    clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
-                    due_text=local_text(clock.due_at),
-                    overdue_text=_overdue_text(now - clock.due_at),
-                ))
-            units = {u.id: u for u in await Unit.filter(
-                id__in=[k for k in by_unit if k is not None]).using_db(conn)}
+                by_unit.setdefault(ticket.lead_unit_id, []).append(
+                    OverdueItem(
+                        number=ticket.number,
+                        title=ticket.title,
+                        clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
+                        due_text=local_text(clock.due_at),
+                        overdue_text=_overdue_text(now - clock.due_at),
+                    )
+                )
+            units = {
+                u.id: u
+                for u in await Unit.filter(id__in=[k for k in by_unit if k is not None]).using_db(
+                    conn
+                )
+            }
             groups = [
                 UnitOverdue(unit_name=units[k].name if k in units else "（未派单）", items=items)
                 for k, items in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))
             ]
             if to:
-                mail = render_digest(date_text=local.strftime("%Y年%m月%d日"),
-                                     as_of_text=local.strftime("%H:%M"), units=groups,
-                                     link_base=link_base)
-                await enqueue_mail(to=to, subject=mail.subject, text=mail.text, html=mail.html,
-                                   ticket_number=None, reason="digest", now=now, using_db=conn)
+                mail = render_digest(
+                    date_text=local.strftime("%Y年%m月%d日"),
+                    as_of_text=local.strftime("%H:%M"),
+                    units=groups,
+                    link_base=link_base,
+                )
+                await enqueue_mail(
+                    to=to,
+                    subject=mail.subject,
+                    text=mail.text,
+                    html=mail.html,
+                    ticket_number=None,
+                    reason="digest",
+                    now=now,
+                    using_db=conn,
+                )
     except IntegrityError:
         return False  # another worker already sent today's digest
     return True
@@ -159,7 +201,9 @@ async def run_sweeper(
             now = now_fn()
             report = await sweep(now=now, link_base=link_base)
             if report.warnings or report.breaches:
-                log.info("sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches))
+                log.info(
+                    "sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches)
+                )
             await send_daily_digest(now=now, link_base=link_base)
         except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
             log.exception("sweep failed")

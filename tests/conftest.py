@@ -54,7 +54,9 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
         return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        )
     # With TEST_DATABASE_URL set, an unreachable server is a failure, not a skip.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     await _postgres_schema(url, schema, drop=False)

@@ -56,8 +56,10 @@ async def on_action(
     units = await Unit.filter(code__in=codes).using_db(conn)
     clocks = await TicketClock.filter(ticket_id=ticket.id, current=True).using_db(conn)
     deadlines = [
-        Deadline(clock_name=CLOCK_NAMES.get(c.kind, c.kind), due_text=local_text(c.due_at)
-                 + ("（暂定）" if c.provisional else ""))
+        Deadline(
+            clock_name=CLOCK_NAMES.get(c.kind, c.kind),
+            due_text=local_text(c.due_at) + ("（暂定）" if c.provisional else ""),
+        )
         for c in sorted(clocks, key=lambda c: c.kind != "receipt")
     ]
     for unit in units:
@@ -71,8 +73,14 @@ async def on_action(
             link_base=deployment.public_base_url,
         )
         await enqueue_mail(
-            to=to, subject=mail.subject, text=mail.text, html=mail.html,
-            ticket_number=ticket.number, reason="dispatch", now=now, using_db=conn,
+            to=to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            ticket_number=ticket.number,
+            reason="dispatch",
+            now=now,
+            using_db=conn,
         )
 
 
@@ -100,8 +108,13 @@ def _deliverable(addresses: Any) -> list[str]:
     for address in dict.fromkeys(a.strip() for a in addresses):
         bare = parseaddr(address)[1]
         local, _, domain = bare.rpartition("@")
-        if local and domain and not any(ch.isspace() for ch in bare) and "\n" not in address \
-                and "\r" not in address:
+        if (
+            local
+            and domain
+            and not any(ch.isspace() for ch in bare)
+            and "\n" not in address
+            and "\r" not in address
+        ):
             usable.append(address)
         else:
             log.warning("跳过无效的邮件地址：%r", address)
@@ -118,22 +131,42 @@ async def clock_mail(
     link_base: str,
 ) -> None:
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail."""
-    unit = await Unit.get_or_none(id=ticket.lead_unit_id).using_db(conn) if ticket.lead_unit_id else None
+    unit = (
+        await Unit.get_or_none(id=ticket.lead_unit_id).using_db(conn)
+        if ticket.lead_unit_id
+        else None
+    )
     to = await unit_recipients(conn, unit) if unit else []
     clock_name = CLOCK_NAMES.get(clock.kind, clock.kind)
     due_text = local_text(clock.due_at)
     info = ticket_info(ticket)
     unit_name = unit.name if unit else "（未派单）"
     if event == "warning":
-        mail = render_warning(ticket=info, unit_name=unit_name, clock_name=clock_name,
-                              due_text=due_text, link_base=link_base)
+        mail = render_warning(
+            ticket=info,
+            unit_name=unit_name,
+            clock_name=clock_name,
+            due_text=due_text,
+            link_base=link_base,
+        )
     else:
         to += await supervisor_recipients(conn)
-        mail = render_breach(ticket=info, unit_name=unit_name, clock_name=clock_name,
-                             due_text=due_text, link_base=link_base)
+        mail = render_breach(
+            ticket=info,
+            unit_name=unit_name,
+            clock_name=clock_name,
+            due_text=due_text,
+            link_base=link_base,
+        )
     to = list(dict.fromkeys(to))
     if to:
         await enqueue_mail(
-            to=to, subject=mail.subject, text=mail.text, html=mail.html,
-            ticket_number=ticket.number, reason=event, now=now, using_db=conn,
+            to=to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            ticket_number=ticket.number,
+            reason=event,
+            now=now,
+            using_db=conn,
         )

@@ -44,7 +44,7 @@ async def retrain_from_tickets(
     folds: int = 0,
     progress: bool = False,
 ) -> RetrainResult:
-    """Train on the base corpus plus the closed tickets, save to `out`, optionally cross-validate."""
+    """Train on the base corpus plus closed tickets, save to `out`, optionally cross-validate."""
     from classifier.train import DataError, cross_validate, train_model
 
     texts, labels = await closed_ticket_rows()

@@ -30,8 +30,12 @@ class TicketRouter:
         else:
             confidence = 0.0
         decision = self.routing.route(
-            text=text, address=address, kind=kind, category=category,
-            confidence=confidence, top3=top3 or None,
+            text=text,
+            address=address,
+            kind=kind,
+            category=category,
+            confidence=confidence,
+            top3=top3 or None,
         )
         return {
             "lead_unit": decision.lead_unit,

@@ -48,7 +48,11 @@ class SlaEngine:
     def start(self, kind: str, limit: Any, at: datetime, policy: Policy) -> Clock:
         """A new clock under `policy`; a provisional year is logged once per process."""
         clock = clocks.start(
-            kind, limit, at, policy.warn_ratio, self.calendar,
+            kind,
+            limit,
+            at,
+            policy.warn_ratio,
+            self.calendar,
             office_hours=self.policies.office_hours,
         )
         self._note_provisional(clock)
@@ -61,7 +65,8 @@ class SlaEngine:
                 log.warning(
                     "没有 %s 年的节假日安排：该年的时限按周一至周五计算并标记为暂定；"
                     "发布后放入 data/holidays/%s.toml 并运行 python main.py recompute-deadlines",
-                    year, year,
+                    year,
+                    year,
                 )
 
     async def on_action(
@@ -104,11 +109,17 @@ class SlaEngine:
                 raise HotlineError(
                     f"「{policy.name}」类诉求不允许挂起", status=422, code="pause_not_allowed"
                 )
-            await self._update(conn, ticket, ("feedback", "mediation"), lambda c: clocks.pause(c, now))
+            await self._update(
+                conn, ticket, ("feedback", "mediation"), lambda c: clocks.pause(c, now)
+            )
         elif action == Action.RESUME:
             await self._update(
-                conn, ticket, ("feedback", "mediation"),
-                lambda c: clocks.resume(c, now, self.calendar, office_hours=self.policies.office_hours),
+                conn,
+                ticket,
+                ("feedback", "mediation"),
+                lambda c: clocks.resume(
+                    c, now, self.calendar, office_hours=self.policies.office_hours
+                ),
             )
         elif action == Action.REQUEST_EXTENSION:
             self._extension(policy, int(payload["days"]))
@@ -116,9 +127,14 @@ class SlaEngine:
             extra = self._extension(policy, int(payload["days"]))
             payload["extension"] = extra
             await self._update(
-                conn, ticket, ("feedback",),
+                conn,
+                ticket,
+                ("feedback",),
                 lambda c: clocks.extend(
-                    c, extra, self.calendar, office_hours=self.policies.office_hours,
+                    c,
+                    extra,
+                    self.calendar,
+                    office_hours=self.policies.office_hours,
                     max_extensions=policy.max_extensions,
                 ),
             )
@@ -129,9 +145,11 @@ class SlaEngine:
             # 重办 starts a new feedback clock for the second round of handling.
             await self._open(conn, ticket, "feedback", policy.feedback, now, policy)
         elif action in (Action.MERGE, Action.ANSWER, Action.CLOSE):
-            await TicketClock.filter(ticket_id=ticket.id, current=True, met_at__isnull=True).using_db(
-                conn
-            ).update(current=False)
+            await (
+                TicketClock.filter(ticket_id=ticket.id, current=True, met_at__isnull=True)
+                .using_db(conn)
+                .update(current=False)
+            )
 
     def _extension(self, policy: Policy, days: int) -> str:
         """The extra limit for `days` of extension under `policy`, or 422 if not allowed."""
@@ -160,11 +178,16 @@ class SlaEngine:
         now: datetime,
         policy: Policy,
     ) -> None:
-        previous = await TicketClock.filter(ticket_id=ticket.id, kind=kind).using_db(conn).order_by(
-            "-generation"
-        ).first()
-        await TicketClock.filter(ticket_id=ticket.id, kind=kind, current=True).using_db(conn).update(
-            current=False
+        previous = (
+            await TicketClock.filter(ticket_id=ticket.id, kind=kind)
+            .using_db(conn)
+            .order_by("-generation")
+            .first()
+        )
+        await (
+            TicketClock.filter(ticket_id=ticket.id, kind=kind, current=True)
+            .using_db(conn)
+            .update(current=False)
         )
         clock = self.start(kind, limit, now, policy)
         await TicketClock.create(
@@ -177,10 +200,14 @@ class SlaEngine:
             detail={"clock": clock.to_dict(), "policy": policy.name},
         )
 
-    async def _meet(self, conn: BaseDBAsyncClient, ticket: Ticket, kind: str, now: datetime) -> None:
+    async def _meet(
+        self, conn: BaseDBAsyncClient, ticket: Ticket, kind: str, now: datetime
+    ) -> None:
         await self._update(conn, ticket, (kind,), lambda c: clocks.meet(c, now))
 
-    async def _update(self, conn: BaseDBAsyncClient, ticket: Ticket, kinds: tuple[str, ...], change: Any) -> None:
+    async def _update(
+        self, conn: BaseDBAsyncClient, ticket: Ticket, kinds: tuple[str, ...], change: Any
+    ) -> None:
         rows = await TicketClock.filter(
             ticket_id=ticket.id, kind__in=list(kinds), current=True, met_at__isnull=True
         ).using_db(conn)
@@ -190,8 +217,10 @@ class SlaEngine:
             except ClockError as exc:
                 raise HotlineError(str(exc), status=409, code="clock_error") from exc
             self._note_provisional(clock)
-            await TicketClock.filter(id=row.id).using_db(conn).update(
-                **_columns(clock), detail={**row.detail, "clock": clock.to_dict()}
+            await (
+                TicketClock.filter(id=row.id)
+                .using_db(conn)
+                .update(**_columns(clock), detail={**row.detail, "clock": clock.to_dict()})
             )
 
     def recompute(self, data: dict[str, Any]) -> Clock:
@@ -216,9 +245,12 @@ def _columns(clock: Clock) -> dict[str, Any]:
 
 async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
     """Mirror the earliest due time of the ticket's running clocks onto the ticket row."""
-    rows = await TicketClock.filter(
-        ticket_id=ticket_id, current=True, met_at__isnull=True
-    ).exclude(state="paused").using_db(conn).values_list("due_at", flat=True)
+    rows = (
+        await TicketClock.filter(ticket_id=ticket_id, current=True, met_at__isnull=True)
+        .exclude(state="paused")
+        .using_db(conn)
+        .values_list("due_at", flat=True)
+    )
     dues = [d for d in rows if d is not None]
     await Ticket.filter(id=ticket_id).using_db(conn).update(next_due_at=min(dues) if dues else None)
 

@@ -10,7 +10,7 @@ from hotline.rates import EventRow, dispatch_figures
 
 
 async def routing_figures(*, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    """Share of tickets auto-dispatched, disputed (退单率) and re-dispatched, overall and per unit."""
+    """Shares auto-dispatched, disputed (退单率) and re-dispatched, overall and per unit."""
     query = TicketEvent.filter(action__in=["dispatch", "redispatch", "reject"])
     if since:
         query = query.filter(created_at__gte=since)

@@ -23,7 +23,7 @@ from hotline.lifecycle import (
     Status,
     decide,
 )
-from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit, Unit
+from hotline.models import Ticket, TicketEvent, TicketUnit, Unit
 from hotline.schemas import (
     ActionBody,
     AnswerBody,
@@ -253,10 +253,14 @@ async def _prepare(
     payload: dict[str, Any] = {}
     if isinstance(body, DispatchBody):
         routing = ticket.routing or {}
-        lead_code = body.lead_unit or (None if action == Action.REDISPATCH else routing.get("lead_unit"))
+        lead_code = body.lead_unit or (
+            None if action == Action.REDISPATCH else routing.get("lead_unit")
+        )
         if not lead_code:
             raise HotlineError(
-                "请指定主办单位（lead_unit）" if action == Action.DISPATCH else "改派必须指定新的主办单位（lead_unit）",
+                "请指定主办单位（lead_unit）"
+                if action == Action.DISPATCH
+                else "改派必须指定新的主办单位（lead_unit）",
                 status=422,
                 code="lead_unit_required",
             )
@@ -286,7 +290,9 @@ async def _prepare(
         days = body.days or requested
         if body.days and body.days > requested:
             raise HotlineError(
-                f"批准的延期天数不能超过申请的 {requested} 个工作日", status=422, code="too_many_days"
+                f"批准的延期天数不能超过申请的 {requested} 个工作日",
+                status=422,
+                code="too_many_days",
             )
         payload["days"] = days
     elif isinstance(body, ReasonBody):
@@ -298,20 +304,24 @@ async def _prepare(
         payload.update(result=body.result, text=body.text, contacted=body.contacted)
     elif isinstance(body, CallbackBody):
         updates["satisfaction"] = body.satisfaction
-        payload.update(
-            contacted=body.contacted, satisfaction=body.satisfaction, solved=body.solved
-        )
+        payload.update(contacted=body.contacted, satisfaction=body.satisfaction, solved=body.solved)
     elif isinstance(body, MergeBody):
         target = await Ticket.get_or_none(number=body.into).using_db(conn)
         if target is None:
-            raise HotlineError(f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket")
+            raise HotlineError(
+                f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket"
+            )
         if target.id == ticket.id:
             raise HotlineError("不能并入自身", status=422, code="merge_self")
         # Lock both tickets (in id order, so opposite merges cannot deadlock) and read the
         # target again under the lock: two operators merging a pair into each other at
         # the same moment must not leave both merged and the matter open nowhere.
-        locked = await Ticket.filter(id__in=[ticket.id, target.id]).order_by("id") \
-            .select_for_update().using_db(conn)
+        locked = (
+            await Ticket.filter(id__in=[ticket.id, target.id])
+            .order_by("id")
+            .select_for_update()
+            .using_db(conn)
+        )
         target = next(t for t in locked if t.id == target.id)
         if Status(target.status) not in OPEN_STATUSES:
             raise HotlineError(
@@ -335,9 +345,7 @@ async def _units_by_code(codes: list[str]) -> dict[str, Unit]:
     units = {u.code: u for u in await Unit.filter(code__in=codes, active=True)}
     missing = [c for c in codes if c not in units]
     if missing:
-        raise HotlineError(
-            f"单位代码不存在：{'、'.join(missing)}", status=422, code="unknown_unit"
-        )
+        raise HotlineError(f"单位代码不存在：{'、'.join(missing)}", status=422, code="unknown_unit")
     return units
 
 
@@ -364,7 +372,11 @@ async def _link_units(
     await TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
     units = await _units_by_code([payload["lead_unit"], *payload["assisting_units"]])
     await TicketUnit.create(
-        using_db=conn, ticket_id=ticket.id, unit=units[payload["lead_unit"]], role="lead", created_at=now
+        using_db=conn,
+        ticket_id=ticket.id,
+        unit=units[payload["lead_unit"]],
+        role="lead",
+        created_at=now,
     )
     for code in payload["assisting_units"]:
         await TicketUnit.create(

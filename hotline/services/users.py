@@ -30,9 +30,7 @@ async def create_user(
             code="invalid_username",
         )
     if role not in ROLES:
-        raise HotlineError(
-            f"角色必须是 {', '.join(ROLES)} 之一", status=422, code="invalid_role"
-        )
+        raise HotlineError(f"角色必须是 {', '.join(ROLES)} 之一", status=422, code="invalid_role")
     if len(password) < 8:
         raise HotlineError("密码至少 8 个字符", status=422, code="weak_password")
     unit = None

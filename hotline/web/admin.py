@@ -39,8 +39,9 @@ async def list_outbox(request: Request) -> Response:
     query = OutboxMail.all()
     if status:
         if status not in {s.value for s in MailStatus}:
-            raise HotlineError("status 必须是 pending、sent 或 failed", status=422,
-                               code="validation_error")
+            raise HotlineError(
+                "status 必须是 pending、sent 或 failed", status=422, code="validation_error"
+            )
         query = query.filter(status=status)
     counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
     rows = await query.order_by("-id").limit(200)

@@ -50,7 +50,9 @@ async def read_body(request: Request) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HotlineError(f"请求体过大（上限 {limit} 字节）", status=413, code="body_too_large")
+            raise HotlineError(
+                f"请求体过大（上限 {limit} 字节）", status=413, code="body_too_large"
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -65,7 +67,9 @@ async def read_json(request: Request, model: type[M], *, allow_empty: bool = Fal
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HotlineError(f"请求体不是合法的 JSON：{exc}", status=400, code="malformed_json") from exc
+        raise HotlineError(
+            f"请求体不是合法的 JSON：{exc}", status=400, code="malformed_json"
+        ) from exc
     if not isinstance(data, dict):
         raise HotlineError("请求体必须是 JSON 对象", status=400, code="malformed_json")
     return validate(model, data)

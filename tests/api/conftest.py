@@ -56,11 +56,13 @@ class World:
         assert r.status_code == 201, r.text
         return r.json()
 
-    async def act(self, number: str, action: str, who: str, body: Any = None,
-                  expect: int = 200) -> dict[str, Any]:
+    async def act(
+        self, number: str, action: str, who: str, body: Any = None, expect: int = 200
+    ) -> dict[str, Any]:
         """Post one action and check the status code."""
-        r = await self.client.post(f"/api/v1/tickets/{number}/{action}", json=body or {},
-                                   headers=self.headers[who])
+        r = await self.client.post(
+            f"/api/v1/tickets/{number}/{action}", json=body or {}, headers=self.headers[who]
+        )
         assert r.status_code == expect, f"{action} by {who}: {r.status_code} {r.text}"
         return r.json()
 
@@ -75,9 +77,14 @@ async def world(db: Any, deployment: Deployment) -> AsyncIterator[World]:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         w = World(client=client)
         for username, role, unit in ACCOUNTS:
-            await create_user(username=username, role=role, password="secret-password",
-                              now=utcnow(), unit_code=unit, email=f"{username}@test.example")
+            await create_user(
+                username=username,
+                role=role,
+                password="secret-password",
+                now=utcnow(),
+                unit_code=unit,
+                email=f"{username}@test.example",
+            )
             token = await issue_token(username=username, now=utcnow())
             w.headers[username] = {"Authorization": f"Bearer {token}"}
         yield w
-

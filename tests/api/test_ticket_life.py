@@ -15,10 +15,14 @@ async def test_full_life_of_a_ticket(world: World) -> None:
     await world.act(number, "sign", "zjj")
     await world.act(number, "request-extension", "zjj", {"reason": "需要协调物业公司", "days": 3})
     await world.act(number, "approve-extension", "op")
-    await world.act(number, "reply", "zjj", {"result": "partly", "text": "已约谈物业公司，电梯已维修。"})
+    await world.act(
+        number, "reply", "zjj", {"result": "partly", "text": "已约谈物业公司，电梯已维修。"}
+    )
     await world.act(number, "callback", "op", {"contacted": True, "satisfaction": "不满意"})
     await world.act(number, "reopen", "op", {"reason": "市民反映垃圾仍未清理"})
-    await world.act(number, "reply", "zjj", {"result": "solved", "text": "垃圾已全部清理，物业承诺每日清运。"})
+    await world.act(
+        number, "reply", "zjj", {"result": "solved", "text": "垃圾已全部清理，物业承诺每日清运。"}
+    )
     await world.act(number, "callback", "op", {"contacted": True, "satisfaction": "满意"})
     final = await world.act(number, "close", "op")
     assert final["status"] == "closed" and final["satisfaction"] == "满意"
@@ -69,25 +73,41 @@ async def test_bad_bodies_are_4xx_never_500(world: World) -> None:
     c = world.client
     assert (await c.post("/api/v1/tickets", content=b"{not json", headers=h)).status_code == 400
     assert (await c.post("/api/v1/tickets", content=b"[1,2]", headers=h)).status_code == 400
-    r = await c.post("/api/v1/tickets", json={"kind": "投诉", "title": 5, "content": "x" * 10}, headers=h)
+    r = await c.post(
+        "/api/v1/tickets", json={"kind": "投诉", "title": 5, "content": "x" * 10}, headers=h
+    )
     assert r.status_code == 422
-    r = await c.post("/api/v1/tickets", json={"kind": "抱怨", "title": "标题", "content": "内容内容内容"}, headers=h)
+    r = await c.post(
+        "/api/v1/tickets",
+        json={"kind": "抱怨", "title": "标题", "content": "内容内容内容"},
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["error"]["fields"][0]["field"] == "kind"
-    r = await c.post("/api/v1/tickets", json={"kind": "投诉", "title": "标题", "content": "内容内容内容", "colour": "red"}, headers=h)
+    r = await c.post(
+        "/api/v1/tickets",
+        json={"kind": "投诉", "title": "标题", "content": "内容内容内容", "colour": "red"},
+        headers=h,
+    )
     assert r.status_code == 422 and "colour" in r.json()["error"]["message"]
     big = b'{"kind":"\xe6\x8a\x95\xe8\xaf\x89","title":"t","content":"' + b"x" * 2_000_000 + b'"}'
     assert (await c.post("/api/v1/tickets", content=big, headers=h)).status_code == 413
-    assert (await c.post("/api/v1/tickets/20260101-00001/fly", json={}, headers=h)).status_code == 404
+    assert (
+        await c.post("/api/v1/tickets/20260101-00001/fly", json={}, headers=h)
+    ).status_code == 404
     assert (await c.get("/api/v1/tickets?page=abc", headers=h)).status_code == 422
     assert (await c.get("/api/v1/tickets")).status_code == 401
-    assert (await c.get("/api/v1/tickets", headers={"Authorization": "Bearer nope"})).status_code == 401
+    assert (
+        await c.get("/api/v1/tickets", headers={"Authorization": "Bearer nope"})
+    ).status_code == 401
 
 
 async def test_track_shows_progress_without_personal_data(world: World) -> None:
     t = await world.create()
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     await world.act(t["number"], "sign", "zjj")
-    await world.act(t["number"], "reply", "zjj", {"result": "solved", "text": "电梯已修复并恢复运行。"})
+    await world.act(
+        t["number"], "reply", "zjj", {"result": "solved", "text": "电梯已修复并恢复运行。"}
+    )
     r = await world.client.get(f"/api/v1/track/{t['number']}", params={"code": t["query_code"]})
     assert r.status_code == 200
     body = r.json()
@@ -96,7 +116,9 @@ async def test_track_shows_progress_without_personal_data(world: World) -> None:
     assert body["promised_reply_by"] is not None
     assert "13812345678" not in r.text and "张先生" not in r.text
     wrong = await world.client.get(f"/api/v1/track/{t['number']}", params={"code": "AAAAAA"})
-    missing = await world.client.get("/api/v1/track/20990101-00001", params={"code": t["query_code"]})
+    missing = await world.client.get(
+        "/api/v1/track/20990101-00001", params={"code": t["query_code"]}
+    )
     assert wrong.status_code == missing.status_code == 404
     assert wrong.json() == missing.json()
 
@@ -117,13 +139,24 @@ async def test_deadlines_follow_the_ticket(world: World) -> None:
 
 
 async def test_reporter_of_wrongdoing_is_hidden_from_units(world: World) -> None:
-    t = await world.create(kind="举报", title="举报某单位违规收费", content="某单位工作人员违规收取办证费用，请调查。")
+    t = await world.create(
+        kind="举报", title="举报某单位违规收费", content="某单位工作人员违规收取办证费用，请调查。"
+    )
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
-    unit_view = (await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["zjj"])).json()
-    assert unit_view["complainant"]["phone"] == "（保密）" and unit_view["complainant"]["name"] == "（保密）"
-    sup_view = (await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["sup"])).json()
+    unit_view = (
+        await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["zjj"])
+    ).json()
+    assert (
+        unit_view["complainant"]["phone"] == "（保密）"
+        and unit_view["complainant"]["name"] == "（保密）"
+    )
+    sup_view = (
+        await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["sup"])
+    ).json()
     assert sup_view["complainant"]["phone"] == "138****5678"
-    op_view = (await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["op"])).json()
+    op_view = (
+        await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["op"])
+    ).json()
     assert op_view["complainant"]["phone"] == "13812345678"
 
 
@@ -141,13 +174,23 @@ async def test_merge_and_urge(world: World) -> None:
 async def test_list_filters_and_pagination(world: World) -> None:
     for _ in range(3):
         await world.create()
-    t = await world.create(kind="咨询", title="咨询社保转移", content="想咨询社保转移接续需要什么材料。")
+    t = await world.create(
+        kind="咨询", title="咨询社保转移", content="想咨询社保转移接续需要什么材料。"
+    )
     await world.act(t["number"], "answer", "op", {"text": "请携带身份证到社保窗口办理。"})
-    r = await world.client.get("/api/v1/tickets", params={"per_page": 2}, headers=world.headers["op"])
+    r = await world.client.get(
+        "/api/v1/tickets", params={"per_page": 2}, headers=world.headers["op"]
+    )
     assert r.json()["total"] == 4 and len(r.json()["items"]) == 2
-    r = await world.client.get("/api/v1/tickets", params={"status": "closed"}, headers=world.headers["op"])
+    r = await world.client.get(
+        "/api/v1/tickets", params={"status": "closed"}, headers=world.headers["op"]
+    )
     assert [i["number"] for i in r.json()["items"]] == [t["number"]]
-    r = await world.client.get("/api/v1/tickets", params={"kind": "投诉", "status": "received"}, headers=world.headers["op"])
+    r = await world.client.get(
+        "/api/v1/tickets",
+        params={"kind": "投诉", "status": "received"},
+        headers=world.headers["op"],
+    )
     assert r.json()["total"] == 3
 
 
@@ -168,8 +211,12 @@ async def test_healthz_and_units(world: World) -> None:
 
 async def test_guessing_query_codes_is_rate_limited(world: World) -> None:
     t = await world.create()
-    codes = [(await world.client.get(f"/api/v1/track/{t['number']}", params={"code": "ZZZZZZ"})).status_code
-             for _ in range(12)]
+    codes = [
+        (
+            await world.client.get(f"/api/v1/track/{t['number']}", params={"code": "ZZZZZZ"})
+        ).status_code
+        for _ in range(12)
+    ]
     assert codes[:10] == [404] * 10 and codes[-1] == 429
 
 
@@ -185,10 +232,25 @@ async def test_overdue_filter_lists_late_tickets_only(world: World, deployment: 
     op = principal_of(await User.get(username="op").prefetch_related("unit"))
     past = utcnow() - timedelta(days=10)
     late = await svc.create_ticket(
-        data=TicketCreate(kind="投诉", category="城乡建设", title="路灯损坏多日", content="小区门口路灯坏了十天没人修。"),
-        actor=svc.Actor.of(op), now=past, deployment=deployment, auto_dispatch=False)  # type: ignore[arg-type]
-    await svc.perform_action(number=late.number, action="dispatch", body=DispatchBody(lead_unit="ZJJ"),
-                             principal=op, now=past, deployment=deployment)  # type: ignore[arg-type]
+        data=TicketCreate(
+            kind="投诉",
+            category="城乡建设",
+            title="路灯损坏多日",
+            content="小区门口路灯坏了十天没人修。",
+        ),
+        actor=svc.Actor.of(op),
+        now=past,
+        deployment=deployment,
+        auto_dispatch=False,
+    )  # type: ignore[arg-type]
+    await svc.perform_action(
+        number=late.number,
+        action="dispatch",
+        body=DispatchBody(lead_unit="ZJJ"),
+        principal=op,
+        now=past,
+        deployment=deployment,
+    )  # type: ignore[arg-type]
     fresh = await world.create()
     await world.act(fresh["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     undispatched = await world.create()
@@ -202,9 +264,13 @@ async def test_overdue_filter_lists_late_tickets_only(world: World, deployment: 
     on_time = await world.client.get("/api/v1/tickets", params={"overdue": "false"}, headers=h)
     assert numbers(on_time) == {fresh["number"], undispatched["number"]}
     # Signing meets the receipt clock but the reply is still late.
-    zjj_list = await world.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=world.headers["zjj"])
+    zjj_list = await world.client.get(
+        "/api/v1/tickets", params={"overdue": "true"}, headers=world.headers["zjj"]
+    )
     assert numbers(zjj_list) == {late.number}
     await world.act(late.number, "sign", "zjj")
-    await world.act(late.number, "reply", "zjj", {"result": "solved", "text": "路灯已经修好并恢复照明。"})
+    await world.act(
+        late.number, "reply", "zjj", {"result": "solved", "text": "路灯已经修好并恢复照明。"}
+    )
     overdue = await world.client.get("/api/v1/tickets", params={"overdue": "true"}, headers=h)
     assert numbers(overdue) == set()

@@ -25,11 +25,17 @@ FIXTURE = REPO / "tests" / "fixtures" / "classifier" / "tickets.csv"
 BIKES = "共享单车乱停放 小区门口共享单车乱停乱放，堵塞人行道和公交站台，行人只能走机动车道。"
 
 
-async def _closed_ticket(deployment: Any, people: dict[str, Any], text: str, category: str, at: datetime) -> None:
+async def _closed_ticket(
+    deployment: Any, people: dict[str, Any], text: str, category: str, at: datetime
+) -> None:
     title, content = text.split(" ", 1)
     t = await svc.create_ticket(
         data=TicketCreate(kind="投诉", title=title, content=content),
-        actor=svc.Actor.of(people["op"]), now=at, deployment=deployment, auto_dispatch=False)
+        actor=svc.Actor.of(people["op"]),
+        now=at,
+        deployment=deployment,
+        auto_dispatch=False,
+    )
     steps = [
         ("op", "dispatch", {"lead_unit": "JTJ", "category": category}),
         ("jtj", "sign", {}),
@@ -38,10 +44,14 @@ async def _closed_ticket(deployment: Any, people: dict[str, Any], text: str, cat
         ("op", "close", {}),
     ]
     for i, (who, action, body) in enumerate(steps):
-        await svc.perform_action(number=t.number, action=action,
-                                 body=ACTION_BODIES[action].model_validate(body),
-                                 principal=people[who], now=at + timedelta(hours=i + 1),
-                                 deployment=deployment)
+        await svc.perform_action(
+            number=t.number,
+            action=action,
+            body=ACTION_BODIES[action].model_validate(body),
+            principal=people[who],
+            now=at + timedelta(hours=i + 1),
+            deployment=deployment,
+        )
 
 
 async def test_retraining_learns_the_operators_correction(db: Any, tmp_path: Path) -> None:
@@ -49,8 +59,13 @@ async def test_retraining_learns_the_operators_correction(db: Any, tmp_path: Pat
     await sync_units(deployment.extras["units"])
     people = {}
     for name, role, unit in [("op", "operator", None), ("jtj", "unit", "JTJ")]:
-        await create_user(username=name, role=role, password="secret-password",
-                          now=datetime(2026, 1, 1, tzinfo=UTC), unit_code=unit)
+        await create_user(
+            username=name,
+            role=role,
+            password="secret-password",
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+            unit_code=unit,
+        )
         people[name] = principal_of(await User.get(username=name).prefetch_related("unit"))
 
     texts, labels = read_table(FIXTURE, "类别", ["标题", "内容"])
@@ -58,23 +73,36 @@ async def test_retraining_learns_the_operators_correction(db: Any, tmp_path: Pat
     assert before.category != "交通运输"  # the base corpus has no such class
 
     start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
-    variants = ["共享单车乱停放 单车堆满人行道", "共享单车占用盲道 盲道上全是共享单车",
-                "共享单车堵住公交站 公交站台被单车占满", "小区门口单车乱停 共享单车挡住小区出入口",
-                "地铁口共享单车太多 地铁站出口单车乱放无人管理", "共享单车损坏堆放 损坏的共享单车长期堆在路边"]
+    variants = [
+        "共享单车乱停放 单车堆满人行道",
+        "共享单车占用盲道 盲道上全是共享单车",
+        "共享单车堵住公交站 公交站台被单车占满",
+        "小区门口单车乱停 共享单车挡住小区出入口",
+        "地铁口共享单车太多 地铁站出口单车乱放无人管理",
+        "共享单车损坏堆放 损坏的共享单车长期堆在路边",
+    ]
     for i, text in enumerate(variants):
         await _closed_ticket(deployment, people, text, "交通运输", start + timedelta(days=i))
 
     rows, categories = await closed_ticket_rows()
     assert len(rows) == 6 and set(categories) == {"交通运输"}
-    result = await retrain_from_tickets(out=tmp_path / "model", base_texts=texts, base_labels=labels)
+    result = await retrain_from_tickets(
+        out=tmp_path / "model", base_texts=texts, base_labels=labels
+    )
     assert result.ticket_rows == 6 and result.base_rows == len(texts)
     after = load_model(tmp_path / "model").predict(BIKES)
     assert after.category == "交通运输"
 
 
 def _main(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
 
 
 def test_retrain_command(tmp_path: Path) -> None:
@@ -82,8 +110,20 @@ def test_retrain_command(tmp_path: Path) -> None:
     empty = _main("retrain", "--out", str(tmp_path / "m0"), env=env)
     assert empty.returncode == 2 and "无法训练" in empty.stderr
     assert len(empty.stderr.strip().splitlines()) == 1
-    out = _main("retrain", "--data", str(FIXTURE), "--label-col", "类别", "--text-col", "标题",
-                "--text-col", "内容", "--out", str(tmp_path / "m1"), env=env)
+    out = _main(
+        "retrain",
+        "--data",
+        str(FIXTURE),
+        "--label-col",
+        "类别",
+        "--text-col",
+        "标题",
+        "--text-col",
+        "内容",
+        "--out",
+        str(tmp_path / "m1"),
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "40 条基础语料和 0 条已办结工单" in out.stdout
     assert load_model(tmp_path / "m1").predict("公司拖欠工资三个月").category == "劳动和社会保障"

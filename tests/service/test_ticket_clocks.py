@@ -14,13 +14,12 @@ from hotline.bootstrap import load_deployment
 from hotline.config import load_settings
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.models import TicketClock
+from hotline.models import TicketClock, User
 from hotline.schemas import ACTION_BODIES, TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.sla_engine import load_sla_engine, recompute_provisional
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, principal_of
-from hotline.models import User
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -38,26 +37,61 @@ def deployment() -> Deployment:
 async def people(db: Any, deployment: Deployment) -> dict[str, Any]:
     await sync_units(deployment.extras["units"])
     out = {}
-    for name, role, unit in [("op", "operator", None), ("sjj", "unit", "SJJ"), ("zjj", "unit", "ZJJ")]:
-        await create_user(username=name, role=role, password="secret-password", now=at("2026-01-01T00:00"), unit_code=unit)
+    for name, role, unit in [
+        ("op", "operator", None),
+        ("sjj", "unit", "SJJ"),
+        ("zjj", "unit", "ZJJ"),
+    ]:
+        await create_user(
+            username=name,
+            role=role,
+            password="secret-password",
+            now=at("2026-01-01T00:00"),
+            unit_code=unit,
+        )
         out[name] = principal_of(await User.get(username=name).prefetch_related("unit"))
     return out
 
 
-async def make(deployment: Deployment, people: dict[str, Any], when: datetime, **fields: Any) -> str:
-    data = TicketCreate.model_validate({
-        "kind": "投诉", "category": "商贸旅游", "title": "商场拒绝退货",
-        "content": "在商场购买的电器有质量问题，商家拒绝退货，请求调解。", **fields,
-    })
-    t = await svc.create_ticket(data=data, actor=svc.Actor.of(people["op"]), now=when,
-                                deployment=deployment, auto_dispatch=False)
+async def make(
+    deployment: Deployment, people: dict[str, Any], when: datetime, **fields: Any
+) -> str:
+    data = TicketCreate.model_validate(
+        {
+            "kind": "投诉",
+            "category": "商贸旅游",
+            "title": "商场拒绝退货",
+            "content": "在商场购买的电器有质量问题，商家拒绝退货，请求调解。",
+            **fields,
+        }
+    )
+    t = await svc.create_ticket(
+        data=data,
+        actor=svc.Actor.of(people["op"]),
+        now=when,
+        deployment=deployment,
+        auto_dispatch=False,
+    )
     return t.number
 
 
-async def act(deployment: Deployment, people: dict[str, Any], number: str, action: str, who: str,
-              when: datetime, **body: Any) -> None:
-    await svc.perform_action(number=number, action=action, body=ACTION_BODIES[action].model_validate(body),
-                             principal=people[who], now=when, deployment=deployment)
+async def act(
+    deployment: Deployment,
+    people: dict[str, Any],
+    number: str,
+    action: str,
+    who: str,
+    when: datetime,
+    **body: Any,
+) -> None:
+    await svc.perform_action(
+        number=number,
+        action=action,
+        body=ACTION_BODIES[action].model_validate(body),
+        principal=people[who],
+        now=when,
+        deployment=deployment,
+    )
 
 
 async def clocks(number: str) -> dict[str, TicketClock]:
@@ -65,7 +99,9 @@ async def clocks(number: str) -> dict[str, TicketClock]:
     return {r.kind: r for r in rows}
 
 
-async def test_consumer_complaint_gets_mediation_clock_in_working_days(deployment: Deployment, people: dict[str, Any]) -> None:
+async def test_consumer_complaint_gets_mediation_clock_in_working_days(
+    deployment: Deployment, people: dict[str, Any]
+) -> None:
     n = await make(deployment, people, at("2026-09-30T16:00"))
     await act(deployment, people, n, "dispatch", "op", at("2026-09-30T16:00"), lead_unit="SJJ")
     c = await clocks(n)
@@ -93,7 +129,9 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
     shutil.copytree(deployment.data_dir, data, ignore=shutil.ignore_patterns("model"))
     (data / "holidays" / "2027.toml").write_text(
         'year = 2027\n[[holidays]]\nname = "春节"\nstart = 2027-02-06\nend = 2027-02-13\n'
-        '[[workdays]]\nname = "春节"\ndate = 2027-02-14\n', encoding="utf-8")
+        '[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
+        encoding="utf-8",
+    )
     done, still = await recompute_provisional(load_sla_engine(data))
     assert done >= 1 and still == 0
     mediation = (await clocks(n))["mediation"]
@@ -103,18 +141,33 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
 async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
-    n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设",
-                   title="楼道堆放杂物", content="楼道长期堆放杂物，存在消防隐患，请处理。")
+    n = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        category="城乡建设",
+        title="楼道堆放杂物",
+        content="楼道长期堆放杂物，存在消防隐患，请处理。",
+    )
     await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
     await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
     due = (await clocks(n))["feedback"].due_at
-    await act(deployment, people, n, "pause", "zjj", at("2026-11-03T10:00"), reason="等待市民提供照片")
+    await act(
+        deployment, people, n, "pause", "zjj", at("2026-11-03T10:00"), reason="等待市民提供照片"
+    )
     assert (await clocks(n))["feedback"].state == "paused"
     await act(deployment, people, n, "resume", "zjj", at("2026-11-05T10:00"))
     assert (await clocks(n))["feedback"].due_at - due == timedelta(days=2)
 
-    urgent = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设", urgency="紧急",
-                        title="燃气泄漏", content="楼道里闻到很浓的燃气味，请马上处理。")
+    urgent = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        category="城乡建设",
+        urgency="紧急",
+        title="燃气泄漏",
+        content="楼道里闻到很浓的燃气味，请马上处理。",
+    )
     await act(deployment, people, urgent, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
     await act(deployment, people, urgent, "sign", "zjj", at("2026-11-02T09:10"))
     with pytest.raises(HotlineError) as err:
@@ -126,29 +179,80 @@ async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
 async def test_extension_moves_the_feedback_deadline_within_policy(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
-    n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设",
-                   title="楼道堆放杂物", content="楼道长期堆放杂物，存在消防隐患，请处理。")
+    n = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        category="城乡建设",
+        title="楼道堆放杂物",
+        content="楼道长期堆放杂物，存在消防隐患，请处理。",
+    )
     await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
     await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
     due = (await clocks(n))["feedback"].due_at
     with pytest.raises(HotlineError) as err:
-        await act(deployment, people, n, "request-extension", "zjj", at("2026-11-03T10:00"),
-                  reason="需要协调", days=30)
+        await act(
+            deployment,
+            people,
+            n,
+            "request-extension",
+            "zjj",
+            at("2026-11-03T10:00"),
+            reason="需要协调",
+            days=30,
+        )
     assert err.value.status == 422 and "最多延期" in err.value.message
-    await act(deployment, people, n, "request-extension", "zjj", at("2026-11-03T10:00"), reason="需要协调", days=3)
+    await act(
+        deployment,
+        people,
+        n,
+        "request-extension",
+        "zjj",
+        at("2026-11-03T10:00"),
+        reason="需要协调",
+        days=3,
+    )
     await act(deployment, people, n, "approve-extension", "op", at("2026-11-03T11:00"))
     assert (await clocks(n))["feedback"].due_at - due == timedelta(days=3)
 
 
-async def test_reopen_starts_a_new_feedback_clock(deployment: Deployment, people: dict[str, Any]) -> None:
-    n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设",
-                   title="楼道堆放杂物", content="楼道长期堆放杂物，存在消防隐患，请处理。")
+async def test_reopen_starts_a_new_feedback_clock(
+    deployment: Deployment, people: dict[str, Any]
+) -> None:
+    n = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        category="城乡建设",
+        title="楼道堆放杂物",
+        content="楼道长期堆放杂物，存在消防隐患，请处理。",
+    )
     await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
     await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
-    await act(deployment, people, n, "reply", "zjj", at("2026-11-03T10:00"), result="solved", text="已清理楼道杂物。")
+    await act(
+        deployment,
+        people,
+        n,
+        "reply",
+        "zjj",
+        at("2026-11-03T10:00"),
+        result="solved",
+        text="已清理楼道杂物。",
+    )
     assert (await clocks(n))["feedback"].state == "met"
-    await act(deployment, people, n, "callback", "op", at("2026-11-03T15:00"), contacted=True, satisfaction="不满意")
-    await act(deployment, people, n, "reopen", "op", at("2026-11-03T16:00"), reason="市民称杂物仍在")
+    await act(
+        deployment,
+        people,
+        n,
+        "callback",
+        "op",
+        at("2026-11-03T15:00"),
+        contacted=True,
+        satisfaction="不满意",
+    )
+    await act(
+        deployment, people, n, "reopen", "op", at("2026-11-03T16:00"), reason="市民称杂物仍在"
+    )
     fb = (await clocks(n))["feedback"]
     assert fb.state == "running" and fb.generation == 2
     assert fb.started_at.astimezone(SH) == at("2026-11-03T16:00")

@@ -6,7 +6,9 @@ from hotline.rates import EventRow, dispatch_figures
 from hotline.web.ratelimit import RateLimiter
 
 
-def ev(ticket: int, action: str, role: str = "operator", unit: str | None = None, **payload: object) -> EventRow:
+def ev(
+    ticket: int, action: str, role: str = "operator", unit: str | None = None, **payload: object
+) -> EventRow:
     return EventRow(ticket, action, role, unit, dict(payload))
 
 
@@ -21,8 +23,13 @@ def test_dispatch_dispute_and_redispatch_shares() -> None:
     ]
     overall, units = dispatch_figures(events)
     assert overall.as_dict() == {
-        "dispatched": 4, "auto_dispatched": 2, "disputed": 1, "redispatched_away": 1,
-        "auto_dispatch_rate": 0.5, "dispute_rate": 0.25, "redispatch_rate": 0.25,
+        "dispatched": 4,
+        "auto_dispatched": 2,
+        "disputed": 1,
+        "redispatched_away": 1,
+        "auto_dispatch_rate": 0.5,
+        "dispute_rate": 0.25,
+        "redispatch_rate": 0.25,
     }
     zjj = units["ZJJ"].as_dict()
     assert (zjj["dispatched"], zjj["disputed"], zjj["redispatched_away"]) == (2, 1, 1)
