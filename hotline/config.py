@@ -35,7 +35,7 @@ def load_settings(env_file: str | None = None) -> Settings:
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
         auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
         public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
-        secret_key=config("SECRET_KEY", cast=Secret, default="dev-only-change-me"),
+        secret_key=Secret(config("SECRET_KEY", default="dev-only-change-me")),
         run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
         sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
     )

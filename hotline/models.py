@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -32,6 +34,7 @@ class User(Model):
     unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="staff", null=True, on_delete=fields.RESTRICT
     )
+    unit_id: int | None
     email = fields.CharField(max_length=200, default="")
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
@@ -47,6 +50,7 @@ class ApiToken(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="tokens", on_delete=fields.CASCADE
     )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     label = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
@@ -89,24 +93,29 @@ class Ticket(Model):
     complainant_openid = fields.CharField(max_length=64, default="", db_index=True)
     anonymous = fields.BooleanField(default=False)
     confidential = fields.BooleanField(default=False)
-    attachments = fields.JSONField(default=list)
+    attachments: Any = fields.JSONField(default=list)
     status = fields.CharField(max_length=24)
     lead_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="led_tickets", null=True, on_delete=fields.RESTRICT
     )
-    routing = fields.JSONField(default=dict)
+    lead_unit_id: int | None
+    routing: Any = fields.JSONField(default=dict)
     needs_review = fields.BooleanField(default=False)
     merged_into: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="merged", null=True, on_delete=fields.RESTRICT
     )
+    merged_into_id: int | None
     result = fields.CharField(max_length=16, null=True)
     satisfaction = fields.CharField(max_length=8, null=True)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="created_tickets", null=True, on_delete=fields.RESTRICT
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    clocks: fields.ReverseRelation[TicketClock]
+    unit_links: fields.ReverseRelation[TicketUnit]
     # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
     next_due_at = fields.DatetimeField(null=True, db_index=True)
     version = fields.IntField(default=1)
@@ -123,9 +132,11 @@ class TicketUnit(Model):
     ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="unit_links", on_delete=fields.CASCADE
     )
+    ticket_id: int
     unit: fields.ForeignKeyRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="ticket_links", on_delete=fields.RESTRICT
     )
+    unit_id: int
     role = fields.CharField(max_length=8)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
@@ -142,18 +153,21 @@ class TicketEvent(Model):
     ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="events", on_delete=fields.RESTRICT
     )
+    ticket_id: int
     action = fields.CharField(max_length=24)
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="events", null=True, on_delete=fields.RESTRICT
     )
+    actor_id: int | None
     actor_name = fields.CharField(max_length=64, default="")
     actor_role = fields.CharField(max_length=16)
     actor_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
         "models.Unit", related_name="events", null=True, on_delete=fields.RESTRICT
     )
+    actor_unit_id: int | None
     from_status = fields.CharField(max_length=24, null=True)
     to_status = fields.CharField(max_length=24)
-    payload = fields.JSONField(default=dict)
+    payload: Any = fields.JSONField(default=dict)
     public = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(db_index=True)
 
@@ -169,6 +183,7 @@ class TicketClock(Model):
     ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="clocks", on_delete=fields.CASCADE
     )
+    ticket_id: int
     kind = fields.CharField(max_length=16)
     generation = fields.IntField(default=1)
     current = fields.BooleanField(default=True)
@@ -181,7 +196,7 @@ class TicketClock(Model):
     warned = fields.BooleanField(default=False)
     breached = fields.BooleanField(default=False)
     met_at = fields.DatetimeField(null=True)
-    detail = fields.JSONField(default=dict)
+    detail: Any = fields.JSONField(default=dict)
 
     class Meta:
         table = "ticket_clock"

@@ -53,7 +53,8 @@ def route(
         picked, used_category = _by_category(rules, category, top3, local, notes)
     if picked is None:
         only_fallback = True
-        lead, assist, place = rules.fallback, (), None
+        empty: tuple[str, ...] = ()
+        lead, assist, place = rules.fallback, empty, None
         notes.append(f"未匹配任何规则 → 兜底单位 {rules.unit_name(rules.fallback)}")
     else:
         lead, assist, place = picked

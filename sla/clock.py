@@ -329,13 +329,15 @@ def recompute(
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
 ) -> Clock:
     """Replay a clock's history (start, pauses, extensions, met) on `calendar` (a new year file)."""
-    opts = {"office_hours": office_hours}
-    new = start(clock.kind, clock.limit, clock.started_at, clock.warn_ratio, calendar, **opts)
+    oh = office_hours
+    new = start(
+        clock.kind, clock.limit, clock.started_at, clock.warn_ratio, calendar, office_hours=oh
+    )
     for begin, end in clock.pauses:
         # The pause was legal when it happened; a new calendar must not turn it into an error.
-        new = resume(_pause(new, begin, allow_overdue=True), end, calendar, **opts)
+        new = resume(_pause(new, begin, allow_overdue=True), end, calendar, office_hours=oh)
     for extra in clock.extensions:
-        new = extend(new, extra, calendar, **opts)
+        new = extend(new, extra, calendar, office_hours=oh)
     if clock.paused_since is not None:
         new = _pause(new, clock.paused_since, allow_overdue=True)
     if clock.met_at is not None:

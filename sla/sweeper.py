@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -47,7 +48,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
             .limit(batch)
             .values_list("id", flat=True)
         )
-        done = await _escalate(list(ids), "breach", now=now, link_base=link_base)
+        done = await _escalate(cast(list[int], ids), "breach", now=now, link_base=link_base)
         report.breaches += done
         if len(ids) < batch:
             break
@@ -61,7 +62,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
             .limit(batch)
             .values_list("id", flat=True)
         )
-        done = await _escalate(list(ids), "warning", now=now, link_base=link_base)
+        done = await _escalate(cast(list[int], ids), "warning", now=now, link_base=link_base)
         report.warnings += done
         if len(ids) < batch:
             break
@@ -93,8 +94,8 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 )
             if changed != 1:
                 continue  # another sweeper got there first
-            clock = await TicketClock.get(id=clock_id).using_db(conn)
-            ticket = await Ticket.get(id=clock.ticket_id).using_db(conn)
+            clock = await TicketClock.filter(id=clock_id).using_db(conn).get()
+            ticket = await Ticket.filter(id=clock.ticket_id).using_db(conn).get()
             await TicketEvent.create(
                 using_db=conn,
                 ticket_id=ticket.id,
@@ -107,7 +108,7 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 payload={
                     "clock": clock.kind,
                     "clock_label": CLOCK_NAMES.get(clock.kind, clock.kind),
-                    "due_at": clock.due_at.isoformat(),
+                    "due_at": clock.due_at.isoformat() if clock.due_at else None,
                     "generation": clock.generation,
                 },
                 public=False,
@@ -148,7 +149,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                         title=ticket.title,
                         clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
                         due_text=local_text(clock.due_at),
-                        overdue_text=_overdue_text(now - clock.due_at),
+                        overdue_text=_overdue_text(now - (clock.due_at or now)),
                     )
                 )
             units = {

@@ -132,7 +132,7 @@ async def clock_mail(
 ) -> None:
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail."""
     unit = (
-        await Unit.get_or_none(id=ticket.lead_unit_id).using_db(conn)
+        await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
         if ticket.lead_unit_id
         else None
     )

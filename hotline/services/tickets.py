@@ -306,7 +306,7 @@ async def _prepare(
         updates["satisfaction"] = body.satisfaction
         payload.update(contacted=body.contacted, satisfaction=body.satisfaction, solved=body.solved)
     elif isinstance(body, MergeBody):
-        target = await Ticket.get_or_none(number=body.into).using_db(conn)
+        target = await Ticket.filter(number=body.into).using_db(conn).first()
         if target is None:
             raise HotlineError(
                 f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket"

@@ -168,7 +168,7 @@ async def list_units(request: Request) -> Response:
     """GET /api/v1/units — every active responsible unit."""
     await require_principal(request)
     return JSONResponse(
-        {"items": [unit_out(u).model_dump() for u in await active_units() if u is not None]}
+        {"items": [out.model_dump() for u in await active_units() if (out := unit_out(u))]}
     )
 
 
