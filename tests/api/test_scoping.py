@@ -6,30 +6,10 @@ from typing import Any
 
 from hotline.schemas import ACTION_BODIES
 from tests.api.conftest import World
+from tests.bodies import VALID_BODIES
 
 MISSING = "20990101-00001"
-
-# A body each action would accept, so a 404 cannot be a validation error in disguise.
-VALID_BODIES: dict[str, dict[str, Any]] = {
-    "answer": {"text": "已在电话中答复市民"},
-    "dispatch": {"lead_unit": "ZJJ"},
-    "sign": {},
-    "reject": {"reason": "不属于本单位职责"},
-    "redispatch": {"lead_unit": "ZJJ"},
-    "request-extension": {"reason": "需要协调物业公司", "days": 3},
-    "approve-extension": {},
-    "refuse-extension": {"reason": "理由不充分"},
-    "pause": {"reason": "等待市民提供材料"},
-    "resume": {},
-    "mediate": {"outcome": "agreed", "text": "双方达成一致"},
-    "reply": {"result": "solved", "text": "电梯已修复，垃圾已清运。"},
-    "callback": {"contacted": True, "satisfaction": "满意"},
-    "close": {},
-    "reopen": {"reason": "市民反映问题仍未解决"},
-    "merge": {"into": "20260101-00001"},
-    "urge": {"reason": "市民多次来电"},
-    "supervise": {"reason": "超期未办结"},
-}
+# Bodies each action would accept (tests/bodies.py), so a 404 cannot be a validation error.
 
 
 async def _get(world: World, number: str, who: str) -> Any:

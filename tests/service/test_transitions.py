@@ -24,6 +24,7 @@ from hotline.schemas import ACTION_BODIES, TicketCreate
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, principal_of
+from tests.bodies import VALID_BODIES
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
@@ -38,24 +39,9 @@ ACCOUNTS = [
 ACTORS = {Role.OPERATOR: "op", Role.UNIT: "zjj", Role.SUPERVISOR: "sup", Role.ADMIN: "adm"}
 
 BODIES: dict[str, dict[str, Any]] = {
-    "answer": {"text": "已在电话中答复市民"},
-    "dispatch": {"lead_unit": "ZJJ"},
-    "sign": {},
-    "reject": {"reason": "不属于本单位职责"},
+    **VALID_BODIES,
     "redispatch": {"lead_unit": "RSJ"},
-    "request-extension": {"reason": "需要协调物业公司", "days": 3},
-    "approve-extension": {},
-    "refuse-extension": {"reason": "理由不充分"},
-    "pause": {"reason": "等待市民提供材料"},
-    "resume": {},
-    "mediate": {"outcome": "agreed", "text": "双方达成一致"},
-    "reply": {"result": "solved", "text": "电梯已修复，垃圾已清运。"},
-    "callback": {"contacted": True, "satisfaction": "满意"},
-    "close": {},
-    "reopen": {"reason": "市民反映问题仍未解决"},
     "merge": {},  # `into` is the target ticket of the test
-    "urge": {"reason": "市民多次来电"},
-    "supervise": {"reason": "超期未办结"},
 }
 
 DISPATCH = ("dispatch", "op")

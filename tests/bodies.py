@@ -1,0 +1,26 @@
+"""A body every ticket action accepts, shared by the tests that try every action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+VALID_BODIES: dict[str, dict[str, Any]] = {
+    "answer": {"text": "已在电话中答复市民"},
+    "dispatch": {"lead_unit": "ZJJ"},
+    "sign": {},
+    "reject": {"reason": "不属于本单位职责"},
+    "redispatch": {"lead_unit": "ZJJ"},
+    "request-extension": {"reason": "需要协调物业公司", "days": 3},
+    "approve-extension": {},
+    "refuse-extension": {"reason": "理由不充分"},
+    "pause": {"reason": "等待市民提供材料"},
+    "resume": {},
+    "mediate": {"outcome": "agreed", "text": "双方达成一致"},
+    "reply": {"result": "solved", "text": "电梯已修复，垃圾已清运。"},
+    "callback": {"contacted": True, "satisfaction": "满意"},
+    "close": {},
+    "reopen": {"reason": "市民反映问题仍未解决"},
+    "merge": {"into": "20260101-00001"},
+    "urge": {"reason": "市民多次来电"},
+    "supervise": {"reason": "超期未办结"},
+}
