@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
@@ -70,26 +70,177 @@ def char_ngram_ids(
     return out
 
 
-@dataclass(frozen=True)
-class TfidfBlock:
-    """One vocabulary + IDF vector; sublinear tf and l2 norm as sklearn's TfidfVectorizer."""
+class FeatureIndex:
+    """Columns of the word 1–2-grams and char n-grams of a token list, found with numpy.
 
-    vocab: Mapping[str, int]
-    idf: np.ndarray
-    offset: int  # column of this block's first feature in the stacked matrix
+    The stacked feature space is the word vocabulary (columns 0..n_word-1) then the char
+    vocabulary. Instead of one dict look-up per n-gram (~1,800 per 500-character ticket, the slow
+    part of prediction), every n-gram becomes a 64-bit key and all keys of a ticket are found
+    with one ``np.searchsorted`` in the sorted keys of the vocabulary:
 
-    def weights(self, grams: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Column ids and tf-idf values (l2-normalised) of the grams found in the vocabulary."""
-        # map(dict.get) runs in C; counting ids with numpy avoids a Python loop per gram.
-        ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
-        return self.weights_from_ids(ids[ids >= 0])
+    - key = kind tag (top 4 bits: 1..hi for char n-grams of that length, 14 word unigram,
+      15 word bigram) | payload;
+    - word: each token becomes a token id (one dict look-up per token, 0 when unknown); a
+      unigram's payload is its id, a bigram's is ``id_a << tok_bits | id_b``;
+    - char: the joined text is read as code points (``str.encode("utf-32-le")``), each mapped
+      to a character id (0 for a character in no vocabulary n-gram); an n-gram's payload is its
+      n character ids written in base ``2**char_bits``.
 
-    def weights_from_ids(self, ids: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Like weights, from vocabulary ids (with repeats) instead of grams."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if ids.size == 0:
-            return ids, np.zeros(0)
-        uniq, counts = np.unique(ids, return_counts=True)
-        vals = (1.0 + np.log(counts)) * self.idf[uniq]
-        vals /= np.sqrt(vals @ vals)
-        return uniq + self.offset, vals
+    Ids start at 1, so a key holding an unknown token or character (a 0 digit) is never in the
+    vocabulary. No Python loop over n-grams, no cache: the cost barely depends on the text.
+    When the keys do not fit 60 bits (a huge alphabet with long n-grams) the plain dict path
+    (word_ngrams / char_ngram_ids) is used instead.
+    """
+
+    TAG_SHIFT = 60
+    TAG_UNI = 14
+    TAG_BI = 15
+
+    def __init__(
+        self,
+        word_vocab: Sequence[str],
+        char_vocab: Sequence[str],
+        char_range: tuple[int, int],
+        *,
+        numeric: bool = True,
+    ) -> None:
+        self.lo, self.hi = char_range
+        self.n_word = len(word_vocab)
+        # Token ids: unigrams first (in vocabulary order), then any bigram part that is not a
+        # unigram itself. Done with C-level joins/splits: the vocabulary has ~10^5 entries and
+        # load time counts.
+        is_bi = [BIGRAM_SEP in w for w in word_vocab]
+        unis = [w for w, b in zip(word_vocab, is_bi, strict=True) if not b]
+        bis = [w for w, b in zip(word_vocab, is_bi, strict=True) if b]
+        tok_ids: dict[str, int] = dict(zip(unis, range(1, len(unis) + 1), strict=True))
+        parts = "\n".join(bis).replace(BIGRAM_SEP, "\n").split("\n") if bis else []
+        if len(parts) != 2 * len(bis):  # a bigram entry with more than one separator
+            parts = [p for w in bis for p in w.split(BIGRAM_SEP, 1)]
+        for p in parts:
+            if p not in tok_ids:
+                tok_ids[p] = len(tok_ids) + 1
+        chars = sorted(set("".join(char_vocab)))
+        self.tok_bits = (len(tok_ids) + 1).bit_length()
+        self.char_bits = (len(chars) + 1).bit_length()
+        self.numeric = (
+            numeric
+            and 2 * self.tok_bits <= self.TAG_SHIFT
+            and self.char_bits * self.hi <= self.TAG_SHIFT
+        )
+        self._cache: dict[str, tuple[int, ...]] = {}
+        if not self.numeric:
+            self.word_vocab = {w: i for i, w in enumerate(word_vocab)}
+            self.char_vocab = {g: i for i, g in enumerate(char_vocab)}
+            self.order = np.arange(self.n_word + len(char_vocab), dtype=np.int64)
+            return
+        self.tok_ids = tok_ids
+        self.char_code = np.zeros(0x110000, dtype=np.uint64)
+        if chars:
+            self.char_code[[ord(ch) for ch in chars]] = np.arange(1, len(chars) + 1)
+        shift = self.TAG_SHIFT
+        word_keys = np.zeros(len(word_vocab), dtype=np.uint64)
+        kinds = np.array(is_bi, dtype=bool)
+        word_keys[~kinds] = np.arange(1, len(unis) + 1, dtype=np.uint64) | np.uint64(
+            self.TAG_UNI << shift
+        )
+        if bis:
+            ab = np.fromiter(map(tok_ids.__getitem__, parts), dtype=np.uint64, count=len(parts))
+            word_keys[kinds] = (
+                (ab[0::2] << np.uint64(self.tok_bits)) | ab[1::2] | np.uint64(self.TAG_BI << shift)
+            )
+        # Char keys, vectorised per n-gram length: the grams of one length, concatenated and
+        # read as code points, form an (n_grams, n) array of character ids.
+        lengths = np.fromiter(map(len, char_vocab), dtype=np.int64, count=len(char_vocab))
+        char_keys = np.zeros(len(char_vocab), dtype=np.uint64)
+        for n in np.unique(lengths).tolist():
+            sel = np.flatnonzero(lengths == n)
+            joined = "".join([char_vocab[i] for i in sel.tolist()])
+            cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            ids = self.char_code[cp].reshape(len(sel), n)
+            k = np.full(len(sel), n << shift, dtype=np.uint64)
+            for j in range(n):
+                k |= ids[:, j] << np.uint64(self.char_bits * (n - 1 - j))
+            char_keys[sel] = k
+        keys = np.concatenate([word_keys, char_keys])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        # Slot i (position in the sorted keys) holds column order[i]. Callers keep per-feature
+        # arrays (idf, coefficients) in slot order, so a ticket's look-ups, which come out
+        # sorted, read those arrays front to back instead of at random.
+        self.order = order.astype(np.int64)
+        self._tag = {n: np.uint64(n << self.TAG_SHIFT) for n in range(1, 16)}
+        self._tok_shift = np.uint64(self.tok_bits)
+        self._char_shift = np.uint64(self.char_bits)
+
+    def counts(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Slots (ascending; see ``order``) of the tokens' n-grams in the vocabulary, and counts."""
+        if not self.numeric:
+            cols, cnt = np.unique(self._ids_dict(tokens), return_counts=True)
+            return cols, cnt  # here slot = column
+        if not tokens or self.keys.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        tag = self._tag
+        t = np.fromiter(
+            map(self.tok_ids.get, tokens, repeat(0)), dtype=np.uint64, count=len(tokens)
+        )
+        parts = [t | tag[self.TAG_UNI]]
+        if t.size > 1:
+            parts.append((t[:-1] << self._tok_shift) | t[1:] | tag[self.TAG_BI])
+        text = char_text(tokens)
+        c = self.char_code[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)]
+        size = c.size
+        for n in range(self.lo, min(self.hi, size) + 1):
+            m = size - n + 1
+            code = c[:m] | tag[n] if n == 1 else c[:m] << self._char_shift
+            for k in range(1, n):
+                code |= c[k : k + m]
+                if k < n - 1:
+                    code <<= self._char_shift
+            if n > 1:
+                code |= tag[n]
+            parts.append(code)
+        q = np.concatenate(parts)
+        # Count on the sorted keys first: fewer, ordered look-ups are kinder to the cache.
+        q.sort()
+        first = np.empty(q.size, dtype=bool)
+        first[0] = True
+        np.not_equal(q[1:], q[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        counts = np.diff(starts, append=q.size)
+        uq = q[starts]
+        pos = np.searchsorted(self.keys, uq)
+        np.minimum(pos, self.keys.size - 1, out=pos)
+        hit = self.keys[pos] == uq
+        return pos[hit], counts[hit]
+
+    def ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Columns of all word and char n-grams of tokens in the vocabulary, with repeats."""
+        if not self.numeric:
+            return self._ids_dict(tokens)
+        slots, n = self.counts(tokens)
+        return np.repeat(self.order[slots], n)
+
+    def _ids_dict(self, tokens: Sequence[str]) -> np.ndarray:
+        get = self.word_vocab.get
+        words = [j for j in map(get, word_ngrams(tokens)) if j is not None]
+        chars = char_ngram_ids(tokens, self.char_vocab, self.lo, self.hi, self._cache)
+        return np.concatenate(
+            [np.asarray(words, dtype=np.int64), np.asarray(chars, dtype=np.int64) + self.n_word]
+        )
+
+
+def tfidf_values(counts: np.ndarray, idf: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Sublinear-tf × idf of distinct features, l2-normalised per block (word | char).
+
+    Equivalent to two sklearn TfidfVectorizers (sublinear_tf, norm='l2') stacked side by side.
+    counts, idf and word (True for a word-block feature) are one entry per feature.
+    """
+    vals = (1.0 + np.log(counts)) * idf
+    sq = vals * vals
+    w2 = float(sq[word].sum())
+    c2 = float(sq.sum()) - w2
+    if w2 > 0:
+        vals[word] /= math.sqrt(w2)
+    if c2 > 0:
+        vals[~word] /= math.sqrt(c2)
+    return vals

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import TfidfBlock, char_ngram_ids, word_ngrams
+from classifier.features import FeatureIndex, tfidf_values
 from classifier.tokenize import STOPWORDS_PATH, USERDICT_PATH, tokenize
 
 log = logging.getLogger(__name__)
@@ -65,37 +65,54 @@ class CategoryModel:
     temperature: float = 1.0
     char_range: tuple[int, int] = (1, 3)
     meta: dict[str, Any] = field(default_factory=dict)
+    source_dir: str | None = field(default=None, repr=False)  # set by load_model
 
     def __post_init__(self) -> None:
-        self.word_idf = np.asarray(self.word_idf, dtype=np.float64)
-        self.char_idf = np.asarray(self.char_idf, dtype=np.float64)
-        self.intercept = np.asarray(self.intercept, dtype=np.float64)
+        # Held at the float32 precision the files store, so a freshly trained model predicts
+        # exactly what it will after save + load (and what predict_batch's workers compute).
+        self.word_idf = np.asarray(self.word_idf, dtype=np.float32).astype(np.float64)
+        self.char_idf = np.asarray(self.char_idf, dtype=np.float32).astype(np.float64)
+        self.intercept = np.asarray(self.intercept, dtype=np.float32).astype(np.float64)
+        self.coef = np.asarray(self.coef, dtype=np.float32)
         n_feat = len(self.word_vocab) + len(self.char_vocab)
         if self.coef.shape != (len(self.labels), n_feat):
             raise ModelFileError(
                 f"系数矩阵形状 {self.coef.shape} 与词表 ({len(self.labels)}, {n_feat}) 不符"
             )
-        # Row-gather is the hot path: keep features as rows, contiguous, in float64.
-        self._coef_t = np.ascontiguousarray(self.coef.T, dtype=np.float64)
-        self._word = TfidfBlock({t: i for i, t in enumerate(self.word_vocab)}, self.word_idf, 0)
-        self._char = TfidfBlock(
-            {t: i for i, t in enumerate(self.char_vocab)}, self.char_idf, len(self.word_vocab)
-        )
-        self._char_cache: dict[str, tuple[int, ...]] = {}
+        self._index = FeatureIndex(self.word_vocab, self.char_vocab, self.char_range)
+        # Per-feature arrays in the index's slot order (see FeatureIndex.order).
+        # Row-gather is the hot path: one row per feature, [idf, coef of each class], float64,
+        # so with 7 classes a feature is one 64-byte cache line.
+        order = self._index.order
+        rows = np.empty((len(order), 1 + len(self.labels)), dtype=np.float64)
+        rows[:, 0] = np.concatenate([self.word_idf, self.char_idf])[order]
+        rows[:, 1:] = self.coef.T[order]
+        self._slot_rows = rows
+        self._slot_word = order < len(self.word_vocab)
+        self._pool: Any = None
+        self._pool_workers = 0
+        self._tmpdir: Any = None
 
     # -- prediction ---------------------------------------------------------------------
 
+    def features(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse TF-IDF row of tokens: distinct column ids and values, as sklearn computes it."""
+        slots, vals = self._slot_features(tokens)
+        return self._index.order[slots], vals
+
+    def _slot_features(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        slots, counts = self._index.counts(tokens)
+        idf = self._slot_rows[slots, 0]
+        return slots, tfidf_values(counts, idf, self._slot_word[slots])
+
     def decision_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         """Raw linear scores (one per label) for already tokenised text."""
-        wi, wv = self._word.weights(word_ngrams(tokens))
-        lo, hi = self.char_range
-        char_ids = char_ngram_ids(tokens, self._char.vocab, lo, hi, self._char_cache)
-        ci, cv = self._char.weights_from_ids(char_ids)
-        if wi.size == 0 and ci.size == 0:
+        slots, counts = self._index.counts(tokens)
+        if slots.size == 0:
             return self.intercept.copy()
-        ids = np.concatenate([wi, ci])
-        vals = np.concatenate([wv, cv])
-        return vals @ self._coef_t[ids] + self.intercept
+        rows = self._slot_rows[slots]
+        vals = tfidf_values(counts, rows[:, 0], self._slot_word[slots])
+        return vals @ rows[:, 1:] + self.intercept
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of scores divided by the fitted temperature."""
@@ -116,10 +133,62 @@ class CategoryModel:
         return self.predict_tokens(tokenize(text or "", segmented=segmented))
 
     def predict_batch(
-        self, texts: Iterable[str], *, segmented: bool | None = None
+        self, texts: Iterable[str], *, segmented: bool | None = None, workers: int = 1
     ) -> list[Prediction]:
-        """Predict many texts; same results as calling predict on each."""
-        return [self.predict(t, segmented=segmented) for t in texts]
+        """Predict many texts; same results, in the same order, as calling predict on each.
+
+        workers > 1 spreads the texts over that many processes (jieba holds the GIL, so threads
+        would not help). The pool is started on first use, each worker loads this model's files
+        once, and it is kept for later calls until close(); start-up costs about a second.
+        """
+        items = list(texts)
+        if workers <= 1 or len(items) < 2 * MIN_CHUNK:
+            return [self.predict(t, segmented=segmented) for t in items]
+        pool = self._worker_pool(workers)
+        size = max(MIN_CHUNK, min(MAX_CHUNK, -(-len(items) // (workers * 4))))
+        chunks = [(items[i : i + size], segmented) for i in range(0, len(items), size)]
+        return [p for part in pool.map(_predict_chunk, chunks) for p in part]
+
+    def start_workers(self, workers: int) -> None:
+        """Start the worker pool now (and wait until every worker has loaded the model)."""
+        pool = self._worker_pool(workers)
+        pids: set[int] = set()
+        for _ in range(100):  # each task sleeps briefly, so idle workers take the next ones
+            pids.update(pool.map(_worker_ready, range(workers)))
+            if len(pids) >= workers:
+                break
+
+    def _worker_pool(self, workers: int) -> Any:
+        if self._pool is not None and self._pool_workers == workers:
+            return self._pool
+        self.close()
+        import multiprocessing
+        import tempfile
+        from concurrent.futures import ProcessPoolExecutor
+
+        source = self.source_dir
+        if not source:
+            # A model trained in memory: the workers need files to load (not a pickle).
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="hotline-model-")
+            source = str(self.save(self._tmpdir.name))
+        # forkserver/spawn, not fork: forking a process with threads (a web server) can hang.
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(source,)
+        )
+        self._pool_workers = workers
+        return self._pool
+
+    def close(self) -> None:
+        """Shut down the worker pool of predict_batch(workers=N), if one was started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            self._pool_workers = 0
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -182,7 +251,37 @@ def load_model(path: str | Path) -> CategoryModel:
         temperature=float(meta.get("temperature", 1.0)),
         char_range=(int(lo), int(hi)),
         meta=meta,
+        source_dir=str(d.resolve()),
     )
+
+
+# -- worker processes of predict_batch(workers=N) ------------------------------------------------
+
+MIN_CHUNK = 16
+MAX_CHUNK = 256
+_worker_model: CategoryModel | None = None
+
+
+def _init_worker(model_dir: str) -> None:
+    global _worker_model
+    _worker_model = load_model(model_dir)
+    from classifier.tokenize import get_tokenizer
+
+    get_tokenizer()  # build jieba's prefix dict now, not inside the first chunk
+
+
+def _worker_ready(_: int) -> int:
+    import os
+    import time
+
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def _predict_chunk(job: tuple[list[str], bool | None]) -> list[Prediction]:
+    texts, segmented = job
+    assert _worker_model is not None, "worker not initialised"
+    return [_worker_model.predict(t, segmented=segmented) for t in texts]
 
 
 def softmax_nll(scores: np.ndarray, y: np.ndarray, temperature: float) -> float:

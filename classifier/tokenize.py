@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from itertools import compress
 from pathlib import Path
 
 import jieba
@@ -28,6 +29,7 @@ _MAX_MERGE = 4
 # A token is kept only if it has a letter, digit or CJK character; "_" alone is noise.
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_NON_CJK = re.compile(r"[^\u3400-\u9fff]+")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -103,6 +105,11 @@ def get_tokenizer() -> jieba.Tokenizer:
 
 def looks_presegmented(text: str) -> bool:
     """True when text is already space-segmented Chinese (as in the training corpus)."""
+    # Exact early exit, the usual case for raw messages: the mean over CJK-bearing chunks is at
+    # least total CJK / all chunks, so a high overall ratio decides without a per-chunk pass.
+    n_chunks = len(text.split())
+    if len(_NON_CJK.sub("", text)) > 3.5 * n_chunks:
+        return False
     chunks = [len(_CJK.findall(c)) for c in text.split()]
     cjk_chunks = [n for n in chunks if n]
     if len(cjk_chunks) < 3:
@@ -122,11 +129,9 @@ def tokenize(text: str, *, segmented: bool | None = None) -> list[str]:
         return []
     if segmented is None:
         segmented = looks_presegmented(norm)
-    stop = load_stopwords()
-    out: list[str] = []
     if segmented:
         pieces = merge_userwords(norm.split(" "), load_userwords())
-    else:
+    elif "<" in norm and any(c in PLACEHOLDERS for c in norm.split(" ")):
         tk = get_tokenizer()
         pieces = []
         for chunk in norm.split(" "):
@@ -134,13 +139,17 @@ def tokenize(text: str, *, segmented: bool | None = None) -> list[str]:
                 pieces.append(chunk)
             else:
                 pieces.extend(tk.lcut(chunk))
-    keep = _keep_cache
-    for tok in pieces:
-        k = keep.get(tok)
-        if k is None:
-            k = tok in PLACEHOLDERS or (tok not in stop and _HAS_WORD.search(tok) is not None)
-            if len(keep) < _KEEP_CACHE_MAX:
-                keep[tok] = k
-        if k:
-            out.append(tok)
-    return out
+    else:
+        # One jieba call for the whole text: jieba splits at spaces itself (they come out as
+        # " " tokens, dropped below), so this equals cutting chunk by chunk, minus per-call cost.
+        pieces = get_tokenizer().lcut(norm)
+    flags = list(map(_keep_cache.get, pieces))
+    if None in flags:
+        stop = load_stopwords()
+        for i, tok in enumerate(pieces):
+            if flags[i] is None:
+                k = tok in PLACEHOLDERS or (tok not in stop and _HAS_WORD.search(tok) is not None)
+                if len(_keep_cache) < _KEEP_CACHE_MAX:
+                    _keep_cache[tok] = k
+                flags[i] = k
+    return list(compress(pieces, flags))
