@@ -10,7 +10,9 @@ from pathlib import Path
 from routing.loader import load_routing
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-TEXT = ("A7县泉塘街道星沙大道附近的小区物业管理混乱，业主多次反映噪音扰民和占道经营没有结果，" * 20)[:500]
+TEXT = (
+    "A7县泉塘街道星沙大道附近的小区物业管理混乱，业主多次反映噪音扰民和占道经营没有结果，" * 20
+)[:500]
 
 
 def _time(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -31,12 +33,18 @@ def main() -> None:
     runs = 300 if args.smoke else args.runs
     t0 = time.perf_counter()
     routing = load_routing(DATA)
-    print(f"load units/places/rules: {time.perf_counter() - t0:.3f} s "
-          f"({len(routing.units)} units, {len(routing.gazetteer)} places)")
+    print(
+        f"load units/places/rules: {time.perf_counter() - t0:.3f} s "
+        f"({len(routing.units)} units, {len(routing.gazetteer)} places)"
+    )
     for name, fn in [
         ("gazetteer.find (500 chars)", lambda: routing.gazetteer.find(TEXT)),
-        ("route() (500 chars)", lambda: routing.route(text=TEXT, address="", kind="投诉",
-                                                      category="城乡建设", confidence=0.9)),
+        (
+            "route() (500 chars)",
+            lambda: routing.route(
+                text=TEXT, address="", kind="投诉", category="城乡建设", confidence=0.9
+            ),
+        ),
     ]:
         samples = sorted(_time(fn, runs))
         p99 = samples[int(len(samples) * 0.99) - 1]

@@ -41,7 +41,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
     while True:
         ids = (
             await TicketClock.filter(
-                current=True, met_at__isnull=True, breached=False, due_at__lte=now
+                is_open=True, breached=False, due_at__lte=now
             )
             .exclude(state="paused")
             .order_by("due_at", "id")
@@ -55,7 +55,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
     while True:
         ids = (
             await TicketClock.filter(
-                current=True, met_at__isnull=True, warned=False, warn_at__lte=now, due_at__gt=now
+                is_open=True, warned=False, warn_at__lte=now, due_at__gt=now
             )
             .exclude(state="paused")
             .order_by("warn_at", "id")
@@ -76,9 +76,9 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
     claimed: list[int] = []
     async with in_transaction() as conn:
         for clock_id in ids:
-            # Re-check `current` in the claim: a re-dispatch or merge may have retired the
+            # Re-check `is_open` in the claim: a re-dispatch or merge may have retired the
             # clock since it was selected, and a retired clock must not be escalated.
-            claim = TicketClock.filter(id=clock_id, current=True, met_at__isnull=True)
+            claim = TicketClock.filter(id=clock_id, is_open=True)
             if event == "breach":
                 # A breach found before its warning was sent counts as both: no late warning.
                 changed = (
@@ -132,7 +132,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
             await JobRun.create(using_db=conn, name="digest", day=day, created_at=now)
             to = await supervisor_recipients(conn)
             overdue = (
-                await TicketClock.filter(current=True, met_at__isnull=True, due_at__lt=now)
+                await TicketClock.filter(is_open=True, due_at__lt=now)
                 .using_db(conn)
                 .order_by("due_at")
             )

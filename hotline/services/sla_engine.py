@@ -146,9 +146,9 @@ class SlaEngine:
             await self._open(conn, ticket, "feedback", policy.feedback, now, policy)
         elif action in (Action.MERGE, Action.ANSWER, Action.CLOSE):
             await (
-                TicketClock.filter(ticket_id=ticket.id, current=True, met_at__isnull=True)
+                TicketClock.filter(ticket_id=ticket.id, is_open=True)
                 .using_db(conn)
-                .update(current=False)
+                .update(current=False, is_open=False)
             )
 
     def _extension(self, policy: Policy, days: int) -> str:
@@ -187,7 +187,7 @@ class SlaEngine:
         await (
             TicketClock.filter(ticket_id=ticket.id, kind=kind, current=True)
             .using_db(conn)
-            .update(current=False)
+            .update(current=False, is_open=False)
         )
         clock = self.start(kind, limit, now, policy)
         await TicketClock.create(
@@ -209,7 +209,7 @@ class SlaEngine:
         self, conn: BaseDBAsyncClient, ticket: Ticket, kinds: tuple[str, ...], change: Any
     ) -> None:
         rows = await TicketClock.filter(
-            ticket_id=ticket.id, kind__in=list(kinds), current=True, met_at__isnull=True
+            ticket_id=ticket.id, kind__in=list(kinds), is_open=True
         ).using_db(conn)
         for row in rows:
             try:
@@ -240,13 +240,14 @@ def _columns(clock: Clock) -> dict[str, Any]:
         "warn_at": clock.warn_at,
         "provisional": clock.provisional,
         "met_at": clock.met_at,
+        "is_open": clock.met_at is None,
     }
 
 
 async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
     """Mirror the earliest due time of the ticket's running clocks onto the ticket row."""
     rows = (
-        await TicketClock.filter(ticket_id=ticket_id, current=True, met_at__isnull=True)
+        await TicketClock.filter(ticket_id=ticket_id, is_open=True)
         .exclude(state="paused")
         .using_db(conn)
         .values_list("due_at", flat=True)
@@ -258,7 +259,7 @@ async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
 async def recompute_provisional(engine: SlaEngine) -> tuple[int, int]:
     """Recompute every open provisional clock; returns (recomputed, still provisional)."""
     done = still = 0
-    for row in await TicketClock.filter(provisional=True, current=True, met_at__isnull=True):
+    for row in await TicketClock.filter(provisional=True, is_open=True):
         clock = engine.recompute(row.detail["clock"])
         await TicketClock.filter(id=row.id).update(
             **_columns(clock), detail={**row.detail, "clock": clock.to_dict()}
