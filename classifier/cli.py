@@ -25,8 +25,21 @@ def _segmented_arg(value: str) -> bool | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table, save the model, then report stratified CV."""
-    from classifier.train import check_classes, cross_validate, read_table, train_model
+    from classifier.train import DataError, check_classes, cross_validate, read_table, train_model
 
+    if args.from_db:
+        # The database belongs to the ticket service; its retrain command reads it.
+        from hotline.cli import main as hotline_main
+
+        argv = ["retrain", "--folds", str(args.folds)]
+        if args.data:
+            argv += ["--data", args.data, "--label-col", args.label_col or ""]
+            argv += [x for col in args.text_col or [] for x in ("--text-col", col)]
+        if args.out:
+            argv += ["--out", args.out]
+        return hotline_main(argv)
+    if not (args.data and args.label_col and args.text_col):
+        raise DataError("需要 --data、--label-col 和 --text-col（或用 --from-db 从数据库训练）")
     texts, labels = read_table(args.data, args.label_col, args.text_col)
     check_classes(labels, max(5, args.folds))
     seg = _segmented_arg(args.segmented)
@@ -147,11 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    def table_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", required=True, help="CSV（UTF-8）或 XLSX 文件")
-        p.add_argument("--label-col", required=True, help="标签列名")
+    def table_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+        p.add_argument("--data", required=required, help="CSV（UTF-8）或 XLSX 文件")
+        p.add_argument("--label-col", required=required, help="标签列名")
         p.add_argument(
-            "--text-col", required=True, action="append", help="文本列名，可重复，多列以空格拼接"
+            "--text-col",
+            required=required,
+            action="append",
+            help="文本列名，可重复，多列以空格拼接",
         )
         p.add_argument(
             "--segmented",
@@ -161,7 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = sub.add_parser("train", help="训练模型并做分层交叉验证")
-    table_args(p)
+    table_args(p, required=False)
+    p.add_argument(
+        "--from-db",
+        action="store_true",
+        help="加上数据库（DATABASE_URL）中已办结工单的最终分类一起训练（即 main.py retrain）",
+    )
     p.add_argument("--out", help=f"模型输出目录（默认 {default_model_dir()}）")
     p.add_argument("--folds", type=int, default=5, help="交叉验证折数，0 表示不做")
     p.set_defaults(func=cmd_train)
