@@ -14,16 +14,13 @@ from typing import Any
 import pytest
 
 from hotline.auth import Principal
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
 from hotline.deployment import Deployment
 from hotline.mail.models import OutboxMail
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, User
 from hotline.schemas import ACTION_BODIES, TicketCreate
 from hotline.services.tickets import Actor, create_ticket, perform_action
-from hotline.services.units import sync_units
-from hotline.services.users import create_user, principal_of
 from sla.sweeper import SweepReport, send_daily_digest, sweep
+from tests.service.conftest import make_people
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 H = timedelta(hours=1)
@@ -38,11 +35,6 @@ ACCOUNTS = [
     ("sup2", "supervisor", None),
     ("zjj", "unit", "ZJJ"),
 ]
-
-
-@pytest.fixture(scope="module")
-def deployment() -> Deployment:
-    return load_deployment(load_settings(), with_model=False)
 
 
 @dataclass
@@ -82,21 +74,7 @@ class Env:
 
 @pytest.fixture
 async def env(db: Any, deployment: Deployment) -> Env:
-    await sync_units(deployment.extras["units"])
-    e = Env(deployment=deployment)
-    for username, role, unit in ACCOUNTS:
-        await create_user(
-            username=username,
-            role=role,
-            password="secret-password",
-            now=T0,
-            unit_code=unit,
-            email=f"{username}@test.example",
-        )
-        e.people[username] = principal_of(
-            await User.get(username=username).prefetch_related("unit")
-        )
-    return e
+    return Env(deployment=deployment, people=await make_people(deployment, ACCOUNTS, now=T0))
 
 
 async def escalations(ticket: Ticket | None = None) -> list[tuple[str, str]]:

@@ -10,16 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.models import TicketClock, User
+from hotline.models import TicketClock
 from hotline.schemas import ACTION_BODIES, TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.sla_engine import load_sla_engine, recompute_provisional
-from hotline.services.units import sync_units
-from hotline.services.users import create_user, principal_of
+from tests.service.conftest import make_people
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -28,29 +25,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SH)
 
 
-@pytest.fixture(scope="module")
-def deployment() -> Deployment:
-    return load_deployment(load_settings(), with_model=False)
-
-
 @pytest.fixture
 async def people(db: Any, deployment: Deployment) -> dict[str, Any]:
-    await sync_units(deployment.extras["units"])
-    out = {}
-    for name, role, unit in [
-        ("op", "operator", None),
-        ("sjj", "unit", "SJJ"),
-        ("zjj", "unit", "ZJJ"),
-    ]:
-        await create_user(
-            username=name,
-            role=role,
-            password="secret-password",
-            now=at("2026-01-01T00:00"),
-            unit_code=unit,
-        )
-        out[name] = principal_of(await User.get(username=name).prefetch_related("unit"))
-    return out
+    accounts = [("op", "operator", None), ("sjj", "unit", "SJJ"), ("zjj", "unit", "ZJJ")]
+    return await make_people(deployment, accounts)
 
 
 async def make(
@@ -92,6 +70,21 @@ async def act(
         now=when,
         deployment=deployment,
     )
+
+
+async def signed_general_ticket(deployment: Deployment, people: dict[str, Any]) -> str:
+    """A general 城乡建设 complaint dispatched to ZJJ on Mon 2 Nov 09:00 and signed at 10:00."""
+    n = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        category="城乡建设",
+        title="楼道堆放杂物",
+        content="楼道长期堆放杂物，存在消防隐患，请处理。",
+    )
+    await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
+    await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
+    return n
 
 
 async def clocks(number: str) -> dict[str, TicketClock]:
@@ -141,16 +134,7 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
 async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
-    n = await make(
-        deployment,
-        people,
-        at("2026-11-02T09:00"),
-        category="城乡建设",
-        title="楼道堆放杂物",
-        content="楼道长期堆放杂物，存在消防隐患，请处理。",
-    )
-    await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
-    await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
+    n = await signed_general_ticket(deployment, people)
     due = (await clocks(n))["feedback"].due_at
     await act(
         deployment, people, n, "pause", "zjj", at("2026-11-03T10:00"), reason="等待市民提供照片"
@@ -179,16 +163,7 @@ async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
 async def test_extension_moves_the_feedback_deadline_within_policy(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
-    n = await make(
-        deployment,
-        people,
-        at("2026-11-02T09:00"),
-        category="城乡建设",
-        title="楼道堆放杂物",
-        content="楼道长期堆放杂物，存在消防隐患，请处理。",
-    )
-    await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
-    await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
+    n = await signed_general_ticket(deployment, people)
     due = (await clocks(n))["feedback"].due_at
     with pytest.raises(HotlineError) as err:
         await act(
@@ -219,16 +194,7 @@ async def test_extension_moves_the_feedback_deadline_within_policy(
 async def test_reopen_starts_a_new_feedback_clock(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
-    n = await make(
-        deployment,
-        people,
-        at("2026-11-02T09:00"),
-        category="城乡建设",
-        title="楼道堆放杂物",
-        content="楼道长期堆放杂物，存在消防隐患，请处理。",
-    )
-    await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="ZJJ")
-    await act(deployment, people, n, "sign", "zjj", at("2026-11-02T10:00"))
+    n = await signed_general_ticket(deployment, people)
     await act(
         deployment,
         people,

@@ -13,18 +13,15 @@ from typing import Any
 import pytest
 
 from hotline.auth import Principal
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.lifecycle import TRANSITIONS, Action, Role, Status
 from hotline.mail.models import OutboxMail
-from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit, User
+from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.schemas import ACTION_BODIES, TicketCreate
 from hotline.services.tickets import Actor, create_ticket, perform_action
-from hotline.services.units import sync_units
-from hotline.services.users import create_user, principal_of
 from tests.bodies import VALID_BODIES
+from tests.service.conftest import make_people
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
@@ -62,12 +59,6 @@ PATHS: dict[Status, list[tuple[str, str]]] = {
     # Merged after dispatch, so the unit still holds a link and meets 409, not 404.
     Status.MERGED: [DISPATCH, ("merge", "op")],
 }
-
-
-@pytest.fixture(scope="module")
-def deployment() -> Deployment:
-    """Units, routing and SLA policies from data/ (no classifier model needed)."""
-    return load_deployment(load_settings(), with_model=False)
 
 
 @dataclass
@@ -124,19 +115,7 @@ class Env:
 
 @pytest.fixture
 async def env(db: Any, deployment: Deployment) -> Env:
-    await sync_units(deployment.extras["units"])
-    e = Env(deployment=deployment)
-    for username, role, unit in ACCOUNTS:
-        await create_user(
-            username=username,
-            role=role,
-            password="secret-password",
-            now=T0,
-            unit_code=unit,
-            email=f"{username}@test.example",
-        )
-        user = await User.get(username=username).prefetch_related("unit")
-        e.people[username] = principal_of(user)
+    e = Env(deployment=deployment, people=await make_people(deployment, ACCOUNTS, now=T0))
     e.target = (await e.create()).number
     return e
 
