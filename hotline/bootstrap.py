@@ -46,6 +46,12 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         public_base_url=settings.public_base_url,
     )
     deployment.extras["units"] = list(routing.units)
+    from hotline.mail.settings import SmtpSettings
+
+    try:
+        SmtpSettings.from_env()  # a typo in SMTP_* stops start-up, not the first mail
+    except ValueError as exc:
+        raise ConfigError(f"邮件设置有误：{exc}") from exc
     deployment.sla = _load_sla(data_dir)
     return deployment
 

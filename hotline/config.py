@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.config import Config
-from starlette.datastructures import Secret
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TZ = "Asia/Shanghai"
@@ -21,7 +20,6 @@ class Settings:
     max_body_bytes: int
     auto_dispatch: bool
     public_base_url: str
-    secret_key: Secret
     run_sweeper: bool
     sweep_interval: float
 
@@ -35,7 +33,6 @@ def load_settings(env_file: str | None = None) -> Settings:
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
         auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
         public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
-        secret_key=Secret(config("SECRET_KEY", default="dev-only-change-me")),
         run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
         sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
     )

@@ -279,3 +279,12 @@ def test_model_is_not_needed_to_fail_fast_on_bad_data(tmp_path: Path) -> None:
     done = _cli(env, "check", cwd=tmp_path)
     assert done.returncode == 2
     assert str(tmp_path / "nowhere") in _one_line(done.stderr)
+
+
+def test_bad_mail_settings_stop_start_up_with_one_line(tmp_path: Path) -> None:
+    _needs_model()
+    env = _env(f"sqlite://{tmp_path / 'never.db'}", SMTP_TLS="ssl3")
+    done = _cli(env, "check", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    line = _one_line(done.stderr)
+    assert "SMTP_TLS" in line and "ssl3" in line
