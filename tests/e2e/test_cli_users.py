@@ -1,0 +1,77 @@
+"""`python main.py users …` as an administrator types it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def users(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{db}"}
+    return subprocess.run(
+        [sys.executable, "main.py", "users", *args],
+        input=stdin,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_add_list_and_token(tmp_path: Path) -> None:
+    db = tmp_path / "users.db"
+    ok = users(
+        db,
+        "add",
+        "--username",
+        "wang",
+        "--role",
+        "operator",
+        "--name",
+        "王话务员",
+        stdin="long-enough-pass\n",
+    )
+    assert ok.returncode == 0 and "已创建账号 wang" in ok.stdout
+    unit = users(
+        db,
+        "add",
+        "--username",
+        "zjj01",
+        "--role",
+        "unit",
+        "--unit",
+        "ZJJ",
+        stdin="long-enough-pass\n",
+    )
+    assert unit.returncode == 0
+    listed = users(db, "list").stdout.splitlines()
+    assert [line.split()[:3] for line in listed] == [
+        ["wang", "operator", "王话务员"],
+        ["zjj01", "unit", "ZJJ"],
+    ]
+    token = users(db, "token", "wang")
+    assert token.returncode == 0 and token.stdout.strip().startswith("hl_")
+
+
+def test_refusals_are_one_clear_line(tmp_path: Path) -> None:
+    db = tmp_path / "users.db"
+    cases = [
+        (("add", "--username", "z1", "--role", "unit"), "必须指定 --unit"),
+        (("add", "--username", "z2", "--role", "unit", "--unit", "NOPE"), "NOPE 不存在"),
+        (("add", "--username", "z3", "--role", "operator"), "至少 8 个字符"),
+        (("token", "nobody"), "nobody 不存在"),
+    ]
+    for args, message in cases:
+        stdin = "short\n" if "z3" in args else "long-enough-pass\n"
+        done = users(db, *args, stdin=stdin)
+        assert done.returncode == 1, done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("错误")]
+        assert len(errors) == 1 and message in errors[0] and "Traceback" not in done.stderr
+    users(db, "add", "--username", "dup", "--role", "operator", stdin="long-enough-pass\n")
+    again = users(db, "add", "--username", "dup", "--role", "operator", stdin="long-enough-pass\n")
+    assert again.returncode == 1 and "已存在" in again.stderr
