@@ -7,5 +7,6 @@ setup(
         # optional: without a C compiler the install still succeeds; classifier.fastcut then
         # falls back to pure jieba and the model to its numpy scorer (same results, slower).
         Extension("classifier._jiebacut", ["classifier/_jiebacut.c"], optional=True),
+        Extension("classifier._scorer", ["classifier/_scorer.c"], optional=True),
     ],
 )

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 
 # Bigrams are joined with a space: tokens never contain one, so the key is unambiguous.
 BIGRAM_SEP = " "
+
+
+try:  # the C scorer is optional: a machine without a compiler gets the numpy path
+    from classifier import _scorer
+except ImportError as exc:  # pragma: no cover - depends on the build
+    _scorer = None
+    SCORER_IMPORT_ERROR: ImportError | None = exc
+else:
+    SCORER_IMPORT_ERROR = None
+_CScorer = _scorer.Scorer if _scorer is not None else None
+
+
+def c_scorer_enabled() -> bool:
+    """True when the C scorer is built and not switched off with HOTLINE_PURE_PYTHON=1."""
+    return _CScorer is not None and os.environ.get("HOTLINE_PURE_PYTHON", "").strip() in ("", "0")
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -212,6 +229,28 @@ class FeatureIndex:
         np.minimum(pos, self.keys.size - 1, out=pos)
         hit = self.keys[pos] == uq
         return pos[hit], counts[hit]
+
+    def c_scorer(self, rows: np.ndarray, is_word: np.ndarray) -> Any:
+        """A C Scorer over slot-ordered rows ([idf, coef...] per slot), or None without one."""
+        if not self.numeric or not c_scorer_enabled() or self.keys.size == 0:
+            return None
+        known = np.flatnonzero(self.char_code)
+        code = self.char_code[: int(known[-1]) + 1 if known.size else 0].astype(np.uint32)
+        return _CScorer(
+            self.keys,
+            np.ascontiguousarray(rows, dtype=np.float32),
+            np.ascontiguousarray(is_word, dtype=np.uint8),
+            rows.shape[1] - 1,
+            self.tok_ids,
+            code,
+            self.lo,
+            self.hi,
+            self.tok_bits,
+            self.char_bits,
+            self.TAG_SHIFT,
+            self.TAG_UNI,
+            self.TAG_BI,
+        )
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
         """Columns of all word and char n-grams of tokens in the vocabulary, with repeats."""

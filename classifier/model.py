@@ -89,6 +89,9 @@ class CategoryModel:
         rows[:, 1:] = self.coef.T[order]
         self._slot_rows = rows
         self._slot_word = order < len(self.word_vocab)
+        # The C scorer (when built) does look-up, TF-IDF and dot product in one call; the
+        # numpy path above stays as the reference and the fallback.
+        self._scorer = self._index.c_scorer(rows, self._slot_word)
         self._pool: Any = None
         self._pool_workers = 0
         self._tmpdir: Any = None
@@ -107,6 +110,14 @@ class CategoryModel:
 
     def decision_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         """Raw linear scores (one per label) for already tokenised text."""
+        if self._scorer is not None:
+            out = np.empty(len(self.labels), dtype=np.float64)
+            self._scorer.scores(tokens if type(tokens) is list else list(tokens), out)
+            return out + self.intercept
+        return self.decision_tokens_numpy(tokens)
+
+    def decision_tokens_numpy(self, tokens: Sequence[str]) -> np.ndarray:
+        """decision_tokens computed with numpy only (the reference for the C scorer)."""
         slots, counts = self._index.counts(tokens)
         if slots.size == 0:
             return self.intercept.copy()
@@ -265,9 +276,9 @@ _worker_model: CategoryModel | None = None
 def _init_worker(model_dir: str) -> None:
     global _worker_model
     _worker_model = load_model(model_dir)
-    from classifier.tokenize import get_tokenizer
+    from classifier.tokenize import get_cut
 
-    get_tokenizer()  # build jieba's prefix dict now, not inside the first chunk
+    get_cut()  # build jieba's prefix dict (and the C segmenter) now, not inside the first chunk
 
 
 def _worker_ready(_: int) -> int:
