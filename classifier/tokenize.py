@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from itertools import compress
 from pathlib import Path
 
 import jieba
 
+from classifier.fastcut import make_cutter
 from classifier.normalize import PLACEHOLDERS, normalize_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -18,6 +20,7 @@ USERDICT_PATH = DATA_DIR / "userdict.txt"
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
+_cut: Callable[[str], list[str]] | None = None
 _stopwords: frozenset[str] | None = None
 _userwords: frozenset[str] | None = None
 # Token -> keep? The stop-word and punctuation test per token is a hot path; tokens repeat.
@@ -103,6 +106,17 @@ def get_tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
+def get_cut() -> Callable[[str], list[str]]:
+    """jieba's lcut for our tokenizer, through the C segmenter when it is built (same tokens)."""
+    global _cut
+    if _cut is None:
+        tk = get_tokenizer()
+        with _lock:
+            if _cut is None:
+                _cut = make_cutter(tk)
+    return _cut
+
+
 def looks_presegmented(text: str) -> bool:
     """True when text is already space-segmented Chinese (as in the training corpus)."""
     # Exact early exit, the usual case for raw messages: the mean over CJK-bearing chunks is at
@@ -132,17 +146,17 @@ def tokenize(text: str, *, segmented: bool | None = None) -> list[str]:
     if segmented:
         pieces = merge_userwords(norm.split(" "), load_userwords())
     elif "<" in norm and any(c in PLACEHOLDERS for c in norm.split(" ")):
-        tk = get_tokenizer()
+        cut = get_cut()
         pieces = []
         for chunk in norm.split(" "):
             if chunk in PLACEHOLDERS:
                 pieces.append(chunk)
             else:
-                pieces.extend(tk.lcut(chunk))
+                pieces.extend(cut(chunk))
     else:
         # One jieba call for the whole text: jieba splits at spaces itself (they come out as
         # " " tokens, dropped below), so this equals cutting chunk by chunk, minus per-call cost.
-        pieces = get_tokenizer().lcut(norm)
+        pieces = get_cut()(norm)
     flags = list(map(_keep_cache.get, pieces))
     if None in flags:
         stop = load_stopwords()

@@ -16,7 +16,7 @@ import numpy as np
 
 from classifier.features import char_text, word_ngrams
 from classifier.model import CategoryModel, fit_temperature, tokenizer_fingerprint
-from classifier.tokenize import get_tokenizer, tokenize
+from classifier.tokenize import get_cut, tokenize
 
 MIN_ROWS_PER_CLASS = 5
 DEFAULT_FOLDS = 5
@@ -327,7 +327,7 @@ def evaluate_model(
     segmented: bool | None = None,
 ) -> dict[str, Any]:
     """Score a model on labelled texts; labels unknown to the model simply count as errors."""
-    get_tokenizer()  # build jieba's prefix dict before the clock starts: ms_per_item is per item
+    get_cut()  # build jieba's prefix dict before the clock starts: ms_per_item is per item
     t0 = time.perf_counter()
     preds = [p.category for p in model.predict_batch(texts, segmented=segmented)]
     ms = (time.perf_counter() - t0) * 1000 / max(1, len(texts))
