@@ -1,5 +1,8 @@
 """Benchmark the category model: load time, single-ticket latency, batch throughput vs bare jieba.
 
+Prints whether the C extensions are in use (HOTLINE_PURE_PYTHON=1 measures the fallback), and
+two floors: jieba's own lcut and the C segmenter that tokenize() uses (the same tokens).
+
 Usage: python bench/classify.py [--model DIR] [--n 2000] [--chars 500] [--workers 2] [--smoke]
 Uses raw messages from ../shared/data when present, otherwise synthetic ticket text.
 --smoke: a quick run for CI (200 texts; well under a minute), same output.

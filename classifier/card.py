@@ -7,11 +7,12 @@ from typing import Any
 FILES_NOTE = """\
 Files: `model.json` (labels, temperature, settings, these figures), `vocab.json` (word and
 char vocabularies in column order), `weights.npz` (IDF vectors, coefficients, intercepts;
-float32, no pickle). Prediction uses numpy only (`classifier.model.CategoryModel`): every
-word and char n-gram of a ticket becomes a 64-bit key, all keys are found with one
-`np.searchsorted` in the vocabulary's sorted keys (`classifier.features.FeatureIndex`), and
-the scores are the TF-IDF values times the gathered coefficient rows; tests check the result
-equals the scikit-learn pipeline's decision function."""
+float32, no pickle). Prediction needs no scikit-learn (`classifier.model.CategoryModel`): every
+word and char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), the
+keys are found in a hash table and the scores are the TF-IDF values times the coefficient rows,
+in C (`classifier/_scorer.c`) or, without the compiled extension, with numpy (one
+`np.searchsorted` over the sorted keys); tests check both equal the scikit-learn pipeline's
+decision function."""
 
 CV_NOTE = """\
 StratifiedKFold, shuffled, seed 0; tokenised once, vectorisers and SVM refitted on every
