@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any
@@ -26,7 +25,10 @@ _CScorer = _scorer.Scorer if _scorer is not None else None
 
 def c_scorer_enabled() -> bool:
     """True when the C scorer is built and not switched off with HOTLINE_PURE_PYTHON=1."""
-    return _CScorer is not None and os.environ.get("HOTLINE_PURE_PYTHON", "").strip() in ("", "0")
+    # One reading of the switch for both extensions (fastcut reads it once, at import).
+    from classifier.fastcut import FORCED_PURE
+
+    return _CScorer is not None and not FORCED_PURE
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:

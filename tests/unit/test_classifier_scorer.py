@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier import features
+from classifier import fastcut, features
 from classifier.features import FeatureIndex, c_scorer_enabled, char_ngrams, char_text, word_ngrams
 from classifier.model import CategoryModel
 from tests.cbuild import require_extension
@@ -50,7 +48,7 @@ needs_scorer = pytest.mark.skipif(
 
 def test_c_scorer_is_built() -> None:
     """The extension builds wherever a C compiler is present (as in CI): no silent fallback."""
-    if os.environ.get("HOTLINE_PURE_PYTHON", "").strip() not in ("", "0"):
+    if fastcut.FORCED_PURE:
         pytest.skip("HOTLINE_PURE_PYTHON=1 forces the numpy path")
     require_extension(features._scorer, "_scorer", features.SCORER_IMPORT_ERROR)
     assert c_scorer_enabled()
