@@ -7,6 +7,11 @@
  * then weighted by sublinear tf x idf, l2-normalised per block (word | char) and multiplied into
  * the coefficient rows. The caller holds the GIL for the whole call, which also protects the
  * per-object scratch buffers.
+ *
+ * With set_knn, the same call also scores the ticket's nearest training tickets: the TF-IDF
+ * values are multiplied into per-feature postings (training ticket, value), the similarity of
+ * every training ticket touched is summed, and for each class the sums of its top k
+ * similarities (for each k asked for) are written out, as classifier.knn does with numpy.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,6 +24,20 @@ typedef struct {
     uint64_t key; /* 0 = empty */
     int64_t slot;
 } Cell;
+
+/* Nearest-ticket postings by slot (CSR), the tickets' classes, and per-call scratch. */
+typedef struct {
+    int64_t *indptr;     /* n_slots + 1 */
+    uint32_t *docs;
+    float *vals;
+    uint8_t *doc_class;  /* n_docs */
+    Py_ssize_t n_docs, n_classes;
+    int32_t *ks;         /* ascending */
+    int n_ks, kmax;
+    double *acc;         /* n_docs: similarity of each training ticket in this call */
+    double *top;         /* n_classes x kmax, descending */
+    int32_t *top_n;      /* n_classes */
+} Knn;
 
 /* Per-slot bookkeeping of one call: which call saw the slot last, and where it was listed. */
 typedef struct {
@@ -48,6 +67,7 @@ typedef struct {
     Py_ssize_t cap;
     uint32_t *codes;     /* scratch: character ids of the joined text */
     Py_ssize_t codes_cap;
+    Knn knn;             /* kNN postings in slot order (set_knn); knn.indptr NULL if none */
 } Scorer;
 
 /* Multiplicative hash of a 64-bit key into the table. */
@@ -148,6 +168,21 @@ reserve_codes(Scorer *s, Py_ssize_t n)
     return 0;
 }
 
+/* Free a Knn's arrays and clear it. */
+static void
+free_knn(Knn *k)
+{
+    PyMem_Free(k->indptr);
+    PyMem_Free(k->docs);
+    PyMem_Free(k->vals);
+    PyMem_Free(k->doc_class);
+    PyMem_Free(k->ks);
+    PyMem_Free(k->acc);
+    PyMem_Free(k->top);
+    PyMem_Free(k->top_n);
+    memset(k, 0, sizeof(Knn));
+}
+
 static void
 Scorer_dealloc(Scorer *s)
 {
@@ -163,6 +198,7 @@ Scorer_dealloc(Scorer *s)
     PyMem_Free(s->hits);
     PyMem_Free(s->counts);
     PyMem_Free(s->codes);
+    free_knn(&s->knn);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -255,20 +291,182 @@ token_id(Scorer *s, PyObject *tok)
     return id;
 }
 
-/* scores(tokens, out) -> number of distinct features found; out[j] = sum of tfidf x coef_j. */
+/* set_knn(indptr, docs, vals, doc_class, n_classes, ks): postings of each slot (int64 indptr of
+ * n_slots + 1, uint32 training tickets, float32 values), each ticket's class (uint8) and the
+ * ascending k of the per-class top-k sums. */
+static PyObject *
+Scorer_set_knn(Scorer *s, PyObject *args)
+{
+    PyObject *indptr_obj, *docs_obj, *vals_obj, *class_obj, *ks_obj;
+    Py_ssize_t n_classes;
+    if (!PyArg_ParseTuple(args, "OOOOnO!", &indptr_obj, &docs_obj, &vals_obj, &class_obj,
+                          &n_classes, &PyTuple_Type, &ks_obj))
+        return NULL;
+    if (s->rows == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scorer is not initialised");
+        return NULL;
+    }
+    /* Built aside and swapped in only when valid: a failed call keeps the old postings. */
+    Knn k = {0};
+    Py_ssize_t n_ptr, n_docs_p, n_vals, n_docs;
+    k.indptr = copy_buffer(indptr_obj, sizeof(int64_t), &n_ptr, "indptr");
+    k.docs = k.indptr ? copy_buffer(docs_obj, sizeof(uint32_t), &n_docs_p, "docs") : NULL;
+    k.vals = k.docs ? copy_buffer(vals_obj, sizeof(float), &n_vals, "vals") : NULL;
+    k.doc_class = k.vals ? copy_buffer(class_obj, 1, &n_docs, "doc_class") : NULL;
+    if (k.doc_class == NULL)
+        goto fail;
+    Py_ssize_t n_ks = PyTuple_GET_SIZE(ks_obj);
+    if (n_ptr != s->n_slots + 1 || n_docs_p != n_vals || n_classes < 1 || n_classes > 255 ||
+        n_ks < 1 || n_ks > 64) {
+        PyErr_SetString(PyExc_ValueError, "kNN postings do not match the scorer");
+        goto fail;
+    }
+    if (k.indptr[0] != 0 || k.indptr[n_ptr - 1] != n_vals) {
+        PyErr_SetString(PyExc_ValueError, "kNN indptr must run from 0 to the number of postings");
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i + 1 < n_ptr; i++)
+        if (k.indptr[i + 1] < k.indptr[i]) {
+            PyErr_SetString(PyExc_ValueError, "kNN indptr must not decrease");
+            goto fail;
+        }
+    for (Py_ssize_t i = 0; i < n_vals; i++)
+        if ((Py_ssize_t)k.docs[i] >= n_docs) {
+            PyErr_SetString(PyExc_ValueError, "kNN posting names a ticket out of range");
+            goto fail;
+        }
+    for (Py_ssize_t i = 0; i < n_docs; i++)
+        if (k.doc_class[i] >= n_classes) {
+            PyErr_SetString(PyExc_ValueError, "kNN ticket class out of range");
+            goto fail;
+        }
+    k.ks = PyMem_Malloc(n_ks * sizeof(int32_t));
+    if (k.ks == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t j = 0; j < n_ks; j++) {
+        long kv = PyLong_AsLong(PyTuple_GET_ITEM(ks_obj, j));
+        if (kv == -1 && PyErr_Occurred())
+            goto fail;
+        if (kv < 1 || kv > 4096 || (j > 0 && kv <= k.ks[j - 1])) {
+            PyErr_SetString(PyExc_ValueError, "ks must be ascending integers in 1..4096");
+            goto fail;
+        }
+        k.ks[j] = (int32_t)kv;
+    }
+    k.n_ks = (int)n_ks;
+    k.kmax = k.ks[n_ks - 1];
+    k.n_docs = n_docs;
+    k.n_classes = n_classes;
+    k.acc = PyMem_Calloc(n_docs ? n_docs : 1, sizeof(double));
+    k.top = PyMem_Malloc(n_classes * k.kmax * sizeof(double));
+    k.top_n = PyMem_Malloc(n_classes * sizeof(int32_t));
+    if (!k.acc || !k.top || !k.top_n) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    free_knn(&s->knn);
+    s->knn = k;
+    Py_RETURN_NONE;
+fail:
+    free_knn(&k);
+    return NULL;
+}
+
+/* Per-class top-k similarity sums of the training tickets (see set_knn). */
+static void
+knn_scores(const Scorer *s, const double *vals, const int32_t *hits, Py_ssize_t n_hits,
+           double norm_word, double norm_char, double *knn_out)
+{
+    const Knn *k = &s->knn;
+    /* A plain scatter-add into a zeroed array, then one pass over all tickets: cheaper than
+     * tracking which tickets were touched (the array is small enough to stay in cache). */
+    double *acc = k->acc;
+    memset(acc, 0, k->n_docs * sizeof(double));
+    const uint32_t *docs = k->docs;
+    const float *kv = k->vals;
+    for (Py_ssize_t h = 0; h < n_hits; h++) {
+        int32_t slot = hits[h];
+        int64_t p = k->indptr[slot], end = k->indptr[slot + 1];
+        double v = vals[h] / (s->is_word[slot] ? norm_word : norm_char);
+        for (; p < end; p++)
+            acc[docs[p]] += v * (double)kv[p];
+    }
+    const int kmax = k->kmax;
+    for (Py_ssize_t c = 0; c < k->n_classes; c++)
+        k->top_n[c] = 0;
+    /* Keep each class's kmax largest similarities, descending, by insertion. A ticket sharing
+     * no feature (0) adds nothing to a sum, so it is skipped. */
+    for (Py_ssize_t d = 0; d < k->n_docs; d++) {
+        double x = acc[d];
+        if (x <= 0.0)
+            continue;
+        int c = k->doc_class[d];
+        double *top = k->top + c * kmax;
+        int n = k->top_n[c];
+        if (n == kmax && x <= top[n - 1])
+            continue;
+        int i = n < kmax ? n++ : kmax - 1;
+        while (i > 0 && top[i - 1] < x) {
+            top[i] = top[i - 1];
+            i--;
+        }
+        top[i] = x;
+        k->top_n[c] = n;
+    }
+    for (Py_ssize_t c = 0; c < k->n_classes; c++) {
+        const double *top = k->top + c * kmax;
+        double sum = 0.0;
+        int i = 0;
+        for (int j = 0; j < k->n_ks; j++) {
+            for (; i < k->ks[j] && i < k->top_n[c]; i++)
+                sum += top[i];
+            knn_out[j * k->n_classes + c] = sum;
+        }
+    }
+}
+
+/* Release the output buffers of one scores() call (a zeroed, unused one is a no-op). */
+static void
+release_buffers(Py_buffer *out, Py_buffer *knn_out)
+{
+    PyBuffer_Release(out);
+    if (knn_out->obj != NULL)
+        PyBuffer_Release(knn_out);
+}
+
+/* scores(tokens, out[, knn_out]) -> number of distinct features found; out[j] = sum of
+ * tfidf x coef_j; knn_out (n_ks x n_classes, after set_knn) = per-class top-k similarities. */
 static PyObject *
 Scorer_scores(Scorer *s, PyObject *args)
 {
-    PyObject *tokens, *out_obj;
-    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &tokens, &out_obj))
+    PyObject *tokens, *out_obj, *knn_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O|O", &PyList_Type, &tokens, &out_obj, &knn_obj))
         return NULL;
-    Py_buffer out;
+    Py_buffer out, knn_out = {0};
     if (PyObject_GetBuffer(out_obj, &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0)
         return NULL;
     if (out.len != (Py_ssize_t)(s->n_out * sizeof(double))) {
         PyBuffer_Release(&out);
         PyErr_SetString(PyExc_ValueError, "out must hold n_out float64 values");
         return NULL;
+    }
+    if (knn_obj != Py_None) {
+        if (s->knn.indptr == NULL) {
+            PyBuffer_Release(&out);
+            PyErr_SetString(PyExc_RuntimeError, "knn_out given but set_knn was not called");
+            return NULL;
+        }
+        if (PyObject_GetBuffer(knn_obj, &knn_out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+            PyBuffer_Release(&out);
+            return NULL;
+        }
+        if (knn_out.len != (Py_ssize_t)(s->knn.n_ks * s->knn.n_classes * sizeof(double))) {
+            release_buffers(&out, &knn_out);
+            PyErr_SetString(PyExc_ValueError, "knn_out must hold n_ks x n_classes float64");
+            return NULL;
+        }
     }
     double *scores = out.buf;
     for (Py_ssize_t j = 0; j < s->n_out; j++)
@@ -278,7 +476,7 @@ Scorer_scores(Scorer *s, PyObject *args)
     for (Py_ssize_t i = 0; i < n_tok; i++) {
         PyObject *t = PyList_GET_ITEM(tokens, i);
         if (!PyUnicode_Check(t)) {
-            PyBuffer_Release(&out);
+            release_buffers(&out, &knn_out);
             PyErr_SetString(PyExc_TypeError, "tokens must be str");
             return NULL;
         }
@@ -287,7 +485,7 @@ Scorer_scores(Scorer *s, PyObject *args)
     /* Features: n_tok unigrams + (n_tok - 1) bigrams + for each n, n_chars - n + 1 char grams. */
     Py_ssize_t n_max = 2 * n_tok + (s->hi - s->lo + 1) * n_chars + 1;
     if (reserve(s, n_max) < 0 || reserve_codes(s, n_chars + 1) < 0) {
-        PyBuffer_Release(&out);
+        release_buffers(&out, &knn_out);
         return NULL;
     }
     if (++s->call == 0) { /* call numbers wrapped: forget every slot seen */
@@ -305,7 +503,7 @@ Scorer_scores(Scorer *s, PyObject *args)
         PyObject *t = PyList_GET_ITEM(tokens, i);
         int64_t id = token_id(s, t);
         if (id < 0) {
-            PyBuffer_Release(&out);
+            release_buffers(&out, &knn_out);
             return NULL;
         }
         keys[n_keys++] = (uint64_t)id | tag_uni;
@@ -386,13 +584,18 @@ Scorer_scores(Scorer *s, PyObject *args)
         for (Py_ssize_t j = 0; j < s->n_out; j++)
             scores[j] += v * (double)coef[j];
     }
-    PyBuffer_Release(&out);
+    if (knn_obj != Py_None)
+        knn_scores(s, vals, s->hits, n_hits, wn, cn, knn_out.buf);
+    release_buffers(&out, &knn_out);
     return PyLong_FromSsize_t(n_hits);
 }
 
 static PyMethodDef Scorer_methods[] = {
     {"scores", (PyCFunction)Scorer_scores, METH_VARARGS,
-     "scores(tokens, out) -> distinct features found; writes the linear scores into out."},
+     "scores(tokens, out[, knn_out]) -> distinct features found; writes the linear scores "
+     "into out and, after set_knn, the per-class top-k similarity sums into knn_out."},
+    {"set_knn", (PyCFunction)Scorer_set_knn, METH_VARARGS,
+     "set_knn(indptr, docs, vals, doc_class, n_classes, ks): nearest-ticket postings."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 FILES_NOTE = """\
-Files: `model.json` (labels, temperature, settings, these figures), `vocab.json` (word and
-char vocabularies in column order), `weights.npz` (IDF vectors, coefficients, intercepts;
-float32, no pickle). Prediction needs no scikit-learn (`classifier.model.CategoryModel`): every
-word and char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), the
-keys are found in a hash table and the scores are the TF-IDF values times the coefficient rows,
-in C (`classifier/_scorer.c`) or, without the compiled extension, with numpy (one
-`np.searchsorted` over the sorted keys); tests check both equal the scikit-learn pipeline's
-decision function."""
+Files: `model.json` (labels, settings, these figures), `vocab.json` (word and char vocabularies
+in column order), `weights.npz` (IDF vectors, the folded coefficients and intercepts in float32;
+the kNN postings: for each feature the training tickets holding it and their TF-IDF values in
+float16, each ticket's class, and the kNN weights; no pickle). Prediction needs no
+scikit-learn (`classifier.model.CategoryModel`): every word and char n-gram of a ticket becomes
+a 64-bit key (`classifier.features.FeatureIndex`), the keys are found in a hash table, the
+linear score is the TF-IDF values times the coefficient rows, and the same values run through
+the postings to the similarity of every training ticket, whose per-class top-k sums add the
+kNN part (`classifier.knn`). All of it runs in C (`classifier/_scorer.c`) or, without the
+compiled extension, in numpy; tests check both equal the unfolded scikit-learn stack."""
 
 CV_NOTE = """\
-StratifiedKFold, shuffled, seed 0; tokenised once, vectorisers and SVM refitted on every
-training fold; held-out rows scored through the same pickle-free predictor that ships."""
+StratifiedKFold, shuffled, seed 0; tokenised once, vectorisers and the whole stack (inner folds
+included) refitted on every training fold; held-out rows scored through the same pickle-free
+predictor that ships."""
 
 RAW_NOTE = """\
 How measured: the raw file `raw/tipdm2020_messages_with_replies.csv` has no labels. Each raw
@@ -64,12 +67,12 @@ def render_card(meta: dict[str, Any], raw: dict[str, Any] | None, extra: str = "
         f"({meta.get('n_train')} rows, {len(meta.get('labels', []))} classes), "
         f"scikit-learn {meta.get('sklearn_version')}.",
         f"- Class counts: {counts}",
-        f"- Estimator: {meta.get('estimator')}; temperature T = {meta.get('temperature', 1):.4f}, "
-        "fitted on 3-fold out-of-fold scores (minimum NLL).",
+        f"- Estimator: {meta.get('estimator')}. Probabilities are the meta-model's softmax "
+        "(it is fitted on out-of-fold scores, which calibrates them).",
         f"- Features: word uni+bigrams ({nf['word']:,}) and character {lo}–{hi}-grams over the "
         f"space-joined tokens ({nf['char']:,}); TF-IDF, sublinear tf, l2 norm per block, "
         f"min_df = {meta.get('min_df')}.",
-        f"- Training time (tokenised corpus → fitted model incl. calibration): "
+        f"- Training time (tokenised corpus → fitted model, inner folds included): "
         f"{meta.get('train_seconds')} s.",
         "",
         FILES_NOTE,

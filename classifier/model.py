@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +13,15 @@ from typing import Any
 import numpy as np
 
 from classifier.features import FeatureIndex, tfidf_values
+from classifier.knn import KnnIndex, KnnPostings
 from classifier.tokenize import STOPWORDS_PATH, USERDICT_PATH, tokenize
 
 log = logging.getLogger(__name__)
 
-FORMAT = "hotline-category-model/1"
+FORMAT = "hotline-category-model/2"
+# Format 1 is format 2 without the nearest-ticket part; both load.
+READABLE_FORMATS = ("hotline-category-model/1", FORMAT)
+KNN_ARRAYS = ("knn_counts", "knn_docs", "knn_tf", "knn_norms", "knn_doc_class", "knn_weight")
 META_FILE = "model.json"
 VOCAB_FILE = "vocab.json"
 WEIGHTS_FILE = "weights.npz"
@@ -53,7 +56,11 @@ def tokenizer_fingerprint() -> dict[str, str | None]:
 
 @dataclass
 class CategoryModel:
-    """Linear model over word + char n-gram TF-IDF with temperature-scaled softmax."""
+    """Word + char n-gram TF-IDF scored by a linear part plus, optionally, nearest tickets.
+
+    scores = coef · x + intercept [+ knn.weight · top-k class similarity sums], and the
+    probabilities are softmax(scores / temperature).
+    """
 
     labels: list[str]
     word_vocab: list[str]
@@ -64,6 +71,7 @@ class CategoryModel:
     intercept: np.ndarray  # (n_classes,)
     temperature: float = 1.0
     char_range: tuple[int, int] = (1, 3)
+    knn: KnnIndex | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     source_dir: str | None = field(default=None, repr=False)  # set by load_model
 
@@ -92,9 +100,34 @@ class CategoryModel:
         # The C scorer (when built) does look-up, TF-IDF and dot product in one call; the
         # numpy path above stays as the reference and the fallback.
         self._scorer = self._index.c_scorer(rows, self._slot_word)
+        self._knn: KnnPostings | None = None
+        if self.knn is not None:
+            self._knn = self._knn_postings(self.knn, n_feat)
+            if self._scorer is not None:
+                k = self._knn
+                self._scorer.set_knn(k.indptr, k.docs, k.vals, k.doc_class, k.n_classes, k.ks)
         self._pool: Any = None
         self._pool_workers = 0
         self._tmpdir: Any = None
+
+    def _knn_postings(self, knn: KnnIndex, n_feat: int) -> KnnPostings:
+        n_classes = len(self.labels)
+        if knn.weight.shape != (n_classes, n_classes * len(knn.ks)):
+            raise ModelFileError(f"kNN 权重形状 {knn.weight.shape} 与类别数 {n_classes} 不符")
+        if knn.doc_class.size and int(knn.doc_class.max()) >= n_classes:
+            raise ModelFileError("kNN 训练工单的类别超出标签范围")
+        if len(knn.counts) != n_feat:
+            raise ModelFileError(f"kNN 倒排表有 {len(knn.counts)} 列，词表有 {n_feat} 列")
+        idf = np.concatenate([self.word_idf, self.char_idf])
+        return KnnPostings.from_columns(
+            knn.counts,
+            knn.docs,
+            knn.values(idf, len(self.word_vocab)),
+            knn.doc_class,
+            n_classes,
+            knn.ks,
+            self._index.order,
+        )
 
     # -- prediction ---------------------------------------------------------------------
 
@@ -109,21 +142,39 @@ class CategoryModel:
         return slots, tfidf_values(counts, idf, self._slot_word[slots])
 
     def decision_tokens(self, tokens: Sequence[str]) -> np.ndarray:
-        """Raw linear scores (one per label) for already tokenised text."""
+        """Scores (one per label, before the softmax) for already tokenised text."""
         if self._scorer is not None:
             out = np.empty(len(self.labels), dtype=np.float64)
-            self._scorer.scores(tokens if type(tokens) is list else list(tokens), out)
-            return out + self.intercept
+            tokens = tokens if type(tokens) is list else list(tokens)
+            if self._knn is None:
+                self._scorer.scores(tokens, out)
+                return out + self.intercept
+            sums = np.empty(len(self.labels) * len(self._knn.ks), dtype=np.float64)
+            self._scorer.scores(tokens, out, sums)
+            return out + self.intercept + self._knn_weight_sums(sums)
         return self.decision_tokens_numpy(tokens)
 
     def decision_tokens_numpy(self, tokens: Sequence[str]) -> np.ndarray:
         """decision_tokens computed with numpy only (the reference for the C scorer)."""
         slots, counts = self._index.counts(tokens)
-        if slots.size == 0:
-            return self.intercept.copy()
         rows = self._slot_rows[slots]
         vals = tfidf_values(counts, rows[:, 0], self._slot_word[slots])
-        return vals @ rows[:, 1:] + self.intercept
+        scores = vals @ rows[:, 1:] + self.intercept
+        if self._knn is not None:
+            scores += self._knn_weight_sums(self._knn.features(slots, vals))
+        return scores
+
+    def knn_sums_numpy(self, tokens: Sequence[str]) -> np.ndarray | None:
+        """The per-class top-k similarity sums of tokens (numpy), or None without kNN."""
+        if self._knn is None:
+            return None
+        slots, counts = self._index.counts(tokens)
+        vals = tfidf_values(counts, self._slot_rows[slots, 0], self._slot_word[slots])
+        return self._knn.features(slots, vals)
+
+    def _knn_weight_sums(self, sums: np.ndarray) -> np.ndarray:
+        assert self.knn is not None
+        return self.knn.weight @ sums
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of scores divided by the fitted temperature."""
@@ -213,6 +264,7 @@ class CategoryModel:
             labels=self.labels,
             temperature=self.temperature,
             char_ngram_range=list(self.char_range),
+            knn={"ks": list(self.knn.ks), "n_docs": len(self.knn.doc_class)} if self.knn else None,
             word_ngram_range=[1, 2],
             n_features={"word": len(self.word_vocab), "char": len(self.char_vocab)},
             tokenizer=meta.get("tokenizer") or tokenizer_fingerprint(),
@@ -228,6 +280,7 @@ class CategoryModel:
             char_idf=self.char_idf.astype(np.float32),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
+            **(self.knn.arrays() if self.knn is not None else {}),
         )
         return d
 
@@ -238,14 +291,18 @@ def load_model(path: str | Path) -> CategoryModel:
     try:
         meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
         vocab = json.loads((d / VOCAB_FILE).read_text(encoding="utf-8"))
+        if meta.get("format") not in READABLE_FORMATS:
+            raise ModelFileError(f"模型目录 {d} 的格式 {meta.get('format')!r} 不是 {FORMAT}")
+        names = ["word_idf", "char_idf", "coef", "intercept"]
+        if meta.get("knn"):
+            names += KNN_ARRAYS
         with np.load(d / WEIGHTS_FILE, allow_pickle=False) as w:
-            arrays = {k: w[k] for k in ("word_idf", "char_idf", "coef", "intercept")}
+            arrays = {k: w[k] for k in names}
+        knn = KnnIndex.from_arrays(arrays, meta["knn"]["ks"]) if meta.get("knn") else None
     except FileNotFoundError as e:
         raise ModelFileError(f"模型目录 {d} 不完整：缺少 {Path(e.filename).name}") from e
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise ModelFileError(f"无法读取模型目录 {d}：{e}") from e
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"模型目录 {d} 的格式 {meta.get('format')!r} 不是 {FORMAT}")
     now = tokenizer_fingerprint()
     if meta.get("tokenizer") and meta["tokenizer"] != now:
         # A different stop list changes the tokens; predictions still work but may drift.
@@ -261,6 +318,7 @@ def load_model(path: str | Path) -> CategoryModel:
         intercept=arrays["intercept"],
         temperature=float(meta.get("temperature", 1.0)),
         char_range=(int(lo), int(hi)),
+        knn=knn,
         meta=meta,
         source_dir=str(d.resolve()),
     )
@@ -293,30 +351,3 @@ def _predict_chunk(job: tuple[list[str], bool | None]) -> list[Prediction]:
     texts, segmented = job
     assert _worker_model is not None, "worker not initialised"
     return [_worker_model.predict(t, segmented=segmented) for t in texts]
-
-
-def softmax_nll(scores: np.ndarray, y: np.ndarray, temperature: float) -> float:
-    """Mean negative log-likelihood of labels y (indices) under softmax(scores / T)."""
-    z = scores / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(y)), y].mean())
-
-
-def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
-    """Temperature minimising NLL of out-of-fold scores (golden-section search on log T)."""
-    lo, hi = math.log(0.01), math.log(10.0)
-    g = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = softmax_nll(scores, y, math.exp(c)), softmax_nll(scores, y, math.exp(d))
-    for _ in range(60):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = softmax_nll(scores, y, math.exp(c))
-        else:
-            a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = softmax_nll(scores, y, math.exp(d))
-    return math.exp((a + b) / 2)

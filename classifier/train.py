@@ -15,17 +15,26 @@ from typing import Any
 import numpy as np
 
 from classifier.features import char_text, word_ngrams
-from classifier.model import CategoryModel, fit_temperature, tokenizer_fingerprint
+from classifier.model import CategoryModel, tokenizer_fingerprint
+from classifier.stacking import (
+    CNB_ALPHA,
+    KNN_KS,
+    KNN_MAX_DF,
+    RIDGE_ALPHA,
+    STACK_FOLDS,
+    SVM_C,
+    StackFit,
+    fit_stack,
+)
 from classifier.tokenize import get_cut, tokenize
 
 MIN_ROWS_PER_CLASS = 5
 DEFAULT_FOLDS = 5
 # Chosen by 5-fold CV on the TipDM corpus (see data/model/MODEL.md).
-SVM_C = 1.0
 CHAR_RANGE = (1, 3)
 MIN_DF = 2
-CALIBRATION_FOLDS = 3
 SEED = 0
+MAX_CLASSES = 255  # class indices are stored as bytes
 
 
 class DataError(Exception):
@@ -153,14 +162,39 @@ def tokenize_all(
     return [tokenize(t, segmented=segmented) for t in it]
 
 
-def _vectorizers() -> tuple[Any, Any]:
+def _vectorizers(norm: str | None = "l2") -> tuple[Any, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vw = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True, min_df=MIN_DF)
+    vw = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True, min_df=MIN_DF, norm=norm)
     vc = TfidfVectorizer(
-        analyzer="char", ngram_range=CHAR_RANGE, sublinear_tf=True, min_df=MIN_DF, lowercase=False
+        analyzer="char",
+        ngram_range=CHAR_RANGE,
+        sublinear_tf=True,
+        min_df=MIN_DF,
+        lowercase=False,
+        norm=norm,
     )
     return vw, vc
+
+
+def tfidf_fit(token_lists: Sequence[list[str]]) -> tuple[Any, Any, Any, np.ndarray]:
+    """Fit the word and char vectorisers: (vw, vc, l2-normalised stacked CSR rows, row norms).
+
+    The norms (one column per block) are kept so the kNN postings can be stored as term counts
+    and rebuilt exactly (see classifier.knn.KnnIndex).
+    """
+    from scipy.sparse import hstack
+    from sklearn.preprocessing import normalize
+
+    def l2(raw: Any) -> tuple[Any, np.ndarray]:
+        norm = np.sqrt(np.asarray(raw.multiply(raw).sum(axis=1)).ravel())
+        norm[norm == 0] = 1.0  # an empty row stays empty
+        return normalize(raw), norm  # normalize() as the vectoriser itself would do it
+
+    vw, vc = _vectorizers(norm=None)
+    xw, nw = l2(vw.fit_transform(token_lists))
+    xc, nc = l2(vc.fit_transform([char_text(t) for t in token_lists]))
+    return vw, vc, hstack([xw, xc]).tocsr(), np.column_stack([nw, nc])
 
 
 def _svm() -> Any:
@@ -185,12 +219,24 @@ def fit_sklearn_pipeline(
 
 
 def sklearn_transform(vw: Any, vc: Any, token_lists: Sequence[list[str]]) -> Any:
-    """Stacked sparse feature matrix, as the sklearn pipeline computes it."""
+    """Stacked sparse feature matrix (each block l2-normalised), as the model computes it."""
     from scipy.sparse import hstack
+    from sklearn.preprocessing import normalize
 
+    # normalize() here too: vectorisers from tfidf_fit leave rows unnormalised.
     return hstack(
-        [vw.transform(token_lists), vc.transform([char_text(t) for t in token_lists])]
+        [
+            normalize(vw.transform(token_lists)),
+            normalize(vc.transform([char_text(t) for t in token_lists])),
+        ]
     ).tocsr()
+
+
+def _ordered(vocab: Mapping[str, int]) -> list[str]:
+    out = [""] * len(vocab)
+    for term, i in vocab.items():
+        out[i] = term
+    return out
 
 
 def model_from_sklearn(
@@ -198,19 +244,13 @@ def model_from_sklearn(
 ) -> CategoryModel:
     """Copy fitted vectorisers and LinearSVC into a pickle-free CategoryModel."""
 
-    def ordered(vocab: Mapping[str, int]) -> list[str]:
-        out = [""] * len(vocab)
-        for term, i in vocab.items():
-            out[i] = term
-        return out
-
     coef = np.asarray(clf.coef_, dtype=np.float64)
     intercept = np.asarray(clf.intercept_, dtype=np.float64)
     return CategoryModel(
         labels=[str(c) for c in clf.classes_],
-        word_vocab=ordered(vw.vocabulary_),
+        word_vocab=_ordered(vw.vocabulary_),
         word_idf=vw.idf_,
-        char_vocab=ordered(vc.vocabulary_),
+        char_vocab=_ordered(vc.vocabulary_),
         char_idf=vc.idf_,
         coef=coef,
         intercept=intercept,
@@ -224,39 +264,32 @@ def train_tokens(
     token_lists: Sequence[list[str]],
     labels: Sequence[str],
     *,
-    calibrate: bool = True,
     progress: bool = False,
+    max_df: float = KNN_MAX_DF,
 ) -> CategoryModel:
-    """Train from token lists; calibrate=True fits the softmax temperature on out-of-fold scores."""
-    from sklearn.model_selection import StratifiedKFold
-
+    """Train the stacked model (see classifier.stacking) from token lists."""
     check_classes(labels)
-    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    if len(classes) > MAX_CLASSES:
+        raise DataError(f"类别过多：{len(classes)} 个（最多 {MAX_CLASSES} 个）")
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[v] for v in labels])
     t0 = time.perf_counter()
-    steps = (CALIBRATION_FOLDS if calibrate else 0) + 2
-    bar = _bar(steps, "训练", progress)
-    from scipy.sparse import hstack
-
-    vw, vc = _vectorizers()
-    x = hstack(
-        [vw.fit_transform(token_lists), vc.fit_transform([char_text(t) for t in token_lists])]
-    ).tocsr()
+    folds = min(STACK_FOLDS, min(Counter(labels).values()))
+    bar = _bar(folds + 3, "训练", progress)
+    vw, vc, x, norms = tfidf_fit(token_lists)
     bar.update(1)
-    temperature = 1.0
-    if calibrate:
-        # Out-of-fold SVM scores for the softmax temperature. The vectorisers are fitted on all
-        # rows (vocabulary and IDF leak a little); that is harmless for one scalar and saves
-        # re-vectorising per fold, the slow part of training.
-        classes = sorted(set(labels))
-        yi = np.array([classes.index(v) for v in labels])
-        oof = np.zeros((len(labels), len(classes)))
-        skf = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=SEED)
-        for tr, te in skf.split(np.zeros(len(y)), y):
-            oof[te] = _svm().fit(x[tr], y[tr]).decision_function(x[te])
-            bar.update(1)
-        temperature = fit_temperature(oof, yi)
-    clf = _svm().fit(x, y)
-    bar.update(1)
+    idf = np.concatenate([vw.idf_, vc.idf_])
+    fit = fit_stack(
+        x,
+        y,
+        idf,
+        norms,
+        len(vw.vocabulary_),
+        len(classes),
+        step=lambda: bar.update(1),
+        max_df=max_df,
+    )
     bar.close()
     import sklearn
 
@@ -265,12 +298,40 @@ def train_tokens(
         "n_train": len(labels),
         "class_counts": dict(sorted(Counter(labels).items())),
         "sklearn_version": sklearn.__version__,
-        "estimator": f"LinearSVC(C={SVM_C}, class_weight=balanced) + softmax(decision / T)",
+        "estimator": (
+            f"stack: LinearSVC(C={SVM_C}, balanced) + char-only LinearSVC + "
+            f"RidgeClassifier(alpha={RIDGE_ALPHA}, balanced) + ComplementNB(alpha={CNB_ALPHA}) + "
+            f"kNN top-{'/'.join(map(str, KNN_KS))} class sums (features in ≤ {max_df:.0%} of rows) "
+            f"→ LogisticRegression(C={fit.meta_c:g}, chosen by CV) on {folds}-fold "
+            "out-of-fold scores"
+        ),
         "min_df": MIN_DF,
+        "knn_max_df": max_df,
+        "stack_folds": folds,
+        "meta_c": fit.meta_c,
         "train_seconds": round(time.perf_counter() - t0, 2),
         "tokenizer": tokenizer_fingerprint(),
     }
-    return model_from_sklearn(vw, vc, clf, temperature, meta)
+    return model_from_stack(vw, vc, fit, classes, meta)
+
+
+def model_from_stack(
+    vw: Any, vc: Any, fit: StackFit, classes: Sequence[str], meta: dict[str, Any] | None = None
+) -> CategoryModel:
+    """The pickle-free CategoryModel of fitted vectorisers and a fitted stack (folded)."""
+    coef, intercept, knn = fit.folded()
+    return CategoryModel(
+        labels=list(classes),
+        word_vocab=_ordered(vw.vocabulary_),
+        word_idf=vw.idf_,
+        char_vocab=_ordered(vc.vocabulary_),
+        char_idf=vc.idf_,
+        coef=coef,
+        intercept=intercept,
+        char_range=CHAR_RANGE,
+        knn=knn,
+        meta=dict(meta or {}),
+    )
 
 
 def train_model(
@@ -363,7 +424,7 @@ def cross_validate(
     bar = _bar(folds, "交叉验证", progress)
     skf = StratifiedKFold(folds, shuffle=True, random_state=SEED)
     for tr, te in skf.split(np.zeros(len(y)), y):
-        model = train_tokens([toks[i] for i in tr], y[tr], calibrate=False)
+        model = train_tokens([toks[i] for i in tr], list(y[tr]))
         for i in te:
             pred[i] = model.predict_tokens(toks[i]).category
             if i in alt_toks:
