@@ -7,8 +7,9 @@ from typing import Any
 FILES_NOTE = """\
 Files: `model.json` (labels, settings, these figures), `vocab.json` (word and char vocabularies
 in column order), `weights.npz` (IDF vectors, the folded coefficients and intercepts in float32;
-the kNN postings: for each feature the training tickets holding it and their TF-IDF values in
-float16, each ticket's class, and the kNN weights; no pickle). Prediction needs no
+the kNN postings: for each feature the training tickets holding it, delta-coded, with their
+term counts, from which the TF-IDF values are rebuilt with the idf and each ticket's norms;
+each ticket's class; the kNN weights; no pickle). Prediction needs no
 scikit-learn (`classifier.model.CategoryModel`): every word and char n-gram of a ticket becomes
 a 64-bit key (`classifier.features.FeatureIndex`), the keys are found in a hash table, the
 linear score is the TF-IDF values times the coefficient rows, and the same values run through
