@@ -118,9 +118,13 @@ class KnnIndex:
     weight: np.ndarray
 
     def __post_init__(self) -> None:
+        # Compact dtypes: a loaded model keeps these for save() (millions of postings).
         self.counts = np.asarray(self.counts, dtype=np.int64)
-        self.docs = np.asarray(self.docs, dtype=np.int64)
-        self.tf = np.asarray(self.tf, dtype=np.int64)
+        self.docs = np.asarray(self.docs, dtype=np.uint32)
+        tf = np.asarray(self.tf, dtype=np.int64)
+        if tf.size and int(tf.min()) < 1:
+            raise ValueError("kNN 倒排表的词频须为正整数")
+        self.tf = tf.astype(_uint_for(int(tf.max(initial=0))))
         # Held at the precision the files store, so a freshly trained model predicts exactly
         # what it will after save + load.
         self.norms = np.asarray(self.norms, dtype=np.float32).astype(np.float64)
@@ -133,18 +137,17 @@ class KnnIndex:
             raise ValueError("kNN 倒排表的条目数不符")
         if self.norms.shape != (len(self.doc_class), 2):
             raise ValueError("kNN 训练工单范数的形状不符")
-        if self.docs.size and (int(self.docs.max()) >= len(self.doc_class) or self.docs.min() < 0):
+        if self.docs.size and int(self.docs.max()) >= len(self.doc_class):
             raise ValueError("kNN 倒排表引用了不存在的训练工单")
-        if self.tf.size and int(self.tf.min()) < 1:
-            raise ValueError("kNN 倒排表的词频须为正整数")
 
     def values(self, idf: np.ndarray, n_word: int) -> np.ndarray:
         """Each posting's TF-IDF value (float32), given the model's idf of every column."""
         if len(idf) != len(self.counts):
             raise ValueError(f"kNN 倒排表有 {len(self.counts)} 列，词表有 {len(idf)} 列")
         col = np.repeat(np.arange(len(self.counts)), self.counts)
-        norm = self.norms[self.docs, (col >= n_word).astype(np.int64)]
-        return ((1.0 + np.log(self.tf)) * idf[col] / norm).astype(np.float32)
+        norm = self.norms[self.docs.astype(np.int64), (col >= n_word).astype(np.int64)]
+        log_tf = np.log(self.tf.astype(np.float64))  # (a uint8 array would log in float16)
+        return ((1.0 + log_tf) * idf[col] / norm).astype(np.float32)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays written to weights.npz: compact dtypes, ticket numbers delta-coded."""

@@ -100,12 +100,15 @@ class CategoryModel:
         # The C scorer (when built) does look-up, TF-IDF and dot product in one call; the
         # numpy path above stays as the reference and the fallback.
         self._scorer = self._index.c_scorer(rows, self._slot_word)
-        self._knn: KnnPostings | None = None
+        # The numpy postings are built only when used: with the C scorer they would be a
+        # second in-memory copy of the largest part of the model.
+        self._knn_np: KnnPostings | None = None
         if self.knn is not None:
-            self._knn = self._knn_postings(self.knn, n_feat)
+            k = self._knn_postings(self.knn, n_feat)
             if self._scorer is not None:
-                k = self._knn
                 self._scorer.set_knn(k.indptr, k.docs, k.vals, k.doc_class, k.n_classes, k.ks)
+            else:
+                self._knn_np = k
         self._pool: Any = None
         self._pool_workers = 0
         self._tmpdir: Any = None
@@ -146,10 +149,10 @@ class CategoryModel:
         if self._scorer is not None:
             out = np.empty(len(self.labels), dtype=np.float64)
             tokens = tokens if type(tokens) is list else list(tokens)
-            if self._knn is None:
+            if self.knn is None:
                 self._scorer.scores(tokens, out)
                 return out + self.intercept
-            sums = np.empty(len(self.labels) * len(self._knn.ks), dtype=np.float64)
+            sums = np.empty(len(self.labels) * len(self.knn.ks), dtype=np.float64)
             self._scorer.scores(tokens, out, sums)
             return out + self.intercept + self._knn_weight_sums(sums)
         return self.decision_tokens_numpy(tokens)
@@ -160,17 +163,24 @@ class CategoryModel:
         rows = self._slot_rows[slots]
         vals = tfidf_values(counts, rows[:, 0], self._slot_word[slots])
         scores = vals @ rows[:, 1:] + self.intercept
-        if self._knn is not None:
-            scores += self._knn_weight_sums(self._knn.features(slots, vals))
+        if self.knn is not None:
+            scores += self._knn_weight_sums(self.knn_postings().features(slots, vals))
         return scores
 
     def knn_sums_numpy(self, tokens: Sequence[str]) -> np.ndarray | None:
         """The per-class top-k similarity sums of tokens (numpy), or None without kNN."""
-        if self._knn is None:
+        if self.knn is None:
             return None
         slots, counts = self._index.counts(tokens)
         vals = tfidf_values(counts, self._slot_rows[slots, 0], self._slot_word[slots])
-        return self._knn.features(slots, vals)
+        return self.knn_postings().features(slots, vals)
+
+    def knn_postings(self) -> KnnPostings:
+        """The kNN postings in slot order for the numpy path (built on first use)."""
+        assert self.knn is not None, "model has no kNN part"
+        if self._knn_np is None:
+            self._knn_np = self._knn_postings(self.knn, len(self.word_vocab) + len(self.char_vocab))
+        return self._knn_np
 
     def _knn_weight_sums(self, sums: np.ndarray) -> np.ndarray:
         assert self.knn is not None

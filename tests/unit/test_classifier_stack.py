@@ -199,7 +199,7 @@ def test_c_knn_sums_equal_numpy(fitted, probes: list[list[str]]) -> None:
 def test_c_knn_rejects_bad_postings(fitted) -> None:
     vw, vc, fit, classes, _ = fitted
     model = model_from_stack(vw, vc, fit, classes)
-    k = model._knn
+    k = model.knn_postings()
     scorer = model._scorer
     with pytest.raises(ValueError):  # indptr one short
         scorer.set_knn(k.indptr[:-1], k.docs, k.vals, k.doc_class, k.n_classes, k.ks)
