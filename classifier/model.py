@@ -154,7 +154,7 @@ class CategoryModel:
                 return out + self.intercept
             sums = np.empty(len(self.labels) * len(self.knn.ks), dtype=np.float64)
             self._scorer.scores(tokens, out, sums)
-            return out + self.intercept + self._knn_weight_sums(sums)
+            return out + self.intercept + self.knn.weight @ sums
         return self.decision_tokens_numpy(tokens)
 
     def decision_tokens_numpy(self, tokens: Sequence[str]) -> np.ndarray:
@@ -164,7 +164,7 @@ class CategoryModel:
         vals = tfidf_values(counts, rows[:, 0], self._slot_word[slots])
         scores = vals @ rows[:, 1:] + self.intercept
         if self.knn is not None:
-            scores += self._knn_weight_sums(self.knn_postings().features(slots, vals))
+            scores += self.knn.weight @ self.knn_postings().features(slots, vals)
         return scores
 
     def knn_sums_numpy(self, tokens: Sequence[str]) -> np.ndarray | None:
@@ -181,10 +181,6 @@ class CategoryModel:
         if self._knn_np is None:
             self._knn_np = self._knn_postings(self.knn, len(self.word_vocab) + len(self.char_vocab))
         return self._knn_np
-
-    def _knn_weight_sums(self, sums: np.ndarray) -> np.ndarray:
-        assert self.knn is not None
-        return self.knn.weight @ sums
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of scores divided by the fitted temperature."""

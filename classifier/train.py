@@ -239,23 +239,30 @@ def _ordered(vocab: Mapping[str, int]) -> list[str]:
     return out
 
 
-def model_from_sklearn(
-    vw: Any, vc: Any, clf: Any, temperature: float = 1.0, meta: dict[str, Any] | None = None
-) -> CategoryModel:
-    """Copy fitted vectorisers and LinearSVC into a pickle-free CategoryModel."""
-
-    coef = np.asarray(clf.coef_, dtype=np.float64)
-    intercept = np.asarray(clf.intercept_, dtype=np.float64)
+def _vectoriser_model(vw: Any, vc: Any, labels: Sequence[str], **fields: Any) -> CategoryModel:
+    """A CategoryModel over fitted vectorisers' vocabularies and idf, plus the given fields."""
     return CategoryModel(
-        labels=[str(c) for c in clf.classes_],
+        labels=[str(c) for c in labels],
         word_vocab=_ordered(vw.vocabulary_),
         word_idf=vw.idf_,
         char_vocab=_ordered(vc.vocabulary_),
         char_idf=vc.idf_,
-        coef=coef,
-        intercept=intercept,
-        temperature=temperature,
         char_range=CHAR_RANGE,
+        **fields,
+    )
+
+
+def model_from_sklearn(
+    vw: Any, vc: Any, clf: Any, temperature: float = 1.0, meta: dict[str, Any] | None = None
+) -> CategoryModel:
+    """Copy fitted vectorisers and LinearSVC into a pickle-free CategoryModel."""
+    return _vectoriser_model(
+        vw,
+        vc,
+        clf.classes_,
+        coef=np.asarray(clf.coef_, dtype=np.float64),
+        intercept=np.asarray(clf.intercept_, dtype=np.float64),
+        temperature=temperature,
         meta=dict(meta or {}),
     )
 
@@ -320,17 +327,8 @@ def model_from_stack(
 ) -> CategoryModel:
     """The pickle-free CategoryModel of fitted vectorisers and a fitted stack (folded)."""
     coef, intercept, knn = fit.folded()
-    return CategoryModel(
-        labels=list(classes),
-        word_vocab=_ordered(vw.vocabulary_),
-        word_idf=vw.idf_,
-        char_vocab=_ordered(vc.vocabulary_),
-        char_idf=vc.idf_,
-        coef=coef,
-        intercept=intercept,
-        char_range=CHAR_RANGE,
-        knn=knn,
-        meta=dict(meta or {}),
+    return _vectoriser_model(
+        vw, vc, classes, coef=coef, intercept=intercept, knn=knn, meta=dict(meta or {})
     )
 
 
