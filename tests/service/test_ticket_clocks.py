@@ -12,8 +12,9 @@ import pytest
 
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import TicketClock
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.sla_engine import load_sla_engine, recompute_provisional
 from tests.service.conftest import make_people
@@ -43,13 +44,15 @@ async def make(
             **fields,
         }
     )
-    t = await svc.create_ticket(
-        data=data,
-        actor=svc.Actor.of(people["op"]),
-        now=when,
-        deployment=deployment,
-        auto_dispatch=False,
-    )
+    t = (
+        await svc.create_ticket(
+            data=data,
+            actor=svc.Actor.of(people["op"]),
+            now=when,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+    ).ticket
     return t.number
 
 
