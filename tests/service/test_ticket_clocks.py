@@ -124,7 +124,8 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
     data = tmp_path / "data"
     shutil.copytree(deployment.data_dir, data, ignore=shutil.ignore_patterns("model"))
     (data / "holidays" / "2027.toml").write_text(
-        'year = 2027\n[[holidays]]\nname = "春节"\nstart = 2027-02-06\nend = 2027-02-13\n'
+        'year = 2027\n[[holidays]]\nname = "元旦"\ndate = 2027-01-01\n'
+        '[[holidays]]\nname = "春节"\nstart = 2027-02-05\nend = 2027-02-13\n'
         '[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
         encoding="utf-8",
     )
