@@ -1,4 +1,4 @@
-"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, outbox."""
+"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, check, outbox."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
-    sub.add_parser("check", help="检查配置和数据库后退出")
+    sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
+    sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
     requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
@@ -99,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             return _outbox(settings, args)
         if command == "check":
             _run(settings, lambda d: _noop())
-            print("配置和数据库检查通过")
+            print("配置和数据库检查通过（数据库结构是最新的）")
             return 0
+        if command == "migrate":
+            return _migrate(settings)
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -134,6 +137,33 @@ def _run(
             await close_database(ctx)
 
     return asyncio.run(go())
+
+
+def _migrate(settings: Settings) -> int:
+    """Apply pending migrations (adopting a database made before migrations existed)."""
+    from hotline import schema
+    from hotline.db import close_database, open_database
+
+    async def go() -> schema.MigrationReport:
+        ctx = await open_database(settings.database_url, create_schema=False)
+        try:
+            return await schema.migrate(ctx.db())
+        finally:
+            await close_database(ctx)
+
+    report = asyncio.run(go())
+    if report.adopted:
+        print(
+            f"数据库由旧版本建立、没有迁移记录：{', '.join(report.adopted)} "
+            "的结构已经存在，记为已执行"
+        )
+    for name in report.applied:
+        print(f"已执行迁移 {name}")
+    if not report.applied and not report.adopted:
+        print("数据库结构已是最新，没有需要执行的迁移")
+    elif not report.applied:
+        print("数据库结构已是最新")
+    return 0
 
 
 async def _noop() -> None:

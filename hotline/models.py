@@ -188,8 +188,9 @@ class TicketClock(Model):
     generation = fields.IntField(default=1)
     current = fields.BooleanField(default=True)
     # Current and not yet met: the only clocks the sweeper looks at. A flag of its own keeps
-    # the sweeper's look-ups on a small index however long the history grows.
-    is_open = fields.BooleanField(default=True)
+    # the sweeper's look-ups on a small index however long the history grows. The database
+    # default lets migration 0002 add the column NOT NULL to a table that already has rows.
+    is_open = fields.BooleanField(default=True, db_default=True)
     state = fields.CharField(max_length=16)
     limit = fields.CharField(max_length=16)
     started_at = fields.DatetimeField()
