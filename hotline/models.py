@@ -82,6 +82,8 @@ class Ticket(Model):
     category = fields.CharField(max_length=32, null=True)
     title = fields.CharField(max_length=200)
     content = fields.TextField()
+    # 转办内容: what units receive instead of the verbatim content (NULL: the content masked).
+    dispatch_text = fields.TextField(null=True)
     address = fields.CharField(max_length=300, default="")
     district = fields.CharField(max_length=64, default="")
     street = fields.CharField(max_length=64, default="")
