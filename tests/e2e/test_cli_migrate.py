@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.service.test_migrations import MIGRATIONS
+
 REPO = Path(__file__).resolve().parents[2]
 LEGACY_SQL = REPO / "tests" / "fixtures" / "legacy" / "schema_sqlite.sql"
-BEHIND = "启动失败：数据库结构不是最新（有 2 个未执行的迁移），请先运行 python main.py migrate"
+BEHIND = f"启动失败：数据库结构不是最新（有 {len(MIGRATIONS)} 个未执行的迁移），请先运行 python main.py migrate"
 
 
 def main_py(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -98,14 +100,11 @@ def test_migrate_creates_an_empty_database(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     run = main_py(db, "migrate")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == [
-        "已执行迁移 0001_initial",
-        "已执行迁移 0002_ticket_clock_is_open",
-    ]
+    assert run.stdout.splitlines() == [f"已执行迁移 {name}" for name in MIGRATIONS]
     with sqlite3.connect(db) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM tortoise_migrations ORDER BY id")]
     conn.close()
-    assert names == ["0001_initial", "0002_ticket_clock_is_open"]
+    assert names == MIGRATIONS
 
 
 def test_readme_first_command_on_an_empty_database(tmp_path: Path) -> None:
