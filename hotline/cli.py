@@ -41,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     token = users.add_parser("token", help="为账号生成新的 API 令牌")
     token.add_argument("username")
     token.add_argument("--label", default="cli")
-    users.add_parser("list", help="列出账号")
+    users.add_parser("list", help="列出账号（含有效令牌数、最近使用时间）")
+    for name, text in (
+        ("disable", "停用账号：其令牌和登录立即失效"),
+        ("enable", "重新启用账号"),
+        ("revoke-tokens", "吊销账号的全部 API 令牌"),
+    ):
+        users.add_parser(name, help=text).add_argument("username")
 
     retrain = sub.add_parser(
         "retrain", help="用本市已办结工单（加上可选的基础语料）重新训练分类模型"
@@ -71,13 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = _parser().parse_args(argv)
-    settings = load_settings()
     command = args.command or "serve"
     from hotline.bootstrap import ConfigError
     from hotline.db import DatabaseError
     from hotline.errors import HotlineError
 
     try:
+        settings = load_settings()
         if command in ("serve", "demo"):
             if command == "demo":
                 _run(settings, lambda d: _demo(d, args.tickets))
@@ -176,8 +182,26 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     print(
         f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True
     )
-    uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "hotline.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        **uvicorn_proxy_options(settings),
+    )
     return 0
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from FORWARDED_ALLOW_IPS (uvicorn trusts 127.0.0.1 else).
+
+    Otherwise anyone reaching the port could name their own client address and step around
+    the per-address limit on guessing query codes.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 async def _demo(deployment: Any, count: int) -> None:
@@ -213,20 +237,75 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     elif args.users_command == "token":
 
         async def token(_: Any) -> None:
-            print(await users.issue_token(username=args.username, now=utcnow(), label=args.label))
+            print(
+                await users.issue_token(
+                    username=args.username,
+                    now=utcnow(),
+                    label=args.label,
+                    ttl_days=settings.token_ttl_days,
+                )
+            )
 
         _run(settings, token, with_model=False)
     elif args.users_command == "list":
 
         async def show(_: Any) -> None:
+            from hotline.timefmt import local_text
+
+            now = utcnow()
+            tokens = await users.token_summaries(now=now, ttl_days=settings.token_ttl_days)
             for user in await users.list_users():
                 unit = user.unit.code if user.unit else ""
                 state = "" if user.active else "（停用）"
-                print(f"{user.username:<16} {user.role:<10} {unit:<8} {user.display_name}{state}")
+                summary = tokens.get(user.id)
+                if summary is None:
+                    token_text = "无有效令牌"
+                else:
+                    used = summary.last_used_at
+                    used_text = f"最近使用 {local_text(used)}" if used else "从未使用"
+                    until = summary.expires_at
+                    until_text = f"，最晚 {local_text(until)} 到期" if until else ""
+                    token_text = f"有效令牌 {summary.valid} 个，{used_text}{until_text}"
+                print(
+                    f"{user.username:<16} {user.role:<10} {unit:<8} "
+                    f"{user.display_name}{state}  {token_text}"
+                )
 
         _run(settings, show, with_model=False)
+    elif args.users_command == "disable":
+
+        async def disable(_: Any) -> None:
+            if await users.disable_user(username=args.username):
+                print(f"已停用账号 {args.username}：其 API 令牌和登录立即失效")
+            else:
+                print(f"账号 {args.username} 已是停用状态")
+
+        _run(settings, disable, with_model=False)
+    elif args.users_command == "enable":
+
+        async def enable(_: Any) -> None:
+            if await users.enable_user(username=args.username):
+                print(f"已启用账号 {args.username}（此前吊销的令牌仍然无效）")
+            else:
+                print(f"账号 {args.username} 已是启用状态")
+
+        _run(settings, enable, with_model=False)
+    elif args.users_command == "revoke-tokens":
+
+        async def revoke(_: Any) -> None:
+            count = await users.revoke_tokens(username=args.username)
+            print(
+                f"已吊销账号 {args.username} 的 {count} 个 API 令牌"
+                if count
+                else f"账号 {args.username} 没有未吊销的 API 令牌"
+            )
+
+        _run(settings, revoke, with_model=False)
     else:
-        print("用法：python main.py users {add,token,list}", file=sys.stderr)
+        print(
+            "用法：python main.py users {add,token,list,disable,enable,revoke-tokens}",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     return 0
 
