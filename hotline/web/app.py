@@ -20,7 +20,7 @@ from hotline.errors import HotlineError
 from hotline.web import admin, api
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
-from hotline.web.ratelimit import RateLimiter
+from hotline.web.ratelimit import TrackLimiter
 
 log = logging.getLogger("hotline")
 
@@ -113,6 +113,6 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
-    # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
-    app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Guessing query codes is what this stops; counted in the database, shared by all workers.
+    app.state.track_limiter = TrackLimiter()
     return app
