@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     retrain.add_argument("--out", help="模型输出目录（默认 HOTLINE_MODEL_DIR 或 data/model）")
     retrain.add_argument("--folds", type=int, default=0, help="交叉验证折数（0 = 不做）")
 
-    sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
+    sub.add_parser("sweeper", help="单独运行时限巡检、邮件发送和定期脱敏")
+    sub.add_parser("anonymise", help="对办结超过 RETENTION_DAYS 天的工单做个人信息脱敏")
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             return _retrain(settings, args)
         if command == "sweeper":
             _run(settings, _sweeper_forever, with_model=False)
+            return 0
+        if command == "anonymise":
+            _run(settings, lambda d: _anonymise(settings), with_model=False)
             return 0
         if command == "recompute-deadlines":
             _run(settings, _recompute, with_model=False)
@@ -364,6 +368,18 @@ async def _sweeper_forever(deployment: Any) -> None:
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
     await asyncio.gather(*tasks)
+
+
+async def _anonymise(settings: Settings) -> None:
+    from hotline.services.retention import anonymise_due
+    from hotline.timefmt import utcnow
+
+    days = settings.retention_days
+    count = await anonymise_due(now=utcnow(), retention_days=days)
+    if count:
+        print(f"已对 {count} 张办结超过 {days} 天的工单做个人信息脱敏")
+    else:
+        print(f"没有需要脱敏的工单（办结超过 {days} 天的工单均已脱敏）")
 
 
 async def _recompute(deployment: Any) -> None:

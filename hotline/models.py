@@ -136,6 +136,8 @@ class Ticket(Model):
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    # When the complainant's contact data was removed (RETENTION_DAYS after closing); once only.
+    anonymised_at = fields.DatetimeField(null=True)
     clocks: fields.ReverseRelation[TicketClock]
     unit_links: fields.ReverseRelation[TicketUnit]
     # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
@@ -144,7 +146,11 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
-        indexes = (("status", "lead_unit_id"), ("lead_unit_id", "created_at"))
+        indexes = (
+            ("status", "lead_unit_id"),
+            ("lead_unit_id", "created_at"),
+            ("anonymised_at", "closed_at"),
+        )
 
 
 class TicketUnit(Model):

@@ -182,7 +182,7 @@ LEGACY_ROWS = [
 OPEN_CLOCKS = {1: False, 2: False, 3: True, 4: True}
 # What migrations after 0003 add (the first release had none of it).
 NEW_TABLES = {"rate_counter"}
-NEW_COLUMNS = {"expires_at", "last_used_at"}
+NEW_COLUMNS = {"expires_at", "last_used_at", "anonymised_at"}
 
 
 async def _make_legacy(conn: Any) -> None:
