@@ -450,6 +450,13 @@ async def list_tickets(
     """One page of the tickets this user may see, newest first, and the total."""
     query = Ticket.filter(_scope(principal))
     if filters.status:
+        unknown = [s for s in filters.status if s not in Status.__members__.values()]
+        if unknown:
+            raise HotlineError(
+                f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
+                status=422,
+                code="validation_error",
+            )
         query = query.filter(status__in=filters.status)
     if filters.unit:
         query = query.filter(lead_unit__code=filters.unit)
@@ -463,7 +470,10 @@ async def list_tickets(
         query = query.filter(created_at__lt=local_midnight(filters.created_to + timedelta(days=1)))
     if filters.needs_review is not None:
         query = query.filter(needs_review=filters.needs_review)
-    if filters.phone and principal.role == Role.OPERATOR:
+    if filters.phone:
+        # Units get a ticket's phone to call back, but may not look people up by number.
+        if principal.role == Role.UNIT:
+            raise HotlineError("承办单位不能按来电号码查询工单", status=403, code="forbidden")
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
         query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
