@@ -86,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if command in ("serve", "demo"):
+            serving = not (command == "demo" and args.no_serve)
+            if serving and (busy := port_in_use(args.host, args.port)):
+                if command == "demo":
+                    busy += (
+                        "\n（演示数据和密码均未改动；只想重新生成演示账号密码："
+                        "python main.py demo --no-serve）"
+                    )
+                print(busy, file=sys.stderr)
+                return 1
             if command == "demo":
                 _run(settings, lambda d: _demo(d, args.tickets))
                 if args.no_serve:
@@ -212,10 +221,32 @@ async def _demo(deployment: Any, count: int) -> None:
     from hotline.demo import load_demo
 
     accounts = await load_demo(deployment=deployment, tickets=count)
-    print("\n演示账号（密码每次运行 demo 时重新生成）：")
-    for username, role, unit, password in accounts:
-        print(f"  {username:<12} {role:<10} {unit or '':<8} 密码：{password}")
+    existed = [a.username for a in accounts if not a.created]
+    if existed:
+        print(f"\n演示账号已存在（{'、'.join(existed)}），已重置其密码。")
+    print("\n演示账号（密码每次运行 demo 时重新生成，旧密码随即失效）：")
+    for a in accounts:
+        print(f"  {a.username:<12} {a.role:<10} {a.unit or '':<8} 密码：{a.password}")
     print()
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """A Chinese sentence when `host:port` cannot be listened on (e.g. a server runs there)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As uvicorn does, so a port left in TIME_WAIT by a stopped server counts as free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError:
+        shown = f"[{host}]" if ":" in host else host
+        return (
+            f"端口 {port} 已被占用：服务可能已在运行，请打开 http://{shown}:{port} "
+            "或用 --port 指定其他端口"
+        )
+    return None
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
