@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.deployment import Deployment
 from hotline.demo import load_demo
+from hotline.deployment import Deployment
 from hotline.lifecycle import Status
 from hotline.models import Ticket
 from hotline.services.users import principal_for_password
