@@ -116,3 +116,18 @@ async def test_two_app_instances_on_one_database_share_the_limit(
         async with from_address(apps[i % 2], "203.0.113.77") as c:
             statuses.append((await _track(c, t["number"], _wrong(t["query_code"]))).status_code)
     assert statuses == [404] * 10 + [429, 429]
+
+
+async def test_a_burst_of_concurrent_guesses_gets_no_more_answers_than_the_limit(
+    world: World,
+) -> None:
+    import asyncio
+
+    _limited(world)
+    t = await world.create()
+    async with from_address(_app(world), "203.0.113.99") as c:
+        answers = await asyncio.gather(
+            *(_track(c, t["number"], _wrong(t["query_code"])) for _ in range(25))
+        )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [404] * 10 + [429] * 15
