@@ -29,6 +29,7 @@ from hotline.lifecycle import (
     event_public,
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.privacy import mask_personal
 from hotline.schemas import ActionBody, DispatchBody, TicketCreate
 from hotline.services.notify import MAILERS
 from hotline.services.sla_engine import ClockChange, write_clocks
@@ -92,7 +93,7 @@ class Outcome:
     payload: dict[str, Any]
     links: list[tuple[int, str]] | None = None
     clocks: ClockChange | None = None
-    mail_payload: dict[str, Any] = field(default_factory=dict)
+    extra_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 # ---- create -----------------------------------------------------------------
@@ -123,6 +124,7 @@ async def create_ticket(
         category=category,
         title=data.title,
         content=data.content,
+        dispatch_text=mask_personal(data.dispatch_text or data.content, names=(complainant.name,)),
         address=data.location.address,
         district=data.location.district,
         street=data.location.street,
@@ -271,7 +273,14 @@ async def _decide(
         raise _conflict()
     step = StepResult()
     if spec.step is not None:
-        step = await STEPS[spec.step](conn, ticket=ticket, action=action, body=body)
+        step = await STEPS[spec.step](
+            conn,
+            ticket=ticket,
+            action=action,
+            body=body,
+            actor_role=actor.role,
+            deployment=deployment,
+        )
     updates = {**body.ticket_columns(), **step.updates}
     payload = {**body.event_payload(), **step.payload}
     if spec.closes:
@@ -291,7 +300,7 @@ async def _decide(
     if change is not None:
         payload.update(change.payload())
         updates["next_due_at"] = change.next_due_at
-    return Outcome(action, status, new_status, updates, payload, step.links, change)
+    return Outcome(action, status, new_status, updates, payload, step.links, change, step.events)
 
 
 def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
@@ -326,7 +335,20 @@ async def _write(
         payload=outcome.payload,
         now=now,
     )
-    events = [*(before or []), event]
+    # Events a step asks for (e.g. a supervisor's override of the 举报 rule) come first.
+    extra = [
+        _event(
+            ticket,
+            action=name,
+            actor=actor,
+            from_status=outcome.from_status.value,
+            to_status=outcome.from_status.value,
+            payload=payload,
+            now=now,
+        )
+        for name, payload in outcome.extra_events
+    ]
+    events = [*(before or []), *extra, event]
     if len(events) == 1:
         await event.save(using_db=conn)
     else:
