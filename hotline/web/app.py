@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from hotline.config import Settings
@@ -21,6 +22,7 @@ from hotline.web import admin, api
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import RateLimiter
+from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
 
@@ -105,6 +107,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
