@@ -100,7 +100,6 @@ async def intake(request: Request) -> Response:
     if answer_now:
         await svc.perform_action(
             number=number,
-            ticket=record.ticket,
             action=Action.ANSWER.value,
             body=answer,
             principal=principal,
