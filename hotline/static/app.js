@@ -22,6 +22,18 @@
       e.detail.shouldSwap = false;
     }
   });
+  // Alt+key shortcuts shown on the page (accesskey alone differs between browsers).
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || e.ctrlKey || e.metaKey || !e.key || e.key.length !== 1) { return; }
+    var target = document.querySelector('[accesskey="' + e.key.toLowerCase() + '"]');
+    if (!target) { return; }
+    e.preventDefault();
+    if (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT") {
+      target.focus();
+    } else {
+      target.click();
+    }
+  });
   // Ctrl+Enter submits the form from a text area.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {

@@ -20,6 +20,7 @@ ALLOWED = {
     "/unit/list": {"zjj", "rsj"},
     "/tickets": {"op", "sup", "adm", "zjj", "rsj"},
 }
+NEXT = "/operator"
 HOME = {"op": "/operator", "sup": "/tickets", "adm": "/tickets", "zjj": "/unit", "rsj": "/unit"}
 
 
@@ -230,14 +231,14 @@ async def test_version_conflict_on_accept(site: Site) -> None:
     token = csrf_of((await op.get("/operator")).text)
     r = await op.post(
         f"/tickets/{n}/act/dispatch",
-        data={"csrf_token": token, "expected_version": "1", "lead_unit": "ZJJ", "next": "/operator"},
+        data={"csrf_token": token, "expected_version": "1", "lead_unit": "ZJJ", "next": NEXT},
     )
     assert r.status_code == 303 and r.headers["location"] == "/operator"
     # a second operator accepting from a stale queue
     await site.act(n, "redispatch", "op", {"lead_unit": "RSJ"})
     r = await op.post(
         f"/tickets/{n}/act/redispatch",
-        data={"csrf_token": token, "expected_version": "2", "lead_unit": "ZJJ", "next": "/operator"},
+        data={"csrf_token": token, "expected_version": "2", "lead_unit": "ZJJ", "next": NEXT},
     )
     assert r.status_code == 303 and r.headers["location"] == "/operator"
     page = await op.get("/operator")

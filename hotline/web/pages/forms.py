@@ -119,7 +119,8 @@ def fields_of(
             f.choices = units
         elif annotation is bool:
             f.widget = "tristate" if optional else "checkbox"
-            if f.value is None and not optional and info.default is not None:
+            # A re-shown form keeps what was posted: an absent checkbox was unticked.
+            if not values and not optional and info.default is not None:
                 f.value = info.default
         elif annotation is int:
             f.widget = "number"
@@ -129,7 +130,8 @@ def fields_of(
         elif name in TEXTAREA:
             f.widget = "textarea"
         out.append(f)
-    return out
+    # The optional note last: the action's own fields come first.
+    return sorted(out, key=lambda f: f.name == "note")
 
 
 def parse_form(model: type[BaseModel], form: Any) -> dict[str, Any]:
