@@ -193,5 +193,6 @@ def test_call_to_close_in_the_browser(site: str, browser: object) -> None:
     page.goto(f"{site}/tickets?q={number}")
     op.shot("09-search")
     assert op.overflow() <= 0
+    # The refused reply answers 422 on purpose; anything else (a CSP violation) fails.
     assert not op.errors, op.errors
-    assert not unit.errors, unit.errors
+    assert [e for e in unit.errors if "status of 422" not in e] == [], unit.errors
