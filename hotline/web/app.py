@@ -118,4 +118,8 @@ def create_app(
     app.state.deployment = deployment
     # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
     app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
+    from hotline.web import pages
+
+    pages.install(app, settings)
     return app
