@@ -6,9 +6,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_HEADERS = {
+    # Pages load scripts and styles from /static only: no inline script, no CDN.
     "content-security-policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
     ),
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",

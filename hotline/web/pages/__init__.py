@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.web.pages import auth, operator, ticket, unit
-from hotline.web.pages.common import LoginRequired, SecurityHeaders, page_error_handler
+from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
@@ -43,5 +43,4 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
     for exc_type in (HotlineError, HTTPException):
         app.exception_handlers[exc_type] = page_error_handler(app.exception_handlers[exc_type])
     app.exception_handlers[LoginRequired] = page_error_handler(app.exception_handlers[HotlineError])
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(SessionMiddleware, settings=session)

@@ -10,7 +10,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.auth import Principal
 from hotline.errors import HotlineError
@@ -27,19 +26,6 @@ HOMES = {
     Role.ADMIN.value: "/tickets",
 }
 CENTRE = (Role.OPERATOR.value, Role.SUPERVISOR.value, Role.ADMIN.value)
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
 
 def _short_time(value: str | datetime | None) -> str:
     """ISO or datetime → 2026-11-21 14:05 (Asia/Shanghai)."""
@@ -171,31 +157,6 @@ def login_redirect(request: Request) -> Response:
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return redirect(target)
-
-
-class SecurityHeaders:
-    """CSP, framing, sniffing and referrer headers on pages; no-store on HTML."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_page(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                from starlette.datastructures import MutableHeaders
-
-                headers = MutableHeaders(scope=message)
-                for key, value in SECURITY_HEADERS.items():
-                    headers.setdefault(key, value)
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, wrapped)
 
 
 # ---- clocks: remaining time in words and colour --------------------------------
