@@ -30,6 +30,8 @@ FIELD_LABELS = {
     "assisting_units": "协办单位",
     "category": "分类",
     "note": "备注（可不填）",
+    "dispatch_text": "转办内容（单位看到的内容；不填则沿用，电话、证件号会自动隐去）",
+    "avoidance_override": "举报回避例外的书面理由（仅督办人员；派给被举报单位时必填）",
 }
 # Per action, where the generic label says too little.
 ACTION_FIELD_LABELS = {
@@ -42,6 +44,7 @@ ACTION_FIELD_LABELS = {
     ("redispatch", "lead_unit"): "主办单位（不选则按系统建议）",
     ("dispatch", "category"): "分类（不填则按系统建议）",
     ("redispatch", "category"): "分类（不填则保持不变）",
+    ("notify-parties", "text"): "告知情况（告知了谁、何时、以何种方式）",
 }
 CHOICE_LABELS = {
     **RESULT_LABELS,
