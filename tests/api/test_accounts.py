@@ -40,7 +40,7 @@ async def test_tokens_issued_before_expiry_existed_expire_after_the_ttl(world: W
             user=user,
             token_hash=token_digest(token),
             created_at=utcnow() - timedelta(days=age),
-            expires_at=None,  # as migration 0004 leaves an existing token
+            expires_at=None,  # as migration 0005 leaves an existing token
         )
         tokens[age] = token
     assert await _status(world, _bearer(tokens[10])) == 200

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_ticket_dispatch_text')]
+    dependencies = [('models', '0004_idempotency_key')]
 
     initial = False
 

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_token_expiry_rate_counter')]
+    dependencies = [('models', '0005_token_expiry_rate_counter')]
 
     initial = False
 
