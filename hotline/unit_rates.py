@@ -114,7 +114,14 @@ RATE_FIELDS: dict[str, tuple[str, str]] = {
     "resolution_rate": ("solved", "callbacks"),
     "satisfaction_rate": ("satisfied + 0.9 × basically_satisfied", "callbacks"),
 }
-SATISFACTION_WEIGHTS = {"满意": 1.0, "基本满意": 0.9, "不满意": 0.0}
+# Unit kinds of data/units.toml, for grouping units and for people.
+UNIT_KINDS = {
+    "department": "市直部门",
+    "district": "区县",
+    "street": "街道",
+    "town": "镇",
+    "enterprise": "公共服务企业",
+}
 
 
 @dataclass
