@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Subquery
 from tortoise.functions import Count
 
 from hotline.errors import HotlineError
 from hotline.lifecycle import OPEN_STATUSES, Status
-from hotline.models import Ticket, TicketClock, TicketEvent, Unit
+from hotline.models import Ticket, TicketEvent, Unit
 from hotline.services.units import unit_directory
 from hotline.timefmt import SHANGHAI, local_iso
 from hotline.unit_rates import (
     DISPATCH_ACTIONS,
-    PAYLOAD_ACTIONS,
     RATE_ACTIONS,
     UNIT_KINDS,
     Figures,
@@ -118,32 +116,93 @@ def _descendants(units: list[Unit], root: str) -> set[str]:
     return found
 
 
+def _placeholders(dialect: str, sql: str) -> str:
+    """`?` placeholders as the backend wants them (asyncpg numbers them: $1, $2, …)."""
+    if dialect != "postgres":
+        return sql
+    parts = sql.split("?")
+    return "".join(p + (f"${i}" if i < len(parts) else "") for i, p in enumerate(parts, 1))
+
+
+def _when(value: Any) -> datetime:
+    """A stored datetime: asyncpg gives datetimes, SQLite the UTC text tortoise wrote."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _flag(value: Any) -> bool | None:
+    """A JSON boolean as the backend extracts it: SQLite 1/0, PostgreSQL 'true'/'false'."""
+    if value is None:
+        return None
+    return value in (1, True, "true", "1")
+
+
+def _json_field(dialect: str, key: str) -> str:
+    """SQL for one top-level key of the payload (text or number, NULL when absent)."""
+    if dialect == "postgres":
+        return f"payload->>'{key}'"
+    return f"json_extract(payload, '$.{key}')"
+
+
 async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateClock]]:
-    """Every rate event and receipt/feedback clock of the tickets the period touches.
+    """Every rate event and met receipt/feedback clock of the tickets the period touches.
 
     A ticket is touched when it has a 派单/改派 or 回访 in the period; its earlier events
-    give a callback's unit and its later ones complete the period's assignments. Three
-    queries; payloads are read only for the events whose payload counts.
+    give a callback's unit and its later ones complete the period's assignments. Two
+    queries, each selecting only the columns the rates read; the four payload keys the rates
+    need are extracted by the database (json_extract / ->>), not parsed row by row.
+
+    Plain SQL rather than values_list(): tortoise's per-value datetime conversion (iso8601)
+    took over 80% of the time at 20,000 tickets; `datetime.fromisoformat` is C.
     """
-    touched = Subquery(
-        TicketEvent.filter(
-            action__in=sorted({*DISPATCH_ACTIONS, "callback"}),
-            created_at__gte=period.start,
-            created_at__lt=period.end,
-        ).values("ticket_id")
+    conn = TicketEvent._meta.db
+    dialect = conn.capabilities.dialect
+    start: Any = period.start.astimezone(UTC)
+    end: Any = period.end.astimezone(UTC)
+    if dialect != "postgres":
+        # SQLite compares the stored text: bind the bounds in the same UTC text form.
+        start, end = str(start), str(end)
+    touching = sorted({*DISPATCH_ACTIONS, "callback"})
+    touched = (
+        "SELECT ticket_id FROM ticket_event WHERE action IN ("
+        + ", ".join("?" * len(touching))
+        + ") AND created_at >= ? AND created_at < ?"
     )
-    plain = await TicketEvent.filter(
-        ticket_id__in=touched, action__in=sorted(RATE_ACTIONS - PAYLOAD_ACTIONS)
-    ).values_list("ticket_id", "id", "action", "created_at")
-    with_payload = await TicketEvent.filter(
-        ticket_id__in=touched, action__in=sorted(PAYLOAD_ACTIONS)
-    ).values_list("ticket_id", "id", "action", "created_at", "payload")
-    clock_rows = await TicketClock.filter(
-        ticket_id__in=touched, kind__in=["receipt", "feedback"]
-    ).values_list("ticket_id", "kind", "started_at", "due_at")
-    events = [RateEvent(t, i, a, at) for t, i, a, at in plain]
-    events += [RateEvent.of(t, i, a, at, p) for t, i, a, at, p in with_payload]
-    clocks = [RateClock(t, k, s, d) for t, k, s, d in clock_rows]
+    touched_params = [*touching, start, end]
+    actions = sorted(RATE_ACTIONS)
+    dispatches = ", ".join(f"'{a}'" for a in sorted(DISPATCH_ACTIONS))
+    callback = [
+        f"CASE WHEN action = 'callback' THEN {_json_field(dialect, key)} END"
+        for key in ("contacted", "satisfaction", "solved")
+    ]
+    event_sql = (
+        "SELECT ticket_id, id, action, created_at, "
+        f"CASE WHEN action IN ({dispatches}) THEN {_json_field(dialect, 'lead_unit')} END, "
+        f"{', '.join(callback)} "
+        f"FROM ticket_event WHERE ticket_id IN ({touched}) "
+        f"AND action IN ({', '.join('?' * len(actions))})"
+    )
+    clock_sql = (
+        "SELECT ticket_id, kind, started_at, due_at FROM ticket_clock "
+        f"WHERE ticket_id IN ({touched}) AND kind IN ('receipt', 'feedback') "
+        "AND met_at IS NOT NULL"
+    )
+    _, event_rows = await conn.execute_query(
+        _placeholders(dialect, event_sql), [*touched_params, *actions]
+    )
+    _, clock_rows = await conn.execute_query(_placeholders(dialect, clock_sql), touched_params)
+    events = [
+        RateEvent(r[0], r[1], r[2], _when(r[3]), r[4], _flag(r[5]), r[6], _flag(r[7]))
+        if r[2] == "callback"
+        else RateEvent(r[0], r[1], r[2], _when(r[3]), r[4])
+        for r in event_rows
+    ]
+    clocks = [
+        RateClock(r[0], r[1], _when(r[2]), None if r[3] is None else _when(r[3]))
+        for r in clock_rows
+    ]
     return events, clocks
 
 
