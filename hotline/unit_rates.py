@@ -33,7 +33,9 @@ RATE_ACTIONS = frozenset(
 PAYLOAD_ACTIONS = frozenset({"dispatch", "redispatch", "callback"})
 
 
-@dataclass(frozen=True)
+# slots, not frozen: the service builds hundreds of thousands of these per request, and a
+# frozen dataclass's __init__ costs about twice as much.
+@dataclass(slots=True)
 class RateEvent:
     """One event-log row, reduced to what the rates read."""
 
@@ -64,7 +66,7 @@ class RateEvent:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RateClock:
     """One SLA clock row (receipt or feedback), reduced to what the rates read."""
 
@@ -191,7 +193,7 @@ def _on_time(clocks: _Clocks | None, at: datetime) -> bool:
     return clock is None or clock.due_at is None or at <= clock.due_at
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stint:
     """One assignment (派单/改派 of the period) and what has happened to it so far."""
 
