@@ -9,7 +9,8 @@ are written out in the README under "Rates supervisors audit"; in short:
   改派. `dispatched`, `signed`, `signed_on_time`, `disputed`, `extended`, `replied` and
   `replied_on_time` count assignments of the period by what happened to them during that
   stint — whenever it happened, so a dispatch of 30 November signed on 1 December is a
-  November dispatch that was signed.
+  November dispatch that was signed. A ticket merged (并单) into another is a repeat: its
+  assignment is taken back, whatever it had reached.
 * A **callback** (回访 event) belongs to the period of its own date and to the unit that
   held the ticket then (the latest 派单/改派 before it). `reopened` counts the callbacks
   followed by a 重办 before the ticket's next callback.
@@ -27,7 +28,17 @@ from typing import Any
 DISPATCH_ACTIONS = frozenset({"dispatch", "redispatch"})
 # Every action the rates read; others (urge, pause, create, …) are never loaded.
 RATE_ACTIONS = frozenset(
-    {"dispatch", "redispatch", "sign", "reject", "approve-extension", "reply", "callback", "reopen"}
+    {
+        "dispatch",
+        "redispatch",
+        "sign",
+        "reject",
+        "approve-extension",
+        "reply",
+        "callback",
+        "reopen",
+        "merge",
+    }
 )
 # Actions whose payload the rates need (the unit of a dispatch, the answers of a callback).
 PAYLOAD_ACTIONS = frozenset({"dispatch", "redispatch", "callback"})
@@ -199,9 +210,19 @@ class _Stint:
 
     fig: Figures
     signed: bool = False
+    signed_on_time: bool = False
     disputed: bool = False
     extended: bool = False
     replied: bool = False
+
+    def withdraw(self) -> None:
+        """A repeat merged (并单) into another ticket counts once, there: take it back."""
+        fig = self.fig
+        fig.dispatched -= 1
+        fig.signed -= self.signed
+        fig.signed_on_time -= self.signed_on_time
+        fig.disputed -= self.disputed
+        fig.extended -= self.extended
 
 
 def unit_rates(
@@ -256,6 +277,7 @@ def unit_rates(
                     stint.signed = True
                     stint.fig.signed += 1
                     if _on_time(ticket_clocks(ticket_id, "receipt"), e.at):
+                        stint.signed_on_time = True
                         stint.fig.signed_on_time += 1
             elif a == "reject":
                 if stint and not stint.disputed:
@@ -285,6 +307,11 @@ def unit_rates(
                 if called_back is not None:
                     called_back.reopened += 1
                     called_back = None
+            elif a == "merge":
+                # Merged before any reply: the assignment is the other ticket's, not a second.
+                if stint is not None:
+                    stint.withdraw()
+                    stint = None
     units = {code: fig for code, fig in per_unit.items() if include is None or include(code)}
     overall = Figures()
     for fig in units.values():

@@ -103,6 +103,11 @@ EVENTS = [
     # T11 ZJJ: disputed, not yet re-dispatched.
     ev(11, "dispatch", nov(28), lead_unit="ZJJ"),
     ev(11, "reject", nov(28, 10), reason="不属于本单位"),
+    # T12 ZJJ: a repeat, signed, then merged into T9: counts nowhere.
+    ev(12, "dispatch", nov(13), lead_unit="ZJJ"),
+    ev(12, "sign", nov(13, 10)),
+    ev(12, "approve-extension", nov(14)),
+    ev(12, "merge", nov(15), into="20261112-00001"),
 ]
 CLOCKS = [
     clock(1, "receipt", nov(2), nov(2, 11)),
@@ -122,6 +127,7 @@ CLOCKS = [
     clock(10, "receipt", nov(20), nov(20, 11)),
     clock(10, "feedback", nov(20), nov(27)),
     clock(11, "receipt", nov(28), nov(28, 11)),
+    clock(12, "receipt", nov(13), nov(13, 11)),
 ]
 
 
@@ -207,6 +213,15 @@ def test_resolution_is_what_the_complainant_says_not_the_units_result() -> None:
     _, units = unit_rates([e for e in EVENTS if e.ticket_id == 2], CLOCKS, NOVEMBER)
     assert (units["ZJJ"].callbacks, units["ZJJ"].solved) == (1, 0)
     assert units["ZJJ"].rates()["resolution_rate"] == 0.0
+
+
+def test_a_merged_repeat_counts_nowhere() -> None:
+    _, units = unit_rates([e for e in EVENTS if e.ticket_id == 12], CLOCKS, NOVEMBER)
+    assert units["ZJJ"].counts() == Figures().counts()
+    # Without the merge it would have been a signed, extended November dispatch.
+    unmerged = [e for e in EVENTS if e.ticket_id == 12 and e.action != "merge"]
+    counts = unit_rates(unmerged, CLOCKS, NOVEMBER)[1]["ZJJ"].counts()
+    assert (counts["dispatched"], counts["signed_on_time"], counts["extended"]) == (1, 1, 1)
 
 
 def test_event_order_is_by_sequence_not_by_list_order() -> None:
