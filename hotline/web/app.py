@@ -18,7 +18,7 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api
+from hotline.web import admin, api, stats
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import TrackLimiter
@@ -103,6 +103,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.routes,
         *admin.routes,
+        *stats.routes,
     ]
     app = Starlette(
         routes=routes,
