@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -602,8 +602,11 @@ async def list_tickets(
 
 
 def local_midnight(day: date) -> datetime:
-    """The start of a local (Asia/Shanghai) day, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    """The start of a local (Asia/Shanghai) day, in UTC.
+
+    UTC because SQLite compares stored times as text: a +08:00 bound would be 8 hours off.
+    """
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 async def timeline(ticket: Ticket, *, public_only: bool = False) -> list[TicketEvent]:
