@@ -10,12 +10,14 @@ in column order), `weights.npz` (IDF vectors, the folded coefficients and interc
 the kNN postings: for each feature the training tickets holding it, delta-coded, with their
 term counts, from which the TF-IDF values are rebuilt with the idf and each ticket's norms;
 each ticket's class; the kNN weights; no pickle). Prediction needs no
-scikit-learn (`classifier.model.CategoryModel`): every word and char n-gram of a ticket becomes
-a 64-bit key (`classifier.features.FeatureIndex`), the keys are found in a hash table, the
-linear score is the TF-IDF values times the coefficient rows, and the same values run through
-the postings to the similarity of every training ticket, whose per-class top-k sums add the
-kNN part (`classifier.knn`). All of it runs in C (`classifier/_scorer.c`) or, without the
-compiled extension, in numpy; tests check both equal the unfolded scikit-learn stack."""
+scikit-learn (`classifier.model.CategoryModel`) and no compiled code of ours: every word and
+char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), the distinct
+keys of a batch of tickets are found with one `np.searchsorted` in the vocabulary's sorted keys,
+the linear score is the TF-IDF values times the coefficient rows, and the same values run
+through a pruned posting matrix (`scipy.sparse`; only features in few training tickets have
+postings) to the similarity of every training ticket, whose per-class top-k sums add the kNN
+part (`classifier.knn.KnnMatrix`). Tests check this equals the per-ticket numpy reference and
+the unfolded scikit-learn stack."""
 
 CV_NOTE = """\
 StratifiedKFold, shuffled, seed 0; tokenised once, vectorisers and the whole stack (inner folds
