@@ -183,24 +183,12 @@ class FeatureIndex:
         return slots[hit], counts[hit]
 
     def token_ids(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """Each ticket's token ids (0 for a token in no word n-gram), as uint64 arrays.
-
-        The token dict is large (cache misses), so each distinct token of the batch is looked
-        up in it once; the batch's own small dict maps every token to its distinct entry.
-        """
-        get = self.tok_ids.get
-        if len(token_lists) == 1:
-            tokens = token_lists[0]
-            ids1 = np.fromiter(map(get, tokens, repeat(0)), dtype=np.int64, count=len(tokens))
-            return [ids1.view(np.uint64)]
+        """Each ticket's token ids (0 for a token in no word n-gram), as uint64 arrays."""
         flat = list(chain.from_iterable(token_lists))
-        distinct = dict.fromkeys(flat)
         # (int64 then a view: numpy's fromiter converts Python ints to int64 twice as fast)
-        ids = np.fromiter(
-            map(get, distinct, repeat(0)), dtype=np.int64, count=len(distinct)
+        every = np.fromiter(
+            map(self.tok_ids.get, flat, repeat(0)), dtype=np.int64, count=len(flat)
         ).view(np.uint64)
-        where = dict(zip(distinct, range(len(distinct)), strict=True))
-        every = ids[np.fromiter(map(where.__getitem__, flat), dtype=np.int64, count=len(flat))]
         out = []
         start = 0
         for tokens in token_lists:

@@ -60,7 +60,7 @@ class KnnMatrix:
         self.kmax = max(self.ks)
         cls = postings.doc_class.astype(np.int64)
         sizes = np.bincount(cls, minlength=self.n_classes)
-        # A multiple of kmax, so a class's columns split into blocks of kmax (see topk_sums).
+        # A multiple of kmax, so a class's columns reshape to (kmax, width / kmax) (topk_sums).
         self.width = -(-max(int(sizes.max(initial=0)), 1) // self.kmax) * self.kmax
         # Each ticket's rank within its class (tickets keep their order inside a class).
         order = np.argsort(cls, kind="stable")
@@ -114,15 +114,23 @@ class KnnMatrix:
         groups = b * c  # one (ticket, class) pair per row
         sims = sims.reshape(groups, width)
         # Partitioning every class's row (up to 1,600 tickets) would cost more than the
-        # product. The kmax-th largest block maximum (blocks of kmax columns) is a lower bound
-        # for the kmax-th largest similarity (kmax blocks each hold a value at least that
-        # large), so only values at or above it can be in the top kmax: a few dozen per row.
+        # product. Split a row's columns into n_blocks ≥ kmax blocks: the kmax-th largest
+        # block maximum is a lower bound for the kmax-th largest similarity (kmax blocks each
+        # hold a value at least that large), so only values at or above it can be in the top
+        # kmax: a few dozen per row.
         n_blocks = width // kmax
-        cand = sims > 0  # zeros add nothing to a sum, wherever they rank
+        # The smallest value that can count: zeros add nothing to a sum, wherever they rank.
+        floor = np.full(groups, np.nextafter(0.0, 1.0))
         if n_blocks > kmax:
-            block_max = sims.reshape(groups, n_blocks, kmax).max(axis=2)
-            floor = np.partition(block_max, n_blocks - kmax, axis=1)[:, n_blocks - kmax]
-            cand &= sims >= floor[:, None]
+            # Blocks: columns j, j + n_blocks, j + 2·n_blocks, … (an elementwise maximum of
+            # kmax contiguous slices, which vectorises well).
+            block_max = sims.reshape(groups, kmax, n_blocks).max(axis=1)
+            np.maximum(
+                floor,
+                np.partition(block_max, n_blocks - kmax, axis=1)[:, n_blocks - kmax],
+                out=floor,
+            )
+        cand = sims >= floor[:, None]
         g, col = np.nonzero(cand)  # g ascending
         v = sims[g, col]
         order = np.lexsort((-v, g))  # by row, then descending, as topk_class_sums adds them

@@ -163,10 +163,12 @@ class CategoryModel:
 
         The distinct tokens and n-gram keys of all the tickets are looked up once (common
         words are shared, and sorted look-ups walk the vocabulary front to back), and each
-        feature's row (idf, coefficients) is read once per batch. The linear part is a few
-        bincounts over the batch; the kNN part a pass over each ticket's postings and a
+        feature's row (idf, coefficients) is read once per batch. The linear part is one
+        sparse × dense product; the kNN part a pass over each ticket's postings and a
         batched top-k (classifier.knn.KnnMatrix).
         """
+        from scipy.sparse import csr_matrix
+
         n = len(token_lists)
         if not self._index.numeric:  # the dict fallback: one ticket at a time
             return np.array([self.decision_tokens_numpy(t) for t in token_lists]).reshape(
@@ -201,14 +203,12 @@ class CategoryModel:
         # (astype: bincount of nothing is an integer array)
         norm = np.sqrt(np.where(word, w2[ticket], c2[ticket]).astype(np.float64, copy=False))
         np.divide(vals, norm, out=vals, where=norm > 0)
-        # Linear part: per class, a bincount over the batch's features. It adds each ticket's
-        # terms in slot order whatever else is in the batch, so predict_batch gives exactly
-        # what predict gives.
-        contrib = rows[:, 1:].T[:, local] * vals  # classes × features of the batch
-        scores = np.empty((n, len(self.labels)))
-        for c, terms in enumerate(contrib):
-            scores[:, c] = np.bincount(ticket, weights=terms, minlength=n)
-        scores += self.intercept
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
+        # Linear part: scipy adds each row's terms in its own order, whatever else is in the
+        # batch, so predict_batch gives exactly what predict gives.
+        x = csr_matrix((vals, local, indptr), shape=(n, len(uslots)))
+        scores = np.asarray(x @ rows[:, 1:]) + self.intercept
         km = self._knn_matrix
         if km is not None and self.knn is not None:
             krows = table[:, -1].astype(np.int64)[local]
