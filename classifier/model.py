@@ -89,27 +89,26 @@ class CategoryModel:
                 f"系数矩阵形状 {self.coef.shape} 与词表 ({len(self.labels)}, {n_feat}) 不符"
             )
         self._index = FeatureIndex(self.word_vocab, self.char_vocab, self.char_range)
-        # Per-feature arrays in the index's slot order (see FeatureIndex.order).
-        # Row-gather is the hot path: one row per feature, [idf, coef of each class], float64,
-        # so with 7 classes a feature is one 64-byte cache line.
+        # Per-feature arrays in the index's slot order (see FeatureIndex.order): one row per
+        # feature, [idf, coef of each class], float64 (the per-ticket reference path).
         order = self._index.order
         rows = np.empty((len(order), 1 + len(self.labels)), dtype=np.float64)
         rows[:, 0] = np.concatenate([self.word_idf, self.char_idf])[order]
         rows[:, 1:] = self.coef.T[order]
         self._slot_rows = rows
         self._slot_word = order < len(self.word_vocab)
-        # The same rows in float32 for serving: every value came from float32 files (or was
-        # rounded to float32 above), so widening a gathered row gives exactly the float64 row,
-        # and the batch gathers half the memory.
-        # Also in each row: whether the feature is a word n-gram, and its row of the kNN
-        # posting matrix (-1: none), small integers that float32 holds exactly; one gathered
-        # row then brings all a feature needs.
+        # The same rows in float32 for serving (decision_batch): every value came from
+        # float32 files (or was rounded to float32 above), so widening a gathered row gives
+        # exactly the float64 row, and a batch gathers half the memory. Each row also holds
+        # whether the feature is a word n-gram and its row of the kNN posting matrix (-1:
+        # none), small integers that float32 holds exactly: one gathered row brings all a
+        # feature needs.
         self._slot_table = np.empty((len(order), rows.shape[1] + 2), dtype=np.float32)
         self._slot_table[:, : rows.shape[1]] = rows
         self._slot_table[:, -2] = self._slot_word
-        # Serving: one sparse product per batch for the kNN part (KnnMatrix). The numpy
-        # postings (KnnPostings, the reference) are built only when asked for: they would be a
-        # second in-memory copy of the largest part of the model.
+        # Serving runs the kNN part through KnnMatrix. The numpy postings (KnnPostings, the
+        # reference) are built only when asked for: they would be a second in-memory copy of
+        # the largest part of the model.
         self._knn_np: KnnPostings | None = None
         self._knn_matrix: KnnMatrix | None = None
         self._slot_table[:, -1] = -1
