@@ -48,7 +48,8 @@ class KnnMatrix:
     columns c·width … c·width + width - 1), so a batch of similarity rows reshapes to
     (tickets · classes, width) and the top k of every class is found in one pass. Padding
     columns stay 0, which adds nothing to a sum: similarities are never negative.
-    The values are float64 (the float32 files, widened), so every similarity adds the same
+    The values stay float32, as in the files (half the memory to walk); scipy widens a
+    ticket's selected postings to float64 before the product, so every similarity adds the same
     float64 terms in the same order as ``KnnPostings`` (the reference): the results are equal.
     """
 
@@ -81,7 +82,7 @@ class KnnMatrix:
         # per call than selecting rows of P and multiplying from the left.
         self.columns = csc_matrix(
             (
-                postings.vals.astype(np.float64),
+                np.asarray(postings.vals, dtype=np.float32),
                 column[postings.docs.astype(np.int64)].astype(index_dtype),
                 indptr.astype(index_dtype),
             ),

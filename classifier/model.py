@@ -407,10 +407,10 @@ def load_model(path: str | Path) -> CategoryModel:
 
 MIN_CHUNK = 16
 MAX_CHUNK = 256
-# Tickets scored together by predict_batch: one sparse product each for the linear and kNN
-# parts. Larger batches gain little and the dense similarity block (batch × classes × largest
-# class) outgrows the CPU cache.
-BATCH = 64
+# Tickets scored together by predict_batch: their distinct tokens and n-gram keys are looked
+# up once (common words shared, sorted look-ups); the kNN top-k runs in chunks of
+# knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
+BATCH = 128
 _worker_model: CategoryModel | None = None
 
 
