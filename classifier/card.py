@@ -116,7 +116,7 @@ def render_card(meta: dict[str, Any], raw: dict[str, Any] | None, extra: str = "
             "",
             f"n = {de['n']}: **accuracy {de['accuracy']:.4f}, macro-F1 {de['macro_f1']:.4f}**.",
             "Same 5-fold CV, but each held-out row is classified from its corpus text with the",
-            "spaces removed, so jieba re-segments it at serving time. This checks segmentation on",
+            "spaces removed, so rjieba re-segments it at serving time. This checks segmentation on",
             "all rows (stop words and punctuation are already absent, so it does not test those).",
             "",
         ]
