@@ -55,9 +55,29 @@ class ApiToken(Model):
     label = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
     revoked = fields.BooleanField(default=False)
+    # NULL only for tokens issued before expiry existed: they expire TOKEN_TTL_DAYS after
+    # created_at (see principal_for_token), so an upgrade needs no data migration.
+    expires_at = fields.DatetimeField(null=True)
+    # Written at most once a minute per token (a conditional UPDATE), not on every request.
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_token"
+
+
+class RateCounter(Model):
+    """Hits of one rate-limit key in one fixed time window, shared by every web worker.
+
+    `key` names the scope, the client or ticket and the window (e.g. ``addr:1.2.3.4:2950113``);
+    `expires` (Unix seconds) is when the window ends, so old rows can be purged.
+    """
+
+    key = fields.CharField(max_length=160, primary_key=True)
+    hits = fields.IntField(default=0)
+    expires = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "rate_counter"
 
 
 class TicketCounter(Model):
@@ -82,6 +102,8 @@ class Ticket(Model):
     category = fields.CharField(max_length=32, null=True)
     title = fields.CharField(max_length=200)
     content = fields.TextField()
+    # 转办内容: what units receive instead of the verbatim content (NULL: the content masked).
+    dispatch_text = fields.TextField(null=True)
     address = fields.CharField(max_length=300, default="")
     district = fields.CharField(max_length=64, default="")
     street = fields.CharField(max_length=64, default="")
@@ -114,6 +136,8 @@ class Ticket(Model):
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    # When the complainant's contact data was removed (RETENTION_DAYS after closing); once only.
+    anonymised_at = fields.DatetimeField(null=True)
     clocks: fields.ReverseRelation[TicketClock]
     unit_links: fields.ReverseRelation[TicketUnit]
     # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
@@ -122,7 +146,11 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
-        indexes = (("status", "lead_unit_id"), ("lead_unit_id", "created_at"))
+        indexes = (
+            ("status", "lead_unit_id"),
+            ("lead_unit_id", "created_at"),
+            ("anonymised_at", "closed_at"),
+        )
 
 
 class TicketUnit(Model):
@@ -188,8 +216,9 @@ class TicketClock(Model):
     generation = fields.IntField(default=1)
     current = fields.BooleanField(default=True)
     # Current and not yet met: the only clocks the sweeper looks at. A flag of its own keeps
-    # the sweeper's look-ups on a small index however long the history grows.
-    is_open = fields.BooleanField(default=True)
+    # the sweeper's look-ups on a small index however long the history grows. The database
+    # default lets migration 0002 add the column NOT NULL to a table that already has rows.
+    is_open = fields.BooleanField(default=True, db_default=True)
     state = fields.CharField(max_length=16)
     limit = fields.CharField(max_length=16)
     started_at = fields.DatetimeField()
@@ -221,3 +250,23 @@ class JobRun(Model):
     class Meta:
         table = "job_run"
         unique_together = (("name", "day"),)
+
+
+class IdempotencyKey(Model):
+    """A request a client may retry: the key it sent and the ticket the first attempt made.
+
+    Written in the same transaction as the change, so a retry after a dropped connection
+    finds either nothing (the first attempt rolled back) or the finished result.
+    """
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=64)  # who may reuse the key: a user, a channel
+    key = fields.CharField(max_length=128)
+    fingerprint = fields.CharField(max_length=64)  # of the request: same key, other body → 422
+    ticket_number = fields.CharField(max_length=20)
+    action = fields.CharField(max_length=24)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("scope", "key"),)

@@ -8,7 +8,7 @@ no rule matches. A rule field that is absent or empty matches anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ _VALUE_FIELDS = {
     "extension",
     "max_extensions",
 }
-_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio"}
+_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio", "redispatch"}
 
 
 class PolicyError(ValueError):
@@ -69,6 +69,7 @@ class Policy:
     feedback: Limit
     mediation: Limit | None = None
     mediation_failed_notice: Limit | None = None
+    redispatch: Limit | None = None  # the centre's own limit from 退单 to 改派 ([settings])
     warn_ratio: float = 0.75
     pause_allowed: bool = True
     extension: Limit | None = None
@@ -91,6 +92,8 @@ class Policy:
             ClockKind.RECEIPT: self.receipt,
             ClockKind.MEDIATION: self.mediation,
             ClockKind.FEEDBACK: self.feedback,
+            ClockKind.MEDIATION_NOTICE: self.mediation_failed_notice,
+            ClockKind.REDISPATCH: self.redispatch,
         }[ClockKind(clock)]
 
     def matches(
@@ -197,6 +200,14 @@ def load_policies(path: Path) -> PolicySet:
     default = _parse_rule(
         doc["default"], None, base_ratio, lambda k, lab, msg: fail("default", None, k, lab, msg)
     )
+    centre: Limit | None = None
+    if "redispatch" in settings:
+        try:
+            centre = parse_limit(settings["redispatch"])
+        except (LimitError, TypeError) as exc:
+            raise fail("settings", None, "redispatch", "settings.redispatch", str(exc)) from exc
+        rules = tuple(replace(r, redispatch=centre) for r in rules)
+        default = replace(default, redispatch=centre)
     return PolicySet(rules, default, office, str(path))
 
 

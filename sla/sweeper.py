@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from hotline.mail.models import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
-from hotline.services.notify import CLOCK_NAMES, clock_mail, supervisor_recipients
+from hotline.services.notify import clock_mail, clock_name, supervisor_recipients
 from hotline.timefmt import SHANGHAI, local_day, local_text
 
 log = logging.getLogger("hotline.sweeper")
@@ -40,9 +40,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
     report = SweepReport()
     while True:
         ids = (
-            await TicketClock.filter(
-                is_open=True, breached=False, due_at__lte=now
-            )
+            await TicketClock.filter(is_open=True, breached=False, due_at__lte=now)
             .exclude(state="paused")
             .order_by("due_at", "id")
             .limit(batch)
@@ -54,9 +52,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
             break
     while True:
         ids = (
-            await TicketClock.filter(
-                is_open=True, warned=False, warn_at__lte=now, due_at__gt=now
-            )
+            await TicketClock.filter(is_open=True, warned=False, warn_at__lte=now, due_at__gt=now)
             .exclude(state="paused")
             .order_by("warn_at", "id")
             .limit(batch)
@@ -102,12 +98,13 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 action=f"sla_{event}",
                 actor_name="系统",
                 actor_role="system",
-                actor_unit_id=ticket.lead_unit_id,
+                # The centre's own clock (改派) is nobody's unit's lateness.
+                actor_unit_id=None if clock.kind == "redispatch" else ticket.lead_unit_id,
                 from_status=ticket.status,
                 to_status=ticket.status,
                 payload={
                     "clock": clock.kind,
-                    "clock_label": CLOCK_NAMES.get(clock.kind, clock.kind),
+                    "clock_label": clock_name(clock.kind),
                     "due_at": clock.due_at.isoformat() if clock.due_at else None,
                     "generation": clock.generation,
                 },
@@ -147,7 +144,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                     OverdueItem(
                         number=ticket.number,
                         title=ticket.title,
-                        clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
+                        clock_name=clock_name(clock.kind),
                         due_text=local_text(clock.due_at),
                         overdue_text=_overdue_text(now - (clock.due_at or now)),
                     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.deployment import Deployment
-from hotline.lifecycle import Action
-from hotline.mail.models import enqueue_mail
+from hotline.lifecycle import Mail
+from hotline.mail.models import OutboxMail, enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
@@ -20,19 +21,23 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.models import Ticket, TicketClock, Unit, User
+from hotline.privacy import dispatch_text, mask_personal
+from hotline.services.units import unit_directory
 from hotline.timefmt import local_text
+from sla.clock import ClockKind
 
-CLOCK_NAMES = {"receipt": "签收", "mediation": "调解", "feedback": "反馈"}
+Mailer = Callable[..., Awaitable[list[OutboxMail]]]
 
 log = logging.getLogger("hotline.notify")
 
 
 def ticket_info(ticket: Ticket) -> TicketInfo:
     """What a mail may say about a ticket (no complainant data: mail leaves the system)."""
-    summary = ticket.content if len(ticket.content) <= 120 else ticket.content[:120] + "…"
+    text = dispatch_text(ticket.dispatch_text, ticket.content, ticket.complainant_name)
+    summary = text if len(text) <= 120 else text[:120] + "…"
     return TicketInfo(
         number=ticket.number,
-        title=ticket.title,
+        title=mask_personal(ticket.title, names=(ticket.complainant_name,)),
         kind=ticket.kind,
         urgency=ticket.urgency,
         category=ticket.category or "",
@@ -40,30 +45,49 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
     )
 
 
-async def on_action(
+def clock_name(kind: str) -> str:
+    """A clock's Chinese name (签收 / 调解 / 反馈)."""
+    try:
+        return ClockKind(kind).label
+    except ValueError:
+        return kind
+
+
+async def mail_dispatch(
     conn: BaseDBAsyncClient,
     *,
     ticket: Ticket,
-    action: Action,
     payload: dict[str, Any],
+    clocks: list[TicketClock],
     now: datetime,
     deployment: Deployment,
-) -> None:
-    """Queue the mail an action causes: the unit learns of a new dispatch at once."""
-    if action not in (Action.DISPATCH, Action.REDISPATCH):
-        return
+) -> list[OutboxMail]:
+    """The lead and assisting units learn of a new dispatch at once, with its deadlines."""
+    directory = await unit_directory()
     codes = [payload["lead_unit"], *payload.get("assisting_units", [])]
-    units = await Unit.filter(code__in=codes).using_db(conn)
-    clocks = await TicketClock.filter(ticket_id=ticket.id, current=True).using_db(conn)
+    order = {ClockKind.RECEIPT.value: 0}
     deadlines = [
         Deadline(
-            clock_name=CLOCK_NAMES.get(c.kind, c.kind),
+            clock_name=clock_name(c.kind),
             due_text=local_text(c.due_at) + ("（暂定）" if c.provisional else ""),
         )
-        for c in sorted(clocks, key=lambda c: c.kind != "receipt")
+        for c in sorted(
+            (c for c in clocks if c.current and c.is_open), key=lambda c: order.get(c.kind, 1)
+        )
     ]
+    units = [u for code in codes if (u := directory.get(code)) is not None]
+    # One query for every unit's staff: this runs on the intake path.
+    staff = (
+        await User.filter(unit_id__in=[u.id for u in units], active=True)
+        .exclude(email="")
+        .using_db(conn)
+        .values_list("unit_id", "email")
+    )
+    mails = []
     for unit in units:
-        to = await unit_recipients(conn, unit)
+        to = _deliverable(
+            [*([unit.email] if unit.email else []), *(e for uid, e in staff if uid == unit.id)]
+        )
         if not to:
             continue
         mail = render_dispatch(
@@ -72,24 +96,30 @@ async def on_action(
             deadlines=deadlines,
             link_base=deployment.public_base_url,
         )
-        await enqueue_mail(
-            to=to,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            ticket_number=ticket.number,
-            reason="dispatch",
-            now=now,
-            using_db=conn,
+        mails.append(
+            new_mail(
+                to=to,
+                subject=mail.subject,
+                text=mail.text,
+                html=mail.html,
+                ticket_number=ticket.number,
+                reason="dispatch",
+                now=now,
+            )
         )
+    if mails:
+        await OutboxMail.bulk_create(mails, using_db=conn)
+    return mails
+
+
+MAILERS: dict[Mail, Mailer] = {Mail.DISPATCH: mail_dispatch}
 
 
 async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
     """The unit's mailbox and its staff's addresses."""
     staff = await User.filter(unit_id=unit.id, active=True).exclude(email="").using_db(conn)
     addresses = [unit.email] if unit.email else []
-    addresses += [u.email for u in staff]
-    return _deliverable(addresses)
+    return _deliverable([*addresses, *(u.email for u in staff)])
 
 
 async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
@@ -130,22 +160,29 @@ async def clock_mail(
     now: datetime,
     link_base: str,
 ) -> None:
-    """Queue the warning (to the unit) or breach (to the unit and supervisors) mail."""
+    """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
+
+    The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
+    only, never to the unit that disputed the dispatch.
+    """
+    centre = clock.kind == ClockKind.REDISPATCH.value
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
-        if ticket.lead_unit_id
+        if ticket.lead_unit_id and not centre
         else None
     )
     to = await unit_recipients(conn, unit) if unit else []
-    clock_name = CLOCK_NAMES.get(clock.kind, clock.kind)
+    if centre:
+        to += await supervisor_recipients(conn)
+    name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
     info = ticket_info(ticket)
-    unit_name = unit.name if unit else "（未派单）"
+    unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
     if event == "warning":
         mail = render_warning(
             ticket=info,
             unit_name=unit_name,
-            clock_name=clock_name,
+            clock_name=name,
             due_text=due_text,
             link_base=link_base,
         )
@@ -154,7 +191,7 @@ async def clock_mail(
         mail = render_breach(
             ticket=info,
             unit_name=unit_name,
-            clock_name=clock_name,
+            clock_name=name,
             due_text=due_text,
             link_base=link_base,
         )

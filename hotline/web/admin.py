@@ -1,4 +1,4 @@
-"""Admin endpoints: the mail outbox (what is waiting, what failed, requeue)."""
+"""Admin endpoints: health with the mail backlog, the outbox (what waits, what failed, requeue)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from hotline.errors import HotlineError
 from hotline.lifecycle import Role
+from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
-from hotline.mail.sender import requeue_mail
+from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.timefmt import local_iso, utcnow
 from hotline.web.http import require_principal, require_role
 
@@ -58,7 +59,71 @@ async def requeue(request: Request) -> Response:
     return JSONResponse({"id": int(raw), "status": "pending"})
 
 
+async def health(request: Request) -> Response:
+    """GET /api/v1/admin/health — /healthz plus the outbox backlog; admins only."""
+    from tortoise.context import require_context
+
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    try:
+        await require_context().db().execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
+        return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+    backlog = await mail_backlog(now=utcnow())
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "outbox": {
+                "pending": backlog.pending,
+                "failed": backlog.failed,
+                "oldest_pending_age_seconds": backlog.oldest_pending_age_seconds,
+            },
+        }
+    )
+
+
+async def requeue_all(request: Request) -> Response:
+    """POST /api/v1/admin/outbox/requeue?status=failed — send every failed mail again."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    if request.query_params.get("status") != MailStatus.FAILED.value:
+        # Only failed mail can be requeued; saying so keeps a typo from looking like "0 封".
+        raise HotlineError(
+            "只能重新排队发送失败的邮件：请加上 ?status=failed", status=422, code="validation_error"
+        )
+    count = await requeue_failed(now=utcnow())
+    message = f"已将 {count} 封发送失败的邮件重新排队" if count else "没有发送失败的邮件"
+    return JSONResponse({"requeued": count, "message": message})
+
+
+async def user_action(request: Request) -> Response:
+    """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens — account control."""
+    from hotline.services import users
+
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    username = request.path_params["username"]
+    action = request.path_params["action"]
+    if action == "disable":
+        changed = await users.disable_user(username=username)
+        message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
+        return JSONResponse({"username": username, "active": False, "message": message})
+    if action == "enable":
+        changed = await users.enable_user(username=username)
+        message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
+        return JSONResponse({"username": username, "active": True, "message": message})
+    if action == "revoke-tokens":
+        count = await users.revoke_tokens(username=username)
+        message = f"已吊销 {count} 个 API 令牌" if count else "没有未吊销的 API 令牌"
+        return JSONResponse({"username": username, "revoked": count, "message": message})
+    raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
+
+
 routes = [
+    Route("/api/v1/admin/health", health, methods=["GET"]),
     Route("/api/v1/admin/outbox", list_outbox, methods=["GET"]),
+    Route("/api/v1/admin/outbox/requeue", requeue_all, methods=["POST"]),
     Route("/api/v1/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+    Route("/api/v1/admin/users/{username}/{action}", user_action, methods=["POST"]),
 ]

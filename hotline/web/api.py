@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 from starlette.requests import Request
@@ -10,13 +9,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hotline.errors import HotlineError, not_found
-from hotline.lifecycle import Action, Role
+from hotline.lifecycle import ACTION_BODIES, Action, Role
 from hotline.presenters import ticket_out, track_out, unit_out
-from hotline.schemas import ACTION_BODIES, TicketCreate, TicketPage
+from hotline.schemas import TicketCreate, TicketPage
 from hotline.services import tickets as ticket_service
+from hotline.services.idempotency import retry_key
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
-from hotline.web.http import json_response, read_json, require_principal, require_role
+from hotline.web.http import (
+    error_response,
+    json_response,
+    read_json,
+    require_principal,
+    require_role,
+)
+from hotline.web.ratelimit import Refused
 
 MAX_PER_PAGE = 100
 
@@ -31,17 +38,24 @@ async def create_ticket(request: Request) -> Response:
     require_role(principal, Role.OPERATOR, Role.SUPERVISOR)
     data = await read_json(request, TicketCreate)
     settings = request.app.state.settings
-    ticket = await ticket_service.create_ticket(
+    record = await ticket_service.create_ticket(
         data=data,
         actor=ticket_service.Actor.of(principal),
         now=utcnow(),
         deployment=_deployment(request),
         auto_dispatch=settings.auto_dispatch if data.auto_dispatch is None else data.auto_dispatch,
+        retry=retry_key(
+            f"user:{principal.user_id}",
+            request.headers.get("idempotency-key"),
+            ["create", data.model_dump(mode="json")],
+        ),
     )
-    fresh = await ticket_service.visible_ticket(number=ticket.number, principal=principal)
-    body = ticket_out(fresh, viewer=principal, units=await unit_directory())
+    # Built from what was just written: nothing is read back.
+    body = ticket_out(record, viewer=principal, units=await unit_directory())
     response = json_response(body, status=201)
-    response.headers["Location"] = f"/api/v1/tickets/{ticket.number}"
+    response.headers["Location"] = f"/api/v1/tickets/{record.ticket.number}"
+    if record.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -101,7 +115,10 @@ async def list_tickets(request: Request) -> Response:
     units = await unit_directory()
     return json_response(
         TicketPage(
-            items=[ticket_out(t, viewer=principal, units=units) for t in items],
+            items=[
+                ticket_out(ticket_service.record_of(t), viewer=principal, units=units)
+                for t in items
+            ],
             total=total,
             page=page,
             per_page=per_page,
@@ -117,7 +134,12 @@ async def get_ticket(request: Request) -> Response:
     )
     events = await ticket_service.timeline(ticket)
     return json_response(
-        ticket_out(ticket, viewer=principal, units=await unit_directory(), events=events)
+        ticket_out(
+            ticket_service.record_of(ticket),
+            viewer=principal,
+            units=await unit_directory(),
+            events=events,
+        )
     )
 
 
@@ -130,38 +152,59 @@ async def ticket_action(request: Request) -> Response:
         raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
     number = request.path_params["number"]
     # Scope first: someone else's ticket is 404 whatever the body says.
-    await ticket_service.visible_ticket(number=number, principal=principal)
+    ticket = await ticket_service.visible_ticket(number=number, principal=principal)
     body = await read_json(request, body_model, allow_empty=True)
-    await ticket_service.perform_action(
+    record = await ticket_service.perform_action(
         number=number,
+        ticket=ticket,
         action=Action(action).value,
         body=body,
         principal=principal,
         now=utcnow(),
         deployment=_deployment(request),
+        retry=retry_key(
+            f"user:{principal.user_id}",
+            request.headers.get("idempotency-key"),
+            [number, action, body.model_dump(mode="json")],
+        ),
     )
     # A unit that was re-dispatched away (改派) no longer sees the ticket.
-    try:
-        fresh = await ticket_service.visible_ticket(number=number, principal=principal)
-    except HotlineError:
+    if not ticket_service.may_see(record, principal):
         return JSONResponse({"number": number, "status": "no_longer_visible"}, status_code=200)
-    events = await ticket_service.timeline(fresh)
-    return json_response(
-        ticket_out(fresh, viewer=principal, units=await unit_directory(), events=events)
+    events = await ticket_service.timeline(record.ticket)
+    response = json_response(
+        ticket_out(record, viewer=principal, units=await unit_directory(), events=events)
     )
+    if record.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""
+    # The peer address; uvicorn replaces it from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
     client = request.client.host if request.client else "unknown"
-    if not request.app.state.track_limiter.allow(client, time.monotonic()):
-        raise HotlineError("查询过于频繁，请稍后再试", status=429, code="rate_limited")
+    number = request.path_params["number"]
+    try:
+        attempt = await request.app.state.track_limiter.attempt(client, number)
+    except Refused as exc:
+        response = error_response(
+            429, "rate_limited", f"查询码错误次数过多，请 {exc.retry_after} 秒后再试"
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     code = request.query_params.get("code", "")
-    if not code:
-        raise not_found()
-    ticket = await ticket_service.track_ticket(number=request.path_params["number"], code=code)
+    try:
+        if not code:
+            raise not_found()
+        ticket = await ticket_service.track_ticket(number=number, code=code)
+    except HotlineError:
+        await attempt.failed()
+        raise
+    await attempt.succeeded()
     events = await ticket_service.timeline(ticket, public_only=True)
-    return json_response(track_out(ticket, events, await unit_directory()))
+    record = ticket_service.record_of(ticket)
+    return json_response(track_out(record, events, await unit_directory()))
 
 
 async def list_units(request: Request) -> Response:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,7 +21,8 @@ from hotline.errors import HotlineError
 from hotline.web import admin, api
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
-from hotline.web.ratelimit import RateLimiter
+from hotline.web.ratelimit import TrackLimiter
+from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
 
@@ -31,8 +33,10 @@ async def healthz(request: Request) -> Response:
 
     try:
         await require_context().db().execute_query("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only.
+        log.exception("healthz: database check failed")
+        return JSONResponse({"status": "error", "database": "error"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
@@ -103,6 +107,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
@@ -111,6 +116,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
-    # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
-    app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Guessing query codes is what this stops; counted in the database, shared by all workers.
+    app.state.track_limiter = TrackLimiter()
+    # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
+    from hotline.web import pages
+
+    pages.install(app, settings)
     return app

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from hotline.schemas import ACTION_BODIES, ErrorOut, TicketCreate, TicketOut, TicketPage, TrackOut
+from hotline.lifecycle import ACTION_BODIES
+from hotline.schemas import ErrorOut, TicketCreate, TicketOut, TicketPage, TrackOut
 
 REF = "#/components/schemas/{model}"
 

@@ -13,8 +13,9 @@ from classifier import load_model
 from classifier.train import read_table, train_model
 from hotline.bootstrap import load_deployment
 from hotline.config import load_settings
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import User
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.retrain import closed_ticket_rows, retrain_from_tickets
 from hotline.services.units import sync_units
@@ -29,13 +30,15 @@ async def _closed_ticket(
     deployment: Any, people: dict[str, Any], text: str, category: str, at: datetime
 ) -> None:
     title, content = text.split(" ", 1)
-    t = await svc.create_ticket(
-        data=TicketCreate(kind="投诉", title=title, content=content),
-        actor=svc.Actor.of(people["op"]),
-        now=at,
-        deployment=deployment,
-        auto_dispatch=False,
-    )
+    t = (
+        await svc.create_ticket(
+            data=TicketCreate(kind="投诉", title=title, content=content),
+            actor=svc.Actor.of(people["op"]),
+            now=at,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+    ).ticket
     steps = [
         ("op", "dispatch", {"lead_unit": "JTJ", "category": category}),
         ("jtj", "sign", {}),
@@ -127,3 +130,39 @@ def test_retrain_command(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "40 条基础语料和 0 条已办结工单" in out.stdout
     assert load_model(tmp_path / "m1").predict("公司拖欠工资三个月").category == "劳动和社会保障"
+
+
+async def test_too_few_rows_says_how_many_came_from_the_database_and_the_file(
+    db: Any, tmp_path: Path
+) -> None:
+    import pytest
+
+    from classifier.train import DataError
+    from hotline.models import Ticket
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(3):
+        await Ticket.create(
+            number=f"20260301-{i + 1:05d}",
+            query_code="ABCDEF",
+            channel="phone",
+            kind="投诉",
+            urgency="一般",
+            category="卫生计生",
+            title="医院挂号难",
+            content="挂号排队两个小时。",
+            status="closed",
+            created_at=at,
+            updated_at=at,
+        )
+    base_labels = ["城乡建设"] * 6 + ["卫生计生"]
+    with pytest.raises(DataError) as refused:
+        await retrain_from_tickets(
+            out=tmp_path / "model",
+            base_texts=["小区物业不作为"] * len(base_labels),
+            base_labels=base_labels,
+        )
+    assert str(refused.value) == (
+        "类别行数不足：「卫生计生」共 4 行（数据库已办结工单 3 行，文件 1 行），每类至少需要 5 行"
+    )
+    assert not (tmp_path / "model").exists()
