@@ -18,16 +18,9 @@ class ConfigError(Exception):
 def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
     """Load units, routing rules, places, the classifier and SLA policies from data/."""
     from hotline.services.router import TicketRouter
-    from routing.errors import RuleError
-    from routing.loader import load_routing
 
     data_dir = Path(settings.data_dir)
-    if not data_dir.is_dir():
-        raise ConfigError(f"数据目录不存在：{data_dir}（HOTLINE_DATA_DIR）")
-    try:
-        routing = load_routing(data_dir)
-    except RuleError as exc:
-        raise ConfigError(str(exc)) from exc
+    routing, sla = load_rules(data_dir)
     model = None
     if with_model:
         import os
@@ -54,8 +47,47 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         SmtpSettings.from_env()  # a typo in SMTP_* stops start-up, not the first mail
     except ValueError as exc:
         raise ConfigError(f"邮件设置有误：{exc}") from exc
-    deployment.sla = _load_sla(data_dir)
+    deployment.sla = sla
     return deployment
+
+
+def load_rules(data_dir: Path):  # type: ignore[no-untyped-def]
+    """Units, places and routing rules, and the SLA engine, validated (ConfigError: file:line)."""
+    from routing.errors import RuleError
+    from routing.loader import load_routing
+
+    if not data_dir.is_dir():
+        raise ConfigError(f"数据目录不存在：{data_dir}（HOTLINE_DATA_DIR）")
+    try:
+        routing = load_routing(data_dir)
+    except RuleError as exc:
+        raise ConfigError(str(exc)) from exc
+    return routing, _load_sla(data_dir)
+
+
+async def reload_rules(deployment: Deployment) -> dict[str, int]:
+    """Re-read units, routing rules and SLA policies from data/ with the start-up loaders and
+    swap them into this process's deployment; on any error raise ConfigError and keep the
+    running ones. The classifier model is kept (retraining needs a restart).
+
+    Only this process changes: other web workers (and a separate `sweeper`) keep what they
+    loaded until their restart. The units table is shared, so units are synchronised for all.
+    """
+    from hotline.services.router import TicketRouter
+    from hotline.services.units import sync_units
+
+    routing, sla = load_rules(Path(deployment.data_dir))
+    # Units first: new rules may name a new unit, which must exist before anything routes to it.
+    await sync_units(routing.units)
+    deployment.router = TicketRouter(routing=routing, model=deployment.model)
+    deployment.sla = sla
+    deployment.extras["units"] = list(routing.units)
+    return {
+        "units": len(routing.units),
+        "categories": len(routing.rules.categories),
+        "keywords": len(routing.rules.keywords),
+        "policies": len(sla.policies.rules),
+    }
 
 
 def _load_sla(data_dir: Path):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline.config import Settings
 from hotline.errors import HotlineError
-from hotline.web.pages import auth, operator, ticket, unit
+from hotline.web.pages import admin, auth, operator, supervisor, ticket, unit
 from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
 
@@ -37,6 +37,8 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *operator.routes,
             *unit.routes,
             *ticket.routes,
+            *supervisor.routes,
+            *admin.routes,
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )
