@@ -22,6 +22,10 @@ class Settings:
     public_base_url: str
     run_sweeper: bool
     sweep_interval: float
+    # WeChat official account (README 'WeChat official account'); no token: /wechat is 404.
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_aes_key: str = ""
 
 
 def load_settings(env_file: str | None = None) -> Settings:
@@ -35,4 +39,7 @@ def load_settings(env_file: str | None = None) -> Settings:
         public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
         run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
         sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
+        wechat_token=config("WECHAT_TOKEN", default=""),
+        wechat_appid=config("WECHAT_APPID", default=""),
+        wechat_aes_key=config("WECHAT_AES_KEY", default=""),
     )

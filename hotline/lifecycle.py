@@ -355,6 +355,7 @@ OTHER_EVENTS: dict[str, tuple[str, bool]] = {
     "sla_warning": ("超时预警", False),
     "sla_breach": ("超时", False),
     "avoidance_override": ("举报回避例外", False),
+    "attach": ("补充材料", True),  # a citizen added a place or a picture (e.g. by WeChat)
 }
 
 

@@ -17,7 +17,7 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api
+from hotline.web import admin, api, wechat
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import RateLimiter
@@ -101,6 +101,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.routes,
         *admin.routes,
+        *wechat.routes,
     ]
     app = Starlette(
         routes=routes,
