@@ -29,7 +29,7 @@ MAX_CONTENT_CHARS = 20000
 NUMBER = re.compile(r"^\d{8}-\d{5}$")
 # Characters XML 1.0 cannot carry at all, not even in CDATA.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_SENTENCE_END = re.compile(r"[。！？!?；;\n\r]")
+_SENTENCE_END = re.compile(r"[。！？!?；\n\r]")
 
 
 class WeChatError(Exception):
@@ -330,7 +330,8 @@ def title_of(text: str) -> str:
 
 HELP_TEXT = (
     "欢迎使用12345政务服务便民热线微信服务。\n"
-    "1. 直接发送文字描述您的诉求（时间、地点、事情经过），我们会为您登记工单并回复工单号和查询码；\n"
+    "1. 直接发送文字描述您的诉求（时间、地点、事情经过），"
+    "我们会为您登记工单并回复工单号和查询码；\n"
     "2. 登记后10分钟内发送位置或图片，会补充到该工单；\n"
     "3. 发送「查询」查看您最近的工单进度，发送工单号（如 20261129-00001）查看该工单详情；\n"
     "4. 发送「帮助」再次查看本说明。\n"
