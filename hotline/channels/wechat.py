@@ -263,7 +263,8 @@ def message_from(fields: dict[str, str]) -> Message:
         label=fields.get("Label", "")[:300],
         pic_url=fields.get("PicUrl", "")[:500],
         media_id=fields.get("MediaId", "")[:200],
-        fields=dict(fields),
+        # Not Encrypt: WeChat may encrypt each retry afresh, the message inside is the same.
+        fields={k: v for k, v in fields.items() if k != "Encrypt"},
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -60,7 +61,7 @@ async def _event(message: Message, *, now: datetime) -> str | None:
         return proto.WELCOME_TEXT
     if message.event == "LOCATION":
         # Reported on its own each time the citizen opens the chat: never answered.
-        await attach_location(message=message, now=now)
+        await attach_location(message=message, now=now, automatic=True)
         return None
     return None  # unsubscribe, menu clicks, scans: nothing to say
 
@@ -77,9 +78,13 @@ async def _text(
         return await ticket_status(openid=message.from_user, number=command.number)
     if command.name == "too_short":
         return proto.TOO_SHORT_TEXT
-    record = await open_ticket(
-        message=message, now=now, deployment=deployment, auto_dispatch=auto_dispatch
-    )
+    try:
+        record = await open_ticket(
+            message=message, now=now, deployment=deployment, auto_dispatch=auto_dispatch
+        )
+    except ValidationError:
+        # What TicketCreate refuses (e.g. nothing but blanks once stripped) is no ticket.
+        return proto.TOO_SHORT_TEXT
     return _opened_text(record.ticket)
 
 
@@ -146,11 +151,13 @@ async def _latest_open(conn: BaseDBAsyncClient, *, openid: str, now: datetime) -
     )
 
 
-async def attach_location(*, message: Message, now: datetime) -> str:
+async def attach_location(*, message: Message, now: datetime, automatic: bool = False) -> str:
     """Put a location message (or LOCATION event) on the sender's ticket of the last minutes.
 
     Only a ticket without coordinates gets them: a place the operator or an earlier
-    message recorded is not overwritten.
+    message recorded is not overwritten. An `automatic` position (the LOCATION event: where
+    the citizen is, not a place they chose to send) never goes on a confidential ticket,
+    whose reporter's whereabouts units must not learn.
     """
     retry = _retry(message)
     if message.latitude is None or message.longitude is None:
@@ -165,6 +172,8 @@ async def attach_location(*, message: Message, now: datetime) -> str:
                     "已收到您的位置。请先用文字描述您的诉求，登记工单后10分钟内再发送位置，"
                     "即可补充到工单。"
                 )
+            if automatic and ticket.confidential:
+                return "未补充：举报等保密工单不自动记录您所在的位置。"
             if ticket.latitude is not None:
                 return f"工单 {ticket.number} 已有位置信息，未作更改。如需更正请拨打12345。"
             columns: dict[str, object] = {

@@ -352,3 +352,31 @@ async def test_attach_shows_on_the_public_tracking_page(wx: WeChat) -> None:
     assert r.status_code == 200
     assert "补充材料" in [step["label"] for step in r.json()["steps"]]
     assert "mmbiz" not in r.text and ALICE not in r.text
+
+
+async def test_automatic_position_never_lands_on_a_report(wx: WeChat) -> None:
+    await wx.send(wx.peer.text(ALICE, "我要举报某餐馆后厨使用过期食材，卫生条件很差。"))
+    event = wx.peer.event(ALICE, "LOCATION", Latitude="28.1", Longitude="112.9", Precision="65")
+    assert await wx.send(event) is None
+    report = await Ticket.get(complainant_openid=ALICE)
+    assert report.latitude is None
+    # A place the reporter chose to send is the matter's place: that one is kept.
+    await wx.send(wx.peer.location(ALICE, 28.2, 112.9, "某餐馆"))
+    assert (await Ticket.get(id=report.id)).latitude == 28.2
+
+
+async def test_compat_mode_without_a_key_uses_the_plain_copy(
+    db: Any, deployment: Deployment
+) -> None:
+    await sync_units(deployment.extras["units"])
+    peer = Peer()
+    async with _app(deployment, wechat_token=TOKEN) as client:
+        fields = peer.text(ALICE, COMPLAINT)
+        answers = []
+        for _ in range(2):  # a retry, encrypted afresh: same message inside
+            params, body = peer.safe(fields, compat=True)
+            r = await client.post("/wechat", params=params, content=body)
+            assert r.status_code == 200, r.text
+            answers.append(peer.read(r.text).content)
+    assert answers[0] == answers[1] and "工单号" in answers[0]
+    assert await _ticket_count() == 1
