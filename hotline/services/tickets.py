@@ -548,9 +548,15 @@ class TicketFilter:
 
 
 async def list_tickets(
-    *, principal: Principal, filters: TicketFilter, page: int, per_page: int, now: datetime
+    *,
+    principal: Principal,
+    filters: TicketFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    oldest_first: bool = False,
 ) -> tuple[list[Ticket], int]:
-    """One page of the tickets this user may see, newest first, and the total."""
+    """One page of the tickets this user may see, newest first (queues: oldest first)."""
     query = Ticket.filter(_scope(principal))
     if filters.status:
         query = query.filter(status__in=filters.status)
@@ -577,7 +583,7 @@ async def list_tickets(
     query = query.distinct()
     total = await query.count()
     items = (
-        await query.order_by("-created_at", "-id")
+        await query.order_by(*(("created_at", "id") if oldest_first else ("-created_at", "-id")))
         .offset((page - 1) * per_page)
         .limit(per_page)
         .prefetch_related(*TICKET_RELATIONS)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,6 +22,7 @@ from hotline.web import admin, api, wechat
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import RateLimiter
+from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
 
@@ -106,6 +108,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
@@ -116,4 +119,8 @@ def create_app(
     app.state.deployment = deployment
     # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
     app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
+    from hotline.web import pages
+
+    pages.install(app, settings)
     return app
