@@ -234,3 +234,12 @@ def test_freshness_window() -> None:
     assert not proto.fresh("1000", 1000 - 301)
     assert not proto.fresh("abc", 1000)
     assert not proto.fresh("9" * 20, 1000)
+
+
+def test_access_log_hides_the_citizens_openid() -> None:
+    # WeChat puts the sender's openid in the query string of every POST /wechat.
+    from hotline.logs import redact_path
+
+    path = "/wechat?signature=ab&timestamp=1&nonce=2&openid=oAbc123&encrypt_type=aes"
+    assert "oAbc123" not in redact_path(path)
+    assert "openid=***" in redact_path(path)
