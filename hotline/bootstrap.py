@@ -33,13 +33,14 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         import os
 
         from classifier import ModelFileError, load_model
+        from classifier.tokenize import configure as configure_tokenizer
 
+        configure_tokenizer(data_dir)  # stop words and user dictionary of this deployment
         model_dir = Path(os.environ.get("HOTLINE_MODEL_DIR") or data_dir / "model")
         try:
             model = load_model(model_dir)
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
-        _log_classifier_speed()
     deployment = Deployment(
         data_dir=data_dir,
         router=TicketRouter(routing=routing, model=model),
@@ -55,23 +56,6 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         raise ConfigError(f"邮件设置有误：{exc}") from exc
     deployment.sla = _load_sla(data_dir)
     return deployment
-
-
-def _log_classifier_speed() -> None:
-    """Say at start-up when the classifier runs without its C extensions (6-8x slower)."""
-    from classifier import fastcut
-    from classifier.features import c_scorer_enabled
-
-    if fastcut.ACCELERATED and c_scorer_enabled():
-        return
-    if fastcut.FORCED_PURE:
-        log.info("分类器按 HOTLINE_PURE_PYTHON 设置不用 C 扩展（结果相同，较慢）")
-        return
-    # Operators should learn this from the log, not from slow intake: the build failed.
-    log.warning(
-        "分类器的 C 扩展未编译（结果相同，但每条工单慢 6–8 倍）：请安装 C 编译器后重新运行 "
-        "pip install -e . 并查看编译输出"
-    )
 
 
 def _load_sla(data_dir: Path):  # type: ignore[no-untyped-def]

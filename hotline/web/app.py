@@ -18,10 +18,10 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api, wechat
+from hotline.web import admin, api, stats, wechat
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
-from hotline.web.ratelimit import RateLimiter
+from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
@@ -103,6 +103,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
         *api.routes,
         *admin.routes,
+        *stats.routes,
         *wechat.routes,
     ]
     app = Starlette(
@@ -117,8 +118,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
-    # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
-    app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Guessing query codes is what this stops; counted in the database, shared by all workers.
+    app.state.track_limiter = TrackLimiter()
     # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
     from hotline.web import pages
 

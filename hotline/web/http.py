@@ -97,7 +97,10 @@ async def current_principal(request: Request) -> Principal | None:
     """The user behind a bearer token or the signed-in session, if any."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return await principal_for_token(header[7:].strip())
+        from hotline.timefmt import utcnow
+
+        ttl = request.app.state.settings.token_ttl_days
+        return await principal_for_token(header[7:].strip(), now=utcnow(), ttl_days=ttl)
     session_user = getattr(request.state, "session_principal", None)
     return session_user
 
