@@ -27,6 +27,10 @@ class Settings:
     forwarded_allow_ips: str = ""
     token_ttl_days: int = 90
     retention_days: int = 365
+    # WeChat official account (README 'WeChat official account'); no token: /wechat is 404.
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_aes_key: str = ""
 
 
 def load_settings(env_file: str | None = None) -> Settings:
@@ -43,6 +47,9 @@ def load_settings(env_file: str | None = None) -> Settings:
         forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),
         token_ttl_days=_positive(config, "TOKEN_TTL_DAYS", 90),
         retention_days=_positive(config, "RETENTION_DAYS", 365),
+        wechat_token=config("WECHAT_TOKEN", default=""),
+        wechat_appid=config("WECHAT_APPID", default=""),
+        wechat_aes_key=config("WECHAT_AES_KEY", default=""),
     )
 
 

@@ -18,7 +18,7 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api, stats
+from hotline.web import admin, api, stats, wechat
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import TrackLimiter
@@ -104,6 +104,7 @@ def create_app(
         *api.routes,
         *admin.routes,
         *stats.routes,
+        *wechat.routes,
     ]
     app = Starlette(
         routes=routes,
