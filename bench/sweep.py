@@ -3,7 +3,7 @@
 Fills a fresh database (a temporary SQLite file, or a new schema on a PostgreSQL server)
 with N open tickets whose clocks were started by the real SLA engine at times chosen so
 that about 2% of tickets have a clock past due, 5% a clock past its warning point and the
-rest are running; then times `sla.sweeper.sweep(now=…)` once (escalating every one of
+rest are running; then times `hotline.services.sweeper.sweep(now=…)` once (escalating every one of
 them: events and outbox mail) and a second time (nothing left to do).
 
     python bench/sweep.py --smoke
@@ -37,10 +37,10 @@ from hotline.lifecycle import Status  # noqa: E402
 from hotline.mail.models import OutboxMail  # noqa: E402
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
 from hotline.services.sla_engine import SlaEngine, _columns, load_sla_engine  # noqa: E402
+from hotline.services.sweeper import sweep  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
 from hotline.timefmt import local_day, utcnow  # noqa: E402
 from sla import clock as clocks  # noqa: E402
-from sla.sweeper import sweep  # noqa: E402
 
 # Share of tickets whose at-risk clock is past due / past its warning point.
 PAST_DUE = 0.02

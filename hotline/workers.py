@@ -8,7 +8,7 @@ from hotline.config import Settings
 from hotline.deployment import Deployment
 from hotline.mail.sender import run_sender
 from hotline.mail.settings import SmtpSettings
-from sla.sweeper import run_sweeper
+from hotline.services.sweeper import run_sweeper
 
 
 def start_background(
