@@ -4,57 +4,67 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hotline.config import Settings
+from hotline.config import ConfigError, Settings
 from hotline.deployment import Deployment
+
+if TYPE_CHECKING:
+    from hotline.services.sla_engine import SlaEngine
+    from hotline.vocabulary import Vocabulary
 
 log = logging.getLogger("hotline")
 
-
-class ConfigError(Exception):
-    """Deployment data or settings that stop start-up; the message is one clear line."""
+__all__ = ["ConfigError", "load_deployment"]
 
 
 def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
-    """Load units, routing rules, places, the classifier and SLA policies from data/."""
+    """Load the vocabulary, units, routing rules, places, classifier and SLA policies."""
+    from hotline.mail.models import use_msgid_domain
     from hotline.services.router import TicketRouter
+    from hotline.vocabulary import check_model_labels, load_vocabulary
     from routing.errors import RuleError
     from routing.loader import load_routing
 
     data_dir = Path(settings.data_dir)
     if not data_dir.is_dir():
         raise ConfigError(f"数据目录不存在：{data_dir}（HOTLINE_DATA_DIR）")
+    log.info("数据目录：%s（来自%s）", data_dir.resolve(), settings.data_dir_origin)
     try:
-        routing = load_routing(data_dir)
+        vocabulary = load_vocabulary(data_dir)
+        routing = load_routing(
+            data_dir,
+            categories=vocabulary.categories,
+            kinds=vocabulary.kinds,
+            required_categories=vocabulary.model_categories,
+        )
+        model_dir = settings.model_dir
+        if with_model or (model_dir / "model.json").is_file():
+            check_model_labels(vocabulary, model_dir)
     except RuleError as exc:
         raise ConfigError(str(exc)) from exc
     model = None
     if with_model:
-        import os
-
         from classifier import ModelFileError, load_model
 
-        model_dir = Path(os.environ.get("HOTLINE_MODEL_DIR") or data_dir / "model")
+        log.info("分类模型目录：%s", model_dir.resolve())
         try:
             model = load_model(model_dir)
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
         _log_classifier_speed()
-    deployment = Deployment(
+        _warn_tokenizer_files(data_dir)
+    use_msgid_domain(settings.smtp.msgid_domain)
+    return Deployment(
         data_dir=data_dir,
         router=TicketRouter(routing=routing, model=model),
         model=model,
+        sla=_load_sla(data_dir, vocabulary),
+        vocabulary=vocabulary,
+        units=routing.units,
         public_base_url=settings.public_base_url,
+        extras={"units": list(routing.units)},
     )
-    deployment.extras["units"] = list(routing.units)
-    from hotline.mail.settings import SmtpSettings
-
-    try:
-        SmtpSettings.from_env()  # a typo in SMTP_* stops start-up, not the first mail
-    except ValueError as exc:
-        raise ConfigError(f"邮件设置有误：{exc}") from exc
-    deployment.sla = _load_sla(data_dir)
-    return deployment
 
 
 def _log_classifier_speed() -> None:
@@ -74,12 +84,39 @@ def _log_classifier_speed() -> None:
     )
 
 
-def _load_sla(data_dir: Path):  # type: ignore[no-untyped-def]
-    """The SLA engine for ticket clocks (policies and working-day calendar)."""
-    from hotline.services.sla_engine import SlaEngine, load_sla_engine
+def _warn_tokenizer_files(data_dir: Path) -> None:
+    """Say so when the tokeniser reads its word lists from somewhere else than data_dir."""
+    from classifier import tokenize
+
+    for path in (tokenize.STOPWORDS_PATH, tokenize.USERDICT_PATH):
+        ours = data_dir / path.name
+        if path.resolve() != ours.resolve() and ours.is_file():
+            # classifier/ finds its word lists beside its source; an installed package or a
+            # HOTLINE_DATA_DIR elsewhere means it may not see the deployment's files.
+            log.warning(
+                "分类器读取的 %s 是 %s（%s），而不是数据目录中的 %s",
+                path.name,
+                path,
+                "存在" if path.is_file() else "不存在",
+                ours,
+            )
+
+
+def _load_sla(data_dir: Path, vocabulary: Vocabulary) -> SlaEngine:
+    """The SLA engine: policies checked against the vocabulary, and the working-day calendar."""
+    from hotline.services.sla_engine import SlaEngine
+    from sla.calendar import load_calendar
+    from sla.policy import load_policies
 
     try:
-        engine: SlaEngine = load_sla_engine(data_dir)
+        return SlaEngine(
+            calendar=load_calendar(data_dir),
+            policies=load_policies(
+                data_dir / "sla.toml",
+                kinds=vocabulary.kinds,
+                categories=vocabulary.categories,
+                urgencies=vocabulary.urgencies,
+            ),
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    return engine

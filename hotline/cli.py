@@ -60,17 +60,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; configuration errors print one line and exit 2."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = _parser().parse_args(argv)
-    settings = load_settings()
     command = args.command or "serve"
-    from hotline.bootstrap import ConfigError
+    # One-shot admin commands print their own result; start-up news (data directory, model)
+    # is for the server, the sweeper and `check`.
+    quiet = command in ("users", "retrain", "recompute-deadlines")
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from hotline.config import ConfigError
     from hotline.db import DatabaseError
     from hotline.errors import HotlineError
 
     try:
+        settings = load_settings()
         if command in ("serve", "demo"):
             if command == "demo":
                 _run(settings, lambda d: _demo(d, args.tickets))
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "retrain":
             return _retrain(settings, args)
         if command == "sweeper":
-            _run(settings, _sweeper_forever, with_model=False)
+            _run(settings, lambda d: _sweeper_forever(settings, d), with_model=False)
             return 0
         if command == "recompute-deadlines":
             _run(settings, _recompute, with_model=False)
@@ -120,7 +124,7 @@ def _run(
     async def go() -> Any:
         ctx = await open_database(settings.database_url)
         try:
-            await sync_units(deployment.extras["units"])
+            await sync_units(list(deployment.units))
             return await job(deployment)
         finally:
             await close_database(ctx)
@@ -203,7 +207,6 @@ def _read_password() -> str:
 
 
 def _retrain(settings: Settings, args: argparse.Namespace) -> int:
-    import os
     from pathlib import Path
 
     from classifier.train import DataError, read_table
@@ -216,7 +219,7 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
             if not args.label_col or not args.text_col:
                 raise DataError("给出 --data 时必须同时给出 --label-col 和 --text-col")
             texts, labels = read_table(args.data, args.label_col, args.text_col)
-        out = Path(args.out or os.environ.get("HOTLINE_MODEL_DIR") or settings.data_dir / "model")
+        out = Path(args.out) if args.out else settings.model_dir
 
         async def go(_: Any) -> Any:
             return await retrain_from_tickets(
@@ -240,10 +243,9 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _sweeper_forever(deployment: Any) -> None:
+async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
     from hotline.workers import start_background
 
-    settings = load_settings()
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
     await asyncio.gather(*tasks)

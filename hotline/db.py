@@ -71,9 +71,9 @@ def _redact(url: str) -> str:
 
 def _aerich_config() -> dict[str, Any]:
     """The configuration aerich reads: `aerich init -t hotline.db.TORTOISE_ORM`."""
-    import os
+    from hotline.config import database_url
 
-    config = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://hotline.db"))
+    config = tortoise_config(database_url())
     config["apps"]["models"]["models"] = [*MODEL_MODULES, "aerich.models"]
     return config
 

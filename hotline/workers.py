@@ -7,7 +7,6 @@ import asyncio
 from hotline.config import Settings
 from hotline.deployment import Deployment
 from hotline.mail.sender import run_sender
-from hotline.mail.settings import SmtpSettings
 from hotline.services.sweeper import run_sweeper
 
 
@@ -23,7 +22,7 @@ def start_background(
             name="sla-sweeper",
         ),
         asyncio.create_task(
-            run_sender(settings=SmtpSettings.from_env(), interval=30.0, stop_event=stop),
+            run_sender(settings=settings.smtp, interval=30.0, stop_event=stop),
             name="mail-sender",
         ),
     ]

@@ -57,7 +57,11 @@ class SmtpSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
         """Read SMTP_* and MAIL_FROM from the environment (or the mapping given)."""
-        config = Config(environ=environ) if environ is not None else Config()
+        return cls.from_config(Config(environ=environ) if environ is not None else Config())
+
+    @classmethod
+    def from_config(cls, config: Config) -> SmtpSettings:
+        """Read SMTP_* and MAIL_FROM through `config` (hotline.config.load_settings uses this)."""
         tls = config("SMTP_TLS", default="none").strip().lower()
         # Implicit TLS lives on 465 by convention; plain and STARTTLS on 25 (or 587).
         default_port = 465 if tls == "tls" else 25

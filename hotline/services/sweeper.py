@@ -44,9 +44,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
     report = SweepReport()
     while True:
         ids = (
-            await TicketClock.filter(
-                is_open=True, breached=False, due_at__lte=now
-            )
+            await TicketClock.filter(is_open=True, breached=False, due_at__lte=now)
             .exclude(state="paused")
             .order_by("due_at", "id")
             .limit(batch)
@@ -58,9 +56,7 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 200) -> SweepRepo
             break
     while True:
         ids = (
-            await TicketClock.filter(
-                is_open=True, warned=False, warn_at__lte=now, due_at__gt=now
-            )
+            await TicketClock.filter(is_open=True, warned=False, warn_at__lte=now, due_at__gt=now)
             .exclude(state="paused")
             .order_by("warn_at", "id")
             .limit(batch)

@@ -76,7 +76,7 @@ def create_app(
             ctx = await open_database(settings.database_url)
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
-            await sync_units(app.state.deployment.extras["units"])
+            await sync_units(list(app.state.deployment.units))
         run_background = settings.run_sweeper if background is None else background
         if run_background:
             from hotline.workers import start_background
