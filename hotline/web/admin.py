@@ -11,7 +11,9 @@ from hotline.lifecycle import Role
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_mail
 from hotline.timefmt import local_iso, utcnow
+from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal, require_role
+from hotline.web.queries import OutboxQuery
 
 
 def _mail(row: OutboxMail) -> dict[str, object]:
@@ -31,23 +33,31 @@ def _mail(row: OutboxMail) -> dict[str, object]:
     }
 
 
+@api(
+    summary="邮件发件箱（管理员）",
+    query=OutboxQuery,
+    description="邮件及投递状态",
+    errors=(401, 403, 422),
+)
 async def list_outbox(request: Request) -> Response:
     """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and its delivery state."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
-    status = request.query_params.get("status") or None
-    query = OutboxMail.all()
+    status = request_query(request).status
+    rows_query = OutboxMail.all()
     if status:
-        if status not in {s.value for s in MailStatus}:
-            raise HotlineError(
-                "status 必须是 pending、sent 或 failed", status=422, code="validation_error"
-            )
-        query = query.filter(status=status)
+        rows_query = rows_query.filter(status=status)
     counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
-    rows = await query.order_by("-id").limit(200)
+    rows = await rows_query.order_by("-id").limit(200)
     return JSONResponse({"counts": counts, "items": [_mail(r) for r in rows]})
 
 
+@api(
+    summary="重新发送失败的邮件（管理员）",
+    path={"mail_id": {"type": "integer", "description": "邮件编号"}},
+    description="已重新排队",
+    errors=(401, 403, 404),
+)
 async def requeue(request: Request) -> Response:
     """POST /api/v1/admin/outbox/{id}/requeue — send a failed mail again."""
     principal = await require_principal(request)
@@ -58,7 +68,8 @@ async def requeue(request: Request) -> Response:
     return JSONResponse({"id": int(raw), "status": "pending"})
 
 
+# Mounted at /api/v1 (hotline.web.app).
 routes = [
-    Route("/api/v1/admin/outbox", list_outbox, methods=["GET"]),
-    Route("/api/v1/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+    Route("/admin/outbox", list_outbox, methods=["GET"]),
+    Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
 ]

@@ -11,13 +11,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.web import admin, api
+from hotline.web.endpoint import api as declare
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import RateLimiter
@@ -25,6 +26,12 @@ from hotline.web.ratelimit import RateLimiter
 log = logging.getLogger("hotline")
 
 
+@declare(
+    summary="健康检查（数据库可达）",
+    public=True,
+    description="正常",
+    responses={"503": {"description": "数据库不可达"}},
+)
 async def healthz(request: Request) -> Response:
     """GET /healthz — 200 when the database answers, 503 otherwise."""
     from tortoise.context import require_context
@@ -97,8 +104,8 @@ def create_app(
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-        *api.routes,
-        *admin.routes,
+        # The API version prefix is written once; /openapi.json is generated from this table.
+        Mount("/api/v1", routes=[*api.routes, *admin.routes]),
     ]
     app = Starlette(
         routes=routes,
