@@ -85,9 +85,7 @@ class _Schemas:
         required = set(schema.get("required", []))
         params = []
         for name, prop in schema.get("properties", {}).items():
-            prop = _optional(
-                {k: v for k, v in prop.items() if k not in ("title", "description")}
-            )
+            prop = _optional({k: v for k, v in prop.items() if k not in ("title", "description")})
             param: dict[str, Any] = {
                 "name": name,
                 "in": "query",
