@@ -39,6 +39,7 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MAIN = REPO_ROOT / "main.py"
+BARE = REPO_ROOT / "bench" / "bare_insert.py"
 HOST = "127.0.0.1"
 
 # Bodies written for this benchmark: kind, title, content; {place} from data/places.toml.
@@ -267,22 +268,32 @@ def operator_token(env: dict[str, str]) -> str:
 
 @contextmanager
 def running_server(
-    env: dict[str, str], *, workers: int, log_path: Path, startup_timeout: float = 120.0
+    env: dict[str, str],
+    *,
+    workers: int,
+    log_path: Path,
+    startup_timeout: float = 120.0,
+    bare: bool = False,
 ) -> Iterator[str]:
-    """`python main.py --workers W` on a free loopback port; always stopped on exit."""
+    """`python main.py --workers W` (or the bare floor app) on a free port; stopped on exit."""
     port = free_port()
+    command = (
+        [sys.executable, str(BARE), "--port", str(port)]
+        if bare
+        else [
+            sys.executable,
+            str(MAIN),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+    )
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(MAIN),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
+            command,
             env=env,
             cwd=REPO_ROOT,
             stdout=log,
@@ -445,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="quick run: n=100")
     parser.add_argument(
+        "--no-floor", action="store_true", help="skip the bare one-insert endpoint run"
+    )
+    parser.add_argument(
         "--time-limit",
         type=float,
         default=600.0,
@@ -471,6 +485,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             total = asyncio.run(stored_total(base, token))
         server_errors = log_path.read_text(errors="replace").count("Traceback")
+        floor = None
+        if not args.no_floor:
+            # The same load on a bare one-insert endpoint, same database server, same run.
+            with (
+                fresh_database(args.database_url, prefix="floor") as floor_url,
+                running_server(
+                    server_env(floor_url), workers=1, log_path=Path(logs) / "bare.log", bare=True
+                ) as bare_base,
+            ):
+                asyncio.run(warm_up(bare_base, token, args.warm_up))
+                floor = asyncio.run(
+                    fire(
+                        bare_base,
+                        token,
+                        n=n,
+                        concurrency=args.concurrency,
+                        time_limit=args.time_limit,
+                    )
+                )
 
     ok = len(res.latencies)
     ms = [x * 1000 for x in res.latencies]
@@ -489,6 +522,14 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.fmean(ms):.1f}"
         )
     print(f"statuses     {dict(res.statuses)}")
+    if floor is not None and floor.latencies:
+        fms = [x * 1000 for x in floor.latencies]
+        rate, floor_rate = ok / res.elapsed, len(fms) / floor.elapsed
+        print(
+            f"floor        bare one-insert endpoint: {floor_rate:.1f} requests/s, "
+            f"p50 {percentile(fms, 50):.1f} p99 {percentile(fms, 99):.1f} ms  "
+            f"→ project at {rate / floor_rate:.0%} of the floor"
+        )
     errors = sum(res.errors.values())
     print(
         f"errors       {errors}"

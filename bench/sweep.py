@@ -36,7 +36,7 @@ from hotline.db import close_database, open_database  # noqa: E402
 from hotline.lifecycle import Status  # noqa: E402
 from hotline.mail.models import OutboxMail  # noqa: E402
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
-from hotline.services.sla_engine import SlaEngine, _columns  # noqa: E402
+from hotline.services.sla_engine import SlaEngine, clock_columns  # noqa: E402
 from hotline.services.sweeper import sweep  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
 from hotline.timefmt import local_day, utcnow  # noqa: E402
@@ -80,11 +80,22 @@ class Filler:
         self.span: dict[tuple[str, str], timedelta] = {}
         self.counters: dict[str, int] = {}
 
+    def _start(self, kind: str, limit: Any, at: datetime, policy: Any) -> Any:
+        """A clock started under `policy` on the engine's calendar."""
+        return clocks.start(
+            kind,
+            limit,
+            at,
+            policy.warn_ratio,
+            self.engine.calendar,
+            office_hours=self.engine.policies.office_hours,
+        )
+
     def _span(self, policy: Any, kind: str, limit: Any) -> timedelta:
         """The length of `limit` under `policy`, measured once from now."""
         key = (policy.name, kind)
         if key not in self.span:
-            probe = self.engine.start(kind, limit, self.now, policy)
+            probe = self._start(kind, limit, self.now, policy)
             self.span[key] = probe.due_at - probe.started_at
         return self.span[key]
 
@@ -118,8 +129,8 @@ class Filler:
             elapsed = timedelta(days=rng.uniform(20, 365))
         dispatched_at = self.now - elapsed
         created_at = dispatched_at - timedelta(minutes=rng.uniform(2, 30))
-        receipt = self.engine.start("receipt", policy.receipt, dispatched_at, policy)
-        feedback = self.engine.start("feedback", policy.feedback, dispatched_at, policy)
+        receipt = self._start("receipt", policy.receipt, dispatched_at, policy)
+        feedback = self._start("feedback", policy.feedback, dispatched_at, policy)
         status = Status.DISPATCHED.value
         events = [
             ("create", None, Status.RECEIVED.value, created_at, "话务员"),
@@ -132,7 +143,7 @@ class Filler:
             signed_at = dispatched_at + (latest - dispatched_at) * rng.uniform(0.05, 0.9)
             clock_list[0] = ("receipt", clocks.meet(receipt, signed_at))
             if policy.mediation is not None:
-                mediation = self.engine.start("mediation", policy.mediation, signed_at, policy)
+                mediation = self._start("mediation", policy.mediation, signed_at, policy)
                 clock_list.append(("mediation", mediation))
             status = Status.HANDLING.value
             events.append(("sign", Status.DISPATCHED.value, status, signed_at, unit.name[:20]))
@@ -183,8 +194,7 @@ class Filler:
                 kind=k,
                 generation=1,
                 current=True,
-                **_columns(c),
-                detail={"clock": c.to_dict(), "policy": policy.name},
+                **clock_columns(c, policy.name),
             )
             for k, c in clock_list
         ]

@@ -1,4 +1,4 @@
-"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines."""
+"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, check, outbox."""
 
 from __future__ import annotations
 
@@ -54,7 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
-    sub.add_parser("check", help="检查配置和数据库后退出")
+    sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
+    sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
+
+    outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
+    requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
+    requeue.add_argument("--failed", action="store_true", help="全部发送失败的邮件")
+    requeue.add_argument("id", nargs="?", type=int, help="单封邮件的编号")
+    outbox.add_parser("status", help="待发送、发送失败的邮件数和最早一封的等待时间")
     return parser
 
 
@@ -93,10 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         if command == "recompute-deadlines":
             _run(settings, _recompute, with_model=False)
             return 0
+        if command == "outbox":
+            return _outbox(settings, args)
         if command == "check":
             _run(settings, lambda d: _noop())
-            print("配置和数据库检查通过")
+            print("配置和数据库检查通过（数据库结构是最新的）")
             return 0
+        if command == "migrate":
+            return _migrate(settings)
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -130,6 +141,33 @@ def _run(
             await close_database(ctx)
 
     return asyncio.run(go())
+
+
+def _migrate(settings: Settings) -> int:
+    """Apply pending migrations (adopting a database made before migrations existed)."""
+    from hotline import schema
+    from hotline.db import close_database, open_database
+
+    async def go() -> schema.MigrationReport:
+        ctx = await open_database(settings.database_url, create_schema=False)
+        try:
+            return await schema.migrate(ctx.db())
+        finally:
+            await close_database(ctx)
+
+    report = asyncio.run(go())
+    if report.adopted:
+        print(
+            f"数据库由旧版本建立、没有迁移记录：{', '.join(report.adopted)} "
+            "的结构已经存在，记为已执行"
+        )
+    for name in report.applied:
+        print(f"已执行迁移 {name}")
+    if not report.applied and not report.adopted:
+        print("数据库结构已是最新，没有需要执行的迁移")
+    elif not report.applied:
+        print("数据库结构已是最新")
+    return 0
 
 
 async def _noop() -> None:
@@ -256,3 +294,35 @@ async def _recompute(deployment: Any) -> None:
 
     done, still = await recompute_provisional(deployment.sla)
     print(f"已重新计算 {done} 个暂定时限，其中 {still} 个仍为暂定（缺少节假日安排）")
+
+
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.mail.backlog import mail_backlog
+    from hotline.mail.sender import requeue_failed, requeue_mail
+    from hotline.timefmt import utcnow
+
+    if args.outbox_command == "requeue" and args.failed != (args.id is not None):
+
+        async def requeue(_: Any) -> bool:
+            if args.failed:
+                count = await requeue_failed(now=utcnow())
+                print(f"已将 {count} 封发送失败的邮件重新排队" if count else "没有发送失败的邮件")
+                return True
+            if await requeue_mail(args.id, now=utcnow()):
+                print(f"已将邮件 {args.id} 重新排队")
+                return True
+            print(f"没有编号为 {args.id} 的发送失败邮件", file=sys.stderr)
+            return False
+
+        return 0 if _run(settings, requeue, with_model=False) else 1
+    if args.outbox_command == "status":
+
+        async def status(_: Any) -> None:
+            b = await mail_backlog(now=utcnow())
+            oldest = f"，最早一封已等待{b.oldest_text}" if b.pending else ""
+            print(f"待发送 {b.pending} 封{oldest}；发送失败 {b.failed} 封")
+
+        _run(settings, status, with_model=False)
+        return 0
+    print("用法：python main.py outbox requeue --failed | requeue ID | status", file=sys.stderr)
+    return EXIT_CONFIG

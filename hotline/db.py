@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 
 MODEL_MODULES = ["hotline.models", "hotline.mail.models"]
+MIGRATIONS_MODULE = "hotline.migrations"
 
 
 class DatabaseError(Exception):
@@ -17,7 +19,13 @@ def tortoise_config(database_url: str, *, connection: str = "default") -> dict[s
     """The tortoise configuration for one database URL."""
     return {
         "connections": {connection: database_url},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": connection}},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": connection,
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -26,7 +34,11 @@ def tortoise_config(database_url: str, *, connection: str = "default") -> dict[s
 async def open_database(
     database_url: str, *, global_fallback: bool = True, create_schema: bool = True
 ) -> TortoiseContext:
-    """Connect, check the database answers, and create missing tables."""
+    """Connect and check the database answers; with create_schema, see that the schema is current.
+
+    An empty database gets every migration applied; one with pending migrations is refused
+    with a line naming `python main.py migrate` (hotline/schema.py explains why).
+    """
     ctx = TortoiseContext()
     # Enter before init: init finalises the models, which looks up the active context.
     ctx.__enter__()
@@ -35,12 +47,34 @@ async def open_database(
             config=tortoise_config(database_url), _enable_global_fallback=global_fallback
         )
         await ctx.db().execute_query("SELECT 1")
-        if create_schema:
-            await ctx.generate_schemas(safe=True)
     except Exception as exc:  # any driver error becomes one clear line
         await _quiet_close(ctx)
         raise DatabaseError(f"无法连接数据库 {_redact(database_url)}: {exc}") from exc
+    if create_schema:
+        try:
+            await ensure_schema(ctx.db())
+        except DatabaseError:
+            await _quiet_close(ctx)
+            raise
+        except Exception as exc:
+            await _quiet_close(ctx)
+            raise DatabaseError(f"无法建立数据库结构 {_redact(database_url)}: {exc}") from exc
     return ctx
+
+
+async def ensure_schema(conn: BaseDBAsyncClient) -> None:
+    """Create the schema of an empty database; refuse one whose migrations are pending."""
+    from hotline import schema
+
+    if await schema.is_empty(conn):
+        await schema.migrate(conn)
+        return
+    pending = await schema.pending_migrations(conn)
+    if pending:
+        raise DatabaseError(
+            f"数据库结构不是最新（有 {len(pending)} 个未执行的迁移），"
+            "请先运行 python main.py migrate"
+        )
 
 
 async def close_database(ctx: TortoiseContext) -> None:
@@ -69,13 +103,11 @@ def _redact(url: str) -> str:
     return url
 
 
-def _aerich_config() -> dict[str, Any]:
-    """The configuration aerich reads: `aerich init -t hotline.db.TORTOISE_ORM`."""
+def _cli_config() -> dict[str, Any]:
+    """The configuration tortoise's own CLI reads: `tortoise -c hotline.db.TORTOISE_ORM …`."""
     from hotline.config import database_url
 
-    config = tortoise_config(database_url())
-    config["apps"]["models"]["models"] = [*MODEL_MODULES, "aerich.models"]
-    return config
+    return tortoise_config(database_url())
 
 
-TORTOISE_ORM = _aerich_config()
+TORTOISE_ORM = _cli_config()

@@ -10,11 +10,9 @@ from typing import Any
 from hotline.auth import new_password
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import Ticket, User
-from hotline.schemas import (
-    ACTION_BODIES,
-    TicketCreate,
-)
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.users import create_user, principal_of
 from hotline.timefmt import utcnow
@@ -179,14 +177,16 @@ async def _demo_tickets(
                 "phone": f"13{rng.randint(100000000, 999999999)}",
             },  # type: ignore[arg-type]
         )
-        ticket = await svc.create_ticket(
+        record = await svc.create_ticket(
             data=data,
             actor=svc.Actor.of(operator),
             now=created,
             deployment=deployment,
             auto_dispatch=True,
         )
-        await _advance(ticket, rng, created, now, deployment, operator, supervisor, unit_users)
+        await _advance(
+            record.ticket, rng, created, now, deployment, operator, supervisor, unit_users
+        )
 
 
 async def _unit_principal(code: str, cache: dict[str, Any]) -> Any:

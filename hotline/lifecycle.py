@@ -1,4 +1,11 @@
-"""The ticket lifecycle as one table of transitions (pure: no I/O, no clock)."""
+"""The ticket lifecycle: one declaration per action (pure: no I/O, no clock).
+
+Each `ActionSpec` says everything about one action — the moves it allows and for whom,
+its body, its Chinese label, whether the complainant sees it, what it does to the SLA
+clocks, what it needs from the database and the mail it causes. The ticket service, the
+SLA engine, notifications and presenters read these declarations; adding an action means
+one declaration (plus its tests).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hotline.errors import HotlineError
+from hotline.schemas import (
+    ActionBody,
+    AnswerBody,
+    CallbackBody,
+    CloseBody,
+    DispatchBody,
+    ExtensionApproveBody,
+    ExtensionRequestBody,
+    MediateBody,
+    MergeBody,
+    ReasonBody,
+    ReplyBody,
+    ResumeBody,
+    SignBody,
+)
+from sla.clock import ClockKind
+from sla.effects import ClockEffect, ClockOp, effect
 
 
 class Status(StrEnum):
@@ -69,30 +93,6 @@ STATUS_LABELS: dict[Status, str] = {
     Status.MERGED: "已并单",
 }
 
-ACTION_LABELS: dict[str, str] = {
-    "create": "受理",
-    Action.ANSWER: "直接办结",
-    Action.DISPATCH: "派单",
-    Action.SIGN: "签收",
-    Action.REJECT: "退单",
-    Action.REDISPATCH: "改派",
-    Action.REQUEST_EXTENSION: "延期申请",
-    Action.APPROVE_EXTENSION: "同意延期",
-    Action.REFUSE_EXTENSION: "不同意延期",
-    Action.PAUSE: "挂起",
-    Action.RESUME: "恢复办理",
-    Action.MEDIATE: "调解结果",
-    Action.REPLY: "回复",
-    Action.CALLBACK: "回访",
-    Action.CLOSE: "办结",
-    Action.REOPEN: "重办",
-    Action.MERGE: "并单",
-    Action.URGE: "催办",
-    Action.SUPERVISE: "督办",
-    "sla_warning": "超时预警",
-    "sla_breach": "超时",
-}
-
 ROLE_LABELS: dict[Role, str] = {
     Role.OPERATOR: "话务员",
     Role.UNIT: "承办单位",
@@ -128,49 +128,242 @@ _CENTRE = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 _UNIT = frozenset({Role.UNIT})
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One allowed move: the next status (None keeps the status) and who may make it."""
+class Step(StrEnum):
+    """Work an action needs from the database before it can be applied."""
 
+    UNITS = "units"  # resolve the lead/assisting unit codes, then relink the ticket's units
+    EXTENSION_DAYS = "extension-days"  # the days asked for in the pending extension request
+    MERGE_TARGET = "merge-target"  # lock and check the ticket this one is merged into
+
+
+class Mail(StrEnum):
+    """Mail an action causes (written to the outbox in the action's transaction)."""
+
+    DISPATCH = "dispatch"  # the lead and assisting units learn of the ticket at once
+
+
+@dataclass(frozen=True)
+class Move:
+    """From `source`, the action leads to `to` (None: unchanged), for these roles."""
+
+    source: Status
     to: Status | None
     roles: frozenset[Role]
 
 
-def _build() -> dict[tuple[Status, Action], Rule]:
-    table: dict[tuple[Status, Action], Rule] = {
-        (Status.RECEIVED, Action.ANSWER): Rule(Status.CLOSED, _CENTRE),
-        (Status.RECEIVED, Action.DISPATCH): Rule(Status.DISPATCHED, _CENTRE | {Role.SYSTEM}),
-        (Status.DISPATCHED, Action.SIGN): Rule(Status.HANDLING, _UNIT),
-        (Status.DISPATCHED, Action.REJECT): Rule(Status.DISPUTED, _UNIT),
+@dataclass(frozen=True)
+class ActionSpec:
+    """Everything about one action, declared once."""
+
+    action: Action
+    label: str
+    body: type[ActionBody]
+    moves: tuple[Move, ...]
+    public: bool = True  # the complainant sees the step on the tracking page
+    shows_reply: bool = False  # its text is an answer the complainant reads
+    clocks: tuple[ClockEffect, ...] = ()
+    step: Step | None = None
+    mail: Mail | None = None
+    closes: bool = False  # sets closed_at
+    clears: tuple[str, ...] = ()  # ticket columns reset to None
+
+
+def _moves(
+    sources: tuple[Status, ...] | Status, to: Status | None, roles: frozenset[Role]
+) -> tuple[Move, ...]:
+    """One Move per source status."""
+    if isinstance(sources, Status):
+        sources = (sources,)
+    return tuple(Move(s, to, roles) for s in sources)
+
+
+_S = Status
+_RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
+_WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
+# A repeat is merged into the open ticket before a unit has replied to it.
+_MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
+
+ACTION_SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        Action.ANSWER,
+        "直接办结",
+        AnswerBody,
+        _moves(_S.RECEIVED, _S.CLOSED, _CENTRE),
+        shows_reply=True,
+        clocks=(effect(ClockOp.STOP),),
+        closes=True,
+    ),
+    ActionSpec(
+        Action.DISPATCH,
+        "派单",
+        DispatchBody,
+        _moves(_S.RECEIVED, _S.DISPATCHED, _CENTRE | {Role.SYSTEM}),
+        clocks=(effect(ClockOp.START, _RECEIPT, _FEEDBACK),),
+        step=Step.UNITS,
+        mail=Mail.DISPATCH,
+    ),
+    ActionSpec(
+        Action.SIGN,
+        "签收",
+        SignBody,
+        _moves(_S.DISPATCHED, _S.HANDLING, _UNIT),
+        clocks=(effect(ClockOp.MEET, _RECEIPT), effect(ClockOp.START, _MEDIATION)),
+    ),
+    ActionSpec(
+        Action.REJECT,
+        "退单",
+        ReasonBody,
+        _moves(_S.DISPATCHED, _S.DISPUTED, _UNIT),
+        public=False,
+    ),
+    ActionSpec(
+        Action.REDISPATCH,
+        "改派",
+        DispatchBody,
         # The centre may also correct its own dispatch before the unit signs.
-        (Status.DISPATCHED, Action.REDISPATCH): Rule(Status.DISPATCHED, _CENTRE),
-        (Status.DISPUTED, Action.REDISPATCH): Rule(Status.DISPATCHED, _CENTRE),
-        (Status.HANDLING, Action.REQUEST_EXTENSION): Rule(Status.EXTENSION_REQUESTED, _UNIT),
-        (Status.EXTENSION_REQUESTED, Action.APPROVE_EXTENSION): Rule(Status.HANDLING, _CENTRE),
-        (Status.EXTENSION_REQUESTED, Action.REFUSE_EXTENSION): Rule(Status.HANDLING, _CENTRE),
-        (Status.HANDLING, Action.PAUSE): Rule(Status.PAUSED, _UNIT),
-        (Status.PAUSED, Action.RESUME): Rule(Status.HANDLING, _UNIT | _CENTRE),
-        (Status.HANDLING, Action.MEDIATE): Rule(None, _UNIT),
-        (Status.HANDLING, Action.REPLY): Rule(Status.REPLIED, _UNIT),
-        (Status.REPLIED, Action.CALLBACK): Rule(Status.CALLED_BACK, _CENTRE),
-        (Status.CALLED_BACK, Action.CLOSE): Rule(Status.CLOSED, _CENTRE),
-        (Status.CALLED_BACK, Action.REOPEN): Rule(Status.HANDLING, _CENTRE),
-        (Status.CLOSED, Action.REOPEN): Rule(Status.HANDLING, frozenset({Role.SUPERVISOR})),
-    }
-    # A repeat is merged into the open ticket before a unit has replied to it.
-    for status in (Status.RECEIVED, Status.DISPATCHED, Status.DISPUTED, Status.HANDLING):
-        table[(status, Action.MERGE)] = Rule(Status.MERGED, _CENTRE)
-    for status in WITH_UNIT:
-        table[(status, Action.URGE)] = Rule(None, _CENTRE)
-        table[(status, Action.SUPERVISE)] = Rule(None, frozenset({Role.SUPERVISOR}))
-    return table
+        _moves((_S.DISPATCHED, _S.DISPUTED), _S.DISPATCHED, _CENTRE),
+        public=False,
+        # A wrong dispatch restarts the receipt clock only: the citizen's wait goes on.
+        clocks=(effect(ClockOp.START, _RECEIPT),),
+        step=Step.UNITS,
+        mail=Mail.DISPATCH,
+    ),
+    ActionSpec(
+        Action.REQUEST_EXTENSION,
+        "延期申请",
+        ExtensionRequestBody,
+        _moves(_S.HANDLING, _S.EXTENSION_REQUESTED, _UNIT),
+        clocks=(effect(ClockOp.CHECK_EXTENSION, _FEEDBACK),),
+    ),
+    ActionSpec(
+        Action.APPROVE_EXTENSION,
+        "同意延期",
+        ExtensionApproveBody,
+        _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
+        clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
+        step=Step.EXTENSION_DAYS,
+    ),
+    ActionSpec(
+        Action.REFUSE_EXTENSION,
+        "不同意延期",
+        ReasonBody,
+        _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
+        public=False,
+    ),
+    ActionSpec(
+        Action.PAUSE,
+        "挂起",
+        ReasonBody,
+        _moves(_S.HANDLING, _S.PAUSED, _UNIT),
+        clocks=(effect(ClockOp.PAUSE, _FEEDBACK, _MEDIATION),),
+    ),
+    ActionSpec(
+        Action.RESUME,
+        "恢复办理",
+        ResumeBody,
+        _moves(_S.PAUSED, _S.HANDLING, _UNIT | _CENTRE),
+        clocks=(effect(ClockOp.RESUME, _FEEDBACK, _MEDIATION),),
+    ),
+    ActionSpec(
+        Action.MEDIATE,
+        "调解结果",
+        MediateBody,
+        _moves(_S.HANDLING, None, _UNIT),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _MEDIATION),),
+    ),
+    ActionSpec(
+        Action.REPLY,
+        "回复",
+        ReplyBody,
+        _moves(_S.HANDLING, _S.REPLIED, _UNIT),
+        shows_reply=True,
+        clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION),),
+    ),
+    ActionSpec(
+        Action.CALLBACK,
+        "回访",
+        CallbackBody,
+        _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE),
+    ),
+    ActionSpec(
+        Action.CLOSE,
+        "办结",
+        CloseBody,
+        _moves(_S.CALLED_BACK, _S.CLOSED, _CENTRE),
+        clocks=(effect(ClockOp.STOP),),
+        closes=True,
+    ),
+    ActionSpec(
+        Action.REOPEN,
+        "重办",
+        ReasonBody,
+        _moves(_S.CALLED_BACK, _S.HANDLING, _CENTRE)
+        + _moves(_S.CLOSED, _S.HANDLING, frozenset({Role.SUPERVISOR})),
+        # 重办 starts a new feedback clock for the second round of handling.
+        clocks=(effect(ClockOp.START, _FEEDBACK),),
+        clears=("result", "satisfaction", "closed_at"),
+    ),
+    ActionSpec(
+        Action.MERGE,
+        "并单",
+        MergeBody,
+        _moves(_MERGEABLE, _S.MERGED, _CENTRE),
+        clocks=(effect(ClockOp.STOP),),
+        step=Step.MERGE_TARGET,
+        closes=True,
+    ),
+    ActionSpec(
+        Action.URGE,
+        "催办",
+        ReasonBody,
+        _moves(_WITH_UNIT, None, _CENTRE),
+        public=False,
+    ),
+    ActionSpec(
+        Action.SUPERVISE,
+        "督办",
+        ReasonBody,
+        _moves(_WITH_UNIT, None, frozenset({Role.SUPERVISOR})),
+        public=False,
+    ),
+)
+
+ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_SPECS}
+ACTION_BODIES: dict[str, type[ActionBody]] = {s.action.value: s.body for s in ACTION_SPECS}
+
+# Events that are not actions: their labels and whether the complainant sees them.
+OTHER_EVENTS: dict[str, tuple[str, bool]] = {
+    "create": ("受理", True),
+    "sla_warning": ("超时预警", False),
+    "sla_breach": ("超时", False),
+}
 
 
-TRANSITIONS: dict[tuple[Status, Action], Rule] = _build()
+def event_label(name: str) -> str:
+    """The Chinese label of an event (an action or one of OTHER_EVENTS)."""
+    if name in OTHER_EVENTS:
+        return OTHER_EVENTS[name][0]
+    try:
+        return ACTIONS[Action(name)].label
+    except ValueError:
+        return name
+
+
+def event_public(name: str) -> bool:
+    """Whether the complainant sees an event of this name on the tracking page."""
+    if name in OTHER_EVENTS:
+        return OTHER_EVENTS[name][1]
+    return ACTIONS[Action(name)].public
+
+
+TRANSITIONS: dict[tuple[Status, Action], Move] = {
+    (move.source, spec.action): move for spec in ACTION_SPECS for move in spec.moves
+}
 
 # Actions a unit may take only on tickets where it is the (active) lead unit.
 LEAD_UNIT_ACTIONS: frozenset[Action] = frozenset(
-    action for (_, action), rule in TRANSITIONS.items() if Role.UNIT in rule.roles
+    spec.action for spec in ACTION_SPECS if any(Role.UNIT in m.roles for m in spec.moves)
 )
 
 
@@ -180,23 +373,27 @@ class TransitionError(HotlineError):
 
 def decide(status: Status, action: Action, role: Role) -> Status:
     """Return the status after `action`, or raise TransitionError (409 state, 403 role)."""
-    rule = TRANSITIONS.get((status, action))
-    if rule is None:
+    label = ACTIONS[action].label
+    move = TRANSITIONS.get((status, action))
+    if move is None:
         raise TransitionError(
-            f"工单当前状态为「{STATUS_LABELS[status]}」，不能执行「{ACTION_LABELS[action]}」",
+            f"工单当前状态为「{STATUS_LABELS[status]}」，不能执行「{label}」",
             status=409,
             code="invalid_transition",
         )
-    if role not in rule.roles:
-        allowed = "、".join(ROLE_LABELS[r] for r in sorted(rule.roles))
-        raise TransitionError(
-            f"「{ACTION_LABELS[action]}」只能由{allowed}执行",
-            status=403,
-            code="forbidden_role",
-        )
-    return rule.to if rule.to is not None else status
+    if role not in move.roles:
+        allowed = "、".join(ROLE_LABELS[r] for r in sorted(move.roles))
+        raise TransitionError(f"「{label}」只能由{allowed}执行", status=403, code="forbidden_role")
+    return move.to if move.to is not None else status
 
 
-def allowed_actions(status: Status, role: Role) -> list[Action]:
-    """The actions `role` may take on a ticket in `status`, in table order."""
-    return [a for (s, a), rule in TRANSITIONS.items() if s == status and role in rule.roles]
+def allowed_actions(status: Status, role: Role, *, lead: bool = True) -> list[Action]:
+    """The actions `role` may take in `status`; a unit that is not the lead gets none of
+    the lead's actions."""
+    return [
+        spec.action
+        for spec in ACTION_SPECS
+        if (move := TRANSITIONS.get((status, spec.action))) is not None
+        and role in move.roles
+        and (lead or role != Role.UNIT or spec.action not in LEAD_UNIT_ACTIONS)
+    ]

@@ -82,6 +82,8 @@ class Ticket(Model):
     category = fields.CharField(max_length=32, null=True)
     title = fields.CharField(max_length=200)
     content = fields.TextField()
+    # 转办内容: what units receive instead of the verbatim content (NULL: the content masked).
+    dispatch_text = fields.TextField(null=True)
     address = fields.CharField(max_length=300, default="")
     district = fields.CharField(max_length=64, default="")
     street = fields.CharField(max_length=64, default="")
@@ -188,8 +190,9 @@ class TicketClock(Model):
     generation = fields.IntField(default=1)
     current = fields.BooleanField(default=True)
     # Current and not yet met: the only clocks the sweeper looks at. A flag of its own keeps
-    # the sweeper's look-ups on a small index however long the history grows.
-    is_open = fields.BooleanField(default=True)
+    # the sweeper's look-ups on a small index however long the history grows. The database
+    # default lets migration 0002 add the column NOT NULL to a table that already has rows.
+    is_open = fields.BooleanField(default=True, db_default=True)
     state = fields.CharField(max_length=16)
     limit = fields.CharField(max_length=16)
     started_at = fields.DatetimeField()

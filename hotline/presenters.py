@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.auth import Principal
-from hotline.lifecycle import ACTION_LABELS, STATUS_LABELS, Role, Status, allowed_actions
-from hotline.models import Ticket, TicketEvent, Unit
+from hotline.lifecycle import (
+    ACTIONS,
+    STATUS_LABELS,
+    Action,
+    Role,
+    Status,
+    allowed_actions,
+    event_label,
+)
+from hotline.models import TicketClock, TicketEvent, Unit
 from hotline.privacy import complainant_view
 from hotline.schemas import (
     ClockOut,
@@ -18,9 +26,10 @@ from hotline.schemas import (
     TrackOut,
     UnitOut,
 )
+from hotline.services.tickets import TicketRecord
 from hotline.timefmt import local_iso
+from sla.clock import ClockKind
 
-CLOCK_LABELS = {"receipt": "签收时限", "mediation": "调解时限", "feedback": "反馈时限"}
 RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
 
 
@@ -48,14 +57,14 @@ def routing_out(routing: dict[str, Any], units: dict[str, Unit]) -> RoutingOut:
     )
 
 
-def clocks_out(ticket: Ticket) -> list[ClockOut]:
+def clocks_out(clocks: list[TicketClock]) -> list[ClockOut]:
     """The ticket's current clocks, receipt first."""
-    order = {"receipt": 0, "mediation": 1, "feedback": 2}
-    rows = sorted((c for c in ticket.clocks if c.current), key=lambda c: order.get(c.kind, 9))
+    order = {kind.value: i for i, kind in enumerate(ClockKind)}
+    rows = sorted((c for c in clocks if c.current), key=lambda c: order.get(c.kind, 9))
     return [
         ClockOut(
             kind=c.kind,
-            label=CLOCK_LABELS.get(c.kind, c.kind),
+            label=f"{ClockKind(c.kind).label}时限",
             state=c.state,
             limit=c.limit,
             started_at=local_iso(c.started_at) or "",
@@ -73,7 +82,7 @@ def event_out(event: TicketEvent, units_by_id: dict[int, Unit]) -> EventOut:
     unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
     return EventOut(
         action=event.action,
-        label=ACTION_LABELS.get(event.action, event.action),
+        label=event_label(event.action),
         actor=event.actor_name,
         actor_role=event.actor_role,
         actor_unit=unit.code if unit else None,
@@ -85,13 +94,14 @@ def event_out(event: TicketEvent, units_by_id: dict[int, Unit]) -> EventOut:
 
 
 def ticket_out(
-    ticket: Ticket,
+    record: TicketRecord,
     *,
     viewer: Principal,
     units: dict[str, Unit],
     events: list[TicketEvent] | None = None,
 ) -> TicketOut:
     """A ticket as `viewer` may see it (personal data masked by role)."""
+    ticket = record.ticket
     view = complainant_view(
         role=viewer.role,
         kind=ticket.kind,
@@ -100,9 +110,11 @@ def ticket_out(
         phone=ticket.complainant_phone,
         email=ticket.complainant_email,
     )
-    active = [link for link in ticket.unit_links if link.active]
+    active = [link for link in record.links if link.active]
     units_by_id = {u.id: u for u in units.values()}
     status = Status(ticket.status)
+    role = Role(viewer.role)
+    lead = role != Role.UNIT or ticket.lead_unit_id == viewer.unit_id
     return TicketOut(
         number=ticket.number,
         query_code=None if viewer.role == Role.UNIT else ticket.query_code,
@@ -131,15 +143,18 @@ def ticket_out(
         attachments=list(ticket.attachments or []),
         lead_unit=unit_out(units_by_id.get(ticket.lead_unit_id)) if ticket.lead_unit_id else None,
         assisting_units=[
-            u for link in active if link.role == "assist" if (u := unit_out(link.unit))
+            u
+            for link in active
+            if link.role == "assist"
+            if (u := unit_out(units_by_id.get(link.unit_id)))
         ],
         routing=routing_out(ticket.routing or {}, units),
         needs_review=ticket.needs_review,
-        deadlines=clocks_out(ticket),
+        deadlines=clocks_out(record.clocks),
         result=ticket.result,
         satisfaction=ticket.satisfaction,
-        merged_into=ticket.merged_into.number if ticket.merged_into else None,
-        allowed_actions=[a.value for a in allowed_actions(status, Role(viewer.role))],
+        merged_into=record.merged_into,
+        allowed_actions=[a.value for a in allowed_actions(status, role, lead=lead)],
         created_at=local_iso(ticket.created_at) or "",
         updated_at=local_iso(ticket.updated_at) or "",
         closed_at=local_iso(ticket.closed_at),
@@ -148,21 +163,24 @@ def ticket_out(
     )
 
 
-def track_out(ticket: Ticket, events: list[TicketEvent], units: dict[str, Unit]) -> TrackOut:
+def track_out(record: TicketRecord, events: list[TicketEvent], units: dict[str, Unit]) -> TrackOut:
     """The public tracking view: status, public replies and steps, no personal data."""
+    ticket = record.ticket
     units_by_id = {u.id: u for u in units.values()}
-    feedback = next((c for c in ticket.clocks if c.current and c.kind == "feedback"), None)
+    feedback = next(
+        (c for c in record.clocks if c.current and c.kind == ClockKind.FEEDBACK.value), None
+    )
     replies = []
     steps = []
     for event in events:
         unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
         steps.append(
             {
-                "label": ACTION_LABELS.get(event.action, event.action),
+                "label": event_label(event.action),
                 "at": local_iso(event.created_at) or "",
             }
         )
-        if event.action in ("reply", "answer"):
+        if _shows_reply(event.action):
             replies.append(
                 {
                     "unit": unit.name if unit else "12345热线",
@@ -184,3 +202,11 @@ def track_out(ticket: Ticket, events: list[TicketEvent], units: dict[str, Unit])
         replies=replies,
         steps=steps,
     )
+
+
+def _shows_reply(name: str) -> bool:
+    """Whether an event's text is an answer the complainant reads."""
+    try:
+        return ACTIONS[Action(name)].shows_reply
+    except ValueError:
+        return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -75,6 +75,14 @@ class ActionBody(Strict):
     expected_version: int | None = Field(default=None, ge=1)
     note: str = Field(default="", max_length=2000)
 
+    def event_payload(self) -> dict[str, Any]:
+        """What the event log records of this body (the note included)."""
+        return {"note": self.note} if self.note else {}
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """Ticket columns this body sets directly."""
+        return {}
+
 
 class DispatchBody(ActionBody):
     """派单 / 改派: the lead unit (default: the router's proposal) and assisting units."""
@@ -89,11 +97,19 @@ class ReasonBody(ActionBody):
 
     reason: str = Field(min_length=2, max_length=2000)
 
+    def event_payload(self) -> dict[str, Any]:
+        """The reason, for the event log."""
+        return {"reason": self.reason, **super().event_payload()}
+
 
 class ExtensionRequestBody(ReasonBody):
     """延期申请: why and how many working days more."""
 
     days: int = Field(ge=1, le=60)
+
+    def event_payload(self) -> dict[str, Any]:
+        """The reason and the days asked for."""
+        return {**super().event_payload(), "days": self.days}
 
 
 class ExtensionApproveBody(ActionBody):
@@ -108,6 +124,10 @@ class MediateBody(ActionBody):
     outcome: Literal["agreed", "failed"]
     text: str = Field(min_length=2, max_length=5000)
 
+    def event_payload(self) -> dict[str, Any]:
+        """The outcome and its account."""
+        return {"outcome": self.outcome, "text": self.text, **super().event_payload()}
+
 
 class ReplyBody(ActionBody):
     """回复/反馈: the result and the explanation the complainant will read."""
@@ -116,6 +136,15 @@ class ReplyBody(ActionBody):
     text: str = Field(min_length=5, max_length=10000)
     contacted: bool = True
 
+    def event_payload(self) -> dict[str, Any]:
+        """The result, the reply text and whether the complainant was contacted."""
+        payload = {"result": self.result, "text": self.text, "contacted": self.contacted}
+        return {**payload, **super().event_payload()}
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """The unit's own result."""
+        return {"result": self.result}
+
 
 class CallbackBody(ActionBody):
     """回访: whether the complainant was reached and how satisfied they are."""
@@ -123,6 +152,19 @@ class CallbackBody(ActionBody):
     contacted: bool
     satisfaction: Satisfaction | None = None
     solved: bool | None = None
+
+    def event_payload(self) -> dict[str, Any]:
+        """Reached or not, satisfaction and whether the problem was solved."""
+        payload = {
+            "contacted": self.contacted,
+            "satisfaction": self.satisfaction,
+            "solved": self.solved,
+        }
+        return {**payload, **super().event_payload()}
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """The satisfaction recorded at the callback."""
+        return {"satisfaction": self.satisfaction}
 
     @field_validator("satisfaction")
     @classmethod
@@ -144,6 +186,14 @@ class AnswerBody(ActionBody):
 
     text: str = Field(min_length=2, max_length=10000)
 
+    def event_payload(self) -> dict[str, Any]:
+        """The answer given."""
+        return {"text": self.text, **super().event_payload()}
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """An answered consultation counts as solved."""
+        return {"result": "solved"}
+
 
 class CloseBody(ActionBody):
     """办结."""
@@ -155,28 +205,6 @@ class SignBody(ActionBody):
 
 class ResumeBody(ActionBody):
     """恢复办理."""
-
-
-ACTION_BODIES: dict[str, type[ActionBody]] = {
-    "answer": AnswerBody,
-    "dispatch": DispatchBody,
-    "sign": SignBody,
-    "reject": ReasonBody,
-    "redispatch": DispatchBody,
-    "request-extension": ExtensionRequestBody,
-    "approve-extension": ExtensionApproveBody,
-    "refuse-extension": ReasonBody,
-    "pause": ReasonBody,
-    "resume": ResumeBody,
-    "mediate": MediateBody,
-    "reply": ReplyBody,
-    "callback": CallbackBody,
-    "close": CloseBody,
-    "reopen": ReasonBody,
-    "merge": MergeBody,
-    "urge": ReasonBody,
-    "supervise": ReasonBody,
-}
 
 
 # ---- responses -------------------------------------------------------------

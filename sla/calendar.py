@@ -8,8 +8,11 @@ Sources, later ones winning per year:
    (format in `data/holidays/README.md`); a file replaces the package's
    schedule for that year entirely.
 
-A date in a year with no schedule falls back to plain Monday–Friday and is
-reported as *provisional*; nothing here raises for an unknown year.
+A date in a year with no schedule is reported as *provisional*: it still knows
+the statutory holidays of the law in force (see `sla.statutory`: 元旦, 春节 from
+除夕, 清明, 劳动节, 端午, 中秋, 国庆, and the weekday made up for one falling on a
+weekend), while the make-up working days (调休) and bridging days stay unknown, so
+weekends are rest days. Nothing here raises for an unknown year.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sla._toml import locate, read_toml, where
+from sla.statutory import statutory_holidays
 
 __all__ = [
     "DayInfo",
@@ -111,7 +115,7 @@ class WorkCalendar:
 
     @classmethod
     def plain(cls) -> WorkCalendar:
-        """A calendar with no schedules: every date is Monday–Friday and provisional."""
+        """A calendar with no schedules: statutory holidays only, every date provisional."""
         return cls({})
 
     @classmethod
@@ -139,6 +143,10 @@ class WorkCalendar:
         hit = self._special.get(date)  # type: ignore[attr-defined]
         if hit is not None:
             return DayInfo(date, hit[0], hit[1], provisional)
+        if provisional:
+            name = statutory_holidays(date.year).get(date)
+            if name is not None:
+                return DayInfo(date, DayKind.HOLIDAY, name, provisional)
         kind = DayKind.REST if date.weekday() >= 5 else DayKind.WORKDAY
         return DayInfo(date, kind, None, provisional)
 

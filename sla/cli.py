@@ -76,7 +76,9 @@ def _due(args: argparse.Namespace) -> str:
         lines.append(f"即 {day.year}年{day.month}月{day.day}日 24:00 截止")
     if due.provisional:
         years = "、".join(str(y) for y in sorted(due.provisional_years))
-        lines.append(f"暂定：{years} 年节假日安排尚未发布，按周一至周五计算")
+        lines.append(
+            f"暂定：{years} 年节假日安排尚未发布，已计入法定节假日及补假，调休上班日未计入"
+        )
     else:
         lines.append("正式：按已发布的节假日安排计算")
     return "\n".join(lines)
@@ -92,7 +94,7 @@ def _month(args: argparse.Namespace) -> str:
     calendar, _ = _load(args.data_dir)
     out = [f"{year}年{month}月".center(34)]
     if not calendar.covers(year):
-        out.append(f"（暂定：{year} 年节假日安排尚未发布，仅按周一至周五）")
+        out.append(f"（暂定：{year} 年节假日安排尚未发布，仅标出法定节假日，调休待定）")
     out.append("  一    二    三    四    五    六    日")
     marked: list[tuple[dt.date, DayKind, str]] = []
     for week in stdcal.Calendar(firstweekday=0).monthdatescalendar(year, month):

@@ -44,6 +44,7 @@ from sla.limits import (
 __all__ = [
     "Clock",
     "ClockError",
+    "CLOCK_LABELS",
     "ClockKind",
     "ClockState",
     "extend",
@@ -67,6 +68,18 @@ class ClockKind(StrEnum):
     RECEIPT = "receipt"  # 签收时限: dispatch → unit signs for the ticket
     MEDIATION = "mediation"  # 调解时限: 签收 → mediation outcome
     FEEDBACK = "feedback"  # 办理/反馈时限: dispatch → reply to the complainant
+
+    @property
+    def label(self) -> str:
+        """The clock's Chinese name, as in 「签收」时限 (the one label table)."""
+        return CLOCK_LABELS[self]
+
+
+CLOCK_LABELS: dict[ClockKind, str] = {
+    ClockKind.RECEIPT: "签收",
+    ClockKind.MEDIATION: "调解",
+    ClockKind.FEEDBACK: "反馈",
+}
 
 
 class ClockState(StrEnum):

@@ -87,6 +87,38 @@ def _checked_recipients(to: list[str]) -> list[str]:
     return cleaned
 
 
+def new_mail(
+    *,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str | None,
+    ticket_number: str | None,
+    reason: str,
+    now: datetime,
+    msgid_domain: str | None = None,
+) -> OutboxMail:
+    """A pending mail row, not yet saved (callers may insert several at once)."""
+    recipients = _checked_recipients(to)
+    created = as_utc(now)
+    # Header injection is impossible through EmailMessage, but a stray newline would make
+    # composing raise at send time; flatten it here where the caller can still see it.
+    one_line_subject = " ".join(subject.split())
+    return OutboxMail(
+        message_id=make_msgid(domain=msgid_domain or _default_msgid_domain()),
+        to_addrs=recipients,
+        subject=one_line_subject,
+        body_text=text,
+        body_html=html,
+        status=MailStatus.PENDING,
+        attempts=0,
+        next_attempt_at=created,
+        created_at=created,
+        ticket_number=ticket_number,
+        reason=reason,
+    )
+
+
 async def enqueue_mail(
     *,
     to: list[str],
@@ -100,22 +132,15 @@ async def enqueue_mail(
     msgid_domain: str | None = None,
 ) -> OutboxMail:
     """Write a pending mail row; pass the transaction as using_db so it commits with the event."""
-    recipients = _checked_recipients(to)
-    created = as_utc(now)
-    # Header injection is impossible through EmailMessage, but a stray newline would make
-    # composing raise at send time; flatten it here where the caller can still see it.
-    one_line_subject = " ".join(subject.split())
-    return await OutboxMail.create(
-        message_id=make_msgid(domain=msgid_domain or _default_msgid_domain()),
-        to_addrs=recipients,
-        subject=one_line_subject,
-        body_text=text,
-        body_html=html,
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=created,
-        created_at=created,
+    mail = new_mail(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
         ticket_number=ticket_number,
         reason=reason,
-        using_db=using_db,
+        now=now,
+        msgid_domain=msgid_domain,
     )
+    await mail.save(using_db=using_db)
+    return mail

@@ -1,4 +1,11 @@
-"""Deliver due outbox rows over SMTP, with leases, retries and backoff."""
+"""Deliver due outbox rows over SMTP, with leases, retries and backoff.
+
+Only a permanent (5xx) answer about a mail fails it. A server that is down, unreachable,
+slow, drops the connection or answers 4xx is retried with a backoff capped at 30 minutes
+for as long as it takes; `attempts` counts tries for the admins and is no budget. While
+the server is down every waiting mail is deferred with the one that was tried, so an
+outage costs one connection attempt per backoff step, not one per mail.
+"""
 
 from __future__ import annotations
 
@@ -28,16 +35,16 @@ from hotline.mail.settings import SmtpSettings
 
 logger = logging.getLogger("hotline.mail")
 
-MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
-MAX_RETRY = timedelta(hours=1)
+# An outage may last days: the cap keeps a recovered server from waiting long for its mail.
+MAX_RETRY = timedelta(minutes=30)
 # Longer than any single send can take (connect + TLS + DATA, each bounded by the timeout),
 # so a live sender never loses its row; a crashed sender's rows come back after it.
 MIN_LEASE = timedelta(minutes=10)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failed tries: 1, 2, 4 … minutes, capped at 1 h."""
+    """Wait before the next try after `attempts` failed tries: 1, 2, 4 … minutes, capped at 30."""
     if attempts < 1:
         return timedelta(0)
     # Cap the exponent before computing so a huge count cannot overflow timedelta.
@@ -61,6 +68,8 @@ class DeliveryReport:
     skipped: int = 0
     # Why the round stopped early (server down, TLS, auth); None when it ran to the end.
     aborted: str | None = None
+    # Waiting rows pushed back, untried, because the server was down.
+    deferred: int = 0
 
     @property
     def attempted(self) -> int:
@@ -115,7 +124,8 @@ def classify(exc: BaseException) -> Outcome:
     if isinstance(exc, OSError | TimeoutError | aiosmtplib.SMTPException):
         # Connection refused, server down, timeouts, dropped connections.
         return Outcome(False, True, f"{type(exc).__name__}: {exc}")
-    # Anything else (a bug, an odd address): retry with backoff; MAX_ATTEMPTS bounds it.
+    # Anything else (a bug, an odd address): retry with the capped backoff; the mail shows
+    # in the admins' outbox and health figures, which is where a bug gets noticed.
     return Outcome(False, False, f"{type(exc).__name__}: {exc}")
 
 
@@ -157,9 +167,10 @@ async def _finish(row: OutboxMail, token: str, **values: object) -> None:
 
 async def _record_failure(
     row: OutboxMail, token: str, now: datetime, outcome: Outcome, report: DeliveryReport
-) -> None:
+) -> timedelta | None:
+    """Fail the row (permanent) or schedule its retry; returns the retry delay, if any."""
     attempts = row.attempts + 1
-    if outcome.permanent or attempts >= MAX_ATTEMPTS:
+    if outcome.permanent:
         await _finish(
             row, token, status=MailStatus.FAILED, attempts=attempts, last_error=outcome.message
         )
@@ -167,18 +178,33 @@ async def _record_failure(
         logger.error(
             "outbox mail %s failed after %d attempt(s): %s", row.id, attempts, outcome.message
         )
-    else:
-        await _finish(
-            row,
-            token,
-            attempts=attempts,
-            last_error=outcome.message,
-            next_attempt_at=now + retry_delay(attempts),
-        )
-        report.retrying.append(row.id)
-        logger.warning(
-            "outbox mail %s attempt %d failed, will retry: %s", row.id, attempts, outcome.message
-        )
+        return None
+    delay = retry_delay(attempts)
+    await _finish(
+        row, token, attempts=attempts, last_error=outcome.message, next_attempt_at=now + delay
+    )
+    report.retrying.append(row.id)
+    logger.warning(
+        "outbox mail %s attempt %d failed, will retry in %s: %s",
+        row.id,
+        attempts,
+        delay,
+        outcome.message,
+    )
+    return delay
+
+
+async def _defer_waiting(now: datetime, until: datetime) -> int:
+    """The server is down: move every unclaimed mail due before `until` to it (no try spent).
+
+    Mail queued during the outage thus joins the others' schedule instead of each keeping
+    its own, so the server sees one connection attempt per step however much is waiting.
+    """
+    return await (
+        OutboxMail.filter(status=MailStatus.PENDING, next_attempt_at__lt=until)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(next_attempt_at=until)
+    )
 
 
 async def _close(client: aiosmtplib.SMTP | None) -> None:
@@ -230,21 +256,39 @@ async def deliver_due(*, settings: SmtpSettings, now: datetime, batch: int = 50)
                 )
             except Exception as exc:  # noqa: BLE001 - every error is classified and recorded
                 outcome = classify(exc)
-                await _record_failure(row, token, now, outcome, report)
+                delay = await _record_failure(row, token, now, outcome, report)
                 if outcome.server_level:
                     report.aborted = outcome.message
+                    if delay is not None:
+                        report.deferred = await _defer_waiting(now, now + delay)
                     break
                 if not isinstance(exc, SMTPResponseException | SMTPRecipientsRefused):
                     # An unexpected error may leave the session mid-command: start afresh.
                     await _close(client)
                     client = None
                 continue
-            # Some recipients took it: re-sending would duplicate it for them, so it is sent.
+            # Some recipients took it, so re-sending to them would be a duplicate. Recipients
+            # refused with 5xx never will take it (kept in last_error for the admins); those
+            # refused with 4xx get this same message (same Message-ID) again, on its own.
+            later = [addr for addr, resp in refused.items() if 400 <= resp.code < 500]
             note = (
                 "; ".join(f"{addr}: {resp.code} {resp.message}" for addr, resp in refused.items())
                 if refused
                 else None
             )
+            if later:
+                delivered = [a for a in row.to_addrs if a not in refused]
+                attempts = row.attempts + 1
+                await _finish(
+                    row,
+                    token,
+                    to_addrs=later,
+                    attempts=attempts,
+                    next_attempt_at=now + retry_delay(attempts),
+                    last_error=f"delivered to {', '.join(delivered)}; refused: {note}",
+                )
+                report.retrying.append(row.id)
+                continue
             await _finish(
                 row,
                 token,
@@ -269,6 +313,17 @@ async def requeue_mail(mail_id: int, *, now: datetime) -> bool:
         claim_token=None,
     )
     return count == 1
+
+
+async def requeue_failed(*, now: datetime) -> int:
+    """Put every failed mail back in the queue (an admin action); returns how many."""
+    return await OutboxMail.filter(status=MailStatus.FAILED).update(
+        status=MailStatus.PENDING,
+        attempts=0,
+        next_attempt_at=as_utc(now),
+        claimed_until=None,
+        claim_token=None,
+    )
 
 
 async def run_sender(

@@ -12,6 +12,15 @@ from starlette.config import Config
 TlsMode = Literal["none", "starttls", "tls"]
 _TLS_MODES: tuple[TlsMode, ...] = ("none", "starttls", "tls")
 DEFAULT_FROM = "12345热线 <noreply@12345.example>"
+# Mail to these stays on the machine, so sending it in clear is the sensible default.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def default_tls(host: str | None) -> TlsMode:
+    """STARTTLS for a mail server on another machine; none for one on this machine."""
+    if not host or host.strip().lower().rstrip(".") in LOCAL_HOSTS:
+        return "none"
+    return "starttls"
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,10 @@ class SmtpSettings:
     @classmethod
     def from_config(cls, config: Config) -> SmtpSettings:
         """Read SMTP_* and MAIL_FROM through `config` (hotline.config.load_settings uses this)."""
-        tls = config("SMTP_TLS", default="none").strip().lower()
+        host = config("SMTP_HOST", default=None) or None
+        # Mail leaving the machine is encrypted unless SMTP_TLS=none says otherwise in so many
+        # words: a relay that lacks STARTTLS then fails loudly instead of getting clear text.
+        tls = (config("SMTP_TLS", default="") or default_tls(host)).strip().lower()
         # Implicit TLS lives on 465 by convention; plain and STARTTLS on 25 (or 587).
         default_port = 465 if tls == "tls" else 25
         try:
@@ -72,7 +84,7 @@ class SmtpSettings:
             raise ValueError(f"SMTP_PORT / SMTP_TIMEOUT must be numbers: {exc}") from exc
         password = config("SMTP_PASSWORD", default=None)
         return cls(
-            host=config("SMTP_HOST", default=None) or None,
+            host=host,
             port=port,
             user=config("SMTP_USER", default=None) or None,
             password=str(password) if password else None,

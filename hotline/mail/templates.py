@@ -60,6 +60,35 @@ class UnitOverdue:
     items: Sequence[OverdueItem] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class MailBacklog:
+    """Mail not yet delivered, for admins and the digest (see hotline.mail.backlog)."""
+
+    pending: int = 0
+    failed: int = 0
+    oldest_pending_age_seconds: int | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """True when mail has waited long enough, or failed, for a person to look."""
+        age = self.oldest_pending_age_seconds
+        return self.failed > 0 or (age is not None and age >= BACKLOG_NOTICE_SECONDS)
+
+    @property
+    def oldest_text(self) -> str:
+        """The oldest pending mail's wait for people: "3天4小时", "2小时15分", "12分钟"."""
+        age = self.oldest_pending_age_seconds or 0
+        days, rest = divmod(age, 86400)
+        hours, minutes = rest // 3600, (rest % 3600) // 60
+        if days:
+            return f"{days}天{hours}小时"
+        return f"{hours}小时{minutes}分" if hours else f"{minutes}分钟"
+
+
+# Mail younger than this is just the sender's normal delay, not worth a supervisor's notice.
+BACKLOG_NOTICE_SECONDS = 15 * 60
+
+
 def ticket_url(link_base: str, number: str) -> str:
     """Link to a ticket's page in the web UI."""
     return f"{link_base.rstrip('/')}/tickets/{quote(number, safe='')}"
@@ -174,7 +203,13 @@ _TEMPLATES = {
     {{ url_for(item.number) }}
 {% endfor %}{% else %}
 今日无超时工单。
-{% endfor %}
+{% endfor %}{% if backlog and backlog.waiting %}
+邮件发送积压：{{ backlog.pending }}封待发送
+{%- if backlog.oldest_pending_age_seconds is not none %}，{#
+#}最早一封已等待{{ backlog.oldest_text }}{% endif %}
+{%- if backlog.failed %}；{{ backlog.failed }}封发送失败，需管理员重新排队{% endif %}。{#
+#}以上汇总中的时限提醒可能尚未送达承办单位。
+{% endif %}
 本邮件由系统自动发送，请勿直接回复。
 """,
     "digest.html": """\
@@ -193,7 +228,13 @@ _TEMPLATES = {
 {% endfor %}</table>
 {% else %}
 <p>今日无超时工单。</p>
-{% endfor %}
+{% endfor %}{% if backlog and backlog.waiting %}
+<p style="color:#b00"><strong>邮件发送积压</strong>：{{ backlog.pending }}封待发送{#
+#}{% if backlog.oldest_pending_age_seconds is not none %}，{#
+#}最早一封已等待{{ backlog.oldest_text }}{% endif %}{#
+#}{% if backlog.failed %}；{{ backlog.failed }}封发送失败，需管理员重新排队{% endif %}。{#
+#}以上汇总中的时限提醒可能尚未送达承办单位。</p>
+{% endif %}
 <p style="color:#888">本邮件由系统自动发送，请勿直接回复。</p>
 </div>
 """,
@@ -274,9 +315,14 @@ def render_breach(
 
 
 def render_digest(
-    *, date_text: str, as_of_text: str, units: Sequence[UnitOverdue], link_base: str
+    *,
+    date_text: str,
+    as_of_text: str,
+    units: Sequence[UnitOverdue],
+    link_base: str,
+    backlog: MailBacklog | None = None,
 ) -> RenderedMail:
-    """Daily summary for supervisors of overdue tickets per unit (每日超时工单汇总)."""
+    """Daily summary for supervisors of overdue tickets per unit, and any mail backlog."""
     shown = [unit for unit in units if unit.items]
     total = sum(len(unit.items) for unit in shown)
     return _render(
@@ -286,4 +332,5 @@ def render_digest(
         total=total,
         as_of_text=as_of_text,
         url_for=lambda number: ticket_url(link_base, number),
+        backlog=backlog,
     )

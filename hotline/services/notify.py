@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.deployment import Deployment
-from hotline.lifecycle import Action
-from hotline.mail.models import enqueue_mail
+from hotline.lifecycle import Mail
+from hotline.mail.models import OutboxMail, enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
@@ -20,9 +21,11 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.models import Ticket, TicketClock, Unit, User
+from hotline.services.units import unit_directory
 from hotline.timefmt import local_text
+from sla.clock import ClockKind
 
-CLOCK_NAMES = {"receipt": "签收", "mediation": "调解", "feedback": "反馈"}
+Mailer = Callable[..., Awaitable[list[OutboxMail]]]
 
 log = logging.getLogger("hotline.notify")
 
@@ -40,30 +43,49 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
     )
 
 
-async def on_action(
+def clock_name(kind: str) -> str:
+    """A clock's Chinese name (签收 / 调解 / 反馈)."""
+    try:
+        return ClockKind(kind).label
+    except ValueError:
+        return kind
+
+
+async def mail_dispatch(
     conn: BaseDBAsyncClient,
     *,
     ticket: Ticket,
-    action: Action,
     payload: dict[str, Any],
+    clocks: list[TicketClock],
     now: datetime,
     deployment: Deployment,
-) -> None:
-    """Queue the mail an action causes: the unit learns of a new dispatch at once."""
-    if action not in (Action.DISPATCH, Action.REDISPATCH):
-        return
+) -> list[OutboxMail]:
+    """The lead and assisting units learn of a new dispatch at once, with its deadlines."""
+    directory = await unit_directory()
     codes = [payload["lead_unit"], *payload.get("assisting_units", [])]
-    units = await Unit.filter(code__in=codes).using_db(conn)
-    clocks = await TicketClock.filter(ticket_id=ticket.id, current=True).using_db(conn)
+    order = {ClockKind.RECEIPT.value: 0}
     deadlines = [
         Deadline(
-            clock_name=CLOCK_NAMES.get(c.kind, c.kind),
+            clock_name=clock_name(c.kind),
             due_text=local_text(c.due_at) + ("（暂定）" if c.provisional else ""),
         )
-        for c in sorted(clocks, key=lambda c: c.kind != "receipt")
+        for c in sorted(
+            (c for c in clocks if c.current and c.is_open), key=lambda c: order.get(c.kind, 1)
+        )
     ]
+    units = [u for code in codes if (u := directory.get(code)) is not None]
+    # One query for every unit's staff: this runs on the intake path.
+    staff = (
+        await User.filter(unit_id__in=[u.id for u in units], active=True)
+        .exclude(email="")
+        .using_db(conn)
+        .values_list("unit_id", "email")
+    )
+    mails = []
     for unit in units:
-        to = await unit_recipients(conn, unit)
+        to = _deliverable(
+            [*([unit.email] if unit.email else []), *(e for uid, e in staff if uid == unit.id)]
+        )
         if not to:
             continue
         mail = render_dispatch(
@@ -72,24 +94,30 @@ async def on_action(
             deadlines=deadlines,
             link_base=deployment.public_base_url,
         )
-        await enqueue_mail(
-            to=to,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            ticket_number=ticket.number,
-            reason="dispatch",
-            now=now,
-            using_db=conn,
+        mails.append(
+            new_mail(
+                to=to,
+                subject=mail.subject,
+                text=mail.text,
+                html=mail.html,
+                ticket_number=ticket.number,
+                reason="dispatch",
+                now=now,
+            )
         )
+    if mails:
+        await OutboxMail.bulk_create(mails, using_db=conn)
+    return mails
+
+
+MAILERS: dict[Mail, Mailer] = {Mail.DISPATCH: mail_dispatch}
 
 
 async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
     """The unit's mailbox and its staff's addresses."""
     staff = await User.filter(unit_id=unit.id, active=True).exclude(email="").using_db(conn)
     addresses = [unit.email] if unit.email else []
-    addresses += [u.email for u in staff]
-    return _deliverable(addresses)
+    return _deliverable([*addresses, *(u.email for u in staff)])
 
 
 async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
@@ -137,7 +165,7 @@ async def clock_mail(
         else None
     )
     to = await unit_recipients(conn, unit) if unit else []
-    clock_name = CLOCK_NAMES.get(clock.kind, clock.kind)
+    name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
     info = ticket_info(ticket)
     unit_name = unit.name if unit else "（未派单）"
@@ -145,7 +173,7 @@ async def clock_mail(
         mail = render_warning(
             ticket=info,
             unit_name=unit_name,
-            clock_name=clock_name,
+            clock_name=name,
             due_text=due_text,
             link_base=link_base,
         )
@@ -154,7 +182,7 @@ async def clock_mail(
         mail = render_breach(
             ticket=info,
             unit_name=unit_name,
-            clock_name=clock_name,
+            clock_name=name,
             due_text=due_text,
             link_base=link_base,
         )

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from hotline.mail.models import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
-from hotline.services.notify import CLOCK_NAMES, clock_mail, supervisor_recipients
+from hotline.services.notify import clock_mail, clock_name, supervisor_recipients
 from hotline.timefmt import SHANGHAI, local_day, local_text
 from sla.clock import overdue_text
 
@@ -107,7 +107,7 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 to_status=ticket.status,
                 payload={
                     "clock": clock.kind,
-                    "clock_label": CLOCK_NAMES.get(clock.kind, clock.kind),
+                    "clock_label": clock_name(clock.kind),
                     "due_at": clock.due_at.isoformat() if clock.due_at else None,
                     "generation": clock.generation,
                 },
@@ -147,7 +147,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                     OverdueItem(
                         number=ticket.number,
                         title=ticket.title,
-                        clock_name=CLOCK_NAMES.get(clock.kind, clock.kind),
+                        clock_name=clock_name(clock.kind),
                         due_text=local_text(clock.due_at),
                         overdue_text=overdue_text(now - (clock.due_at or now)),
                     )

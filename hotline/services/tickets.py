@@ -1,9 +1,14 @@
-"""Ticket service: create, act, read, list and track — every change writes one event."""
+"""Ticket service: create, act, read, list and track — every change writes one event.
+
+What an action does is read from its declaration in `hotline.lifecycle.ACTIONS`; this
+module only loads rows, asks the declaration's parts (body, database step, clock effects,
+mail) and writes the result in as few statements as it can.
+"""
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,45 +20,22 @@ from hotline.auth import Principal
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError, not_found
 from hotline.lifecycle import (
-    ACTION_LABELS,
+    ACTIONS,
     LEAD_UNIT_ACTIONS,
-    OPEN_STATUSES,
     Action,
     Role,
     Status,
     decide,
+    event_public,
 )
-from hotline.models import Ticket, TicketEvent, TicketUnit, Unit
-from hotline.schemas import (
-    ActionBody,
-    AnswerBody,
-    CallbackBody,
-    DispatchBody,
-    ExtensionApproveBody,
-    ExtensionRequestBody,
-    MediateBody,
-    MergeBody,
-    ReasonBody,
-    ReplyBody,
-    TicketCreate,
-)
-from hotline.services import clocks, notify
+from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.schemas import ActionBody, DispatchBody, TicketCreate
+from hotline.services.notify import MAILERS
+from hotline.services.sla_engine import ClockChange, write_clocks
+from hotline.services.steps import STEPS, StepResult
 from hotline.timefmt import SHANGHAI
 
-# Internal steps a complainant does not see on the tracking page.
-PRIVATE_ACTIONS = frozenset(
-    {
-        Action.REJECT,
-        Action.REDISPATCH,
-        Action.URGE,
-        Action.SUPERVISE,
-        Action.REFUSE_EXTENSION,
-        Action.MEDIATE,
-        "sla_warning",
-        "sla_breach",
-    }
-)
-TICKET_RELATIONS = ("lead_unit", "unit_links__unit", "clocks", "merged_into")
+TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
 
 
 @dataclass(frozen=True)
@@ -74,6 +56,45 @@ class Actor:
 SYSTEM = Actor(None, "系统", Role.SYSTEM.value, None)
 
 
+@dataclass
+class TicketRecord:
+    """A ticket with the rows its presentation needs, as read or as just written."""
+
+    ticket: Ticket
+    clocks: list[TicketClock]
+    links: list[TicketUnit]
+    merged_into: str | None = None
+    events: list[TicketEvent] | None = None
+
+    def active_unit_ids(self) -> set[int]:
+        """Units that hold the ticket now (lead and assisting)."""
+        return {link.unit_id for link in self.links if link.active}
+
+
+def record_of(ticket: Ticket) -> TicketRecord:
+    """The record of a ticket read with TICKET_RELATIONS prefetched."""
+    return TicketRecord(
+        ticket=ticket,
+        clocks=list(ticket.clocks),
+        links=list(ticket.unit_links),
+        merged_into=ticket.merged_into.number if ticket.merged_into else None,
+    )
+
+
+@dataclass
+class Outcome:
+    """One action decided and planned, ready to be written."""
+
+    action: Action
+    from_status: Status
+    to_status: Status
+    updates: dict[str, Any]
+    payload: dict[str, Any]
+    links: list[tuple[int, str]] | None = None
+    clocks: ClockChange | None = None
+    mail_payload: dict[str, Any] = field(default_factory=dict)
+
+
 # ---- create -----------------------------------------------------------------
 
 
@@ -84,7 +105,7 @@ async def create_ticket(
     now: datetime,
     deployment: Deployment,
     auto_dispatch: bool,
-) -> Ticket:
+) -> TicketRecord:
     """Record a new ticket with its routing proposal; dispatch at once when confident."""
     from hotline.services.numbering import new_query_code, next_number
 
@@ -94,50 +115,40 @@ async def create_ticket(
     )
     category = data.category or proposal.get("category")
     complainant = data.complainant
+    ticket = Ticket(
+        query_code=new_query_code(),
+        channel=data.channel,
+        kind=data.kind,
+        urgency=data.urgency,
+        category=category,
+        title=data.title,
+        content=data.content,
+        address=data.location.address,
+        district=data.location.district,
+        street=data.location.street,
+        latitude=data.location.latitude,
+        longitude=data.location.longitude,
+        complainant_name="" if complainant.anonymous else complainant.name,
+        complainant_phone=complainant.phone,
+        complainant_email=complainant.email,
+        complainant_openid=complainant.openid,
+        anonymous=complainant.anonymous,
+        confidential=complainant.confidential or data.kind == "举报",
+        attachments=[a.model_dump() for a in data.attachments],
+        status=Status.RECEIVED.value,
+        routing=proposal,
+        needs_review=bool(proposal.get("needs_review", True)),
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
     async with in_transaction() as conn:
-        number = await next_number(conn, now)
-        ticket = await Ticket.create(
-            using_db=conn,
-            number=number,
-            query_code=new_query_code(),
-            channel=data.channel,
-            kind=data.kind,
-            urgency=data.urgency,
-            category=category,
-            title=data.title,
-            content=data.content,
-            address=data.location.address,
-            district=data.location.district,
-            street=data.location.street,
-            latitude=data.location.latitude,
-            longitude=data.location.longitude,
-            complainant_name="" if complainant.anonymous else complainant.name,
-            complainant_phone=complainant.phone,
-            complainant_email=complainant.email,
-            complainant_openid=complainant.openid,
-            anonymous=complainant.anonymous,
-            confidential=complainant.confidential or data.kind == "举报",
-            attachments=[a.model_dump() for a in data.attachments],
-            status=Status.RECEIVED.value,
-            routing=proposal,
-            needs_review=bool(proposal.get("needs_review", True)),
-            created_by_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        await _write_event(
-            conn,
-            ticket=ticket,
-            action="create",
-            actor=actor,
-            from_status=None,
-            to_status=Status.RECEIVED.value,
-            payload={"channel": data.channel, "category": category},
-            now=now,
-        )
-        lead = proposal.get("lead_unit")
-        if auto_dispatch and lead and not ticket.needs_review:
-            await _apply(
+        ticket.number = await next_number(conn, now)
+        outcome = None
+        if auto_dispatch and proposal.get("lead_unit") and not ticket.needs_review:
+            # Decided before the insert, so the ticket is written once, already dispatched.
+            outcome = await _decide(
                 conn,
                 ticket=ticket,
                 action=Action.DISPATCH,
@@ -145,8 +156,34 @@ async def create_ticket(
                 actor=SYSTEM,
                 now=now,
                 deployment=deployment,
+                clock_rows=[],
             )
-    return ticket
+            _set(ticket, outcome, now)
+        await ticket.save(using_db=conn)
+        created = _event(
+            ticket,
+            action="create",
+            actor=actor,
+            from_status=None,
+            to_status=Status.RECEIVED.value,
+            payload={"channel": data.channel, "category": category},
+            now=now,
+        )
+        if outcome is None:
+            await created.save(using_db=conn)
+            return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
+        record = await _write(
+            conn,
+            ticket=ticket,
+            outcome=outcome,
+            actor=SYSTEM,
+            now=now,
+            deployment=deployment,
+            clock_rows=[],
+            links=[],
+            before=[created],
+        )
+    return record
 
 
 # ---- actions ----------------------------------------------------------------
@@ -160,24 +197,56 @@ async def perform_action(
     principal: Principal,
     now: datetime,
     deployment: Deployment,
-) -> Ticket:
-    """Apply one lifecycle action for a signed-in user; refuse with 403/404/409/422."""
+    ticket: Ticket | None = None,
+) -> TicketRecord:
+    """Apply one lifecycle action for a signed-in user; refuse with 403/404/409/422.
+
+    `ticket` is the ticket already read by `visible_ticket` for this principal, if any.
+    """
     act = Action(action)
-    ticket = await visible_ticket(number=number, principal=principal)
+    if ticket is None:
+        ticket = await visible_ticket(number=number, principal=principal)
+    record = record_of(ticket)
+    actor = Actor.of(principal)
     async with in_transaction() as conn:
-        await _apply(
+        outcome = await _decide(
             conn,
             ticket=ticket,
             action=act,
             body=body,
-            actor=Actor.of(principal),
+            actor=actor,
             now=now,
             deployment=deployment,
+            clock_rows=record.clocks,
         )
-    return ticket
+        changed = await (
+            Ticket.filter(id=ticket.id, version=ticket.version)
+            .using_db(conn)
+            .update(
+                status=outcome.to_status.value,
+                version=ticket.version + 1,
+                updated_at=now,
+                **outcome.updates,
+            )
+        )
+        if changed != 1:
+            raise _conflict()
+        _set(ticket, outcome, now)
+        written = await _write(
+            conn,
+            ticket=ticket,
+            outcome=outcome,
+            actor=actor,
+            now=now,
+            deployment=deployment,
+            clock_rows=record.clocks,
+            links=record.links,
+        )
+    written.merged_into = outcome.payload.get("into", record.merged_into)
+    return written
 
 
-async def _apply(
+async def _decide(
     conn: BaseDBAsyncClient,
     *,
     ticket: Ticket,
@@ -186,8 +255,10 @@ async def _apply(
     actor: Actor,
     now: datetime,
     deployment: Deployment,
-) -> None:
-    """Check the table, change the ticket only if nobody changed it meanwhile, log it."""
+    clock_rows: list[TicketClock],
+) -> Outcome:
+    """Check the table and the body, run the action's step and plan its clocks."""
+    spec = ACTIONS[action]
     status = Status(ticket.status)
     new_status = decide(status, action, Role(actor.role))
     if (
@@ -195,199 +266,117 @@ async def _apply(
         and action in LEAD_UNIT_ACTIONS
         and ticket.lead_unit_id != actor.unit_id
     ):
-        raise HotlineError(
-            f"只有主办单位可以{ACTION_LABELS[action]}", status=403, code="not_lead_unit"
-        )
+        raise HotlineError(f"只有主办单位可以{spec.label}", status=403, code="not_lead_unit")
     if body.expected_version is not None and body.expected_version != ticket.version:
         raise _conflict()
-    updates, payload = await _prepare(conn, ticket, action, body, now=now, deployment=deployment)
-    if body.note:
-        payload["note"] = body.note
-    changed = await (
-        Ticket.filter(id=ticket.id, version=ticket.version)
-        .using_db(conn)
-        .update(status=new_status.value, version=ticket.version + 1, updated_at=now, **updates)
-    )
-    if changed != 1:
-        raise _conflict()
-    ticket.status = new_status.value
+    step = StepResult()
+    if spec.step is not None:
+        step = await STEPS[spec.step](conn, ticket=ticket, action=action, body=body)
+    updates = {**body.ticket_columns(), **step.updates}
+    payload = {**body.event_payload(), **step.payload}
+    if spec.closes:
+        updates["closed_at"] = now
+    for column in spec.clears:
+        updates[column] = None
+    change = None
+    if deployment.sla is not None:
+        change = deployment.sla.change(
+            spec,
+            ticket=ticket,
+            rows=clock_rows,
+            payload=payload,
+            category=updates.get("category"),
+            now=now,
+        )
+    if change is not None:
+        payload.update(change.payload())
+        updates["next_due_at"] = change.next_due_at
+    return Outcome(action, status, new_status, updates, payload, step.links, change)
+
+
+def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
+    """Mirror a decided outcome onto the in-memory ticket."""
+    ticket.status = outcome.to_status.value
     ticket.version += 1
     ticket.updated_at = now
-    for key, value in updates.items():
+    for key, value in outcome.updates.items():
         setattr(ticket, key, value)
-    if action in (Action.DISPATCH, Action.REDISPATCH):
-        await _link_units(conn, ticket=ticket, payload=payload, now=now)
-    await _write_event(
-        conn,
-        ticket=ticket,
-        action=action.value,
+
+
+async def _write(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    outcome: Outcome,
+    actor: Actor,
+    now: datetime,
+    deployment: Deployment,
+    clock_rows: list[TicketClock],
+    links: list[TicketUnit],
+    before: list[TicketEvent] | None = None,
+) -> TicketRecord:
+    """Write the event, unit links, clocks and mail of a decided action."""
+    spec = ACTIONS[outcome.action]
+    event = _event(
+        ticket,
+        action=outcome.action.value,
         actor=actor,
-        from_status=status.value,
-        to_status=new_status.value,
-        payload=payload,
+        from_status=outcome.from_status.value,
+        to_status=outcome.to_status.value,
+        payload=outcome.payload,
         now=now,
     )
-    await clocks.on_action(
-        conn, ticket=ticket, action=action, payload=payload, now=now, deployment=deployment
-    )
-    await notify.on_action(
-        conn, ticket=ticket, action=action, payload=payload, now=now, deployment=deployment
-    )
+    events = [*(before or []), event]
+    if len(events) == 1:
+        await event.save(using_db=conn)
+    else:
+        await TicketEvent.bulk_create(events, using_db=conn)
+    if outcome.links is not None:
+        links = await _relink(conn, ticket=ticket, links=links, new=outcome.links, now=now)
+    if outcome.clocks is not None and outcome.clocks.plan.touches():
+        clock_rows = await write_clocks(conn, ticket_id=ticket.id, change=outcome.clocks)
+    if spec.mail is not None:
+        await MAILERS[spec.mail](
+            conn,
+            ticket=ticket,
+            payload=outcome.payload,
+            clocks=clock_rows,
+            now=now,
+            deployment=deployment,
+        )
+    return TicketRecord(ticket=ticket, clocks=clock_rows, links=links, events=events)
 
 
 def _conflict() -> HotlineError:
     return HotlineError("工单已被他人更新，请刷新后重试", status=409, code="version_conflict")
 
 
-async def _prepare(
+async def _relink(
     conn: BaseDBAsyncClient,
-    ticket: Ticket,
-    action: Action,
-    body: ActionBody,
     *,
+    ticket: Ticket,
+    links: list[TicketUnit],
+    new: list[tuple[int, str]],
     now: datetime,
-    deployment: Deployment,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Validate what needs the database; return column updates and the event payload."""
-    updates: dict[str, Any] = {}
-    payload: dict[str, Any] = {}
-    if isinstance(body, DispatchBody):
-        routing = ticket.routing or {}
-        lead_code = body.lead_unit or (
-            None if action == Action.REDISPATCH else routing.get("lead_unit")
-        )
-        if not lead_code:
-            raise HotlineError(
-                "请指定主办单位（lead_unit）"
-                if action == Action.DISPATCH
-                else "改派必须指定新的主办单位（lead_unit）",
-                status=422,
-                code="lead_unit_required",
-            )
-        assisting = list(body.assisting_units)
-        if not body.lead_unit and action == Action.DISPATCH:
-            assisting = assisting or list(routing.get("assisting_units") or [])
-        if lead_code in assisting:
-            raise HotlineError("主办单位不能同时是协办单位", status=422, code="invalid_units")
-        units = await _units_by_code([lead_code, *assisting])
-        lead = units[lead_code]
-        if action == Action.REDISPATCH and lead.id == ticket.lead_unit_id and not assisting:
-            raise HotlineError("改派必须派给其他单位", status=422, code="same_unit")
-        updates["lead_unit_id"] = lead.id
-        updates["needs_review"] = False
-        if body.category:
-            updates["category"] = body.category
-        payload.update(
-            lead_unit=lead_code,
-            assisting_units=assisting,
-            previous_unit=await _unit_code(ticket.lead_unit_id),
-            category=body.category or ticket.category,
-        )
-    elif isinstance(body, ExtensionRequestBody):
-        payload.update(reason=body.reason, days=body.days)
-    elif isinstance(body, ExtensionApproveBody):
-        requested = await _requested_extension_days(ticket)
-        days = body.days or requested
-        if body.days and body.days > requested:
-            raise HotlineError(
-                f"批准的延期天数不能超过申请的 {requested} 个工作日",
-                status=422,
-                code="too_many_days",
-            )
-        payload["days"] = days
-    elif isinstance(body, ReasonBody):
-        payload["reason"] = body.reason
-    elif isinstance(body, MediateBody):
-        payload.update(outcome=body.outcome, text=body.text)
-    elif isinstance(body, ReplyBody):
-        updates["result"] = body.result
-        payload.update(result=body.result, text=body.text, contacted=body.contacted)
-    elif isinstance(body, CallbackBody):
-        updates["satisfaction"] = body.satisfaction
-        payload.update(contacted=body.contacted, satisfaction=body.satisfaction, solved=body.solved)
-    elif isinstance(body, MergeBody):
-        target = await Ticket.filter(number=body.into).using_db(conn).first()
-        if target is None:
-            raise HotlineError(
-                f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket"
-            )
-        if target.id == ticket.id:
-            raise HotlineError("不能并入自身", status=422, code="merge_self")
-        # Lock both tickets (in id order, so opposite merges cannot deadlock) and read the
-        # target again under the lock: two operators merging a pair into each other at
-        # the same moment must not leave both merged and the matter open nowhere.
-        locked = (
-            await Ticket.filter(id__in=[ticket.id, target.id])
-            .order_by("id")
-            .select_for_update()
-            .using_db(conn)
-        )
-        target = next(t for t in locked if t.id == target.id)
-        if Status(target.status) not in OPEN_STATUSES:
-            raise HotlineError(
-                f"工单 {body.into} 已办结或已并单，不能并入", status=422, code="merge_target_closed"
-            )
-        updates["merged_into_id"] = target.id
-        updates["closed_at"] = now
-        payload["into"] = body.into
-    elif isinstance(body, AnswerBody):
-        updates["result"] = "solved"
-        updates["closed_at"] = now
-        payload["text"] = body.text
-    if action == Action.CLOSE:
-        updates["closed_at"] = now
-    if action == Action.REOPEN:
-        updates.update(result=None, satisfaction=None, closed_at=None)
-    return updates, payload
-
-
-async def _units_by_code(codes: list[str]) -> dict[str, Unit]:
-    units = {u.code: u for u in await Unit.filter(code__in=codes, active=True)}
-    missing = [c for c in codes if c not in units]
-    if missing:
-        raise HotlineError(f"单位代码不存在：{'、'.join(missing)}", status=422, code="unknown_unit")
-    return units
-
-
-async def _unit_code(unit_id: int | None) -> str | None:
-    if unit_id is None:
-        return None
-    unit = await Unit.get_or_none(id=unit_id)
-    return unit.code if unit else None
-
-
-async def _requested_extension_days(ticket: Ticket) -> int:
-    event = (
-        await TicketEvent.filter(ticket_id=ticket.id, action=Action.REQUEST_EXTENSION.value)
-        .order_by("-id")
-        .first()
-    )
-    return int(event.payload.get("days", 1)) if event else 1
-
-
-async def _link_units(
-    conn: BaseDBAsyncClient, *, ticket: Ticket, payload: dict[str, Any], now: datetime
-) -> None:
+) -> list[TicketUnit]:
     """Replace the ticket's active unit links with the new lead and assisting units."""
-    await TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
-    units = await _units_by_code([payload["lead_unit"], *payload["assisting_units"]])
-    await TicketUnit.create(
-        using_db=conn,
-        ticket_id=ticket.id,
-        unit=units[payload["lead_unit"]],
-        role="lead",
-        created_at=now,
-    )
-    for code in payload["assisting_units"]:
-        await TicketUnit.create(
-            using_db=conn, ticket_id=ticket.id, unit=units[code], role="assist", created_at=now
+    if any(link.active for link in links):
+        await (
+            TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
         )
+        for link in links:
+            link.active = False
+    rows = [
+        TicketUnit(ticket_id=ticket.id, unit_id=unit_id, role=role, active=True, created_at=now)
+        for unit_id, role in new
+    ]
+    await TicketUnit.bulk_create(rows, using_db=conn)
+    return [*links, *rows]
 
 
-async def _write_event(
-    conn: BaseDBAsyncClient,
-    *,
+def _event(
     ticket: Ticket,
+    *,
     action: str,
     actor: Actor,
     from_status: str | None,
@@ -395,9 +384,8 @@ async def _write_event(
     payload: dict[str, Any],
     now: datetime,
 ) -> TicketEvent:
-    """Append one row to the event log."""
-    return await TicketEvent.create(
-        using_db=conn,
+    """One row of the event log, not yet written."""
+    return TicketEvent(
         ticket_id=ticket.id,
         action=action,
         actor_id=actor.user_id,
@@ -407,7 +395,7 @@ async def _write_event(
         from_status=from_status,
         to_status=to_status,
         payload=payload,
-        public=action not in PRIVATE_ACTIONS,
+        public=event_public(action),
         created_at=now,
     )
 
@@ -420,6 +408,11 @@ def _scope(principal: Principal) -> Q:
     if principal.role == Role.UNIT:
         return Q(unit_links__unit_id=principal.unit_id, unit_links__active=True)
     return Q()
+
+
+def may_see(record: TicketRecord, principal: Principal) -> bool:
+    """Whether the principal may still see the ticket (a unit re-dispatched away may not)."""
+    return principal.role != Role.UNIT or principal.unit_id in record.active_unit_ids()
 
 
 async def visible_ticket(*, number: str, principal: Principal) -> Ticket:

@@ -1,4 +1,4 @@
-"""Admin endpoints: the mail outbox (what is waiting, what failed, requeue)."""
+"""Admin endpoints: health with the mail backlog, the outbox (what waits, what failed, requeue)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from hotline.errors import HotlineError
 from hotline.lifecycle import Role
+from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
-from hotline.mail.sender import requeue_mail
+from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.timefmt import local_iso, utcnow
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal, require_role
@@ -68,8 +69,60 @@ async def requeue(request: Request) -> Response:
     return JSONResponse({"id": int(raw), "status": "pending"})
 
 
+@api(
+    summary="运行状况（管理员）：数据库与发件箱积压",
+    description="正常",
+    errors=(401, 403),
+    responses={"503": {"description": "数据库不可达"}},
+)
+async def health(request: Request) -> Response:
+    """GET /api/v1/admin/health — /healthz plus the outbox backlog; admins only."""
+    from tortoise.context import require_context
+
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    try:
+        await require_context().db().execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
+        return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+    backlog = await mail_backlog(now=utcnow())
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "outbox": {
+                "pending": backlog.pending,
+                "failed": backlog.failed,
+                "oldest_pending_age_seconds": backlog.oldest_pending_age_seconds,
+            },
+        }
+    )
+
+
+@api(
+    summary="重新发送全部失败的邮件（管理员）",
+    query=OutboxQuery,
+    description="重新排队的封数",
+    errors=(401, 403, 422),
+)
+async def requeue_all(request: Request) -> Response:
+    """POST /api/v1/admin/outbox/requeue?status=failed — send every failed mail again."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    if request_query(request).status != MailStatus.FAILED:
+        # Only failed mail can be requeued; saying so keeps a typo from looking like "0 封".
+        raise HotlineError(
+            "只能重新排队发送失败的邮件：请加上 ?status=failed", status=422, code="validation_error"
+        )
+    count = await requeue_failed(now=utcnow())
+    message = f"已将 {count} 封发送失败的邮件重新排队" if count else "没有发送失败的邮件"
+    return JSONResponse({"requeued": count, "message": message})
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
+    Route("/admin/health", health, methods=["GET"]),
     Route("/admin/outbox", list_outbox, methods=["GET"]),
+    Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
     Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
 ]

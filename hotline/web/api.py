@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hotline.errors import HotlineError, not_found
-from hotline.lifecycle import Action, Role
+from hotline.lifecycle import ACTION_BODIES, Action, Role
 from hotline.presenters import ticket_out, track_out, unit_out
-from hotline.schemas import ACTION_BODIES, TicketCreate, TicketOut, TicketPage, TrackOut
+from hotline.schemas import TicketCreate, TicketOut, TicketPage, TrackOut
 from hotline.services import tickets as ticket_service
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
@@ -43,17 +43,17 @@ async def create_ticket(request: Request) -> Response:
     require_role(principal, Role.OPERATOR, Role.SUPERVISOR)
     data: TicketCreate = await request_body(request)
     settings = request.app.state.settings
-    ticket = await ticket_service.create_ticket(
+    record = await ticket_service.create_ticket(
         data=data,
         actor=ticket_service.Actor.of(principal),
         now=utcnow(),
         deployment=_deployment(request),
         auto_dispatch=settings.auto_dispatch if data.auto_dispatch is None else data.auto_dispatch,
     )
-    fresh = await ticket_service.visible_ticket(number=ticket.number, principal=principal)
-    body = ticket_out(fresh, viewer=principal, units=await unit_directory())
+    # Built from what was just written: nothing is read back.
+    body = ticket_out(record, viewer=principal, units=await unit_directory())
     response = json_response(body, status=201)
-    response.headers["Location"] = f"/api/v1/tickets/{ticket.number}"
+    response.headers["Location"] = f"/api/v1/tickets/{record.ticket.number}"
     return response
 
 
@@ -87,7 +87,10 @@ async def list_tickets(request: Request) -> Response:
     units = await unit_directory()
     return json_response(
         TicketPage(
-            items=[ticket_out(t, viewer=principal, units=units) for t in items],
+            items=[
+                ticket_out(ticket_service.record_of(t), viewer=principal, units=units)
+                for t in items
+            ],
             total=total,
             page=page,
             per_page=per_page,
@@ -110,7 +113,12 @@ async def get_ticket(request: Request) -> Response:
     )
     events = await ticket_service.timeline(ticket)
     return json_response(
-        ticket_out(ticket, viewer=principal, units=await unit_directory(), events=events)
+        ticket_out(
+            ticket_service.record_of(ticket),
+            viewer=principal,
+            units=await unit_directory(),
+            events=events,
+        )
     )
 
 
@@ -132,10 +140,11 @@ async def ticket_action(request: Request) -> Response:
         raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
     number = request.path_params["number"]
     # Scope first: someone else's ticket is 404 whatever the body says.
-    await ticket_service.visible_ticket(number=number, principal=principal)
+    ticket = await ticket_service.visible_ticket(number=number, principal=principal)
     data = await request_body(request)
-    await ticket_service.perform_action(
+    record = await ticket_service.perform_action(
         number=number,
+        ticket=ticket,
         action=Action(action).value,
         body=data,
         principal=principal,
@@ -143,13 +152,11 @@ async def ticket_action(request: Request) -> Response:
         deployment=_deployment(request),
     )
     # A unit that was re-dispatched away (改派) no longer sees the ticket.
-    try:
-        fresh = await ticket_service.visible_ticket(number=number, principal=principal)
-    except HotlineError:
+    if not ticket_service.may_see(record, principal):
         return JSONResponse({"number": number, "status": "no_longer_visible"}, status_code=200)
-    events = await ticket_service.timeline(fresh)
+    events = await ticket_service.timeline(record.ticket)
     return json_response(
-        ticket_out(fresh, viewer=principal, units=await unit_directory(), events=events)
+        ticket_out(record, viewer=principal, units=await unit_directory(), events=events)
     )
 
 
@@ -172,7 +179,8 @@ async def track(request: Request) -> Response:
         raise not_found()
     ticket = await ticket_service.track_ticket(number=request.path_params["number"], code=code)
     events = await ticket_service.timeline(ticket, public_only=True)
-    return json_response(track_out(ticket, events, await unit_directory()))
+    record = ticket_service.record_of(ticket)
+    return json_response(track_out(record, events, await unit_directory()))
 
 
 @api(summary="承办单位列表", description="单位", errors=(401,))

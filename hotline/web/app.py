@@ -38,8 +38,10 @@ async def healthz(request: Request) -> Response:
 
     try:
         await require_context().db().execute_query("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only.
+        log.exception("healthz: database check failed")
+        return JSONResponse({"status": "error", "database": "error"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
 

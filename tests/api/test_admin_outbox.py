@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hotline.mail.models import MailStatus, OutboxMail
+from hotline.timefmt import utcnow
 from tests.api.conftest import World
 
 
@@ -49,3 +52,51 @@ async def test_admin_requeues_a_failed_mail(world: World) -> None:
         "/api/v1/admin/outbox", params={"status": "lost"}, headers=world.headers["adm"]
     )
     assert bad.status_code == 422
+
+
+async def test_admin_health_shows_the_outbox_and_public_healthz_does_not(world: World) -> None:
+    t = await world.create()
+    await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+    row = await OutboxMail.get(ticket_number=t["number"])
+    # The dispatch mail has waited two hours (no SMTP server in these tests).
+    await OutboxMail.filter(id=row.id).update(created_at=utcnow() - timedelta(hours=2))
+    r = await world.client.get("/api/v1/admin/health", headers=world.headers["adm"])
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["outbox"]["pending"] == 1
+    assert body["outbox"]["failed"] == 0
+    assert 7200 <= body["outbox"]["oldest_pending_age_seconds"] < 7200 + 60
+    for who in ("sup", "op", "zjj"):
+        denied = await world.client.get("/api/v1/admin/health", headers=world.headers[who])
+        assert denied.status_code == 403
+    assert (await world.client.get("/api/v1/admin/health")).status_code == 401
+    public = await world.client.get("/healthz", headers=world.headers["adm"])
+    assert public.status_code == 200 and public.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_admin_requeues_every_failed_mail_at_once(world: World) -> None:
+    numbers = []
+    for _ in range(3):
+        t = await world.create()
+        await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+        numbers.append(t["number"])
+    await OutboxMail.filter(ticket_number__in=numbers[:2]).update(
+        status=MailStatus.FAILED, attempts=4, last_error="554 5.7.1 rejected"
+    )
+    url = "/api/v1/admin/outbox/requeue"
+    denied = await world.client.post(url, params={"status": "failed"}, headers=world.headers["sup"])
+    assert denied.status_code == 403
+    assert await OutboxMail.filter(status=MailStatus.FAILED).count() == 2
+    unclear = await world.client.post(url, headers=world.headers["adm"])
+    assert unclear.status_code == 422 and "status=failed" in unclear.json()["error"]["message"]
+    r = await world.client.post(url, params={"status": "failed"}, headers=world.headers["adm"])
+    assert r.status_code == 200
+    assert r.json() == {"requeued": 2, "message": "已将 2 封发送失败的邮件重新排队"}
+    rows = await OutboxMail.filter(ticket_number__in=numbers)
+    assert {row.status for row in rows} == {MailStatus.PENDING} and {r.attempts for r in rows} == {
+        0
+    }
+    health = await world.client.get("/api/v1/admin/health", headers=world.headers["adm"])
+    assert health.json()["outbox"]["pending"] == 3 and health.json()["outbox"]["failed"] == 0
+    again = await world.client.post(url, params={"status": "failed"}, headers=world.headers["adm"])
+    assert again.json() == {"requeued": 0, "message": "没有发送失败的邮件"}

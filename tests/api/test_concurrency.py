@@ -17,8 +17,9 @@ from tortoise.context import TortoiseContext, get_current_context
 from hotline.db import tortoise_config
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import Ticket, TicketClock, TicketEvent, User
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as ticket_service
 from hotline.services.users import principal_of
 from hotline.timefmt import local_day, utcnow
@@ -278,7 +279,7 @@ async def test_two_workers_number_tickets_without_gaps_or_twins(
     made = await asyncio.gather(*(workers[i % 2].run(create()) for i in range(20)))
     monkeypatch.undo()
     assert not [m for m in made if isinstance(m, Exception)]
-    numbers = sorted(m.number for m in made)
+    numbers = sorted(m.ticket.number for m in made)
     assert numbers == [f"{local_day(now)}-{i:05d}" for i in range(1, 21)]
 
 

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Match, Mount, Route
 
 from hotline.config import load_settings
-from hotline.schemas import ACTION_BODIES
+from hotline.lifecycle import ACTION_BODIES
 from hotline.web.app import create_app
 from hotline.web.endpoint import api
 from hotline.web.openapi import build_openapi, walk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.schemas import ACTION_BODIES
+from hotline.lifecycle import ACTION_BODIES
 from tests.api.conftest import World
 from tests.bodies import VALID_BODIES
 

@@ -231,18 +231,20 @@ async def test_overdue_filter_lists_late_tickets_only(world: World, deployment: 
 
     op = principal_of(await User.get(username="op").prefetch_related("unit"))
     past = utcnow() - timedelta(days=10)
-    late = await svc.create_ticket(
-        data=TicketCreate(
-            kind="投诉",
-            category="城乡建设",
-            title="路灯损坏多日",
-            content="小区门口路灯坏了十天没人修。",
-        ),
-        actor=svc.Actor.of(op),
-        now=past,
-        deployment=deployment,
-        auto_dispatch=False,
-    )  # type: ignore[arg-type]
+    late = (
+        await svc.create_ticket(
+            data=TicketCreate(
+                kind="投诉",
+                category="城乡建设",
+                title="路灯损坏多日",
+                content="小区门口路灯坏了十天没人修。",
+            ),
+            actor=svc.Actor.of(op),
+            now=past,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+    ).ticket  # type: ignore[arg-type]
     await svc.perform_action(
         number=late.number,
         action="dispatch",

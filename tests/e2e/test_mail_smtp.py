@@ -8,12 +8,13 @@ import ssl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
 
 from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
-from hotline.mail.sender import MAX_ATTEMPTS, deliver_due, run_sender
+from hotline.mail.sender import MAX_RETRY, deliver_due, run_sender
 from hotline.mail.settings import SmtpSettings
 from tests.mailsupport import (
     RecordingHandler,
@@ -107,7 +108,9 @@ async def test_one_failed_connection_does_not_burn_every_row(db: TortoiseContext
     first, second = await _enqueue(number="GD1"), await _enqueue(number="GD2")
     report = await deliver_due(settings=_settings(free_port()), now=NOW)
     assert report.retrying == [first.id]  # the round stops at the first connection failure
-    assert (await OutboxMail.get(id=second.id)).attempts == 0
+    assert report.deferred == 1  # the others wait with it, untried
+    waiting = await OutboxMail.get(id=second.id)
+    assert waiting.attempts == 0 and waiting.next_attempt_at == NOW + timedelta(minutes=1)
 
 
 async def test_4xx_then_success_same_message_id(db: TortoiseContext) -> None:
@@ -140,18 +143,43 @@ async def test_5xx_fails_without_retry_and_the_round_goes_on(db: TortoiseContext
     assert [r.rcpt_tos for r in handler.received] == [["zjj@city.example"]]
 
 
-async def test_gives_up_after_max_attempts(db: TortoiseContext) -> None:
+async def test_an_unreachable_server_never_fails_a_mail(db: TortoiseContext) -> None:
     mail = await _enqueue()
     settings = _settings(free_port())
-    when = NOW
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    when, delays = NOW, []
+    for attempt in range(1, 41):  # the old sender gave up after 12 tries (about 6.5 hours)
         report = await deliver_due(settings=settings, now=when)
-        assert report.attempted == 1
+        assert report.retrying == [mail.id] and report.aborted
         row = await OutboxMail.get(id=mail.id)
-        assert row.attempts == attempt
+        assert row.status == MailStatus.PENDING and row.attempts == attempt
+        delays.append(row.next_attempt_at - when)
         when = row.next_attempt_at
-    assert row.status == MailStatus.FAILED
-    assert when - NOW < timedelta(hours=12)  # 1+2+…+32 min, then hourly
+    assert delays[:6] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 30)]
+    assert set(delays[5:]) == {MAX_RETRY} == {timedelta(minutes=30)}
+    handler = RecordingHandler()
+    with smtp_server(handler, port=settings.port):
+        assert (await deliver_due(settings=settings, now=when)).sent == [mail.id]
+    assert [r.message["Message-ID"] for r in handler.received] == [mail.message_id]
+
+
+async def test_4xx_never_fails_a_mail_and_5xx_fails_it_at_once(db: TortoiseContext) -> None:
+    handler = RecordingHandler(data_replies=["451 4.3.0 try later"] * 20 + ["554 5.7.1 rejected"])
+    with smtp_server(handler) as server:
+        settings = _settings(server.port)
+        mail = await _enqueue()
+        when = NOW
+        for _ in range(20):  # a day of temporary refusals
+            assert (await deliver_due(settings=settings, now=when)).retrying == [mail.id]
+            row = await OutboxMail.get(id=mail.id)
+            assert row.status == MailStatus.PENDING and "451" in (row.last_error or "")
+            when = row.next_attempt_at
+        report = await deliver_due(settings=settings, now=when)
+        assert report.failed == [mail.id]
+        row = await OutboxMail.get(id=mail.id)
+        assert row.status == MailStatus.FAILED and "554" in (row.last_error or "")
+        later = await deliver_due(settings=settings, now=when + timedelta(days=3))
+        assert later.attempted == 0  # failed for good: only an admin requeues it
+    assert handler.data_attempts == 21 and handler.received == []
 
 
 async def test_tls_against_plain_server_is_temporary(db: TortoiseContext) -> None:
@@ -304,3 +332,109 @@ async def test_due_times_compare_to_the_microsecond(db: TortoiseContext) -> None
         ).attempted == 0
         report = await deliver_due(settings=settings, now=NOW + timedelta(seconds=1))
     assert report.sent == [mail.id]
+
+
+async def test_72_hours_without_smtp_then_every_mail_arrives_exactly_once(
+    db: TortoiseContext,
+) -> None:
+    """The sender's own loop runs on a simulated clock, one minute a round, for 72 hours."""
+    outage = timedelta(hours=72)
+    port = free_port()  # nothing listens here until the outage ends
+    mails = [
+        await enqueue_mail(
+            to=[f"unit{k % 7}@city.example"],
+            subject=f"{SUBJECT} #{k}",
+            text="请及时签收。",
+            html=None,
+            ticket_number=f"GD{k}",
+            reason="dispatch",
+            # A dozen waiting when the server goes down, then more all through the outage.
+            now=NOW + (timedelta(0) if k < 12 else timedelta(hours=k * 2, minutes=k)),
+        )
+        for k in range(36)
+    ]
+    handler = RecordingHandler()
+    servers: list[Any] = []
+    stop = asyncio.Event()
+    state = {"now": NOW, "rounds": 0}
+
+    def clock() -> datetime:
+        now = state["now"]
+        state["now"] = now + timedelta(minutes=1)
+        state["rounds"] += 1
+        if not servers and now >= NOW + outage:
+            controller = smtp_server(handler, port=port)
+            controller.__enter__()
+            servers.append(controller)
+        if now >= NOW + outage + MAX_RETRY + timedelta(minutes=5):
+            stop.set()
+        return now
+
+    try:
+        await asyncio.wait_for(
+            run_sender(settings=_settings(port), interval=0, stop_event=stop, clock=clock),
+            timeout=240,
+        )
+    finally:
+        for controller in servers:
+            controller.__exit__(None, None, None)
+    rows = await OutboxMail.all().order_by("id")
+    received_ids = [r.message["Message-ID"] for r in handler.received]
+    assert state["rounds"] >= 72 * 60  # the loop really ran through three simulated days
+    assert [row.status for row in rows] == [MailStatus.SENT] * len(mails)
+    assert len(received_ids) == len(set(received_ids)) == len(mails)  # none doubled, none lost
+    assert sorted(received_ids) == sorted(m.message_id for m in mails)
+    assert all(NOW + outage <= row.sent_at <= NOW + outage + MAX_RETRY for row in rows)
+    # Waiting mail was deferred with the mail that was tried: a few hundred connection
+    # attempts in three days, not one per mail per round.
+    tries = sum(row.attempts for row in rows) - len(mails)  # the successful tries excluded
+    assert tries < 72 * 2 + 36 * 6
+    print(
+        f"outage figures: queued {len(mails)}, delivered {len(set(received_ids))}, "
+        f"doubled {len(received_ids) - len(set(received_ids))}, "
+        f"lost {len(mails) - len(set(received_ids))}, failed tries during the outage {tries}, "
+        f"sender rounds {state['rounds']}"
+    )
+
+
+class BusyOnce(RecordingHandler):
+    """Answers 450 (mailbox busy) to `busy@…` the first time, 550 to `nouser@…` always."""
+
+    def __init__(self) -> None:
+        super().__init__(refuse_prefix="nouser")
+        self.busy_left = 1
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.startswith("busy") and self.busy_left:
+            self.busy_left -= 1
+            return "450 4.2.1 mailbox busy"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+async def test_some_recipients_4xx_get_it_later_without_doubling_the_others(
+    db: TortoiseContext,
+) -> None:
+    handler = BusyOnce()
+    with smtp_server(handler) as server:
+        mail = await enqueue_mail(
+            to=["zjj@city.example", "busy@city.example", "nouser@city.example"],
+            subject=SUBJECT,
+            text="正文",
+            html=None,
+            ticket_number=None,
+            reason="dispatch",
+            now=NOW,
+        )
+        first = await deliver_due(settings=_settings(server.port), now=NOW)
+        assert first.retrying == [mail.id]
+        row = await OutboxMail.get(id=mail.id)
+        assert row.status == MailStatus.PENDING and row.to_addrs == ["busy@city.example"]
+        assert "delivered to zjj@city.example" in (row.last_error or "")
+        assert "nouser@city.example: 550" in (row.last_error or "")
+        second = await deliver_due(settings=_settings(server.port), now=row.next_attempt_at)
+        assert second.sent == [mail.id]
+    assert [r.rcpt_tos for r in handler.received] == [["zjj@city.example"], ["busy@city.example"]]
+    assert {r.message["Message-ID"] for r in handler.received} == {mail.message_id}
+    assert (await OutboxMail.get(id=mail.id)).status == MailStatus.SENT

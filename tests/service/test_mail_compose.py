@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -14,7 +15,9 @@ from aiosmtplib import (
     SMTPDataError,
     SMTPRecipientRefused,
     SMTPRecipientsRefused,
+    SMTPResponseException,
     SMTPSenderRefused,
+    SMTPServerDisconnected,
     SMTPTimeoutError,
 )
 
@@ -23,6 +26,7 @@ from hotline.mail.sender import classify, retry_delay
 from hotline.mail.settings import SmtpSettings
 from hotline.mail.templates import (
     Deadline,
+    MailBacklog,
     OverdueItem,
     TicketInfo,
     UnitOverdue,
@@ -158,6 +162,40 @@ def test_digest_template_groups_by_unit_and_skips_empty_units() -> None:
     assert "路灯&lt;坏&gt;" in mail.html and "https://h.example/tickets/GD3" in mail.html
     empty = render_digest(date_text="2026-11-22", as_of_text="08:00", units=[], link_base="x")
     assert "今日无超时工单" in empty.text and empty.subject.endswith("0件")
+    assert "邮件发送积压" not in empty.text + empty.html
+
+
+@pytest.mark.parametrize(
+    ("backlog", "shown"),
+    [
+        (None, None),
+        (MailBacklog(), None),
+        (MailBacklog(pending=2, oldest_pending_age_seconds=120), None),  # the sender's usual lag
+        (
+            MailBacklog(pending=37, oldest_pending_age_seconds=3 * 86400 + 4 * 3600 + 59),
+            "邮件发送积压：37封待发送，最早一封已等待3天4小时。",
+        ),
+        (
+            MailBacklog(pending=1, oldest_pending_age_seconds=2 * 3600 + 15 * 60),
+            "邮件发送积压：1封待发送，最早一封已等待2小时15分。",
+        ),
+        (
+            MailBacklog(pending=0, failed=2),
+            "邮件发送积压：0封待发送；2封发送失败，需管理员重新排队。",
+        ),
+    ],
+)
+def test_digest_tells_supervisors_when_mail_is_waiting(
+    backlog: MailBacklog | None, shown: str | None
+) -> None:
+    mail = render_digest(
+        date_text="2026-11-22", as_of_text="08:00", units=[], link_base="x", backlog=backlog
+    )
+    if shown is None:
+        assert "邮件发送积压" not in mail.text + mail.html
+    else:
+        assert shown in mail.text
+        assert shown.removeprefix("邮件发送积压") in mail.html and "邮件发送积压" in mail.html
 
 
 def test_settings_from_env_defaults_and_values() -> None:
@@ -185,9 +223,31 @@ def test_settings_from_env_defaults_and_values() -> None:
         SmtpSettings.from_env({"SMTP_PORT": "twenty-five"})
 
 
+@pytest.mark.parametrize(
+    ("env", "tls"),
+    [
+        ({"SMTP_HOST": "mail.city.example"}, "starttls"),
+        ({"SMTP_HOST": "10.0.0.25"}, "starttls"),
+        ({"SMTP_HOST": "mail.city.example", "SMTP_TLS": "none"}, "none"),
+        ({"SMTP_HOST": "mail.city.example", "SMTP_TLS": "tls"}, "tls"),
+        ({"SMTP_HOST": "localhost"}, "none"),
+        ({"SMTP_HOST": "127.0.0.1"}, "none"),
+        ({"SMTP_HOST": "::1"}, "none"),
+        ({"SMTP_HOST": "LocalHost."}, "none"),
+        ({}, "none"),
+    ],
+)
+def test_mail_to_another_machine_defaults_to_starttls(env: dict[str, str], tls: str) -> None:
+    assert SmtpSettings.from_env(env).tls == tls
+    if tls == "starttls":
+        assert SmtpSettings.from_env(env).port == 25  # STARTTLS on the usual port
+
+
 def test_retry_delay_doubles_and_caps() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert retry_delay(7) == timedelta(hours=1) and retry_delay(500) == timedelta(hours=1)
+    # Capped at 30 minutes: after a long outage the mail leaves within half an hour.
+    assert retry_delay(5) == timedelta(minutes=16) and retry_delay(6) == timedelta(minutes=30)
+    assert retry_delay(7) == timedelta(minutes=30) and retry_delay(500) == timedelta(minutes=30)
 
 
 @pytest.mark.parametrize(
@@ -209,6 +269,10 @@ def test_retry_delay_doubles_and_caps() -> None:
         (SMTPTimeoutError("timed out"), False),
         (TimeoutError(), False),
         (ConnectionRefusedError(111, "refused"), False),
+        (socket.gaierror(-2, "Name or service not known"), False),
+        (ConnectionResetError(104, "reset by peer"), False),
+        (SMTPServerDisconnected("Connection lost"), False),
+        (SMTPResponseException(421, "closing connection"), False),
         (ssl.SSLCertVerificationError("certificate verify failed"), False),
     ],
 )

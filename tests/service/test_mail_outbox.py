@@ -10,8 +10,9 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
+from hotline.mail.backlog import MailBacklog, mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
-from hotline.mail.sender import deliver_due, requeue_mail
+from hotline.mail.sender import deliver_due, requeue_failed, requeue_mail
 from hotline.mail.settings import SmtpSettings
 from tests.mailsupport import outbox_db
 
@@ -99,3 +100,43 @@ async def test_requeue_only_failed_rows(db: TortoiseContext) -> None:
     again = await OutboxMail.get(id=row.id)
     assert again.status == MailStatus.PENDING and again.attempts == 0
     assert again.next_attempt_at == later
+
+
+async def test_backlog_counts_waiting_and_failed_mail_and_the_oldest_age(
+    db: TortoiseContext,
+) -> None:
+    empty = await mail_backlog(now=NOW)
+    assert empty == MailBacklog(pending=0, failed=0, oldest_pending_age_seconds=None)
+    assert not empty.waiting
+    oldest = await _enqueue(now=NOW - timedelta(hours=5, minutes=3))
+    await _enqueue(now=NOW - timedelta(minutes=1))
+    sent = await _enqueue(now=NOW - timedelta(days=3))
+    broken = await _enqueue(now=NOW - timedelta(days=2))
+    await OutboxMail.filter(id=sent.id).update(status=MailStatus.SENT, sent_at=NOW)
+    await OutboxMail.filter(id=broken.id).update(status=MailStatus.FAILED)
+    backlog = await mail_backlog(now=NOW)
+    assert backlog == MailBacklog(pending=2, failed=1, oldest_pending_age_seconds=5 * 3600 + 180)
+    assert backlog.waiting and backlog.oldest_text == "5小时3分"
+    await OutboxMail.filter(id=oldest.id).update(status=MailStatus.SENT, sent_at=NOW)
+    assert (await mail_backlog(now=NOW)).oldest_pending_age_seconds == 60
+
+
+async def test_requeue_failed_puts_every_failed_mail_back_and_nothing_else(
+    db: TortoiseContext,
+) -> None:
+    rows = [await _enqueue(ticket_number=f"GD{k}") for k in range(4)]
+    await OutboxMail.filter(id__in=[rows[0].id, rows[1].id]).update(
+        status=MailStatus.FAILED, attempts=3, last_error="554 rejected"
+    )
+    await OutboxMail.filter(id=rows[2].id).update(status=MailStatus.SENT, sent_at=NOW)
+    later = NOW + timedelta(hours=2)
+    assert await requeue_failed(now=later) == 2
+    again = {r.id: r for r in await OutboxMail.all()}
+    for row in rows[:2]:
+        assert again[row.id].status == MailStatus.PENDING and again[row.id].attempts == 0
+        assert again[row.id].next_attempt_at == later
+    assert again[rows[2].id].status == MailStatus.SENT
+    assert (
+        again[rows[3].id].status == MailStatus.PENDING and again[rows[3].id].next_attempt_at == NOW
+    )
+    assert await requeue_failed(now=later) == 0

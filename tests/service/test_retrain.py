@@ -13,8 +13,9 @@ from classifier import load_model
 from classifier.train import read_table, train_model
 from hotline.bootstrap import load_deployment
 from hotline.config import load_settings
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import User
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.retrain import closed_ticket_rows, retrain_from_tickets
 from hotline.services.units import sync_units
@@ -29,13 +30,15 @@ async def _closed_ticket(
     deployment: Any, people: dict[str, Any], text: str, category: str, at: datetime
 ) -> None:
     title, content = text.split(" ", 1)
-    t = await svc.create_ticket(
-        data=TicketCreate(kind="投诉", title=title, content=content),
-        actor=svc.Actor.of(people["op"]),
-        now=at,
-        deployment=deployment,
-        auto_dispatch=False,
-    )
+    t = (
+        await svc.create_ticket(
+            data=TicketCreate(kind="投诉", title=title, content=content),
+            actor=svc.Actor.of(people["op"]),
+            now=at,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+    ).ticket
     steps = [
         ("op", "dispatch", {"lead_unit": "JTJ", "category": category}),
         ("jtj", "sign", {}),

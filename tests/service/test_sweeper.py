@@ -15,9 +15,10 @@ import pytest
 
 from hotline.auth import Principal
 from hotline.deployment import Deployment
+from hotline.lifecycle import ACTION_BODIES
 from hotline.mail.models import OutboxMail
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, User
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services.sweeper import SweepReport, send_daily_digest, sweep
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.service.conftest import make_people
@@ -51,13 +52,15 @@ class Env:
                 "content": "小区物业公司收费后不履行职责，电梯经常坏，垃圾堆放多日无人清理。",
             }
         )
-        ticket = await create_ticket(
-            data=data,
-            actor=Actor.of(self.people["op"]),
-            now=at,
-            deployment=self.deployment,
-            auto_dispatch=False,
-        )
+        ticket = (
+            await create_ticket(
+                data=data,
+                actor=Actor.of(self.people["op"]),
+                now=at,
+                deployment=self.deployment,
+                auto_dispatch=False,
+            )
+        ).ticket
         await self.act(ticket, "dispatch", "op", at, lead_unit="ZJJ")
         return ticket
 

@@ -12,8 +12,9 @@ import pytest
 
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
+from hotline.lifecycle import ACTION_BODIES
 from hotline.models import TicketClock
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.sla_engine import load_sla_engine, recompute_provisional
 from tests.service.conftest import make_people
@@ -43,13 +44,15 @@ async def make(
             **fields,
         }
     )
-    t = await svc.create_ticket(
-        data=data,
-        actor=svc.Actor.of(people["op"]),
-        now=when,
-        deployment=deployment,
-        auto_dispatch=False,
-    )
+    t = (
+        await svc.create_ticket(
+            data=data,
+            actor=svc.Actor.of(people["op"]),
+            now=when,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+    ).ticket
     return t.number
 
 
@@ -121,7 +124,8 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
     data = tmp_path / "data"
     shutil.copytree(deployment.data_dir, data, ignore=shutil.ignore_patterns("model"))
     (data / "holidays" / "2027.toml").write_text(
-        'year = 2027\n[[holidays]]\nname = "春节"\nstart = 2027-02-06\nend = 2027-02-13\n'
+        'year = 2027\n[[holidays]]\nname = "元旦"\ndate = 2027-01-01\n'
+        '[[holidays]]\nname = "春节"\nstart = 2027-02-05\nend = 2027-02-13\n'
         '[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
         encoding="utf-8",
     )

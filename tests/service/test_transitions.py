@@ -15,10 +15,10 @@ import pytest
 from hotline.auth import Principal
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.lifecycle import TRANSITIONS, Action, Role, Status
+from hotline.lifecycle import ACTION_BODIES, TRANSITIONS, Action, Role, Status
 from hotline.mail.models import OutboxMail
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
-from hotline.schemas import ACTION_BODIES, TicketCreate
+from hotline.schemas import TicketCreate
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.bodies import VALID_BODIES
 from tests.service.conftest import make_people
@@ -83,13 +83,15 @@ class Env:
                 "complainant": {"name": "张先生", "phone": "13812345678"},
             }
         )
-        return await create_ticket(
-            data=data,
-            actor=Actor.of(self.people["op"]),
-            now=self.tick(),
-            deployment=self.deployment,
-            auto_dispatch=False,
-        )
+        return (
+            await create_ticket(
+                data=data,
+                actor=Actor.of(self.people["op"]),
+                now=self.tick(),
+                deployment=self.deployment,
+                auto_dispatch=False,
+            )
+        ).ticket
 
     async def act(self, number: str, action: str, who: str) -> Ticket:
         body = dict(BODIES[action])

@@ -8,9 +8,12 @@ from collections import deque
 import pytest
 
 from hotline.lifecycle import (
-    ACTION_LABELS,
+    ACTION_BODIES,
+    ACTION_SPECS,
+    ACTIONS,
     LEAD_UNIT_ACTIONS,
     OPEN_STATUSES,
+    OTHER_EVENTS,
     ROLE_LABELS,
     STATUS_LABELS,
     TRANSITIONS,
@@ -21,8 +24,12 @@ from hotline.lifecycle import (
     TransitionError,
     allowed_actions,
     decide,
+    event_label,
+    event_public,
 )
-from hotline.schemas import ACTION_BODIES
+from hotline.schemas import ActionBody
+from sla.clock import ClockKind
+from sla.effects import ClockOp
 
 COMBOS = list(itertools.product(Status, Action, Role))
 TERMINAL = {Status.CLOSED, Status.MERGED}
@@ -45,12 +52,12 @@ def test_decide_for_every_status_action_and_role(combo: tuple[Status, Action, Ro
         assert err.value.status == 409 and err.value.code == "invalid_transition"
         # The message names the state and the action in words a person reads.
         assert STATUS_LABELS[status] in err.value.message
-        assert ACTION_LABELS[action] in err.value.message
+        assert ACTIONS[action].label in err.value.message
     elif role not in rule.roles:
         with pytest.raises(TransitionError) as err:
             decide(status, action, role)
         assert err.value.status == 403 and err.value.code == "forbidden_role"
-        assert ACTION_LABELS[action] in err.value.message
+        assert ACTIONS[action].label in err.value.message
         for allowed in rule.roles:
             assert ROLE_LABELS[allowed] in err.value.message
         assert ROLE_LABELS[role] not in err.value.message
@@ -66,8 +73,49 @@ def test_the_table_covers_every_action_and_only_known_statuses() -> None:
         assert rule.to is None or isinstance(rule.to, Status)
         assert rule.roles, "a rule nobody may use is dead data"
     # Every action has a label for the timeline and a request body for the API.
-    assert set(Action) <= set(ACTION_LABELS)
     assert {a.value for a in Action} == set(ACTION_BODIES)
+
+
+def test_every_action_is_declared_once_and_completely() -> None:
+    assert [spec.action for spec in ACTION_SPECS] == list(
+        dict.fromkeys(s.action for s in ACTION_SPECS)
+    )
+    assert set(ACTIONS) == set(Action)
+    labels = [spec.label for spec in ACTION_SPECS] + [label for label, _ in OTHER_EVENTS.values()]
+    assert len(labels) == len(set(labels)), "two events with one label cannot be told apart"
+    for spec in ACTION_SPECS:
+        assert spec.label and all("\u4e00" <= ch <= "\u9fff" for ch in spec.label), spec
+        assert issubclass(spec.body, ActionBody), spec
+        assert spec.moves, f"{spec.action} can never happen"
+        sources = [m.source for m in spec.moves]
+        assert len(sources) == len(set(sources)), f"{spec.action}: two moves from one status"
+        assert all(m.roles for m in spec.moves)
+        assert event_label(spec.action.value) == spec.label
+        assert event_public(spec.action.value) == spec.public
+        for effect in spec.clocks:
+            assert all(isinstance(k, ClockKind) for k in effect.kinds)
+            assert effect.op is ClockOp.STOP or effect.kinds, (
+                f"{spec.action}: {effect} names no clock"
+            )
+        # A reply the complainant reads must be on their tracking page.
+        assert not spec.shows_reply or spec.public
+        if spec.clears:
+            assert not spec.closes, f"{spec.action} cannot both close and reopen"
+
+
+def test_actions_that_end_a_ticket_stop_its_clocks_and_stamp_closed_at() -> None:
+    for spec in ACTION_SPECS:
+        ends = any(m.to in TERMINAL for m in spec.moves)
+        assert ends == spec.closes, spec.action
+        if ends:
+            assert any(e.op is ClockOp.STOP for e in spec.clocks), spec.action
+
+
+def test_an_assisting_unit_is_offered_none_of_the_leads_actions() -> None:
+    for status in Status:
+        offered = allowed_actions(status, Role.UNIT, lead=False)
+        assert not set(offered) & LEAD_UNIT_ACTIONS, status
+    assert Action.SIGN in allowed_actions(Status.DISPATCHED, Role.UNIT, lead=True)
 
 
 def test_closed_and_merged_are_final_except_a_supervisor_reopening_a_closed_ticket() -> None:

@@ -58,16 +58,31 @@ def test_nth_workday_skips_holidays_and_counts_makeup_days(cal: WorkCalendar) ->
     assert cal.workdays_between(D(2026, 9, 30), D(2026, 10, 12))[0] == 4
 
 
-def test_unknown_year_is_plain_weekdays_and_provisional(cal: WorkCalendar) -> None:
+def test_unknown_year_keeps_its_statutory_holidays_and_is_provisional(cal: WorkCalendar) -> None:
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(D(2027, 1, 1))
     info = cal.day(D(2027, 1, 1))  # a Friday; the real 2027 schedule is not published here
-    assert info.kind is DayKind.WORKDAY and info.provisional
+    assert info.kind is DayKind.HOLIDAY and info.name == "元旦" and info.provisional
     assert cal.day(D(2027, 1, 2)).kind is DayKind.REST
+    assert cal.day(D(2027, 1, 4)).kind is DayKind.WORKDAY and cal.day(D(2027, 1, 4)).provisional
     assert not cal.covers(2027) and cal.covers(2026) and cal.covers(2004)
-    assert cal.day(D(2003, 6, 2)).provisional
+    assert cal.day(D(2003, 6, 2)).provisional and cal.day(D(2003, 1, 1)).is_workday  # pre-law
     last, years = cal.nth_workday_after(D(2026, 12, 30), 3)
-    assert last == D(2027, 1, 4) and years == frozenset({2027})
+    assert last == D(2027, 1, 5) and years == frozenset({2027})  # 31 Dec, 4 Jan, 5 Jan
+
+
+def test_spring_festival_2027_without_a_schedule(cal: WorkCalendar) -> None:
+    # 除夕 is Fri 5 Feb 2027; 初一 and 初二 fall on the weekend, so two weekdays are made up.
+    kinds = {d: cal.day(D(2027, 2, d)) for d in range(4, 12)}
+    assert [kinds[d].is_workday for d in range(4, 12)] == [
+        True, False, False, False, False, False, False, True
+    ]  # fmt: skip
+    assert {kinds[d].name for d in (5, 6, 7, 8)} == {"春节"}
+    assert {kinds[d].name for d in (9, 10)} == {"春节补假"}
+    assert all(info.provisional for info in kinds.values())
+    # No make-up working Sunday is invented: 调休 stays unknown until the file arrives.
+    assert cal.day(D(2027, 2, 14)).kind is DayKind.REST
+    assert cal.nth_workday_after(D(2027, 2, 4), 1) == (D(2027, 2, 11), frozenset({2027}))
 
 
 def test_year_file_adds_an_unpublished_year(tmp_path: Path) -> None:

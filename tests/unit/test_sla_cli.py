@@ -37,18 +37,21 @@ def test_due_provisional_without_schedule_then_official_with_file(tmp_path: Path
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        "2027-02-20T00:00:00+08:00",
-        "即 2027年2月19日 24:00 截止",
-        "暂定：2027 年节假日安排尚未发布，按周一至周五计算",
+        "2027-02-27T00:00:00+08:00",
+        "即 2027年2月26日 24:00 截止",
+        "暂定：2027 年节假日安排尚未发布，已计入法定节假日及补假，调休上班日未计入",
     ]
     (tmp_path / "holidays").mkdir()
     (tmp_path / "holidays" / "2027.toml").write_text(
-        '[[holidays]]\nname = "测试假日"\nstart = 2027-02-15\nend = 2027-02-19\n', encoding="utf-8"
+        '[[holidays]]\nname = "元旦"\ndate = 2027-01-01\n[[holidays]]\nname = "春节"\n'
+        'start = 2027-02-05\nend = 2027-02-13\n[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
+        encoding="utf-8",
     )
     out = run(
         "--data-dir", str(tmp_path), "due", "--start", "2026-12-20T10:00+08:00", "--limit", "45wd"
     )
-    assert out.stdout.splitlines()[0] == "2027-02-27T00:00:00+08:00"
+    # A (made-up) schedule with two more weekdays off and one Sunday worked: one day later.
+    assert out.stdout.splitlines()[0] == "2027-03-02T00:00:00+08:00"
     assert out.stdout.splitlines()[2].startswith("正式")
 
 
@@ -65,9 +68,21 @@ def test_calendar_grid_marks_holidays_and_make_up_days() -> None:
     assert "暂定" not in text
 
 
-def test_calendar_unknown_year_is_marked_provisional() -> None:
+def test_due_into_an_unpublished_new_year_skips_new_years_day() -> None:
+    out = run("due", "--start", "2026-12-31T10:00+08:00", "--limit", "1wd")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # Fri 1 January 2027 is 元旦 by law; then the weekend: the deadline is the end of Monday.
+    assert lines[:2] == ["2027-01-05T00:00:00+08:00", "即 2027年1月4日 24:00 截止"]
+    assert lines[2].startswith("暂定：2027 年")
+
+
+def test_calendar_unknown_year_shows_statutory_days_and_is_marked_provisional() -> None:
     out = run("calendar", "2027-10")
-    assert out.returncode == 0 and "暂定" in out.stdout and "休" not in out.stdout.split("图例")[0]
+    assert out.returncode == 0 and "暂定" in out.stdout
+    grid = out.stdout.split("图例")[0]
+    assert "1休   2休   3休" in grid and " 4休   5休   6 " in grid and "班" not in grid
+    assert "10月1日–3日 国庆节 放假" in out.stdout and "10月4日–5日 国庆节补假 放假" in out.stdout
 
 
 @pytest.mark.parametrize(

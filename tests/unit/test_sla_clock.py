@@ -135,16 +135,20 @@ def test_meet_while_paused_is_on_time() -> None:
 
 def test_recompute_replays_history_on_a_new_calendar(tmp_path: Path) -> None:
     c = C.start("mediation", "45wd", at(2026, 12, 20, 10), 0.75, CAL)
-    c = C.resume(C.pause(c, at(2027, 1, 5, 10)), at(2027, 1, 7, 10), CAL)  # +2 plain weekdays
+    c = C.resume(C.pause(c, at(2027, 1, 5, 10)), at(2027, 1, 7, 10), CAL)  # +2 weekdays
     c = C.extend(c, "5wd", CAL)
-    assert local(c.due_at) == at(2027, 3, 3) and c.provisional
+    # Provisional: 元旦 and 春节 5–8 Feb with 9–10 Feb made up for the weekend are off.
+    assert local(c.due_at) == at(2027, 3, 10) and c.provisional
     assert C.recompute(c, CAL) == c  # same calendar, same clock
     (tmp_path / "holidays").mkdir()
+    # A made-up schedule: 5–13 Feb off (two more weekdays), Sunday 14 Feb worked.
     (tmp_path / "holidays" / "2027.toml").write_text(
-        '[[holidays]]\nname = "测试"\nstart = 2027-02-15\nend = 2027-02-19\n', encoding="utf-8"
+        '[[holidays]]\nname = "元旦"\ndate = 2027-01-01\n[[holidays]]\nname = "春节"\n'
+        'start = 2027-02-05\nend = 2027-02-13\n[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
+        encoding="utf-8",
     )
     r = C.recompute(c, load_calendar(tmp_path))
-    assert not r.provisional and local(r.due_at) == at(2027, 3, 10)  # five more days off
+    assert not r.provisional and local(r.due_at) == at(2027, 3, 11)  # net one more day off
     assert r.pauses == c.pauses and r.extensions == c.extensions
     # A pause that began before the old due survives a calendar that moves the due earlier.
     late = C.pause(C.start("feedback", "1wd", at(2027, 1, 4, 9), 0.75, CAL), at(2027, 1, 5, 20))

@@ -128,8 +128,9 @@ def test_naive_start_is_rejected() -> None:
 def test_45_working_days_from_2026_12_20_is_provisional_without_2027_schedule() -> None:
     due = compute_due(at(2026, 12, 20, 10), "45wd", CAL)
     assert due.provisional and due.provisional_years == frozenset({2027})
-    # Plain weekdays: 9 in Dec 2026, then 36 Mon–Fri days in 2027 → Fri 19 Feb.
-    assert due.at.astimezone(SH) == at(2027, 2, 20)
+    # 9 working days in Dec 2026; 2027 still has its statutory days: 元旦 (Fri 1 Jan) and
+    # 春节 5–8 Feb plus 9–10 Feb made up for 初一/初二 on the weekend → 36 more end Fri 26 Feb.
+    assert due.at.astimezone(SH) == at(2027, 2, 27)
 
 
 def test_45_working_days_changes_once_a_2027_file_appears(tmp_path: Path) -> None:
@@ -137,7 +138,7 @@ def test_45_working_days_changes_once_a_2027_file_appears(tmp_path: Path) -> Non
     # A made-up schedule for the test only (the real 2027 one is not published in our data).
     (tmp_path / "holidays" / "2027.toml").write_text(
         '[[holidays]]\nname = "元旦"\ndate = 2027-01-01\n\n'
-        '[[holidays]]\nname = "春节"\nstart = 2027-02-06\nend = 2027-02-13\n\n'
+        '[[holidays]]\nname = "春节"\nstart = 2027-02-05\nend = 2027-02-13\n\n'
         '[[workdays]]\nname = "春节"\ndate = 2027-02-14\n',
         encoding="utf-8",
     )
@@ -145,14 +146,14 @@ def test_45_working_days_changes_once_a_2027_file_appears(tmp_path: Path) -> Non
     after = compute_due(at(2026, 12, 20, 10), "45wd", load_calendar(tmp_path))
     assert after.at != before.at
     assert not after.provisional and after.provisional_years == frozenset()
-    # Jan 1 and 8–12 Feb off, Sun 14 Feb worked: 9 + 25 (to 5 Feb) + 1 + 10 → Fri 26 Feb.
-    assert after.at.astimezone(SH) == at(2027, 2, 27)
+    # Jan 1 and 5–12 Feb off, Sun 14 Feb worked: 9 + 24 (to 4 Feb) + 1 + 11 → Mon 1 Mar.
+    assert after.at.astimezone(SH) == at(2027, 3, 2)
 
 
 def test_working_hours_in_unknown_year_are_provisional() -> None:
     due = compute_due(at(2026, 12, 31, 17), "2wh", CAL)
     assert due.provisional and due.provisional_years == frozenset({2027})
-    assert due.at.astimezone(SH) == at(2027, 1, 1, 10)
+    assert due.at.astimezone(SH) == at(2027, 1, 4, 10)  # 1 January is 元旦 even unpublished
     assert not compute_due(at(2026, 12, 31, 9), "2wh", CAL).provisional
 
 

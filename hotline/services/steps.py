@@ -1,0 +1,134 @@
+"""What some actions need from the database before they apply (declared as `Step`s)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from hotline.errors import HotlineError
+from hotline.lifecycle import OPEN_STATUSES, Action, Status, Step
+from hotline.models import Ticket, TicketEvent, Unit
+from hotline.schemas import ActionBody, DispatchBody, ExtensionApproveBody, MergeBody
+from hotline.services.units import unit_directory
+
+
+@dataclass
+class StepResult:
+    """Column updates and event payload a step adds; `links` replaces the unit links."""
+
+    updates: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    links: list[tuple[int, str]] | None = None  # (unit id, "lead" | "assist")
+
+
+StepFn = Callable[..., Awaitable[StepResult]]
+
+
+async def units_by_code(codes: list[str]) -> dict[str, Unit]:
+    """Active units for codes (from the unit directory); 422 naming any unknown code."""
+    directory = await unit_directory()
+    units = {c: u for c in codes if (u := directory.get(c)) is not None and u.active}
+    missing = [c for c in codes if c not in units]
+    if missing:
+        raise HotlineError(f"单位代码不存在：{'、'.join(missing)}", status=422, code="unknown_unit")
+    return units
+
+
+async def resolve_units(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+) -> StepResult:
+    """派单 / 改派: the lead (default: the router's proposal) and assisting units."""
+    assert isinstance(body, DispatchBody)
+    routing = ticket.routing or {}
+    redispatch = action == Action.REDISPATCH
+    lead_code = body.lead_unit or (None if redispatch else routing.get("lead_unit"))
+    if not lead_code:
+        raise HotlineError(
+            "改派必须指定新的主办单位（lead_unit）"
+            if redispatch
+            else "请指定主办单位（lead_unit）",
+            status=422,
+            code="lead_unit_required",
+        )
+    assisting = list(body.assisting_units)
+    if not body.lead_unit and not redispatch:
+        assisting = assisting or list(routing.get("assisting_units") or [])
+    if lead_code in assisting:
+        raise HotlineError("主办单位不能同时是协办单位", status=422, code="invalid_units")
+    units = await units_by_code([lead_code, *assisting])
+    lead = units[lead_code]
+    if redispatch and lead.id == ticket.lead_unit_id and not assisting:
+        raise HotlineError("改派必须派给其他单位", status=422, code="same_unit")
+    directory = await unit_directory()
+    previous = next((u.code for u in directory.values() if u.id == ticket.lead_unit_id), None)
+    updates: dict[str, Any] = {"lead_unit_id": lead.id, "needs_review": False}
+    if body.category:
+        updates["category"] = body.category
+    return StepResult(
+        updates=updates,
+        payload={
+            "lead_unit": lead_code,
+            "assisting_units": assisting,
+            "previous_unit": previous,
+            "category": body.category or ticket.category,
+        },
+        links=[(lead.id, "lead"), *((units[c].id, "assist") for c in assisting)],
+    )
+
+
+async def requested_days(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+) -> StepResult:
+    """同意延期: at most the days the unit asked for (default: all of them)."""
+    assert isinstance(body, ExtensionApproveBody)
+    event = (
+        await TicketEvent.filter(ticket_id=ticket.id, action=Action.REQUEST_EXTENSION.value)
+        .using_db(conn)
+        .order_by("-id")
+        .first()
+    )
+    requested = int(event.payload.get("days", 1)) if event else 1
+    if body.days and body.days > requested:
+        raise HotlineError(
+            f"批准的延期天数不能超过申请的 {requested} 个工作日",
+            status=422,
+            code="too_many_days",
+        )
+    return StepResult(payload={"days": body.days or requested})
+
+
+async def merge_target(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+) -> StepResult:
+    """并单: the open ticket this one repeats, locked and checked."""
+    assert isinstance(body, MergeBody)
+    target = await Ticket.filter(number=body.into).using_db(conn).first()
+    if target is None:
+        raise HotlineError(f"要并入的工单 {body.into} 不存在", status=422, code="unknown_ticket")
+    if target.id == ticket.id:
+        raise HotlineError("不能并入自身", status=422, code="merge_self")
+    # Lock both tickets (in id order, so opposite merges cannot deadlock) and read the
+    # target again under the lock: two operators merging a pair into each other at
+    # the same moment must not leave both merged and the matter open nowhere.
+    locked = (
+        await Ticket.filter(id__in=[ticket.id, target.id])
+        .order_by("id")
+        .select_for_update()
+        .using_db(conn)
+    )
+    target = next(t for t in locked if t.id == target.id)
+    if Status(target.status) not in OPEN_STATUSES:
+        raise HotlineError(
+            f"工单 {body.into} 已办结或已并单，不能并入", status=422, code="merge_target_closed"
+        )
+    return StepResult(updates={"merged_into_id": target.id}, payload={"into": body.into})
+
+
+STEPS: dict[Step, StepFn] = {
+    Step.UNITS: resolve_units,
+    Step.EXTENSION_DAYS: requested_days,
+    Step.MERGE_TARGET: merge_target,
+}

@@ -1,0 +1,197 @@
+"""Clock effects of ticket actions, declared as data, and the pure plan that applies them.
+
+An action declares what it does to the ticket's clocks (`ClockEffect`s: start, meet,
+pause, resume, extend, stop). `plan` turns those declarations, the ticket's open clocks
+and its policy into the clocks to write — no I/O, `now` is a parameter — so the service
+only loads rows and stores the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sla import clock as clocks
+from sla.calendar import WorkCalendar
+from sla.clock import Clock, ClockError, ClockKind, ClockState
+from sla.limits import DEFAULT_OFFICE_HOURS, Limit, OfficeHours
+from sla.policy import Policy
+
+
+class ClockOp(StrEnum):
+    """What an action does to a clock."""
+
+    START = "start"  # start it (retiring the kind's current clock) when the policy has a limit
+    MEET = "meet"  # its target happened (签收, 调解结果, 回复)
+    PAUSE = "pause"  # 挂起: only where the policy allows it
+    RESUME = "resume"
+    CHECK_EXTENSION = "check-extension"  # an extension may be asked for: allowed, none used up
+    EXTEND = "extend"  # grant the approved extension
+    STOP = "stop"  # retire every open clock unmet (并单, 直接办结, 办结)
+
+
+@dataclass(frozen=True)
+class ClockEffect:
+    """One effect of an action on the clocks of `kinds` (empty: every open clock)."""
+
+    op: ClockOp
+    kinds: tuple[ClockKind, ...] = ()
+
+
+def effect(op: ClockOp, *kinds: ClockKind) -> ClockEffect:
+    """Shorthand for declarations: `effect(ClockOp.START, ClockKind.RECEIPT)`."""
+    return ClockEffect(op, tuple(kinds))
+
+
+class PolicyRefusal(ValueError):
+    """The ticket's policy does not allow what was asked (e.g. pausing a 2-hour emergency)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ExtensionsUsedUp(ClockError):
+    """Every extension the policy allows has already been granted."""
+
+
+@dataclass(frozen=True)
+class ClockPlan:
+    """The clocks an action leaves behind."""
+
+    started: tuple[Clock, ...] = ()  # each retires its kind's current clock
+    changed: tuple[Clock, ...] = ()  # open clocks with new values (the kind names the row)
+    stop_all: bool = False
+    extension: Limit | None = None  # the extension granted, for the event log
+    provisional_years: frozenset[int] = field(default_factory=frozenset)
+
+    def open_after(self, open_clocks: Mapping[ClockKind, Clock]) -> dict[ClockKind, Clock]:
+        """The open clocks once the plan is applied."""
+        if self.stop_all:
+            return {}
+        result = dict(open_clocks)
+        for item in (*self.changed, *self.started):
+            result[item.kind] = item
+        return {k: c for k, c in result.items() if c.met_at is None}
+
+    def touches(self) -> bool:
+        """True when anything must be written."""
+        return bool(self.started or self.changed or self.stop_all)
+
+
+def next_due(open_clocks: Mapping[ClockKind, Clock]) -> dt.datetime | None:
+    """The earliest deadline among running (not paused) clocks: the ticket's "next due"."""
+    dues = [c.due_at for c in open_clocks.values() if c.state is not ClockState.PAUSED]
+    return min(dues) if dues else None
+
+
+def extension_limit(policy: Policy, days: int) -> Limit:
+    """The extra limit for `days` of extension under `policy` (PolicyRefusal if not allowed)."""
+    if not policy.extension_allowed or policy.extension is None:
+        raise PolicyRefusal(f"「{policy.name}」类诉求不允许延期", "extension_not_allowed")
+    limit = policy.extension
+    if limit.unit.value not in ("wd", "d"):
+        return limit  # hour-based extensions are granted whole
+    if days > limit.amount:
+        unit = "个工作日" if limit.unit.value == "wd" else "天"
+        raise PolicyRefusal(
+            f"「{policy.name}」每次最多延期 {limit.amount} {unit}", "extension_too_long"
+        )
+    return Limit(days, limit.unit)
+
+
+def plan(
+    effects: Sequence[ClockEffect],
+    open_clocks: Mapping[ClockKind, Clock],
+    *,
+    policy: Policy,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+    office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+    days: int | None = None,
+) -> ClockPlan:
+    """Apply `effects` in order to the open clocks; raise ClockError or PolicyRefusal."""
+    current = dict(open_clocks)
+    started: dict[ClockKind, Clock] = {}
+    changed: dict[ClockKind, Clock] = {}
+    stop_all = False
+    extension: Limit | None = None
+    for item in effects:
+        kinds = item.kinds or tuple(current)
+        if item.op is ClockOp.STOP:
+            stop_all = True
+            current.clear()
+            started.clear()
+            changed.clear()
+            continue
+        if item.op is ClockOp.START:
+            for kind in kinds:
+                limit = policy.limit_for(kind)
+                if limit is None:
+                    continue
+                new = clocks.start(
+                    kind, limit, now, policy.warn_ratio, calendar, office_hours=office_hours
+                )
+                started[kind] = current[kind] = new
+                changed.pop(kind, None)
+            continue
+        if item.op is ClockOp.PAUSE and not policy.pause_allowed:
+            raise PolicyRefusal(f"「{policy.name}」类诉求不允许挂起", "pause_not_allowed")
+        if item.op in (ClockOp.CHECK_EXTENSION, ClockOp.EXTEND):
+            extension = extension_limit(policy, days or 1)
+        for kind in kinds:
+            old = current.get(kind)
+            if old is None:
+                continue
+            new = _change(item.op, old, now, calendar, office_hours, policy, extension)
+            if new is old:
+                continue
+            current[kind] = new
+            (started if kind in started else changed)[kind] = new
+    years = frozenset(
+        y for c in (*started.values(), *changed.values()) for y in c.provisional_years
+    )
+    return ClockPlan(
+        started=tuple(started.values()),
+        changed=tuple(changed.values()),
+        stop_all=stop_all,
+        extension=extension if any(e.op is ClockOp.EXTEND for e in effects) else None,
+        provisional_years=years,
+    )
+
+
+def _change(
+    op: ClockOp,
+    old: Clock,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+    office_hours: OfficeHours,
+    policy: Policy,
+    extension: Limit | None,
+) -> Clock:
+    """One effect on one open clock."""
+    if op is ClockOp.MEET:
+        return clocks.meet(old, now)
+    if op is ClockOp.PAUSE:
+        return clocks.pause(old, now)
+    if op is ClockOp.RESUME:
+        return clocks.resume(old, now, calendar, office_hours=office_hours)
+    if op is ClockOp.CHECK_EXTENSION:
+        if len(old.extensions) >= policy.max_extensions:
+            raise ExtensionsUsedUp(
+                f"「{policy.name}」最多延期 {policy.max_extensions} 次，"
+                f"本工单已延期 {len(old.extensions)} 次，不能再申请延期"
+            )
+        return old
+    if op is ClockOp.EXTEND:
+        assert extension is not None
+        return clocks.extend(
+            old,
+            extension,
+            calendar,
+            office_hours=office_hours,
+            max_extensions=policy.max_extensions,
+        )
+    raise ValueError(f"unhandled clock op {op}")  # pragma: no cover - enum is exhaustive

@@ -1,0 +1,81 @@
+"""The write path stays lean: SQL statements for one create with auto-dispatch and one action.
+
+Counted from tortoise's own query log (logger `tortoise.db_client`), which records every
+statement the driver executes, BEGIN/COMMIT aside.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.api.conftest import World
+
+CREATE_BUDGET = 12
+ACTION_BUDGET = 10
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler = _Counter()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+BODY = {
+    "kind": "投诉",
+    "title": "公司拖欠工资三个月",
+    "content": "本人在一家装修公司做水电工，公司拖欠我和工友三个月工资，老板一直不发，请帮忙讨薪。",
+    "complainant": {"name": "张先生", "phone": "13812345678"},
+    "auto_dispatch": True,
+}
+
+
+async def test_one_create_with_auto_dispatch_takes_at_most_twelve_statements(world: World) -> None:
+    with counting() as statements:
+        r = await world.client.post("/api/v1/tickets", json=BODY, headers=world.headers["op"])
+    assert r.status_code == 201, r.text
+    ticket = r.json()
+    # Really dispatched: unit, both clocks and the timeline written in those statements.
+    assert ticket["status"] == "dispatched" and ticket["lead_unit"]["code"] == "RSJ"
+    assert {c["kind"] for c in ticket["deadlines"]} == {"receipt", "feedback"}
+    print(f"create with auto-dispatch: {len(statements)} statements")
+    assert len(statements) <= CREATE_BUDGET, "\n".join(statements)
+    # What was answered is what was stored.
+    stored = (
+        await world.client.get(f"/api/v1/tickets/{ticket['number']}", headers=world.headers["op"])
+    ).json()
+    for key in ("status", "lead_unit", "deadlines", "version", "category", "allowed_actions"):
+        assert stored.get(key) == ticket.get(key), key
+
+
+@pytest.mark.parametrize("action,who,body", [("sign", "rsj", {})])
+async def test_one_action_takes_a_bounded_number_of_statements(
+    world: World, action: str, who: str, body: dict
+) -> None:
+    r = await world.client.post("/api/v1/tickets", json=BODY, headers=world.headers["op"])
+    number = r.json()["number"]
+    with counting() as statements:
+        out = await world.act(number, action, who, body)
+    assert out["status"] == "handling"
+    print(f"{action}: {len(statements)} statements")
+    assert len(statements) <= ACTION_BUDGET, "\n".join(statements)
