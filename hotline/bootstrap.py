@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotline")
 
-__all__ = ["ConfigError", "load_deployment"]
+__all__ = ["ConfigError", "announce", "load_deployment"]
 
 
 def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
@@ -29,7 +29,6 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
     data_dir = Path(settings.data_dir)
     if not data_dir.is_dir():
         raise ConfigError(f"数据目录不存在：{data_dir}（HOTLINE_DATA_DIR）")
-    log.info("数据目录：%s（来自%s）", data_dir.resolve(), settings.data_dir_origin)
     try:
         vocabulary = load_vocabulary(data_dir)
         routing = load_routing(
@@ -47,7 +46,6 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
     if with_model:
         from classifier import ModelFileError, load_model
 
-        log.info("分类模型目录：%s", model_dir.resolve())
         try:
             model = load_model(model_dir)
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
@@ -65,6 +63,16 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         public_base_url=settings.public_base_url,
         extras={"units": list(routing.units)},
     )
+
+
+def announce(settings: Settings, deployment: Deployment) -> None:
+    """Log where the data came from, once start-up has succeeded.
+
+    Not during loading: a start-up that fails says one line and nothing else.
+    """
+    log.info("数据目录：%s（来自%s）", deployment.data_dir.resolve(), settings.data_dir_origin)
+    if deployment.model is not None:
+        log.info("分类模型目录：%s", settings.model_dir.resolve())
 
 
 def _log_classifier_speed() -> None:

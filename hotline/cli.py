@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     # One-shot admin commands print their own result; start-up news (data directory, model)
     # is for the server, the sweeper and `check`.
-    quiet = command in ("users", "retrain", "recompute-deadlines")
+    quiet = command in ("users", "retrain", "recompute-deadlines", "outbox", "migrate")
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -126,7 +126,7 @@ def _run(
     with_model: bool = True,
 ) -> Any:
     """Load data/, open the database (creating tables, syncing units), run `job`, close."""
-    from hotline.bootstrap import load_deployment
+    from hotline.bootstrap import announce, load_deployment
     from hotline.db import close_database, open_database
     from hotline.services.units import sync_units
 
@@ -136,6 +136,7 @@ def _run(
         ctx = await open_database(settings.database_url)
         try:
             await sync_units(list(deployment.units))
+            announce(settings, deployment)
             return await job(deployment)
         finally:
             await close_database(ctx)

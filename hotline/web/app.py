@@ -79,13 +79,14 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         if manage_db:
-            from hotline.bootstrap import load_deployment
+            from hotline.bootstrap import announce, load_deployment
             from hotline.services.units import sync_units
 
             ctx = await open_database(settings.database_url)
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
             await sync_units(list(app.state.deployment.units))
+            announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
         if run_background:
             from hotline.workers import start_background
