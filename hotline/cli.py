@@ -181,7 +181,16 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     print(
         f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True
     )
-    uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    from hotline.logs import uvicorn_log_config
+
+    uvicorn.run(
+        "hotline.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.config import Config
+from starlette.datastructures import Secret
 
 from hotline.mail.settings import SmtpSettings
 
@@ -39,6 +40,8 @@ class Settings:
     run_sweeper: bool = True
     sweep_interval: float = 60.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
+    session_idle_minutes: float = 30.0
     # Where data_dir came from, said in the start-up log: HOTLINE_DATA_DIR, the source
     # checkout, or ./data.
     data_dir_origin: str = "HOTLINE_DATA_DIR"
@@ -74,6 +77,8 @@ def load_settings(
             run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
             sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
             smtp=smtp,
+            secret_key=config("SECRET_KEY", cast=Secret, default=None),
+            session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
             data_dir_origin=origin,
         )
     except ValueError as exc:

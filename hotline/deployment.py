@@ -35,3 +35,9 @@ class Deployment:
         if self.router is None:
             return {"category": category, "needs_review": True, "rule": "未配置路由规则"}
         return self.router.propose(text=text, address=address, kind=kind, category=category)
+
+    def must_avoid(self, *, kind: str, text: str, codes: list[str]) -> dict[str, str]:
+        """Units among `codes` this ticket names and so must not handle (举报 avoidance)."""
+        if self.router is None:
+            return {}
+        return dict(self.router.routing.must_avoid(kind=kind, text=text, codes=codes))

@@ -23,6 +23,7 @@ from hotline.schemas import (
     ExtensionRequestBody,
     MediateBody,
     MergeBody,
+    NoticeBody,
     ReasonBody,
     ReplyBody,
     ResumeBody,
@@ -71,6 +72,7 @@ class Action(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     MEDIATE = "mediate"
+    NOTIFY_PARTIES = "notify-parties"
     REPLY = "reply"
     CALLBACK = "callback"
     CLOSE = "close"
@@ -179,6 +181,7 @@ def _moves(
 
 _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
+_NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
 # A repeat is merged into the open ticket before a unit has replied to it.
 _MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
@@ -215,6 +218,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_S.DISPATCHED, _S.DISPUTED, _UNIT),
         public=False,
+        # A correct 退单 is not a late sign-for: the unit's receipt clock stops, and the
+        # time until the centre re-dispatches runs on the centre's own clock.
+        clocks=(effect(ClockOp.STOP, _RECEIPT), effect(ClockOp.START, _CENTRE_CLOCK)),
     ),
     ActionSpec(
         Action.REDISPATCH,
@@ -224,7 +230,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves((_S.DISPATCHED, _S.DISPUTED), _S.DISPATCHED, _CENTRE),
         public=False,
         # A wrong dispatch restarts the receipt clock only: the citizen's wait goes on.
-        clocks=(effect(ClockOp.START, _RECEIPT),),
+        clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.START, _RECEIPT)),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
     ),
@@ -270,7 +276,18 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         MediateBody,
         _moves(_S.HANDLING, None, _UNIT),
         public=False,
-        clocks=(effect(ClockOp.MEET, _MEDIATION),),
+        # Mediation without agreement: both parties must be told within the policy's limit.
+        clocks=(
+            effect(ClockOp.MEET, _MEDIATION),
+            effect(ClockOp.START, _NOTICE, when=("outcome", "failed")),
+        ),
+    ),
+    ActionSpec(
+        Action.NOTIFY_PARTIES,
+        "调解不成告知",
+        NoticeBody,
+        _moves(_S.HANDLING, None, _UNIT),
+        clocks=(effect(ClockOp.MEET, _NOTICE),),
     ),
     ActionSpec(
         Action.REPLY,
@@ -278,7 +295,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReplyBody,
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION),),
+        clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
     ),
     ActionSpec(
         Action.CALLBACK,
@@ -337,6 +354,7 @@ OTHER_EVENTS: dict[str, tuple[str, bool]] = {
     "create": ("受理", True),
     "sla_warning": ("超时预警", False),
     "sla_breach": ("超时", False),
+    "avoidance_override": ("举报回避例外", False),
 }
 
 

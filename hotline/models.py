@@ -224,3 +224,23 @@ class JobRun(Model):
     class Meta:
         table = "job_run"
         unique_together = (("name", "day"),)
+
+
+class IdempotencyKey(Model):
+    """A request a client may retry: the key it sent and the ticket the first attempt made.
+
+    Written in the same transaction as the change, so a retry after a dropped connection
+    finds either nothing (the first attempt rolled back) or the finished result.
+    """
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=64)  # who may reuse the key: a user, a channel
+    key = fields.CharField(max_length=128)
+    fingerprint = fields.CharField(max_length=64)  # of the request: same key, other body → 422
+    ticket_number = fields.CharField(max_length=20)
+    action = fields.CharField(max_length=24)
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("scope", "key"),)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hotline.auth import Principal
@@ -14,8 +15,8 @@ from hotline.lifecycle import (
     allowed_actions,
     event_label,
 )
-from hotline.models import TicketClock, TicketEvent, Unit
-from hotline.privacy import complainant_view
+from hotline.models import Ticket, TicketClock, TicketEvent, Unit
+from hotline.privacy import complainant_view, dispatch_text, mask_address, mask_personal
 from hotline.schemas import (
     ClockOut,
     ComplainantOut,
@@ -93,6 +94,34 @@ def event_out(event: TicketEvent, units_by_id: dict[int, Unit]) -> EventOut:
     )
 
 
+@dataclass(frozen=True)
+class TicketText:
+    """The ticket's words as one viewer may read them."""
+
+    title: str
+    content: str
+    dispatch_text: str
+    address: str
+
+
+def ticket_text(ticket: Ticket, *, role: str) -> TicketText:
+    """The centre keeps the verbatim record; units read the dispatch text.
+
+    Operators read everything as recorded. Supervisors read the content with numbers and
+    addresses masked (as the phone field is). Units read the dispatch text, a masked title,
+    and, for a 举报 or a confidential ticket, an address without house numbers.
+    """
+    names = (ticket.complainant_name,)
+    sent = dispatch_text(ticket.dispatch_text, ticket.content, ticket.complainant_name)
+    if role == Role.OPERATOR:
+        return TicketText(ticket.title, ticket.content, sent, ticket.address)
+    if role == Role.UNIT:
+        hidden = ticket.kind == "举报" or ticket.confidential
+        address = mask_address(ticket.address) if hidden else ticket.address
+        return TicketText(mask_personal(ticket.title, names=names), sent, sent, address)
+    return TicketText(ticket.title, mask_personal(ticket.content), sent, ticket.address)
+
+
 def ticket_out(
     record: TicketRecord,
     *,
@@ -110,6 +139,7 @@ def ticket_out(
         phone=ticket.complainant_phone,
         email=ticket.complainant_email,
     )
+    text = ticket_text(ticket, role=viewer.role)
     active = [link for link in record.links if link.active]
     units_by_id = {u.id: u for u in units.values()}
     status = Status(ticket.status)
@@ -124,10 +154,11 @@ def ticket_out(
         kind=ticket.kind,
         urgency=ticket.urgency,
         category=ticket.category,
-        title=ticket.title,
-        content=ticket.content,
+        title=text.title,
+        content=text.content,
+        dispatch_text=text.dispatch_text,
         location=Location(
-            address=ticket.address,
+            address=text.address,
             district=ticket.district,
             street=ticket.street,
             latitude=ticket.latitude,

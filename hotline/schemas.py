@@ -63,6 +63,11 @@ class TicketCreate(Strict):
     location: Location = Field(default_factory=Location)
     complainant: Complainant = Field(default_factory=Complainant)
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    dispatch_text: str | None = Field(
+        default=None,
+        max_length=20000,
+        description="转办内容: what units receive; default the content with personal data masked.",
+    )
     auto_dispatch: bool | None = Field(
         default=None,
         description="Dispatch at once when the router is confident; default from AUTO_DISPATCH.",
@@ -90,6 +95,17 @@ class DispatchBody(ActionBody):
     lead_unit: UnitCode | None = None
     assisting_units: list[UnitCode] = Field(default_factory=list, max_length=10)
     category: str | None = Field(default=None, max_length=32)
+    dispatch_text: str | None = Field(
+        default=None,
+        max_length=20000,
+        description="转办内容, edited by the operator before dispatch.",
+    )
+    avoidance_override: str | None = Field(
+        default=None,
+        min_length=5,
+        max_length=2000,
+        description="督办人员书面理由：举报件确需派给被举报单位时填写（记入事件日志）.",
+    )
 
 
 class ReasonBody(ActionBody):
@@ -127,6 +143,16 @@ class MediateBody(ActionBody):
     def event_payload(self) -> dict[str, Any]:
         """The outcome and its account."""
         return {"outcome": self.outcome, "text": self.text, **super().event_payload()}
+
+
+class NoticeBody(ActionBody):
+    """调解不成告知: what both parties were told (and how)."""
+
+    text: str = Field(min_length=5, max_length=5000)
+
+    def event_payload(self) -> dict[str, Any]:
+        """The notice given."""
+        return {"text": self.text, **super().event_payload()}
 
 
 class ReplyBody(ActionBody):
@@ -283,6 +309,7 @@ class TicketOut(BaseModel):
     category: str | None
     title: str
     content: str
+    dispatch_text: str
     location: Location
     complainant: ComplainantOut
     attachments: list[dict[str, object]]

@@ -29,6 +29,10 @@ class Routing:
         """The unit with this code (KeyError if unknown)."""
         return self.rules.units[code]
 
+    def must_avoid(self, *, kind: str, text: str, codes: Sequence[str]) -> dict[str, str]:
+        """Units among `codes` that this ticket names and so must not handle (code → mention)."""
+        return self.rules.must_avoid(kind, text, codes)
+
     def route(
         self,
         *,

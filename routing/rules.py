@@ -108,6 +108,16 @@ class RuleSet:
                 return name
         return None
 
+    def must_avoid(self, kind: str, text: str, codes: Iterable[str]) -> dict[str, str]:
+        """Units among `codes` that a ticket of `kind` names in `text` (code → mention).
+
+        For a kind whose rule excludes named units (举报), these may neither lead nor assist.
+        """
+        rule = self.kinds.get(kind)
+        if rule is None or not rule.exclude_named:
+            return {}
+        return {c: name for c in codes if (name := self.named_in(c, text)) is not None}
+
 
 def load_rules(
     path: str | Path,

@@ -68,17 +68,26 @@ class ClockKind(StrEnum):
     RECEIPT = "receipt"  # 签收时限: dispatch → unit signs for the ticket
     MEDIATION = "mediation"  # 调解时限: 签收 → mediation outcome
     FEEDBACK = "feedback"  # 办理/反馈时限: dispatch → reply to the complainant
+    MEDIATION_NOTICE = "mediation_notice"  # 调解不成告知时限: failed mediation → both told
+    REDISPATCH = "redispatch"  # 改派时限 (the centre's own): 退单 → re-dispatch
 
     @property
     def label(self) -> str:
         """The clock's Chinese name, as in 「签收」时限 (the one label table)."""
         return CLOCK_LABELS[self]
 
+    @property
+    def centre_owned(self) -> bool:
+        """True for the centre's own clock: its lateness is not the unit's."""
+        return self is ClockKind.REDISPATCH
+
 
 CLOCK_LABELS: dict[ClockKind, str] = {
     ClockKind.RECEIPT: "签收",
     ClockKind.MEDIATION: "调解",
     ClockKind.FEEDBACK: "反馈",
+    ClockKind.MEDIATION_NOTICE: "调解告知",
+    ClockKind.REDISPATCH: "改派",
 }
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sla import clock as clocks
 from sla.calendar import WorkCalendar
@@ -29,20 +30,29 @@ class ClockOp(StrEnum):
     RESUME = "resume"
     CHECK_EXTENSION = "check-extension"  # an extension may be asked for: allowed, none used up
     EXTEND = "extend"  # grant the approved extension
-    STOP = "stop"  # retire every open clock unmet (并单, 直接办结, 办结)
+    STOP = "stop"  # retire open clocks unmet (并单, 办结: all of them; 退单: the receipt clock)
 
 
 @dataclass(frozen=True)
 class ClockEffect:
-    """One effect of an action on the clocks of `kinds` (empty: every open clock)."""
+    """One effect of an action on the clocks of `kinds` (empty: every open clock).
+
+    `when` = (field, value) applies the effect only when the action's payload has that
+    value, e.g. a failed mediation starts the notice clock.
+    """
 
     op: ClockOp
     kinds: tuple[ClockKind, ...] = ()
+    when: tuple[str, str] | None = None
+
+    def applies(self, params: Mapping[str, Any]) -> bool:
+        """Whether the payload meets the effect's condition."""
+        return self.when is None or params.get(self.when[0]) == self.when[1]
 
 
-def effect(op: ClockOp, *kinds: ClockKind) -> ClockEffect:
+def effect(op: ClockOp, *kinds: ClockKind, when: tuple[str, str] | None = None) -> ClockEffect:
     """Shorthand for declarations: `effect(ClockOp.START, ClockKind.RECEIPT)`."""
-    return ClockEffect(op, tuple(kinds))
+    return ClockEffect(op, tuple(kinds), when)
 
 
 class PolicyRefusal(ValueError):
@@ -63,6 +73,7 @@ class ClockPlan:
 
     started: tuple[Clock, ...] = ()  # each retires its kind's current clock
     changed: tuple[Clock, ...] = ()  # open clocks with new values (the kind names the row)
+    stopped: frozenset[ClockKind] = frozenset()  # open clocks retired unmet
     stop_all: bool = False
     extension: Limit | None = None  # the extension granted, for the event log
     provisional_years: frozenset[int] = field(default_factory=frozenset)
@@ -71,14 +82,14 @@ class ClockPlan:
         """The open clocks once the plan is applied."""
         if self.stop_all:
             return {}
-        result = dict(open_clocks)
+        result = {k: c for k, c in open_clocks.items() if k not in self.stopped}
         for item in (*self.changed, *self.started):
             result[item.kind] = item
         return {k: c for k, c in result.items() if c.met_at is None}
 
     def touches(self) -> bool:
         """True when anything must be written."""
-        return bool(self.started or self.changed or self.stop_all)
+        return bool(self.started or self.changed or self.stopped or self.stop_all)
 
 
 def next_due(open_clocks: Mapping[ClockKind, Clock]) -> dt.datetime | None:
@@ -110,21 +121,31 @@ def plan(
     now: dt.datetime,
     calendar: WorkCalendar,
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
-    days: int | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> ClockPlan:
-    """Apply `effects` in order to the open clocks; raise ClockError or PolicyRefusal."""
+    """Apply `effects` in order to the open clocks; raise ClockError or PolicyRefusal.
+
+    `params` is the action's payload: `days` of an extension, fields `when` conditions read.
+    """
+    params = params or {}
+    days = params.get("days")
     current = dict(open_clocks)
     started: dict[ClockKind, Clock] = {}
     changed: dict[ClockKind, Clock] = {}
+    stopped: set[ClockKind] = set()
     stop_all = False
     extension: Limit | None = None
-    for item in effects:
+    applied = [item for item in effects if item.applies(params)]
+    for item in applied:
         kinds = item.kinds or tuple(current)
         if item.op is ClockOp.STOP:
-            stop_all = True
-            current.clear()
-            started.clear()
-            changed.clear()
+            stop_all = stop_all or not item.kinds
+            for kind in kinds:
+                if kind in open_clocks:
+                    stopped.add(kind)
+                current.pop(kind, None)
+                started.pop(kind, None)
+                changed.pop(kind, None)
             continue
         if item.op is ClockOp.START:
             for kind in kinds:
@@ -156,8 +177,9 @@ def plan(
     return ClockPlan(
         started=tuple(started.values()),
         changed=tuple(changed.values()),
+        stopped=frozenset(stopped),
         stop_all=stop_all,
-        extension=extension if any(e.op is ClockOp.EXTEND for e in effects) else None,
+        extension=extension if any(e.op is ClockOp.EXTEND for e in applied) else None,
         provisional_years=years,
     )
 

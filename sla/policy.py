@@ -13,7 +13,7 @@ the SLA engine; any other field is an error naming file, line and field, never i
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,14 @@ _VALUE_FIELDS = {
     "source",
     "receipt",
     "mediation",
+    "mediation_failed_notice",
     "feedback",
     "warn_ratio",
     "pause",
     "extension",
     "max_extensions",
 }
-_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio"}
-# Fields once documented but not computed by any clock: refused with the reason, so a policy
-# author does not believe a limit is enforced when nothing reads it.
-_UNREAD_FIELDS = {
-    "mediation_failed_notice": "调解不成告知时限尚未由系统计算，写了也不会生效；请删除此字段",
-}
+_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio", "redispatch"}
 
 
 class PolicyError(ValueError):
@@ -61,6 +57,8 @@ class Policy:
     receipt: Limit
     feedback: Limit
     mediation: Limit | None = None
+    mediation_failed_notice: Limit | None = None
+    redispatch: Limit | None = None  # the centre's own limit from 退单 to 改派 ([settings])
     warn_ratio: float = 0.75
     pause_allowed: bool = True
     extension: Limit | None = None
@@ -83,6 +81,8 @@ class Policy:
             ClockKind.RECEIPT: self.receipt,
             ClockKind.MEDIATION: self.mediation,
             ClockKind.FEEDBACK: self.feedback,
+            ClockKind.MEDIATION_NOTICE: self.mediation_failed_notice,
+            ClockKind.REDISPATCH: self.redispatch,
         }[ClockKind(clock)]
 
     def matches(
@@ -219,6 +219,14 @@ def load_policies(
         lambda k, lab, msg: fail("default", None, k, lab, msg),
         vocabulary,
     )
+    centre: Limit | None = None
+    if "redispatch" in settings:
+        try:
+            centre = parse_limit(settings["redispatch"])
+        except (LimitError, TypeError) as exc:
+            raise fail("settings", None, "redispatch", "settings.redispatch", str(exc)) from exc
+        rules = tuple(replace(r, redispatch=centre) for r in rules)
+        default = replace(default, redispatch=centre)
     return PolicySet(
         rules,
         default,
@@ -257,8 +265,6 @@ def _parse_rule(
 
     allowed = _VALUE_FIELDS | (set() if index is None else _MATCH_FIELDS)
     for key in raw:
-        if key in _UNREAD_FIELDS:
-            raise fail(key, f"{label}.{key}", f"未知字段：{_UNREAD_FIELDS[key]}")
         if key not in allowed:
             hint = "；默认策略不能带匹配条件" if key in _MATCH_FIELDS else ""
             raise fail(
@@ -305,6 +311,13 @@ def _parse_rule(
             "max_extensions", f"{label}.max_extensions", "允许延期时须同时给出 extension 时长"
         )
     mediation = limit("mediation", required=False)
+    notice = limit("mediation_failed_notice", required=False)
+    if notice is not None and mediation is None:
+        raise fail(
+            "mediation_failed_notice",
+            f"{label}.mediation_failed_notice",
+            "只有设有 mediation 调解时限的规则才能设置调解不成告知时限",
+        )
     source = raw.get("source", "")
     if not isinstance(source, str):
         raise fail("source", f"{label}.source", "应为字符串")
@@ -325,6 +338,7 @@ def _parse_rule(
         receipt=limit("receipt", required=True),  # type: ignore[arg-type]
         feedback=limit("feedback", required=True),  # type: ignore[arg-type]
         mediation=mediation,
+        mediation_failed_notice=notice,
         warn_ratio=float(ratio),
         pause_allowed=pause,
         extension=extension,

@@ -16,6 +16,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "pause": {"reason": "等待市民提供材料"},
     "resume": {},
     "mediate": {"outcome": "agreed", "text": "双方达成一致"},
+    "notify-parties": {"text": "已书面告知双方调解不成，可依法向法院起诉。"},
     "reply": {"result": "solved", "text": "电梯已修复，垃圾已清运。"},
     "callback": {"contacted": True, "satisfaction": "满意"},
     "close": {},

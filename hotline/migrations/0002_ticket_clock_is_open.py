@@ -9,35 +9,36 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
 
+
 class Migration(migrations.Migration):
-    dependencies = [('models', '0001_initial')]
+    dependencies = [("models", "0001_initial")]
 
     initial = False
 
     operations = [
         ops.RemoveIndex(
-            model_name='TicketClock',
+            model_name="TicketClock",
             name=None,
-            fields=['current', 'state', 'due_at'],
+            fields=["current", "state", "due_at"],
         ),
         ops.RemoveIndex(
-            model_name='TicketClock',
+            model_name="TicketClock",
             name=None,
-            fields=['current', 'state', 'warn_at'],
+            fields=["current", "state", "warn_at"],
         ),
         ops.RemoveIndex(
-            model_name='TicketClock',
+            model_name="TicketClock",
             name=None,
-            fields=['met_at', 'due_at'],
+            fields=["met_at", "due_at"],
         ),
         ops.RemoveIndex(
-            model_name='TicketClock',
+            model_name="TicketClock",
             name=None,
-            fields=['met_at', 'warn_at'],
+            fields=["met_at", "warn_at"],
         ),
         ops.AddField(
-            model_name='TicketClock',
-            name='is_open',
+            model_name="TicketClock",
+            name="is_open",
             field=fields.BooleanField(default=True, db_default=True),
         ),
         # The column arrives true for every row; close the clocks that are superseded or met.
@@ -46,15 +47,15 @@ class Migration(migrations.Migration):
             reverse_sql=ops.RunSQL.noop,
         ),
         ops.AddIndex(
-            model_name='TicketClock',
-            index=Index(fields=['is_open', 'breached', 'due_at']),
+            model_name="TicketClock",
+            index=Index(fields=["is_open", "breached", "due_at"]),
         ),
         ops.AddIndex(
-            model_name='TicketClock',
-            index=Index(fields=['is_open', 'warned', 'warn_at']),
+            model_name="TicketClock",
+            index=Index(fields=["is_open", "warned", "warn_at"]),
         ),
         ops.AddIndex(
-            model_name='TicketClock',
-            index=Index(fields=['ticket_id', 'kind', 'current']),
+            model_name="TicketClock",
+            index=Index(fields=["ticket_id", "kind", "current"]),
         ),
     ]

@@ -21,6 +21,7 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.models import Ticket, TicketClock, Unit, User
+from hotline.privacy import dispatch_text, mask_personal
 from hotline.services.units import unit_directory
 from hotline.timefmt import local_text
 from sla.clock import ClockKind
@@ -32,10 +33,11 @@ log = logging.getLogger("hotline.notify")
 
 def ticket_info(ticket: Ticket) -> TicketInfo:
     """What a mail may say about a ticket (no complainant data: mail leaves the system)."""
-    summary = ticket.content if len(ticket.content) <= 120 else ticket.content[:120] + "…"
+    text = dispatch_text(ticket.dispatch_text, ticket.content, ticket.complainant_name)
+    summary = text if len(text) <= 120 else text[:120] + "…"
     return TicketInfo(
         number=ticket.number,
-        title=ticket.title,
+        title=mask_personal(ticket.title, names=(ticket.complainant_name,)),
         kind=ticket.kind,
         urgency=ticket.urgency,
         category=ticket.category or "",
@@ -158,17 +160,24 @@ async def clock_mail(
     now: datetime,
     link_base: str,
 ) -> None:
-    """Queue the warning (to the unit) or breach (to the unit and supervisors) mail."""
+    """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
+
+    The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
+    only, never to the unit that disputed the dispatch.
+    """
+    centre = clock.kind == ClockKind.REDISPATCH.value
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
-        if ticket.lead_unit_id
+        if ticket.lead_unit_id and not centre
         else None
     )
     to = await unit_recipients(conn, unit) if unit else []
+    if centre:
+        to += await supervisor_recipients(conn)
     name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
     info = ticket_info(ticket)
-    unit_name = unit.name if unit else "（未派单）"
+    unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
     if event == "warning":
         mail = render_warning(
             ticket=info,

@@ -129,7 +129,7 @@ class SlaEngine:
                 now=now,
                 calendar=self.calendar,
                 office_hours=self.policies.office_hours,
-                days=payload.get("days"),
+                params=payload,
             )
         except PolicyRefusal as exc:
             raise HotlineError(str(exc), status=422, code=exc.code) from exc
@@ -168,8 +168,12 @@ async def write_clocks(
     result = change.plan
     rows = list(change.rows)
     retire_kinds = {c.kind.value for c in result.started}
+    stopped = {k.value for k in result.stopped}
     retire = [
-        r for r in rows if r.current and (r.kind in retire_kinds or (result.stop_all and r.is_open))
+        r
+        for r in rows
+        if r.current
+        and (r.kind in retire_kinds or (r.is_open and (result.stop_all or r.kind in stopped)))
     ]
     if retire:
         await (

@@ -8,9 +8,11 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.lifecycle import OPEN_STATUSES, Action, Status, Step
+from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status, Step
 from hotline.models import Ticket, TicketEvent, Unit
+from hotline.privacy import mask_personal
 from hotline.schemas import ActionBody, DispatchBody, ExtensionApproveBody, MergeBody
 from hotline.services.units import unit_directory
 
@@ -22,6 +24,7 @@ class StepResult:
     updates: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
     links: list[tuple[int, str]] | None = None  # (unit id, "lead" | "assist")
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # written alongside
 
 
 StepFn = Callable[..., Awaitable[StepResult]]
@@ -38,9 +41,19 @@ async def units_by_code(codes: list[str]) -> dict[str, Unit]:
 
 
 async def resolve_units(
-    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    action: Action,
+    body: ActionBody,
+    actor_role: str,
+    deployment: Deployment,
 ) -> StepResult:
-    """派单 / 改派: the lead (default: the router's proposal) and assisting units."""
+    """派单 / 改派: the lead (default: the router's proposal) and assisting units.
+
+    A 举报 never goes to a unit it names (lead or assisting): 409 with the reason, unless a
+    supervisor overrides it with a written reason, which is logged as its own event.
+    """
     assert isinstance(body, DispatchBody)
     routing = ticket.routing or {}
     redispatch = action == Action.REDISPATCH
@@ -62,12 +75,39 @@ async def resolve_units(
     lead = units[lead_code]
     if redispatch and lead.id == ticket.lead_unit_id and not assisting:
         raise HotlineError("改派必须派给其他单位", status=422, code="same_unit")
+    named = deployment.must_avoid(
+        kind=ticket.kind,
+        text=f"{ticket.title}\n{ticket.content}",
+        codes=[lead_code, *assisting],
+    )
+    events: list[tuple[str, dict[str, Any]]] = []
+    if named and not body.avoidance_override:
+        who = "、".join(f"{units[c].name}（文中称「{m}」）" for c, m in named.items())
+        raise HotlineError(
+            f"举报件不能交给被举报的单位办理：{who}。请改派其他单位；"
+            "确需如此的，由督办人员填写书面理由（avoidance_override）后派单",
+            status=409,
+            code="reported_unit",
+        )
+    if named:
+        if actor_role != Role.SUPERVISOR:
+            raise HotlineError(
+                "只有督办人员可以在举报件回避规则之外派单", status=403, code="forbidden_override"
+            )
+        events.append(
+            ("avoidance_override", {"units": list(named), "reason": body.avoidance_override})
+        )
     directory = await unit_directory()
     previous = next((u.code for u in directory.values() if u.id == ticket.lead_unit_id), None)
     updates: dict[str, Any] = {"lead_unit_id": lead.id, "needs_review": False}
     if body.category:
         updates["category"] = body.category
+    if body.dispatch_text:
+        updates["dispatch_text"] = mask_personal(
+            body.dispatch_text, names=(ticket.complainant_name,)
+        )
     return StepResult(
+        events=events,
         updates=updates,
         payload={
             "lead_unit": lead_code,
@@ -80,7 +120,7 @@ async def resolve_units(
 
 
 async def requested_days(
-    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody, **_: Any
 ) -> StepResult:
     """同意延期: at most the days the unit asked for (default: all of them)."""
     assert isinstance(body, ExtensionApproveBody)
@@ -101,7 +141,7 @@ async def requested_days(
 
 
 async def merge_target(
-    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody, **_: Any
 ) -> StepResult:
     """并单: the open ticket this one repeats, locked and checked."""
     assert isinstance(body, MergeBody)

@@ -102,7 +102,8 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 action=f"sla_{event}",
                 actor_name="系统",
                 actor_role="system",
-                actor_unit_id=ticket.lead_unit_id,
+                # The centre's own clock (改派) is nobody's unit's lateness.
+                actor_unit_id=None if clock.kind == "redispatch" else ticket.lead_unit_id,
                 from_status=ticket.status,
                 to_status=ticket.status,
                 payload={

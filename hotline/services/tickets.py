@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -29,7 +30,9 @@ from hotline.lifecycle import (
     event_public,
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.privacy import mask_personal
 from hotline.schemas import ActionBody, DispatchBody, TicketCreate
+from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
@@ -65,6 +68,7 @@ class TicketRecord:
     links: list[TicketUnit]
     merged_into: str | None = None
     events: list[TicketEvent] | None = None
+    replayed: bool = False  # the answer to a retried request (same Idempotency-Key)
 
     def active_unit_ids(self) -> set[int]:
         """Units that hold the ticket now (lead and assisting)."""
@@ -92,7 +96,7 @@ class Outcome:
     payload: dict[str, Any]
     links: list[tuple[int, str]] | None = None
     clocks: ClockChange | None = None
-    mail_payload: dict[str, Any] = field(default_factory=dict)
+    extra_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 # ---- create -----------------------------------------------------------------
@@ -105,8 +109,53 @@ async def create_ticket(
     now: datetime,
     deployment: Deployment,
     auto_dispatch: bool,
+    retry: Retry | None = None,
 ) -> TicketRecord:
-    """Record a new ticket with its routing proposal; dispatch at once when confident."""
+    """Record a new ticket with its routing proposal; dispatch at once when confident.
+
+    With `retry` (an Idempotency-Key), a repeat of a finished request returns its ticket.
+    """
+    if retry is not None:
+        earlier = await earlier_result(retry, "create")
+        if earlier is not None:
+            return await _replay(earlier)
+        try:
+            return await _create(
+                data=data,
+                actor=actor,
+                now=now,
+                deployment=deployment,
+                auto_dispatch=auto_dispatch,
+                retry=retry,
+            )
+        except IntegrityError:
+            # A twin of this request committed first: answer with its ticket.
+            earlier = await earlier_result(retry, "create")
+            if earlier is None:
+                raise
+            return await _replay(earlier)
+    return await _create(
+        data=data, actor=actor, now=now, deployment=deployment, auto_dispatch=auto_dispatch
+    )
+
+
+async def _replay(number: str) -> TicketRecord:
+    """The current record of a ticket an earlier request with the same key made or changed."""
+    ticket = await Ticket.get(number=number).prefetch_related(*TICKET_RELATIONS)
+    record = record_of(ticket)
+    record.replayed = True
+    return record
+
+
+async def _create(
+    *,
+    data: TicketCreate,
+    actor: Actor,
+    now: datetime,
+    deployment: Deployment,
+    auto_dispatch: bool,
+    retry: Retry | None = None,
+) -> TicketRecord:
     from hotline.services.numbering import new_query_code, next_number
 
     text = f"{data.title}\n{data.content}"
@@ -123,6 +172,7 @@ async def create_ticket(
         category=category,
         title=data.title,
         content=data.content,
+        dispatch_text=mask_personal(data.dispatch_text or data.content, names=(complainant.name,)),
         address=data.location.address,
         district=data.location.district,
         street=data.location.street,
@@ -169,6 +219,8 @@ async def create_ticket(
             payload={"channel": data.channel, "category": category},
             now=now,
         )
+        if retry is not None:
+            await remember(conn, retry, ticket_number=ticket.number, action="create", now=now)
         if outcome is None:
             await created.save(using_db=conn)
             return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
@@ -198,12 +250,41 @@ async def perform_action(
     now: datetime,
     deployment: Deployment,
     ticket: Ticket | None = None,
+    retry: Retry | None = None,
 ) -> TicketRecord:
     """Apply one lifecycle action for a signed-in user; refuse with 403/404/409/422.
 
     `ticket` is the ticket already read by `visible_ticket` for this principal, if any.
+    With `retry` (an Idempotency-Key), a repeat of a finished action returns the ticket
+    as it is instead of a second action (or a 409 for the first one's new status).
     """
     act = Action(action)
+    if retry is not None:
+        if await earlier_result(retry, act.value) is not None:
+            return await _replay(number)
+        try:
+            return await _perform(number, act, body, principal, now, deployment, ticket, retry)
+        except (IntegrityError, HotlineError) as exc:
+            # A twin of this request won the race: answer with its result, not a conflict.
+            if isinstance(exc, HotlineError) and exc.code != "version_conflict":
+                raise
+            if await earlier_result(retry, act.value) is None:
+                raise
+            return await _replay(number)
+    return await _perform(number, act, body, principal, now, deployment, ticket, None)
+
+
+async def _perform(
+    number: str,
+    act: Action,
+    body: ActionBody,
+    principal: Principal,
+    now: datetime,
+    deployment: Deployment,
+    ticket: Ticket | None,
+    retry: Retry | None,
+) -> TicketRecord:
+    """One action in its transaction (the idempotency record in the same one)."""
     if ticket is None:
         ticket = await visible_ticket(number=number, principal=principal)
     record = record_of(ticket)
@@ -231,6 +312,8 @@ async def perform_action(
         )
         if changed != 1:
             raise _conflict()
+        if retry is not None:
+            await remember(conn, retry, ticket_number=ticket.number, action=act.value, now=now)
         _set(ticket, outcome, now)
         written = await _write(
             conn,
@@ -271,7 +354,14 @@ async def _decide(
         raise _conflict()
     step = StepResult()
     if spec.step is not None:
-        step = await STEPS[spec.step](conn, ticket=ticket, action=action, body=body)
+        step = await STEPS[spec.step](
+            conn,
+            ticket=ticket,
+            action=action,
+            body=body,
+            actor_role=actor.role,
+            deployment=deployment,
+        )
     updates = {**body.ticket_columns(), **step.updates}
     payload = {**body.event_payload(), **step.payload}
     if spec.closes:
@@ -291,7 +381,7 @@ async def _decide(
     if change is not None:
         payload.update(change.payload())
         updates["next_due_at"] = change.next_due_at
-    return Outcome(action, status, new_status, updates, payload, step.links, change)
+    return Outcome(action, status, new_status, updates, payload, step.links, change, step.events)
 
 
 def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
@@ -326,7 +416,20 @@ async def _write(
         payload=outcome.payload,
         now=now,
     )
-    events = [*(before or []), event]
+    # Events a step asks for (e.g. a supervisor's override of the 举报 rule) come first.
+    extra = [
+        _event(
+            ticket,
+            action=name,
+            actor=actor,
+            from_status=outcome.from_status.value,
+            to_status=outcome.from_status.value,
+            payload=payload,
+            now=now,
+        )
+        for name, payload in outcome.extra_events
+    ]
+    events = [*(before or []), *extra, event]
     if len(events) == 1:
         await event.save(using_db=conn)
     else:
@@ -445,9 +548,15 @@ class TicketFilter:
 
 
 async def list_tickets(
-    *, principal: Principal, filters: TicketFilter, page: int, per_page: int, now: datetime
+    *,
+    principal: Principal,
+    filters: TicketFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    oldest_first: bool = False,
 ) -> tuple[list[Ticket], int]:
-    """One page of the tickets this user may see, newest first, and the total."""
+    """One page of the tickets this user may see, newest first (queues: oldest first)."""
     query = Ticket.filter(_scope(principal))
     if filters.status:
         query = query.filter(status__in=filters.status)
@@ -474,7 +583,7 @@ async def list_tickets(
     query = query.distinct()
     total = await query.count()
     items = (
-        await query.order_by("-created_at", "-id")
+        await query.order_by(*(("created_at", "id") if oldest_first else ("-created_at", "-id")))
         .offset((page - 1) * per_page)
         .limit(per_page)
         .prefetch_related(*TICKET_RELATIONS)

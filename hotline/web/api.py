@@ -18,6 +18,7 @@ from hotline.lifecycle import ACTION_BODIES, Action, Role
 from hotline.presenters import ticket_out, track_out, unit_out
 from hotline.schemas import TicketCreate, TicketOut, TicketPage, TrackOut
 from hotline.services import tickets as ticket_service
+from hotline.services.idempotency import retry_key
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
 from hotline.web.endpoint import TICKET_NUMBER, api, request_body, request_query
@@ -49,11 +50,18 @@ async def create_ticket(request: Request) -> Response:
         now=utcnow(),
         deployment=_deployment(request),
         auto_dispatch=settings.auto_dispatch if data.auto_dispatch is None else data.auto_dispatch,
+        retry=retry_key(
+            f"user:{principal.user_id}",
+            request.headers.get("idempotency-key"),
+            ["create", data.model_dump(mode="json")],
+        ),
     )
     # Built from what was just written: nothing is read back.
     body = ticket_out(record, viewer=principal, units=await unit_directory())
     response = json_response(body, status=201)
     response.headers["Location"] = f"/api/v1/tickets/{record.ticket.number}"
+    if record.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -150,14 +158,22 @@ async def ticket_action(request: Request) -> Response:
         principal=principal,
         now=utcnow(),
         deployment=_deployment(request),
+        retry=retry_key(
+            f"user:{principal.user_id}",
+            request.headers.get("idempotency-key"),
+            [number, action, data.model_dump(mode="json")],
+        ),
     )
     # A unit that was re-dispatched away (改派) no longer sees the ticket.
     if not ticket_service.may_see(record, principal):
         return JSONResponse({"number": number, "status": "no_longer_visible"}, status_code=200)
     events = await ticket_service.timeline(record.ticket)
-    return json_response(
+    response = json_response(
         ticket_out(record, viewer=principal, units=await unit_directory(), events=events)
     )
+    if record.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @api(

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -17,11 +18,12 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api
+from hotline.web import admin, api, preview
 from hotline.web.endpoint import api as declare
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import RateLimiter
+from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
 
@@ -108,11 +110,12 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         # The API version prefix is written once; /openapi.json is generated from this table.
-        Mount("/api/v1", routes=[*api.routes, *admin.routes]),
+        Mount("/api/v1", routes=[*api.routes, *admin.routes, *preview.routes]),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
@@ -123,4 +126,8 @@ def create_app(
     app.state.deployment = deployment
     # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
     app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
+    from hotline.web import pages
+
+    pages.install(app, settings)
     return app

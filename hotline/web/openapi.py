@@ -1,7 +1,9 @@
 """The OpenAPI document, generated from the app's route table and the endpoints' declarations.
 
-Every route (Mounts included) must carry an `@api(...)` declaration; its pydantic models give
-the JSON Schemas. Nothing here lists paths or parameters by hand.
+Every JSON route (everything under /api/, Mounts included) must carry an `@api(...)`
+declaration; its pydantic models give the JSON Schemas. Other declared routes (/healthz,
+/openapi.json) are documented too; the staff's HTML pages are not part of the API. Nothing
+here lists paths or parameters by hand.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ERROR_TEXT = {
     422: "输入有误",
     429: "请求过于频繁",
 }
+API_PREFIX = "/api/"
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -52,7 +55,9 @@ def operations(
     for full, route in walk(routes):
         doc = doc_of(route.endpoint)
         if doc is None:
-            raise ValueError(f"{full}: 路由缺少 @api 声明，无法生成 OpenAPI 文档")
+            if full.startswith(API_PREFIX):
+                raise ValueError(f"{full}: 路由缺少 @api 声明，无法生成 OpenAPI 文档")
+            continue  # an HTML page (hotline/web/pages), not part of the JSON API
         template = _PARAM.sub(r"{\1}", full)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             if doc.bodies is not None and doc.per is not None:

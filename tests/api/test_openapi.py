@@ -13,7 +13,7 @@ from starlette.routing import Match, Mount, Route
 from hotline.config import load_settings
 from hotline.lifecycle import ACTION_BODIES
 from hotline.web.app import create_app
-from hotline.web.endpoint import api
+from hotline.web.endpoint import api, doc_of
 from hotline.web.openapi import build_openapi, walk
 from hotline.web.queries import TicketListQuery
 from tests.api.conftest import World
@@ -49,8 +49,14 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route() -> Non
     app = _app()
     doc = build_openapi(app.routes)
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops if m in METHODS}
-    # every route of the table (Mounts included) is in the document ...
-    for full, route in walk(app.routes):
+    # every API route of the table (Mounts included) is in the document ...
+    api_routes = [
+        (full, route)
+        for full, route in walk(app.routes)
+        if full.startswith("/api/") or doc_of(route.endpoint) is not None
+    ]
+    assert len(api_routes) >= 14
+    for full, route in api_routes:
         template = re.sub(r"{(\w+)(?::\w+)?}", r"{\1}", full)
         for method in (route.methods or set()) - {"HEAD"}:
             if template.endswith("/{action}"):
@@ -65,13 +71,18 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route() -> Non
         assert _resolves(app, path, method), (path, method)
     assert ("/api/v1/admin/outbox/{mail_id}/requeue", "post") in documented
     assert ("/healthz", "get") in documented and ("/openapi.json", "get") in documented
+    assert ("/api/v1/route-preview", "post") in documented
+    # the staff's HTML pages are not API operations
+    assert not any(p in ("/login", "/operator") or p.startswith("/static") for p, _ in documented)
 
 
 def test_api_routes_are_mounted_once_under_api_v1() -> None:
     app = _app()
-    mounts = [r for r in app.routes if isinstance(r, Mount)]
-    assert [m.path for m in mounts] == ["/api/v1"]
-    assert all(not r.path.startswith("/api/") for m in mounts for r in m.routes)
+    api_mounts = [r for r in app.routes if isinstance(r, Mount) and r.path.startswith("/api")]
+    assert [m.path for m in api_mounts] == ["/api/v1"]
+    assert not any(r.path.startswith("/api/") for r in api_mounts[0].routes)
+    top = [r.path for r in app.routes if isinstance(r, Route)]
+    assert not any(p.startswith("/api/") for p in top), top
 
 
 def test_each_action_is_one_path_with_its_own_body_schema() -> None:
@@ -99,7 +110,7 @@ def test_a_route_without_a_declaration_cannot_hide_from_the_document() -> None:
     async def secret(request: Any) -> Any:  # pragma: no cover - never called
         raise AssertionError
 
-    routes = [Mount("/api/v1", routes=[Route("/secret", secret)])]
+    routes = [Route("/page", secret), Mount("/api/v1", routes=[Route("/secret", secret)])]
     with pytest.raises(ValueError, match="/api/v1/secret: 路由缺少 @api 声明"):
         build_openapi(routes)
     api(summary="秘密")(secret)

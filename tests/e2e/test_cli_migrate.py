@@ -12,7 +12,10 @@ from tests.service.test_migrations import MIGRATIONS
 
 REPO = Path(__file__).resolve().parents[2]
 LEGACY_SQL = REPO / "tests" / "fixtures" / "legacy" / "schema_sqlite.sql"
-BEHIND = f"启动失败：数据库结构不是最新（有 {len(MIGRATIONS)} 个未执行的迁移），请先运行 python main.py migrate"
+BEHIND = (
+    f"启动失败：数据库结构不是最新（有 {len(MIGRATIONS)} 个未执行的迁移），"
+    "请先运行 python main.py migrate"
+)
 
 
 def main_py(db: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -176,6 +176,10 @@ async def check_clock_effect(
     elif action == Action.REDISPATCH:
         assert after["receipt"].started_at == now and after["receipt"].met_at is None
         assert after["feedback"].id == before["feedback"].id  # the citizen's wait goes on
+    elif action == Action.REJECT:
+        # The unit's receipt clock stops; the centre's own re-dispatch clock starts.
+        assert "receipt" not in after
+        assert after["redispatch"].started_at == now and after["redispatch"].met_at is None
     elif action == Action.SIGN:
         assert after["receipt"].met_at == now
     elif action == Action.REPLY:

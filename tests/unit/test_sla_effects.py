@@ -40,7 +40,7 @@ def policy(**kw: object) -> Policy:
 
 
 def run(effects: list, open_clocks: dict, p: Policy, at: dt.datetime = T0, days: int | None = None):
-    return plan(effects, open_clocks, policy=p, now=at, calendar=CAL, days=days)
+    return plan(effects, open_clocks, policy=p, now=at, calendar=CAL, params={"days": days})
 
 
 def dispatched(p: Policy) -> dict:

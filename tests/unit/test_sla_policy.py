@@ -57,6 +57,7 @@ def test_utilities_24_hours_by_keyword(shipped: PolicySet) -> None:
 def test_consumer_complaint_has_mediation_clock(shipped: PolicySet) -> None:
     p = match_policy(shipped, kind="投诉", category="商贸旅游", urgency="一般")
     assert p.mediation == parse_limit("45wd")
+    assert p.mediation_failed_notice == parse_limit("7wd")
     assert p.feedback == parse_limit("7wd")
     assert p.limit_for(ClockKind.MEDIATION) == parse_limit("45wd")
     assert shipped.default.limit_for("mediation") is None
@@ -174,10 +175,13 @@ feedback = "2d"
             r"sla\.toml:4: default（默认）\.kinds: 未知字段；默认策略不能带匹配条件",
         ),
         (
-            # no clock computes it: a limit nobody enforces must not look enforced
-            '[default]\nreceipt = "24h"\nfeedback = "7d"\nmediation = "45wd"\n'
-            'mediation_failed_notice = "7wd"\n',
-            r"sla\.toml:5: default（默认）\.mediation_failed_notice: 未知字段：.*尚未由系统计算",
+            '[default]\nreceipt = "24h"\nfeedback = "7d"\nmediation_failed_notice = "7wd"\n',
+            r"default（默认）\.mediation_failed_notice: 只有设有 mediation",
+        ),
+        (
+            # a field no clock reads is refused, not silently ignored
+            '[default]\nreceipt = "24h"\nfeedback = "7d"\nescalate_after = "3d"\n',
+            r"sla\.toml:4: default（默认）\.escalate_after: 未知字段",
         ),
         (
             '[default]\nreceipt = "24h"\nfeedback = "7d"\nmax_extensions = 2\n',

@@ -1,0 +1,43 @@
+"""Server-rendered staff pages (Jinja2 + a little htmx): one module per area.
+
+`install(app, settings)` adds the routes, the static files, the session and security-header
+middleware and HTML error pages for page paths; the JSON API is unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from hotline.config import Settings
+from hotline.errors import HotlineError
+from hotline.web.pages import auth, operator, ticket, unit
+from hotline.web.pages.common import LoginRequired, page_error_handler
+from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+
+
+def install(app: Starlette, settings: Settings, session: SessionSettings | None = None) -> None:
+    """Add the pages to an app built by `create_app`."""
+    session = session or SessionSettings.from_settings(settings)
+    app.state.session_settings = session
+    app.state.login_throttle = LoginThrottle()
+    # The operator console's /api/v1/route-preview is part of the API mount (hotline.web.app).
+    app.router.routes.extend(
+        [
+            *auth.routes,
+            *operator.routes,
+            *unit.routes,
+            *ticket.routes,
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+    )
+    for exc_type in (HotlineError, HTTPException):
+        app.exception_handlers[exc_type] = page_error_handler(app.exception_handlers[exc_type])
+    app.exception_handlers[LoginRequired] = page_error_handler(app.exception_handlers[HotlineError])
+    app.add_middleware(SessionMiddleware, settings=session)

@@ -1,0 +1,95 @@
+"""Sign-in and sign-out pages, and `/` that sends each user to their home."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.services.users import principal_for_password
+from hotline.timefmt import SHANGHAI
+from hotline.web.pages.common import HOMES, redirect, render, require_form
+from hotline.web.session import LoginThrottle, sign_in, sign_out
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle  # type: ignore[no-any-return]
+
+
+async def root(request: Request) -> Response:
+    """GET / — signed out: the sign-in page; signed in: the role's home."""
+    principal = getattr(request.state, "session_principal", None)
+    if principal is None:
+        return redirect("/login")
+    return redirect(HOMES.get(principal.role, "/tickets"))
+
+
+async def login_form(request: Request) -> Response:
+    """GET /login — the sign-in form."""
+    principal = getattr(request.state, "session_principal", None)
+    if principal is not None:
+        return redirect(HOMES.get(principal.role, "/tickets"))
+    message = None
+    if request.query_params.get("expired") or getattr(request.state, "session_expired", False):
+        message = "长时间未操作，已自动退出。请重新登录。"
+    return render(request, "login.html", {"username": "", "error": message})
+
+
+async def login(request: Request) -> Response:
+    """POST /login — check the password (throttled) and start a session."""
+    form = await require_form(request)
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    address = request.client.host if request.client else "unknown"
+    throttle = _throttle(request)
+    now = time.time()
+    until = throttle.blocked_until(username=username, address=address, now=now)
+    if until is not None:
+        at = datetime.fromtimestamp(until, UTC).astimezone(SHANGHAI).strftime("%H:%M")
+        return render(
+            request,
+            "login.html",
+            {
+                "username": username,
+                "error": f"登录失败次数过多，已暂时锁定。请在 {at} 之后再试；"
+                "忘记密码请联系管理员重置。",
+            },
+            status=429,
+        )
+    if not username or not password:
+        return render(
+            request,
+            "login.html",
+            {"username": username, "error": "请输入用户名和密码。"},
+            status=422,
+        )
+    principal = await principal_for_password(username, password)
+    if principal is None:
+        throttle.failed(username=username, address=address, now=now)
+        return render(
+            request,
+            "login.html",
+            {"username": username, "error": "用户名或密码不正确，请重新输入。"},
+            status=401,
+        )
+    throttle.succeeded(username=username)
+    sign_in(request, principal)
+    return redirect(HOMES.get(principal.role, "/tickets"))
+
+
+async def logout(request: Request) -> Response:
+    """POST /logout — end the session."""
+    await require_form(request)
+    sign_out(request)
+    return redirect("/login")
+
+
+routes = [
+    Route("/", root, methods=["GET"]),
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

@@ -1,0 +1,200 @@
+"""HTML forms built from the pydantic body models: fields, parsing and Chinese errors.
+
+An action's form is generated from `ACTIONS[action].body`, so adding a field to a body
+adds it to the page; only the Chinese wording of fields and choices lives here.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from hotline.presenters import RESULT_LABELS
+from hotline.web.http import FIELD_ERRORS
+
+FIELD_LABELS = {
+    "reason": "理由",
+    "text": "内容",
+    "days": "延期天数（工作日）",
+    "outcome": "调解结果",
+    "result": "办理结果",
+    "contacted": "已联系上市民",
+    "satisfaction": "满意度",
+    "solved": "市民认为问题已解决",
+    "into": "并入工单编号",
+    "lead_unit": "主办单位",
+    "assisting_units": "协办单位",
+    "category": "分类",
+    "note": "备注（可不填）",
+    "dispatch_text": "转办内容（单位看到的内容；不填则沿用，电话、证件号会自动隐去）",
+    "avoidance_override": "举报回避例外的书面理由（仅督办人员；派给被举报单位时必填）",
+}
+# Per action, where the generic label says too little.
+ACTION_FIELD_LABELS = {
+    ("reply", "text"): "答复内容（市民将看到）",
+    ("answer", "text"): "答复内容（市民将看到）",
+    ("mediate", "text"): "调解情况",
+    ("reject", "reason"): "退单理由（说明为何不属于本单位）",
+    ("approve-extension", "days"): "同意延期天数（不填则按申请天数）",
+    ("dispatch", "lead_unit"): "主办单位（不选则按系统建议）",
+    ("redispatch", "lead_unit"): "主办单位（不选则按系统建议）",
+    ("dispatch", "category"): "分类（不填则按系统建议）",
+    ("redispatch", "category"): "分类（不填则保持不变）",
+    ("notify-parties", "text"): "告知情况（告知了谁、何时、以何种方式）",
+}
+CHOICE_LABELS = {
+    **RESULT_LABELS,
+    "agreed": "达成调解协议",
+    "failed": "调解未成功",
+}
+TEXTAREA = frozenset({"reason", "text", "note"})
+HIDDEN = frozenset({"expected_version"})
+
+
+@dataclass
+class Field:
+    """One form field as the template draws it."""
+
+    name: str
+    label: str
+    widget: str  # textarea, text, number, checkbox, select, units, unit, tristate
+    required: bool
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: Any = None
+    error: str = ""
+    min: int | None = None
+    max: int | None = None
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without `| None`, and whether None was allowed."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _is_unit_code(annotation: Any) -> bool:
+    for meta in getattr(annotation, "__metadata__", ()):
+        pattern = getattr(meta, "pattern", None)
+        if pattern and pattern.startswith("^[A-Z]"):
+            return True
+    return False
+
+
+def fields_of(
+    model: type[BaseModel],
+    *,
+    action: str,
+    units: list[tuple[str, str]],
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[Field]:
+    """The visible fields of a body model, with the values typed and the errors to show."""
+    values = values or {}
+    errors = errors or {}
+    out = []
+    for name, info in model.model_fields.items():
+        if name in HIDDEN:
+            continue
+        annotation, optional = _unwrap(info.annotation)
+        origin = typing.get_origin(annotation)
+        label = ACTION_FIELD_LABELS.get((action, name)) or FIELD_LABELS.get(name, name)
+        required = info.is_required()
+        f = Field(name, label, "text", required, value=values.get(name), error=errors.get(name, ""))
+        if origin is Literal:
+            f.widget = "select"
+            f.choices = [
+                (str(v), CHOICE_LABELS.get(str(v), str(v))) for v in typing.get_args(annotation)
+            ]
+        elif origin is list and _is_unit_code(typing.get_args(annotation)[0]):
+            f.widget = "units"
+            f.choices = units
+            f.value = values.get(name) or []
+        elif _is_unit_code(annotation):
+            f.widget = "unit"
+            f.choices = units
+        elif annotation is bool:
+            f.widget = "tristate" if optional else "checkbox"
+            # A re-shown form keeps what was posted: an absent checkbox was unticked.
+            if not values and not optional and info.default is not None:
+                f.value = info.default
+        elif annotation is int:
+            f.widget = "number"
+            for meta in info.metadata:
+                f.min = getattr(meta, "ge", f.min)
+                f.max = getattr(meta, "le", f.max)
+        elif name in TEXTAREA:
+            f.widget = "textarea"
+        out.append(f)
+    # The optional note last: the action's own fields come first.
+    return sorted(out, key=lambda f: f.name == "note")
+
+
+def parse_form(model: type[BaseModel], form: Any) -> dict[str, Any]:
+    """A posted form as the dict the model validates (empty optional fields left out)."""
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation, optional = _unwrap(info.annotation)
+        origin = typing.get_origin(annotation)
+        if origin is list:
+            items = [v for v in form.getlist(name) if v]
+            if items:
+                data[name] = items
+            continue
+        if annotation is bool and not optional:
+            data[name] = form.get(name) in ("on", "true", "1")
+            continue
+        raw = form.get(name)
+        if raw is None:
+            continue
+        raw = str(raw)
+        if raw.strip() == "" and not info.is_required():
+            continue
+        if annotation is bool:
+            data[name] = raw == "true"
+        else:
+            data[name] = raw
+    return data
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("int_parsing", "int_from_float"):
+        return "请填写整数"
+    if kind == "string_too_short":
+        return f"至少 {ctx.get('min_length')} 个字"
+    if kind == "string_too_long":
+        return f"最多 {ctx.get('max_length')} 个字"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
+    if kind == "missing":
+        return "必填，请填写"
+    return FIELD_ERRORS.get(kind, "输入有误")
+
+
+def validate_form(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The validated body, or None and a Chinese message per field."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            loc = err["loc"]
+            name = ".".join(str(p) for p in loc) if loc else "_"
+            errors.setdefault(str(loc[0]) if loc else "_", _message(err))
+            errors.setdefault(name, _message(err))
+        return None, errors

@@ -1,0 +1,224 @@
+"""The operator console: call intake, the caller's history, and the work queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status
+from hotline.models import TicketEvent
+from hotline.presenters import ticket_out
+from hotline.schemas import AnswerBody, TicketCreate
+from hotline.services import tickets as svc
+from hotline.services.units import unit_directory
+from hotline.timefmt import utcnow
+from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
+from hotline.web.pages.forms import validate_form
+from hotline.web.session import flash
+
+CONSOLE_ROLES = (Role.OPERATOR.value, Role.SUPERVISOR.value)
+QUEUE_SIZE = 30
+KINDS = ["投诉", "求助", "咨询", "举报", "建议", "表扬"]
+URGENCIES = ["一般", "紧急", "复杂"]
+CHANNELS = [("phone", "电话"), ("web", "网站"), ("wechat", "微信"), ("other", "其他")]
+# Form field → where it goes in TicketCreate.
+NESTED = {
+    "address": ("location", "address"),
+    "name": ("complainant", "name"),
+    "phone": ("complainant", "phone"),
+    "anonymous": ("complainant", "anonymous"),
+    "confidential": ("complainant", "confidential"),
+}
+ERROR_FIELDS = {
+    "location.address": "address",
+    "complainant.name": "name",
+    "complainant.phone": "phone",
+}
+
+
+def _intake_context(values: dict[str, Any] | None = None, errors: dict[str, str] | None = None):
+    return {
+        "v": values or {"channel": "phone", "kind": "投诉", "urgency": "一般"},
+        "errors": errors or {},
+        "kinds": KINDS,
+        "urgencies": URGENCIES,
+        "channels": CHANNELS,
+    }
+
+
+async def console(request: Request) -> Response:
+    """GET /operator — intake form and the queues."""
+    signed_in(request, *CONSOLE_ROLES)
+    return render(request, "operator.html", _intake_context())
+
+
+def _create_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"location": {}, "complainant": {}}
+    for key in ("channel", "kind", "urgency", "title", "content", "category"):
+        value = str(form.get(key) or "").strip()
+        if value:
+            data[key] = value
+    for key, (group, name) in NESTED.items():
+        if key in ("anonymous", "confidential"):
+            data[group][name] = form.get(key) == "on"
+        else:
+            data[group][name] = str(form.get(key) or "").strip()
+    data["auto_dispatch"] = False
+    return data
+
+
+async def intake(request: Request) -> Response:
+    """POST /operator/tickets — record the call; 直接办结 answers and closes it at once."""
+    principal = signed_in(request, *CONSOLE_ROLES)
+    form = await require_form(request)
+    answer_now = form.get("do") == "answer"
+    values = {k: form.get(k) for k in form if k != "csrf_token"}
+    data, errors = validate_form(TicketCreate, _create_data(form))
+    answer = None
+    if answer_now:
+        answer, answer_errors = validate_form(AnswerBody, {"text": form.get("answer") or ""})
+        if answer_errors:
+            errors["answer"] = "直接办结需要填写答复内容（至少 2 个字）"
+    if errors:
+        shown = {ERROR_FIELDS.get(k, k): v for k, v in errors.items()}
+        context = _intake_context(values, shown)
+        context["extra_flashes"] = [("error", "未受理：请按红字提示修改，已填写的内容都还在。")]
+        return render(request, "operator.html", context, status=422)
+    settings = request.app.state.settings
+    record = await svc.create_ticket(
+        data=data,
+        actor=svc.Actor.of(principal),
+        now=utcnow(),
+        deployment=request.app.state.deployment,
+        # 直接办结 must not be dispatched first; otherwise as the deployment says.
+        auto_dispatch=False if answer_now else settings.auto_dispatch,
+    )
+    number = record.ticket.number
+    if answer_now:
+        await svc.perform_action(
+            number=number,
+            action=Action.ANSWER.value,
+            body=answer,
+            principal=principal,
+            now=utcnow(),
+            deployment=request.app.state.deployment,
+        )
+        flash(request, f"已受理并直接办结，工单号 {number}（查询码 {record.ticket.query_code}）。")
+        return redirect("/operator")
+    status = record.ticket.status
+    if status == Status.DISPATCHED.value:
+        flash(
+            request,
+            f"已受理并按系统建议自动派单，工单号 {number}（查询码 {record.ticket.query_code}）。",
+        )
+    else:
+        flash(
+            request,
+            f"已受理，工单号 {number}（查询码 {record.ticket.query_code}）。请核对下方建议后派单。",
+        )
+    return redirect(f"/tickets/{number}")
+
+
+async def caller(request: Request) -> Response:
+    """GET /operator/caller?phone= — the caller's earlier tickets, open ones first."""
+    principal = signed_in(request, *CONSOLE_ROLES)
+    phone = (request.query_params.get("phone") or "").strip()
+    rows: list[Any] = []
+    total = 0
+    if len(phone) >= 7:
+        items, total = await svc.list_tickets(
+            principal=principal,
+            filters=svc.TicketFilter(phone=phone),
+            page=1,
+            per_page=20,
+            now=utcnow(),
+        )
+        units = await unit_directory()
+        open_values = {s.value for s in OPEN_STATUSES}
+        items.sort(key=lambda t: t.status not in open_values)  # stable: newest first within
+        rows = [ticket_out(svc.record_of(t), viewer=principal, units=units) for t in items]
+    return render(
+        request,
+        "_caller.html",
+        {
+            "rows": rows,
+            "total": total,
+            "phone": phone,
+            "open_statuses": [s.value for s in OPEN_STATUSES],
+        },
+    )
+
+
+async def _queue(principal: Any, status: str, **extra: Any) -> tuple[list[Any], int]:
+    return await svc.list_tickets(
+        principal=principal,
+        filters=svc.TicketFilter(status=[status], **extra),
+        page=1,
+        per_page=QUEUE_SIZE,
+        now=utcnow(),
+        oldest_first=True,
+    )
+
+
+async def _last_payload(ids: list[int], action: str) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    if ids:
+        for e in await TicketEvent.filter(ticket_id__in=ids, action=action).order_by("id"):
+            out[e.ticket_id] = dict(e.payload)
+    return out
+
+
+async def queues(request: Request) -> Response:
+    """GET /operator/queue — dispatch queue, disputes and callbacks (polled)."""
+    from hotline.lifecycle import ACTIONS
+    from hotline.services.units import active_units
+    from hotline.web.pages.forms import fields_of
+
+    principal = signed_in(request, *CONSOLE_ROLES)
+    units = await unit_directory()
+    sla = request.app.state.deployment.sla
+    now = utcnow()
+    review, review_total = await _queue(principal, Status.RECEIVED.value)
+    disputed, disputed_total = await _queue(principal, Status.DISPUTED.value)
+    replied, replied_total = await _queue(principal, Status.REPLIED.value)
+    reasons = await _last_payload([t.id for t in disputed], Action.REJECT.value)
+    replies = await _last_payload([t.id for t in replied], Action.REPLY.value)
+
+    def rows(items: list[Any], extra: dict[int, dict[str, Any]] | None = None) -> list[Any]:
+        return [
+            {
+                "t": (out := ticket_out(svc.record_of(t), viewer=principal, units=units)),
+                "left": next_clock(out, now=now, sla=sla),
+                "payload": (extra or {}).get(t.id, {}),
+                "unit_name": units[out.lead_unit.code].name if out.lead_unit else "",
+            }
+            for t in items
+        ]
+
+    choices = [(u.code, u.name) for u in await active_units()]
+    return render(
+        request,
+        "_operator_queues.html",
+        {
+            "review": rows(review),
+            "review_total": review_total,
+            "disputed": rows(disputed, reasons),
+            "disputed_total": disputed_total,
+            "replied": rows(replied, replies),
+            "replied_total": replied_total,
+            "callback_fields": fields_of(
+                ACTIONS[Action.CALLBACK].body, action="callback", units=choices
+            ),
+        },
+    )
+
+
+routes = [
+    Route("/operator", console, methods=["GET"]),
+    Route("/operator/tickets", intake, methods=["POST"]),
+    Route("/operator/caller", caller, methods=["GET"]),
+    Route("/operator/queue", queues, methods=["GET"]),
+]

@@ -1,0 +1,250 @@
+"""The ticket page (the link in every dispatch mail), its action forms, print view and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.errors import HotlineError, not_found
+from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
+from hotline.presenters import ticket_out
+from hotline.services import tickets as svc
+from hotline.services.units import active_units, unit_directory
+from hotline.timefmt import utcnow
+from hotline.web.pages.common import (
+    CENTRE,
+    clock_views,
+    next_clock,
+    redirect,
+    render,
+    require_form,
+    signed_in,
+)
+from hotline.web.pages.forms import fields_of, parse_form, validate_form
+from hotline.web.session import flash
+
+# What the timeline shows of an event's payload, in this order.
+PAYLOAD_LABELS = {
+    "reason": "理由",
+    "text": "内容",
+    "result": "办理结果",
+    "outcome": "调解结果",
+    "contacted": "已联系市民",
+    "satisfaction": "满意度",
+    "solved": "问题已解决",
+    "days": "天数",
+    "lead_unit": "主办单位",
+    "assisting_units": "协办单位",
+    "category": "分类",
+    "into": "并入",
+    "note": "备注",
+}
+VALUE_LABELS = {
+    True: "是",
+    False: "否",
+    "solved": "已解决",
+    "partly": "部分解决",
+    "unsolvable": "无法解决",
+    "agreed": "达成协议",
+    "failed": "未达成",
+}
+# Actions whose form opens by default (the next thing to do).
+PRIMARY = ("sign", "reply", "callback", "close", "dispatch", "redispatch", "approve-extension")
+
+
+def _safe_next(value: Any, default: str) -> str:
+    text = str(value or "")
+    return text if text.startswith("/") and not text.startswith("//") else default
+
+
+def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's payload as (label, text) lines a person reads."""
+    lines = []
+    for key, label in PAYLOAD_LABELS.items():
+        if key not in payload or payload[key] in (None, "", []):
+            continue
+        value = payload[key]
+        if key in ("lead_unit",):
+            unit = units.get(value)
+            value = unit.name if unit else value
+        elif key == "assisting_units":
+            value = "、".join(units[c].name if c in units else c for c in value)
+        else:
+            value = VALUE_LABELS.get(value, value) if isinstance(value, (bool, str)) else value
+        lines.append((label, str(value)))
+    return lines
+
+
+async def _unit_choices() -> list[tuple[str, str]]:
+    return [(u.code, u.name) for u in await active_units()]
+
+
+async def _page_context(
+    request: Request,
+    number: str,
+    *,
+    failed: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    principal = signed_in(request)
+    ticket = await svc.visible_ticket(number=number, principal=principal)
+    events = await svc.timeline(ticket)
+    units = await unit_directory()
+    out = ticket_out(svc.record_of(ticket), viewer=principal, units=units, events=events)
+    choices = await _unit_choices()
+    forms = []
+    for name in out.allowed_actions:
+        spec = ACTIONS[Action(name)]
+        mine = name == failed
+        forms.append(
+            {
+                "action": name,
+                "label": spec.label,
+                "fields": fields_of(
+                    spec.body,
+                    action=name,
+                    units=choices,
+                    values=values if mine else None,
+                    errors=errors if mine else None,
+                ),
+                "open": mine or (failed is None and name in PRIMARY),
+                "error": (errors or {}).get("_", "") if mine else "",
+            }
+        )
+    timeline = [
+        {"event": e, "lines": payload_lines(e.payload, units)} for e in (out.timeline or [])
+    ]
+    sla = request.app.state.deployment.sla if request.app.state.deployment else None
+    return {
+        "t": out,
+        "clocks": clock_views(out, now=utcnow(), sla=sla),
+        "forms": forms,
+        "timeline": timeline,
+        "is_centre": principal.role in CENTRE,
+    }
+
+
+async def ticket_page(request: Request) -> Response:
+    """GET /tickets/{number} — the ticket, its clocks, timeline and the user's actions."""
+    context = await _page_context(request, request.path_params["number"])
+    return render(request, "ticket.html", context)
+
+
+async def print_page(request: Request) -> Response:
+    """GET /tickets/{number}/print — 工单处理单 for paper."""
+    context = await _page_context(request, request.path_params["number"])
+    context["now"] = utcnow()
+    return render(request, "ticket_print.html", context)
+
+
+async def act(request: Request) -> Response:
+    """POST /tickets/{number}/act/{action} — one lifecycle action from a page form."""
+    principal = signed_in(request)
+    form = await require_form(request)
+    number = request.path_params["number"]
+    name = request.path_params["action"]
+    try:
+        spec = ACTIONS[Action(name)]
+    except ValueError:
+        raise not_found() from None
+    back = _safe_next(form.get("next"), f"/tickets/{number}")
+    ticket = await svc.visible_ticket(number=number, principal=principal)
+    data = parse_form(spec.body, form)
+    version = str(form.get("expected_version") or "")
+    if version.isdigit():
+        data["expected_version"] = int(version)
+    body, errors = validate_form(spec.body, data)
+    if body is None:
+        values = {k: form.getlist(k) if k == "assisting_units" else form.get(k) for k in form}
+        context = await _page_context(request, number, failed=name, values=values, errors=errors)
+        flash_now = [("error", f"「{spec.label}」未提交：请按红字提示修改后再提交。")]
+        context["extra_flashes"] = flash_now
+        return render(request, "ticket.html", context, status=422)
+    try:
+        record = await svc.perform_action(
+            number=number,
+            ticket=ticket,
+            action=spec.action.value,
+            body=body,
+            principal=principal,
+            now=utcnow(),
+            deployment=request.app.state.deployment,
+        )
+    except HotlineError as exc:
+        if exc.code == "version_conflict":
+            flash(request, "这张工单刚被他人处理过，页面已刷新。请核对最新状态后再操作。", "error")
+        else:
+            flash(request, f"「{spec.label}」未执行：{exc.message}", "error")
+        return redirect(back)
+    flash(request, f"工单 {number} 已{spec.label}。")
+    if not svc.may_see(record, principal):
+        return redirect("/unit")
+    return redirect(back)
+
+
+async def search(request: Request) -> Response:
+    """GET /tickets — search by number, phone, text, status, unit and date."""
+    from hotline.web.api import _date
+
+    principal = signed_in(request)
+    q = request.query_params
+    error = ""
+    try:
+        created_from = _date(q.get("from"), "起始日期")
+        created_to = _date(q.get("to"), "截止日期")
+    except HotlineError as exc:
+        error, created_from, created_to = exc.message, None, None
+    text = (q.get("q") or "").strip()
+    status = [s for s in q.getlist("status") if s]
+    filters = svc.TicketFilter(
+        status=status or None,
+        unit=q.get("unit") or None,
+        created_from=created_from,
+        created_to=created_to,
+        overdue=True if q.get("overdue") else None,
+        phone=(q.get("phone") or "").strip() or None,
+        q=text or None,
+    )
+    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
+    per_page = 30
+    items, total = await svc.list_tickets(
+        principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
+    )
+    units = await unit_directory()
+    sla = request.app.state.deployment.sla
+    now = utcnow()
+    rows = []
+    for t in items:
+        out = ticket_out(svc.record_of(t), viewer=principal, units=units)
+        rows.append({"t": out, "left": next_clock(out, now=now, sla=sla)})
+    query = [(k, v) for k, v in q.multi_items() if k != "page"]
+    return render(
+        request,
+        "search.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // per_page)),
+            "q": q,
+            "query": query,
+            "statuses": [(s.value, STATUS_LABELS[s]) for s in STATUS_LABELS],
+            "selected_status": status,
+            "open_statuses": [s.value for s in OPEN_STATUSES],
+            "units": await _unit_choices(),
+            "error": error,
+            "phone_search": principal.role == "operator",
+        },
+    )
+
+
+routes = [
+    Route("/tickets", search, methods=["GET"]),
+    Route("/tickets/{number}", ticket_page, methods=["GET"]),
+    Route("/tickets/{number}/print", print_page, methods=["GET"]),
+    Route("/tickets/{number}/act/{action}", act, methods=["POST"]),
+]

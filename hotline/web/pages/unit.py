@@ -1,0 +1,107 @@
+"""The unit workbench: the unit's tickets grouped by what needs doing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status
+from hotline.models import TicketEvent
+from hotline.presenters import ticket_out
+from hotline.services import tickets as svc
+from hotline.services.units import unit_directory
+from hotline.timefmt import utcnow
+from hotline.web.pages.common import next_clock, render, signed_in
+
+MAX_OPEN = 500  # a unit with more open tickets than this needs the search page, not a list
+GROUPS = (
+    ("sign", "待签收", "派来的工单，请先签收；不属于本单位的请退单并说明理由。"),
+    ("handling", "办理中", "已签收、正在办理（含挂起和延期审核中）。办完请回复。"),
+    ("soon", "一天内到期", "24 小时内有时限到期，请优先办理。"),
+    ("late", "已超期", "已超过时限，请尽快办理并回复；需要时申请延期。"),
+    ("reopened", "重办退回", "市民不满意，中心要求重新办理。"),
+    ("extension", "延期已答复", "中心已答复延期申请（同意或不同意）。"),
+)
+_HANDLING = {Status.HANDLING.value, Status.PAUSED.value, Status.EXTENSION_REQUESTED.value}
+
+
+async def unit_groups(request: Request) -> dict[str, Any]:
+    """The unit's open tickets in the workbench groups (a ticket may be in several)."""
+    principal = signed_in(request, Role.UNIT.value)
+    now = utcnow()
+    items, total = await svc.list_tickets(
+        principal=principal,
+        filters=svc.TicketFilter(status=[s.value for s in OPEN_STATUSES]),
+        page=1,
+        per_page=MAX_OPEN,
+        now=now,
+    )
+    ids = [t.id for t in items]
+    # The latest extension answer and any 重办 per ticket, from the event log.
+    reopened: set[int] = set()
+    extension: dict[int, str] = {}
+    if ids:
+        events = await TicketEvent.filter(
+            ticket_id__in=ids,
+            action__in=[
+                Action.REOPEN.value,
+                Action.REQUEST_EXTENSION.value,
+                Action.APPROVE_EXTENSION.value,
+                Action.REFUSE_EXTENSION.value,
+            ],
+        ).order_by("id")
+        for e in events:
+            if e.action == Action.REOPEN.value:
+                reopened.add(e.ticket_id)
+            elif e.action == Action.REQUEST_EXTENSION.value:
+                extension.pop(e.ticket_id, None)
+            else:
+                extension[e.ticket_id] = (
+                    "同意延期" if e.action == "approve-extension" else "不同意延期"
+                )
+    units = await unit_directory()
+    sla = request.app.state.deployment.sla
+    groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in GROUPS}
+    soon = now + timedelta(days=1)
+    for t in sorted(items, key=lambda t: (t.next_due_at is None, t.next_due_at or t.created_at)):
+        out = ticket_out(svc.record_of(t), viewer=principal, units=units)
+        lead = t.lead_unit_id == principal.unit_id
+        row = {"t": out, "left": next_clock(out, now=now, sla=sla), "lead": lead, "note": ""}
+        if t.status == Status.DISPATCHED.value and lead:
+            groups["sign"].append(row)
+        if t.status in _HANDLING:
+            groups["handling"].append(row)
+        if t.next_due_at is not None and now <= t.next_due_at < soon:
+            groups["soon"].append(row)
+        if t.next_due_at is not None and t.next_due_at < now:
+            groups["late"].append(row)
+        if t.id in reopened and t.status in _HANDLING:
+            groups["reopened"].append(row)
+        if t.id in extension and t.status in _HANDLING:
+            groups["extension"].append({**row, "note": extension[t.id]})
+    return {
+        "groups": [(key, title, hint, groups[key]) for key, title, hint in GROUPS],
+        "total": total,
+        "truncated": total > MAX_OPEN,
+        "unit_name": units[principal.unit_code].name if principal.unit_code in units else "",
+    }
+
+
+async def workbench(request: Request) -> Response:
+    """GET /unit — the workbench page."""
+    return render(request, "unit.html", await unit_groups(request))
+
+
+async def workbench_fragment(request: Request) -> Response:
+    """GET /unit/list — the groups alone (polled every few seconds)."""
+    return render(request, "_unit_groups.html", await unit_groups(request))
+
+
+routes = [
+    Route("/unit", workbench, methods=["GET"]),
+    Route("/unit/list", workbench_fragment, methods=["GET"]),
+]

@@ -1,0 +1,198 @@
+"""The staff pages in a real browser (Playwright + Debian's chromium) against a real server.
+
+An operator signs in, takes a call and dispatches it; the unit signs in, signs and replies;
+the operator calls back and closes. Every page is screenshotted at 1366×768 into
+tests/artifacts/ (git-ignored) for a person to look at. Skips without /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+PASSWORD = "browser-pass-1"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason=f"browser tests need {CHROMIUM} (apt-get install chromium)",
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """A real server on a fresh SQLite file, with an operator and a 住建局 account."""
+    _needs_model()
+    env = _env(f"sqlite://{tmp_path / 'pages.db'}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret")
+    for username, role, extra in (
+        ("wang", "operator", []),
+        ("zjj01", "unit", ["--unit", "ZJJ"]),
+    ):
+        added = _cli(
+            env, "users", "add", "--username", username, "--role", role, *extra,
+            stdin=f"{PASSWORD}\n", cwd=tmp_path,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(MAIN), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(proc, url, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Person:
+    """One signed-in browser context; collects console errors (CSP violations included)."""
+
+    def __init__(self, browser: object, url: str) -> None:
+        self.url = url
+        self.context = browser.new_context(  # type: ignore[attr-defined]
+            viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        return path
+
+    def sign_in(self, username: str) -> None:
+        self.page.goto(f"{self.url}/login")
+        self.page.get_by_label("用户名").fill(username)
+        self.page.get_by_label("密码").fill(PASSWORD)
+        self.page.get_by_label("密码").press("Enter")
+        self.page.wait_for_load_state()
+
+    def overflow(self) -> int:
+        """How far the page is wider than the window (0: no horizontal scrolling)."""
+        return int(self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def test_call_to_close_in_the_browser(site: str, browser: object) -> None:
+    op = Person(browser, site)
+    op.page.goto(f"{site}/login")
+    op.shot("01-login")
+    op.sign_in("wang")
+    assert op.page.url.endswith("/operator")
+
+    # 受理: keyboard only from the phone field
+    page = op.page
+    page.get_by_label("来电号码").fill("13907311846")
+    page.keyboard.press("Tab")
+    page.keyboard.type("刘女士")
+    page.get_by_label("标题").fill("小区夜间施工噪音扰民")
+    page.get_by_label("诉求内容").fill(
+        "小区旁工地每天夜里施工到凌晨，噪音很大，老人小孩无法休息，请尽快处理。"
+    )
+    page.get_by_label("事发地址").fill("A3区含浦街道")
+    page.wait_for_selector("#preview dl.proposal", timeout=15000)
+    assert "主办单位" in page.inner_text("#preview")
+    page.wait_for_selector("#caller p")
+    page.wait_for_selector("#queues section.queue")
+    op.shot("02-operator-console")
+    assert op.overflow() <= 0
+    page.keyboard.press("Alt+S")
+    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
+    number = page.url.rsplit("/", 1)[1]
+    assert "已受理" in page.inner_text("main")
+
+    # 派单 to 住建局 from the ticket page's dispatch form
+    page.select_option("#dispatch-lead_unit", "ZJJ")
+    page.click("#act-dispatch button[type=submit]")
+    page.wait_for_load_state()
+    assert "已派单待签收" in page.inner_text(".facts")
+    op.shot("03-ticket-dispatched")
+    assert op.overflow() <= 0
+
+    # the unit signs and replies
+    unit = Person(browser, site)
+    unit.sign_in("zjj01")
+    assert unit.page.url.endswith("/unit")
+    assert number in unit.page.inner_text("#g-sign")
+    unit.shot("04-unit-workbench")
+    assert unit.overflow() <= 0
+    unit.page.click(f"#g-sign a[href='/tickets/{number}']")
+    unit.page.click("#act-sign button[type=submit]")
+    unit.page.wait_for_load_state()
+    assert "办理中" in unit.page.inner_text(".facts")
+    # a reply too short is refused with the input kept
+    unit.page.select_option("#reply-result", "solved")
+    unit.page.fill("#reply-text", "好")
+    unit.page.click("#act-reply button[type=submit]")
+    unit.page.wait_for_load_state()
+    assert "至少 5 个字" in unit.page.inner_text("#act-reply")
+    unit.shot("05-unit-reply-error")
+    unit.page.fill("#reply-text", "已责令施工单位停止夜间施工，并向市民反馈。")
+    unit.page.click("#act-reply button[type=submit]")
+    unit.page.wait_for_load_state()
+    assert "已回复待回访" in unit.page.inner_text(".facts")
+    unit.shot("06-unit-ticket-replied")
+
+    # the operator calls back from the console queue and closes
+    page.goto(f"{site}/operator")
+    page.wait_for_selector(f"#cb-{number}-contacted")
+    page.check(f"#cb-{number}-contacted")
+    page.select_option(f"#cb-{number}-satisfaction", "满意")
+    page.click(f"form[action='/tickets/{number}/act/callback'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "已回访" in page.inner_text("main")
+    page.goto(f"{site}/tickets/{number}")
+    page.click("#act-close button[type=submit]")
+    page.wait_for_load_state()
+    assert "已办结" in page.inner_text(".facts")
+    op.shot("07-ticket-closed")
+    page.goto(f"{site}/tickets/{number}/print")
+    op.shot("08-print")
+    page.goto(f"{site}/tickets?q={number}")
+    op.shot("09-search")
+    assert op.overflow() <= 0
+    # The refused reply answers 422 on purpose; anything else (a CSP violation) fails.
+    assert not op.errors, op.errors
+    assert [e for e in unit.errors if "status of 422" not in e] == [], unit.errors
