@@ -45,13 +45,13 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
     model = None
     if with_model:
         from classifier import ModelFileError, load_model
+        from classifier.tokenize import configure as configure_tokenizer
 
+        configure_tokenizer(data_dir)  # stop words and user dictionary of this deployment
         try:
             model = load_model(model_dir)
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
-        _log_classifier_speed()
-        _warn_tokenizer_files(data_dir)
     use_msgid_domain(settings.smtp.msgid_domain)
     return Deployment(
         data_dir=data_dir,
@@ -73,41 +73,6 @@ def announce(settings: Settings, deployment: Deployment) -> None:
     log.info("数据目录：%s（来自%s）", deployment.data_dir.resolve(), settings.data_dir_origin)
     if deployment.model is not None:
         log.info("分类模型目录：%s", settings.model_dir.resolve())
-
-
-def _log_classifier_speed() -> None:
-    """Say at start-up when the classifier runs without its C extensions (6-8x slower)."""
-    from classifier import fastcut
-    from classifier.features import c_scorer_enabled
-
-    if fastcut.ACCELERATED and c_scorer_enabled():
-        return
-    if fastcut.FORCED_PURE:
-        log.info("分类器按 HOTLINE_PURE_PYTHON 设置不用 C 扩展（结果相同，较慢）")
-        return
-    # Operators should learn this from the log, not from slow intake: the build failed.
-    log.warning(
-        "分类器的 C 扩展未编译（结果相同，但每条工单慢 6–8 倍）：请安装 C 编译器后重新运行 "
-        "pip install -e . 并查看编译输出"
-    )
-
-
-def _warn_tokenizer_files(data_dir: Path) -> None:
-    """Say so when the tokeniser reads its word lists from somewhere else than data_dir."""
-    from classifier import tokenize
-
-    for path in (tokenize.STOPWORDS_PATH, tokenize.USERDICT_PATH):
-        ours = data_dir / path.name
-        if path.resolve() != ours.resolve() and ours.is_file():
-            # classifier/ finds its word lists beside its source; an installed package or a
-            # HOTLINE_DATA_DIR elsewhere means it may not see the deployment's files.
-            log.warning(
-                "分类器读取的 %s 是 %s（%s），而不是数据目录中的 %s",
-                path.name,
-                path,
-                "存在" if path.is_file() else "不存在",
-                ours,
-            )
 
 
 def _load_sla(data_dir: Path, vocabulary: Vocabulary) -> SlaEngine:

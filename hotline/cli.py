@@ -41,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     token = users.add_parser("token", help="为账号生成新的 API 令牌")
     token.add_argument("username")
     token.add_argument("--label", default="cli")
-    users.add_parser("list", help="列出账号")
+    users.add_parser("list", help="列出账号（含有效令牌数、最近使用时间）")
+    for name, text in (
+        ("disable", "停用账号：其令牌和登录立即失效"),
+        ("enable", "重新启用账号"),
+        ("revoke-tokens", "吊销账号的全部 API 令牌"),
+    ):
+        users.add_parser(name, help=text).add_argument("username")
 
     retrain = sub.add_parser(
         "retrain", help="用本市已办结工单（加上可选的基础语料）重新训练分类模型"
@@ -52,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     retrain.add_argument("--out", help="模型输出目录（默认 HOTLINE_MODEL_DIR 或 data/model）")
     retrain.add_argument("--folds", type=int, default=0, help="交叉验证折数（0 = 不做）")
 
-    sub.add_parser("sweeper", help="单独运行时限巡检和邮件发送")
+    sub.add_parser("sweeper", help="单独运行时限巡检、邮件发送和定期脱敏")
+    sub.add_parser("anonymise", help="对办结超过 RETENTION_DAYS 天的工单做个人信息脱敏")
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
@@ -83,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if command in ("serve", "demo"):
+            serving = not (command == "demo" and args.no_serve)
+            if serving and (busy := port_in_use(args.host, args.port)):
+                if command == "demo":
+                    busy += (
+                        "\n（演示数据和密码均未改动；只想重新生成演示账号密码："
+                        "python main.py demo --no-serve）"
+                    )
+                print(busy, file=sys.stderr)
+                return 1
             if command == "demo":
                 _run(settings, lambda d: _demo(d, args.tickets))
                 if args.no_serve:
@@ -96,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             return _retrain(settings, args)
         if command == "sweeper":
             _run(settings, lambda d: _sweeper_forever(settings, d), with_model=False)
+            return 0
+        if command == "anonymise":
+            _run(settings, lambda d: _anonymise(settings), with_model=False)
             return 0
         if command == "recompute-deadlines":
             _run(settings, _recompute, with_model=False)
@@ -190,18 +209,52 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         workers=workers,
         log_level="info",
         log_config=uvicorn_log_config(),
+        **uvicorn_proxy_options(settings),
     )
     return 0
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from FORWARDED_ALLOW_IPS (uvicorn trusts 127.0.0.1 else).
+
+    Otherwise anyone reaching the port could name their own client address and step around
+    the per-address limit on guessing query codes.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 async def _demo(deployment: Any, count: int) -> None:
     from hotline.demo import load_demo
 
     accounts = await load_demo(deployment=deployment, tickets=count)
-    print("\n演示账号（密码每次运行 demo 时重新生成）：")
-    for username, role, unit, password in accounts:
-        print(f"  {username:<12} {role:<10} {unit or '':<8} 密码：{password}")
+    existed = [a.username for a in accounts if not a.created]
+    if existed:
+        print(f"\n演示账号已存在（{'、'.join(existed)}），已重置其密码。")
+    print("\n演示账号（密码每次运行 demo 时重新生成，旧密码随即失效）：")
+    for a in accounts:
+        print(f"  {a.username:<12} {a.role:<10} {a.unit or '':<8} 密码：{a.password}")
     print()
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """A Chinese sentence when `host:port` cannot be listened on (e.g. a server runs there)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As uvicorn does, so a port left in TIME_WAIT by a stopped server counts as free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError:
+        shown = f"[{host}]" if ":" in host else host
+        return (
+            f"端口 {port} 已被占用：服务可能已在运行，请打开 http://{shown}:{port} "
+            "或用 --port 指定其他端口"
+        )
+    return None
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
@@ -227,20 +280,75 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     elif args.users_command == "token":
 
         async def token(_: Any) -> None:
-            print(await users.issue_token(username=args.username, now=utcnow(), label=args.label))
+            print(
+                await users.issue_token(
+                    username=args.username,
+                    now=utcnow(),
+                    label=args.label,
+                    ttl_days=settings.token_ttl_days,
+                )
+            )
 
         _run(settings, token, with_model=False)
     elif args.users_command == "list":
 
         async def show(_: Any) -> None:
+            from hotline.timefmt import local_text
+
+            now = utcnow()
+            tokens = await users.token_summaries(now=now, ttl_days=settings.token_ttl_days)
             for user in await users.list_users():
                 unit = user.unit.code if user.unit else ""
                 state = "" if user.active else "（停用）"
-                print(f"{user.username:<16} {user.role:<10} {unit:<8} {user.display_name}{state}")
+                summary = tokens.get(user.id)
+                if summary is None:
+                    token_text = "无有效令牌"
+                else:
+                    used = summary.last_used_at
+                    used_text = f"最近使用 {local_text(used)}" if used else "从未使用"
+                    until = summary.expires_at
+                    until_text = f"，最晚 {local_text(until)} 到期" if until else ""
+                    token_text = f"有效令牌 {summary.valid} 个，{used_text}{until_text}"
+                print(
+                    f"{user.username:<16} {user.role:<10} {unit:<8} "
+                    f"{user.display_name}{state}  {token_text}"
+                )
 
         _run(settings, show, with_model=False)
+    elif args.users_command == "disable":
+
+        async def disable(_: Any) -> None:
+            if await users.disable_user(username=args.username):
+                print(f"已停用账号 {args.username}：其 API 令牌和登录立即失效")
+            else:
+                print(f"账号 {args.username} 已是停用状态")
+
+        _run(settings, disable, with_model=False)
+    elif args.users_command == "enable":
+
+        async def enable(_: Any) -> None:
+            if await users.enable_user(username=args.username):
+                print(f"已启用账号 {args.username}（此前吊销的令牌仍然无效）")
+            else:
+                print(f"账号 {args.username} 已是启用状态")
+
+        _run(settings, enable, with_model=False)
+    elif args.users_command == "revoke-tokens":
+
+        async def revoke(_: Any) -> None:
+            count = await users.revoke_tokens(username=args.username)
+            print(
+                f"已吊销账号 {args.username} 的 {count} 个 API 令牌"
+                if count
+                else f"账号 {args.username} 没有未吊销的 API 令牌"
+            )
+
+        _run(settings, revoke, with_model=False)
     else:
-        print("用法：python main.py users {add,token,list}", file=sys.stderr)
+        print(
+            "用法：python main.py users {add,token,list,disable,enable,revoke-tokens}",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     return 0
 
@@ -297,6 +405,18 @@ async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
     await asyncio.gather(*tasks)
+
+
+async def _anonymise(settings: Settings) -> None:
+    from hotline.services.retention import anonymise_due
+    from hotline.timefmt import utcnow
+
+    days = settings.retention_days
+    count = await anonymise_due(now=utcnow(), retention_days=days)
+    if count:
+        print(f"已对 {count} 张办结超过 {days} 天的工单做个人信息脱敏")
+    else:
+        print(f"没有需要脱敏的工单（办结超过 {days} 天的工单均已脱敏）")
 
 
 async def _recompute(deployment: Any) -> None:

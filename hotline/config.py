@@ -2,7 +2,7 @@
 
 This module is the one place that reads the process environment for the service
 (README "Configuration"); everything else receives a `Settings`. The classifier's own
-command line (`python -m classifier`) and `HOTLINE_PURE_PYTHON` are classifier/'s business.
+command line (`python -m classifier`) keeps its own defaults: classifier/ imports no hotline/.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
     session_idle_minutes: float = 30.0
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes
+    # ("" trusts none, "*" every peer): otherwise any client could choose its own address.
+    forwarded_allow_ips: str = ""
+    token_ttl_days: int = 90
+    retention_days: int = 365
     # Where data_dir came from, said in the start-up log: HOTLINE_DATA_DIR, the source
     # checkout, or ./data.
     data_dir_origin: str = "HOTLINE_DATA_DIR"
@@ -79,6 +84,9 @@ def load_settings(
             smtp=smtp,
             secret_key=config("SECRET_KEY", cast=Secret, default=None),
             session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
+            forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),
+            token_ttl_days=_positive(config, "TOKEN_TTL_DAYS", 90),
+            retention_days=_positive(config, "RETENTION_DAYS", 365),
             data_dir_origin=origin,
         )
     except ValueError as exc:
@@ -100,3 +108,11 @@ def _data_dir(explicit: str) -> tuple[Path, str]:
         f"找不到数据目录（单位、派单规则、时限策略、节假日、分类模型；已查找 {looked}）："
         "请设置环境变量 HOTLINE_DATA_DIR 指向 data/ 目录"
     )
+
+
+def _positive(config: Config, name: str, default: int) -> int:
+    """A whole number of days ≥ 1, or a one-line Chinese error naming the variable."""
+    raw = config(name, default=str(default)).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"环境变量 {name} 必须是正整数（天数），现在是「{raw}」")
+    return int(raw)

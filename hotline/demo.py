@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import random
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.auth import new_password
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.lifecycle import ACTION_BODIES
+from hotline.lifecycle import ACTION_BODIES, OPEN_STATUSES
 from hotline.models import Ticket, User
 from hotline.schemas import TicketCreate
 from hotline.services import tickets as svc
 from hotline.services.users import create_user, principal_of
 from hotline.timefmt import utcnow
+
+# The first demo tickets are driven to these stages (see `_advance`): 办理中, 并单 (into the
+# one before), 退单, 挂起, 延期审核中, 已回复, 已回访, 办结; the rest are spread at random.
+FORCED_STAGES = (0.27, 0.06, 0.12, 0.37, 0.42, 0.5, 0.61, 0.9)
 
 DEMO_ACCOUNTS = [
     ("operator", "operator", None, "话务员小王"),
@@ -110,10 +115,25 @@ TEMPLATES: list[tuple[str, str, str]] = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account and its password (new, or reset by this run)."""
+
+    username: str
+    role: str
+    unit: str | None
+    password: str
+    created: bool
+
+
 async def load_demo(
     *, deployment: Deployment, tickets: int, seed: int = 12345
-) -> list[tuple[str, str, str | None, str]]:
-    """Create or reset the demo accounts, add demo tickets once; return accounts + passwords."""
+) -> list[DemoAccount]:
+    """Create or reset the demo accounts, add demo tickets once; return accounts + passwords.
+
+    Passwords are reset on every run, so what is printed always works, also against a server
+    already running on the same database.
+    """
     from hotline.auth import hash_password
 
     now = utcnow()
@@ -133,7 +153,7 @@ async def load_demo(
             )
         else:
             await User.filter(id=user.id).update(password_hash=hash_password(password), active=True)
-        accounts.append((username, role, unit, password))
+        accounts.append(DemoAccount(username, role, unit, password, created=user is None))
     if await Ticket.all().count() < tickets // 2:
         await _demo_tickets(deployment, tickets, random.Random(seed), now)
     return accounts
@@ -161,10 +181,15 @@ async def _demo_tickets(
     supervisor = principal_of(users["supervisor"])
     places = _places(deployment)
     unit_users: dict[str, Any] = {}
-    for _ in range(count):
-        kind, title, content = rng.choice(TEMPLATES)
+    previous: str | None = None
+    handled = [t for t in TEMPLATES if t[0] not in ("咨询", "举报", "表扬")]
+    for i in range(count):
+        forced = FORCED_STAGES[i] if i < len(FORCED_STAGES) else None
+        kind, title, content = rng.choice(handled if forced is not None else TEMPLATES)
         place = rng.choice(places)
         created = now - timedelta(days=rng.uniform(0, 40), minutes=rng.randint(0, 600))
+        if forced is not None:  # old enough for every step to have happened
+            created = now - timedelta(days=8, minutes=rng.randint(0, 600))
         data = TicketCreate(
             channel=rng.choice(["phone", "phone", "phone", "web", "wechat"]),
             kind=kind,  # type: ignore[arg-type]
@@ -185,8 +210,19 @@ async def _demo_tickets(
             auto_dispatch=True,
         )
         await _advance(
-            record.ticket, rng, created, now, deployment, operator, supervisor, unit_users
+            record.ticket,
+            rng,
+            created,
+            now,
+            deployment,
+            operator,
+            supervisor,
+            unit_users,
+            stage=forced,
+            merge_into=previous,
         )
+        if (await Ticket.get(id=record.ticket.id)).status in OPEN_STATUSES:
+            previous = record.ticket.number
 
 
 async def _unit_principal(code: str, cache: dict[str, Any]) -> Any:
@@ -217,19 +253,39 @@ async def _advance(
     operator: Any,
     supervisor: Any,
     cache: dict[str, Any],
+    *,
+    stage: float | None = None,
+    merge_into: str | None = None,
 ) -> None:
-    """Walk a ticket some way along its life, each step a few hours after the last."""
+    """Walk a ticket some way along its life, each step a few hours after the last.
+
+    `stage` (random unless given) decides how far: 退单, 并单, 挂起 and a pending 延期申请
+    each have a band of their own, so the demo shows every status.
+    """
     at = created
-    stage = rng.random()
+    stage = rng.random() if stage is None else stage
     plan: list[tuple[str, str, dict[str, Any]]] = []
-    if ticket.status == "received":
+    if 0.05 <= stage < 0.08 and merge_into:
+        plan.append(("operator", "merge", {"into": merge_into}))
+        stage = -1.0  # nothing after a merge
+    elif ticket.status == "received":
         if ticket.kind == "咨询" and stage < 0.5:
             plan.append(("operator", "answer", {"text": "已按政策口径当场答复市民。"}))
         elif stage < 0.8:
             lead = (ticket.routing or {}).get("lead_unit") or "ZJJ"
             plan.append(("operator", "dispatch", {"lead_unit": lead}))
+    if 0.1 <= stage < 0.15:
+        plan.append(("unit", "reject", {"reason": "该事项不属于本单位职责，请改派"}))
     if stage > 0.25:
         plan.append(("unit", "sign", {}))
+    if 0.36 <= stage < 0.4:
+        plan.append(("unit", "pause", {"reason": "市民外出，约定下周上门核实"}))
+        stage = 0.0  # waits paused
+    elif 0.4 <= stage < 0.44:
+        plan.append(
+            ("unit", "request-extension", {"reason": "需要协调供水公司排查管网", "days": 5})
+        )
+        stage = 0.0  # waits for the centre's decision
     if 0.3 < stage < 0.35:
         plan.append(
             ("unit", "request-extension", {"reason": "需要现场核查并协调多个部门", "days": 3})
@@ -259,13 +315,16 @@ async def _advance(
                 },
             )
         )
-        plan.append(
-            (
-                "operator",
-                "close" if satisfaction != "不满意" else "reopen",
-                {} if satisfaction != "不满意" else {"reason": "市民不满意，要求重新办理"},
+        if 0.6 < stage < 0.62:
+            pass  # called back, not yet closed
+        else:
+            plan.append(
+                (
+                    "operator",
+                    "close" if satisfaction != "不满意" else "reopen",
+                    {} if satisfaction != "不满意" else {"reason": "市民不满意，要求重新办理"},
+                )
             )
-        )
     if 0.2 < stage < 0.25:
         plan.append(("supervisor", "urge", {"reason": "请加快办理进度"}))
     for who, action, body in plan:

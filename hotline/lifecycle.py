@@ -354,6 +354,7 @@ OTHER_EVENTS: dict[str, tuple[str, bool]] = {
     "create": ("受理", True),
     "sla_warning": ("超时预警", False),
     "sla_breach": ("超时", False),
+    "anonymise": ("个人信息脱敏", False),
     "avoidance_override": ("举报回避例外", False),
 }
 

@@ -55,9 +55,29 @@ class ApiToken(Model):
     label = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
     revoked = fields.BooleanField(default=False)
+    # NULL only for tokens issued before expiry existed: they expire TOKEN_TTL_DAYS after
+    # created_at (see principal_for_token), so an upgrade needs no data migration.
+    expires_at = fields.DatetimeField(null=True)
+    # Written at most once a minute per token (a conditional UPDATE), not on every request.
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_token"
+
+
+class RateCounter(Model):
+    """Hits of one rate-limit key in one fixed time window, shared by every web worker.
+
+    `key` names the scope, the client or ticket and the window (e.g. ``addr:1.2.3.4:2950113``);
+    `expires` (Unix seconds) is when the window ends, so old rows can be purged.
+    """
+
+    key = fields.CharField(max_length=160, primary_key=True)
+    hits = fields.IntField(default=0)
+    expires = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "rate_counter"
 
 
 class TicketCounter(Model):
@@ -116,6 +136,8 @@ class Ticket(Model):
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    # When the complainant's contact data was removed (RETENTION_DAYS after closing); once only.
+    anonymised_at = fields.DatetimeField(null=True)
     clocks: fields.ReverseRelation[TicketClock]
     unit_links: fields.ReverseRelation[TicketUnit]
     # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
@@ -124,7 +146,11 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
-        indexes = (("status", "lead_unit_id"), ("lead_unit_id", "created_at"))
+        indexes = (
+            ("status", "lead_unit_id"),
+            ("lead_unit_id", "created_at"),
+            ("anonymised_at", "closed_at"),
+        )
 
 
 class TicketUnit(Model):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 
 from hotline.config import Settings
 from hotline.deployment import Deployment
@@ -25,4 +28,36 @@ def start_background(
             run_sender(settings=settings.smtp, interval=30.0, stop_event=stop),
             name="mail-sender",
         ),
+        asyncio.create_task(
+            run_housekeeping(settings=settings, interval=HOUSEKEEPING_INTERVAL, stop=stop),
+            name="housekeeping",
+        ),
     ]
+
+
+HOUSEKEEPING_INTERVAL = 3600.0
+log = logging.getLogger("hotline.workers")
+
+
+async def housekeeping(*, settings: Settings) -> int:
+    """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows."""
+    from hotline.services import counters
+    from hotline.services.retention import anonymise_due
+    from hotline.timefmt import utcnow
+
+    count = await anonymise_due(now=utcnow(), retention_days=settings.retention_days)
+    if count:
+        log.info("已对 %d 张办结超过 %d 天的工单脱敏", count, settings.retention_days)
+    await counters.purge(time.time())
+    return count
+
+
+async def run_housekeeping(*, settings: Settings, interval: float, stop: asyncio.Event) -> None:
+    """Run `housekeeping` now and then every `interval` seconds until `stop` is set."""
+    while not stop.is_set():
+        try:
+            await housekeeping(settings=settings)
+        except Exception:  # noqa: BLE001 - a failed pass is retried at the next interval
+            log.exception("housekeeping pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

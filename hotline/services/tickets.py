@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -559,6 +559,13 @@ async def list_tickets(
     """One page of the tickets this user may see, newest first (queues: oldest first)."""
     query = Ticket.filter(_scope(principal))
     if filters.status:
+        unknown = [s for s in filters.status if s not in Status.__members__.values()]
+        if unknown:
+            raise HotlineError(
+                f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
+                status=422,
+                code="validation_error",
+            )
         query = query.filter(status__in=filters.status)
     if filters.unit:
         query = query.filter(lead_unit__code=filters.unit)
@@ -572,7 +579,10 @@ async def list_tickets(
         query = query.filter(created_at__lt=local_midnight(filters.created_to + timedelta(days=1)))
     if filters.needs_review is not None:
         query = query.filter(needs_review=filters.needs_review)
-    if filters.phone and principal.role == Role.OPERATOR:
+    if filters.phone:
+        # Units get a ticket's phone to call back, but may not look people up by number.
+        if principal.role == Role.UNIT:
+            raise HotlineError("承办单位不能按来电号码查询工单", status=403, code="forbidden")
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
         query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
@@ -592,8 +602,11 @@ async def list_tickets(
 
 
 def local_midnight(day: date) -> datetime:
-    """The start of a local (Asia/Shanghai) day, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    """The start of a local (Asia/Shanghai) day, in UTC.
+
+    UTC because SQLite compares stored times as text: a +08:00 bound would be 8 hours off.
+    """
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 async def timeline(ticket: Ticket, *, public_only: bool = False) -> list[TicketEvent]:

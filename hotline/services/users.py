@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Max
 
 from hotline.auth import ROLES, Principal, hash_password, new_token, token_digest, verify_password
 from hotline.errors import HotlineError
 from hotline.models import ApiToken, Unit, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+DEFAULT_TOKEN_TTL_DAYS = 90
+# last_used_at is rewritten only when older than this: no write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 async def create_user(
@@ -55,22 +62,38 @@ async def create_user(
     )
 
 
-async def issue_token(*, username: str, now: datetime, label: str = "") -> str:
-    """Create an API token for a user and return it (it is shown only this once)."""
+async def issue_token(
+    *, username: str, now: datetime, label: str = "", ttl_days: int = DEFAULT_TOKEN_TTL_DAYS
+) -> str:
+    """Create an API token valid for `ttl_days` and return it (it is shown only this once)."""
     user = await User.get_or_none(username=username, active=True)
     if user is None:
-        raise HotlineError(f"用户 {username} 不存在", status=404, code="not_found")
+        raise HotlineError(f"用户 {username} 不存在或已停用", status=404, code="not_found")
     token = new_token()
-    await ApiToken.create(user=user, token_hash=token_digest(token), label=label, created_at=now)
+    await ApiToken.create(
+        user=user,
+        token_hash=token_digest(token),
+        label=label,
+        created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    )
     return token
 
 
-async def principal_for_token(token: str) -> Principal | None:
-    """The user a bearer token belongs to, or None for an unknown or revoked token."""
-    # One query with joins: this runs on every API request.
+async def principal_for_token(
+    token: str, *, now: datetime, ttl_days: int = DEFAULT_TOKEN_TTL_DAYS
+) -> Principal | None:
+    """The user a bearer token belongs to, or None: unknown, revoked, expired or user disabled."""
+    # One query with joins: this runs on every API request. A token from before expiry
+    # existed (expires_at NULL) lasts ttl_days from its creation.
+    unexpired = Q(expires_at__gt=now) | Q(
+        expires_at__isnull=True, created_at__gt=now - timedelta(days=ttl_days)
+    )
     rows = await ApiToken.filter(
-        token_hash=token_digest(token), revoked=False, user__active=True
+        unexpired, token_hash=token_digest(token), revoked=False, user__active=True
     ).values(
+        "id",
+        "last_used_at",
         "user_id",
         "user__username",
         "user__display_name",
@@ -81,6 +104,11 @@ async def principal_for_token(token: str) -> Principal | None:
     if not rows:
         return None
     row = rows[0]
+    last = row["last_used_at"]
+    if last is None or last <= now - LAST_USED_RESOLUTION:
+        # Conditional, so concurrent requests with one token write it once.
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+        await ApiToken.filter(stale, id=row["id"]).update(last_used_at=now)
     return Principal(
         user_id=row["user_id"],
         username=row["user__username"],
@@ -115,3 +143,62 @@ def principal_of(user: User) -> Principal:
 async def list_users() -> list[User]:
     """Every user, with their unit, by username."""
     return await User.all().order_by("username").prefetch_related("unit")
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """A user's usable API tokens: how many, when one was last used, when the last expires."""
+
+    valid: int
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+async def token_summaries(
+    *, now: datetime, ttl_days: int = DEFAULT_TOKEN_TTL_DAYS
+) -> dict[int, TokenSummary]:
+    """Per user id: their unrevoked, unexpired tokens (one grouped query)."""
+    unexpired = Q(expires_at__gt=now) | Q(
+        expires_at__isnull=True, created_at__gt=now - timedelta(days=ttl_days)
+    )
+    rows = (
+        await ApiToken.filter(unexpired, revoked=False)
+        .annotate(n=Count("id"), last=Max("last_used_at"), until=Max("expires_at"))
+        .group_by("user_id")
+        .values("user_id", "n", "last", "until")
+    )
+    return {r["user_id"]: TokenSummary(r["n"], r["last"], r["until"]) for r in rows}
+
+
+async def _user(username: str) -> User:
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise HotlineError(f"用户 {username} 不存在", status=404, code="not_found")
+    return user
+
+
+async def disable_user(*, username: str) -> bool:
+    """Disable a user: their tokens and sign-in stop working at once. False if already disabled.
+
+    The last active admin cannot be disabled (nobody could enable anyone again but by SQL).
+    """
+    user = await _user(username)
+    if not user.active:
+        return False
+    if user.role == "admin" and await User.filter(role="admin", active=True).count() <= 1:
+        raise HotlineError(
+            f"{username} 是最后一个启用的管理员，不能停用", status=409, code="last_admin"
+        )
+    return await User.filter(id=user.id, active=True).update(active=False) == 1
+
+
+async def enable_user(*, username: str) -> bool:
+    """Enable a disabled user again (tokens revoked meanwhile stay revoked). False if active."""
+    user = await _user(username)
+    return await User.filter(id=user.id, active=False).update(active=True) == 1
+
+
+async def revoke_tokens(*, username: str) -> int:
+    """Revoke every API token of a user; returns how many were still unrevoked."""
+    user = await _user(username)
+    return await ApiToken.filter(user_id=user.id, revoked=False).update(revoked=True)

@@ -119,10 +119,43 @@ async def requeue_all(request: Request) -> Response:
     return JSONResponse({"requeued": count, "message": message})
 
 
+@api(
+    summary="账号管理（管理员）：停用、启用或吊销令牌",
+    path={
+        "username": {"type": "string", "description": "账号"},
+        "action": {"enum": ["disable", "enable", "revoke-tokens"]},
+    },
+    description="结果",
+    errors=(401, 403, 404),
+)
+async def user_action(request: Request) -> Response:
+    """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens — account control."""
+    from hotline.services import users
+
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    username = request.path_params["username"]
+    action = request.path_params["action"]
+    if action == "disable":
+        changed = await users.disable_user(username=username)
+        message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
+        return JSONResponse({"username": username, "active": False, "message": message})
+    if action == "enable":
+        changed = await users.enable_user(username=username)
+        message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
+        return JSONResponse({"username": username, "active": True, "message": message})
+    if action == "revoke-tokens":
+        count = await users.revoke_tokens(username=username)
+        message = f"已吊销 {count} 个 API 令牌" if count else "没有未吊销的 API 令牌"
+        return JSONResponse({"username": username, "revoked": count, "message": message})
+    raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
     Route("/admin/health", health, methods=["GET"]),
     Route("/admin/outbox", list_outbox, methods=["GET"]),
     Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
     Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+    Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
 ]

@@ -6,7 +6,6 @@ hotline.web.app, and /openapi.json is generated from that route table.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -22,8 +21,9 @@ from hotline.services.idempotency import retry_key
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
 from hotline.web.endpoint import TICKET_NUMBER, api, request_body, request_query
-from hotline.web.http import json_response, require_principal, require_role
+from hotline.web.http import error_response, json_response, require_principal, require_role
 from hotline.web.queries import DateRangeQuery, TicketListQuery, TrackQuery
+from hotline.web.ratelimit import Refused
 
 
 def _deployment(request: Request):  # type: ignore[no-untyped-def]
@@ -187,13 +187,26 @@ async def ticket_action(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""
+    # The peer address; uvicorn replaces it from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
     client = request.client.host if request.client else "unknown"
-    if not request.app.state.track_limiter.allow(client, time.monotonic()):
-        raise HotlineError("查询过于频繁，请稍后再试", status=429, code="rate_limited")
+    number = request.path_params["number"]
+    try:
+        attempt = await request.app.state.track_limiter.attempt(client, number)
+    except Refused as exc:
+        response = error_response(
+            429, "rate_limited", f"查询码错误次数过多，请 {exc.retry_after} 秒后再试"
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     code = request_query(request).code
-    if not code:
-        raise not_found()
-    ticket = await ticket_service.track_ticket(number=request.path_params["number"], code=code)
+    try:
+        if not code:
+            raise not_found()
+        ticket = await ticket_service.track_ticket(number=number, code=code)
+    except HotlineError:
+        await attempt.failed()
+        raise
+    await attempt.succeeded()
     events = await ticket_service.timeline(ticket, public_only=True)
     record = ticket_service.record_of(ticket)
     return json_response(track_out(record, events, await unit_directory()))

@@ -18,11 +18,11 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api, preview
+from hotline.web import admin, api, preview, stats
 from hotline.web.endpoint import api as declare
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
-from hotline.web.ratelimit import RateLimiter
+from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
@@ -110,7 +110,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         # The API version prefix is written once; /openapi.json is generated from this table.
-        Mount("/api/v1", routes=[*api.routes, *admin.routes, *preview.routes]),
+        Mount("/api/v1", routes=[*api.routes, *admin.routes, *stats.routes, *preview.routes]),
     ]
     app = Starlette(
         routes=routes,
@@ -124,8 +124,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
-    # Guessing query codes is what this stops: 10 at once, 30 a minute per client address.
-    app.state.track_limiter = RateLimiter(per_minute=30, burst=10)
+    # Guessing query codes is what this stops; counted in the database, shared by all workers.
+    app.state.track_limiter = TrackLimiter()
     # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).
     from hotline.web import pages
 

@@ -79,7 +79,7 @@ def request_query(request: Request) -> Any:
     model = _doc(request).query
     if model is None:
         raise RuntimeError(f"{request.url.path}: no query model declared")
-    return validate(model, dict(request.query_params), what="查询参数有误")
+    return validate(model, dict(request.query_params), what="查询参数有误", query=True)
 
 
 async def request_body(request: Request) -> Any:

@@ -42,7 +42,9 @@ def _field_message(err: Any) -> str:
     if kind in ("less_than_equal", "less_than"):
         return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
     if kind in ("enum", "literal_error") and "expected" in ctx:
-        return f"取值不在允许范围内（应为 {ctx['expected']}）"
+        # pydantic says "'json', 'xlsx' or 'csv'"; people read "json、xlsx 或 csv"
+        expected = str(ctx["expected"]).replace("'", "").replace(", ", "、").replace(" or ", " 或 ")
+        return f"必须是 {expected}"
     return FIELD_ERRORS.get(kind, err["msg"])
 
 
@@ -96,7 +98,9 @@ async def read_json(request: Request, model: type[M], *, allow_empty: bool = Fal
     return validate(model, data)
 
 
-def validate(model: type[M], data: dict[str, Any], *, what: str = "输入有误") -> M:
+def validate(
+    model: type[M], data: dict[str, Any], *, what: str = "输入有误", query: bool = False
+) -> M:
     """Validate a dict into `model`; errors name each field and what is wrong."""
     try:
         return model.model_validate(data)
@@ -105,7 +109,10 @@ def validate(model: type[M], data: dict[str, Any], *, what: str = "输入有误"
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(body)"
             fields.append({"field": loc, "message": _field_message(err), "type": err["type"]})
-        summary = "；".join(f"{f['field']}: {f['message']}" for f in fields)
+        if query:  # 参数 from 必须是 YYYY-MM-DD 格式的日期
+            summary = "；".join(f"参数 {f['field']} {f['message']}" for f in fields)
+        else:
+            summary = "；".join(f"{f['field']}: {f['message']}" for f in fields)
         raise HotlineError(
             f"{what} — {summary}", status=422, code="validation_error", fields=fields
         ) from exc
@@ -115,7 +122,10 @@ async def current_principal(request: Request) -> Principal | None:
     """The user behind a bearer token or the signed-in session, if any."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return await principal_for_token(header[7:].strip())
+        from hotline.timefmt import utcnow
+
+        ttl = request.app.state.settings.token_ttl_days
+        return await principal_for_token(header[7:].strip(), now=utcnow(), ttl_days=ttl)
     session_user = getattr(request.state, "session_principal", None)
     return session_user
 

@@ -7,7 +7,7 @@ the OpenAPI document lists each field as a query parameter from the model's JSON
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -78,3 +78,17 @@ class OutboxQuery(Query):
     """GET /api/v1/admin/outbox."""
 
     status: MailStatus | None = Field(default=None, description="只看某一状态的邮件")
+
+
+class UnitGroupQuery(Query):
+    """Which units a figure covers: one unit, a kind of unit, a unit and those under it."""
+
+    unit: str | None = Field(default=None, description="单位代码")
+    kind: str | None = Field(default=None, description="单位类型（department、district、street…）")
+    parent: str | None = Field(default=None, description="上级单位代码：该单位及其下属")
+
+
+class RatesQuery(DateRangeQuery, UnitGroupQuery):
+    """GET /api/v1/stats/rates."""
+
+    format: Literal["json", "xlsx", "csv"] = Field(default="json", description="输出格式")

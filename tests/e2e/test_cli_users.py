@@ -75,3 +75,33 @@ def test_refusals_are_one_clear_line(tmp_path: Path) -> None:
     users(db, "add", "--username", "dup", "--role", "operator", stdin="long-enough-pass\n")
     again = users(db, "add", "--username", "dup", "--role", "operator", stdin="long-enough-pass\n")
     assert again.returncode == 1 and "已存在" in again.stderr
+
+
+def test_disable_enable_and_revoke_tokens_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "users.db"
+    assert (
+        users(
+            db, "add", "--username", "li", "--role", "operator", stdin="long-enough-pass\n"
+        ).returncode
+        == 0
+    )
+    assert users(db, "list").stdout.split()[-1] == "无有效令牌"
+    assert users(db, "token", "li").returncode == 0
+    listed = users(db, "list").stdout
+    assert "有效令牌 1 个，从未使用" in listed and "到期" in listed
+
+    off = users(db, "disable", "li")
+    assert off.returncode == 0 and off.stdout.strip() == "已停用账号 li：其 API 令牌和登录立即失效"
+    assert "（停用）" in users(db, "list").stdout
+    assert users(db, "disable", "li").stdout.strip() == "账号 li 已是停用状态"
+    refused = users(db, "token", "li")
+    assert refused.returncode == 1 and "已停用" in refused.stderr
+    on = users(db, "enable", "li")
+    assert on.returncode == 0 and on.stdout.startswith("已启用账号 li")
+
+    revoked = users(db, "revoke-tokens", "li")
+    assert revoked.returncode == 0 and revoked.stdout.strip() == "已吊销账号 li 的 1 个 API 令牌"
+    assert users(db, "list").stdout.split()[-1] == "无有效令牌"
+    assert users(db, "revoke-tokens", "li").stdout.strip() == "账号 li 没有未吊销的 API 令牌"
+    missing = users(db, "disable", "nobody")
+    assert missing.returncode == 1 and missing.stderr.strip() == "错误：用户 nobody 不存在"

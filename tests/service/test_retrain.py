@@ -132,43 +132,37 @@ def test_retrain_command(tmp_path: Path) -> None:
     assert load_model(tmp_path / "m1").predict("公司拖欠工资三个月").category == "劳动和社会保障"
 
 
-def test_classifier_train_from_db_is_the_same_retraining(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path / 'h.db'}"}
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "classifier",
-            "train",
-            "--from-db",
-            "--data",
-            str(FIXTURE),
-            "--label-col",
-            "类别",
-            "--text-col",
-            "标题",
-            "--text-col",
-            "内容",
-            "--out",
-            str(tmp_path / "m"),
-            "--folds",
-            "0",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+async def test_too_few_rows_says_how_many_came_from_the_database_and_the_file(
+    db: Any, tmp_path: Path
+) -> None:
+    import pytest
+
+    from classifier.train import DataError
+    from hotline.models import Ticket
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(3):
+        await Ticket.create(
+            number=f"20260301-{i + 1:05d}",
+            query_code="ABCDEF",
+            channel="phone",
+            kind="投诉",
+            urgency="一般",
+            category="卫生计生",
+            title="医院挂号难",
+            content="挂号排队两个小时。",
+            status="closed",
+            created_at=at,
+            updated_at=at,
+        )
+    base_labels = ["城乡建设"] * 6 + ["卫生计生"]
+    with pytest.raises(DataError) as refused:
+        await retrain_from_tickets(
+            out=tmp_path / "model",
+            base_texts=["小区物业不作为"] * len(base_labels),
+            base_labels=base_labels,
+        )
+    assert str(refused.value) == (
+        "类别行数不足：「卫生计生」共 4 行（数据库已办结工单 3 行，文件 1 行），每类至少需要 5 行"
     )
-    assert out.returncode == 0, out.stderr
-    assert "0 条已办结工单" in out.stdout
-    assert load_model(tmp_path / "m").predict("学校乱收补课费").category == "教育文体"
-    bare = subprocess.run(
-        [sys.executable, "-m", "classifier", "train", "--out", str(tmp_path / "x")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert bare.returncode == 2 and "--from-db" in bare.stderr
+    assert not (tmp_path / "model").exists()

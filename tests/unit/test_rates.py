@@ -1,9 +1,8 @@
-"""Routing figures from the event log and the public rate limiter."""
+"""Routing figures from the event log."""
 
 from __future__ import annotations
 
 from hotline.rates import EventRow, dispatch_figures
-from hotline.web.ratelimit import RateLimiter
 
 
 def ev(
@@ -41,18 +40,3 @@ def test_dispatch_dispute_and_redispatch_shares() -> None:
 def test_no_dispatches_gives_zero_rates_not_division_errors() -> None:
     overall, units = dispatch_figures([ev(1, "create")])
     assert overall.as_dict()["dispute_rate"] == 0.0 and units == {}
-
-
-def test_rate_limiter_allows_a_burst_then_refills() -> None:
-    limiter = RateLimiter(per_minute=60, burst=3)
-    assert [limiter.allow("1.2.3.4", 0.0) for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("5.6.7.8", 0.0)  # other clients are not affected
-    assert not limiter.allow("1.2.3.4", 0.5)
-    assert limiter.allow("1.2.3.4", 1.0)  # one token per second at 60/min
-
-
-def test_rate_limiter_table_is_bounded() -> None:
-    limiter = RateLimiter(per_minute=60, burst=1, max_keys=10)
-    for i in range(100):
-        limiter.allow(f"10.0.0.{i}", 0.0)
-    assert len(limiter._buckets) == 10

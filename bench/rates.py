@@ -1,0 +1,266 @@
+"""Benchmark: GET /api/v1/stats/rates (JSON and xlsx) over a month of 100,000 tickets.
+
+Fills a fresh database (a temporary SQLite file, or a new schema on a PostgreSQL server)
+with N tickets dispatched in November 2026 and everything the rates read: 派单, 签收
+(some late), 退单 + 改派, 延期, 回复 (some late), 回访 with every satisfaction, 重办, and
+their receipt/feedback clocks — about 7 events and 2.1 clocks per ticket, written with bulk
+inserts (a fixture, not the code under test). Then asks the endpoint through the ASGI app
+(as a supervisor, with a bearer token) for the month as JSON and as xlsx, a few times
+each, and prints the times, the split between reading rows and computing, and a check
+that the overall counts match the fixture's own tally.
+
+    python bench/rates.py --smoke
+    python bench/rates.py                       # 100000 tickets, SQLite
+    python bench/rates.py --database-url postgres://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from create_tickets import _redacted, fresh_database  # noqa: E402
+
+from hotline.config import load_settings  # noqa: E402
+from hotline.db import close_database, open_database  # noqa: E402
+from hotline.models import Ticket, TicketClock, TicketEvent, Unit  # noqa: E402
+from hotline.services import rates as rate_service  # noqa: E402
+from hotline.services.units import sync_units  # noqa: E402
+from hotline.services.users import create_user, issue_token  # noqa: E402
+from hotline.unit_rates import Period, unit_rates  # noqa: E402
+
+BATCH = 5000
+MONTH_START = datetime(2026, 10, 31, 16, tzinfo=UTC)  # 1 November 00:00 in Shanghai
+MONTH_DAYS = 30
+MONTH_END = MONTH_START + timedelta(days=MONTH_DAYS)
+CATEGORIES = ["城乡建设", "劳动和社会保障", "教育文体", "商贸旅游", "环境保护", "卫生计生"]
+H = timedelta(hours=1)
+
+
+def build(tid: int, rng: random.Random, units: list[Unit], tally: Counter[str]):  # type: ignore[no-untyped-def]
+    """One ticket's row, events and clocks; `tally` counts what the rates should find."""
+    at = MONTH_START + timedelta(seconds=rng.uniform(0, (MONTH_DAYS - 3) * 86400))
+    unit = rng.choice(units)
+    events: list[tuple[str, datetime, dict, int | None]] = [("create", at, {}, None)]
+    clocks: list[tuple[str, datetime, datetime, datetime | None, int]] = []
+
+    def ev(action: str, t: datetime, payload: dict | None = None, actor: Unit | None = None):  # type: ignore[no-untyped-def]
+        events.append((action, t, payload or {}, actor.id if actor else None))
+
+    t = at + timedelta(minutes=5)
+    ev("dispatch", t, {"lead_unit": unit.code})
+    tally["dispatched"] += 1
+    receipt_due = t + 2 * H
+    clocks.append(("feedback", t, t + timedelta(days=7), None, 1))
+    gen = 1
+    if rng.random() < 0.06:  # 退单, 改派 to another unit
+        ev("reject", t + H, {"reason": "不属于本单位职责"}, unit)
+        clocks.append(("receipt", t, receipt_due, None, gen))
+        tally["disputed"] += 1
+        prev, unit = unit, rng.choice(units)
+        t += 3 * H
+        ev("redispatch", t, {"lead_unit": unit.code, "previous_unit": prev.code})
+        tally["dispatched"] += 1
+        receipt_due, gen = t + 2 * H, gen + 1
+    if rng.random() < 0.03:  # never signed
+        clocks.append(("receipt", t, receipt_due, None, gen))
+        return unit, "dispatched", events, clocks
+    signed = t + H * rng.uniform(0.1, 2.4)
+    ev("sign", signed, {}, unit)
+    clocks.append(("receipt", t, receipt_due, signed, gen))
+    tally["signed"] += 1
+    tally["signed_on_time"] += signed <= receipt_due
+    fb_due = clocks[0][2]
+    if rng.random() < 0.05:
+        ev("request-extension", signed + H, {"reason": "需协调", "days": 3}, unit)
+        ev("approve-extension", signed + 2 * H, {"days": 3})
+        tally["extended"] += 1
+        fb_due += timedelta(days=3)
+        clocks[0] = ("feedback", clocks[0][1], fb_due, None, 1)
+    if rng.random() < 0.04:  # still handling
+        return unit, "handling", events, clocks
+    replied = signed + timedelta(days=rng.uniform(0.5, 7.5))
+    ev("reply", replied, {"result": "solved", "text": "已处理。"}, unit)
+    clocks[0] = ("feedback", clocks[0][1], fb_due, replied, 1)
+    tally["replied"] += 1
+    tally["replied_on_time"] += replied <= fb_due
+    called = replied + timedelta(hours=rng.uniform(2, 30))
+    contacted = rng.random() < 0.9
+    sat = rng.choice(["满意", "满意", "基本满意", "不满意"]) if contacted else None
+    solved = contacted and rng.random() < 0.7
+    ev("callback", called, {"contacted": contacted, "satisfaction": sat, "solved": solved})
+    in_month = called < MONTH_END  # a callback counts in the month of its own date
+    tally["callbacks"] += in_month
+    tally["contacted"] += contacted and in_month
+    tally["solved"] += solved and in_month
+    if sat == "不满意" and rng.random() < 0.5:
+        ev("reopen", called + H, {"reason": "市民不满意"})
+        tally["reopened"] += in_month
+        clocks.append(("feedback", called + H, called + timedelta(days=7), None, 2))
+        return unit, "handling", events, clocks
+    ev("close", called + H)
+    return unit, "closed", events, clocks
+
+
+async def fill(count: int, seed: int) -> tuple[float, Counter[str], int]:
+    from hotline.bootstrap import load_deployment
+
+    deployment = load_deployment(load_settings(), with_model=False)
+    await sync_units(deployment.extras["units"])
+    units = list(await Unit.filter(active=True).order_by("id"))
+    rng = random.Random(seed)
+    tally: Counter[str] = Counter()
+    started = time.perf_counter()
+    n_events = 0
+    for first in range(1, count + 1, BATCH):
+        tickets, ev_rows, clock_rows = [], [], []
+        for tid in range(first, min(first + BATCH, count + 1)):
+            unit, status, events, clocks = build(tid, rng, units, tally)
+            created = events[0][1]
+            tickets.append(
+                Ticket(
+                    id=tid,
+                    number=f"B{tid:07d}",
+                    query_code="ABCDEF",
+                    channel=rng.choice(["phone", "phone", "web", "wechat"]),
+                    kind="投诉",
+                    urgency="一般",
+                    category=rng.choice(CATEGORIES),
+                    title="bench",
+                    content="bench",
+                    status=status,
+                    lead_unit_id=unit.id,
+                    created_at=created,
+                    updated_at=events[-1][1],
+                )
+            )
+            ev_rows += [
+                TicketEvent(
+                    ticket_id=tid,
+                    action=a,
+                    actor_role="unit" if actor else "operator",
+                    actor_unit_id=actor,
+                    to_status="x",
+                    payload=p,
+                    created_at=t,
+                )
+                for a, t, p, actor in events
+            ]
+            clock_rows += [
+                TicketClock(
+                    ticket_id=tid,
+                    kind=k,
+                    generation=g,
+                    current=True,
+                    is_open=met is None,
+                    state="met" if met else "running",
+                    limit="7d",
+                    started_at=s,
+                    due_at=d,
+                    met_at=met,
+                )
+                for k, s, d, met, g in clocks
+            ]
+        n_events += len(ev_rows)
+        await Ticket.bulk_create(tickets)
+        await TicketEvent.bulk_create(ev_rows)
+        await TicketClock.bulk_create(clock_rows)
+    conn = Ticket._meta.db
+    if "postgres" in type(conn).__module__.lower() or "asyncpg" in type(conn).__module__:
+        await conn.execute_script(
+            "SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT MAX(id) FROM ticket))"
+        )
+        await conn.execute_script("ANALYZE")
+    else:
+        await conn.execute_script("ANALYZE")
+    return time.perf_counter() - started, tally, n_events
+
+
+async def run(url: str, count: int, seed: int, repeat: int) -> int:
+    import httpx
+
+    from hotline.web.app import create_app
+
+    ctx = await open_database(url)
+    try:
+        fill_s, tally, n_events = await fill(count, seed)
+        now = datetime.now(UTC)
+        await create_user(username="bench-sup", role="supervisor", password="bench-pass", now=now)
+        token = await issue_token(username="bench-sup", now=now)
+        backend = "postgres" if url.startswith("postgres") else "sqlite"
+        print(f"backend      {backend}  ({_redacted(url)})")
+        print(f"fixture      {count} tickets, {n_events} events, filled in {fill_s:.1f} s")
+        settings = load_settings()
+        app = create_app(settings, deployment=None, manage_db=False, background=False)
+        params = {"from": "2026-11-01", "to": "2026-11-30"}
+        headers = {"Authorization": f"Bearer {token}"}
+        ok = True
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120
+        ) as client:
+            for fmt in ("json", "xlsx", "csv"):
+                times = []
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    r = await client.get(
+                        "/api/v1/stats/rates", params={**params, "format": fmt}, headers=headers
+                    )
+                    times.append(time.perf_counter() - t0)
+                    assert r.status_code == 200, r.text
+                print(
+                    f"GET rates    format={fmt:<4}  best {min(times):.3f} s, "
+                    f"median {sorted(times)[len(times) // 2]:.3f} s ({repeat} runs, "
+                    f"{len(r.content)} bytes)"
+                )
+                if fmt == "json":
+                    overall = r.json()["overall"]
+                    mismatch = {k: (overall[k], v) for k, v in tally.items() if overall[k] != v}
+                    if mismatch:
+                        ok = False
+                        print(f"MISMATCH (answer, fixture): {mismatch}", file=sys.stderr)
+            t0 = time.perf_counter()
+            r = await client.get("/api/v1/stats/volumes", params=params, headers=headers)
+            print(f"GET volumes  {time.perf_counter() - t0:.3f} s ({r.json()['total']} tickets)")
+        # Where the time goes: reading rows vs the pure computation.
+        days = rate_service.DateRange.of(date(2026, 11, 1), date(2026, 11, 30))
+        t0 = time.perf_counter()
+        events, clocks = await rate_service.load_rate_records(days.period())
+        t1 = time.perf_counter()
+        unit_rates(events, clocks, Period(days.period().start, days.period().end))
+        t2 = time.perf_counter()
+        print(
+            f"split        read {len(events)} events + {len(clocks)} clocks: {t1 - t0:.3f} s; "
+            f"compute: {t2 - t1:.3f} s"
+        )
+        print(f"machine      {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+        return 0 if ok else 1
+    finally:
+        await close_database(ctx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--smoke", action="store_true", help="quick run: 2000 tickets")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=12345)
+    args = parser.parse_args(argv)
+    count = 2000 if args.smoke else args.tickets
+    with fresh_database(args.database_url, prefix="rates") as url:
+        return asyncio.run(run(url, count, args.seed, args.repeat))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Retention: a closed ticket's personal data is removed RETENTION_DAYS after closing.
+
+What is personal and goes: the complainant's name, phone, e-mail and WeChat openid, the
+free-text address and the coordinates (often the complainant's home), and phone numbers,
+ID numbers, e-mail addresses and the complainant's name where they appear in the title and
+content. What stays, because rates, statistics and retraining need it: kind, category,
+urgency, channel, district and street (the 属地 unit), units, deadlines, results,
+satisfaction, the masked text and the whole event log (whose rows are never changed).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from hotline.models import Ticket, TicketEvent
+
+MASK = "***"
+PERSONAL_FIELDS = (
+    "complainant_name",
+    "complainant_phone",
+    "complainant_email",
+    "complainant_openid",
+    "address",
+    "latitude",
+    "longitude",
+)
+# Closed tickets and merged repeats (both have closed_at); a reopened ticket has none.
+DONE_STATUSES = ("closed", "merged")
+BATCH = 200
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# Mobile numbers (optionally +86), and landlines with an area code: 0731-88886666.
+_PHONE = re.compile(
+    r"(?<!\d)(?:(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}|0\d{2,3}[-\s]?\d{7,8})(?!\d)"
+)
+
+
+def scrub_text(text: str, *, names: tuple[str, ...] = ()) -> str:
+    """`text` with e-mail addresses, ID numbers, phone numbers and the given names masked."""
+    text = _EMAIL.sub(MASK, text)
+    text = _ID_NUMBER.sub(MASK, text)
+    text = _PHONE.sub(MASK, text)
+    for name in names:
+        if len(name) >= 2:
+            text = text.replace(name, MASK)
+    return text
+
+
+async def anonymise_due(*, now: datetime, retention_days: int, limit: int | None = None) -> int:
+    """Anonymise every ticket closed more than `retention_days` ago; returns how many.
+
+    Each ticket is changed by a conditional UPDATE (`anonymised_at IS NULL`) in the same
+    transaction as its event, so two sweepers never anonymise one ticket twice.
+    """
+    cutoff = now - timedelta(days=retention_days)
+    done = 0
+    while limit is None or done < limit:
+        batch = BATCH if limit is None else min(BATCH, limit - done)
+        candidates = await (
+            Ticket.filter(
+                anonymised_at__isnull=True, closed_at__lt=cutoff, status__in=DONE_STATUSES
+            )
+            .order_by("closed_at", "id")
+            .limit(batch)
+            .values("id", "status", "title", "content", "complainant_name", "complainant_phone")
+        )
+        if not candidates:
+            break
+        changed = 0
+        for row in candidates:
+            changed += await _anonymise_one(row, now=now, cutoff=cutoff, days=retention_days)
+        done += changed
+        if changed == 0:
+            break  # every candidate was taken by another sweeper meanwhile
+    return done
+
+
+async def _anonymise_one(
+    row: dict[str, object], *, now: datetime, cutoff: datetime, days: int
+) -> int:
+    names = (str(row["complainant_name"]), str(row["complainant_phone"]))
+    async with in_transaction() as conn:
+        # Still due: not anonymised meanwhile, not reopened since it was read.
+        changed = (
+            await Ticket.filter(
+                id=row["id"],
+                anonymised_at__isnull=True,
+                closed_at__lt=cutoff,
+                status=row["status"],
+            )
+            .using_db(conn)
+            .update(
+                title=scrub_text(str(row["title"]), names=names),
+                content=scrub_text(str(row["content"]), names=names),
+                complainant_name="",
+                complainant_phone="",
+                complainant_email="",
+                complainant_openid="",
+                address="",
+                latitude=None,
+                longitude=None,
+                anonymised_at=now,
+                updated_at=now,
+                version=F("version") + 1,
+            )
+        )
+        if changed != 1:
+            return 0
+        await TicketEvent.create(
+            using_db=conn,
+            ticket_id=row["id"],
+            action="anonymise",
+            actor_name="系统",
+            actor_role="system",
+            from_status=row["status"],
+            to_status=row["status"],
+            payload={"fields": list(PERSONAL_FIELDS), "retention_days": days},
+            public=False,
+            created_at=now,
+        )
+    return 1

@@ -1,0 +1,78 @@
+"""Ticket volumes for the supervisors' dashboard (pure): counts by channel, kind, category
+and place, from rows already grouped by the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+CHANNEL_LABELS = {
+    "phone": "电话",
+    "web": "网站",
+    "wechat": "微信",
+    "open311": "Open311 接口",
+    "other": "其他",
+}
+UNSPECIFIED = "未注明"
+TOP = 10
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    """How many tickets share one channel, kind, category, district and street."""
+
+    channel: str
+    kind: str
+    category: str | None
+    district: str
+    street: str
+    count: int
+
+
+def _ranked(counter: Counter[Any], key: str, top: int | None = None) -> list[dict[str, Any]]:
+    """Largest first; ties in name order, so the answer does not depend on row order."""
+    items = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    if top is not None:
+        items = items[:top]
+    return [{key: k, "count": n} for k, n in items]
+
+
+def volumes(rows: Iterable[VolumeRow], *, top: int = TOP) -> dict[str, Any]:
+    """Totals by channel, kind and category; the `top` categories, districts and streets.
+
+    A ticket without a category or place counts as 未注明 in the full lists and is left
+    out of the top lists (a top list says where the work is).
+    """
+    total = 0
+    channel: Counter[str] = Counter()
+    kind: Counter[str] = Counter()
+    category: Counter[str] = Counter()
+    district: Counter[str] = Counter()
+    street: Counter[tuple[str, str]] = Counter()
+    for r in rows:
+        total += r.count
+        channel[r.channel] += r.count
+        kind[r.kind] += r.count
+        category[r.category or UNSPECIFIED] += r.count
+        district[r.district or UNSPECIFIED] += r.count
+        if r.street:
+            street[(r.district, r.street)] += r.count
+    by_channel = _ranked(channel, "channel")
+    for item in by_channel:
+        item["label"] = CHANNEL_LABELS.get(item["channel"], item["channel"])
+    named = Counter({k: n for k, n in category.items() if k != UNSPECIFIED})
+    places = Counter({k: n for k, n in district.items() if k != UNSPECIFIED})
+    return {
+        "total": total,
+        "by_channel": by_channel,
+        "by_kind": _ranked(kind, "kind"),
+        "by_category": _ranked(category, "category"),
+        "top_categories": _ranked(named, "category", top),
+        "top_districts": _ranked(places, "district", top),
+        "top_streets": [
+            {"district": d, "street": s, "count": n}
+            for (d, s), n in sorted(street.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        ],
+    }

@@ -1,0 +1,103 @@
+"""Supervisors' figures over HTTP: per-unit rates (JSON, xlsx, CSV), volumes, overdue work.
+
+Each endpoint parses the query string, calls one service function and answers. Operators,
+supervisors and admins may read them; unit staff get 403 (a unit sees its own tickets, not
+the ranking of every unit).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hotline.auth import Principal
+from hotline.errors import HotlineError
+from hotline.exports import content_disposition, filename, rates_csv, rates_xlsx
+from hotline.lifecycle import Role
+from hotline.services import rates as rate_service
+from hotline.timefmt import utcnow
+from hotline.web.endpoint import api, request_query
+from hotline.web.http import require_principal
+from hotline.web.queries import DateRangeQuery, RatesQuery, UnitGroupQuery
+
+READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _reader(request: Request) -> Principal:
+    principal = await require_principal(request)
+    if principal.role not in READERS:
+        raise HotlineError(
+            "承办单位账号不能查看各单位统计指标，请联系热线中心或督办人员",
+            status=403,
+            code="forbidden",
+        )
+    return principal
+
+
+def _days(q: DateRangeQuery) -> rate_service.DateRange:
+    return rate_service.DateRange.of(q.since, q.until)
+
+
+def _group(q: UnitGroupQuery) -> rate_service.UnitGroup:
+    return rate_service.UnitGroup(unit=q.unit, kind=q.kind, parent=q.parent)
+
+
+@api(
+    summary="各单位指标：签收率、按时办结率、响应率、解决率、满意率等（JSON、xlsx、CSV）",
+    query=RatesQuery,
+    description="指标",
+    errors=(401, 403, 422),
+)
+async def rates(request: Request) -> Response:
+    """GET /api/v1/stats/rates?from=&to=[&unit=|&kind=|&parent=][&format=json|xlsx|csv]"""
+    await _reader(request)
+    q: RatesQuery = request_query(request)
+    fmt = q.format
+    report = await rate_service.rate_figures(days=_days(q), group=_group(q))
+    if fmt == "json":
+        return JSONResponse(report)
+    if fmt == "xlsx":
+        body, media = rates_xlsx(report), XLSX
+    else:
+        body, media = rates_csv(report), "text/csv; charset=utf-8"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": content_disposition(filename(report, fmt))},
+    )
+
+
+@api(
+    summary="受理量：按渠道、诉求类型、分类和地区",
+    query=DateRangeQuery,
+    description="受理量",
+    errors=(401, 403, 422),
+)
+async def volumes(request: Request) -> Response:
+    """GET /api/v1/stats/volumes?from=&to= — tickets by channel, kind, category and place."""
+    await _reader(request)
+    q: DateRangeQuery = request_query(request)
+    return JSONResponse(await rate_service.volume_figures(days=_days(q)))
+
+
+@api(
+    summary="各单位超时未办结工单",
+    query=UnitGroupQuery,
+    description="超时工单",
+    errors=(401, 403, 422),
+)
+async def overdue(request: Request) -> Response:
+    """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=] — open overdue tickets per unit."""
+    await _reader(request)
+    q: UnitGroupQuery = request_query(request)
+    return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
+
+
+# Mounted at /api/v1 (hotline.web.app).
+routes = [
+    Route("/stats/rates", rates, methods=["GET"]),
+    Route("/stats/volumes", volumes, methods=["GET"]),
+    Route("/stats/overdue", overdue, methods=["GET"]),
+]

@@ -1,0 +1,103 @@
+"""Retention: contact data goes RETENTION_DAYS after closing; rates and timelines stay."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from hotline.config import load_settings
+from hotline.models import Ticket, TicketEvent
+from hotline.services.retention import anonymise_due
+from hotline.timefmt import utcnow
+from hotline.workers import housekeeping
+from tests.api.conftest import World
+
+PHONE = "13812345678"
+
+
+async def _closed(world: World, **overrides: Any) -> dict[str, Any]:
+    t = await world.create(
+        title="张先生反映物业不作为",
+        content=(
+            "我是张先生，电话13812345678，备用0731-88886666，邮箱zhang@example.com，"
+            "身份证430102199001011234。小区电梯坏了两周。"
+        ),
+        location={"address": "A3区含浦街道某小区5栋302", "latitude": 28.1, "longitude": 112.9},
+        complainant={"name": "张先生", "phone": PHONE, "email": "zhang@example.com"},
+        **overrides,
+    )
+    n = t["number"]
+    await world.act(n, "dispatch", "op", {"lead_unit": "ZJJ"})
+    await world.act(n, "sign", "zjj")
+    await world.act(n, "reply", "zjj", {"result": "solved", "text": "电梯已修复。"})
+    await world.act(
+        n, "callback", "op", {"contacted": True, "satisfaction": "满意", "solved": True}
+    )
+    await world.act(n, "close", "op")
+    return t
+
+
+async def _age(number: str, days: int) -> None:
+    await Ticket.filter(number=number).update(closed_at=utcnow() - timedelta(days=days))
+
+
+async def test_contact_data_is_removed_a_year_after_closing_once(world: World) -> None:
+    old, recent = await _closed(world), await _closed(world)
+    await _age(old["number"], 366)
+    await _age(recent["number"], 300)
+    stats = "/api/v1/stats/routing"
+    figures = (await world.client.get(stats, headers=world.headers["sup"])).json()
+
+    assert await anonymise_due(now=utcnow(), retention_days=365) == 1
+    ticket = await Ticket.get(number=old["number"])
+    assert (ticket.complainant_name, ticket.complainant_phone, ticket.complainant_email) == (
+        "",
+        "",
+        "",
+    )
+    assert ticket.address == "" and ticket.latitude is None and ticket.longitude is None
+    assert ticket.anonymised_at is not None
+    for text in (PHONE, "88886666", "zhang@example.com", "430102199001011234", "张先生"):
+        assert text not in ticket.content and text not in ticket.title
+    assert "小区电梯坏了两周" in ticket.content  # what the category and retraining need
+    assert ticket.category == "城乡建设" and ticket.satisfaction == "满意"
+    kept = await Ticket.get(number=recent["number"])
+    assert kept.complainant_phone == PHONE and kept.anonymised_at is None
+
+    # Once: a second pass (the sweeper, or another sweeper) changes nothing.
+    assert await anonymise_due(now=utcnow(), retention_days=365) == 0
+    events = await TicketEvent.filter(ticket_id=ticket.id, action="anonymise")
+    assert len(events) == 1 and events[0].actor_name == "系统" and not events[0].public
+
+    # The operator's view: no contact data, the timeline says what happened and when.
+    r = await world.client.get(f"/api/v1/tickets/{old['number']}", headers=world.headers["op"])
+    assert r.status_code == 200 and PHONE not in r.text and "张先生" not in r.text
+    timeline = r.json()["timeline"]
+    assert [e["action"] for e in timeline][-2:] == ["close", "anonymise"]
+    assert timeline[-1]["label"] == "个人信息脱敏" and timeline[-1]["actor"] == "系统"
+    # The citizen's tracking page still works and does not show the internal step.
+    tracked = await world.client.get(
+        f"/api/v1/track/{old['number']}", params={"code": old["query_code"]}
+    )
+    assert tracked.status_code == 200 and "脱敏" not in tracked.text
+    # Rates are read from the event log and come out the same.
+    assert (await world.client.get(stats, headers=world.headers["sup"])).json() == figures
+
+
+async def test_the_periodic_worker_anonymises_with_the_configured_retention(
+    world: World,
+) -> None:
+    t = await _closed(world)
+    await _age(t["number"], 40)
+    settings = load_settings()
+    assert await housekeeping(settings=settings) == 0  # default 365 days
+    assert await housekeeping(settings=replace(settings, retention_days=30)) == 1
+    assert (await Ticket.get(number=t["number"])).complainant_phone == ""
+
+
+async def test_open_tickets_are_never_anonymised(world: World) -> None:
+    t = await world.create()
+    await Ticket.filter(number=t["number"]).update(created_at=utcnow() - timedelta(days=800))
+    assert await anonymise_due(now=utcnow() + timedelta(days=800), retention_days=1) == 0
+    assert (await Ticket.get(number=t["number"])).complainant_phone == PHONE

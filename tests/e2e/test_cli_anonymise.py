@@ -1,0 +1,33 @@
+"""`python main.py anonymise` as an operator runs it (the work itself: tests/api/test_retention)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def anonymise(db: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", "anonymise"],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_anonymise_says_what_it_did_and_refuses_a_bad_retention(tmp_path: Path) -> None:
+    done = anonymise(tmp_path / "a.db")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "没有需要脱敏的工单（办结超过 365 天的工单均已脱敏）"
+    bad = anonymise(tmp_path / "a.db", RETENTION_DAYS="一年")
+    assert bad.returncode == 2
+    assert (
+        bad.stderr.strip()
+        == "启动失败：环境变量 RETENTION_DAYS 必须是正整数（天数），现在是「一年」"
+    )
