@@ -77,7 +77,7 @@ async def list_tickets(request: Request) -> Response:
     principal = await require_principal(request)
     q: TicketListQuery = request_query(request)
     filters = ticket_service.TicketFilter(
-        status=[s.value for s in q.status] if q.status else None,
+        status=q.status or None,
         unit=q.unit,
         kind=q.kind,
         category=q.category,

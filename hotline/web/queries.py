@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from hotline.lifecycle import Status
 from hotline.mail.models import MailStatus
@@ -21,6 +21,13 @@ MAX_PER_PAGE = 100
 def _comma_list(value: Any) -> Any:
     if isinstance(value, str):
         return [part for part in value.split(",") if part] or None
+    return value
+
+
+def _known_statuses(value: list[str] | None) -> list[str] | None:
+    unknown = [v for v in value or () if v not in set(Status)]
+    if unknown:
+        raise ValueError(f"取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}")
     return value
 
 
@@ -41,8 +48,11 @@ class Query(BaseModel):
 class TicketListQuery(Query):
     """GET /api/v1/tickets: filters and the page."""
 
-    status: Annotated[list[Status] | None, BeforeValidator(_comma_list)] = Field(
-        default=None, description="状态，逗号分隔（如 dispatched,handling）"
+    status: Annotated[
+        list[str] | None, BeforeValidator(_comma_list), AfterValidator(_known_statuses)
+    ] = Field(
+        default=None,
+        description=f"状态，逗号分隔（如 dispatched,handling）；可选：{'、'.join(Status)}",
     )
     unit: str | None = Field(default=None, description="主办单位代码")
     kind: Kind | None = Field(default=None, description="诉求类型")

@@ -25,6 +25,8 @@ def test_installed_package_runs_check_with_hotline_data_dir(tmp_path: Path) -> N
     src = tmp_path / "src"  # a copy without data/: the wheel cannot pick it up by accident
     for name in SOURCES:
         origin = REPO_ROOT / name
+        if not origin.exists():
+            continue  # setup.py went with the C extensions
         if origin.is_dir():
             shutil.copytree(
                 origin, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.so")
