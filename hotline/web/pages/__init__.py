@@ -24,13 +24,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 
 def install(app: Starlette, settings: Settings, session: SessionSettings | None = None) -> None:
     """Add the pages to an app built by `create_app`."""
-    from hotline.web import preview
-
-    session = session or SessionSettings.from_environment(settings.public_base_url)
+    session = session or SessionSettings.from_settings(settings)
     app.state.session_settings = session
     app.state.login_throttle = LoginThrottle()
-    # Before everything else, so a future Mount("/api/v1") does not shadow it.
-    app.router.routes[0:0] = preview.routes
+    # The operator console's /api/v1/route-preview is part of the API mount (hotline.web.app).
     app.router.routes.extend(
         [
             *auth.routes,

@@ -26,6 +26,7 @@ HOMES = {
 }
 CENTRE = (Role.OPERATOR.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 
+
 def _short_time(value: str | datetime | None) -> str:
     """ISO or datetime → 2026-11-21 14:05 (Asia/Shanghai)."""
     if not value:
