@@ -209,7 +209,8 @@ async def track(request: Request) -> Response:
     await attempt.succeeded()
     events = await ticket_service.timeline(ticket, public_only=True)
     record = ticket_service.record_of(ticket)
-    return json_response(track_out(record, events, await unit_directory()))
+    main = await ticket_service.merged_main(ticket)
+    return json_response(track_out(record, events, await unit_directory(), main))
 
 
 @api(summary="承办单位列表", description="单位", errors=(401,))

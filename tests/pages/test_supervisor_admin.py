@@ -319,7 +319,7 @@ SCHOOL = {
 def _copy_data(tmp: Path, source: Path) -> Path:
     target = tmp / "data"
     target.mkdir()
-    for name in ("units.toml", "places.toml", "routing.toml", "sla.toml"):
+    for name in ("units.toml", "places.toml", "routing.toml", "sla.toml", "vocabulary.toml"):
         shutil.copy(source / name, target / name)
     shutil.copytree(source / "holidays", target / "holidays")
     return target
