@@ -20,6 +20,7 @@ from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.web import admin, api, preview, stats, wechat
 from hotline.web.endpoint import api as declare
+from hotline.web.failsafe import Failsafe
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import TrackLimiter
@@ -59,11 +60,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(
         exc.status_code, "http_error", messages.get(exc.status_code, str(exc.detail))
     )
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
 
 
 def create_app(
@@ -120,7 +116,6 @@ def create_app(
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
-            Exception: _server_error,
         },
     )
     app.state.settings = settings
@@ -131,4 +126,7 @@ def create_app(
     from hotline.web import pages
 
     pages.install(app, settings)
+    # Outermost of our middleware: unhandled exceptions answered (500, or 503 when the
+    # database does not answer) and logged once — Starlette's own handler would re-raise.
+    app.add_middleware(Failsafe)
     return app
