@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, compile_path
 
 from hotline.config import Settings
 from hotline.db import close_database, open_database
@@ -22,7 +22,7 @@ from hotline.web import admin, api, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import Failsafe
 from hotline.web.http import error_response
-from hotline.web.openapi import openapi
+from hotline.web.openapi import openapi, walk
 from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
@@ -57,9 +57,22 @@ async def _hotline_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {404: "页面或接口不存在", 405: "不支持该请求方法"}
-    return error_response(
-        exc.status_code, "http_error", messages.get(exc.status_code, str(exc.detail))
+    response = error_response(
+        exc.status_code, "http_error", messages.get(exc.status_code, "请求无法处理")
     )
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route matching the path; a path served by
+        # two routes (GET and POST /tickets) takes the methods of both.
+        methods = {
+            m
+            for full, route in walk(request.app.routes)
+            if compile_path(full)[0].match(request.url.path)
+            for m in route.methods or ()
+        }
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def create_app(

@@ -151,3 +151,23 @@ async def test_lone_surrogate_is_422(world: World) -> None:
     )
     error = _assert_refused(r, 422)
     assert [f["field"] for f in error["fields"]] == ["title"]
+
+
+async def test_wrong_method_is_405_with_allow(world: World) -> None:
+    r = await world.client.delete("/api/v1/tickets", headers=world.headers["op"])
+    assert r.status_code == 405
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert CJK.search(r.json()["error"]["message"])
+
+
+async def test_openapi_documents_503_and_required_action_bodies(world: World) -> None:
+    doc = (await world.client.get("/openapi.json")).json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if path != "/openapi.json":
+                assert "503" in op["responses"], (path, method)
+            if path.startswith("/api/v1/tickets"):
+                assert "Retry-After" in op["responses"]["503"]["headers"], (path, method)
+    actions = doc["paths"]
+    assert actions["/api/v1/tickets/{number}/reject"]["post"]["requestBody"]["required"] is True
+    assert actions["/api/v1/tickets/{number}/sign"]["post"]["requestBody"]["required"] is False
