@@ -16,12 +16,39 @@ UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}$")
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # a phone photo or a scanned document, not a video
+TICKET_NUMBER_PATTERN = r"^[0-9]{8}-[0-9]{5,11}$"  # the number column holds 20 characters
+MAX_INT = 2**31 - 1  # INTEGER columns (version, days) on PostgreSQL
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a value (or anything inside it) holds a NUL character, which PostgreSQL refuses,
+    or a lone surrogate (valid in JSON's \\u escapes, not encodable as UTF-8)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False  # numbers, booleans, nested models (checked by their own validator)
+
+
+NUL_MESSAGE = "不能包含空字符（\\u0000）或不成对的代理字符"
 
 
 class Strict(BaseModel):
-    """Base for bodies: unknown fields are an error, not silently dropped."""
+    """Base for bodies: unknown fields are an error, not silently dropped; no NUL in text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if has_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
 
 
 class Location(Strict):
@@ -103,7 +130,7 @@ class TicketCreate(Strict):
 class ActionBody(Strict):
     """Base of every action body; `expected_version` guards against lost updates."""
 
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_INT)
     note: str = Field(default="", max_length=2000)
 
     def event_payload(self) -> dict[str, Any]:
@@ -230,7 +257,7 @@ class CallbackBody(ActionBody):
 class MergeBody(ActionBody):
     """并单: the open ticket this one repeats."""
 
-    into: str = Field(pattern=r"^\d{8}-\d{5,}$")
+    into: str = Field(pattern=TICKET_NUMBER_PATTERN, max_length=20)
 
 
 class AnswerBody(ActionBody):

@@ -8,6 +8,7 @@ mail) and writes the result in as few statements as it can.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from hotline.lifecycle import (
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.privacy import mask_personal
-from hotline.schemas import ActionBody, DispatchBody, TicketCreate
+from hotline.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.sla_engine import ClockChange, write_clocks
@@ -585,7 +586,11 @@ async def list_tickets(
             raise HotlineError("承办单位不能按来电号码查询工单", status=403, code="forbidden")
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
-        query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
+        # Only something shaped like a ticket number is looked up as one (the column holds 20).
+        if re.fullmatch(TICKET_NUMBER_PATTERN, filters.q):
+            query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
+        else:
+            query = query.filter(title__icontains=filters.q)
     if filters.overdue is True:
         query = query.filter(next_due_at__lt=now)
     elif filters.overdue is False:

@@ -12,7 +12,7 @@ from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.timefmt import local_iso, utcnow
-from hotline.web.endpoint import api, request_query
+from hotline.web.endpoint import ROW_ID, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
 
@@ -55,7 +55,7 @@ async def list_outbox(request: Request) -> Response:
 
 @api(
     summary="重新发送失败的邮件（管理员）",
-    path={"mail_id": {"type": "integer", "description": "邮件编号"}},
+    path={"mail_id": {**ROW_ID, "description": "邮件编号"}},
     description="已重新排队",
     errors=(401, 403, 404),
 )
@@ -122,7 +122,12 @@ async def requeue_all(request: Request) -> Response:
 @api(
     summary="账号管理（管理员）：停用、启用或吊销令牌",
     path={
-        "username": {"type": "string", "description": "账号"},
+        "username": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_.\-]{2,64}$",
+            "maxLength": 64,
+            "description": "账号",
+        },
         "action": {"enum": ["disable", "enable", "revoke-tokens"]},
     },
     description="结果",

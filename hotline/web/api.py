@@ -183,7 +183,7 @@ async def ticket_action(request: Request) -> Response:
     query=TrackQuery,
     response=TrackOut,
     description="进度",
-    errors=(404, 429),
+    errors=(404, 422, 429),
 )
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""

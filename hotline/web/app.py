@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, compile_path
 
 from hotline.config import Settings
 from hotline.db import close_database, open_database
@@ -20,8 +20,9 @@ from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.web import admin, api, preview, stats, wechat
 from hotline.web.endpoint import api as declare
+from hotline.web.failsafe import Failsafe
 from hotline.web.http import error_response
-from hotline.web.openapi import openapi
+from hotline.web.openapi import openapi, walk
 from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
@@ -56,14 +57,22 @@ async def _hotline_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     messages = {404: "页面或接口不存在", 405: "不支持该请求方法"}
-    return error_response(
-        exc.status_code, "http_error", messages.get(exc.status_code, str(exc.detail))
+    response = error_response(
+        exc.status_code, "http_error", messages.get(exc.status_code, "请求无法处理")
     )
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "服务器内部错误，请稍后重试")
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route matching the path; a path served by
+        # two routes (GET and POST /tickets) takes the methods of both.
+        methods = {
+            m
+            for full, route in walk(request.app.routes)
+            if compile_path(full)[0].match(request.url.path)
+            for m in route.methods or ()
+        }
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def create_app(
@@ -120,7 +129,6 @@ def create_app(
         exception_handlers={
             HotlineError: _hotline_error,
             HTTPException: _http_error,
-            Exception: _server_error,
         },
     )
     app.state.settings = settings
@@ -131,4 +139,7 @@ def create_app(
     from hotline.web import pages
 
     pages.install(app, settings)
+    # Outermost of our middleware: unhandled exceptions answered (500, or 503 when the
+    # database does not answer) and logged once — Starlette's own handler would re-raise.
+    app.add_middleware(Failsafe)
     return app

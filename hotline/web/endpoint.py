@@ -8,6 +8,8 @@ table. A route whose endpoint has no declaration is a test failure, not a silent
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,11 +18,23 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from hotline.errors import HotlineError
+from hotline.schemas import TICKET_NUMBER_PATTERN
 from hotline.web.http import read_json, validate
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Path patterns shared by several endpoints.
-TICKET_NUMBER = {"type": "string", "pattern": r"^\d{8}-\d{5,}$", "description": "工单号"}
+# Path patterns shared by several endpoints. ASCII digits only; at most the column's 20
+# characters (8 + 1 + 11). Any other value is answered 404 as a missing ticket, before the
+# endpoint runs, so it never reaches the database.
+TICKET_NUMBER = {
+    "type": "string",
+    "pattern": TICKET_NUMBER_PATTERN,
+    "maxLength": 20,
+    "description": "工单号",
+}
+# Row ids are 64-bit integers in the database.
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+# What a 404 for a path value says, by the parameter's description.
+NOT_FOUND = {"工单号": "工单不存在", "邮件编号": "没有这封发送失败的邮件", "账号": "账号不存在"}
 
 
 @dataclass(frozen=True)
@@ -56,10 +70,41 @@ def api(**declaration: Any) -> Callable[[F], F]:
         raise TypeError("bodies and per go together")
 
     def mark(endpoint: F) -> F:
-        endpoint.api_doc = doc  # type: ignore[attr-defined]
-        return endpoint
+        if not doc.path:
+            endpoint.api_doc = doc  # type: ignore[attr-defined]
+            return endpoint
+
+        @functools.wraps(endpoint)
+        async def checked(request: Request) -> Any:
+            for name, value in request.path_params.items():
+                if not path_value_ok(doc.path.get(name, {}), value):
+                    what = doc.path.get(name, {}).get("description", "")
+                    raise HotlineError(
+                        NOT_FOUND.get(what, "页面或接口不存在"), status=404, code="not_found"
+                    )
+            return await endpoint(request)
+
+        checked.api_doc = doc  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
 
     return mark
+
+
+def path_value_ok(schema: Mapping[str, Any], value: Any) -> bool:
+    """Whether a path value fits its declared schema (pattern, length, enum, integer range)."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    if "enum" in schema:
+        return value in schema["enum"]
+    if schema.get("type") == "integer":
+        if not (value.isascii() and value.isdigit() and len(value) <= 20):
+            return False
+        number = int(value)
+        return schema.get("minimum", number) <= number <= schema.get("maximum", number)
+    if len(value) > schema.get("maxLength", 200):
+        return False
+    pattern = schema.get("pattern")
+    return pattern is None or re.fullmatch(pattern, value, re.ASCII) is not None
 
 
 def doc_of(endpoint: Any) -> ApiDoc | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -18,34 +19,77 @@ M = TypeVar("M", bound=BaseModel)
 FIELD_ERRORS = {
     "missing": "必填",
     "extra_forbidden": "不是可接受的字段",
-    "string_too_short": "太短",
-    "string_too_long": "太长",
-    "literal_error": "取值不在允许范围内",
+    "string_type": "必须是字符串",
+    "string_unicode": "必须是合法的 Unicode 字符串",
     "string_pattern_mismatch": "格式不正确",
     "bool_parsing": "必须是 true 或 false",
     "bool_type": "必须是 true 或 false",
     "int_parsing": "必须是整数",
+    "int_parsing_size": "整数超出范围",
     "int_type": "必须是整数",
+    "int_from_float": "必须是整数，不能带小数",
+    "float_parsing": "必须是数字",
+    "float_type": "必须是数字",
+    "finite_number": "必须是有限的数字",
     "date_parsing": "必须是 YYYY-MM-DD 格式的日期",
     "date_from_datetime_parsing": "必须是 YYYY-MM-DD 格式的日期",
+    "date_from_datetime_inexact": "必须是 YYYY-MM-DD 格式的日期",
     "date_type": "必须是 YYYY-MM-DD 格式的日期",
+    "datetime_parsing": "必须是 ISO 8601 格式的时间",
+    "datetime_from_date_parsing": "必须是 ISO 8601 格式的时间",
+    "datetime_type": "必须是 ISO 8601 格式的时间",
+    "list_type": "必须是数组",
+    "dict_type": "必须是 JSON 对象",
+    "model_type": "必须是 JSON 对象",
+    "model_attributes_type": "必须是 JSON 对象",
+    "json_invalid": "不是合法的 JSON",
+    "json_type": "不是合法的 JSON",
+    "none_required": "必须为空",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
 }
+# What a person is told when pydantic reports something not in the table above.
+FALLBACK = "取值无效"
+# Our own validators raise ValueError("…") in Chinese; pydantic prefixes "Value error, ".
+_VALUE_ERROR_PREFIX = "Value error, "
 
 
 def _field_message(err: Any) -> str:
-    """A message a person can act on, in Chinese, for one pydantic error."""
+    """A message a person can act on, in Chinese, for one pydantic error (never pydantic's)."""
     kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
+    if kind in ("value_error", "assertion_error"):
+        text = str(ctx.get("error", "")) or str(err.get("msg", ""))
+        text = text.removeprefix(_VALUE_ERROR_PREFIX).removeprefix("Assertion failed, ")
+        return text if _CJK.search(text) else FALLBACK
     if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"不能小于 {bound}" if kind.endswith("equal") else f"必须大于 {bound}"
     if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"不能大于 {bound}" if kind.endswith("equal") else f"必须小于 {bound}"
+    if kind == "string_too_short":
+        return f"太短（至少 {ctx.get('min_length')} 个字符）"
+    if kind == "string_too_long":
+        return f"太长（最多 {ctx.get('max_length')} 个字符）"
+    if kind == "too_short":
+        return f"太少（至少 {ctx.get('min_length')} 项）"
+    if kind == "too_long":
+        return f"太多（最多 {ctx.get('max_length')} 项）"
     if kind in ("enum", "literal_error") and "expected" in ctx:
         # pydantic says "'json', 'xlsx' or 'csv'"; people read "json、xlsx 或 csv"
         expected = str(ctx["expected"]).replace("'", "").replace(", ", "、").replace(" or ", " 或 ")
         return f"必须是 {expected}"
-    return FIELD_ERRORS.get(kind, err["msg"])
+    if kind == "multiple_of":
+        return f"必须是 {ctx.get('multiple_of')} 的倍数"
+    return FIELD_ERRORS.get(kind, FALLBACK)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _no_constants(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's json accepts them)."""
+    raise ValueError(name)
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -88,10 +132,24 @@ async def read_json(request: Request, model: type[M], *, allow_empty: bool = Fal
             return validate(model, {})
         raise HotlineError("请求体不能为空，需要 JSON 对象", status=400, code="empty_body")
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except UnicodeDecodeError as exc:
         raise HotlineError(
-            f"请求体不是合法的 JSON：{exc}", status=400, code="malformed_json"
+            "请求体不是合法的 UTF-8 编码文本", status=400, code="malformed_json"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise HotlineError(
+            f"请求体不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有误）",
+            status=400,
+            code="malformed_json",
+        ) from exc
+    except RecursionError as exc:
+        raise HotlineError("请求体的 JSON 嵌套层数过多", status=400, code="malformed_json") from exc
+    except ValueError as exc:  # a 5,000-digit number, NaN, Infinity
+        raise HotlineError(
+            "请求体含有无法接受的数值（过长的整数或 NaN、Infinity）",
+            status=400,
+            code="malformed_json",
         ) from exc
     if not isinstance(data, dict):
         raise HotlineError("请求体必须是 JSON 对象", status=400, code="malformed_json")

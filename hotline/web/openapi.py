@@ -31,6 +31,11 @@ ERROR_TEXT = {
     422: "输入有误",
     429: "请求过于频繁",
 }
+# Any operation that touches the database may answer this while the database is down.
+UNAVAILABLE = {
+    "description": "数据库暂时不可用，请稍后重试",
+    "headers": {"Retry-After": {"description": "秒数", "schema": {"type": "integer"}}},
+}
 API_PREFIX = "/api/"
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -152,7 +157,9 @@ def _operation(
         op["security"] = []
     model = doc.body_model({doc.per: variant} if doc.per else {})
     if model is not None:
-        op["requestBody"] = {"required": doc.body_required, **schemas.json(model)}
+        # Optional only when the model has no required field (an empty body is then {}).
+        required = doc.body_required or any(f.is_required() for f in model.model_fields.values())
+        op["requestBody"] = {"required": required, **schemas.json(model)}
     ok: dict[str, Any] = {"description": doc.description}
     if doc.response is not None:
         ok.update(schemas.json(doc.response))
@@ -161,6 +168,8 @@ def _operation(
         **{str(c): {"description": ERROR_TEXT[c], **schemas.json(ErrorOut)} for c in doc.errors},
         **{k: dict(v) for k, v in doc.responses.items()},
     }
+    if "503" not in op["responses"] and route.endpoint is not openapi:
+        op["responses"]["503"] = {**UNAVAILABLE, **schemas.json(ErrorOut)}
     return op
 
 

@@ -9,13 +9,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from hotline.lifecycle import Status
 from hotline.mail.models import MailStatus
-from hotline.schemas import Kind
+from hotline.schemas import NUL_MESSAGE, Kind, has_nul
 
 MAX_PER_PAGE = 100
+# Days people ask about; later ones would overflow `day + 1` and the database's timestamps.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 def _comma_list(value: Any) -> Any:
@@ -44,6 +55,14 @@ class Query(BaseModel):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL refuses NUL in text: a 422 naming the parameter, not a 500."""
+        if has_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
+
 
 class TicketListQuery(Query):
     """GET /api/v1/tickets: filters and the page."""
@@ -54,15 +73,15 @@ class TicketListQuery(Query):
         default=None,
         description=f"状态，逗号分隔（如 dispatched,handling）；可选：{'、'.join(Status)}",
     )
-    unit: str | None = Field(default=None, description="主办单位代码")
+    unit: str | None = Field(default=None, max_length=32, description="主办单位代码")
     kind: Kind | None = Field(default=None, description="诉求类型")
-    category: str | None = Field(default=None, description="分类")
-    created_from: date | None = Field(default=None, description="受理日期起 YYYY-MM-DD")
-    created_to: date | None = Field(default=None, description="受理日期止 YYYY-MM-DD")
+    category: str | None = Field(default=None, max_length=32, description="分类")
+    created_from: Day | None = Field(default=None, description="受理日期起 YYYY-MM-DD")
+    created_to: Day | None = Field(default=None, description="受理日期止 YYYY-MM-DD")
     overdue: bool | None = Field(default=None, description="是否超时")
     needs_review: bool | None = Field(default=None, description="是否待人工审核")
-    phone: str | None = Field(default=None, description="来电号码（仅话务员）")
-    q: str | None = Field(default=None, description="工单号或标题关键词")
+    phone: str | None = Field(default=None, max_length=32, description="来电号码（仅话务员）")
+    q: str | None = Field(default=None, max_length=200, description="工单号或标题关键词")
     page: int = Field(default=1, ge=1, le=1_000_000, description="页码")
     per_page: int = Field(
         default=20, ge=1, le=MAX_PER_PAGE, description=f"每页条数（≤{MAX_PER_PAGE}）"
@@ -72,16 +91,14 @@ class TicketListQuery(Query):
 class TrackQuery(Query):
     """GET /api/v1/track/{number}: the query code printed on the citizen's receipt."""
 
-    code: str = Field(default="", description="6 位查询码（缺少或不符都答 404）")
+    code: str = Field(default="", max_length=32, description="6 位查询码（缺少或不符都答 404）")
 
 
 class DateRangeQuery(Query):
     """A period of local days, both ends included."""
 
-    since: date | None = Field(default=None, alias="from", description="起始日期 YYYY-MM-DD")
-    until: date | None = Field(
-        default=None, alias="to", description="截止日期 YYYY-MM-DD（含当天）"
-    )
+    since: Day | None = Field(default=None, alias="from", description="起始日期 YYYY-MM-DD")
+    until: Day | None = Field(default=None, alias="to", description="截止日期 YYYY-MM-DD（含当天）")
 
 
 class OutboxQuery(Query):
@@ -93,9 +110,13 @@ class OutboxQuery(Query):
 class UnitGroupQuery(Query):
     """Which units a figure covers: one unit, a kind of unit, a unit and those under it."""
 
-    unit: str | None = Field(default=None, description="单位代码")
-    kind: str | None = Field(default=None, description="单位类型（department、district、street…）")
-    parent: str | None = Field(default=None, description="上级单位代码：该单位及其下属")
+    unit: str | None = Field(default=None, max_length=32, description="单位代码")
+    kind: str | None = Field(
+        default=None, max_length=16, description="单位类型（department、district、street…）"
+    )
+    parent: str | None = Field(
+        default=None, max_length=32, description="上级单位代码：该单位及其下属"
+    )
 
 
 class RatesQuery(DateRangeQuery, UnitGroupQuery):
