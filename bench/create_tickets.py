@@ -145,7 +145,10 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 
 
 def _places() -> list[str]:
-    data_dir = Path(os.environ.get("HOTLINE_DATA_DIR") or REPO_ROOT / "data")
+    sys.path.insert(0, str(REPO_ROOT))
+    from hotline.config import load_settings
+
+    data_dir = load_settings().data_dir
     try:
         with open(data_dir / "places.toml", "rb") as fh:
             doc = tomllib.load(fh)

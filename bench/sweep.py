@@ -3,7 +3,7 @@
 Fills a fresh database (a temporary SQLite file, or a new schema on a PostgreSQL server)
 with N open tickets whose clocks were started by the real SLA engine at times chosen so
 that about 2% of tickets have a clock past due, 5% a clock past its warning point and the
-rest are running; then times `sla.sweeper.sweep(now=…)` once (escalating every one of
+rest are running; then times `hotline.services.sweeper.sweep(now=…)` once (escalating every one of
 them: events and outbox mail) and a second time (nothing left to do).
 
     python bench/sweep.py --smoke
@@ -36,25 +36,16 @@ from hotline.db import close_database, open_database  # noqa: E402
 from hotline.lifecycle import Status  # noqa: E402
 from hotline.mail.models import OutboxMail  # noqa: E402
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
-from hotline.services.sla_engine import SlaEngine, clock_columns, load_sla_engine  # noqa: E402
+from hotline.services.sla_engine import SlaEngine, clock_columns  # noqa: E402
+from hotline.services.sweeper import sweep  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
 from hotline.timefmt import local_day, utcnow  # noqa: E402
 from sla import clock as clocks  # noqa: E402
-from sla.sweeper import sweep  # noqa: E402
 
 # Share of tickets whose at-risk clock is past due / past its warning point.
 PAST_DUE = 0.02
 PAST_WARN = 0.05
 DISPATCHED_SHARE = 0.3  # not yet signed: the receipt clock is the one at risk
-CATEGORIES = [
-    "城乡建设",
-    "劳动和社会保障",
-    "教育文体",
-    "商贸旅游",
-    "环境保护",
-    "卫生计生",
-    "交通运输",
-]
 BATCH = 2000
 LINK_BASE = "http://127.0.0.1:8000"
 
@@ -72,8 +63,16 @@ def _fraction(rng: random.Random, warn_ratio: float) -> float:
 class Filler:
     """Builds ticket, clock and event rows in memory and bulk-inserts them in batches."""
 
-    def __init__(self, engine: SlaEngine, now: datetime, units: list[Unit], seed: int) -> None:
+    def __init__(
+        self,
+        engine: SlaEngine,
+        now: datetime,
+        units: list[Unit],
+        seed: int,
+        categories: tuple[str, ...],
+    ) -> None:
         self.engine = engine
+        self.categories = categories  # the classifier's, from data/vocabulary.toml
         self.now = now
         self.units = units
         self.rng = random.Random(seed)
@@ -114,7 +113,7 @@ class Filler:
         place = rng.choice(self.places)
         title, content = title.format(place=place), content.format(place=place)
         urgency = "紧急" if rng.random() < 0.03 else "一般"
-        category = rng.choice(CATEGORIES)
+        category = rng.choice(self.categories)
         policy = self.engine.policy_for(
             SimpleNamespace(  # type: ignore[arg-type]
                 kind=kind, category=category, urgency=urgency, title=title, content=content
@@ -224,7 +223,7 @@ async def fill(url: str, count: int, now: datetime, seed: int, history: int = 0)
 
     settings = load_settings()
     deployment = load_deployment(settings, with_model=False)
-    await sync_units(deployment.extras["units"])
+    await sync_units(list(deployment.units))
     units = [u for u in await Unit.filter(active=True) if u.email]
     people = [
         User(
@@ -249,7 +248,8 @@ async def fill(url: str, count: int, now: datetime, seed: int, history: int = 0)
         for u in units[:20]
     ]
     await User.bulk_create(people)
-    filler = Filler(load_sla_engine(settings.data_dir), now, units, seed)
+    assert deployment.sla is not None and deployment.vocabulary is not None
+    filler = Filler(deployment.sla, now, units, seed, deployment.vocabulary.model_categories)
     started = time.perf_counter()
     total = history + count
     for first in range(1, total + 1, BATCH):

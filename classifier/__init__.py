@@ -1,4 +1,4 @@
-"""Ticket category classifier: jieba tokenisation + linear TF-IDF model, pickle-free files."""
+"""Ticket category classifier: rjieba tokenisation + stacked TF-IDF model, pickle-free files."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ __all__ = [
 
 
 def default_model_dir() -> Path:
-    """The shipped model folder, or $HOTLINE_MODEL_DIR when set."""
+    """$HOTLINE_MODEL_DIR, else $HOTLINE_DATA_DIR/model, else the repository's data/model."""
     env = os.environ.get("HOTLINE_MODEL_DIR")
-    return Path(env) if env else DEFAULT_MODEL_DIR
+    if env:
+        return Path(env)
+    data = os.environ.get("HOTLINE_DATA_DIR", "").strip()
+    return Path(data) / "model" if data else DEFAULT_MODEL_DIR
 
 
 @lru_cache(maxsize=1)

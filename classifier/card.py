@@ -10,12 +10,14 @@ in column order), `weights.npz` (IDF vectors, the folded coefficients and interc
 the kNN postings: for each feature the training tickets holding it, delta-coded, with their
 term counts, from which the TF-IDF values are rebuilt with the idf and each ticket's norms;
 each ticket's class; the kNN weights; no pickle). Prediction needs no
-scikit-learn (`classifier.model.CategoryModel`): every word and char n-gram of a ticket becomes
-a 64-bit key (`classifier.features.FeatureIndex`), the keys are found in a hash table, the
-linear score is the TF-IDF values times the coefficient rows, and the same values run through
-the postings to the similarity of every training ticket, whose per-class top-k sums add the
-kNN part (`classifier.knn`). All of it runs in C (`classifier/_scorer.c`) or, without the
-compiled extension, in numpy; tests check both equal the unfolded scikit-learn stack."""
+scikit-learn (`classifier.model.CategoryModel`) and no compiled code of ours: every word and
+char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), the distinct
+keys of a batch of tickets are found with one `np.searchsorted` in the vocabulary's sorted keys,
+the linear score is the TF-IDF values times the coefficient rows, and the same values run
+through a pruned posting matrix (`scipy.sparse`; only features in few training tickets have
+postings) to the similarity of every training ticket, whose per-class top-k sums add the kNN
+part (`classifier.knn.KnnMatrix`). Tests check this equals the per-ticket numpy reference and
+the unfolded scikit-learn stack."""
 
 CV_NOTE = """\
 StratifiedKFold, shuffled, seed 0; tokenised once, vectorisers and the whole stack (inner folds
@@ -114,7 +116,7 @@ def render_card(meta: dict[str, Any], raw: dict[str, Any] | None, extra: str = "
             "",
             f"n = {de['n']}: **accuracy {de['accuracy']:.4f}, macro-F1 {de['macro_f1']:.4f}**.",
             "Same 5-fold CV, but each held-out row is classified from its corpus text with the",
-            "spaces removed, so jieba re-segments it at serving time. This checks segmentation on",
+            "spaces removed, so rjieba re-segments it at serving time. This checks segmentation on",
             "all rows (stop words and punctuation are already absent, so it does not test those).",
             "",
         ]

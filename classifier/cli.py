@@ -25,21 +25,8 @@ def _segmented_arg(value: str) -> bool | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table, save the model, then report stratified CV."""
-    from classifier.train import DataError, check_classes, cross_validate, read_table, train_model
+    from classifier.train import check_classes, cross_validate, read_table, train_model
 
-    if args.from_db:
-        # The database belongs to the ticket service; its retrain command reads it.
-        from hotline.cli import main as hotline_main
-
-        argv = ["retrain", "--folds", str(args.folds)]
-        if args.data:
-            argv += ["--data", args.data, "--label-col", args.label_col or ""]
-            argv += [x for col in args.text_col or [] for x in ("--text-col", col)]
-        if args.out:
-            argv += ["--out", args.out]
-        return hotline_main(argv)
-    if not (args.data and args.label_col and args.text_col):
-        raise DataError("需要 --data、--label-col 和 --text-col（或用 --from-db 从数据库训练）")
     texts, labels = read_table(args.data, args.label_col, args.text_col)
     check_classes(labels, max(5, args.folds))
     seg = _segmented_arg(args.segmented)
@@ -49,7 +36,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_s = time.perf_counter() - t0
     out = Path(args.out) if args.out else default_model_dir()
     if args.folds > 1:
-        cv = cross_validate(texts, labels, segmented=seg, folds=args.folds, progress=True)
+        cv = cross_validate(
+            texts, labels, segmented=seg, folds=args.folds, progress=True, seed=args.seed
+        )
         model.meta["cv"] = {
             k: cv[k] for k in ("folds", "n", "accuracy", "macro_f1", "per_class", "confusion")
         }
@@ -124,14 +113,23 @@ def cmd_raw_eval(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     report = cross_validate(
-        texts, labels, segmented=True, folds=args.folds, progress=True, alt_texts=alt
+        texts,
+        labels,
+        segmented=True,
+        folds=args.folds,
+        progress=True,
+        alt_texts=alt,
+        seed=args.seed,
     )
     report["pairs"] = len(alt)
+    report["seed"] = args.seed
     if args.desegmented:
         # Every corpus row with its spaces removed, re-cut by jieba at serving time: a larger
         # (7k) check that segmentation of unsegmented text matches the corpus's.
         joined = {i: t.replace(" ", "") for i, t in enumerate(texts)}
-        again = cross_validate(texts, labels, segmented=True, folds=args.folds, alt_texts=joined)
+        again = cross_validate(
+            texts, labels, segmented=True, folds=args.folds, alt_texts=joined, seed=args.seed
+        )
         report["desegmented"] = again["alt"]
     text = json.dumps(report, ensure_ascii=False, indent=None if args.compact else 2)
     if args.out:
@@ -176,15 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="文本是否已分词（空格分隔）；auto 按内容判断",
         )
 
-    p = sub.add_parser("train", help="训练模型并做分层交叉验证")
-    table_args(p, required=False)
-    p.add_argument(
-        "--from-db",
-        action="store_true",
-        help="加上数据库（DATABASE_URL）中已办结工单的最终分类一起训练（即 main.py retrain）",
+    p = sub.add_parser(
+        "train",
+        help="训练模型并做分层交叉验证",
+        description="在带标签的表格上训练模型。要加上数据库中已办结的工单一起训练，"
+        "请用 python main.py retrain。",
     )
+    table_args(p)
     p.add_argument("--out", help=f"模型输出目录（默认 {default_model_dir()}）")
     p.add_argument("--folds", type=int, default=5, help="交叉验证折数，0 表示不做")
+    p.add_argument("--seed", type=int, default=0, help="交叉验证分折的随机种子")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="在带标签的数据上评估模型")
@@ -204,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True, help="已分词语料 CSV（text,label）")
     p.add_argument("--raw", required=True, help="原始留言 CSV（留言主题,留言详情）")
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0, help="交叉验证分折的随机种子")
     p.add_argument("--compact", action="store_true")
     p.add_argument("--out", help="同时把 JSON 报告写入此文件")
     p.add_argument("--desegmented", action="store_true", help="另对去掉空格的语料全文做同样评估")

@@ -1,34 +1,15 @@
-"""Feature extraction shared by training (via scikit-learn) and prediction (pure numpy)."""
+"""Feature extraction shared by training (via scikit-learn) and prediction (numpy)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from itertools import repeat
-from typing import Any
+from itertools import chain, repeat
 
 import numpy as np
 
 # Bigrams are joined with a space: tokens never contain one, so the key is unambiguous.
 BIGRAM_SEP = " "
-
-
-try:  # the C scorer is optional: a machine without a compiler gets the numpy path
-    from classifier import _scorer
-except ImportError as exc:  # pragma: no cover - depends on the build
-    _scorer = None
-    SCORER_IMPORT_ERROR: ImportError | None = exc
-else:
-    SCORER_IMPORT_ERROR = None
-_CScorer = _scorer.Scorer if _scorer is not None else None
-
-
-def c_scorer_enabled() -> bool:
-    """True when the C scorer is built and not switched off with HOTLINE_PURE_PYTHON=1."""
-    # One reading of the switch for both extensions (fastcut reads it once, at import).
-    from classifier.fastcut import FORCED_PURE
-
-    return _CScorer is not None and not FORCED_PURE
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -196,12 +177,36 @@ class FeatureIndex:
         if not self.numeric:
             cols, cnt = np.unique(self._ids_dict(tokens), return_counts=True)
             return cols, cnt  # here slot = column
+        keys, counts = self.ticket_keys(tokens)
+        slots = self.lookup(keys)
+        hit = slots >= 0
+        return slots[hit], counts[hit]
+
+    def token_ids(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Each ticket's token ids (0 for a token in no word n-gram), as uint64 arrays."""
+        flat = list(chain.from_iterable(token_lists))
+        # (int64 then a view: numpy's fromiter converts Python ints to int64 twice as fast)
+        every = np.fromiter(
+            map(self.tok_ids.get, flat, repeat(0)), dtype=np.int64, count=len(flat)
+        ).view(np.uint64)
+        out = []
+        start = 0
+        for tokens in token_lists:
+            out.append(every[start : start + len(tokens)])
+            start += len(tokens)
+        return out
+
+    def ticket_keys(
+        self, tokens: Sequence[str], token_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct keys (ascending) of the tokens' word and char n-grams, and their counts.
+
+        token_ids: the tokens' ids when already known (see token_ids).
+        """
         if not tokens or self.keys.size == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
         tag = self._tag
-        t = np.fromiter(
-            map(self.tok_ids.get, tokens, repeat(0)), dtype=np.uint64, count=len(tokens)
-        )
+        t = token_ids if token_ids is not None else self.token_ids([tokens])[0]
         parts = [t | tag[self.TAG_UNI]]
         if t.size > 1:
             parts.append((t[:-1] << self._tok_shift) | t[1:] | tag[self.TAG_BI])
@@ -219,40 +224,23 @@ class FeatureIndex:
                 code |= tag[n]
             parts.append(code)
         q = np.concatenate(parts)
-        # Count on the sorted keys first: fewer, ordered look-ups are kinder to the cache.
         q.sort()
         first = np.empty(q.size, dtype=bool)
         first[0] = True
         np.not_equal(q[1:], q[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        counts = np.diff(starts, append=q.size)
-        uq = q[starts]
-        pos = np.searchsorted(self.keys, uq)
-        np.minimum(pos, self.keys.size - 1, out=pos)
-        hit = self.keys[pos] == uq
-        return pos[hit], counts[hit]
+        return q[starts], np.diff(starts, append=q.size)
 
-    def c_scorer(self, rows: np.ndarray, is_word: np.ndarray) -> Any:
-        """A C Scorer over slot-ordered rows ([idf, coef...] per slot), or None without one."""
-        if not self.numeric or not c_scorer_enabled() or self.keys.size == 0:
-            return None
-        known = np.flatnonzero(self.char_code)
-        code = self.char_code[: int(known[-1]) + 1 if known.size else 0].astype(np.uint32)
-        return _CScorer(
-            self.keys,
-            np.ascontiguousarray(rows, dtype=np.float32),
-            np.ascontiguousarray(is_word, dtype=np.uint8),
-            rows.shape[1] - 1,
-            self.tok_ids,
-            code,
-            self.lo,
-            self.hi,
-            self.tok_bits,
-            self.char_bits,
-            self.TAG_SHIFT,
-            self.TAG_UNI,
-            self.TAG_BI,
-        )
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Slot of each key (ascending keys give ascending slots), -1 where it is unknown."""
+        if self.keys.size == 0:
+            return np.full(keys.size, -1, dtype=np.int64)
+        # Ascending queries walk the sorted keys front to back: kinder to the cache, and why
+        # predict_batch looks up the distinct keys of many tickets at once.
+        pos = np.searchsorted(self.keys, keys)
+        np.minimum(pos, self.keys.size - 1, out=pos)
+        pos[self.keys[pos] != keys] = -1
+        return pos
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
         """Columns of all word and char n-grams of tokens in the vocabulary, with repeats."""

@@ -1,4 +1,4 @@
-"""Nearest training tickets: per-class sums of the top-k TF-IDF similarities, in numpy."""
+"""Nearest training tickets: per-class sums of the top-k TF-IDF similarities (numpy, scipy)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,121 @@ def topk_class_sums(
             continue
         take = min(kmax, n)
         top = np.partition(sc, n - take, axis=1)[:, n - take :]
-        top = -np.sort(-top, axis=1)  # descending, as the C scorer keeps them
+        top = -np.sort(-top, axis=1)  # descending, the order in which the sums add them
         csum = np.cumsum(top, axis=1)
         for j, k in enumerate(ks):
             out[:, j * n_classes + c] = csum[:, min(k, take) - 1]
     return out
+
+
+# Tickets whose similarity rows are ranked together: the dense block (tickets × classes ×
+# largest class, 90 KB per ticket here) should stay in the CPU cache.
+TOPK_CHUNK = 16
+
+
+class KnnMatrix:
+    """The serving form of the kNN part: a pruned posting matrix and a batched top-k.
+
+    P holds, for every feature slot that has postings (the pruned row set: features in few
+    training tickets), the training tickets' TF-IDF values as a sparse row. Its columns are
+    the training tickets regrouped by class and padded to the largest class (class c owns
+    columns c·width … c·width + width - 1), so a batch of similarity rows reshapes to
+    (tickets · classes, width) and the top k of every class is found in one pass. Padding
+    columns stay 0, which adds nothing to a sum: similarities are never negative.
+    The values stay float32, as in the files (half the memory to walk); scipy widens a
+    ticket's selected postings to float64 before the product, so every similarity adds the same
+    float64 terms in the same order as ``KnnPostings`` (the reference): the results are equal.
+    """
+
+    def __init__(self, postings: KnnPostings) -> None:
+        from scipy.sparse import csc_matrix
+
+        self.n_classes = postings.n_classes
+        self.ks = postings.ks
+        self.kmax = max(self.ks)
+        cls = postings.doc_class.astype(np.int64)
+        sizes = np.bincount(cls, minlength=self.n_classes)
+        # A multiple of kmax, so a class's columns reshape to (kmax, width / kmax) (topk_sums).
+        self.width = -(-max(int(sizes.max(initial=0)), 1) // self.kmax) * self.kmax
+        # Each ticket's rank within its class (tickets keep their order inside a class).
+        order = np.argsort(cls, kind="stable")
+        rank = np.empty(len(cls), dtype=np.int64)
+        rank[order] = np.arange(len(cls)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        column = cls * self.width + rank
+        lens = np.diff(postings.indptr)
+        has = lens > 0
+        # slot -> row of P (-1: no postings, the slot is left out)
+        self.slot_row = np.full(len(lens), -1, dtype=np.int64)
+        self.slot_row[has] = np.arange(int(has.sum()))
+        indptr = np.zeros(int(has.sum()) + 1, dtype=np.int64)
+        np.cumsum(lens[has], out=indptr[1:])
+        index_dtype = np.int32 if len(postings.docs) < 2**31 else np.int64
+        self.slot_row = self.slot_row.astype(index_dtype)
+        # Stored as P transposed in CSC form (the same arrays): picking a ticket's features
+        # is then a column selection and the product a CSC mat-vec, with less scipy overhead
+        # per call than selecting rows of P and multiplying from the left.
+        self.columns = csc_matrix(
+            (
+                np.asarray(postings.vals, dtype=np.float32),
+                column[postings.docs.astype(np.int64)].astype(index_dtype),
+                indptr.astype(index_dtype),
+            ),
+            shape=(self.n_classes * self.width, len(indptr) - 1),
+        )
+        self.n_columns = self.n_classes * self.width
+
+    def sums(self, rows: np.ndarray, values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+        """Top-k class sums of a batch; ticket i has the TF-IDF values[indptr[i]:indptr[i+1]]
+        on the features whose rows of P are rows[indptr[i]:indptr[i+1]] (ascending)."""
+        n = len(indptr) - 1
+        out = np.empty((n, self.n_classes * len(self.ks)))
+        sims = np.empty((min(n, TOPK_CHUNK), self.n_columns))
+        for start in range(0, n, TOPK_CHUNK):
+            stop = min(start + TOPK_CHUNK, n)
+            for i in range(start, stop):
+                a, b = indptr[i], indptr[i + 1]
+                if a == b:
+                    sims[i - start] = 0.0
+                else:
+                    # values · P[rows]: scipy gathers those features' postings, then one
+                    # pass over them adds each feature's share, in slot order.
+                    sims[i - start] = self.columns[:, rows[a:b]] @ values[a:b]
+            out[start:stop] = self.topk_sums(sims[: stop - start])
+        return out
+
+    def topk_sums(self, sims: np.ndarray) -> np.ndarray:
+        """Top-k class sums (tickets × classes·len(ks)) of similarity rows (tickets × columns)."""
+        b, c, width, kmax = sims.shape[0], self.n_classes, self.width, self.kmax
+        groups = b * c  # one (ticket, class) pair per row
+        sims = sims.reshape(groups, width)
+        # Partitioning every class's row (up to 1,600 tickets) would cost more than the
+        # product. Split a row's columns into n_blocks ≥ kmax blocks: the kmax-th largest
+        # block maximum is a lower bound for the kmax-th largest similarity (kmax blocks each
+        # hold a value at least that large), so only values at or above it can be in the top
+        # kmax: a few dozen per row.
+        n_blocks = width // kmax
+        # The smallest value that can count: zeros add nothing to a sum, wherever they rank.
+        floor = np.full(groups, np.nextafter(0.0, 1.0))
+        if n_blocks > kmax:
+            # Blocks: columns j, j + n_blocks, j + 2·n_blocks, … (an elementwise maximum of
+            # kmax contiguous slices, which vectorises well).
+            block_max = sims.reshape(groups, kmax, n_blocks).max(axis=1)
+            np.maximum(
+                floor,
+                np.partition(block_max, n_blocks - kmax, axis=1)[:, n_blocks - kmax],
+                out=floor,
+            )
+        cand = sims >= floor[:, None]
+        g, col = np.nonzero(cand)  # g ascending
+        v = sims[g, col]
+        order = np.lexsort((-v, g))  # by row, then descending, as topk_class_sums adds them
+        g, v = g[order], v[order]
+        rank = np.arange(len(g)) - np.searchsorted(g, np.arange(groups))[g]
+        keep = rank < kmax
+        top = np.zeros((groups, kmax))
+        top[g[keep], rank[keep]] = v[keep]
+        csum = np.cumsum(top, axis=1).reshape(b, c, kmax)
+        return np.concatenate([csum[:, :, k - 1] for k in self.ks], axis=1)
 
 
 @dataclass
@@ -144,10 +254,14 @@ class KnnIndex:
         """Each posting's TF-IDF value (float32), given the model's idf of every column."""
         if len(idf) != len(self.counts):
             raise ValueError(f"kNN 倒排表有 {len(self.counts)} 列，词表有 {len(idf)} 列")
-        col = np.repeat(np.arange(len(self.counts)), self.counts)
-        norm = self.norms[self.docs.astype(np.int64), (col >= n_word).astype(np.int64)]
-        log_tf = np.log(self.tf.astype(np.float64))  # (a uint8 array would log in float16)
-        return ((1.0 + log_tf) * idf[col] / norm).astype(np.float32)
+        counts = self.counts
+        is_char = np.repeat(np.arange(len(counts)) >= n_word, counts)
+        norm = self.norms.ravel()[self.docs.astype(np.int64) * 2 + is_char]
+        # 1 + ln tf by table: term counts are small integers (and ln of a uint8 array would
+        # be computed in float16)
+        sub = 1.0 + np.log(np.arange(1, int(self.tf.max(initial=0)) + 1, dtype=np.float64))
+        sub = sub[self.tf.astype(np.int64) - 1] if self.tf.size else np.zeros(0)
+        return (sub * np.repeat(idf, counts) / norm).astype(np.float32)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays written to weights.npz: compact dtypes, ticket numbers delta-coded."""

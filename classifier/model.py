@@ -1,4 +1,4 @@
-"""The trained category model: pickle-free files on disk, prediction in pure numpy."""
+"""The trained category model: pickle-free files on disk, prediction with numpy and scipy.sparse."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from classifier.features import FeatureIndex, tfidf_values
-from classifier.knn import KnnIndex, KnnPostings
-from classifier.tokenize import STOPWORDS_PATH, USERDICT_PATH, tokenize
+from classifier.knn import KnnIndex, KnnMatrix, KnnPostings
+from classifier.tokenize import tokenize, tokenizer_files
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,10 @@ def file_sha256(path: Path) -> str | None:
 
 def tokenizer_fingerprint() -> dict[str, str | None]:
     """Hashes of the stop-word list and user dictionary the tokeniser uses now."""
+    files = tokenizer_files()
     return {
-        "stopwords_sha256": file_sha256(STOPWORDS_PATH),
-        "userdict_sha256": file_sha256(USERDICT_PATH),
+        "stopwords_sha256": file_sha256(files.stopwords),
+        "userdict_sha256": file_sha256(files.userdict),
     }
 
 
@@ -88,27 +89,35 @@ class CategoryModel:
                 f"系数矩阵形状 {self.coef.shape} 与词表 ({len(self.labels)}, {n_feat}) 不符"
             )
         self._index = FeatureIndex(self.word_vocab, self.char_vocab, self.char_range)
-        # Per-feature arrays in the index's slot order (see FeatureIndex.order).
-        # Row-gather is the hot path: one row per feature, [idf, coef of each class], float64,
-        # so with 7 classes a feature is one 64-byte cache line.
+        # Per-feature arrays in the index's slot order (see FeatureIndex.order): one row per
+        # feature, [idf, coef of each class], float64 (the per-ticket reference path).
         order = self._index.order
         rows = np.empty((len(order), 1 + len(self.labels)), dtype=np.float64)
         rows[:, 0] = np.concatenate([self.word_idf, self.char_idf])[order]
         rows[:, 1:] = self.coef.T[order]
         self._slot_rows = rows
         self._slot_word = order < len(self.word_vocab)
-        # The C scorer (when built) does look-up, TF-IDF and dot product in one call; the
-        # numpy path above stays as the reference and the fallback.
-        self._scorer = self._index.c_scorer(rows, self._slot_word)
-        # The numpy postings are built only when used: with the C scorer they would be a
-        # second in-memory copy of the largest part of the model.
+        # The same rows in float32 for serving (decision_batch): every value came from
+        # float32 files (or was rounded to float32 above), so widening a gathered row gives
+        # exactly the float64 row, and a batch gathers half the memory. Each row also holds
+        # whether the feature is a word n-gram and its row of the kNN posting matrix (-1:
+        # none), small integers that float32 holds exactly: one gathered row brings all a
+        # feature needs.
+        self._slot_table = np.empty((len(order), rows.shape[1] + 2), dtype=np.float32)
+        self._slot_table[:, : rows.shape[1]] = rows
+        self._slot_table[:, -2] = self._slot_word
+        # Serving runs the kNN part through KnnMatrix. The numpy postings (KnnPostings, the
+        # reference) are built only when asked for: they would be a second in-memory copy of
+        # the largest part of the model.
         self._knn_np: KnnPostings | None = None
+        self._knn_matrix: KnnMatrix | None = None
+        self._slot_table[:, -1] = -1
         if self.knn is not None:
-            k = self._knn_postings(self.knn, n_feat)
-            if self._scorer is not None:
-                self._scorer.set_knn(k.indptr, k.docs, k.vals, k.doc_class, k.n_classes, k.ks)
-            else:
-                self._knn_np = k
+            km = KnnMatrix(self._knn_postings(self.knn, n_feat))
+            if int(km.slot_row.max(initial=0)) >= 2**24:  # beyond float32's exact integers
+                raise ModelFileError("kNN 倒排表的特征行数过多（超过 2^24）")
+            self._slot_table[:, -1] = km.slot_row
+            self._knn_matrix = km
         self._pool: Any = None
         self._pool_workers = 0
         self._tmpdir: Any = None
@@ -146,19 +155,73 @@ class CategoryModel:
 
     def decision_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         """Scores (one per label, before the softmax) for already tokenised text."""
-        if self._scorer is not None:
-            out = np.empty(len(self.labels), dtype=np.float64)
-            tokens = tokens if type(tokens) is list else list(tokens)
-            if self.knn is None:
-                self._scorer.scores(tokens, out)
-                return out + self.intercept
-            sums = np.empty(len(self.labels) * len(self.knn.ks), dtype=np.float64)
-            self._scorer.scores(tokens, out, sums)
-            return out + self.intercept + self.knn.weight @ sums
-        return self.decision_tokens_numpy(tokens)
+        return self.decision_batch([tokens])[0]
+
+    def decision_batch(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """Scores (tickets × labels) of many tokenised texts, computed together.
+
+        The distinct tokens and n-gram keys of all the tickets are looked up once (common
+        words are shared, and sorted look-ups walk the vocabulary front to back), and each
+        feature's row (idf, coefficients) is read once per batch. The linear part is one
+        sparse × dense product; the kNN part a pass over each ticket's postings and a
+        batched top-k (classifier.knn.KnnMatrix).
+        """
+        from scipy.sparse import csr_matrix
+
+        n = len(token_lists)
+        if not self._index.numeric:  # the dict fallback: one ticket at a time
+            return np.array([self.decision_tokens_numpy(t) for t in token_lists]).reshape(
+                n, len(self.labels)
+            )
+        ids = self._index.token_ids(token_lists)
+        per = [self._index.ticket_keys(t, i) for t, i in zip(token_lists, ids, strict=True)]
+        lens = np.fromiter((len(k) for k, _ in per), dtype=np.int64, count=n)
+        if n == 1:  # one ticket: its keys are distinct and sorted already
+            keys, counts = per[0]
+            inv = np.arange(len(keys))
+            uniq = keys
+        else:
+            keys = np.concatenate([k for k, _ in per]) if n else np.zeros(0, dtype=np.uint64)
+            counts = np.concatenate([c for _, c in per]) if n else np.zeros(0, dtype=np.int64)
+            uniq, inv = np.unique(keys, return_inverse=True)
+        ticket = np.repeat(np.arange(n), lens)
+        uslots = self._index.lookup(uniq)
+        known = uslots >= 0
+        keep = known[inv]
+        ticket, counts = ticket[keep], counts[keep]
+        local = (np.cumsum(known) - 1)[inv[keep]]  # column among the batch's known features
+        uslots = uslots[known]
+        table = self._slot_table[uslots]  # ascending slots: read front to back
+        rows = table[:, :-2].astype(np.float64)  # idf, coefficients (exactly the float64 ones)
+        word = (table[:, -2] != 0)[local]
+        # tfidf_values per ticket: sublinear tf × idf, l2-normalised per block
+        vals = (1.0 + np.log(counts)) * rows[local, 0]
+        sq = vals * vals
+        w2 = np.bincount(ticket, weights=np.where(word, sq, 0.0), minlength=n)
+        c2 = np.bincount(ticket, weights=sq, minlength=n) - w2
+        # (astype: bincount of nothing is an integer array)
+        norm = np.sqrt(np.where(word, w2[ticket], c2[ticket]).astype(np.float64, copy=False))
+        np.divide(vals, norm, out=vals, where=norm > 0)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
+        # Linear part: scipy adds each row's terms in its own order, whatever else is in the
+        # batch, so predict_batch gives exactly what predict gives.
+        x = csr_matrix((vals, local, indptr), shape=(n, len(uslots)))
+        scores = np.asarray(x @ rows[:, 1:]) + self.intercept
+        km = self._knn_matrix
+        if km is not None and self.knn is not None:
+            krows = table[:, -1].astype(np.int64)[local]
+            kin = krows >= 0
+            kptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(ticket[kin], minlength=n), out=kptr[1:])
+            sums = km.sums(krows[kin], vals[kin], kptr)
+            # Row by row, not a matrix product: BLAS may add in another order for a batch
+            # than for one ticket, and predict_batch must give what predict gives.
+            scores += (sums[:, None, :] * self.knn.weight[None, :, :]).sum(axis=2)
+        return scores
 
     def decision_tokens_numpy(self, tokens: Sequence[str]) -> np.ndarray:
-        """decision_tokens computed with numpy only (the reference for the C scorer)."""
+        """decision_tokens one ticket at a time with numpy only (the reference path)."""
         slots, counts = self._index.counts(tokens)
         rows = self._slot_rows[slots]
         vals = tfidf_values(counts, rows[:, 0], self._slot_word[slots])
@@ -191,10 +254,7 @@ class CategoryModel:
 
     def predict_tokens(self, tokens: list[str]) -> Prediction:
         """Predict from tokens produced by classifier.tokenize."""
-        p = self.proba_from_scores(self.decision_tokens(tokens))
-        order = np.argsort(-p)[:3]
-        top3 = [(self.labels[i], float(p[i])) for i in order]
-        return Prediction(top3[0][0], top3[0][1], top3, list(tokens))
+        return self._prediction(self.proba_from_scores(self.decision_tokens(tokens)), tokens)
 
     def predict(self, text: str, *, segmented: bool | None = None) -> Prediction:
         """Propose a category for one raw (or pre-segmented) ticket text."""
@@ -211,11 +271,24 @@ class CategoryModel:
         """
         items = list(texts)
         if workers <= 1 or len(items) < 2 * MIN_CHUNK:
-            return [self.predict(t, segmented=segmented) for t in items]
+            return self._predict_inline(items, segmented)
         pool = self._worker_pool(workers)
         size = max(MIN_CHUNK, min(MAX_CHUNK, -(-len(items) // (workers * 4))))
         chunks = [(items[i : i + size], segmented) for i in range(0, len(items), size)]
         return [p for part in pool.map(_predict_chunk, chunks) for p in part]
+
+    def _predict_inline(self, texts: list[str], segmented: bool | None) -> list[Prediction]:
+        out: list[Prediction] = []
+        for i in range(0, len(texts), BATCH):
+            toks = [tokenize(t or "", segmented=segmented) for t in texts[i : i + BATCH]]
+            proba = self.proba_from_scores(self.decision_batch(toks))
+            out.extend(self._prediction(p, t) for p, t in zip(proba, toks, strict=True))
+        return out
+
+    def _prediction(self, p: np.ndarray, tokens: list[str]) -> Prediction:
+        order = np.argsort(-p)[:3]
+        top3 = [(self.labels[i], float(p[i])) for i in order]
+        return Prediction(top3[0][0], top3[0][1], top3, list(tokens))
 
     def start_workers(self, workers: int) -> None:
         """Start the worker pool now (and wait until every worker has loaded the model)."""
@@ -334,6 +407,10 @@ def load_model(path: str | Path) -> CategoryModel:
 
 MIN_CHUNK = 16
 MAX_CHUNK = 256
+# Tickets scored together by predict_batch: their distinct tokens and n-gram keys are looked
+# up once (common words shared, sorted look-ups); the kNN top-k runs in chunks of
+# knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
+BATCH = 128
 _worker_model: CategoryModel | None = None
 
 
@@ -342,7 +419,7 @@ def _init_worker(model_dir: str) -> None:
     _worker_model = load_model(model_dir)
     from classifier.tokenize import get_cut
 
-    get_cut()  # build jieba's prefix dict (and the C segmenter) now, not inside the first chunk
+    get_cut()  # load the segmenter's dictionary now, not inside the first chunk
 
 
 def _worker_ready(_: int) -> int:
@@ -356,4 +433,4 @@ def _worker_ready(_: int) -> int:
 def _predict_chunk(job: tuple[list[str], bool | None]) -> list[Prediction]:
     texts, segmented = job
     assert _worker_model is not None, "worker not initialised"
-    return [_worker_model.predict(t, segmented=segmented) for t in texts]
+    return _worker_model._predict_inline(texts, segmented)

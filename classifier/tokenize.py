@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 
 import jieba
 
-from classifier.fastcut import make_cutter
 from classifier.normalize import PLACEHOLDERS, normalize_text
+from classifier.segment import Cut, UserWord, jieba_tokenizer, make_cut, parse_userdict
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
-USERDICT_PATH = DATA_DIR / "userdict.txt"
+log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
+DATA_DIR_ENV = "HOTLINE_DATA_DIR"
+# The repository's data/ (a checkout or an editable install); deployments set HOTLINE_DATA_DIR
+# or call configure().
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+STOPWORDS_FILE = "stopwords.txt"
+USERDICT_FILE = "userdict.txt"
+
+
+@dataclass(frozen=True)
+class TokenizerFiles:
+    """Where the tokeniser reads its stop words and user dictionary."""
+
+    stopwords: Path
+    userdict: Path
+
+
+_lock = threading.RLock()
+_files: TokenizerFiles | None = None
 _tokenizer: jieba.Tokenizer | None = None
-_cut: Callable[[str], list[str]] | None = None
+_cut: Cut | None = None
+_segmenter_name: str | None = None
 _stopwords: frozenset[str] | None = None
 _userwords: frozenset[str] | None = None
 # Token -> keep? The stop-word and punctuation test per token is a hot path; tokens repeat.
@@ -35,7 +52,47 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _NON_CJK = re.compile(r"[^\u3400-\u9fff]+")
 
 
+def default_data_dir() -> Path:
+    """$HOTLINE_DATA_DIR when set, else the repository's data/."""
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(env) if env else REPO_DATA_DIR
+
+
+def configure(
+    data_dir: str | Path | None = None,
+    *,
+    stopwords: str | Path | None = None,
+    userdict: str | Path | None = None,
+) -> TokenizerFiles:
+    """Use the stop words and user dictionary of data_dir (or the files given), from now on.
+
+    data_dir defaults to $HOTLINE_DATA_DIR, else the repository's data/. Until configure is
+    called, the first tokenisation configures that default. Calling it again drops the loaded
+    word lists and segmenter, so the next call reads the new files.
+    """
+    d = Path(data_dir) if data_dir is not None else default_data_dir()
+    files = TokenizerFiles(
+        stopwords=Path(stopwords) if stopwords is not None else d / STOPWORDS_FILE,
+        userdict=Path(userdict) if userdict is not None else d / USERDICT_FILE,
+    )
+    global _files, _tokenizer, _cut, _segmenter_name, _stopwords, _userwords
+    with _lock:
+        _files = files
+        _tokenizer = _cut = _segmenter_name = _stopwords = _userwords = None
+        _keep_cache.clear()
+    return files
+
+
+def tokenizer_files() -> TokenizerFiles:
+    """The stop-word and user-dictionary files in use (configuring the default if needed)."""
+    files = _files
+    return files if files is not None else configure()
+
+
 def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        log.warning("分词数据文件不存在：%s（按空表处理）", path)
+        return []
     lines = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -45,24 +102,31 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def load_stopwords() -> frozenset[str]:
-    """The shipped stop-word set (loaded once)."""
+    """The configured stop-word set (loaded once)."""
     global _stopwords
-    if _stopwords is None:
-        _stopwords = (
-            frozenset(_read_lines(STOPWORDS_PATH)) if STOPWORDS_PATH.exists() else frozenset()
-        )
-    return _stopwords
+    words = _stopwords
+    if words is None:
+        with _lock:
+            if _stopwords is None:
+                _stopwords = frozenset(_read_lines(tokenizer_files().stopwords))
+            words = _stopwords
+    return words
+
+
+def _userdict_entries() -> list[UserWord]:
+    return parse_userdict(_read_lines(tokenizer_files().userdict))
 
 
 def load_userwords() -> frozenset[str]:
-    """Words of the shipped jieba user dictionary (loaded once)."""
+    """Words of the configured user dictionary (loaded once)."""
     global _userwords
-    if _userwords is None:
-        words = (
-            [ln.split()[0] for ln in _read_lines(USERDICT_PATH)] if USERDICT_PATH.exists() else []
-        )
-        _userwords = frozenset(words)
-    return _userwords
+    words = _userwords
+    if words is None:
+        with _lock:
+            if _userwords is None:
+                _userwords = frozenset(w for w, _ in _userdict_entries())
+            words = _userwords
+    return words
 
 
 def merge_userwords(tokens: list[str], words: frozenset[str]) -> list[str]:
@@ -85,36 +149,34 @@ def merge_userwords(tokens: list[str], words: frozenset[str]) -> list[str]:
 
 
 def get_tokenizer() -> jieba.Tokenizer:
-    """A private jieba.Tokenizer with our user dictionary, built once on first use."""
+    """A private jieba.Tokenizer with our user dictionary: the reference segmenter."""
     global _tokenizer
-    if _tokenizer is None:
+    tk = _tokenizer
+    if tk is None:
         with _lock:
             if _tokenizer is None:
-                tk = jieba.Tokenizer()
-                # jieba logs "Building prefix dict…" at DEBUG on its own logger; keep it quiet.
-                jieba.default_logger.setLevel(logging.WARNING)
-                tk.initialize()
-                if USERDICT_PATH.exists():
-                    for entry in _read_lines(USERDICT_PATH):
-                        parts = entry.split()
-                        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-                        tk.add_word(parts[0], freq=freq)
-                        if freq is None:
-                            # add_word's default freq can still lose to a split; force it whole.
-                            tk.suggest_freq(parts[0], tune=True)
-                _tokenizer = tk
-    return _tokenizer
+                _tokenizer = jieba_tokenizer(_userdict_entries())
+            tk = _tokenizer
+    return tk
 
 
-def get_cut() -> Callable[[str], list[str]]:
-    """jieba's lcut for our tokenizer, through the C segmenter when it is built (same tokens)."""
-    global _cut
-    if _cut is None:
-        tk = get_tokenizer()
+def get_cut() -> Cut:
+    """The segmenter tokenize() uses: rjieba with our user dictionary (jieba without rjieba)."""
+    global _cut, _segmenter_name
+    cut = _cut
+    if cut is None:
         with _lock:
             if _cut is None:
-                _cut = make_cutter(tk)
-    return _cut
+                _segmenter_name, _cut = make_cut(_userdict_entries())
+            cut = _cut
+    return cut
+
+
+def segmenter_name() -> str:
+    """"rjieba", or "jieba" when rjieba could not be imported."""
+    get_cut()
+    assert _segmenter_name is not None
+    return _segmenter_name
 
 
 def looks_presegmented(text: str) -> bool:
@@ -154,7 +216,7 @@ def tokenize(text: str, *, segmented: bool | None = None) -> list[str]:
             else:
                 pieces.extend(cut(chunk))
     else:
-        # One jieba call for the whole text: jieba splits at spaces itself (they come out as
+        # One segmenter call for the whole text: jieba splits at spaces itself (they come out as
         # " " tokens, dropped below), so this equals cutting chunk by chunk, minus per-call cost.
         pieces = get_cut()(norm)
     flags = list(map(_keep_cache.get, pieces))

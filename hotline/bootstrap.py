@@ -4,82 +4,132 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hotline.config import Settings
+from hotline.config import ConfigError, Settings
 from hotline.deployment import Deployment
+
+if TYPE_CHECKING:
+    from hotline.services.sla_engine import SlaEngine
+    from hotline.vocabulary import Vocabulary
 
 log = logging.getLogger("hotline")
 
-
-class ConfigError(Exception):
-    """Deployment data or settings that stop start-up; the message is one clear line."""
+__all__ = ["ConfigError", "announce", "load_deployment", "load_rules", "reload_rules"]
 
 
-def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
-    """Load units, routing rules, places, the classifier and SLA policies from data/."""
-    from hotline.services.router import TicketRouter
+def load_rules(data_dir: Path, *, model_dir: Path | None = None) -> tuple[Any, Any, SlaEngine]:
+    """The vocabulary, units/places/routing rules and SLA engine, each checked against the
+    vocabulary (and the model's labels when `model_dir` holds a model); ConfigError: file:line.
+
+    Start-up and the administrators' reload both use this, so a reload validates exactly as
+    start-up does.
+    """
+    from hotline.vocabulary import check_model_labels, load_vocabulary
     from routing.errors import RuleError
     from routing.loader import load_routing
 
-    data_dir = Path(settings.data_dir)
     if not data_dir.is_dir():
         raise ConfigError(f"数据目录不存在：{data_dir}（HOTLINE_DATA_DIR）")
     try:
-        routing = load_routing(data_dir)
+        vocabulary = load_vocabulary(data_dir)
+        routing = load_routing(
+            data_dir,
+            categories=vocabulary.categories,
+            kinds=vocabulary.kinds,
+            required_categories=vocabulary.model_categories,
+        )
+        if model_dir is not None:
+            check_model_labels(vocabulary, model_dir)
     except RuleError as exc:
         raise ConfigError(str(exc)) from exc
+    return vocabulary, routing, _load_sla(data_dir, vocabulary)
+
+
+async def reload_rules(deployment: Deployment) -> dict[str, int]:
+    """Re-read units, routing rules and SLA policies from data/ with the start-up loaders and
+    swap them into this process's deployment; on any error raise ConfigError and keep the
+    running ones. The classifier model is kept (retraining needs a restart).
+
+    Only this process changes: other web workers (and a separate `sweeper`) keep what they
+    loaded until their restart. The units table is shared, so units are synchronised for all.
+    """
+    from hotline.services.router import TicketRouter
+    from hotline.services.units import sync_units
+
+    vocabulary, routing, sla = load_rules(Path(deployment.data_dir))
+    # Units first: new rules may name a new unit, which must exist before anything routes to it.
+    await sync_units(routing.units)
+    deployment.router = TicketRouter(routing=routing, model=deployment.model)
+    deployment.sla = sla
+    deployment.vocabulary = vocabulary
+    deployment.units = routing.units
+    deployment.extras["units"] = list(routing.units)
+    return {
+        "units": len(routing.units),
+        "categories": len(routing.rules.categories),
+        "keywords": len(routing.rules.keywords),
+        "policies": len(sla.policies.rules),
+    }
+
+
+def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
+    """Load the vocabulary, units, routing rules, places, classifier and SLA policies."""
+    from hotline.mail.models import use_msgid_domain
+    from hotline.services.router import TicketRouter
+
+    data_dir = Path(settings.data_dir)
+    model_dir = settings.model_dir
+    checked = model_dir if with_model or (model_dir / "model.json").is_file() else None
+    vocabulary, routing, sla = load_rules(data_dir, model_dir=checked)
     model = None
     if with_model:
-        import os
-
         from classifier import ModelFileError, load_model
+        from classifier.tokenize import configure as configure_tokenizer
 
-        model_dir = Path(os.environ.get("HOTLINE_MODEL_DIR") or data_dir / "model")
+        configure_tokenizer(data_dir)  # stop words and user dictionary of this deployment
         try:
             model = load_model(model_dir)
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
-        _log_classifier_speed()
-    deployment = Deployment(
+    use_msgid_domain(settings.smtp.msgid_domain)
+    return Deployment(
         data_dir=data_dir,
         router=TicketRouter(routing=routing, model=model),
         model=model,
+        sla=sla,
+        vocabulary=vocabulary,
+        units=routing.units,
         public_base_url=settings.public_base_url,
-    )
-    deployment.extras["units"] = list(routing.units)
-    from hotline.mail.settings import SmtpSettings
-
-    try:
-        SmtpSettings.from_env()  # a typo in SMTP_* stops start-up, not the first mail
-    except ValueError as exc:
-        raise ConfigError(f"邮件设置有误：{exc}") from exc
-    deployment.sla = _load_sla(data_dir)
-    return deployment
-
-
-def _log_classifier_speed() -> None:
-    """Say at start-up when the classifier runs without its C extensions (6-8x slower)."""
-    from classifier import fastcut
-    from classifier.features import c_scorer_enabled
-
-    if fastcut.ACCELERATED and c_scorer_enabled():
-        return
-    if fastcut.FORCED_PURE:
-        log.info("分类器按 HOTLINE_PURE_PYTHON 设置不用 C 扩展（结果相同，较慢）")
-        return
-    # Operators should learn this from the log, not from slow intake: the build failed.
-    log.warning(
-        "分类器的 C 扩展未编译（结果相同，但每条工单慢 6–8 倍）：请安装 C 编译器后重新运行 "
-        "pip install -e . 并查看编译输出"
+        extras={"units": list(routing.units)},
     )
 
 
-def _load_sla(data_dir: Path):  # type: ignore[no-untyped-def]
-    """The SLA engine for ticket clocks (policies and working-day calendar)."""
-    from hotline.services.sla_engine import SlaEngine, load_sla_engine
+def announce(settings: Settings, deployment: Deployment) -> None:
+    """Log where the data came from, once start-up has succeeded.
+
+    Not during loading: a start-up that fails says one line and nothing else.
+    """
+    log.info("数据目录：%s（来自%s）", deployment.data_dir.resolve(), settings.data_dir_origin)
+    if deployment.model is not None:
+        log.info("分类模型目录：%s", settings.model_dir.resolve())
+
+
+def _load_sla(data_dir: Path, vocabulary: Vocabulary) -> SlaEngine:
+    """The SLA engine: policies checked against the vocabulary, and the working-day calendar."""
+    from hotline.services.sla_engine import SlaEngine
+    from sla.calendar import load_calendar
+    from sla.policy import load_policies
 
     try:
-        engine: SlaEngine = load_sla_engine(data_dir)
+        return SlaEngine(
+            calendar=load_calendar(data_dir),
+            policies=load_policies(
+                data_dir / "sla.toml",
+                kinds=vocabulary.kinds,
+                categories=vocabulary.categories,
+                urgencies=vocabulary.urgencies,
+            ),
+        )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    return engine

@@ -76,12 +76,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; configuration errors print one line and exit 2."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = _parser().parse_args(argv)
     command = args.command or "serve"
-    from hotline.bootstrap import ConfigError
+    # One-shot admin commands print their own result; start-up news (data directory, model)
+    # is for the server, the sweeper and `check`.
+    quiet = command in ("users", "retrain", "recompute-deadlines", "outbox", "migrate")
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from hotline.config import ConfigError
     from hotline.db import DatabaseError
     from hotline.errors import HotlineError
 
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "retrain":
             return _retrain(settings, args)
         if command == "sweeper":
-            _run(settings, _sweeper_forever, with_model=False)
+            _run(settings, lambda d: _sweeper_forever(settings, d), with_model=False)
             return 0
         if command == "anonymise":
             _run(settings, lambda d: _anonymise(settings), with_model=False)
@@ -146,7 +150,7 @@ def _run(
     with_model: bool = True,
 ) -> Any:
     """Load data/, open the database (creating tables, syncing units), run `job`, close."""
-    from hotline.bootstrap import load_deployment
+    from hotline.bootstrap import announce, load_deployment
     from hotline.db import close_database, open_database
     from hotline.services.units import sync_units
 
@@ -155,7 +159,8 @@ def _run(
     async def go() -> Any:
         ctx = await open_database(settings.database_url)
         try:
-            await sync_units(deployment.extras["units"])
+            await sync_units(list(deployment.units))
+            announce(settings, deployment)
             return await job(deployment)
         finally:
             await close_database(ctx)
@@ -370,7 +375,6 @@ def _read_password() -> str:
 
 
 def _retrain(settings: Settings, args: argparse.Namespace) -> int:
-    import os
     from pathlib import Path
 
     from classifier.train import DataError, read_table
@@ -383,7 +387,7 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
             if not args.label_col or not args.text_col:
                 raise DataError("给出 --data 时必须同时给出 --label-col 和 --text-col")
             texts, labels = read_table(args.data, args.label_col, args.text_col)
-        out = Path(args.out or os.environ.get("HOTLINE_MODEL_DIR") or settings.data_dir / "model")
+        out = Path(args.out) if args.out else settings.model_dir
 
         async def go(_: Any) -> Any:
             return await retrain_from_tickets(
@@ -407,10 +411,9 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _sweeper_forever(deployment: Any) -> None:
+async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
     from hotline.workers import start_background
 
-    settings = load_settings()
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
     await asyncio.gather(*tasks)

@@ -1,14 +1,30 @@
-"""Settings from the environment, with defaults that work on a fresh machine."""
+"""Settings from the environment, resolved once at start-up and passed down.
+
+This module is the one place that reads the process environment for the service
+(README "Configuration"); everything else receives a `Settings`. The classifier's own
+command line (`python -m classifier`) keeps its own defaults: classifier/ imports no hotline/.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.config import Config
+from starlette.datastructures import Secret
+
+from hotline.mail.settings import SmtpSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TZ = "Asia/Shanghai"
+DEFAULT_DATABASE_URL = "sqlite://hotline.db"
+# A file every deployment data directory has; how a candidate directory is recognised.
+_DATA_MARKER = "units.toml"
+
+
+class ConfigError(Exception):
+    """Deployment data or settings that stop start-up; the message is one clear line."""
 
 
 @dataclass(frozen=True)
@@ -17,32 +33,87 @@ class Settings:
 
     database_url: str
     data_dir: Path
-    max_body_bytes: int
-    auto_dispatch: bool
-    public_base_url: str
-    run_sweeper: bool
-    sweep_interval: float
+    model_dir: Path
+    max_body_bytes: int = 1_048_576
+    auto_dispatch: bool = True
+    public_base_url: str = "http://127.0.0.1:8000"
+    run_sweeper: bool = True
+    sweep_interval: float = 60.0
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
+    session_idle_minutes: float = 30.0
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes
     # ("" trusts none, "*" every peer): otherwise any client could choose its own address.
     forwarded_allow_ips: str = ""
     token_ttl_days: int = 90
     retention_days: int = 365
+    # Where data_dir came from, said in the start-up log: HOTLINE_DATA_DIR, the source
+    # checkout, or ./data.
+    data_dir_origin: str = "HOTLINE_DATA_DIR"
+    # WeChat official account (README 'WeChat official account'); no token: /wechat is 404.
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_aes_key: str = ""
 
 
-def load_settings(env_file: str | None = None) -> Settings:
-    """Read settings from the environment (and an optional .env file)."""
-    config = Config(env_file) if env_file else Config()
-    return Settings(
-        database_url=config("DATABASE_URL", default="sqlite://hotline.db"),
-        data_dir=Path(config("HOTLINE_DATA_DIR", default=str(REPO_ROOT / "data"))),
-        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
-        auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
-        public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
-        run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
-        sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
-        forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),
-        token_ttl_days=_positive(config, "TOKEN_TTL_DAYS", 90),
-        retention_days=_positive(config, "RETENTION_DAYS", 365),
+def database_url(config: Config | None = None) -> str:
+    """DATABASE_URL, or the SQLite file default (also what the migration tool reads)."""
+    return str((config or Config())("DATABASE_URL", default=DEFAULT_DATABASE_URL))
+
+
+def load_settings(
+    env_file: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read every setting from the environment (or `environ`, or an optional .env file)."""
+    if environ is not None:
+        config = Config(environ=environ)
+    else:
+        config = Config(env_file) if env_file else Config()
+    data_dir, origin = _data_dir(config("HOTLINE_DATA_DIR", default=""))
+    model_dir = config("HOTLINE_MODEL_DIR", default="")
+    try:
+        smtp = SmtpSettings.from_config(config)
+    except ValueError as exc:
+        raise ConfigError(f"邮件设置有误：{exc}") from exc
+    try:
+        return Settings(
+            database_url=database_url(config),
+            data_dir=data_dir,
+            model_dir=Path(model_dir).expanduser() if model_dir else data_dir / "model",
+            max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
+            auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
+            public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+            run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
+            sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
+            smtp=smtp,
+            secret_key=config("SECRET_KEY", cast=Secret, default=None),
+            session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
+            forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),
+            token_ttl_days=_positive(config, "TOKEN_TTL_DAYS", 90),
+            retention_days=_positive(config, "RETENTION_DAYS", 365),
+            data_dir_origin=origin,
+            wechat_token=config("WECHAT_TOKEN", default=""),
+            wechat_appid=config("WECHAT_APPID", default=""),
+            wechat_aes_key=config("WECHAT_AES_KEY", default=""),
+        )
+    except ValueError as exc:
+        # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
+        raise ConfigError(f"环境变量设置有误：{exc}") from exc
+
+
+def _data_dir(explicit: str) -> tuple[Path, str]:
+    """HOTLINE_DATA_DIR, else the source checkout's data/, else ./data; or a clear error."""
+    if explicit:
+        return Path(explicit).expanduser(), "HOTLINE_DATA_DIR"
+    candidates = [(REPO_ROOT / "data", "源码目录"), (Path.cwd() / "data", "当前目录")]
+    for path, origin in candidates:
+        if (path / _DATA_MARKER).is_file():
+            return path, origin
+    # An installed package (pip install .) does not carry data/: say where we looked.
+    looked = "、".join(str(p) for p, _ in candidates)
+    raise ConfigError(
+        f"找不到数据目录（单位、派单规则、时限策略、节假日、分类模型；已查找 {looked}）："
+        "请设置环境变量 HOTLINE_DATA_DIR 指向 data/ 目录"
     )
 
 
@@ -50,7 +121,5 @@ def _positive(config: Config, name: str, default: int) -> int:
     """A whole number of days ≥ 1, or a one-line Chinese error naming the variable."""
     raw = config(name, default=str(default)).strip()
     if not raw.isdigit() or int(raw) < 1:
-        from hotline.bootstrap import ConfigError
-
         raise ConfigError(f"环境变量 {name} 必须是正整数（天数），现在是「{raw}」")
     return int(raw)

@@ -105,9 +105,9 @@ def _redact(url: str) -> str:
 
 def _cli_config() -> dict[str, Any]:
     """The configuration tortoise's own CLI reads: `tortoise -c hotline.db.TORTOISE_ORM …`."""
-    import os
+    from hotline.config import database_url
 
-    return tortoise_config(os.environ.get("DATABASE_URL", "sqlite://hotline.db"))
+    return tortoise_config(database_url())
 
 
 TORTOISE_ORM = _cli_config()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real imports load numpy and the policy files' parsers
+    from classifier.model import CategoryModel
+    from hotline.services.router import TicketRouter
+    from hotline.services.sla_engine import SlaEngine
+    from hotline.vocabulary import Vocabulary
+    from routing.units import Unit
 
 
 @dataclass
@@ -12,10 +19,13 @@ class Deployment:
     """Everything read from data/ that services need, validated at start-up."""
 
     data_dir: Path
-    router: Any = None
-    model: Any = None
-    sla: Any = None
+    router: TicketRouter | None = None
+    model: CategoryModel | None = None
+    sla: SlaEngine | None = None
+    vocabulary: Vocabulary | None = None
+    units: tuple[Unit, ...] = ()
     public_base_url: str = "http://127.0.0.1:8000"
+    # Kept for callers that read extras["units"]; new code uses `units`.
     extras: dict[str, Any] = field(default_factory=dict)
 
     def propose(

@@ -368,6 +368,7 @@ OTHER_EVENTS: dict[str, tuple[str, bool]] = {
     "sla_breach": ("超时", False),
     "anonymise": ("个人信息脱敏", False),
     "avoidance_override": ("举报回避例外", False),
+    "attach": ("补充材料", True),  # a citizen added a place or a picture (e.g. by WeChat)
 }
 
 

@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 # Query parameters whose values are secrets or personal data: a query code opens a citizen's
-# ticket, a phone number or a search text identifies a person.
-SECRET_PARAMS = ("code", "phone", "q", "api_key", "token", "password")
+# ticket; a phone number, a search text or a WeChat openid (in every /wechat POST) identifies
+# a person.
+SECRET_PARAMS = ("code", "phone", "q", "api_key", "token", "password", "openid")
 _NAMES = "|".join(SECRET_PARAMS)
 _PARAM = re.compile(rf"([?&](?:{_NAMES})=)[^&#\s]*", re.IGNORECASE)
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")

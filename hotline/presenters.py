@@ -194,33 +194,39 @@ def ticket_out(
     )
 
 
-def track_out(record: TicketRecord, events: list[TicketEvent], units: dict[str, Unit]) -> TrackOut:
-    """The public tracking view: status, public replies and steps, no personal data."""
+def track_out(
+    record: TicketRecord,
+    events: list[TicketEvent],
+    units: dict[str, Unit],
+    main: tuple[TicketRecord, list[TicketEvent]] | None = None,
+) -> TrackOut:
+    """The public tracking view: status, public replies and steps, no personal data.
+
+    A repeat merged into another ticket (`main`) shows that ticket's number, status and
+    replies: the citizen's matter is answered there.
+    """
     ticket = record.ticket
     units_by_id = {u.id: u for u in units.values()}
     feedback = next(
         (c for c in record.clocks if c.current and c.kind == ClockKind.FEEDBACK.value), None
     )
-    replies = []
-    steps = []
-    for event in events:
-        unit = units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None
-        steps.append(
-            {
-                "label": event_label(event.action),
-                "at": local_iso(event.created_at) or "",
-            }
-        )
-        if _shows_reply(event.action):
-            replies.append(
-                {
-                    "unit": unit.name if unit else "12345热线",
-                    "result": RESULT_LABELS.get(event.payload.get("result", ""), ""),
-                    "text": str(event.payload.get("text", "")),
-                    "at": local_iso(event.created_at) or "",
-                }
-            )
+    steps = [
+        {"label": event_label(e.action), "at": local_iso(e.created_at) or ""} for e in events
+    ]
+    main_events = main[1] if main else []
+    replies = [
+        {
+            "unit": unit.name if unit else "12345热线",
+            "result": RESULT_LABELS.get(event.payload.get("result", ""), ""),
+            "text": str(event.payload.get("text", "")),
+            "at": local_iso(event.created_at) or "",
+        }
+        for event in [*events, *main_events]
+        if _shows_reply(event.action)
+        for unit in [units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None]
+    ]
     status = Status(ticket.status)
+    main_status = Status(main[0].ticket.status) if main else None
     return TrackOut(
         number=ticket.number,
         status=status.value,
@@ -232,6 +238,8 @@ def track_out(record: TicketRecord, events: list[TicketEvent], units: dict[str, 
         promised_reply_provisional=bool(feedback and feedback.provisional),
         replies=replies,
         steps=steps,
+        merged_into=main[0].ticket.number if main else None,
+        merged_into_status_label=STATUS_LABELS[main_status] if main_status else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -13,6 +14,8 @@ Satisfaction = Literal["满意", "基本满意", "不满意"]
 Result = Literal["solved", "partly", "unsolvable"]
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}$")
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # a phone photo or a scanned document, not a video
 
 
 class Strict(BaseModel):
@@ -30,6 +33,14 @@ class Location(Strict):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
+    @field_validator("latitude", "longitude", mode="before")
+    @classmethod
+    def _number_not_bool(cls, value: object) -> object:
+        # JSON true is not a coordinate, though Python would read it as 1.0.
+        if isinstance(value, bool):
+            raise ValueError("坐标必须是数字")
+        return value
+
 
 class Complainant(Strict):
     """Who contacted the hotline; everything optional for anonymous callers."""
@@ -38,6 +49,13 @@ class Complainant(Strict):
     phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\-() ]*$")
     email: str = Field(default="", max_length=200)
     openid: str = Field(default="", max_length=64)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value and not EMAIL.match(value):
+            raise ValueError("电子邮箱格式不正确，例如 name@example.com")
+        return value
     anonymous: bool = False
     confidential: bool = False
 
@@ -47,8 +65,16 @@ class Attachment(Strict):
 
     name: str = Field(max_length=200)
     content_type: str = Field(default="application/octet-stream", max_length=100)
-    size: int = Field(default=0, ge=0)
+    size: int = Field(default=0, ge=0, le=MAX_ATTACHMENT_BYTES)
     url: str = Field(default="", max_length=500)
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        # Staff click these links: only web addresses, never javascript: or data: URLs.
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise ValueError("附件地址必须以 http:// 或 https:// 开头")
+        return value
 
 
 class TicketCreate(Strict):
@@ -351,6 +377,10 @@ class TrackOut(BaseModel):
     promised_reply_provisional: bool
     replies: list[dict[str, str]]
     steps: list[dict[str, str]]
+    merged_into: str | None = Field(
+        default=None, description="并单: the ticket this repeat was merged into (its replies shown)"
+    )
+    merged_into_status_label: str | None = None
 
 
 class ErrorOut(BaseModel):

@@ -10,8 +10,7 @@ import time
 from hotline.config import Settings
 from hotline.deployment import Deployment
 from hotline.mail.sender import run_sender
-from hotline.mail.settings import SmtpSettings
-from sla.sweeper import run_sweeper
+from hotline.services.sweeper import run_sweeper
 
 
 def start_background(
@@ -26,7 +25,7 @@ def start_background(
             name="sla-sweeper",
         ),
         asyncio.create_task(
-            run_sender(settings=SmtpSettings.from_env(), interval=30.0, stop_event=stop),
+            run_sender(settings=settings.smtp, interval=30.0, stop_event=stop),
             name="mail-sender",
         ),
         asyncio.create_task(

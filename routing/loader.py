@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +56,25 @@ class Routing:
         )
 
 
-def load_routing(data_dir: Path | str) -> Routing:
-    """Load data_dir/units.toml, places.toml and routing.toml (RuleError on any problem)."""
+def load_routing(
+    data_dir: Path | str,
+    *,
+    categories: Collection[str] | None = None,
+    kinds: Collection[str] | None = None,
+    required_categories: Collection[str] = (),
+) -> Routing:
+    """Load data_dir/units.toml, places.toml and routing.toml (RuleError on any problem).
+
+    The vocabulary arguments are passed to `load_rules` (plain strings; see there).
+    """
     base = Path(data_dir)
     units = load_units(base / UNITS_FILE)
     gazetteer = load_places(base / PLACES_FILE, units)
-    rules = load_rules(base / RULES_FILE, units)
+    rules = load_rules(
+        base / RULES_FILE,
+        units,
+        categories=categories,
+        kinds=kinds,
+        required_categories=required_categories,
+    )
     return Routing(units=tuple(units), gazetteer=gazetteer, rules=rules)

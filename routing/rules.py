@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from routing.errors import RuleError
 from routing.places import PLACE_KINDS, PlaceMatch
 from routing.tomlsource import TomlSource, read_toml
 from routing.units import Unit
@@ -118,11 +119,28 @@ class RuleSet:
         return {c: name for c in codes if (name := self.named_in(c, text)) is not None}
 
 
-def load_rules(path: str | Path, units: Iterable[Unit] | Mapping[str, Unit]) -> RuleSet:
-    """Load and validate routing.toml; raise RuleError naming file, line and field."""
+def load_rules(
+    path: str | Path,
+    units: Iterable[Unit] | Mapping[str, Unit],
+    *,
+    categories: Collection[str] | None = None,
+    kinds: Collection[str] | None = None,
+    required_categories: Collection[str] = (),
+) -> RuleSet:
+    """Load and validate routing.toml; raise RuleError naming file, line and field.
+
+    `categories` and `kinds` are the deployment's vocabulary (data/vocabulary.toml, passed
+    in as plain strings): a [[category]] or [[kind]] naming anything else is an error. Each
+    of `required_categories` (what the classifier outputs) must have a [[category]] rule.
+    None leaves the names unchecked.
+    """
     src = read_toml(path)
     by_code = dict(units) if isinstance(units, Mapping) else {u.code: u for u in units}
-    return _Parser(src, by_code).parse()
+    parser = _Parser(src, by_code)
+    parser.allowed_categories = None if categories is None else tuple(categories)
+    parser.allowed_kinds = None if kinds is None else tuple(kinds)
+    parser.required_categories = tuple(required_categories)
+    return parser.parse()
 
 
 class _Parser:
@@ -130,6 +148,22 @@ class _Parser:
         self.src = src
         self.units = units
         self.category_names: set[str] = set()
+        self.allowed_categories: tuple[str, ...] | None = None
+        self.allowed_kinds: tuple[str, ...] | None = None
+        self.required_categories: tuple[str, ...] = ()
+
+    def _word(
+        self, value: str, allowed: tuple[str, ...] | None, what: str, table: str, i: int, key: str
+    ) -> None:
+        """A vocabulary word, or RuleError at its line naming what is allowed."""
+        if allowed is not None and value not in allowed:
+            raise self.src.error(
+                f"{what}「{value}」不在 vocabulary.toml 中（允许：{'、'.join(allowed)}）",
+                table=table,
+                index=i,
+                key=key,
+                value=value,
+            )
 
     # -- small typed getters that raise RuleError with position ---------------------------
     def _code(self, value: Any, table: str, index: int, key: str) -> str:
@@ -229,6 +263,7 @@ class _Parser:
                     index=i,
                     key="name",
                 )
+            self._word(name, self.allowed_categories, "分类", "category", i, "name")
             if "lead" not in e:
                 raise self.src.error(
                     "缺少必填字段：主办单位", table="category", index=i, key="lead"
@@ -238,6 +273,15 @@ class _Parser:
             local = self._bool(e, "local", False, "category", i)
             out[name] = CategoryRule(name, lead, assist, local, i)
         self.category_names = set(out)
+        missing = [c for c in self.required_categories if c not in out]
+        if missing:
+            first = self.src.spans.get(("category", 0))
+            raise RuleError(
+                f"分类模型会输出的分类「{'、'.join(missing)}」没有 [[category]] 规则"
+                "（这些工单只能交兜底单位）",
+                path=self.src.path,
+                line=first[0] if first else None,
+            )
         return out
 
     def _keywords(self) -> tuple[KeywordRule, ...]:
@@ -319,6 +363,7 @@ class _Parser:
             kind = e.get("kind")
             if not isinstance(kind, str) or not kind.strip():
                 raise self.src.error("缺少诉求类型", table="kind", index=i, key="kind")
+            self._word(kind, self.allowed_kinds, "诉求类型", "kind", i, "kind")
             if kind in out:
                 raise self.src.error(
                     f"诉求类型「{kind}」重复（第 {out[kind].index + 1} 条已定义）",

@@ -365,3 +365,11 @@ def recompute(
     if clock.met_at is not None:
         new = meet(new, clock.met_at)
     return new
+
+
+def overdue_text(late: dt.timedelta) -> str:
+    """How late a clock is, as a supervisor reads it: 超时 2天3小时 / 超时 3小时5分."""
+    late = max(late, dt.timedelta(0))
+    days, seconds = late.days, late.seconds
+    hours = seconds // 3600
+    return f"超时 {days}天{hours}小时" if days else f"超时 {hours}小时{(seconds % 3600) // 60}分"

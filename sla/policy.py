@@ -3,11 +3,16 @@
 Policies live in `data/sla.toml` (see the comments there). Rules are tried in
 file order and the first match wins; `[default]` is required and applies when
 no rule matches. A rule field that is absent or empty matches anything.
+
+The words a rule may match on (kinds, categories, urgencies) are not defined here: they come
+from the deployment's vocabulary (`data/vocabulary.toml`), which hotline/ reads once and
+passes to `load_policies` as plain sets of strings. Every field the parser accepts is read by
+the SLA engine; any other field is an error naming file, line and field, never ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,28 +22,12 @@ from sla.clock import ClockKind
 from sla.limits import DEFAULT_OFFICE_HOURS, Limit, LimitError, OfficeHours, parse_limit
 
 __all__ = [
-    "CATEGORIES",
-    "KINDS",
-    "URGENCIES",
     "Policy",
     "PolicyError",
     "PolicySet",
     "load_policies",
     "match_policy",
 ]
-
-KINDS = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
-URGENCIES = ("紧急", "一般", "复杂")
-# The classifier's first-level classes; a typo in a rule would otherwise never match.
-CATEGORIES = (
-    "城乡建设",
-    "劳动和社会保障",
-    "教育文体",
-    "商贸旅游",
-    "环境保护",
-    "卫生计生",
-    "交通运输",
-)
 
 _MATCH_FIELDS = {"kinds", "categories", "urgencies", "topics"}
 _VALUE_FIELDS = {
@@ -122,6 +111,9 @@ class PolicySet:
     default: Policy
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
     source: str = ""
+    # The vocabulary the file was checked against; empty = not checked (match accepts any).
+    kinds: frozenset[str] = frozenset()
+    urgencies: frozenset[str] = frozenset()
 
     def match(
         self, *, kind: str, category: str | None, urgency: str = "一般", topics: Iterable[str] = ()
@@ -139,10 +131,12 @@ def match_policy(
     topics: Iterable[str] = (),
 ) -> Policy:
     """The first rule matching the ticket, else the default (ValueError on unknown kind/urgency)."""
-    if kind not in KINDS:
-        raise ValueError(f"未知诉求类型 {kind!r}（应为 {'、'.join(KINDS)} 之一）")
-    if urgency not in URGENCIES:
-        raise ValueError(f"未知紧急程度 {urgency!r}（应为 {'、'.join(URGENCIES)} 之一）")
+    if policies.kinds and kind not in policies.kinds:
+        raise ValueError(f"未知诉求类型 {kind!r}（应为 {'、'.join(sorted(policies.kinds))} 之一）")
+    if policies.urgencies and urgency not in policies.urgencies:
+        raise ValueError(
+            f"未知紧急程度 {urgency!r}（应为 {'、'.join(sorted(policies.urgencies))} 之一）"
+        )
     topics = tuple(topics)
     for rule in policies.rules:
         if rule.matches(kind=kind, category=category, urgency=urgency, topics=topics):
@@ -150,9 +144,24 @@ def match_policy(
     return policies.default
 
 
-def load_policies(path: Path) -> PolicySet:
-    """Read and validate `data/sla.toml` (`PolicyError` names file, line, rule and field)."""
+def load_policies(
+    path: Path,
+    *,
+    kinds: Collection[str] | None = None,
+    categories: Collection[str] | None = None,
+    urgencies: Collection[str] | None = None,
+) -> PolicySet:
+    """Read and validate `data/sla.toml` (`PolicyError` names file, line, rule and field).
+
+    `kinds`, `categories` and `urgencies` are the vocabulary rules may use; a rule naming
+    anything else is an error. None leaves that field unchecked (e.g. `python -m sla`).
+    """
     path = Path(path)
+    vocabulary = {
+        "kinds": _ordered(kinds),
+        "categories": _ordered(categories),
+        "urgencies": _ordered(urgencies),
+    }
     doc, text = read_toml(path, PolicyError)
 
     def fail(table: str, index: int | None, key: str | None, label: str, msg: str) -> PolicyError:
@@ -192,13 +201,23 @@ def load_policies(path: Path) -> PolicySet:
     if not isinstance(raw_rules, list):
         raise fail("", None, "policy", "policy", "应为表数组 [[policy]]")
     rules = tuple(
-        _parse_rule(raw, i, base_ratio, lambda k, lab, msg, i=i: fail("policy", i, k, lab, msg))
+        _parse_rule(
+            raw,
+            i,
+            base_ratio,
+            lambda k, lab, msg, i=i: fail("policy", i, k, lab, msg),
+            vocabulary,
+        )
         for i, raw in enumerate(raw_rules)
     )
     if "default" not in doc:
         raise PolicyError(f"{path}: 缺少 [default] 默认策略（没有规则匹配时使用，必须提供）")
     default = _parse_rule(
-        doc["default"], None, base_ratio, lambda k, lab, msg: fail("default", None, k, lab, msg)
+        doc["default"],
+        None,
+        base_ratio,
+        lambda k, lab, msg: fail("default", None, k, lab, msg),
+        vocabulary,
     )
     centre: Limit | None = None
     if "redispatch" in settings:
@@ -208,14 +227,31 @@ def load_policies(path: Path) -> PolicySet:
             raise fail("settings", None, "redispatch", "settings.redispatch", str(exc)) from exc
         rules = tuple(replace(r, redispatch=centre) for r in rules)
         default = replace(default, redispatch=centre)
-    return PolicySet(rules, default, office, str(path))
+    return PolicySet(
+        rules,
+        default,
+        office,
+        str(path),
+        kinds=frozenset(kinds or ()),
+        urgencies=frozenset(urgencies or ()),
+    )
+
+
+def _ordered(values: Collection[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 def _valid_ratio(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
 
 
-def _parse_rule(raw: Any, index: int | None, base_ratio: float, fail: Any) -> Policy:
+def _parse_rule(
+    raw: Any,
+    index: int | None,
+    base_ratio: float,
+    fail: Any,
+    vocabulary: dict[str, tuple[str, ...] | None],
+) -> Policy:
     """Validate one `[[policy]]` (index given) or the `[default]` table (index None)."""
     prefix = "default" if index is None else f"policy[{index}]"
     if not isinstance(raw, dict):
@@ -286,9 +322,9 @@ def _parse_rule(raw: Any, index: int | None, base_ratio: float, fail: Any) -> Po
     if not isinstance(source, str):
         raise fail("source", f"{label}.source", "应为字符串")
 
-    kinds = words("kinds", KINDS)
-    categories = words("categories", CATEGORIES)
-    urgencies = words("urgencies", URGENCIES)
+    kinds = words("kinds", vocabulary["kinds"])
+    categories = words("categories", vocabulary["categories"])
+    urgencies = words("urgencies", vocabulary["urgencies"])
     topics = words("topics", None)
     if index is not None and not (kinds or categories or urgencies or topics):
         raise fail(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from email.utils import make_msgid, parseaddr
 from enum import StrEnum
@@ -60,13 +59,19 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Set once at start-up from the settings (hotline.bootstrap.load_deployment); until then,
+# e.g. in tests that queue mail directly, the domain of the default sender address.
+_msgid_domain: str = parseaddr(DEFAULT_FROM)[1].rpartition("@")[2]
+
+
+def use_msgid_domain(domain: str) -> None:
+    """Make `domain` the right-hand side of every Message-ID queued from now on."""
+    global _msgid_domain
+    _msgid_domain = domain
+
+
 def _default_msgid_domain() -> str:
-    # Read leniently: a mis-set SMTP variable must never break the transaction that enqueues.
-    explicit = os.environ.get("MAIL_MSGID_DOMAIN", "").strip()
-    if explicit:
-        return explicit
-    address = parseaddr(os.environ.get("MAIL_FROM", DEFAULT_FROM))[1]
-    return address.rpartition("@")[2] or "12345.example"
+    return _msgid_domain
 
 
 def _checked_recipients(to: list[str]) -> list[str]:

@@ -66,7 +66,11 @@ class SmtpSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
         """Read SMTP_* and MAIL_FROM from the environment (or the mapping given)."""
-        config = Config(environ=environ) if environ is not None else Config()
+        return cls.from_config(Config(environ=environ) if environ is not None else Config())
+
+    @classmethod
+    def from_config(cls, config: Config) -> SmtpSettings:
+        """Read SMTP_* and MAIL_FROM through `config` (hotline.config.load_settings uses this)."""
         host = config("SMTP_HOST", default=None) or None
         # Mail leaving the machine is encrypted unless SMTP_TLS=none says otherwise in so many
         # words: a relay that lacks STARTTLS then fails loudly instead of getting clear text.

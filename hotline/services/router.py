@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from classifier.model import CategoryModel
+    from routing.loader import Routing
 
 
 @dataclass
 class TicketRouter:
     """Classifier + routing rules, loaded once per process."""
 
-    routing: Any
-    model: Any
+    routing: Routing
+    model: CategoryModel | None
 
     def propose(
         self, *, text: str, address: str, kind: str, category: str | None

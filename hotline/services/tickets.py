@@ -624,6 +624,14 @@ async def timeline(ticket: Ticket, *, public_only: bool = False) -> list[TicketE
     return list(await query.order_by("id").prefetch_related("actor_unit"))
 
 
+async def merged_main(ticket: Ticket) -> tuple[TicketRecord, list[TicketEvent]] | None:
+    """For a merged repeat, the ticket it was merged into and its public steps."""
+    if ticket.merged_into_id is None:
+        return None
+    main = await Ticket.get(id=ticket.merged_into_id).prefetch_related(*TICKET_RELATIONS)
+    return record_of(main), await timeline(main, public_only=True)
+
+
 async def track_ticket(*, number: str, code: str) -> Ticket:
     """The ticket for the public tracking page; a wrong code is the same 404 as no ticket."""
     ticket = await Ticket.get_or_none(number=number).prefetch_related(*TICKET_RELATIONS)

@@ -202,3 +202,28 @@ async def revoke_tokens(*, username: str) -> int:
     """Revoke every API token of a user; returns how many were still unrevoked."""
     user = await _user(username)
     return await ApiToken.filter(user_id=user.id, revoked=False).update(revoked=True)
+
+
+# No 0/O, 1/l/I: a password read aloud or copied from a screen must not be mistyped.
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generate_password(length: int = 12) -> str:
+    """A random password without look-alike characters."""
+    import secrets
+
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+async def reset_password(*, username: str, password: str | None = None) -> str:
+    """Set a new password (generated when not given) and return it; it is shown only once.
+
+    Sign-in with the old password stops at once; API tokens are not touched (revoke them
+    separately when the account may be compromised).
+    """
+    user = await _user(username)
+    new = password if password is not None else generate_password()
+    if len(new) < 8:
+        raise HotlineError("密码至少 8 个字符", status=422, code="weak_password")
+    await User.filter(id=user.id).update(password_hash=hash_password(new))
+    return new

@@ -12,7 +12,9 @@ from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.timefmt import local_iso, utcnow
+from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal, require_role
+from hotline.web.queries import OutboxQuery
 
 
 def _mail(row: OutboxMail) -> dict[str, object]:
@@ -32,23 +34,31 @@ def _mail(row: OutboxMail) -> dict[str, object]:
     }
 
 
+@api(
+    summary="邮件发件箱（管理员）",
+    query=OutboxQuery,
+    description="邮件及投递状态",
+    errors=(401, 403, 422),
+)
 async def list_outbox(request: Request) -> Response:
     """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and its delivery state."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
-    status = request.query_params.get("status") or None
-    query = OutboxMail.all()
+    status = request_query(request).status
+    rows_query = OutboxMail.all()
     if status:
-        if status not in {s.value for s in MailStatus}:
-            raise HotlineError(
-                "status 必须是 pending、sent 或 failed", status=422, code="validation_error"
-            )
-        query = query.filter(status=status)
+        rows_query = rows_query.filter(status=status)
     counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
-    rows = await query.order_by("-id").limit(200)
+    rows = await rows_query.order_by("-id").limit(200)
     return JSONResponse({"counts": counts, "items": [_mail(r) for r in rows]})
 
 
+@api(
+    summary="重新发送失败的邮件（管理员）",
+    path={"mail_id": {"type": "integer", "description": "邮件编号"}},
+    description="已重新排队",
+    errors=(401, 403, 404),
+)
 async def requeue(request: Request) -> Response:
     """POST /api/v1/admin/outbox/{id}/requeue — send a failed mail again."""
     principal = await require_principal(request)
@@ -59,6 +69,12 @@ async def requeue(request: Request) -> Response:
     return JSONResponse({"id": int(raw), "status": "pending"})
 
 
+@api(
+    summary="运行状况（管理员）：数据库与发件箱积压",
+    description="正常",
+    errors=(401, 403),
+    responses={"503": {"description": "数据库不可达"}},
+)
 async def health(request: Request) -> Response:
     """GET /api/v1/admin/health — /healthz plus the outbox backlog; admins only."""
     from tortoise.context import require_context
@@ -83,11 +99,17 @@ async def health(request: Request) -> Response:
     )
 
 
+@api(
+    summary="重新发送全部失败的邮件（管理员）",
+    query=OutboxQuery,
+    description="重新排队的封数",
+    errors=(401, 403, 422),
+)
 async def requeue_all(request: Request) -> Response:
     """POST /api/v1/admin/outbox/requeue?status=failed — send every failed mail again."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
-    if request.query_params.get("status") != MailStatus.FAILED.value:
+    if request_query(request).status != MailStatus.FAILED:
         # Only failed mail can be requeued; saying so keeps a typo from looking like "0 封".
         raise HotlineError(
             "只能重新排队发送失败的邮件：请加上 ?status=failed", status=422, code="validation_error"
@@ -97,6 +119,15 @@ async def requeue_all(request: Request) -> Response:
     return JSONResponse({"requeued": count, "message": message})
 
 
+@api(
+    summary="账号管理（管理员）：停用、启用或吊销令牌",
+    path={
+        "username": {"type": "string", "description": "账号"},
+        "action": {"enum": ["disable", "enable", "revoke-tokens"]},
+    },
+    description="结果",
+    errors=(401, 403, 404),
+)
 async def user_action(request: Request) -> Response:
     """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens — account control."""
     from hotline.services import users
@@ -120,10 +151,11 @@ async def user_action(request: Request) -> Response:
     raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
 
 
+# Mounted at /api/v1 (hotline.web.app).
 routes = [
-    Route("/api/v1/admin/health", health, methods=["GET"]),
-    Route("/api/v1/admin/outbox", list_outbox, methods=["GET"]),
-    Route("/api/v1/admin/outbox/requeue", requeue_all, methods=["POST"]),
-    Route("/api/v1/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
-    Route("/api/v1/admin/users/{username}/{action}", user_action, methods=["POST"]),
+    Route("/admin/health", health, methods=["GET"]),
+    Route("/admin/outbox", list_outbox, methods=["GET"]),
+    Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
+    Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+    Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
 ]

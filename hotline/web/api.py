@@ -1,8 +1,12 @@
-"""JSON API under /api/v1: each endpoint parses, calls one service function and answers."""
+"""JSON API under /api/v1: each endpoint parses, calls one service function and answers.
+
+Each endpoint declares its contract once with `@api(...)`; `routes` is mounted at /api/v1 in
+hotline.web.app, and /openapi.json is generated from that route table.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,32 +15,34 @@ from starlette.routing import Route
 from hotline.errors import HotlineError, not_found
 from hotline.lifecycle import ACTION_BODIES, Action, Role
 from hotline.presenters import ticket_out, track_out, unit_out
-from hotline.schemas import TicketCreate, TicketPage
+from hotline.schemas import TicketCreate, TicketOut, TicketPage, TrackOut
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import retry_key
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
-from hotline.web.http import (
-    error_response,
-    json_response,
-    read_json,
-    require_principal,
-    require_role,
-)
+from hotline.web.endpoint import TICKET_NUMBER, api, request_body, request_query
+from hotline.web.http import error_response, json_response, require_principal, require_role
+from hotline.web.queries import DateRangeQuery, TicketListQuery, TrackQuery
 from hotline.web.ratelimit import Refused
-
-MAX_PER_PAGE = 100
 
 
 def _deployment(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.deployment
 
 
+@api(
+    summary="受理新工单",
+    body=TicketCreate,
+    response=TicketOut,
+    status=201,
+    description="已受理",
+    errors=(400, 401, 403, 413, 422),
+)
 async def create_ticket(request: Request) -> Response:
     """POST /api/v1/tickets — an operator records a new ticket."""
     principal = await require_principal(request)
     require_role(principal, Role.OPERATOR, Role.SUPERVISOR)
-    data = await read_json(request, TicketCreate)
+    data: TicketCreate = await request_body(request)
     settings = request.app.state.settings
     record = await ticket_service.create_ticket(
         data=data,
@@ -59,56 +65,30 @@ async def create_ticket(request: Request) -> Response:
     return response
 
 
-def _bool(value: str | None, name: str) -> bool | None:
-    if value is None or value == "":
-        return None
-    if value.lower() in ("1", "true", "yes"):
-        return True
-    if value.lower() in ("0", "false", "no"):
-        return False
-    raise HotlineError(f"参数 {name} 必须是 true 或 false", status=422, code="validation_error")
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise HotlineError(
-            f"参数 {name} 必须是 YYYY-MM-DD 格式的日期", status=422, code="validation_error"
-        ) from exc
-
-
-def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
-        return default
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise HotlineError(
-            f"参数 {name} 必须是 {low}–{high} 之间的整数", status=422, code="validation_error"
-        )
-    return int(value)
-
-
+@api(
+    summary="工单列表",
+    query=TicketListQuery,
+    response=TicketPage,
+    description="一页工单",
+    errors=(401, 422),
+)
 async def list_tickets(request: Request) -> Response:
     """GET /api/v1/tickets — filtered, paginated, scoped to what the user may see."""
     principal = await require_principal(request)
-    q = request.query_params
-    status = [s for s in (q.get("status") or "").split(",") if s]
+    q: TicketListQuery = request_query(request)
     filters = ticket_service.TicketFilter(
-        status=status or None,
-        unit=q.get("unit") or None,
-        kind=q.get("kind") or None,
-        category=q.get("category") or None,
-        created_from=_date(q.get("created_from"), "created_from"),
-        created_to=_date(q.get("created_to"), "created_to"),
-        overdue=_bool(q.get("overdue"), "overdue"),
-        needs_review=_bool(q.get("needs_review"), "needs_review"),
-        phone=q.get("phone") or None,
-        q=q.get("q") or None,
+        status=q.status or None,
+        unit=q.unit,
+        kind=q.kind,
+        category=q.category,
+        created_from=q.created_from,
+        created_to=q.created_to,
+        overdue=q.overdue,
+        needs_review=q.needs_review,
+        phone=q.phone,
+        q=q.q,
     )
-    page = _int(q.get("page"), "page", 1, 1, 1_000_000)
-    per_page = _int(q.get("per_page"), "per_page", 20, 1, MAX_PER_PAGE)
+    page, per_page = q.page, q.per_page
     items, total = await ticket_service.list_tickets(
         principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
     )
@@ -126,6 +106,13 @@ async def list_tickets(request: Request) -> Response:
     )
 
 
+@api(
+    summary="工单详情与流转记录",
+    path={"number": TICKET_NUMBER},
+    response=TicketOut,
+    description="工单",
+    errors=(401, 404),
+)
 async def get_ticket(request: Request) -> Response:
     """GET /api/v1/tickets/{number} — one ticket with its timeline."""
     principal = await require_principal(request)
@@ -143,29 +130,38 @@ async def get_ticket(request: Request) -> Response:
     )
 
 
+@api(
+    summary="工单操作：{action}",
+    path={"number": TICKET_NUMBER},
+    bodies=ACTION_BODIES,
+    per="action",
+    body_required=False,
+    response=TicketOut,
+    description="操作后的工单",
+    errors=(400, 401, 403, 404, 409, 413, 422),
+)
 async def ticket_action(request: Request) -> Response:
     """POST /api/v1/tickets/{number}/{action} — one lifecycle action."""
     principal = await require_principal(request)
     action = request.path_params["action"]
-    body_model = ACTION_BODIES.get(action)
-    if body_model is None:
+    if action not in ACTION_BODIES:
         raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
     number = request.path_params["number"]
     # Scope first: someone else's ticket is 404 whatever the body says.
     ticket = await ticket_service.visible_ticket(number=number, principal=principal)
-    body = await read_json(request, body_model, allow_empty=True)
+    data = await request_body(request)
     record = await ticket_service.perform_action(
         number=number,
         ticket=ticket,
         action=Action(action).value,
-        body=body,
+        body=data,
         principal=principal,
         now=utcnow(),
         deployment=_deployment(request),
         retry=retry_key(
             f"user:{principal.user_id}",
             request.headers.get("idempotency-key"),
-            [number, action, body.model_dump(mode="json")],
+            [number, action, data.model_dump(mode="json")],
         ),
     )
     # A unit that was re-dispatched away (改派) no longer sees the ticket.
@@ -180,6 +176,15 @@ async def ticket_action(request: Request) -> Response:
     return response
 
 
+@api(
+    summary="市民查询办理进度（无需登录）",
+    public=True,
+    path={"number": TICKET_NUMBER},
+    query=TrackQuery,
+    response=TrackOut,
+    description="进度",
+    errors=(404, 429),
+)
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""
     # The peer address; uvicorn replaces it from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
@@ -193,7 +198,7 @@ async def track(request: Request) -> Response:
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    code = request.query_params.get("code", "")
+    code = request_query(request).code
     try:
         if not code:
             raise not_found()
@@ -204,9 +209,11 @@ async def track(request: Request) -> Response:
     await attempt.succeeded()
     events = await ticket_service.timeline(ticket, public_only=True)
     record = ticket_service.record_of(ticket)
-    return json_response(track_out(record, events, await unit_directory()))
+    main = await ticket_service.merged_main(ticket)
+    return json_response(track_out(record, events, await unit_directory(), main))
 
 
+@api(summary="承办单位列表", description="单位", errors=(401,))
 async def list_units(request: Request) -> Response:
     """GET /api/v1/units — every active responsible unit."""
     await require_principal(request)
@@ -215,6 +222,12 @@ async def list_units(request: Request) -> Response:
     )
 
 
+@api(
+    summary="派单统计：自动派单率、退单率、改派率（按单位，来自事件记录）",
+    query=DateRangeQuery,
+    description="统计",
+    errors=(401, 403, 422),
+)
 async def routing_stats(request: Request) -> Response:
     """GET /api/v1/stats/routing — auto-dispatch, dispute and re-dispatch shares per unit."""
     from hotline.services.stats import routing_figures
@@ -222,9 +235,8 @@ async def routing_stats(request: Request) -> Response:
 
     principal = await require_principal(request)
     require_role(principal, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
-    q = request.query_params
-    since = _date(q.get("from"), "from")
-    until = _date(q.get("to"), "to")
+    q: DateRangeQuery = request_query(request)
+    since, until = q.since, q.until
     return JSONResponse(
         await routing_figures(
             since=local_midnight(since) if since else None,
@@ -233,12 +245,13 @@ async def routing_stats(request: Request) -> Response:
     )
 
 
+# Mounted at /api/v1 (hotline.web.app).
 routes = [
-    Route("/api/v1/tickets", create_ticket, methods=["POST"]),
-    Route("/api/v1/tickets", list_tickets, methods=["GET"]),
-    Route("/api/v1/tickets/{number}", get_ticket, methods=["GET"]),
-    Route("/api/v1/tickets/{number}/{action}", ticket_action, methods=["POST"]),
-    Route("/api/v1/track/{number}", track, methods=["GET"]),
-    Route("/api/v1/units", list_units, methods=["GET"]),
-    Route("/api/v1/stats/routing", routing_stats, methods=["GET"]),
+    Route("/tickets", create_ticket, methods=["POST"]),
+    Route("/tickets", list_tickets, methods=["GET"]),
+    Route("/tickets/{number}", get_ticket, methods=["GET"]),
+    Route("/tickets/{number}/{action}", ticket_action, methods=["POST"]),
+    Route("/track/{number}", track, methods=["GET"]),
+    Route("/units", list_units, methods=["GET"]),
+    Route("/stats/routing", routing_stats, methods=["GET"]),
 ]

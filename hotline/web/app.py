@@ -12,13 +12,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api, stats
+from hotline.web import admin, api, preview, stats, wechat
+from hotline.web.endpoint import api as declare
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi
 from hotline.web.ratelimit import TrackLimiter
@@ -27,6 +28,12 @@ from hotline.web.security import SecurityHeaders
 log = logging.getLogger("hotline")
 
 
+@declare(
+    summary="健康检查（数据库可达）",
+    public=True,
+    description="正常",
+    responses={"503": {"description": "数据库不可达"}},
+)
 async def healthz(request: Request) -> Response:
     """GET /healthz — 200 when the database answers, 503 otherwise."""
     from tortoise.context import require_context
@@ -74,13 +81,14 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         if manage_db:
-            from hotline.bootstrap import load_deployment
+            from hotline.bootstrap import announce, load_deployment
             from hotline.services.units import sync_units
 
             ctx = await open_database(settings.database_url)
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
-            await sync_units(app.state.deployment.extras["units"])
+            await sync_units(list(app.state.deployment.units))
+            announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
         if run_background:
             from hotline.workers import start_background
@@ -101,9 +109,9 @@ def create_app(
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
-        *api.routes,
-        *admin.routes,
-        *stats.routes,
+        # The API version prefix is written once; /openapi.json is generated from this table.
+        Mount("/api/v1", routes=[*api.routes, *admin.routes, *stats.routes, *preview.routes]),
+        *wechat.routes,
     ]
     app = Starlette(
         routes=routes,

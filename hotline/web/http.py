@@ -22,7 +22,30 @@ FIELD_ERRORS = {
     "string_too_long": "太长",
     "literal_error": "取值不在允许范围内",
     "string_pattern_mismatch": "格式不正确",
+    "bool_parsing": "必须是 true 或 false",
+    "bool_type": "必须是 true 或 false",
+    "int_parsing": "必须是整数",
+    "int_type": "必须是整数",
+    "date_parsing": "必须是 YYYY-MM-DD 格式的日期",
+    "date_from_datetime_parsing": "必须是 YYYY-MM-DD 格式的日期",
+    "date_type": "必须是 YYYY-MM-DD 格式的日期",
 }
+
+
+def _field_message(err: Any) -> str:
+    """A message a person can act on, in Chinese, for one pydantic error."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("enum", "literal_error") and "expected" in ctx:
+        # pydantic says "'json', 'xlsx' or 'csv'"; people read "json、xlsx 或 csv"
+        expected = str(ctx["expected"]).replace("'", "").replace(", ", "、").replace(" or ", " 或 ")
+        return f"必须是 {expected}"
+    return FIELD_ERRORS.get(kind, err["msg"])
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -75,7 +98,9 @@ async def read_json(request: Request, model: type[M], *, allow_empty: bool = Fal
     return validate(model, data)
 
 
-def validate(model: type[M], data: dict[str, Any]) -> M:
+def validate(
+    model: type[M], data: dict[str, Any], *, what: str = "输入有误", query: bool = False
+) -> M:
     """Validate a dict into `model`; errors name each field and what is wrong."""
     try:
         return model.model_validate(data)
@@ -83,13 +108,13 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
         fields = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(body)"
-            text = FIELD_ERRORS.get(err["type"], err["msg"])
-            if err["type"] == "value_error":
-                text = str(err.get("ctx", {}).get("error", err["msg"]))
-            fields.append({"field": loc, "message": text, "type": err["type"]})
-        summary = "；".join(f"{f['field']}: {f['message']}" for f in fields)
+            fields.append({"field": loc, "message": _field_message(err), "type": err["type"]})
+        if query:  # 参数 from 必须是 YYYY-MM-DD 格式的日期
+            summary = "；".join(f"参数 {f['field']} {f['message']}" for f in fields)
+        else:
+            summary = "；".join(f"{f['field']}: {f['message']}" for f in fields)
         raise HotlineError(
-            f"输入有误 — {summary}", status=422, code="validation_error", fields=fields
+            f"{what} — {summary}", status=422, code="validation_error", fields=fields
         ) from exc
 
 

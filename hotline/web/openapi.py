@@ -1,189 +1,176 @@
-"""The OpenAPI document, built from the same pydantic models that validate requests."""
+"""The OpenAPI document, generated from the app's route table and the endpoints' declarations.
+
+Every JSON route (everything under /api/, Mounts included) must carry an `@api(...)`
+declaration; its pydantic models give the JSON Schemas. Other declared routes (/healthz,
+/openapi.json) are documented too; the staff's HTML pages are not part of the API. Nothing
+here lists paths or parameters by hand.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
 
-from hotline.lifecycle import ACTION_BODIES
-from hotline.schemas import ErrorOut, TicketCreate, TicketOut, TicketPage, TrackOut
+from hotline.schemas import ErrorOut
+from hotline.web.endpoint import ApiDoc, api, doc_of
 
 REF = "#/components/schemas/{model}"
+ERROR_TEXT = {
+    400: "请求体格式错误",
+    401: "未登录",
+    403: "无权限",
+    404: "不存在",
+    409: "状态冲突",
+    413: "请求体过大",
+    422: "输入有误",
+    429: "请求过于频繁",
+}
+API_PREFIX = "/api/"
+_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+def walk(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Route]]:
+    """Every endpoint route with its full path, descending into Mounts."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from walk(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            yield prefix + route.path, route
 
 
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": _ref(model)}}}
+def operations(
+    routes: Iterable[BaseRoute],
+) -> Iterator[tuple[str, str, str, Route, ApiDoc, str | None]]:
+    """(OpenAPI path, method, route template, route, declaration, value of `per`) per operation.
+
+    A route whose declaration has one body per value of a path parameter (the ticket actions)
+    gives one operation per value.
+    """
+    for full, route in walk(routes):
+        doc = doc_of(route.endpoint)
+        if doc is None:
+            if full.startswith(API_PREFIX):
+                raise ValueError(f"{full}: 路由缺少 @api 声明，无法生成 OpenAPI 文档")
+            continue  # an HTML page (hotline/web/pages), not part of the JSON API
+        template = _PARAM.sub(r"{\1}", full)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            if doc.bodies is not None and doc.per is not None:
+                for value in doc.bodies:
+                    path = template.replace(f"{{{doc.per}}}", value)
+                    yield path, method.lower(), template, route, doc, value
+            else:
+                yield template, method.lower(), template, route, doc, None
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "请求体格式错误",
-        401: "未登录",
-        403: "无权限",
-        404: "不存在",
-        409: "状态冲突",
-        413: "请求体过大",
-        422: "输入有误",
-    }
-    return {str(c): {"description": text[c], **_json(ErrorOut)} for c in codes}
+class _Schemas:
+    """components.schemas, filled as models are referenced."""
 
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
 
-def build_openapi() -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document."""
-    models: list[type[BaseModel]] = [TicketCreate, TicketOut, TicketPage, TrackOut, ErrorOut]
-    models += list(dict.fromkeys(ACTION_BODIES.values()))
-    schemas: dict[str, Any] = {}
-    for model in models:
-        schema = model.model_json_schema(ref_template=REF)
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
-    number = {
-        "name": "number",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": r"^\d{8}-\d{5,}$"},
-    }
-    list_params = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
-        for n, t, d in [
-            ("status", "string", "逗号分隔的状态"),
-            ("unit", "string", "主办单位代码"),
-            ("kind", "string", "诉求类型"),
-            ("category", "string", "分类"),
-            ("created_from", "string", "受理日期起 YYYY-MM-DD"),
-            ("created_to", "string", "受理日期止 YYYY-MM-DD"),
-            ("overdue", "boolean", "是否超时"),
-            ("needs_review", "boolean", "是否待人工审核"),
-            ("phone", "string", "来电号码（仅话务员）"),
-            ("q", "string", "工单号或标题关键词"),
-            ("page", "integer", "页码"),
-            ("per_page", "integer", "每页条数（≤100）"),
-        ]
-    ]
-    paths: dict[str, Any] = {
-        "/api/v1/tickets": {
-            "post": {
-                "summary": "受理新工单",
-                "requestBody": {"required": True, **_json(TicketCreate)},
-                "responses": {
-                    "201": {"description": "已受理", **_json(TicketOut)},
-                    **_errors(400, 401, 403, 413, 422),
-                },
-            },
-            "get": {
-                "summary": "工单列表",
-                "parameters": list_params,
-                "responses": {
-                    "200": {"description": "一页工单", **_json(TicketPage)},
-                    **_errors(401, 422),
-                },
-            },
-        },
-        "/api/v1/tickets/{number}": {
-            "get": {
-                "summary": "工单详情与流转记录",
-                "parameters": [number],
-                "responses": {
-                    "200": {"description": "工单", **_json(TicketOut)},
-                    **_errors(401, 404),
-                },
-            },
-        },
-        "/api/v1/track/{number}": {
-            "get": {
-                "summary": "市民查询办理进度（无需登录）",
-                "security": [],
-                "parameters": [
-                    number,
-                    {
-                        "name": "code",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "minLength": 6, "maxLength": 6},
-                    },
-                ],
-                "responses": {"200": {"description": "进度", **_json(TrackOut)}, **_errors(404)},
-            },
-        },
-        "/api/v1/units": {
-            "get": {
-                "summary": "承办单位列表",
-                "responses": {"200": {"description": "单位"}, **_errors(401)},
+    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+        if model.__name__ not in self.schemas:
+            schema = model.model_json_schema(ref_template=REF)
+            self.schemas.update(schema.pop("$defs", {}))
+            self.schemas[model.__name__] = schema
+        return {"$ref": REF.format(model=model.__name__)}
+
+    def json(self, model: type[BaseModel]) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": self.ref(model)}}}
+
+    def query_parameters(self, model: type[BaseModel]) -> list[dict[str, Any]]:
+        schema = model.model_json_schema(ref_template=REF, by_alias=True)
+        self.schemas.update(schema.pop("$defs", {}))
+        required = set(schema.get("required", []))
+        params = []
+        for name, prop in schema.get("properties", {}).items():
+            prop = _optional({k: v for k, v in prop.items() if k not in ("title", "description")})
+            param: dict[str, Any] = {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": prop,
             }
-        },
-        "/api/v1/stats/routing": {
-            "get": {
-                "summary": "派单统计：自动派单率、退单率、改派率（按单位，来自事件记录）",
-                "parameters": [
-                    {
-                        "name": n,
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "format": "date"},
-                    }
-                    for n in ("from", "to")
-                ],
-                "responses": {"200": {"description": "统计"}, **_errors(401, 403, 422)},
-            }
-        },
-        "/api/v1/admin/outbox": {
-            "get": {
-                "summary": "邮件发件箱（管理员）",
-                "parameters": [
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"enum": ["pending", "sent", "failed"]},
-                    }
-                ],
-                "responses": {"200": {"description": "邮件及投递状态"}, **_errors(401, 403, 422)},
-            }
-        },
-        "/api/v1/admin/outbox/{mail_id}/requeue": {
-            "post": {
-                "summary": "重新发送失败的邮件（管理员）",
-                "parameters": [
-                    {
-                        "name": "mail_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
-                "responses": {"200": {"description": "已重新排队"}, **_errors(401, 403, 404)},
-            }
-        },
-        "/healthz": {
-            "get": {
-                "summary": "健康检查（数据库可达）",
-                "security": [],
-                "responses": {
-                    "200": {"description": "正常"},
-                    "503": {"description": "数据库不可达"},
-                },
-            }
-        },
-    }
-    for action, body in ACTION_BODIES.items():
-        paths[f"/api/v1/tickets/{{number}}/{action}"] = {
-            "post": {
-                "summary": f"工单操作：{action}",
-                "parameters": [number],
-                "requestBody": {"required": False, **_json(body)},
-                "responses": {
-                    "200": {"description": "操作后的工单", **_json(TicketOut)},
-                    **_errors(400, 401, 403, 404, 409, 413, 422),
-                },
-            }
+            described = model.model_fields.get(name) or next(
+                (f for f in model.model_fields.values() if f.alias == name), None
+            )
+            if described is not None and described.description:
+                param["description"] = described.description
+            if _is_array(prop):
+                param.update(style="form", explode=False)  # status=a,b
+            params.append(param)
+        return params
+
+
+def _optional(schema: dict[str, Any]) -> dict[str, Any]:
+    """`X | None = None` as a query parameter is simply X, not required (absent = None)."""
+    if schema.get("default", 0) is None:
+        schema = {k: v for k, v in schema.items() if k != "default"}
+    options = schema.get("anyOf", [])
+    rest = [o for o in options if o != {"type": "null"}]
+    if len(options) == 2 and len(rest) == 1:
+        schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, **rest[0]}
+    return schema
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", []))
+
+
+def _operation(
+    template: str, route: Route, doc: ApiDoc, schemas: _Schemas, variant: str | None
+) -> dict[str, Any]:
+    names = [m.group(1) for m in _PARAM.finditer(template)]
+    params = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": dict(doc.path.get(name, {"type": "string"})),
         }
+        for name in names
+        if name != doc.per
+    ]
+    if doc.query is not None:
+        params += schemas.query_parameters(doc.query)
+    summary = doc.summary.format(**{doc.per: variant}) if doc.per else doc.summary
+    op: dict[str, Any] = {
+        "summary": summary,
+        "operationId": route.name + (f"_{variant}" if variant else ""),
+    }
+    if params:
+        op["parameters"] = params
+    if doc.public:
+        op["security"] = []
+    model = doc.body_model({doc.per: variant} if doc.per else {})
+    if model is not None:
+        op["requestBody"] = {"required": doc.body_required, **schemas.json(model)}
+    ok: dict[str, Any] = {"description": doc.description}
+    if doc.response is not None:
+        ok.update(schemas.json(doc.response))
+    op["responses"] = {
+        str(doc.status): ok,
+        **{str(c): {"description": ERROR_TEXT[c], **schemas.json(ErrorOut)} for c in doc.errors},
+        **{k: dict(v) for k, v in doc.responses.items()},
+    }
+    return op
+
+
+def build_openapi(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for these routes."""
+    schemas = _Schemas()
+    schemas.ref(ErrorOut)
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, template, route, doc, variant in operations(routes):
+        paths.setdefault(path, {})[method] = _operation(template, route, doc, schemas, variant)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -193,19 +180,17 @@ def build_openapi() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": schemas,
+            "schemas": dict(sorted(schemas.schemas.items())),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
     }
 
 
-_document: dict[str, Any] | None = None
-
-
+@api(summary="本 OpenAPI 文档", public=True, description="OpenAPI 3.1 JSON")
 async def openapi(request: Request) -> JSONResponse:
-    """GET /openapi.json."""
-    global _document
-    if _document is None:
-        _document = build_openapi()
-    return JSONResponse(_document)
+    """GET /openapi.json — built once per app from its route table."""
+    document = getattr(request.app.state, "openapi", None)
+    if document is None:
+        document = request.app.state.openapi = build_openapi(request.app.routes)
+    return JSONResponse(document)

@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from hotline.lifecycle import Role
 from hotline.presenters import routing_out
-from hotline.schemas import Kind, Strict
+from hotline.schemas import Kind, RoutingOut, Strict
 from hotline.services.units import unit_directory
-from hotline.web.http import json_response, read_json, require_principal, require_role
+from hotline.web.endpoint import api, request_body
+from hotline.web.http import json_response, require_principal, require_role
 
 
 class RoutePreviewIn(Strict):
@@ -26,11 +27,18 @@ class RoutePreviewIn(Strict):
     category: str | None = Field(default=None, max_length=32)
 
 
+@api(
+    summary="派单建议预览：按草稿分类、派单，不创建工单",
+    body=RoutePreviewIn,
+    response=RoutingOut,
+    description="路由建议",
+    errors=(400, 401, 403, 413, 422),
+)
 async def route_preview(request: Request) -> Response:
     """Classify and route a draft exactly as `create_ticket` would, without writing anything."""
     principal = await require_principal(request)
     require_role(principal, Role.OPERATOR, Role.SUPERVISOR)
-    draft = await read_json(request, RoutePreviewIn)
+    draft: RoutePreviewIn = await request_body(request)
     proposal: dict[str, Any] = request.app.state.deployment.propose(
         text=f"{draft.title}\n{draft.content}",
         address=draft.address,
@@ -40,4 +48,5 @@ async def route_preview(request: Request) -> Response:
     return json_response(routing_out(proposal, await unit_directory()))
 
 
-routes = [Route("/api/v1/route-preview", route_preview, methods=["POST"])]
+# Mounted at /api/v1 (hotline.web.app).
+routes = [Route("/route-preview", route_preview, methods=["POST"])]

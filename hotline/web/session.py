@@ -17,10 +17,9 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.config import Config
 from starlette.datastructures import MutableHeaders, Secret
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
@@ -29,6 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hotline.auth import Principal
 from hotline.models import User
 from hotline.services.users import principal_of
+
+if TYPE_CHECKING:
+    from hotline.config import Settings
 
 log = logging.getLogger("hotline.session")
 
@@ -53,10 +55,9 @@ class SessionSettings:
     generated: bool = False  # the secret was made up at start: sessions end at restart
 
     @classmethod
-    def from_environment(cls, public_base_url: str, env_file: str | None = None) -> SessionSettings:
-        """SECRET_KEY and SESSION_IDLE_MINUTES from the environment; Secure for https."""
-        config = Config(env_file) if env_file else Config()
-        secret = config("SECRET_KEY", cast=Secret, default=None)
+    def from_settings(cls, settings: Settings) -> SessionSettings:
+        """SECRET_KEY and SESSION_IDLE_MINUTES as resolved at start-up; Secure for https."""
+        secret = settings.secret_key
         generated = secret is None or not str(secret)
         if generated:
             log.warning(
@@ -64,10 +65,11 @@ class SessionSettings:
                 "service restarts (and several workers do not share sessions). Set SECRET_KEY."
             )
             secret = Secret(secrets.token_urlsafe(32))
+        assert secret is not None
         return cls(
             secret=secret,
-            idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
-            secure=urlsplit(public_base_url).scheme == "https",
+            idle_minutes=settings.session_idle_minutes,
+            secure=urlsplit(settings.public_base_url).scheme == "https",
             generated=generated,
         )
 

@@ -7,8 +7,6 @@ the ranking of every unit).
 
 from __future__ import annotations
 
-from datetime import date
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,10 +17,11 @@ from hotline.exports import content_disposition, filename, rates_csv, rates_xlsx
 from hotline.lifecycle import Role
 from hotline.services import rates as rate_service
 from hotline.timefmt import utcnow
+from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
+from hotline.web.queries import DateRangeQuery, RatesQuery, UnitGroupQuery
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-FORMATS = ("json", "xlsx", "csv")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -37,38 +36,26 @@ async def _reader(request: Request) -> Principal:
     return principal
 
 
-def _day(request: Request, name: str) -> date | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise HotlineError(
-            f"参数 {name} 必须是 YYYY-MM-DD 格式的日期", status=422, code="validation_error"
-        ) from exc
+def _days(q: DateRangeQuery) -> rate_service.DateRange:
+    return rate_service.DateRange.of(q.since, q.until)
 
 
-def _days(request: Request) -> rate_service.DateRange:
-    return rate_service.DateRange.of(_day(request, "from"), _day(request, "to"))
+def _group(q: UnitGroupQuery) -> rate_service.UnitGroup:
+    return rate_service.UnitGroup(unit=q.unit, kind=q.kind, parent=q.parent)
 
 
-def _group(request: Request) -> rate_service.UnitGroup:
-    q = request.query_params
-    return rate_service.UnitGroup(
-        unit=q.get("unit") or None, kind=q.get("kind") or None, parent=q.get("parent") or None
-    )
-
-
+@api(
+    summary="各单位指标：签收率、按时办结率、响应率、解决率、满意率等（JSON、xlsx、CSV）",
+    query=RatesQuery,
+    description="指标",
+    errors=(401, 403, 422),
+)
 async def rates(request: Request) -> Response:
     """GET /api/v1/stats/rates?from=&to=[&unit=|&kind=|&parent=][&format=json|xlsx|csv]"""
     await _reader(request)
-    fmt = request.query_params.get("format") or "json"
-    if fmt not in FORMATS:
-        raise HotlineError(
-            "参数 format 必须是 json、xlsx 或 csv", status=422, code="validation_error"
-        )
-    report = await rate_service.rate_figures(days=_days(request), group=_group(request))
+    q: RatesQuery = request_query(request)
+    fmt = q.format
+    report = await rate_service.rate_figures(days=_days(q), group=_group(q))
     if fmt == "json":
         return JSONResponse(report)
     if fmt == "xlsx":
@@ -82,20 +69,35 @@ async def rates(request: Request) -> Response:
     )
 
 
+@api(
+    summary="受理量：按渠道、诉求类型、分类和地区",
+    query=DateRangeQuery,
+    description="受理量",
+    errors=(401, 403, 422),
+)
 async def volumes(request: Request) -> Response:
     """GET /api/v1/stats/volumes?from=&to= — tickets by channel, kind, category and place."""
     await _reader(request)
-    return JSONResponse(await rate_service.volume_figures(days=_days(request)))
+    q: DateRangeQuery = request_query(request)
+    return JSONResponse(await rate_service.volume_figures(days=_days(q)))
 
 
+@api(
+    summary="各单位超时未办结工单",
+    query=UnitGroupQuery,
+    description="超时工单",
+    errors=(401, 403, 422),
+)
 async def overdue(request: Request) -> Response:
     """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=] — open overdue tickets per unit."""
     await _reader(request)
-    return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(request)))
+    q: UnitGroupQuery = request_query(request)
+    return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
 
 
+# Mounted at /api/v1 (hotline.web.app).
 routes = [
-    Route("/api/v1/stats/rates", rates, methods=["GET"]),
-    Route("/api/v1/stats/volumes", volumes, methods=["GET"]),
-    Route("/api/v1/stats/overdue", overdue, methods=["GET"]),
+    Route("/stats/rates", rates, methods=["GET"]),
+    Route("/stats/volumes", volumes, methods=["GET"]),
+    Route("/stats/overdue", overdue, methods=["GET"]),
 ]

@@ -21,7 +21,7 @@ ALLOWED = {
     "/tickets": {"op", "sup", "adm", "zjj", "rsj"},
 }
 NEXT = "/operator"
-HOME = {"op": "/operator", "sup": "/tickets", "adm": "/tickets", "zjj": "/unit", "rsj": "/unit"}
+HOME = {"op": "/operator", "sup": "/supervisor", "adm": "/admin", "zjj": "/unit", "rsj": "/unit"}
 
 
 async def test_signed_out_visitors_go_to_login(site: Site) -> None:

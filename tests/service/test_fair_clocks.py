@@ -11,7 +11,7 @@ from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.mail.models import OutboxMail
 from hotline.models import TicketClock, TicketEvent, User
-from sla.sweeper import sweep
+from hotline.services.sweeper import sweep
 from tests.service.conftest import make_people
 from tests.service.test_ticket_clocks import act, at, clocks, make
 

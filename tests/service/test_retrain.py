@@ -132,48 +132,6 @@ def test_retrain_command(tmp_path: Path) -> None:
     assert load_model(tmp_path / "m1").predict("公司拖欠工资三个月").category == "劳动和社会保障"
 
 
-def test_classifier_train_from_db_is_the_same_retraining(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path / 'h.db'}"}
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "classifier",
-            "train",
-            "--from-db",
-            "--data",
-            str(FIXTURE),
-            "--label-col",
-            "类别",
-            "--text-col",
-            "标题",
-            "--text-col",
-            "内容",
-            "--out",
-            str(tmp_path / "m"),
-            "--folds",
-            "0",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "0 条已办结工单" in out.stdout
-    assert load_model(tmp_path / "m").predict("学校乱收补课费").category == "教育文体"
-    bare = subprocess.run(
-        [sys.executable, "-m", "classifier", "train", "--out", str(tmp_path / "x")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert bare.returncode == 2 and "--from-db" in bare.stderr
-
-
 async def test_too_few_rows_says_how_many_came_from_the_database_and_the_file(
     db: Any, tmp_path: Path
 ) -> None:

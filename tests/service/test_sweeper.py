@@ -19,8 +19,8 @@ from hotline.lifecycle import ACTION_BODIES
 from hotline.mail.models import OutboxMail
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, User
 from hotline.schemas import TicketCreate
+from hotline.services.sweeper import SweepReport, send_daily_digest, sweep
 from hotline.services.tickets import Actor, create_ticket, perform_action
-from sla.sweeper import SweepReport, send_daily_digest, sweep
 from tests.service.conftest import make_people
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -298,7 +298,7 @@ async def test_a_clock_retired_while_the_sweeper_works_is_not_escalated(
     env: Env, move: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The centre re-dispatches or merges between the sweeper's SELECT and its claim."""
-    from sla import sweeper
+    from hotline.services import sweeper
 
     ticket = await env.dispatched()
     other = await env.dispatched(T0 + 20 * H, title="同一问题的另一张工单")

@@ -25,9 +25,13 @@ OBVIOUS = {
 
 
 def test_default_model_dir_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HOTLINE_MODEL_DIR", raising=False)
+    monkeypatch.delenv("HOTLINE_DATA_DIR", raising=False)
     assert (
         default_model_dir() == Path(classifier.__file__).resolve().parent.parent / "data" / "model"
     )
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
+    assert default_model_dir() == tmp_path / "data" / "model"
     monkeypatch.setenv("HOTLINE_MODEL_DIR", str(tmp_path))
     assert default_model_dir() == tmp_path
 

@@ -1,4 +1,4 @@
-"""The stacked model: folded files equal the unfolded scikit-learn stack; kNN in C equals numpy."""
+"""The stacked model: folded files equal the unfolded sklearn stack; batched kNN equals numpy."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 
 from classifier import load_model
-from classifier.features import c_scorer_enabled
 from classifier.knn import KnnIndex, topk_class_sums
 from classifier.model import CategoryModel, ModelFileError
 from classifier.stacking import KNN_KS, StackFit, fit_stack, knn_columns, leave_one_out_knn
@@ -175,39 +174,55 @@ def test_corrupt_knn_arrays_are_refused(fitted, tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
-needs_scorer = pytest.mark.skipif(
-    not c_scorer_enabled(), reason="C scorer switched off (HOTLINE_PURE_PYTHON=1)"
-)
-
 WORDS = ["工资", "拖欠", "油烟", "烧烤", "学校", "收费", "物业", "噪音", "未知词", "A1区"]
 
 
-@needs_scorer
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(WORDS), max_size=30), min_size=1, max_size=6))
-def test_c_knn_sums_equal_numpy(fitted, probes: list[list[str]]) -> None:
+def test_batched_knn_sums_equal_numpy(fitted, probes: list[list[str]]) -> None:
+    """The sparse-matrix kNN (a batch at a time) gives the per-ticket numpy reference's sums."""
     vw, vc, fit, classes, corpus = fitted
     model = model_from_stack(vw, vc, fit, classes)
-    out = np.empty(len(classes))
-    sums = np.empty(len(classes) * len(KNN_KS))
-    for toks in probes + corpus[:5]:
-        model._scorer.scores(list(toks), out, sums)
-        np.testing.assert_allclose(sums, model.knn_sums_numpy(toks), rtol=1e-9, atol=1e-12)
+    batch = probes + corpus[:5]
+    got = model.decision_batch(batch)
+    for toks, row in zip(batch, got, strict=True):
+        np.testing.assert_allclose(row, model.decision_tokens_numpy(toks), rtol=1e-9, atol=1e-12)
+    # the kNN part alone: what the batched top-k adds equals the reference top-k sums
+    lin = model.decision_batch(batch) - np.array(
+        [model.knn.weight @ model.knn_sums_numpy(t) for t in batch]
+    )
+    no_knn = CategoryModel(
+        labels=model.labels,
+        word_vocab=model.word_vocab,
+        word_idf=model.word_idf,
+        char_vocab=model.char_vocab,
+        char_idf=model.char_idf,
+        coef=model.coef,
+        intercept=model.intercept,
+    )
+    np.testing.assert_allclose(lin, no_knn.decision_batch(batch), rtol=1e-9, atol=1e-12)
 
 
-@needs_scorer
-def test_c_knn_rejects_bad_postings(fitted) -> None:
-    vw, vc, fit, classes, _ = fitted
-    model = model_from_stack(vw, vc, fit, classes)
-    k = model.knn_postings()
-    scorer = model._scorer
-    with pytest.raises(ValueError):  # indptr one short
-        scorer.set_knn(k.indptr[:-1], k.docs, k.vals, k.doc_class, k.n_classes, k.ks)
-    bad_docs = k.docs.copy()
-    bad_docs[0] = len(k.doc_class)
-    with pytest.raises(ValueError):
-        scorer.set_knn(k.indptr, bad_docs, k.vals, k.doc_class, k.n_classes, k.ks)
-    with pytest.raises(ValueError):  # ks not ascending
-        scorer.set_knn(k.indptr, k.docs, k.vals, k.doc_class, k.n_classes, (5, 1))
-    with pytest.raises(ValueError):  # knn_out of the wrong size
-        scorer.scores(["工资"], np.empty(len(classes)), np.empty(3))
+def test_padded_class_layout_keeps_small_classes_exact() -> None:
+    """Top-k over class-padded columns equals topk_class_sums, also for a class under k."""
+    from classifier.knn import KnnMatrix, KnnPostings
+
+    rng = np.random.default_rng(3)
+    n_docs, n_slots = 45, 30
+    doc_class = np.array([0] * 30 + [1] * 12 + [2] * 3, dtype=np.uint8)  # 3 < k = 5, 12 < 20
+    dense = rng.random((n_slots, n_docs)) * (rng.random((n_slots, n_docs)) < 0.3)
+    dense[5] = 0.0  # a slot without postings
+    indptr = np.concatenate([[0], np.cumsum((dense > 0).sum(axis=1))])
+    docs = np.concatenate([np.flatnonzero(r) for r in dense]).astype(np.uint32)
+    vals = dense[dense > 0].astype(np.float32)
+    post = KnnPostings(indptr, docs, vals, doc_class, 3, (1, 5, 20))
+    km = KnnMatrix(post)
+    queries = [np.array([0, 5, 7]), np.array([5]), np.arange(n_slots), np.array([], dtype=int)]
+    values = [rng.random(len(q)) for q in queries]
+    lens = [int(((km.slot_row[q]) >= 0).sum()) for q in queries]
+    ptr = np.concatenate([[0], np.cumsum(lens)])
+    rows = np.concatenate([km.slot_row[q][km.slot_row[q] >= 0] for q in queries])
+    vv = np.concatenate([v[km.slot_row[q] >= 0] for q, v in zip(queries, values, strict=True)])
+    got = km.sums(rows.astype(np.int64), vv, ptr)
+    for q, v, row in zip(queries, values, got, strict=True):
+        np.testing.assert_allclose(row, post.features(q, v), rtol=1e-12, atol=0)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.vocabulary import load_vocabulary
 from routing.errors import RuleError
 from routing.loader import load_routing
 from routing.rules import load_rules
@@ -15,15 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 FIX = ROOT / "tests" / "fixtures" / "routing"
 FIX_RULES = (FIX / "routing.toml").read_text(encoding="utf-8")
-CATEGORIES = (
-    "城乡建设",
-    "劳动和社会保障",
-    "教育文体",
-    "商贸旅游",
-    "环境保护",
-    "卫生计生",
-    "交通运输",
-)
+# The classifier's categories, from the one vocabulary file.
+CATEGORIES = load_vocabulary(DATA).model_categories
 
 
 @pytest.fixture(scope="module")

@@ -223,3 +223,9 @@ def test_extension_moves_due_later(start: dt.datetime, limit: Limit, extra: Limi
     c = C.start("feedback", limit, start, 0.75, CAL)
     e = C.extend(c, extra, CAL)
     assert e.due_at > c.due_at and e.warn_at > c.warn_at and len(e.extensions) == 1
+
+
+def test_overdue_text_reads_days_and_hours_or_hours_and_minutes() -> None:
+    assert C.overdue_text(dt.timedelta(days=2, hours=3, minutes=59)) == "超时 2天3小时"
+    assert C.overdue_text(dt.timedelta(hours=3, minutes=5)) == "超时 3小时5分"
+    assert C.overdue_text(dt.timedelta(seconds=-30)) == "超时 0小时0分"

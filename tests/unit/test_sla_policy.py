@@ -6,16 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from hotline.vocabulary import load_vocabulary
 from sla.clock import ClockKind
 from sla.limits import Limit, Unit, parse_limit
 from sla.policy import PolicyError, PolicySet, load_policies, match_policy
 
 REPO = Path(__file__).resolve().parents[2]
+_V = load_vocabulary(REPO / "data")
+# What hotline/bootstrap.py passes: the shipped vocabulary, as plain strings.
+VOCAB = {"kinds": _V.kinds, "categories": _V.categories, "urgencies": _V.urgencies}
 
 
 @pytest.fixture(scope="module")
 def shipped() -> PolicySet:
-    return load_policies(REPO / "data" / "sla.toml")
+    return load_policies(REPO / "data" / "sla.toml", **VOCAB)
 
 
 def test_shipped_file_loads_with_office_hours(shipped: PolicySet) -> None:
@@ -175,6 +179,11 @@ feedback = "2d"
             r"default（默认）\.mediation_failed_notice: 只有设有 mediation",
         ),
         (
+            # a field no clock reads is refused, not silently ignored
+            '[default]\nreceipt = "24h"\nfeedback = "7d"\nescalate_after = "3d"\n',
+            r"sla\.toml:4: default（默认）\.escalate_after: 未知字段",
+        ),
+        (
             '[default]\nreceipt = "24h"\nfeedback = "7d"\nmax_extensions = 2\n',
             r"sla\.toml:4: default（默认）\.max_extensions: 允许延期时须同时给出 extension",
         ),
@@ -204,7 +213,25 @@ feedback = "2d"
 )
 def test_invalid_policy_files(tmp_path: Path, body: str, expected: str) -> None:
     with pytest.raises(PolicyError, match=expected):
-        load_policies(write(tmp_path, body))
+        load_policies(write(tmp_path, body), **VOCAB)
+
+
+def test_without_a_vocabulary_words_are_not_checked(tmp_path: Path) -> None:
+    body = '[[policy]]\nname = "A"\nkinds = ["抱怨"]\nreceipt = "1h"\nfeedback = "1d"\n'
+    ps = load_policies(write(tmp_path, body + DEFAULT))
+    assert ps.match(kind="抱怨", category=None).name == "A"
+    with pytest.raises(PolicyError, match=r"kinds: 未知取值 '抱怨'"):
+        load_policies(write(tmp_path, body + DEFAULT), kinds=["投诉"])
+
+
+def test_every_accepted_policy_field_reaches_the_policy(tmp_path: Path) -> None:
+    """A field the parser accepts but no Policy attribute carries would be read by nobody."""
+    from sla import policy as P
+
+    carried = {f.name for f in P.Policy.__dataclass_fields__.values()}
+    aliases = {"pause": "pause_allowed"}
+    for field in P._VALUE_FIELDS | P._MATCH_FIELDS:
+        assert aliases.get(field, field) in carried, field
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline.config import Settings
 from hotline.errors import HotlineError
-from hotline.web.pages import auth, operator, ticket, unit
+from hotline.web.pages import admin, auth, operator, supervisor, ticket, unit
 from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
 
@@ -24,19 +24,18 @@ STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 
 def install(app: Starlette, settings: Settings, session: SessionSettings | None = None) -> None:
     """Add the pages to an app built by `create_app`."""
-    from hotline.web import preview
-
-    session = session or SessionSettings.from_environment(settings.public_base_url)
+    session = session or SessionSettings.from_settings(settings)
     app.state.session_settings = session
     app.state.login_throttle = LoginThrottle()
-    # Before everything else, so a future Mount("/api/v1") does not shadow it.
-    app.router.routes[0:0] = preview.routes
+    # The operator console's /api/v1/route-preview is part of the API mount (hotline.web.app).
     app.router.routes.extend(
         [
             *auth.routes,
             *operator.routes,
             *unit.routes,
             *ticket.routes,
+            *supervisor.routes,
+            *admin.routes,
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )

@@ -21,11 +21,11 @@ from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 HOMES = {
     Role.OPERATOR.value: "/operator",
     Role.UNIT.value: "/unit",
-    # The supervisor dashboard (rates) comes later; until then the ticket search.
-    Role.SUPERVISOR.value: "/tickets",
-    Role.ADMIN.value: "/tickets",
+    Role.SUPERVISOR.value: "/supervisor",
+    Role.ADMIN.value: "/admin",
 }
 CENTRE = (Role.OPERATOR.value, Role.SUPERVISOR.value, Role.ADMIN.value)
+
 
 def _short_time(value: str | datetime | None) -> str:
     """ISO or datetime → 2026-11-21 14:05 (Asia/Shanghai)."""

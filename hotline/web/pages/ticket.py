@@ -188,14 +188,18 @@ async def act(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     """GET /tickets — search by number, phone, text, status, unit and date."""
-    from hotline.web.api import _date
+    from hotline.web.http import validate
+    from hotline.web.queries import DateRangeQuery
 
     principal = signed_in(request)
     q = request.query_params
     error = ""
     try:
-        created_from = _date(q.get("from"), "起始日期")
-        created_to = _date(q.get("to"), "截止日期")
+        # The same model (and messages) as the API's ?from=&to=.
+        period = validate(
+            DateRangeQuery, {k: q[k] for k in ("from", "to") if k in q}, what="日期有误"
+        )
+        created_from, created_to = period.since, period.until
     except HotlineError as exc:
         error, created_from, created_to = exc.message, None, None
     text = (q.get("q") or "").strip()

@@ -4,6 +4,9 @@ Each clock row carries `warned` and `breached` flags. A sweeper claims a clock w
 conditional UPDATE (`… WHERE id = ? AND warned = false`) inside the same transaction that
 writes the event and queues the mail, so with several sweepers (or after a crash
 mid-sweep) each warning and each breach is recorded once and only once.
+
+This is I/O (database, outbox), so it lives in hotline/; the deadline arithmetic it relies
+on stays pure in sla/ (`sla.clock`), which imports nothing of hotline/.
 """
 
 from __future__ import annotations
@@ -11,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
 from hotline.services.notify import clock_mail, clock_name, supervisor_recipients
 from hotline.timefmt import SHANGHAI, local_day, local_text
+from sla.clock import overdue_text
 
 log = logging.getLogger("hotline.sweeper")
 
@@ -146,7 +151,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                         title=ticket.title,
                         clock_name=clock_name(clock.kind),
                         due_text=local_text(clock.due_at),
-                        overdue_text=_overdue_text(now - (clock.due_at or now)),
+                        overdue_text=overdue_text(now - (clock.due_at or now)),
                     )
                 )
             units = {
@@ -165,6 +170,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                     as_of_text=local.strftime("%H:%M"),
                     units=groups,
                     link_base=link_base,
+                    backlog=await mail_backlog(now=now, using_db=conn),
                 )
                 await enqueue_mail(
                     to=to,
@@ -179,12 +185,6 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
     except IntegrityError:
         return False  # another worker already sent today's digest
     return True
-
-
-def _overdue_text(late: timedelta) -> str:
-    days, seconds = late.days, late.seconds
-    hours = seconds // 3600
-    return f"超时 {days}天{hours}小时" if days else f"超时 {hours}小时{(seconds % 3600) // 60}分"
 
 
 async def run_sweeper(

@@ -1,0 +1,7 @@
+"""`python -m hotline …`: the same as `python main.py …`, for an installed package."""
+
+import sys
+
+from hotline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,365 @@
+"""Administration pages: accounts, units, routing rules and SLA policies (with reload),
+the holiday schedule, and the mail outbox. Admins only.
+
+Every change calls an existing service (`hotline.services.users`, `hotline.mail`,
+`hotline.bootstrap.reload_rules`); this module parses forms and says what happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.auth import ROLES
+from hotline.bootstrap import ConfigError, reload_rules
+from hotline.errors import HotlineError
+from hotline.lifecycle import Role
+from hotline.mail.backlog import mail_backlog
+from hotline.mail.models import MailStatus, OutboxMail
+from hotline.mail.sender import requeue_failed, requeue_mail
+from hotline.models import Unit
+from hotline.services import users as user_service
+from hotline.timefmt import SHANGHAI, utcnow
+from hotline.unit_rates import UNIT_KINDS
+from hotline.web.pages.common import redirect, render, require_form, signed_in
+from hotline.web.session import flash
+from sla.statutory import statutory_holidays
+
+ADMIN = Role.ADMIN.value
+TABS = (
+    ("/admin", "账号"),
+    ("/admin/units", "承办单位"),
+    ("/admin/rules", "派单规则与时限"),
+    ("/admin/holidays", "节假日安排"),
+    ("/admin/outbox", "邮件发件箱"),
+)
+LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
+USER_ACTIONS = {
+    "disable": "停用",
+    "enable": "启用",
+    "revoke-tokens": "吊销令牌",
+    "reset-password": "重置密码",
+}
+ROLE_CHOICES = [(r, label) for r, label in (
+    ("operator", "话务员"),
+    ("unit", "承办单位"),
+    ("supervisor", "督办人员"),
+    ("admin", "管理员"),
+) if r in ROLES]  # fmt: skip
+
+
+def _admin(request: Request) -> Any:
+    return signed_in(request, ADMIN)
+
+
+def _page(request: Request, name: str, tab: str, context: dict[str, Any], status: int = 200):
+    return render(request, name, {"tabs": TABS, "tab": tab, **context}, status=status)
+
+
+def limit_words(limit: Any) -> str:
+    """3wd → 3 个工作日; None → —."""
+    if limit is None:
+        return "—"
+    unit = getattr(limit.unit, "value", str(limit.unit))
+    return f"{limit.amount} {LIMIT_UNITS.get(unit, unit)}"
+
+
+# ---- accounts -----------------------------------------------------------------------
+
+
+async def _users_context(request: Request) -> dict[str, Any]:
+    now = utcnow()
+    ttl = request.app.state.settings.token_ttl_days
+    tokens = await user_service.token_summaries(now=now, ttl_days=ttl)
+    units = await Unit.filter(active=True).order_by("id").values_list("code", "name")
+    return {
+        "users": [{"u": u, "tokens": tokens.get(u.id)} for u in await user_service.list_users()],
+        "roles": ROLE_CHOICES,
+        "units": units,
+        "form": {},
+        "form_error": "",
+        "secret": None,
+    }
+
+
+async def users_page(request: Request) -> Response:
+    """GET /admin — the accounts, a form to add one, and per-account actions."""
+    _admin(request)
+    return _page(request, "admin_users.html", "/admin", await _users_context(request))
+
+
+async def create_user(request: Request) -> Response:
+    """POST /admin/users — add an account; a generated password is shown this once."""
+    _admin(request)
+    form = await require_form(request)
+    values = {
+        k: str(form.get(k) or "").strip() for k in ("username", "display_name", "role", "unit")
+    }
+    typed = str(form.get("password") or "")
+    password = typed or user_service.generate_password()
+    context = await _users_context(request)
+    try:
+        await user_service.create_user(
+            username=values["username"],
+            role=values["role"],
+            password=password,
+            now=utcnow(),
+            unit_code=values["unit"] if values["role"] == "unit" else None,
+            display_name=values["display_name"],
+        )
+    except HotlineError as exc:
+        context.update(form=values, form_error=exc.message)
+        return _page(request, "admin_users.html", "/admin", context, status=422)
+    context = await _users_context(request)
+    context["secret"] = {
+        "username": values["username"],
+        "password": None if typed else password,
+        "what": "已创建账号",
+    }
+    return _page(request, "admin_users.html", "/admin", context)
+
+
+async def user_action(request: Request) -> Response:
+    """POST /admin/users/{username}/{action} — 停用 / 启用 / 吊销令牌 / 重置密码."""
+    _admin(request)
+    await require_form(request)
+    username = request.path_params["username"]
+    action = request.path_params["action"]
+    if action not in USER_ACTIONS:
+        raise HotlineError("未知操作", status=404, code="not_found")
+    try:
+        if action == "reset-password":
+            password = await user_service.reset_password(username=username)
+            context = await _users_context(request)
+            context["secret"] = {
+                "username": username,
+                "password": password,
+                "what": "已重置密码",
+            }
+            return _page(request, "admin_users.html", "/admin", context)
+        if action == "disable":
+            changed = await user_service.disable_user(username=username)
+            message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
+        elif action == "enable":
+            changed = await user_service.enable_user(username=username)
+            message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
+        else:
+            count = await user_service.revoke_tokens(username=username)
+            message = (
+                f"已吊销 {username} 的 {count} 个 API 令牌"
+                if count
+                else f"{username} 没有未吊销的 API 令牌"
+            )
+    except HotlineError as exc:
+        flash(request, f"「{USER_ACTIONS[action]}」未执行：{exc.message}", "error")
+        return redirect("/admin")
+    flash(request, message + "。")
+    return redirect("/admin")
+
+
+# ---- units ----------------------------------------------------------------------------
+
+
+async def units_page(request: Request) -> Response:
+    """GET /admin/units — the units as synchronised from data/units.toml."""
+    _admin(request)
+    rows = await Unit.all().order_by("-active", "id")
+    names = {u.code: u.name for u in rows}
+    return _page(
+        request,
+        "admin_units.html",
+        "/admin/units",
+        {
+            "rows": rows,
+            "names": names,
+            "kinds": UNIT_KINDS,
+            "file": _data_dir(request) / "units.toml",
+        },
+    )
+
+
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.deployment.data_dir)
+
+
+# ---- routing rules and SLA policies ---------------------------------------------------
+
+
+def _rules_context(request: Request) -> dict[str, Any]:
+    deployment = request.app.state.deployment
+    rules = deployment.router.routing.rules if deployment.router is not None else None
+    sla = deployment.sla
+
+    def name(code: str | None) -> str:
+        return rules.unit_name(code) if rules and code else ""
+
+    def names(codes: Any) -> str:
+        return "、".join(name(c) for c in codes)
+
+    return {
+        "rules": rules,
+        "unit_name": name,
+        "unit_names": names,
+        "policies": sla.policies if sla else None,
+        "limit": limit_words,
+        "data_dir": _data_dir(request),
+        "loaded_at": deployment.extras.get("rules_loaded_at"),
+        "place_kinds": {"district": "区县", "street": "街道", "town": "镇", "compound": "小区",
+                        "road": "道路", "market": "市场", "hospital": "医院", "school": "学校"},
+    }  # fmt: skip
+
+
+async def rules_page(request: Request) -> Response:
+    """GET /admin/rules — categories → units, keyword and kind rules, SLA policies."""
+    _admin(request)
+    return _page(request, "admin_rules.html", "/admin/rules", _rules_context(request))
+
+
+async def reload(request: Request) -> Response:
+    """POST /admin/rules/reload — validate data/ with the start-up loaders and swap them in."""
+    _admin(request)
+    await require_form(request)
+    deployment = request.app.state.deployment
+    try:
+        counts = await reload_rules(deployment)
+    except ConfigError as exc:
+        flash(request, f"重新加载失败：{exc}。系统仍在使用原来的规则，请改正文件后再试。", "error")
+        return redirect("/admin/rules")
+    deployment.extras["rules_loaded_at"] = utcnow()
+    flash(
+        request,
+        f"已重新加载：{counts['units']} 个单位、{counts['categories']} 条分类规则、"
+        f"{counts['keywords']} 条关键词规则、{counts['policies']} 条时限政策。"
+        "本进程立即生效；其他工作进程（多进程部署时）和独立运行的 sweeper 在重启后生效。",
+    )
+    return redirect("/admin/rules")
+
+
+# ---- holidays -------------------------------------------------------------------------
+
+
+def _runs(days: dict[dt.date, str]) -> list[dict[str, Any]]:
+    """Consecutive days with one name as runs: 春节 2月16日–2月23日（8 天）."""
+    runs: list[dict[str, Any]] = []
+    for day in sorted(days):
+        last = runs[-1] if runs else None
+        if last and last["name"] == days[day] and (day - last["end"]).days == 1:
+            last["end"] = day
+            last["days"] += 1
+        else:
+            runs.append({"name": days[day], "start": day, "end": day, "days": 1})
+    return runs
+
+
+def holiday_years(calendar: Any, this_year: int) -> list[dict[str, Any]]:
+    """Per year around now: where its schedule comes from and its days off and make-up days."""
+    known = sorted(calendar.years)
+    first = this_year - 1
+    last = max(this_year + 1, max(known, default=this_year) + 1)
+    out = []
+    for year in range(first, last + 1):
+        source = calendar.source(year)
+        if source is None:
+            holidays = dict(statutory_holidays(year))
+            workdays: dict[dt.date, str] = {}
+            origin = "暂定：未发布安排，只计法定节假日和补假，调休上班日未知"
+        else:
+            sched = calendar.schedules[year]
+            holidays, workdays = dict(sched.holidays), dict(sched.workdays)
+            origin = (
+                "chinesecalendar 软件包"
+                if source == "chinesecalendar"
+                else f"数据文件 {Path(source).name}"
+            )
+        out.append(
+            {
+                "year": year,
+                "provisional": source is None,
+                "origin": origin,
+                "holidays": _runs(holidays),
+                "holiday_days": len(holidays),
+                "workdays": sorted(workdays),
+                "current": year == this_year,
+            }
+        )
+    return out
+
+
+async def holidays_page(request: Request) -> Response:
+    """GET /admin/holidays — which years are published, from where, and which are provisional."""
+    _admin(request)
+    sla = request.app.state.deployment.sla
+    this_year = utcnow().astimezone(SHANGHAI).year
+    calendar = sla.calendar if sla else None
+    package_years = sorted(
+        y for y in (calendar.years if calendar else ()) if calendar.source(y) == "chinesecalendar"
+    )
+    return _page(
+        request,
+        "admin_holidays.html",
+        "/admin/holidays",
+        {
+            "years": holiday_years(calendar, this_year) if calendar else [],
+            "package_range": (package_years[0], package_years[-1]) if package_years else None,
+            "holiday_dir": _data_dir(request) / "holidays",
+        },
+    )
+
+
+# ---- mail outbox ----------------------------------------------------------------------
+
+
+async def outbox_page(request: Request) -> Response:
+    """GET /admin/outbox — mail waiting and failed, with requeue buttons."""
+    _admin(request)
+    now = utcnow()
+    backlog = await mail_backlog(now=now)
+    pending = await OutboxMail.filter(status=MailStatus.PENDING).order_by("id").limit(50)
+    failed = await OutboxMail.filter(status=MailStatus.FAILED).order_by("-id").limit(50)
+    sent = await OutboxMail.filter(status=MailStatus.SENT).count()
+    return _page(
+        request,
+        "admin_outbox.html",
+        "/admin/outbox",
+        {"backlog": backlog, "pending": pending, "failed": failed, "sent": sent},
+    )
+
+
+async def outbox_requeue(request: Request) -> Response:
+    """POST /admin/outbox/{mail_id}/requeue — send one failed mail again."""
+    _admin(request)
+    await require_form(request)
+    raw = request.path_params["mail_id"]
+    if raw.isdigit() and await requeue_mail(int(raw), now=utcnow()):
+        flash(request, f"邮件 #{raw} 已重新排队，发送程序稍后投递。")
+    else:
+        flash(request, f"邮件 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
+    return redirect("/admin/outbox")
+
+
+async def outbox_requeue_all(request: Request) -> Response:
+    """POST /admin/outbox/requeue — send every failed mail again."""
+    _admin(request)
+    await require_form(request)
+    count = await requeue_failed(now=utcnow())
+    flash(request, f"已将 {count} 封发送失败的邮件重新排队。" if count else "没有发送失败的邮件。")
+    return redirect("/admin/outbox")
+
+
+routes = [
+    Route("/admin", users_page, methods=["GET"]),
+    Route("/admin/users", create_user, methods=["POST"]),
+    Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
+    Route("/admin/units", units_page, methods=["GET"]),
+    Route("/admin/rules", rules_page, methods=["GET"]),
+    Route("/admin/rules/reload", reload, methods=["POST"]),
+    Route("/admin/holidays", holidays_page, methods=["GET"]),
+    Route("/admin/outbox", outbox_page, methods=["GET"]),
+    Route("/admin/outbox/requeue", outbox_requeue_all, methods=["POST"]),
+    Route("/admin/outbox/{mail_id}/requeue", outbox_requeue, methods=["POST"]),
+]

@@ -1,0 +1,104 @@
+"""Query-string models: the one place that validates a query string and documents it.
+
+Endpoints declare one with `@api(query=...)` and read it with `hotline.web.endpoint.request_query`;
+the OpenAPI document lists each field as a query parameter from the model's JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from hotline.lifecycle import Status
+from hotline.mail.models import MailStatus
+from hotline.schemas import Kind
+
+MAX_PER_PAGE = 100
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part] or None
+    return value
+
+
+def _known_statuses(value: list[str] | None) -> list[str] | None:
+    unknown = [v for v in value or () if v not in set(Status)]
+    if unknown:
+        raise ValueError(f"取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}")
+    return value
+
+
+class Query(BaseModel):
+    """Base of query models: unknown parameters are ignored, blanks count as absent."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        """An empty parameter (`?overdue=`) means the same as an absent one."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+
+class TicketListQuery(Query):
+    """GET /api/v1/tickets: filters and the page."""
+
+    status: Annotated[
+        list[str] | None, BeforeValidator(_comma_list), AfterValidator(_known_statuses)
+    ] = Field(
+        default=None,
+        description=f"状态，逗号分隔（如 dispatched,handling）；可选：{'、'.join(Status)}",
+    )
+    unit: str | None = Field(default=None, description="主办单位代码")
+    kind: Kind | None = Field(default=None, description="诉求类型")
+    category: str | None = Field(default=None, description="分类")
+    created_from: date | None = Field(default=None, description="受理日期起 YYYY-MM-DD")
+    created_to: date | None = Field(default=None, description="受理日期止 YYYY-MM-DD")
+    overdue: bool | None = Field(default=None, description="是否超时")
+    needs_review: bool | None = Field(default=None, description="是否待人工审核")
+    phone: str | None = Field(default=None, description="来电号码（仅话务员）")
+    q: str | None = Field(default=None, description="工单号或标题关键词")
+    page: int = Field(default=1, ge=1, le=1_000_000, description="页码")
+    per_page: int = Field(
+        default=20, ge=1, le=MAX_PER_PAGE, description=f"每页条数（≤{MAX_PER_PAGE}）"
+    )
+
+
+class TrackQuery(Query):
+    """GET /api/v1/track/{number}: the query code printed on the citizen's receipt."""
+
+    code: str = Field(default="", description="6 位查询码（缺少或不符都答 404）")
+
+
+class DateRangeQuery(Query):
+    """A period of local days, both ends included."""
+
+    since: date | None = Field(default=None, alias="from", description="起始日期 YYYY-MM-DD")
+    until: date | None = Field(
+        default=None, alias="to", description="截止日期 YYYY-MM-DD（含当天）"
+    )
+
+
+class OutboxQuery(Query):
+    """GET /api/v1/admin/outbox."""
+
+    status: MailStatus | None = Field(default=None, description="只看某一状态的邮件")
+
+
+class UnitGroupQuery(Query):
+    """Which units a figure covers: one unit, a kind of unit, a unit and those under it."""
+
+    unit: str | None = Field(default=None, description="单位代码")
+    kind: str | None = Field(default=None, description="单位类型（department、district、street…）")
+    parent: str | None = Field(default=None, description="上级单位代码：该单位及其下属")
+
+
+class RatesQuery(DateRangeQuery, UnitGroupQuery):
+    """GET /api/v1/stats/rates."""
+
+    format: Literal["json", "xlsx", "csv"] = Field(default="json", description="输出格式")

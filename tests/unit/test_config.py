@@ -1,0 +1,91 @@
+"""Settings: every environment variable read in one place, resolved once, with clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hotline import config
+from hotline.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_model_dir_defaults_to_the_data_dirs_model(tmp_path: Path) -> None:
+    s = load_settings(environ={"HOTLINE_DATA_DIR": str(tmp_path)})
+    assert s.data_dir == tmp_path and s.model_dir == tmp_path / "model"
+    assert s.data_dir_origin == "HOTLINE_DATA_DIR"
+    s = load_settings(environ={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_MODEL_DIR": "/m"})
+    assert s.model_dir == Path("/m")
+
+
+def test_every_setting_comes_from_the_one_settings_object() -> None:
+    s = load_settings(
+        environ={
+            "DATABASE_URL": "postgres://u@h/db",
+            "MAX_BODY_BYTES": "10",
+            "AUTO_DISPATCH": "false",
+            "PUBLIC_BASE_URL": "https://12345.example",
+            "RUN_SWEEPER": "false",
+            "SWEEP_INTERVAL": "5",
+            "SMTP_HOST": "mail.example",
+            "SMTP_TLS": "tls",
+            "MAIL_FROM": "热线 <hotline@city.example>",
+        }
+    )
+    assert (s.database_url, s.max_body_bytes, s.auto_dispatch) == ("postgres://u@h/db", 10, False)
+    assert (s.public_base_url, s.run_sweeper, s.sweep_interval) == (
+        "https://12345.example",
+        False,
+        5.0,
+    )
+    assert (s.smtp.host, s.smtp.port, s.smtp.msgid_domain) == ("mail.example", 465, "city.example")
+    assert s.data_dir == ROOT / "data" and s.data_dir_origin == "源码目录"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"SMTP_TLS": "ssl3"}, "邮件设置有误：SMTP_TLS must be one of"),
+        ({"SMTP_PORT": "twenty-five"}, "邮件设置有误：SMTP_PORT"),
+        ({"MAX_BODY_BYTES": "1MB"}, "环境变量设置有误：.*MAX_BODY_BYTES"),
+    ],
+)
+def test_a_bad_variable_is_one_clear_error(environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(environ=environ)
+
+
+def test_no_data_directory_found_names_hotline_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an installed package (no data/ beside it) run from an empty directory says."""
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="找不到数据目录.*请设置环境变量 HOTLINE_DATA_DIR"):
+        load_settings(environ={})
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "units.toml").write_text("", encoding="utf-8")
+    s = load_settings(environ={})
+    assert s.data_dir == tmp_path / "data" and s.data_dir_origin == "当前目录"
+
+
+ENV_READ = re.compile(r"""(?:config\(|environ\.get\(|getenv\(|environ\[)\s*["']([A-Z_]+)["']""")
+
+
+def test_no_environment_variable_is_read_in_two_places() -> None:
+    """Two readers of one variable drift apart (defaults, parsing); hotline/ reads each once."""
+    readers: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "hotline").rglob("*.py")):
+        for name in ENV_READ.findall(path.read_text(encoding="utf-8")):
+            readers.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    assert "HOTLINE_MODEL_DIR" in readers and "SMTP_HOST" in readers  # the scan sees reads
+    twice = {name: files for name, files in readers.items() if len(files) > 1}
+    assert twice == {}
+    outside = {f for files in readers.values() for f in files} - {
+        "hotline/config.py",
+        "hotline/mail/settings.py",
+    }
+    assert outside == set()
