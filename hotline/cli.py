@@ -1,4 +1,5 @@
-"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, check, outbox."""
+"""`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, rebuild-rates,
+check, outbox."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("recompute-deadlines", help="节假日文件更新后重新计算暂定时限")
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
+    sub.add_parser("rebuild-rates", help="按事件日志重新生成考核指标明细（升级或规则变更后）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
     requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
@@ -127,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "migrate":
             return _migrate(settings)
+        if command == "rebuild-rates":
+            _run(settings, lambda d: _rebuild_rates(), with_model=False)
+            return 0
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -167,11 +172,18 @@ def _migrate(settings: Settings) -> int:
     """Apply pending migrations (adopting a database made before migrations existed)."""
     from hotline import schema
     from hotline.db import close_database, open_database
+    from hotline.services.rate_rows import rates_need_rebuild
 
     async def go() -> schema.MigrationReport:
         ctx = await open_database(settings.database_url, create_schema=False)
         try:
-            return await schema.migrate(ctx.db())
+            report = await schema.migrate(ctx.db())
+            # The release that added the rate rows leaves them empty (a migration must not
+            # run today's rule code); fill them here, where every upgrade passes anyway.
+            if await rates_need_rebuild():
+                print("考核指标明细为空而事件日志中已有派单：正在按事件日志生成……", flush=True)
+                await _rebuild_rates()
+            return report
         finally:
             await close_database(ctx)
 
@@ -417,6 +429,13 @@ async def _anonymise(settings: Settings) -> None:
         print(f"已对 {count} 张办结超过 {days} 天的工单做个人信息脱敏")
     else:
         print(f"没有需要脱敏的工单（办结超过 {days} 天的工单均已脱敏）")
+
+
+async def _rebuild_rates() -> None:
+    from hotline.services.rate_rows import rebuild_rates
+
+    assignments, callbacks = await rebuild_rates()
+    print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
 
 
 async def _recompute(deployment: Any) -> None:

@@ -168,6 +168,9 @@ class ActionSpec:
     mail: Mail | None = None
     closes: bool = False  # sets closed_at
     clears: tuple[str, ...] = ()  # ticket columns reset to None
+    # Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows
+    # (hotline.unit_rates): the write path refreshes them in the action's transaction.
+    affects_rates: bool = False
 
 
 def _moves(
@@ -204,6 +207,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.START, _RECEIPT, _FEEDBACK),),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
+        affects_rates=True,
     ),
     ActionSpec(
         Action.SIGN,
@@ -211,6 +215,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         SignBody,
         _moves(_S.DISPATCHED, _S.HANDLING, _UNIT),
         clocks=(effect(ClockOp.MEET, _RECEIPT), effect(ClockOp.START, _MEDIATION)),
+        affects_rates=True,
     ),
     ActionSpec(
         Action.REJECT,
@@ -221,6 +226,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # A correct 退单 is not a late sign-for: the unit's receipt clock stops, and the
         # time until the centre re-dispatches runs on the centre's own clock.
         clocks=(effect(ClockOp.STOP, _RECEIPT), effect(ClockOp.START, _CENTRE_CLOCK)),
+        affects_rates=True,
     ),
     ActionSpec(
         Action.REDISPATCH,
@@ -233,6 +239,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.START, _RECEIPT)),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
+        affects_rates=True,
     ),
     ActionSpec(
         Action.REQUEST_EXTENSION,
@@ -248,6 +255,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
         clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
         step=Step.EXTENSION_DAYS,
+        affects_rates=True,
     ),
     ActionSpec(
         Action.REFUSE_EXTENSION,
@@ -296,12 +304,14 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
         clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
+        affects_rates=True,
     ),
     ActionSpec(
         Action.CALLBACK,
         "回访",
         CallbackBody,
         _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE),
+        affects_rates=True,
     ),
     ActionSpec(
         Action.CLOSE,
@@ -320,6 +330,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # 重办 starts a new feedback clock for the second round of handling.
         clocks=(effect(ClockOp.START, _FEEDBACK),),
         clears=("result", "satisfaction", "closed_at"),
+        affects_rates=True,
     ),
     ActionSpec(
         Action.MERGE,
@@ -329,6 +340,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.STOP),),
         step=Step.MERGE_TARGET,
         closes=True,
+        affects_rates=True,
     ),
     ActionSpec(
         Action.URGE,

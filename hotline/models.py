@@ -239,6 +239,88 @@ class TicketClock(Model):
         )
 
 
+class RateAssignment(Model):
+    """One 派单/改派 and what it adds to its unit's audited counts (hotline.unit_rates).
+
+    Derived from the event log and met clocks by `unit_rates.ticket_rate_rows`; the write
+    path refreshes a ticket's rows in the action's transaction, `python main.py
+    rebuild-rates` recomputes them all. The 0/1 count columns are what the assignment
+    adds (a merged repeat adds only its reply), so a period's figures are plain sums.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="rate_assignments", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    ordinal = fields.SmallIntField()  # the ticket's n-th 派单/改派 event
+    unit = fields.CharField(max_length=32)  # the unit code named by the 派单/改派
+    dispatched_at = fields.DatetimeField()
+    merged = fields.BooleanField(default=False)
+    dispatched = fields.SmallIntField(default=0)
+    signed = fields.SmallIntField(default=0)
+    signed_on_time = fields.SmallIntField(default=0)
+    disputed = fields.SmallIntField(default=0)
+    extended = fields.SmallIntField(default=0)
+    replied = fields.SmallIntField(default=0)
+    replied_on_time = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "rate_assignment"
+        unique_together = (("ticket_id", "ordinal"),)
+        # Covering the period GROUP BY: the sums are read from the index alone, so a month
+        # costs the same however many years the table holds.
+        indexes = (
+            (
+                "dispatched_at",
+                "unit",
+                "dispatched",
+                "signed",
+                "signed_on_time",
+                "disputed",
+                "extended",
+                "replied",
+                "replied_on_time",
+            ),
+        )
+
+
+class RateCallback(Model):
+    """One 回访 and what it adds to the counts of the unit that held the ticket then."""
+
+    id = fields.BigIntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="rate_callbacks", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    ordinal = fields.SmallIntField()  # the ticket's n-th 回访 event
+    unit = fields.CharField(max_length=32)
+    called_at = fields.DatetimeField()
+    satisfaction = fields.CharField(max_length=8, null=True)
+    contacted = fields.SmallIntField(default=0)
+    solved = fields.SmallIntField(default=0)
+    satisfied = fields.SmallIntField(default=0)
+    basically_satisfied = fields.SmallIntField(default=0)
+    unsatisfied = fields.SmallIntField(default=0)
+    reopened = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "rate_callback"
+        unique_together = (("ticket_id", "ordinal"),)
+        indexes = (
+            (
+                "called_at",
+                "unit",
+                "contacted",
+                "solved",
+                "satisfied",
+                "basically_satisfied",
+                "unsatisfied",
+                "reopened",
+            ),
+        )
+
+
 class JobRun(Model):
     """A periodic job that must run once per day across all workers (e.g. the digest)."""
 

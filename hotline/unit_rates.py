@@ -205,24 +205,174 @@ def _on_time(clocks: _Clocks | None, at: datetime) -> bool:
 
 
 @dataclass(slots=True)
-class _Stint:
-    """One assignment (派单/改派 of the period) and what has happened to it so far."""
+class Assignment:
+    """One 派单/改派 with a unit, and what happened to it until the ticket's next 改派.
 
-    fig: Figures
+    Its own date places it in a period and `unit` is whom it counts for; the flags are
+    what it adds to that unit's counts, whenever they happened. The database keeps one
+    row per assignment (`rate_assignment`) with exactly these values, so a period's
+    counts are sums of rows.
+    """
+
+    ticket_id: int
+    ordinal: int  # the ticket's n-th 派单/改派 event (1-based): names the row for good
+    unit: str
+    at: datetime
     signed: bool = False
     signed_on_time: bool = False
     disputed: bool = False
     extended: bool = False
     replied: bool = False
+    replied_on_time: bool = False
+    merged: bool = False  # the ticket was merged (并单) into another during this assignment
 
-    def withdraw(self) -> None:
-        """A repeat merged (并单) into another ticket counts once, there: take it back."""
-        fig = self.fig
-        fig.dispatched -= 1
-        fig.signed -= self.signed
-        fig.signed_on_time -= self.signed_on_time
-        fig.disputed -= self.disputed
-        fig.extended -= self.extended
+    def counts(self) -> dict[str, int]:
+        """What this assignment adds to its unit's counts (0 or 1 each)."""
+        # A repeat merged into another ticket counts there, not here: take the assignment
+        # back. A reply is not taken back (a merge comes before any reply, or after a 重办).
+        kept = not self.merged
+        return {
+            "dispatched": int(kept),
+            "signed": int(kept and self.signed),
+            "signed_on_time": int(kept and self.signed_on_time),
+            "disputed": int(kept and self.disputed),
+            "extended": int(kept and self.extended),
+            "replied": int(self.replied),
+            "replied_on_time": int(self.replied_on_time),
+        }
+
+
+@dataclass(slots=True)
+class Callback:
+    """One 回访, for the unit that held the ticket then; one row of `rate_callback`."""
+
+    ticket_id: int
+    ordinal: int  # the ticket's n-th 回访 event (1-based)
+    unit: str
+    at: datetime
+    contacted: bool = False
+    solved: bool = False
+    satisfaction: str | None = None
+    reopened: bool = False  # followed by a 重办 before the ticket's next 回访
+
+    def counts(self) -> dict[str, int]:
+        """What this callback adds to its unit's counts (0 or 1 each)."""
+        return {
+            "callbacks": 1,
+            "contacted": int(self.contacted),
+            "solved": int(self.solved),
+            "satisfied": int(self.satisfaction == "满意"),
+            "basically_satisfied": int(self.satisfaction == "基本满意"),
+            "unsatisfied": int(self.satisfaction == "不满意"),
+            "reopened": int(self.reopened),
+        }
+
+
+ASSIGNMENT_COUNTS = (
+    "dispatched",
+    "signed",
+    "signed_on_time",
+    "disputed",
+    "extended",
+    "replied",
+    "replied_on_time",
+)
+CALLBACK_COUNTS = tuple(name for name in COUNT_FIELDS if name not in ASSIGNMENT_COUNTS)
+
+
+def ticket_rate_rows(
+    events: Iterable[RateEvent], clocks: Iterable[RateClock]
+) -> tuple[list[Assignment], list[Callback]]:
+    """The assignments and callbacks of ONE ticket, from its events and met clocks.
+
+    `events` are the ticket's events (any action; those outside RATE_ACTIONS are ignored),
+    `clocks` its met receipt and feedback clocks. Period-free: the same rows serve every
+    period, so the write path keeps them in the database and the batch computation
+    (`unit_rates`) counts them.
+    """
+    rows = sorted((e for e in events if e.action in RATE_ACTIONS), key=lambda e: e.seq)
+    by_kind: dict[str, list[RateClock]] = defaultdict(list)
+    for c in clocks:
+        by_kind[c.kind].append(c)
+    receipt = _Clocks(by_kind["receipt"]) if by_kind.get("receipt") else None
+    feedback = _Clocks(by_kind["feedback"]) if by_kind.get("feedback") else None
+    assignments: list[Assignment] = []
+    callbacks: list[Callback] = []
+    n_dispatch = n_callback = 0
+    unit: str | None = None  # who holds the ticket (latest 派单/改派)
+    stint: Assignment | None = None  # the current assignment, until the next 改派 or a merge
+    called_back: Callback | None = None  # the callback a 重办 would count for
+    for e in rows:
+        a = e.action
+        if a in DISPATCH_ACTIONS:
+            n_dispatch += 1
+            unit = e.lead_unit
+            stint = None
+            if unit:
+                stint = Assignment(e.ticket_id, n_dispatch, unit, e.at)
+                assignments.append(stint)
+        elif a == "sign":
+            if stint and not stint.signed:
+                stint.signed = True
+                stint.signed_on_time = _on_time(receipt, e.at)
+        elif a == "reject":
+            if stint:
+                stint.disputed = True
+        elif a == "approve-extension":
+            if stint:
+                stint.extended = True
+        elif a == "reply":
+            if stint and not stint.replied:
+                stint.replied = True
+                stint.replied_on_time = _on_time(feedback, e.at)
+        elif a == "callback":
+            n_callback += 1
+            called_back = None
+            if unit:
+                called_back = Callback(
+                    e.ticket_id,
+                    n_callback,
+                    unit,
+                    e.at,
+                    contacted=bool(e.contacted),
+                    solved=e.solved is True,
+                    satisfaction=e.satisfaction,
+                )
+                callbacks.append(called_back)
+        elif a == "reopen":
+            if called_back is not None:
+                called_back.reopened = True
+                called_back = None
+        elif a == "merge":
+            # Merged before any reply: the assignment is the other ticket's, not a second.
+            if stint is not None:
+                stint.merged = True
+                stint = None
+    return assignments, callbacks
+
+
+def count_rows(
+    assignments: Iterable[Assignment],
+    callbacks: Iterable[Callback],
+    period: Period,
+    *,
+    include: Callable[[str], bool] | None = None,
+) -> tuple[Figures, dict[str, Figures]]:
+    """Overall and per-unit figures of the rows whose own date is in `period`.
+
+    A unit with a row in the period is listed even when the row adds nothing (a merged
+    repeat's assignment); `include` limits the units, overall is the sum over them.
+    """
+    per_unit: dict[str, Figures] = defaultdict(Figures)
+    for row in (*assignments, *callbacks):
+        if row.at in period and (include is None or include(row.unit)):
+            fig = per_unit[row.unit]
+            for name, n in row.counts().items():
+                setattr(fig, name, getattr(fig, name) + n)
+    overall = Figures()
+    for fig in per_unit.values():
+        overall.add(fig)
+    return overall, dict(per_unit)
 
 
 def unit_rates(
@@ -232,88 +382,33 @@ def unit_rates(
     *,
     include: Callable[[str], bool] | None = None,
 ) -> tuple[Figures, dict[str, Figures]]:
-    """Overall and per-unit figures of `period`.
+    """Overall and per-unit figures of `period` (the definition: rows of every ticket, counted).
 
     `events` must hold, for every ticket with a 派单/改派 or 回访 in the period, all its
     events of RATE_ACTIONS (earlier ones too: a callback's unit comes from the dispatch
     before it; later ones too: they complete the period's assignments). `clocks` holds
-    those tickets' receipt and feedback clocks. `include` limits the units (a group);
+    those tickets' met receipt and feedback clocks. `include` limits the units (a group);
     overall is the sum over the included units.
     """
+    assignments, callbacks = all_rate_rows(events, clocks)
+    return count_rows(assignments, callbacks, period, include=include)
+
+
+def all_rate_rows(
+    events: Iterable[RateEvent], clocks: Iterable[RateClock]
+) -> tuple[list[Assignment], list[Callback]]:
+    """`ticket_rate_rows` of every ticket in `events` (the rebuild and the batch path)."""
     by_ticket: dict[int, list[RateEvent]] = defaultdict(list)
     for e in events:
         if e.action in RATE_ACTIONS:
             by_ticket[e.ticket_id].append(e)
-    clock_rows: dict[tuple[int, str], list[RateClock]] = defaultdict(list)
+    clock_rows: dict[int, list[RateClock]] = defaultdict(list)
     for c in clocks:
-        clock_rows[(c.ticket_id, c.kind)].append(c)
-    clock_index: dict[tuple[int, str], _Clocks] = {}
-
-    def ticket_clocks(ticket_id: int, kind: str) -> _Clocks | None:
-        key = (ticket_id, kind)
-        if key not in clock_index:
-            rows = clock_rows.get(key)
-            if not rows:
-                return None
-            clock_index[key] = _Clocks(rows)
-        return clock_index[key]
-
-    per_unit: dict[str, Figures] = defaultdict(Figures)
+        clock_rows[c.ticket_id].append(c)
+    assignments: list[Assignment] = []
+    callbacks: list[Callback] = []
     for ticket_id, rows in by_ticket.items():
-        rows.sort(key=lambda e: e.seq)
-        unit: str | None = None  # who holds the ticket (latest 派单/改派)
-        stint: _Stint | None = None  # the current assignment, if it is one of the period's
-        called_back: Figures | None = None  # the period's callback a 重办 would count for
-        for e in rows:
-            a = e.action
-            if a in DISPATCH_ACTIONS:
-                unit = e.lead_unit
-                stint = None
-                if unit and e.at in period:
-                    stint = _Stint(per_unit[unit])
-                    stint.fig.dispatched += 1
-            elif a == "sign":
-                if stint and not stint.signed:
-                    stint.signed = True
-                    stint.fig.signed += 1
-                    if _on_time(ticket_clocks(ticket_id, "receipt"), e.at):
-                        stint.signed_on_time = True
-                        stint.fig.signed_on_time += 1
-            elif a == "reject":
-                if stint and not stint.disputed:
-                    stint.disputed = True
-                    stint.fig.disputed += 1
-            elif a == "approve-extension":
-                if stint and not stint.extended:
-                    stint.extended = True
-                    stint.fig.extended += 1
-            elif a == "reply":
-                if stint and not stint.replied:
-                    stint.replied = True
-                    stint.fig.replied += 1
-                    if _on_time(ticket_clocks(ticket_id, "feedback"), e.at):
-                        stint.fig.replied_on_time += 1
-            elif a == "callback":
-                called_back = None
-                if unit and e.at in period:
-                    fig = called_back = per_unit[unit]
-                    fig.callbacks += 1
-                    fig.contacted += bool(e.contacted)
-                    fig.solved += e.solved is True
-                    fig.satisfied += e.satisfaction == "满意"
-                    fig.basically_satisfied += e.satisfaction == "基本满意"
-                    fig.unsatisfied += e.satisfaction == "不满意"
-            elif a == "reopen":
-                if called_back is not None:
-                    called_back.reopened += 1
-                    called_back = None
-            elif a == "merge":
-                # Merged before any reply: the assignment is the other ticket's, not a second.
-                if stint is not None:
-                    stint.withdraw()
-                    stint = None
-    units = {code: fig for code, fig in per_unit.items() if include is None or include(code)}
-    overall = Figures()
-    for fig in units.values():
-        overall.add(fig)
-    return overall, units
+        a, c = ticket_rate_rows(rows, clock_rows.get(ticket_id, ()))
+        assignments += a
+        callbacks += c
+    return assignments, callbacks

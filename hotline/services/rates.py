@@ -1,8 +1,8 @@
 """Supervisors' figures read from the database: per-unit rates, volumes, overdue work.
 
 The arithmetic is pure (`hotline.unit_rates`, `hotline.volumes`); this module only picks
-the rows, with the columns the arithmetic reads and in a fixed number of queries whatever
-the number of tickets.
+the rows, in a fixed number of queries whatever the number of tickets. The rates are sums
+of the per-assignment and per-callback rows the write path keeps (`rate_rows`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,15 @@ from tortoise.functions import Count
 from hotline.errors import HotlineError
 from hotline.lifecycle import OPEN_STATUSES, Status
 from hotline.models import Ticket, TicketEvent, Unit
+from hotline.services.rate_rows import (
+    placeholders,
+    rate_clock_of,
+    rate_clock_sql,
+    rate_event_of,
+    rate_event_sql,
+    stored_time,
+    sum_rate_rows,
+)
 from hotline.services.units import unit_directory
 from hotline.timefmt import SHANGHAI, local_iso
 from hotline.unit_rates import (
@@ -27,7 +36,6 @@ from hotline.unit_rates import (
     Period,
     RateClock,
     RateEvent,
-    unit_rates,
 )
 from hotline.volumes import VolumeRow, volumes
 
@@ -116,54 +124,19 @@ def _descendants(units: list[Unit], root: str) -> set[str]:
     return found
 
 
-def _placeholders(dialect: str, sql: str) -> str:
-    """`?` placeholders as the backend wants them (asyncpg numbers them: $1, $2, …)."""
-    if dialect != "postgres":
-        return sql
-    parts = sql.split("?")
-    return "".join(p + (f"${i}" if i < len(parts) else "") for i, p in enumerate(parts, 1))
-
-
-def _when(value: Any) -> datetime:
-    """A stored datetime: asyncpg gives datetimes, SQLite the UTC text tortoise wrote."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _flag(value: Any) -> bool | None:
-    """A JSON boolean as the backend extracts it: SQLite 1/0, PostgreSQL 'true'/'false'."""
-    if value is None:
-        return None
-    return value in (1, True, "true", "1")
-
-
-def _json_field(dialect: str, key: str) -> str:
-    """SQL for one top-level key of the payload (text or number, NULL when absent)."""
-    if dialect == "postgres":
-        return f"payload->>'{key}'"
-    return f"json_extract(payload, '$.{key}')"
-
-
 async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateClock]]:
     """Every rate event and met receipt/feedback clock of the tickets the period touches.
 
-    A ticket is touched when it has a 派单/改派 or 回访 in the period; its earlier events
-    give a callback's unit and its later ones complete the period's assignments. Two
-    queries, each selecting only the columns the rates read; the four payload keys the rates
-    need are extracted by the database (json_extract / ->>), not parsed row by row.
-
-    Plain SQL rather than values_list(): tortoise's per-value datetime conversion (iso8601)
-    took over 80% of the time at 20,000 tickets; `datetime.fromisoformat` is C.
+    The input of the pure batch computation (`unit_rates`), which is the definition the
+    stored rows (`rate_rows`) are checked against and the benchmark's reference; the
+    service itself sums the rows. A ticket is touched when it has a 派单/改派 or 回访 in
+    the period; its earlier events give a callback's unit and its later ones complete the
+    period's assignments. Two queries; the payload keys are extracted by the database.
     """
     conn = TicketEvent._meta.db
     dialect = conn.capabilities.dialect
-    start: Any = period.start.astimezone(UTC)
-    end: Any = period.end.astimezone(UTC)
-    if dialect != "postgres":
-        # SQLite compares the stored text: bind the bounds in the same UTC text form.
-        start, end = str(start), str(end)
+    start = stored_time(dialect, period.start)
+    end = stored_time(dialect, period.end)
     touching = sorted({*DISPATCH_ACTIONS, "callback"})
     touched = (
         "SELECT ticket_id FROM ticket_event WHERE action IN ("
@@ -171,39 +144,13 @@ async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateC
         + ") AND created_at >= ? AND created_at < ?"
     )
     touched_params = [*touching, start, end]
-    actions = sorted(RATE_ACTIONS)
-    dispatches = ", ".join(f"'{a}'" for a in sorted(DISPATCH_ACTIONS))
-    callback = [
-        f"CASE WHEN action = 'callback' THEN {_json_field(dialect, key)} END"
-        for key in ("contacted", "satisfaction", "solved")
-    ]
-    event_sql = (
-        "SELECT ticket_id, id, action, created_at, "
-        f"CASE WHEN action IN ({dispatches}) THEN {_json_field(dialect, 'lead_unit')} END, "
-        f"{', '.join(callback)} "
-        f"FROM ticket_event WHERE ticket_id IN ({touched}) "
-        f"AND action IN ({', '.join('?' * len(actions))})"
-    )
-    clock_sql = (
-        "SELECT ticket_id, kind, started_at, due_at FROM ticket_clock "
-        f"WHERE ticket_id IN ({touched}) AND kind IN ('receipt', 'feedback') "
-        "AND met_at IS NOT NULL"
-    )
+    event_sql = rate_event_sql(dialect, f"ticket_id IN ({touched})")
+    clock_sql = rate_clock_sql(f"ticket_id IN ({touched})")
     _, event_rows = await conn.execute_query(
-        _placeholders(dialect, event_sql), [*touched_params, *actions]
+        placeholders(dialect, event_sql), [*touched_params, *sorted(RATE_ACTIONS)]
     )
-    _, clock_rows = await conn.execute_query(_placeholders(dialect, clock_sql), touched_params)
-    events = [
-        RateEvent(r[0], r[1], r[2], _when(r[3]), r[4], _flag(r[5]), r[6], _flag(r[7]))
-        if r[2] == "callback"
-        else RateEvent(r[0], r[1], r[2], _when(r[3]), r[4])
-        for r in event_rows
-    ]
-    clocks = [
-        RateClock(r[0], r[1], _when(r[2]), None if r[3] is None else _when(r[3]))
-        for r in clock_rows
-    ]
-    return events, clocks
+    _, clock_rows = await conn.execute_query(placeholders(dialect, clock_sql), touched_params)
+    return [rate_event_of(r) for r in event_rows], [rate_clock_of(r) for r in clock_rows]
 
 
 async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
@@ -211,10 +158,16 @@ async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
     directory = await unit_directory()
     selected = group.select(directory.values())
     codes = None if selected is None else {u.code for u in selected}
-    events, clocks = await load_rate_records(days.period())
-    overall, per_unit = unit_rates(
-        events, clocks, days.period(), include=None if codes is None else codes.__contains__
-    )
+    # Sums of the rows the write path keeps (hotline.services.rate_rows), which are
+    # `unit_rates.ticket_rate_rows` of each ticket: the same figures as `unit_rates`.
+    per_unit = {
+        code: fig
+        for code, fig in (await sum_rate_rows(days.period())).items()
+        if codes is None or code in codes
+    }
+    overall = Figures()
+    for fig in per_unit.values():
+        overall.add(fig)
     if selected is None:
         # No filter: every unit with something to show, in data-file order.
         order = {u.code: u.id for u in directory.values()}

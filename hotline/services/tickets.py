@@ -35,6 +35,7 @@ from hotline.privacy import mask_personal
 from hotline.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
+from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
 from hotline.timefmt import SHANGHAI
@@ -439,6 +440,12 @@ async def _write(
         links = await _relink(conn, ticket=ticket, links=links, new=outcome.links, now=now)
     if outcome.clocks is not None and outcome.clocks.plan.touches():
         clock_rows = await write_clocks(conn, ticket_id=ticket.id, change=outcome.clocks)
+    if spec.affects_rates:
+        # The rows the audited rates are summed from, in this same transaction; a ticket
+        # created here (`before`) has all its events in hand, others are read back.
+        await refresh_ticket_rates(
+            conn, ticket_id=ticket.id, clocks=clock_rows, events=events if before else None
+        )
     if spec.mail is not None:
         await MAILERS[spec.mail](
             conn,

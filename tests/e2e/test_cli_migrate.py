@@ -117,3 +117,47 @@ def test_readme_first_command_on_an_empty_database(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "演示账号" in run.stdout
     assert main_py(db, "check").returncode == 0
+
+
+def _rate_rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT ticket_id, ordinal, unit, dispatched_at, dispatched, signed, replied,"
+            " replied_on_time FROM rate_assignment ORDER BY id"
+        ).fetchall()
+    conn.close()
+    return rows
+
+
+def test_migrate_fills_the_rate_rows_of_an_old_event_log(tmp_path: Path) -> None:
+    """The rates are sums of rows the old release never wrote: upgrading must fill them,
+    or last year's figures would read as zeros."""
+    db = legacy_db(tmp_path / "old.db")
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            """
+            INSERT INTO ticket_event (ticket_id, action, actor_name, actor_role, from_status,
+                to_status, payload, public, created_at) VALUES
+                (1, 'dispatch', '王', 'operator', 'received', 'dispatched',
+                 '{"lead_unit": "ZJJ"}', 1, '2026-01-05 01:00:00+00:00'),
+                (1, 'reply', '住建局', 'unit', 'handling', 'replied', '{}', 1,
+                 '2026-01-05 02:00:00+00:00');
+            """
+        )
+    conn.close()
+    run = main_py(db, "migrate")
+    assert run.returncode == 0, run.stderr
+    assert "已按事件日志重新生成考核指标明细：派单/改派 1 条，回访 0 条" in run.stdout
+    # Not signed (the receipt clock still runs); replied within the met feedback clock.
+    expected = [(1, 1, "ZJJ", "2026-01-05 01:00:00+00:00", 1, 0, 1, 1)]
+    assert _rate_rows(db) == expected
+    again = main_py(db, "migrate")
+    assert again.stdout.strip() == "数据库结构已是最新，没有需要执行的迁移"
+    # After a rule change, the command recomputes every row from the log.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE rate_assignment SET replied = 0, unit = 'XXX'")
+    conn.close()
+    rebuilt = main_py(db, "rebuild-rates")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "派单/改派 1 条" in rebuilt.stdout
+    assert _rate_rows(db) == expected

@@ -181,7 +181,7 @@ LEGACY_ROWS = [
 ]
 OPEN_CLOCKS = {1: False, 2: False, 3: True, 4: True}
 # What migrations after 0003 add (the first release had none of it).
-NEW_TABLES = {"rate_counter"}
+NEW_TABLES = {"rate_counter", "rate_assignment", "rate_callback"}
 NEW_COLUMNS = {"expires_at", "last_used_at", "anonymised_at"}
 
 

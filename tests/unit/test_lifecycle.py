@@ -217,3 +217,18 @@ def test_allowed_actions_agrees_with_decide(status: Status, role: Role) -> None:
     listed = allowed_actions(status, role)
     assert len(listed) == len(set(listed))
     assert set(listed) == {a for a in Action if _allowed(status, a, role)}
+
+
+def test_the_actions_that_refresh_rate_rows_are_those_the_rates_read() -> None:
+    """An action the rates read (or one meeting a clock they read) that did not refresh the
+    ticket's rate rows would leave the stored figures behind the event log."""
+    from hotline.unit_rates import RATE_ACTIONS
+
+    flagged = {spec.action.value for spec in ACTION_SPECS if spec.affects_rates}
+    assert flagged == RATE_ACTIONS
+    read = {ClockKind.RECEIPT, ClockKind.FEEDBACK}
+    for spec in ACTION_SPECS:
+        meets = [
+            e for e in spec.clocks if e.op is ClockOp.MEET and (not e.kinds or read & set(e.kinds))
+        ]
+        assert not meets or spec.affects_rates, spec.action

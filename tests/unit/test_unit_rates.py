@@ -271,3 +271,47 @@ def test_a_zero_denominator_gives_null_not_zero(empty: str) -> None:
         ],
     }[empty]
     assert [name for name, value in rates.items() if value is None] == depends
+
+
+def test_one_tickets_rows_are_what_its_log_says() -> None:
+    """T3: ZJJ's dispatch (disputed) and RSJ's 改派 (signed on time on the restarted receipt
+    clock, replied late); both callbacks are RSJ's, the first one followed by a 重办."""
+    from hotline.unit_rates import ticket_rate_rows
+
+    t3 = [e for e in EVENTS if e.ticket_id == 3]
+    assignments, callbacks = ticket_rate_rows(t3, [c for c in CLOCKS if c.ticket_id == 3])
+    assert [(a.ordinal, a.unit, a.at) for a in assignments] == [
+        (1, "ZJJ", nov(4)),
+        (2, "RSJ", nov(4, 14)),
+    ]
+    assert assignments[0].counts() == {
+        "dispatched": 1,
+        "signed": 0,
+        "signed_on_time": 0,
+        "disputed": 1,
+        "extended": 0,
+        "replied": 0,
+        "replied_on_time": 0,
+    }
+    assert assignments[1].counts() == {
+        "dispatched": 1,
+        "signed": 1,
+        "signed_on_time": 1,
+        "disputed": 0,
+        "extended": 0,
+        "replied": 1,
+        "replied_on_time": 0,
+    }
+    assert [(c.ordinal, c.unit, c.at, c.satisfaction, c.reopened) for c in callbacks] == [
+        (1, "RSJ", nov(13), "不满意", True),
+        (2, "RSJ", nov(15), "满意", False),
+    ]
+
+
+def test_a_merged_repeats_row_stays_but_adds_nothing() -> None:
+    """T12 keeps its row (a merged repeat is still in the log) and adds no count."""
+    from hotline.unit_rates import ticket_rate_rows
+
+    (row,), callbacks = ticket_rate_rows([e for e in EVENTS if e.ticket_id == 12], CLOCKS)
+    assert row.merged and row.signed and callbacks == []
+    assert set(row.counts().values()) == {0}
