@@ -70,7 +70,7 @@ async def create_ticket(request: Request) -> Response:
     query=TicketListQuery,
     response=TicketPage,
     description="一页工单",
-    errors=(401, 422),
+    errors=(401, 403, 422),  # 403: unit staff may not search by phone
 )
 async def list_tickets(request: Request) -> Response:
     """GET /api/v1/tickets — filtered, paginated, scoped to what the user may see."""
