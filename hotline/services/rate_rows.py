@@ -39,8 +39,9 @@ from hotline.unit_rates import (
     all_rate_rows,
     ticket_rate_rows,
 )
+from sla.clock import ClockKind
 
-RATE_CLOCK_KINDS = ("receipt", "feedback")
+RATE_CLOCK_KINDS = (ClockKind.RECEIPT.value, ClockKind.FEEDBACK.value)
 _ASSIGNMENT_COLUMNS = (
     "ticket_id",
     "ordinal",

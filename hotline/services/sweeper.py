@@ -26,7 +26,7 @@ from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
 from hotline.services.notify import clock_mail, clock_name, supervisor_recipients
 from hotline.timefmt import SHANGHAI, local_day, local_text
-from sla.clock import overdue_text
+from sla.clock import ClockKind, overdue_text
 
 log = logging.getLogger("hotline.sweeper")
 
@@ -104,7 +104,7 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 actor_name="系统",
                 actor_role="system",
                 # The centre's own clock (改派) is nobody's unit's lateness.
-                actor_unit_id=None if clock.kind == "redispatch" else ticket.lead_unit_id,
+                actor_unit_id=None if ClockKind(clock.kind).centre_owned else ticket.lead_unit_id,
                 from_status=ticket.status,
                 to_status=ticket.status,
                 payload={
