@@ -115,6 +115,10 @@ class Ticket(Model):
     complainant_openid = fields.CharField(max_length=64, default="", db_index=True)
     anonymous = fields.BooleanField(default=False)
     confidential = fields.BooleanField(default=False)
+    # The complainant declined text messages (短信通知); no SMS is queued for this ticket.
+    sms_opt_out = fields.BooleanField(default=False, db_default=False)
+    # A confidential reporter who asked not to be contacted at all: no SMS, no callback call.
+    no_contact = fields.BooleanField(default=False, db_default=False)
     attachments: Any = fields.JSONField(default=list)
     status = fields.CharField(max_length=24)
     lead_unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
@@ -352,3 +356,19 @@ class IdempotencyKey(Model):
     class Meta:
         table = "idempotency_key"
         unique_together = (("scope", "key"),)
+
+
+class Open311Token(Model):
+    """A token handed to an Open311 client at POST /requests, answered by GET /tokens/{token}."""
+
+    token = fields.CharField(max_length=64, primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="open311_tokens", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    # The configured name of the api_key that asked (OPEN311_API_KEYS), for the audit trail.
+    client = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "open311_token"

@@ -77,14 +77,17 @@ class Complainant(Strict):
     email: str = Field(default="", max_length=200)
     openid: str = Field(default="", max_length=64)
 
+    anonymous: bool = False
+    confidential: bool = False
+    sms_opt_out: bool = Field(default=False, description="不接收短信通知")
+    no_contact: bool = Field(default=False, description="保密举报：不希望被联系（不发短信）")
+
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
         if value and not EMAIL.match(value):
             raise ValueError("电子邮箱格式不正确，例如 name@example.com")
         return value
-    anonymous: bool = False
-    confidential: bool = False
 
 
 class Attachment(Strict):

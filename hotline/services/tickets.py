@@ -186,6 +186,8 @@ async def _create(
         complainant_openid=complainant.openid,
         anonymous=complainant.anonymous,
         confidential=complainant.confidential or data.kind == "举报",
+        sms_opt_out=complainant.sms_opt_out,
+        no_contact=complainant.no_contact,
         attachments=[a.model_dump() for a in data.attachments],
         status=Status.RECEIVED.value,
         routing=proposal,

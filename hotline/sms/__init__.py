@@ -1,0 +1,1 @@
+"""Text messages to complainants: templates, the SMS outbox and the gateway adapters."""
