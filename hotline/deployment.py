@@ -36,6 +36,16 @@ class Deployment:
             return {"category": category, "needs_review": True, "rule": "未配置路由规则"}
         return self.router.propose(text=text, address=address, kind=kind, category=category)
 
+    def warm_up(self) -> None:
+        """Classify one sample so the first citizen's request does not pay for lazy loading.
+
+        The segmenter's dictionary and the model's matrices load on first use (~0.6 s);
+        WeChat gives up on an answer after 5 s, so start-up pays instead.
+        """
+        self.propose(
+            text="小区楼下油烟噪音扰民，请有关部门处理", address="", kind="投诉", category=None
+        )
+
     def must_avoid(self, *, kind: str, text: str, codes: list[str]) -> dict[str, str]:
         """Units among `codes` this ticket names and so must not handle (举报 avoidance)."""
         if self.router is None:

@@ -97,6 +97,7 @@ def create_app(
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
             await sync_units(list(app.state.deployment.units))
+            app.state.deployment.warm_up()
             announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
         if run_background:
