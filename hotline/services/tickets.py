@@ -549,6 +549,7 @@ class TicketFilter:
     unit: str | None = None
     kind: str | None = None
     category: str | None = None
+    channel: str | None = None
     created_from: date | None = None
     created_to: date | None = None
     overdue: bool | None = None
@@ -583,6 +584,8 @@ async def list_tickets(
         query = query.filter(kind=filters.kind)
     if filters.category:
         query = query.filter(category=filters.category)
+    if filters.channel:
+        query = query.filter(channel=filters.channel)
     if filters.created_from:
         query = query.filter(created_at__gte=local_midnight(filters.created_from))
     if filters.created_to:

@@ -81,6 +81,7 @@ async def list_tickets(request: Request) -> Response:
         unit=q.unit,
         kind=q.kind,
         category=q.category,
+        channel=q.channel,
         created_from=q.created_from,
         created_to=q.created_to,
         overdue=q.overdue,

@@ -21,7 +21,7 @@ from pydantic import (
 
 from hotline.lifecycle import Status
 from hotline.mail.models import MailStatus
-from hotline.schemas import NUL_MESSAGE, Kind, has_nul
+from hotline.schemas import NUL_MESSAGE, Channel, Kind, has_nul
 
 MAX_PER_PAGE = 100
 # Days people ask about; later ones would overflow `day + 1` and the database's timestamps.
@@ -76,6 +76,9 @@ class TicketListQuery(Query):
     unit: str | None = Field(default=None, max_length=32, description="主办单位代码")
     kind: Kind | None = Field(default=None, description="诉求类型")
     category: str | None = Field(default=None, max_length=32, description="分类")
+    channel: Channel | None = Field(
+        default=None, description="受理渠道：phone 电话、web 网站、wechat 微信、open311 接口、other"
+    )
     created_from: Day | None = Field(default=None, description="受理日期起 YYYY-MM-DD")
     created_to: Day | None = Field(default=None, description="受理日期止 YYYY-MM-DD")
     overdue: bool | None = Field(default=None, description="是否超时")

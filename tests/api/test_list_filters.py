@@ -37,3 +37,14 @@ async def test_an_unknown_status_is_refused_naming_the_valid_ones(world: World) 
     message = r.json()["error"]["message"]
     assert "「bogus」无效" in message and "received" in message and "called_back" in message
     assert len(await _numbers(world, "op", status="received,closed")) == 1
+
+
+async def test_tickets_filter_by_the_channel_they_came_in_on(world: World) -> None:
+    call = await world.create(channel="phone")
+    form = await world.create(channel="web")
+    assert await _numbers(world, "op", channel="web") == [form["number"]]
+    assert await _numbers(world, "sup", channel="phone") == [call["number"]]
+    r = await world.client.get(
+        "/api/v1/tickets", params={"channel": "fax"}, headers=world.headers["op"]
+    )
+    assert r.status_code == 422

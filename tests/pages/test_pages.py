@@ -330,3 +330,12 @@ async def test_search(site: Site) -> None:
     assert "别的事情" in r.text and n not in r.text
     r = await op.get("/tickets", params={"from": "2026-13-01"})
     assert r.status_code == 200 and "YYYY-MM-DD" in r.text
+
+
+async def test_search_by_channel_shows_where_each_ticket_came_from(site: Site) -> None:
+    web = (await site.create(title="网上反映路灯损坏", channel="web"))["number"]
+    call = (await site.create(title="电话反映噪音扰民"))["number"]
+    op = await site.login("op")
+    r = await op.get("/tickets", params={"channel": "web"})
+    assert web in r.text and call not in r.text
+    assert "<th scope=\"col\">来源</th>" in r.text and "<td>网站</td>" in r.text

@@ -16,6 +16,7 @@ from hotline.errors import HotlineError
 from hotline.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.presenters import RESULT_LABELS
 from hotline.timefmt import SHANGHAI
+from hotline.volumes import CHANNEL_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 
 HOMES = {
@@ -47,13 +48,7 @@ env.globals.update(
     STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
     ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
     RESULT_LABELS=RESULT_LABELS,
-    CHANNEL_LABELS={
-        "phone": "电话",
-        "web": "网站",
-        "wechat": "微信",
-        "open311": "Open311",
-        "other": "其他",
-    },
+    CHANNEL_LABELS=CHANNEL_LABELS,
 )
 
 

@@ -14,6 +14,7 @@ from hotline.presenters import ticket_out
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
+from hotline.volumes import CHANNEL_LABELS
 from hotline.web.pages.common import (
     CENTRE,
     clock_views,
@@ -207,6 +208,7 @@ async def search(request: Request) -> Response:
     filters = svc.TicketFilter(
         status=status or None,
         unit=q.get("unit") or None,
+        channel=q.get("channel") if q.get("channel") in CHANNEL_LABELS else None,
         created_from=created_from,
         created_to=created_to,
         overdue=True if q.get("overdue") else None,
@@ -240,6 +242,7 @@ async def search(request: Request) -> Response:
             "selected_status": status,
             "open_statuses": [s.value for s in OPEN_STATUSES],
             "units": await _unit_choices(),
+            "channels": list(CHANNEL_LABELS.items()),
             "error": error,
             "phone_search": principal.role == "operator",
         },
