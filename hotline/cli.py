@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(busy, file=sys.stderr)
                 return 1
             if command == "demo":
-                _run(settings, lambda d: _demo(d, args.tickets))
+                site = f"http://{args.host}:{args.port}"
+                _run(settings, lambda d: _demo(d, args.tickets, site))
                 if args.no_serve:
                     return 0
             else:
@@ -237,8 +238,9 @@ def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
-async def _demo(deployment: Any, count: int) -> None:
+async def _demo(deployment: Any, count: int, site: str) -> None:
     from hotline.demo import load_demo
+    from hotline.models import Ticket
 
     accounts = await load_demo(deployment=deployment, tickets=count)
     existed = [a.username for a in accounts if not a.created]
@@ -247,6 +249,12 @@ async def _demo(deployment: Any, count: int) -> None:
     print("\n演示账号（密码每次运行 demo 时重新生成，旧密码随即失效）：")
     for a in accounts:
         print(f"  {a.username:<12} {a.role:<10} {a.unit or '':<8} 密码：{a.password}")
+    print(f"\n员工登录：{site}/login")
+    print(f"市民入口：{site}/submit（网上反映）  {site}/track（进度查询，无需登录）")
+    # A replied ticket shows the whole public page: steps, the unit's reply and the rating form.
+    sample = await Ticket.filter(status="replied", confidential=False).order_by("id").first()
+    if sample is not None:
+        print(f"  试查一张已回复的演示工单：工单号 {sample.number}  查询码 {sample.query_code}")
     print()
 
 

@@ -116,6 +116,8 @@ def test_readme_first_command_on_an_empty_database(tmp_path: Path) -> None:
     run = main_py(db, "demo", "--no-serve", "--tickets", "3")
     assert run.returncode == 0, run.stderr
     assert "演示账号" in run.stdout
+    # The citizens' way in is printed beside the staff's, with the default host and port.
+    assert "市民入口：http://127.0.0.1:8000/submit" in run.stdout
     assert main_py(db, "check").returncode == 0
 
 
