@@ -15,8 +15,7 @@ import json
 import logging
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -263,51 +262,3 @@ class SessionMiddleware:
 async def _principal(user_id: int) -> Principal | None:
     user = await User.get_or_none(id=user_id, active=True).prefetch_related("unit")
     return principal_of(user) if user is not None else None
-
-
-@dataclass
-class LoginThrottle:
-    """Failed sign-ins per account and per client address in a sliding window (in-process).
-
-    Each web worker counts on its own: with N workers an attacker gets up to N times the
-    limit. Good enough against password guessing by hand; a shared store is future work.
-    """
-
-    per_account: int = 5
-    per_address: int = 20
-    window: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        entries = self._failures.get(key)
-        if entries is None:
-            return deque()
-        while entries and entries[0] <= now - self.window:
-            entries.popleft()
-        if not entries:
-            del self._failures[key]
-        return entries
-
-    def blocked_until(self, *, username: str, address: str, now: float) -> float | None:
-        """When the next attempt may be made, or None when it may be made now."""
-        until = None
-        for key, limit in (
-            (f"u:{username.lower()}", self.per_account),
-            (f"a:{address}", self.per_address),
-        ):
-            entries = self._recent(key, now)
-            if len(entries) >= limit:
-                candidate = entries[len(entries) - limit] + self.window
-                until = max(until or 0.0, candidate)
-        return until
-
-    def failed(self, *, username: str, address: str, now: float) -> None:
-        """Count one failed attempt."""
-        for key in (f"u:{username.lower()}", f"a:{address}"):
-            self._failures.setdefault(key, deque()).append(now)
-        if len(self._failures) > 100_000:  # bounded: a flood of names cannot exhaust memory
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, *, username: str) -> None:
-        """Forget an account's failures after it signs in."""
-        self._failures.pop(f"u:{username.lower()}", None)

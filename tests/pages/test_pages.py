@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from hotline.config import load_settings
+from hotline.deployment import Deployment
+from hotline.web.app import create_app
 from tests.pages.conftest import PASSWORD, Site, csrf_of
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -114,6 +117,28 @@ async def test_throttle_per_address(site: Site) -> None:
             data={"username": "op", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
         )
         assert r.status_code == 429
+
+
+async def test_throttle_is_shared_by_every_worker(site: Site, deployment: Deployment) -> None:
+    """A second worker (another app on the same database) refuses what the first counted."""
+    other = Site(
+        app=create_app(load_settings(), deployment=deployment, manage_db=False, background=False)
+    )
+    for worker in (site, other, site, other, site):
+        async with worker.client() as c:
+            page = await c.get("/login")
+            r = await c.post(
+                "/login",
+                data={"username": "op", "password": "wrong", "csrf_token": csrf_of(page.text)},
+            )
+            assert r.status_code == 401
+    async with other.client() as c:
+        page = await c.get("/login")
+        r = await c.post(
+            "/login",
+            data={"username": "op", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
+        assert r.status_code == 429 and "登录失败次数过多" in r.text
 
 
 async def test_csrf_refusals(site: Site) -> None:

@@ -15,9 +15,10 @@ from starlette.staticfiles import StaticFiles
 
 from hotline.config import Settings
 from hotline.errors import HotlineError
+from hotline.web.login_throttle import LoginThrottle
 from hotline.web.pages import admin, auth, operator, supervisor, ticket, unit
 from hotline.web.pages.common import LoginRequired, page_error_handler
-from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
+from hotline.web.session import SessionMiddleware, SessionSettings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -11,8 +10,9 @@ from starlette.routing import Route
 
 from hotline.services.users import principal_for_password
 from hotline.timefmt import SHANGHAI
+from hotline.web.login_throttle import LoginThrottle
 from hotline.web.pages.common import HOMES, redirect, render, require_form
-from hotline.web.session import LoginThrottle, sign_in, sign_out
+from hotline.web.session import sign_in, sign_out
 
 
 def _throttle(request: Request) -> LoginThrottle:
@@ -45,8 +45,7 @@ async def login(request: Request) -> Response:
     password = str(form.get("password") or "")
     address = request.client.host if request.client else "unknown"
     throttle = _throttle(request)
-    now = time.time()
-    until = throttle.blocked_until(username=username, address=address, now=now)
+    until = await throttle.blocked_until(username=username, address=address)
     if until is not None:
         at = datetime.fromtimestamp(until, UTC).astimezone(SHANGHAI).strftime("%H:%M")
         return render(
@@ -68,14 +67,14 @@ async def login(request: Request) -> Response:
         )
     principal = await principal_for_password(username, password)
     if principal is None:
-        throttle.failed(username=username, address=address, now=now)
+        await throttle.failed(username=username, address=address)
         return render(
             request,
             "login.html",
             {"username": username, "error": "用户名或密码不正确，请重新输入。"},
             status=401,
         )
-    throttle.succeeded(username=username)
+    await throttle.succeeded(username=username)
     sign_in(request, principal)
     return redirect(HOMES.get(principal.role, "/tickets"))
 
