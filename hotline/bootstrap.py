@@ -51,8 +51,8 @@ async def reload_rules(deployment: Deployment) -> dict[str, int]:
     swap them into this process's deployment; on any error raise ConfigError and keep the
     running ones. The classifier model is kept (retraining needs a restart).
 
-    Only this process changes: other web workers (and a separate `sweeper`) keep what they
-    loaded until their restart. The units table is shared, so units are synchronised for all.
+    Only this process changes; the others follow through `hotline.services.rules_version`.
+    The units table is shared, so units are synchronised for all.
     """
     from hotline.services.router import TicketRouter
     from hotline.services.units import sync_units

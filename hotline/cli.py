@@ -420,10 +420,12 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
+    from hotline.services.rules_version import follow_rules
     from hotline.workers import start_background
 
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
+    tasks.append(asyncio.create_task(follow_rules(deployment, stop=stop), name="rules-follower"))
     await asyncio.gather(*tasks)
 
 

@@ -100,10 +100,19 @@ def create_app(
             app.state.deployment.warm_up()
             announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
+        if manage_db:
+            from hotline.services.rules_version import follow_rules
+
+            # An admin's 重新加载 on another worker reaches this one too.
+            tasks.append(
+                asyncio.create_task(
+                    follow_rules(app.state.deployment, stop=stop), name="rules-follower"
+                )
+            )
         if run_background:
             from hotline.workers import start_background
 
-            tasks = start_background(settings=settings, deployment=app.state.deployment, stop=stop)
+            tasks += start_background(settings=settings, deployment=app.state.deployment, stop=stop)
         try:
             yield
         finally:

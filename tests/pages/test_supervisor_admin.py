@@ -5,6 +5,7 @@ kept), the holiday schedule and the mail outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import re
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from hotline.config import load_settings
 from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
 from hotline.models import ApiToken, Ticket, TicketEvent, User
+from hotline.services.rules_version import follow_rules
 from hotline.timefmt import utcnow
 from hotline.web.app import create_app
 from hotline.web.pages.supervisor import percent, today
@@ -361,7 +363,7 @@ async def test_reload_refuses_a_broken_file_and_keeps_working(
     routing.write_text(changed, encoding="utf-8")
     await c.post("/admin/rules/reload", data={"csrf_token": token})
     page = await c.get("/admin/rules")
-    assert "已重新加载" in page.text and "重启后生效" in page.text
+    assert "已重新加载" in page.text and "秒内跟随生效" in page.text
     assert mine.router is not before_router and mine.sla is not before_sla
     t = await site.create(**SCHOOL)
     assert t["routing"]["lead_unit"]["code"] == "RSJ", t["routing"]
@@ -389,3 +391,37 @@ async def test_outbox_lists_and_requeues_failed_mail(site: Site) -> None:
     await c.post("/admin/outbox/requeue", data={"csrf_token": token})
     assert "已将 1 封发送失败的邮件重新排队。" in (await c.get("/admin/outbox")).text
     assert await OutboxMail.filter(status=MailStatus.FAILED).count() == 0
+
+
+async def test_other_workers_follow_a_reload(site: Site, deployment: Any, tmp_path: Path) -> None:
+    """Worker A reloads data/ from the admin page; worker B (and a sweeper) follow it."""
+    data = _copy_data(tmp_path, Path(deployment.data_dir))
+    mine = dataclasses.replace(deployment, data_dir=data, extras=dict(deployment.extras))
+    other = dataclasses.replace(deployment, data_dir=data, extras=dict(deployment.extras))
+    site.app = create_app(load_settings(), deployment=mine, manage_db=False, background=False)
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_rules(other, stop=stop, interval=0.05))
+    try:
+        await asyncio.sleep(0.1)
+        before = other.router
+        routing = data / "routing.toml"
+        good = routing.read_text(encoding="utf-8")
+        routing.write_text(
+            good.replace('name = "教育文体"\nlead = "JYJ"', 'name = "教育文体"\nlead = "RSJ"'),
+            encoding="utf-8",
+        )
+        c, token = await _admin(site)
+        await c.post("/admin/rules/reload", data={"csrf_token": token})
+        for _ in range(100):
+            if other.router is not before:
+                break
+            await asyncio.sleep(0.05)
+        assert other.router is not before
+        assert other.router is not None and other.router is not mine.router
+        proposal = other.propose(
+            text="学校食堂收费问题", address="", kind="投诉", category="教育文体"
+        )
+        assert proposal["lead_unit"] == "RSJ", proposal
+    finally:
+        stop.set()
+        await follower

@@ -23,7 +23,9 @@ from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.models import Unit
+from hotline.services import rules_version
 from hotline.services import users as user_service
+from hotline.services.rules_version import FOLLOW_INTERVAL
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import redirect, render, require_form, signed_in
@@ -231,11 +233,13 @@ async def reload(request: Request) -> Response:
         flash(request, f"重新加载失败：{exc}。系统仍在使用原来的规则，请改正文件后再试。", "error")
         return redirect("/admin/rules")
     deployment.extras["rules_loaded_at"] = utcnow()
+    # Every other web worker and the sweeper see the new version within seconds and reload.
+    deployment.extras["rules_version"] = await rules_version.bump()
     flash(
         request,
         f"已重新加载：{counts['units']} 个单位、{counts['categories']} 条分类规则、"
         f"{counts['keywords']} 条关键词规则、{counts['policies']} 条时限政策。"
-        "本进程立即生效；其他工作进程（多进程部署时）和独立运行的 sweeper 在重启后生效。",
+        f"本进程立即生效；其他工作进程和独立运行的 sweeper 在 {FOLLOW_INTERVAL:.0f} 秒内跟随生效。",
     )
     return redirect("/admin/rules")
 

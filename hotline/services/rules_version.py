@@ -1,0 +1,55 @@
+"""A shared counter of rule reloads, so every worker follows an admin's 重新加载.
+
+Kept as one row of `rate_counter` that never expires: no table of its own for one number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from hotline.deployment import Deployment
+from hotline.services import counters
+
+# A window that never ends, so housekeeping's purge of ended windows keeps the row.
+VERSION = counters.Window("rules-version", 2**62)
+FOLLOW_INTERVAL = 5.0
+
+log = logging.getLogger("hotline.rules")
+
+
+async def bump() -> int:
+    """Record that data/ was reloaded; returns the new version."""
+    return await counters.hit(VERSION)
+
+
+async def current() -> int:
+    """The number of reloads so far (0: none since the database was made)."""
+    return await counters.hits(VERSION)
+
+
+async def follow_rules(
+    deployment: Deployment, *, stop: asyncio.Event, interval: float = FOLLOW_INTERVAL
+) -> None:
+    """Reload data/ in this process whenever another process has reloaded it, until `stop`."""
+    from hotline.bootstrap import ConfigError, reload_rules
+
+    deployment.extras.setdefault("rules_version", await current())
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+        try:
+            version = await current()
+            if version == deployment.extras["rules_version"]:
+                continue
+            # Taken first: a file broken since the reload is reported once, not every pass.
+            deployment.extras["rules_version"] = version
+            await reload_rules(deployment)
+            log.info("rules reloaded after another process's reload (version %d)", version)
+        except ConfigError as exc:
+            log.error("rules reload requested by another process failed, old rules kept: %s", exc)
+        except Exception:  # noqa: BLE001 - a database hiccup is retried at the next pass
+            log.exception("checking the rules version failed")
