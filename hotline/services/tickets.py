@@ -550,6 +550,9 @@ class TicketFilter:
     kind: str | None = None
     category: str | None = None
     channel: str | None = None
+    # Any of these channels (the operator's queue of online contacts).
+    channels: list[str] | None = None
+    created_since: datetime | None = None
     created_from: date | None = None
     created_to: date | None = None
     overdue: bool | None = None
@@ -586,6 +589,10 @@ async def list_tickets(
         query = query.filter(category=filters.category)
     if filters.channel:
         query = query.filter(channel=filters.channel)
+    if filters.channels:
+        query = query.filter(channel__in=filters.channels)
+    if filters.created_since:
+        query = query.filter(created_at__gte=filters.created_since)
     if filters.created_from:
         query = query.filter(created_at__gte=local_midnight(filters.created_from))
     if filters.created_to:

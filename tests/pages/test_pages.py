@@ -364,3 +364,16 @@ async def test_search_by_channel_shows_where_each_ticket_came_from(site: Site) -
     r = await op.get("/tickets", params={"channel": "web"})
     assert web in r.text and call not in r.text
     assert "<th scope=\"col\">来源</th>" in r.text and "<td>网站</td>" in r.text
+
+
+async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None:
+    """Tickets from the web form, WeChat and Open311 show in the operator's console."""
+    web = (await site.create(title="网上反映路灯不亮", channel="web"))["number"]
+    wx = (await site.create(title="微信反映噪音扰民", channel="wechat"))["number"]
+    call = (await site.create(title="电话反映垃圾堆放"))["number"]
+    op = await site.login("op")
+    r = await op.get("/operator/queue", headers={"HX-Request": "true"})
+    section = r.text[r.text.index("网上渠道新件") :]
+    assert web in section and wx in section and call not in section
+    assert "<td>网站</td>" in section and "<td>微信</td>" in section
+    assert section.index(wx) < section.index(web)  # newest first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -152,6 +153,10 @@ async def caller(request: Request) -> Response:
     )
 
 
+ONLINE_CHANNELS = ("web", "wechat", "open311")
+ONLINE_WINDOW = timedelta(hours=24)
+
+
 async def _queue(principal: Any, status: str, **extra: Any) -> tuple[list[Any], int]:
     return await svc.list_tickets(
         principal=principal,
@@ -184,6 +189,15 @@ async def queues(request: Request) -> Response:
     review, review_total = await _queue(principal, Status.RECEIVED.value)
     disputed, disputed_total = await _queue(principal, Status.DISPUTED.value)
     replied, replied_total = await _queue(principal, Status.REPLIED.value)
+    # Contacts made without an operator (web form, WeChat, Open311): worth a look even when
+    # the router dispatched them, e.g. to call back a citizen who left only a phone number.
+    online, online_total = await svc.list_tickets(
+        principal=principal,
+        filters=svc.TicketFilter(channels=list(ONLINE_CHANNELS), created_since=now - ONLINE_WINDOW),
+        page=1,
+        per_page=QUEUE_SIZE,
+        now=now,
+    )
     reasons = await _last_payload([t.id for t in disputed], Action.REJECT.value)
     replies = await _last_payload([t.id for t in replied], Action.REPLY.value)
 
@@ -209,6 +223,8 @@ async def queues(request: Request) -> Response:
             "disputed_total": disputed_total,
             "replied": rows(replied, replies),
             "replied_total": replied_total,
+            "online": rows(online),
+            "online_total": online_total,
             "callback_fields": fields_of(
                 ACTIONS[Action.CALLBACK].body, action="callback", units=choices
             ),
