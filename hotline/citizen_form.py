@@ -67,22 +67,26 @@ class CitizenForm(Strict):
 
     @model_validator(mode="after")
     def _contact_and_place(self) -> CitizenForm:
-        if self.kind in NEEDS_CONTACT and not (self.phone or self.email):
-            raise ValueError(f"{self.kind}需要答复您：请留下手机号或电子邮箱（至少一项）")
-        if self.kind in NEEDS_PLACE and not (self.place or self.address.strip()):
-            raise ValueError("请选择所在区县/街道，或填写事发地址，以便转给属地办理")
+        for message in rule_errors(self.model_dump()).values():
+            raise ValueError(message)
         if self.no_contact and self.kind != "举报":
             self.no_contact = False  # only a report may ask not to be contacted
         return self
 
 
-# Which field a rule that spans several fields is shown beside.
-RULE_FIELDS = {"需要答复您": "phone", "事发地址": "address"}
+def rule_errors(values: dict[str, Any]) -> dict[str, str]:
+    """The rules that span fields, per field they are shown beside.
 
-
-def rule_field(message: str) -> str:
-    """The field a whole-form message belongs beside (the form's top when none)."""
-    return next((f for key, f in RULE_FIELDS.items() if key in message), "_")
+    Also run on the raw form, so the page shows them together with every field's own
+    message (pydantic skips a model validator once a field has failed).
+    """
+    kind = str(values.get("kind") or "")
+    errors = {}
+    if kind in NEEDS_CONTACT and not (values.get("phone") or values.get("email")):
+        errors["phone"] = f"{kind}需要答复您：请留下手机号或电子邮箱（至少一项）"
+    if kind in NEEDS_PLACE and not (values.get("place") or str(values.get("address")).strip()):
+        errors["address"] = "请选择所在区县/街道，或填写事发地址，以便转给属地办理"
+    return errors
 
 
 def title_of(form: CitizenForm) -> str:

@@ -220,6 +220,9 @@ async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) 
     assert re.search(r'id="e-content">至少 10 个字<', r.text)
     assert re.search(r'id="e-phone">请填写 11 位手机号', r.text)
     assert re.search(r'id="e-email">电子邮箱格式不正确', r.text)
+    # the rule across fields is shown with the fields' own messages, beside the phone
+    r2 = await citizen.post(kind="咨询", content="太短", phone="", email="")
+    assert re.search(r'id="e-phone">咨询需要答复您', r2.text) and 'id="e-content"' in r2.text
     assert 'value="12345"' in r.text and "王&lt;b&gt;先生&lt;/b&gt;" in r.text
     assert '<option value="咨询" selected>' in r.text and ">太短</textarea>" in r.text
     # 咨询 needs a way to answer; 投诉 may be anonymous

@@ -27,7 +27,7 @@ from hotline.citizen_form import (
     NEEDS_CONTACT,
     CitizenForm,
     form_values,
-    rule_field,
+    rule_errors,
     to_ticket,
 )
 from hotline.citizen_places import Picker, picker
@@ -223,8 +223,8 @@ def _invalid(
 ) -> Response:
     """The form again with each message beside its field (photos must be chosen again)."""
     shown = {k: v for k, v in errors.items() if k != "_"}
-    if "_" in errors:
-        shown.setdefault(rule_field(errors["_"]), errors["_"])
+    for name, message in rule_errors(values).items():
+        shown.setdefault(name, message)
     if "kind" in shown:
         shown["kind"] = "请选择诉求类型"
     sent_photos = any(_is_file(f) for f in form.getlist("photos"))
