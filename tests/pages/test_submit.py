@@ -333,6 +333,23 @@ async def test_photos_are_served_with_the_code_or_to_staff_who_may_see(app: Any)
     assert anonymous.status_code == 303  # to the sign-in page
 
 
+async def test_api_clients_cannot_name_a_stored_photo(app: Any) -> None:
+    from hotline.services.users import issue_token
+
+    token = await issue_token(username="op", now=utcnow())
+    body = {
+        "kind": "投诉",
+        "title": "路灯坏了",
+        "content": CONTENT,
+        "attachments": [{"name": "x.jpg", "photo": "../../../etc/passwd"}],
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        r = await c.post("/api/v1/tickets", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and "attachments.0.photo" in r.text
+
+
 async def test_guessing_codes_through_photo_urls_is_limited(app: Any) -> None:
     citizen = Citizen(app)
     number, code = receipt(await citizen.post(files=[("a.jpg", JPEG)]))

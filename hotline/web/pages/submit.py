@@ -139,6 +139,14 @@ async def submit(request: Request) -> Response:
             message=f"提交的内容无法读取（照片最多 {MAX_PHOTOS} 张）。请重新填写提交。{TRY_AGAIN}",
             status=400,
         )
+    try:
+        return await _submitted(request, form)
+    finally:
+        await form.close()  # the photos' temporary files, whatever the answer
+
+
+async def _submitted(request: Request, form: Any) -> Response:
+    """The answer to a form that was read: refused, re-shown with messages, or the ticket."""
     values = form_values(form)
     now = time.time()
     token = formtoken.verify(_secret(request), form.get(formtoken.FIELD))
