@@ -68,12 +68,13 @@ def body_limit(request: Request) -> int:
 
 
 def _picker(request: Request) -> Picker:
-    cached: Picker | None = getattr(request.app.state, "place_picker", None)
-    if cached is None:
-        routing = request.app.state.deployment.router.routing
-        cached = picker(routing.gazetteer.places, routing.units)
+    """The place picker, rebuilt when an admin has reloaded the rules (a new `routing`)."""
+    routing = request.app.state.deployment.router.routing
+    cached: tuple[Any, Picker] | None = getattr(request.app.state, "place_picker", None)
+    if cached is None or cached[0] is not routing:
+        cached = (routing, picker(routing.gazetteer.places, routing.units))
         request.app.state.place_picker = cached
-    return cached
+    return cached[1]
 
 
 def _limiter(request: Request) -> SubmitLimiter:
