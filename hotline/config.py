@@ -54,6 +54,9 @@ class Settings:
     wechat_token: str = ""
     wechat_appid: str = ""
     wechat_aes_key: str = ""
+    # Citizen web form (README 'Citizen web form'): where photos are kept, how big each may be.
+    upload_dir: Path = field(default_factory=lambda: Path("var/uploads"))
+    photo_max_bytes: int = 10 * 1024 * 1024
 
 
 def database_url(config: Config | None = None) -> str:
@@ -95,6 +98,9 @@ def load_settings(
             wechat_token=config("WECHAT_TOKEN", default=""),
             wechat_appid=config("WECHAT_APPID", default=""),
             wechat_aes_key=config("WECHAT_AES_KEY", default=""),
+            # Relative to the working directory, like the SQLite file's default.
+            upload_dir=Path(config("UPLOAD_DIR", default="var/uploads")).expanduser(),
+            photo_max_bytes=_positive(config, "PHOTO_MAX_BYTES", 10 * 1024 * 1024, "字节数"),
         )
     except ValueError as exc:
         # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
@@ -117,9 +123,9 @@ def _data_dir(explicit: str) -> tuple[Path, str]:
     )
 
 
-def _positive(config: Config, name: str, default: int) -> int:
-    """A whole number of days ≥ 1, or a one-line Chinese error naming the variable."""
+def _positive(config: Config, name: str, default: int, what: str = "天数") -> int:
+    """A whole number ≥ 1, or a one-line Chinese error naming the variable."""
     raw = config(name, default=str(default)).strip()
     if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"环境变量 {name} 必须是正整数（天数），现在是「{raw}」")
+        raise ConfigError(f"环境变量 {name} 必须是正整数（{what}），现在是「{raw}」")
     return int(raw)

@@ -112,10 +112,13 @@ async def create_ticket(
     deployment: Deployment,
     auto_dispatch: bool,
     retry: Retry | None = None,
+    photos: list[str] | None = None,
 ) -> TicketRecord:
     """Record a new ticket with its routing proposal; dispatch at once when confident.
 
     With `retry` (an Idempotency-Key), a repeat of a finished request returns its ticket.
+    `photos` are the stored names of photos already on disk, one per attachment (set here,
+    never by a client: the name locates a file).
     """
     if retry is not None:
         earlier = await earlier_result(retry, "create")
@@ -129,6 +132,7 @@ async def create_ticket(
                 deployment=deployment,
                 auto_dispatch=auto_dispatch,
                 retry=retry,
+                photos=photos,
             )
         except IntegrityError:
             # A twin of this request committed first: answer with its ticket.
@@ -137,8 +141,21 @@ async def create_ticket(
                 raise
             return await _replay(earlier)
     return await _create(
-        data=data, actor=actor, now=now, deployment=deployment, auto_dispatch=auto_dispatch
+        data=data,
+        actor=actor,
+        now=now,
+        deployment=deployment,
+        auto_dispatch=auto_dispatch,
+        photos=photos,
     )
+
+
+def _attachments(data: TicketCreate, photos: list[str]) -> list[dict[str, Any]]:
+    """The attachment metadata to store; the i-th stored photo name goes with the i-th."""
+    rows = [a.model_dump() for a in data.attachments]
+    for row, photo in zip(rows, photos, strict=False):
+        row["photo"] = photo
+    return rows
 
 
 async def _replay(number: str) -> TicketRecord:
@@ -157,6 +174,7 @@ async def _create(
     deployment: Deployment,
     auto_dispatch: bool,
     retry: Retry | None = None,
+    photos: list[str] | None = None,
 ) -> TicketRecord:
     from hotline.services.numbering import new_query_code, next_number
 
@@ -188,7 +206,7 @@ async def _create(
         confidential=complainant.confidential or data.kind == "举报",
         sms_opt_out=complainant.sms_opt_out,
         no_contact=complainant.no_contact,
-        attachments=[a.model_dump() for a in data.attachments],
+        attachments=_attachments(data, photos or []),
         status=Status.RECEIVED.value,
         routing=proposal,
         needs_review=bool(proposal.get("needs_review", True)),

@@ -89,3 +89,12 @@ def test_no_environment_variable_is_read_in_two_places() -> None:
         "hotline/mail/settings.py",
     }
     assert outside == set()
+
+
+def test_the_web_forms_upload_directory_and_photo_limit() -> None:
+    s = load_settings(environ={})
+    assert s.upload_dir == Path("var/uploads") and s.photo_max_bytes == 10 * 1024 * 1024
+    s = load_settings(environ={"UPLOAD_DIR": "/srv/uploads", "PHOTO_MAX_BYTES": "2000000"})
+    assert s.upload_dir == Path("/srv/uploads") and s.photo_max_bytes == 2_000_000
+    with pytest.raises(ConfigError, match="PHOTO_MAX_BYTES 必须是正整数（字节数）"):
+        load_settings(environ={"PHOTO_MAX_BYTES": "10MB"})

@@ -13,3 +13,12 @@ def test_every_action_form_field_has_a_chinese_label() -> None:
                 continue
             label = ACTION_FIELD_LABELS.get((spec.action.value, name)) or FIELD_LABELS.get(name)
             assert label and any("\u4e00" <= ch <= "\u9fff" for ch in label), (spec.action, name)
+
+
+def test_every_citizen_form_field_has_a_chinese_label() -> None:
+    from hotline.citizen_form import CitizenForm
+    from hotline.web.pages.forms import CITIZEN_FIELD_LABELS
+
+    for name in [*CitizenForm.model_fields, "photos"]:
+        label = CITIZEN_FIELD_LABELS.get(name)
+        assert label and any("\u4e00" <= ch <= "\u9fff" for ch in label), name

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.web.login_throttle import LoginThrottle
-from hotline.web.pages import admin, auth, operator, supervisor, ticket, unit
+from hotline.web.pages import admin, auth, operator, photos, submit, supervisor, ticket, unit
 from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import SessionMiddleware, SessionSettings
 
@@ -37,6 +37,8 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *ticket.routes,
             *supervisor.routes,
             *admin.routes,
+            *submit.routes,
+            *photos.routes,
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )

@@ -46,6 +46,20 @@ ACTION_FIELD_LABELS = {
     ("redispatch", "category"): "分类（不填则保持不变）",
     ("notify-parties", "text"): "告知情况（告知了谁、何时、以何种方式）",
 }
+# The citizen web form (/submit): CitizenForm's fields and the photo input.
+CITIZEN_FIELD_LABELS = {
+    "kind": "诉求类型",
+    "title": "标题（一句话概括，可不填）",
+    "content": "具体情况",
+    "place": "所在区县 / 街道",
+    "address": "详细地址（小区、道路、门牌等）",
+    "name": "姓名（可不填）",
+    "phone": "手机号",
+    "email": "电子邮箱",
+    "sms": "接收短信通知（办理进展以短信告知）",
+    "no_contact": "不希望被联系（仅举报可选，办理中不会打电话或发短信给您）",
+    "photos": "照片（可不传）",
+}
 CHOICE_LABELS = {
     **RESULT_LABELS,
     "agreed": "达成调解协议",

@@ -1,0 +1,137 @@
+"""The citizen web form's rules: its fields, limits, who must leave a way to reply, and the
+ticket it becomes. Pure: no web, no database, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from hotline.schemas import Attachment, Complainant, Kind, Location, Strict, TicketCreate
+
+# The one place that says which kinds need a way to answer: a question or a request for
+# help is only useful if the citizen hears back; a complaint or report may be anonymous.
+NEEDS_CONTACT = frozenset({"咨询", "求助"})
+# Kinds about something that happens somewhere: the place is what routes them to a street.
+NEEDS_PLACE = frozenset({"投诉", "举报", "求助"})
+KIND_CHOICES = [
+    ("投诉", "投诉（对某事不满，希望处理）"),
+    ("求助", "求助（遇到困难，需要帮助）"),
+    ("咨询", "咨询（想了解政策或办事方法）"),
+    ("举报", "举报（反映违法违规行为，身份保密）"),
+    ("建议", "建议"),
+    ("表扬", "表扬"),
+]
+MAX_TITLE = 50
+MAX_CONTENT = 2000
+MIN_CONTENT = 10
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[1-9][0-9]{1,2}-?[0-9]{7,8}$")
+
+
+class CitizenForm(Strict):
+    """What a citizen types into /submit (checked here, then turned into a TicketCreate)."""
+
+    kind: Kind
+    title: str = Field(default="", max_length=MAX_TITLE)
+    content: str = Field(min_length=MIN_CONTENT, max_length=MAX_CONTENT)
+    place: str = Field(default="", max_length=64)
+    address: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=32)
+    phone: str = Field(default="", max_length=20)
+    email: str = Field(default="", max_length=100)
+    sms: bool = False
+    no_contact: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        digits = re.sub(r"[\s()]", "", value)
+        if digits.startswith("+86"):
+            digits = digits[3:]
+        if digits and not (MOBILE.match(digits) or LANDLINE.match(digits)):
+            raise ValueError("请填写 11 位手机号，或带区号的固定电话（如 0731-12345678）")
+        return digits
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        # The same rule as the API's Complainant, with the citizen's wording.
+        try:
+            Complainant(email=value)
+        except ValueError:
+            raise ValueError("电子邮箱格式不正确，例如 name@example.com") from None
+        return value
+
+    @model_validator(mode="after")
+    def _contact_and_place(self) -> CitizenForm:
+        for message in rule_errors(self.model_dump()).values():
+            raise ValueError(message)
+        if self.no_contact and self.kind != "举报":
+            self.no_contact = False  # only a report may ask not to be contacted
+        return self
+
+
+def rule_errors(values: dict[str, Any]) -> dict[str, str]:
+    """The rules that span fields, per field they are shown beside.
+
+    Also run on the raw form, so the page shows them together with every field's own
+    message (pydantic skips a model validator once a field has failed).
+    """
+    kind = str(values.get("kind") or "")
+    errors = {}
+    if kind in NEEDS_CONTACT and not (values.get("phone") or values.get("email")):
+        errors["phone"] = f"{kind}需要答复您：请留下手机号或电子邮箱（至少一项）"
+    if kind in NEEDS_PLACE and not (values.get("place") or str(values.get("address")).strip()):
+        errors["address"] = "请选择所在区县/街道，或填写事发地址，以便转给属地办理"
+    return errors
+
+
+def title_of(form: CitizenForm) -> str:
+    """The title typed, else the start of the content (a ticket needs one; phones type little)."""
+    if len(form.title.strip()) >= 2:
+        return form.title.strip()
+    first = re.split(r"[。！？!?\n]", form.content.strip(), maxsplit=1)[0].strip()
+    text = first if len(first) >= 2 else form.content.strip()
+    return text[:30] + ("…" if len(text) > 30 else "")
+
+
+def to_ticket(
+    form: CitizenForm,
+    *,
+    district: str,
+    street: str,
+    attachments: list[Attachment],
+) -> TicketCreate:
+    """The ticket a valid form becomes (channel web; place names lead the address for routing)."""
+    where = "".join(p for p in (district, street) if p and p not in form.address)
+    address = f"{where} {form.address}".strip() if form.address else where
+    return TicketCreate(
+        channel="web",
+        kind=form.kind,
+        title=title_of(form),
+        content=form.content,
+        location=Location(address=address[:300], district=district, street=street),
+        complainant=Complainant(
+            name=form.name,
+            phone=form.phone,
+            email=form.email,
+            anonymous=not (form.name or form.phone or form.email),
+            sms_opt_out=not form.sms or form.no_contact,
+            no_contact=form.no_contact,
+        ),
+        attachments=attachments,
+    )
+
+
+def form_values(form: Any) -> dict[str, Any]:
+    """A posted form as the dict CitizenForm validates (checkboxes: ticked or not)."""
+    data: dict[str, Any] = {}
+    for name in CitizenForm.model_fields:
+        value = form.get(name)
+        data[name] = value if isinstance(value, str) else ""  # a file posted as text: nothing
+    for box in ("sms", "no_contact"):
+        data[box] = form.get(box) in ("on", "1", "true")
+    return data

@@ -1,0 +1,99 @@
+"""Citizens' photos served back: to the citizen with the ticket's number and query code, and
+to signed-in staff who may see the ticket. Never by a path a client names.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from hotline.errors import HotlineError, not_found
+from hotline.models import Ticket
+from hotline.photos import BY_EXTENSION, HEIC
+from hotline.schemas import TICKET_NUMBER_PATTERN
+from hotline.services import photo_store
+from hotline.services import tickets as ticket_service
+from hotline.web.pages.common import render, signed_in
+from hotline.web.ratelimit import Refused
+
+_NUMBER = re.compile(TICKET_NUMBER_PATTERN)
+
+
+def photo_response(ticket: Ticket, index: int, root: Path) -> Response:
+    """The index-th attachment of a ticket if it is a stored photo; 404 otherwise."""
+    items: list[Any] = list(ticket.attachments or [])
+    item = items[index] if 0 <= index < len(items) else None
+    stored = item.get("photo") if isinstance(item, dict) else None
+    path = photo_store.path_of(root, stored) if isinstance(stored, str) else None
+    if path is None or not path.is_file():
+        raise not_found("照片")
+    assert isinstance(stored, str)
+    # The type comes from our own stored name (checked bytes), not from what was uploaded.
+    kind = BY_EXTENSION[stored.rsplit(".", 1)[1]]
+    # Browsers cannot show HEIC: it is offered as a download.
+    disposition = "attachment" if kind is HEIC else "inline"
+    name = str(item.get("name") or f"photo.{kind.extension}") if item else stored
+    return FileResponse(
+        path,
+        media_type=kind.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=600",
+        },
+    )
+
+
+def _index(request: Request) -> int:
+    return int(request.path_params["index"])
+
+
+async def track_photo(request: Request) -> Response:
+    """GET /track/{number}/photos/{index}?code= — a photo for whoever holds the query code."""
+    number = request.path_params["number"]
+    if not _NUMBER.match(number):
+        raise not_found()
+    client = request.client.host if request.client else "unknown"
+    try:
+        # Counted like /api/v1/track: a photo URL must not be a second place to guess codes.
+        attempt = await request.app.state.track_limiter.attempt(client, number)
+    except Refused as exc:
+        response = render(
+            request,
+            "error.html",
+            {"status": 429, "message": f"查询码错误次数过多，请 {exc.retry_after} 秒后再试。"},
+            status=429,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    code = request.query_params.get("code", "")
+    try:
+        if not code or len(code) > 32:
+            raise not_found()
+        ticket = await ticket_service.track_ticket(number=number, code=code)
+    except HotlineError:
+        await attempt.failed()
+        raise
+    await attempt.succeeded()
+    return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
+
+
+async def staff_photo(request: Request) -> Response:
+    """GET /tickets/{number}/photos/{index} — a photo for staff who may see the ticket."""
+    principal = signed_in(request)
+    ticket = await ticket_service.visible_ticket(
+        number=request.path_params["number"], principal=principal
+    )
+    return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
+
+
+routes = [
+    Route("/track/{number}/photos/{index:int}", track_photo, methods=["GET"]),
+    Route("/tickets/{number}/photos/{index:int}", staff_photo, methods=["GET"]),
+]

@@ -1,0 +1,317 @@
+"""The citizen web form: GET /submit draws it, POST /submit checks it and opens a ticket.
+
+Citizens have no account and no session: the signed form token (hotline.web.formtoken) is the
+form's CSRF, timing and idempotency defence. The confirmation is rendered from the POST
+itself (never cached, the query code in no URL), and posting the same form again — a double
+click or a reload — shows the same ticket.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Message
+
+from hotline.citizen_form import (
+    KIND_CHOICES,
+    MAX_CONTENT,
+    MAX_TITLE,
+    NEEDS_CONTACT,
+    CitizenForm,
+    form_values,
+    rule_errors,
+    to_ticket,
+)
+from hotline.citizen_places import Picker, picker
+from hotline.photos import MAX_PHOTOS, sniff
+from hotline.services import web_intake
+from hotline.services.tickets import TicketRecord
+from hotline.timefmt import utcnow
+from hotline.web import formtoken
+from hotline.web.pages.common import render
+from hotline.web.pages.forms import CITIZEN_FIELD_LABELS, validate_form
+from hotline.web.ratelimit import Refused
+from hotline.web.submitlimit import SubmitLimiter
+
+HONEYPOT = "website"
+# Files beyond MAX_PHOTOS are still parsed (up to this many) so the form can say how many
+# were chosen and keep what was typed; more than this is no person's form.
+PARSE_MAX_FILES = 2 * MAX_PHOTOS
+FIELDS_ALLOWANCE = 1024 * 1024  # the text fields and multipart framing besides the photos
+TRY_AGAIN = "如多次提交不成功，请拨打 12345 热线。"
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the form's size bound."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A submission refused as a whole: the message, the status, and whether to keep input."""
+
+    message: str
+    status: int
+    keep: bool = True
+
+
+def body_limit(request: Request) -> int:
+    """The most a form post may carry: every photo at its limit plus the text fields."""
+    return MAX_PHOTOS * int(request.app.state.settings.photo_max_bytes) + FIELDS_ALLOWANCE
+
+
+def _picker(request: Request) -> Picker:
+    """The place picker, rebuilt when an admin has reloaded the rules (a new `routing`)."""
+    routing = request.app.state.deployment.router.routing
+    cached: tuple[Any, Picker] | None = getattr(request.app.state, "place_picker", None)
+    if cached is None or cached[0] is not routing:
+        cached = (routing, picker(routing.gazetteer.places, routing.units))
+        request.app.state.place_picker = cached
+    return cached[1]
+
+
+def _limiter(request: Request) -> SubmitLimiter:
+    limiter: SubmitLimiter | None = getattr(request.app.state, "submit_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.submit_limiter = SubmitLimiter()
+    return limiter
+
+
+def _secret(request: Request) -> Any:
+    return request.app.state.session_settings.secret
+
+
+def _form_page(
+    request: Request,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    token: str | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    """The form, with what was typed, a message beside each field and one at the top."""
+    settings = request.app.state.settings
+    context = {
+        "v": values or {"sms": True},
+        "errors": errors or {},
+        "token": token or formtoken.issue(_secret(request), time.time()),
+        "token_field": formtoken.FIELD,
+        "honeypot": HONEYPOT,
+        "labels": CITIZEN_FIELD_LABELS,
+        "kinds": KIND_CHOICES,
+        "needs_contact": "、".join(sorted(NEEDS_CONTACT)),
+        "places": _picker(request).groups,
+        "max_photos": MAX_PHOTOS,
+        "photo_mb": settings.photo_max_bytes // (1024 * 1024),
+        "max_title": MAX_TITLE,
+        "max_content": MAX_CONTENT,
+        "extra_flashes": [("error", message)] if message else [],
+    }
+    return render(request, "submit.html", context, status=status)
+
+
+async def submit_form(request: Request) -> Response:
+    """GET /submit — the empty form (a fresh token each time it is served)."""
+    return _form_page(request)
+
+
+async def submit(request: Request) -> Response:
+    """POST /submit — check the form and its photos, then open one ticket (or show why not)."""
+    try:
+        form = await _read_form(request, body_limit(request))
+    except BodyTooLarge:
+        mb = body_limit(request) // (1024 * 1024)
+        return _form_page(
+            request,
+            message=f"提交的内容过大（上限约 {mb} MB）。请减少照片数量或压缩照片后重新填写提交。",
+            status=413,
+        )
+    except (HTTPException, MultiPartException):
+        return _form_page(
+            request,
+            message=f"提交的内容无法读取（照片最多 {MAX_PHOTOS} 张）。请重新填写提交。{TRY_AGAIN}",
+            status=400,
+        )
+    try:
+        return await _submitted(request, form)
+    finally:
+        await form.close()  # the photos' temporary files, whatever the answer
+
+
+async def _submitted(request: Request, form: Any) -> Response:
+    """The answer to a form that was read: refused, re-shown with messages, or the ticket."""
+    values = form_values(form)
+    now = time.time()
+    token = formtoken.verify(_secret(request), form.get(formtoken.FIELD))
+    if token is None:
+        return _form_page(
+            request,
+            values=values,
+            message="表单已失效或来源不明。请核对下面的内容后重新提交。",
+            status=400,
+        )
+    earlier = await web_intake.earlier_ticket(token.key)
+    if earlier is not None:
+        return _done(request, earlier)
+    refusal = _refusal(form, token, now)
+    if refusal is not None:
+        return _form_page(
+            request,
+            values=values if refusal.keep else None,
+            # An expired form gets a new token; the others keep theirs (and its wait).
+            token=None if refusal.status == 410 else form.get(formtoken.FIELD),
+            message=refusal.message,
+            status=400 if refusal.status == 410 else refusal.status,
+        )
+    checked, errors = validate_form(CitizenForm, values)
+    place = _picker(request).resolve(values["place"]) if values["place"] else ("", "")
+    if place is None:
+        errors["place"] = "请从列表中选择区县或街道"
+    photos, photo_error = await _photos(form, int(request.app.state.settings.photo_max_bytes))
+    if photo_error:
+        errors["photos"] = photo_error
+    if checked is None or errors:
+        return _invalid(request, form, values, errors)
+    assert place is not None
+    data = to_ticket(checked, district=place[0], street=place[1], attachments=[])
+    client = request.client.host if request.client else "unknown"
+    try:
+        taken = await _limiter(request).take(address=client, phone=checked.phone)
+    except Refused as exc:
+        minutes = max(1, -(-exc.retry_after // 60))
+        response = _form_page(
+            request,
+            values=values,
+            token=str(form.get(formtoken.FIELD)),
+            message=f"提交次数过多，请 {minutes} 分钟后再试。紧急情况请直接拨打 12345 热线。",
+            status=429,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    settings = request.app.state.settings
+    try:
+        record = await web_intake.submit(
+            data=data,
+            photos=photos,
+            key=token.key,
+            upload_dir=settings.upload_dir,
+            now=utcnow(),
+            deployment=request.app.state.deployment,
+            auto_dispatch=settings.auto_dispatch,
+        )
+    except BaseException:
+        await taken.give_back()
+        raise
+    if record.replayed:
+        await taken.give_back()  # a twin post of this form made the ticket
+    return _done(request, record)
+
+
+def _refusal(form: Any, token: formtoken.FormToken, now: float) -> Refusal | None:
+    """Whole-form refusals before the fields are read: robots and stale forms."""
+    if str(form.get(HONEYPOT) or "").strip():
+        # Quietly: a robot learns nothing about which check it failed.
+        return Refusal(f"提交未成功，请稍后重试。{TRY_AGAIN}", 400, keep=False)
+    if token.expired(now):
+        return Refusal("表单打开太久已过期。内容已保留，请核对后再次提交。", 410)
+    if token.too_fast(now):
+        return Refusal("提交过快，请确认内容后再提交。", 429)
+    return None
+
+
+def _invalid(
+    request: Request, form: Any, values: dict[str, Any], errors: dict[str, str]
+) -> Response:
+    """The form again with each message beside its field (photos must be chosen again)."""
+    shown = {k: v for k, v in errors.items() if k != "_"}
+    for name, message in rule_errors(values).items():
+        shown.setdefault(name, message)
+    if "kind" in shown:
+        shown["kind"] = "请选择诉求类型"
+    sent_photos = any(_is_file(f) for f in form.getlist("photos"))
+    if sent_photos and "photos" not in shown:
+        shown["photos"] = "照片未保存：改正上面的内容后，请重新选择照片。"
+    return _form_page(
+        request,
+        values=values,
+        errors=shown,
+        token=str(form.get(formtoken.FIELD)),
+        message="还不能提交：请按红字提示修改后再提交。",
+        status=422,
+    )
+
+
+def _is_file(value: Any) -> bool:
+    """A file part the browser really filled (an empty file input posts a nameless part)."""
+    return isinstance(value, UploadFile) and bool(value.filename or value.size)
+
+
+async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], str]:
+    """The photos posted, each checked by its bytes; or the first problem, in Chinese."""
+    files = [f for f in form.getlist("photos") if _is_file(f)]
+    if len(files) > MAX_PHOTOS:
+        return [], f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。"
+    photos = []
+    for upload in files:
+        name = upload.filename or "照片"
+        data = await upload.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            mb = max_bytes // (1024 * 1024)
+            return [], f"「{name}」超过 {mb} MB。请压缩或截图后重新选择。"
+        kind = sniff(data)
+        if kind is None:
+            return [], f"「{name}」不是 JPEG、PNG 或 HEIC 格式的照片。请选择手机拍摄的照片。"
+        photos.append(web_intake.Photo(name, kind, data))
+    return photos, ""
+
+
+async def _read_form(request: Request, limit: int) -> Any:
+    """The multipart form, refusing a body over `limit` bytes before reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise BodyTooLarge()
+        return message
+
+    bounded = Request(request.scope, receive)
+    return await bounded.form(max_files=PARSE_MAX_FILES, max_fields=50)
+
+
+def _done(request: Request, record: TicketRecord) -> Response:
+    """The confirmation: number, query code, the promised reply date, the tracking link."""
+    from urllib.parse import urlencode
+
+    ticket = record.ticket
+    query = urlencode({"number": ticket.number, "code": ticket.query_code})
+    promise = web_intake.promised_reply(record, request.app.state.deployment, utcnow())
+    return render(
+        request,
+        "submit_done.html",
+        {
+            "t": ticket,
+            "promise": promise,
+            "track_url": f"/track?{query}",
+            "photos": len(ticket.attachments or []),
+        },
+    )
+
+
+routes = [
+    Route("/submit", submit_form, methods=["GET"]),
+    Route("/submit", submit, methods=["POST"]),
+]

@@ -1,0 +1,374 @@
+"""The citizen web form over ASGI: a ticket with photos, checks that keep what was typed,
+robots and floods refused, one ticket per form, and the photos served back only with the
+query code (or to staff who may see the ticket)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import struct
+import time
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hotline.config import load_settings
+from hotline.deployment import Deployment
+from hotline.models import Ticket, TicketClock
+from hotline.services.units import sync_units
+from hotline.services.users import create_user
+from hotline.timefmt import utcnow
+from hotline.web import formtoken
+from hotline.web.app import create_app
+from tests.pages.conftest import PASSWORD, csrf_of
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+NUMBER = re.compile(r'id="number">([0-9-]+)<')
+CODE = re.compile(r'id="code">([A-Z0-9]+)<')
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 300
+HEIC = struct.pack(">I", 24) + b"ftypmif1" + b"\x00\x00\x00\x00" + b"mif1heic" + b"\x00" * 200
+CONTENT = "小区门口的路灯坏了一个多月，晚上很黑，老人出门容易摔倒，希望尽快修好。"
+
+
+def png() -> bytes:
+    """A real 1×1 PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    raw = zlib.compress(b"\x00\xff\x00\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+class Citizen:
+    """A browser-like client on the form, with the clock of its form tokens wound back."""
+
+    def __init__(self, app: Any, address: str = "10.1.1.1") -> None:
+        transport = httpx.ASGITransport(app=app, client=(address, 5555))
+        self.http = httpx.AsyncClient(transport=transport, base_url="http://test")
+        self.secret = app.state.session_settings.secret
+
+    async def token(self, age: float = 10) -> str:
+        """A served form's token, as if the form had been open `age` seconds."""
+        page = await self.http.get("/submit")
+        assert page.status_code == 200
+        assert TOKEN.search(page.text)
+        return formtoken.issue(self.secret, time.time() - age)
+
+    async def post(
+        self,
+        token: str | None = None,
+        files: list[tuple[str, bytes]] | None = None,
+        **fields: Any,
+    ) -> httpx.Response:
+        data = {
+            "kind": "投诉",
+            "content": CONTENT,
+            "place": "含浦街道",
+            "address": "枫林小区东门",
+            "name": "李女士",
+            "phone": "13912345678",
+            "sms": "on",
+            **fields,
+        }
+        data["form_token"] = token or await self.token()
+        parts = [("photos", (name, body, "application/octet-stream")) for name, body in files or []]
+        return await self.http.post("/submit", data=data, files=parts or None)
+
+
+@pytest.fixture
+async def app(db: Any, deployment: Deployment, tmp_path: Path) -> AsyncIterator[Any]:
+    """The app with photos under a temporary UPLOAD_DIR and 1 MB per photo."""
+    await sync_units(deployment.extras["units"])
+    settings = dataclasses.replace(
+        load_settings(), upload_dir=tmp_path / "uploads", photo_max_bytes=1024 * 1024
+    )
+    application = create_app(settings, deployment=deployment, manage_db=False, background=False)
+    await create_user(username="op", role="operator", password=PASSWORD, now=utcnow())
+    await create_user(username="zjj", role="unit", password=PASSWORD, now=utcnow(), unit_code="ZJJ")
+    yield application
+
+
+def files_in(app: Any) -> list[Path]:
+    root = app.state.settings.upload_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def receipt(r: httpx.Response) -> tuple[str, str]:
+    number, code = NUMBER.search(r.text), CODE.search(r.text)
+    assert number and code, r.text[:2000]
+    return number.group(1), code.group(1)
+
+
+async def staff(app: Any, username: str) -> httpx.AsyncClient:
+    c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    page = await c.get("/login")
+    r = await c.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    assert r.status_code == 303
+    return c
+
+
+async def test_the_empty_form_is_chinese_mobile_and_carries_a_signed_token(app: Any) -> None:
+    r = await Citizen(app).http.get("/submit")
+    assert r.status_code == 200 and 'lang="zh-CN"' in r.text
+    assert 'name="viewport"' in r.text and "/static/citizen.css" in r.text
+    for label in ("诉求类型", "具体情况", "所在区县 / 街道", "手机号", "照片（可不传）"):
+        assert label in r.text
+    assert 'enctype="multipart/form-data"' in r.text
+    assert '<optgroup label="A3区">' in r.text and ">A3区 含浦街道</option>" in r.text
+    assert 'name="sms" checked' in r.text  # SMS notices on unless the citizen says no
+    assert 'name="website"' in r.text and 'tabindex="-1"' in r.text
+    assert "<script>" not in r.text and "/static/submit.js" in r.text
+    assert r.headers["cache-control"] == "no-store"
+
+
+async def test_a_submission_with_photos_becomes_a_routed_web_ticket(app: Any) -> None:
+    citizen = Citizen(app)
+    r = await citizen.post(
+        files=[("门口.JPG", JPEG), ("C:\\手机\\路灯.png", png()), ("夜里.heic", HEIC)]
+    )
+    assert r.status_code == 200, r.text[:3000]
+    assert r.headers["cache-control"] == "no-store"
+    number, code = receipt(r)
+    assert "承诺答复时间" in r.text and "前" in r.text
+    assert f"/track?number={number}&amp;code={code}" in r.text
+    ticket = await Ticket.get(number=number)
+    assert ticket.channel == "web" and ticket.kind == "投诉"
+    assert ticket.street == "含浦街道" and ticket.district == "A3区"
+    assert ticket.address.startswith("A3区含浦街道") and "枫林小区东门" in ticket.address
+    assert ticket.complainant_phone == "13912345678" and not ticket.sms_opt_out
+    assert ticket.routing.get("lead_unit")  # the router proposed a unit
+    # the photo metadata contract the tracking page reads
+    stored = ticket.attachments
+    assert [a["content_type"] for a in stored] == ["image/jpeg", "image/png", "image/heic"]
+    assert [a["name"] for a in stored] == ["门口.jpg", "路灯.png", "夜里.heic"]
+    for a, body in zip(stored, [JPEG, png(), HEIC], strict=True):
+        assert set(a) == {"name", "content_type", "size", "url", "photo"}
+        assert a["size"] == len(body) and a["url"] == ""
+        assert re.fullmatch(r"[0-9a-f]{64}\.(jpg|png|heic)", a["photo"])
+    assert [p.read_bytes() for p in files_in(app)] == sorted(
+        [JPEG, png(), HEIC],
+        key=lambda b: next(p.name for p in files_in(app) if p.read_bytes() == b),
+    )
+    events = await ticket.events.all()
+    assert events[0].actor_name == "网上投诉" and events[0].payload["channel"] == "web"
+
+
+async def test_a_confident_ticket_is_dispatched_with_clocks_and_shown_to_operators(
+    app: Any,
+) -> None:
+    r = await Citizen(app).post(
+        kind="投诉",
+        content="公司拖欠工资三个月，老板一直不发，多次讨要没有结果，请劳动部门帮忙处理。",
+        place="A3区",
+        address="",
+    )
+    number, _ = receipt(r)
+    ticket = await Ticket.get(number=number)
+    clocks = await TicketClock.filter(ticket_id=ticket.id)
+    if ticket.status == "dispatched":
+        assert {c.kind for c in clocks} >= {"receipt", "feedback"}
+        assert "预计" not in r.text  # the promise is the running feedback clock
+    else:  # the router wanted a person to look: the promise is an estimate from the policy
+        assert ticket.needs_review and "预计" in r.text
+    op = await staff(app, "op")
+    page = await op.get(f"/tickets/{number}")
+    assert page.status_code == 200 and "网站" in page.text  # 来源 = the web channel
+    listed = await op.get(f"/tickets?q={number}")
+    assert f"/tickets/{number}" in listed.text
+
+
+async def test_photos_are_checked_by_their_bytes_count_and_size(app: Any) -> None:
+    citizen = Citizen(app)
+    r = await citizen.post(files=[("photo.jpg", b"just some text, not a photo at all")])
+    assert r.status_code == 422
+    assert "「photo.jpg」不是 JPEG、PNG 或 HEIC 格式的照片" in r.text
+    r = await citizen.post(files=[(f"{i}.jpg", JPEG) for i in range(6)])
+    assert r.status_code == 422 and "最多上传 5 张照片，您选择了 6 张" in r.text
+    big = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024)
+    r = await citizen.post(files=[("big.jpg", big)])
+    assert r.status_code == 422 and "「big.jpg」超过 1 MB" in r.text
+    # the whole body over its bound: refused before it is read, in Chinese, not a 500
+    r = await citizen.post(files=[(f"{i}.jpg", big) for i in range(6)])
+    assert r.status_code == 413 and "提交的内容过大" in r.text
+    assert await Ticket.all().count() == 0
+    assert files_in(app) == []
+    # an empty file input (no photo chosen) is no photo
+    r = await citizen.post(files=[("", b"")])
+    assert r.status_code == 200
+    assert (await Ticket.first()).attachments == []
+
+
+async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) -> None:
+    citizen = Citizen(app)
+    r = await citizen.post(
+        kind="咨询", content="太短", phone="12345", email="不是邮箱", name="王<b>先生</b>"
+    )
+    assert r.status_code == 422
+    assert "还不能提交：请按红字提示修改后再提交。" in r.text
+    assert re.search(r'id="e-content">至少 10 个字<', r.text)
+    assert re.search(r'id="e-phone">请填写 11 位手机号', r.text)
+    assert re.search(r'id="e-email">电子邮箱格式不正确', r.text)
+    # the rule across fields is shown with the fields' own messages, beside the phone
+    r2 = await citizen.post(kind="咨询", content="太短", phone="", email="")
+    assert re.search(r'id="e-phone">咨询需要答复您', r2.text) and 'id="e-content"' in r2.text
+    assert 'value="12345"' in r.text and "王&lt;b&gt;先生&lt;/b&gt;" in r.text
+    assert '<option value="咨询" selected>' in r.text and ">太短</textarea>" in r.text
+    # 咨询 needs a way to answer; 投诉 may be anonymous
+    r = await citizen.post(kind="求助", phone="", email="", name="")
+    assert r.status_code == 422 and re.search(r'id="e-phone">求助需要答复您', r.text)
+    r = await citizen.post(kind="", files=[("a.jpg", JPEG)])
+    assert re.search(r'id="e-kind">请选择诉求类型<', r.text)
+    assert "照片未保存" in r.text and files_in(app) == []
+    r = await citizen.post(place="火星区")
+    assert re.search(r'id="e-place">请从列表中选择', r.text)
+    assert await Ticket.all().count() == 0
+    r = await citizen.post(kind="举报", phone="", name="", sms="", no_contact="on")
+    number, _ = receipt(r)
+    ticket = await Ticket.get(number=number)
+    assert ticket.anonymous and ticket.no_contact and ticket.sms_opt_out and ticket.confidential
+
+
+async def test_robots_are_refused_and_nothing_is_created(app: Any) -> None:
+    citizen = Citizen(app)
+    r = await citizen.post(website="http://spam.example")
+    assert r.status_code == 400 and "提交未成功" in r.text and "spam.example" not in r.text
+    r = await citizen.post(token=await citizen.token(age=1))
+    assert r.status_code == 429 and "提交过快，请确认内容后再提交" in r.text
+    assert CONTENT in r.text  # what was typed is kept
+    r = await citizen.post(token="forged.token")
+    assert r.status_code == 400 and "表单已失效" in r.text
+    r = await citizen.post(token=await citizen.token(age=2 * 86400))
+    assert r.status_code == 400 and "已过期" in r.text
+    r = await citizen.post(content="x" * 2001)
+    assert r.status_code == 422 and "最多 2000 个字" in r.text
+    # no staff session can be borrowed: the session's CSRF token is not a form token
+    page = await citizen.http.get("/login")
+    r = await citizen.post(token=csrf_of(page.text))
+    assert r.status_code == 400
+    assert await Ticket.all().count() == 0
+
+
+async def test_rate_limits_per_address_and_per_phone(app: Any) -> None:
+    one = Citizen(app, "10.9.9.9")
+    for i in range(5):
+        r = await one.post(phone=f"1390000000{i}")
+        assert r.status_code == 200, i
+    # the phone: 5 a day, whatever the address
+    for i in range(5):
+        assert (await Citizen(app, f"10.8.0.{i}").post(phone="13700000000")).status_code == 200
+    r = await Citizen(app, "10.8.1.1").post(phone="13700000000")
+    assert r.status_code == 429 and "提交次数过多" in r.text and int(r.headers["Retry-After"]) > 0
+    assert CONTENT in r.text
+    # the address: 10 an hour, whatever the phone
+    for i in range(5):
+        assert (await one.post(phone=f"1391111111{i}")).status_code == 200
+    r = await one.post(phone="13922222222")
+    assert r.status_code == 429
+    # a refused form (typo) costs nothing: another address still has its full allowance
+    two = Citizen(app, "10.7.7.7")
+    for _ in range(12):
+        assert (await two.post(content="短")).status_code == 422
+    assert (await two.post(phone="13933333333")).status_code == 200
+    assert await Ticket.all().count() == 16
+
+
+async def test_the_same_form_posted_twice_is_one_ticket(app: Any) -> None:
+    citizen = Citizen(app)
+    token = await citizen.token()
+    first = await citizen.post(token=token, files=[("a.jpg", JPEG)])
+    again = await citizen.post(token=token, files=[("a.jpg", JPEG)])
+    changed = await citizen.post(token=token, content="改了内容再提交一次，仍是同一份表单。")
+    assert receipt(first) == receipt(again) == receipt(changed)
+    assert await Ticket.all().count() == 1
+    assert len(files_in(app)) == 1
+    # a new form is a new ticket
+    assert receipt(await citizen.post()) != receipt(first)
+
+
+async def test_photos_are_served_with_the_code_or_to_staff_who_may_see(app: Any) -> None:
+    citizen = Citizen(app)
+    r = await citizen.post(files=[("路灯.png", png()), ("夜里.heic", HEIC)])
+    number, code = receipt(r)
+    c = citizen.http
+    ok = await c.get(f"/track/{number}/photos/0?code={code}")
+    assert ok.status_code == 200 and ok.content == png()
+    assert ok.headers["content-type"] == "image/png"
+    assert ok.headers["x-content-type-options"] == "nosniff"
+    assert ok.headers["cache-control"].startswith("private")
+    assert ok.headers["content-disposition"].startswith("inline; filename*=UTF-8''")
+    heic = await c.get(f"/track/{number}/photos/1?code={code.lower()}")
+    assert heic.status_code == 200 and heic.headers["content-type"] == "image/heic"
+    assert heic.headers["content-disposition"].startswith("attachment;")
+    wrong = await c.get(f"/track/{number}/photos/0?code=ZZZZZZ")
+    missing = await c.get(f"/track/20990101-00001/photos/0?code={code}")
+    no_photo = await c.get(f"/track/{number}/photos/2?code={code}")
+    no_code = await c.get(f"/track/{number}/photos/0")
+    assert wrong.status_code == missing.status_code == no_photo.status_code == 404
+    assert no_code.status_code == 404
+    assert wrong.text == missing.text == no_photo.text
+    assert (await c.get(f"/track/{number}/photos/..%2F..%2Fetc?code={code}")).status_code == 404
+    # staff: the centre sees it; a unit that does not hold the ticket gets the same 404
+    op = await staff(app, "op")
+    r = await op.get(f"/tickets/{number}/photos/0")
+    assert r.status_code == 200 and r.content == png()
+    page = await op.get(f"/tickets/{number}")
+    assert f'<img src="/tickets/{number}/photos/0"' in page.text and "夜里.heic（HEIC" in page.text
+    unit = await staff(app, "zjj")
+    ticket = await Ticket.get(number=number)
+    held = ticket.lead_unit_id is not None and (await ticket.lead_unit).code == "ZJJ"
+    assert (await unit.get(f"/tickets/{number}/photos/0")).status_code == (200 if held else 404)
+    anonymous = await c.get(f"/tickets/{number}/photos/0")
+    assert anonymous.status_code == 303  # to the sign-in page
+
+
+async def test_api_clients_cannot_name_a_stored_photo(app: Any) -> None:
+    from hotline.services.users import issue_token
+
+    token = await issue_token(username="op", now=utcnow())
+    body = {
+        "kind": "投诉",
+        "title": "路灯坏了",
+        "content": CONTENT,
+        "attachments": [{"name": "x.jpg", "photo": "../../../etc/passwd"}],
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        r = await c.post("/api/v1/tickets", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and "attachments.0.photo" in r.text
+
+
+async def test_guessing_codes_through_photo_urls_is_limited(app: Any) -> None:
+    citizen = Citizen(app)
+    number, code = receipt(await citizen.post(files=[("a.jpg", JPEG)]))
+    statuses = [
+        (await citizen.http.get(f"/track/{number}/photos/0?code=WRONG{i}")).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [404] * 10 and statuses[10] == 429
+
+
+async def test_a_failed_creation_leaves_no_photo_behind(app: Any, monkeypatch: Any) -> None:
+    from hotline.services import tickets
+
+    async def broken(**_: Any) -> Any:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tickets, "_create", broken)
+    citizen = Citizen(app)
+    r = await citizen.post(files=[("a.jpg", JPEG), ("b.png", png())])
+    assert r.status_code == 500
+    assert files_in(app) == []
+    assert [p for p in app.state.settings.upload_dir.rglob(".upload-*")] == []
