@@ -434,7 +434,7 @@ async def _anonymise(settings: Settings) -> None:
     from hotline.timefmt import utcnow
 
     days = settings.retention_days
-    count = await anonymise_due(now=utcnow(), retention_days=days)
+    count = await anonymise_due(now=utcnow(), retention_days=days, upload_dir=settings.upload_dir)
     if count:
         print(f"已对 {count} 张办结超过 {days} 天的工单做个人信息脱敏")
     else:

@@ -45,7 +45,9 @@ async def housekeeping(*, settings: Settings) -> int:
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
 
-    count = await anonymise_due(now=utcnow(), retention_days=settings.retention_days)
+    count = await anonymise_due(
+        now=utcnow(), retention_days=settings.retention_days, upload_dir=settings.upload_dir
+    )
     if count:
         log.info("已对 %d 张办结超过 %d 天的工单脱敏", count, settings.retention_days)
     await counters.purge(time.time())

@@ -6,17 +6,22 @@ ID numbers, e-mail addresses and the complainant's name where they appear in the
 content. What stays, because rates, statistics and retraining need it: kind, category,
 urgency, channel, district and street (the 属地 unit), units, deadlines, results,
 satisfaction, the masked text and the whole event log (whose rows are never changed).
+Photos the citizen uploaded (they often show people, homes, number plates) are removed from
+the ticket and, once no ticket that keeps its photos names them, from UPLOAD_DIR.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from hotline.models import Ticket, TicketEvent
+from hotline.services import photo_store
 
 MASK = "***"
 PERSONAL_FIELDS = (
@@ -51,7 +56,13 @@ def scrub_text(text: str, *, names: tuple[str, ...] = ()) -> str:
     return text
 
 
-async def anonymise_due(*, now: datetime, retention_days: int, limit: int | None = None) -> int:
+async def anonymise_due(
+    *,
+    now: datetime,
+    retention_days: int,
+    limit: int | None = None,
+    upload_dir: Path | None = None,
+) -> int:
     """Anonymise every ticket closed more than `retention_days` ago; returns how many.
 
     Each ticket is changed by a conditional UPDATE (`anonymised_at IS NULL`) in the same
@@ -67,13 +78,26 @@ async def anonymise_due(*, now: datetime, retention_days: int, limit: int | None
             )
             .order_by("closed_at", "id")
             .limit(batch)
-            .values("id", "status", "title", "content", "complainant_name", "complainant_phone")
+            .values(
+                "id",
+                "status",
+                "title",
+                "content",
+                "complainant_name",
+                "complainant_phone",
+                "attachments",
+            )
         )
         if not candidates:
             break
         changed = 0
+        removed: set[str] = set()
         for row in candidates:
-            changed += await _anonymise_one(row, now=now, cutoff=cutoff, days=retention_days)
+            if await _anonymise_one(row, now=now, cutoff=cutoff, days=retention_days):
+                changed += 1
+                removed |= set(_photos(row["attachments"]))
+        if upload_dir is not None and removed:
+            await _delete_unused_photos(upload_dir, removed)
         done += changed
         if changed == 0:
             break  # every candidate was taken by another sweeper meanwhile
@@ -81,8 +105,8 @@ async def anonymise_due(*, now: datetime, retention_days: int, limit: int | None
 
 
 async def _anonymise_one(
-    row: dict[str, object], *, now: datetime, cutoff: datetime, days: int
-) -> int:
+    row: dict[str, Any], *, now: datetime, cutoff: datetime, days: int
+) -> bool:
     names = (str(row["complainant_name"]), str(row["complainant_phone"]))
     async with in_transaction() as conn:
         # Still due: not anonymised meanwhile, not reopened since it was read.
@@ -104,13 +128,14 @@ async def _anonymise_one(
                 address="",
                 latitude=None,
                 longitude=None,
+                attachments=[a for a in _attachments(row["attachments"]) if "photo" not in a],
                 anonymised_at=now,
                 updated_at=now,
                 version=F("version") + 1,
             )
         )
         if changed != 1:
-            return 0
+            return False
         await TicketEvent.create(
             using_db=conn,
             ticket_id=row["id"],
@@ -123,4 +148,41 @@ async def _anonymise_one(
             public=False,
             created_at=now,
         )
-    return 1
+    return True
+
+
+def _attachments(value: Any) -> list[dict[str, Any]]:
+    return [a for a in value if isinstance(a, dict)] if isinstance(value, list) else []
+
+
+def _photos(value: Any) -> list[str]:
+    """The stored names of a ticket's uploaded photos."""
+    return [str(a["photo"]) for a in _attachments(value) if a.get("photo")]
+
+
+async def _delete_unused_photos(root: Path, names: set[str]) -> None:
+    """Delete the files of `names` that no ticket keeping its photos still names.
+
+    Photos are stored once per content, so two tickets may share a file; one query per batch
+    finds the names still in use (only the web form uploads photos).
+    """
+    conn = Ticket._meta.db
+    postgres = conn.capabilities.dialect == "postgres"
+    column = "attachments::text" if postgres else "attachments"
+    marks = [f"${i + 1}" if postgres else "?" for i in range(len(names))]
+    ordered = sorted(names)
+    rows = await conn.execute_query_dict(
+        f"SELECT attachments FROM \"ticket\" WHERE anonymised_at IS NULL AND channel = 'web' "
+        f"AND ({' OR '.join(f'{column} LIKE {m}' for m in marks)})",
+        [f"%{name}%" for name in ordered],
+    )
+    in_use = {n for row in rows for n in _photos(_loaded(row["attachments"]))}
+    for name in ordered:
+        if name not in in_use and (path := photo_store.path_of(root, name)) is not None:
+            path.unlink(missing_ok=True)
+
+
+def _loaded(value: Any) -> Any:
+    import json
+
+    return json.loads(value) if isinstance(value, str | bytes) else value

@@ -101,3 +101,38 @@ async def test_open_tickets_are_never_anonymised(world: World) -> None:
     await Ticket.filter(number=t["number"]).update(created_at=utcnow() - timedelta(days=800))
     assert await anonymise_due(now=utcnow() + timedelta(days=800), retention_days=1) == 0
     assert (await Ticket.get(number=t["number"])).complainant_phone == PHONE
+
+
+async def test_uploaded_photos_go_with_the_contact_data(world: World, tmp_path: Any) -> None:
+    """A photo only the anonymised ticket used is deleted; one another ticket shares stays."""
+    from hotline.photos import JPEG
+    from hotline.services import photo_store
+
+    own = photo_store.save(tmp_path, b"\xff\xd8\xff own photo", JPEG).name
+    shared = photo_store.save(tmp_path, b"\xff\xd8\xff shared photo", JPEG).name
+
+    def photo(name: str) -> dict[str, Any]:
+        return {
+            "name": "门口.jpg",
+            "content_type": "image/jpeg",
+            "size": 9,
+            "url": "",
+            "photo": name,
+        }
+
+    link = {
+        "name": "现场视频",
+        "content_type": "video/mp4",
+        "size": 0,
+        "url": "https://v.example/1",
+    }
+    old = await _closed(world, channel="web")
+    other = await world.create(channel="web")
+    await Ticket.filter(number=old["number"]).update(attachments=[photo(own), photo(shared), link])
+    await Ticket.filter(number=other["number"]).update(attachments=[photo(shared)])
+    await _age(old["number"], 400)
+
+    assert await anonymise_due(now=utcnow(), retention_days=365, upload_dir=tmp_path) == 1
+    assert (await Ticket.get(number=old["number"])).attachments == [link]
+    assert photo_store.path_of(tmp_path, own).exists() is False  # type: ignore[union-attr]
+    assert photo_store.path_of(tmp_path, shared).exists()  # type: ignore[union-attr]
