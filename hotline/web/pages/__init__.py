@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline.config import Settings
 from hotline.errors import HotlineError
-from hotline.web.pages import admin, auth, operator, supervisor, ticket, unit
+from hotline.web.pages import admin, auth, operator, supervisor, ticket, track, unit
 from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import LoginThrottle, SessionMiddleware, SessionSettings
 
@@ -36,6 +36,7 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *ticket.routes,
             *supervisor.routes,
             *admin.routes,
+            *track.routes,  # public: citizens track and rate with the query code
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )
