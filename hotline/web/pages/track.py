@@ -133,7 +133,8 @@ async def _lookup(
             status, problem = exc.status, exc.message
         else:
             flash(request, _thanks(rating_body))
-            return redirect(_self_link(number, code) + "#result")
+            # No #fragment: the thank-you is above the result and must be in view.
+            return redirect(_self_link(number, code))
     view = await track_view(ticket)
     context = {
         "view": view,
