@@ -139,7 +139,7 @@ async def _lookup(
     context = {
         "view": view,
         "words": STATUS_WORDS[Status(view.status)],
-        "promised": _promised(view),
+        "promised": promised_words(view),
         "photos": [{**p.model_dump(), "heic": p.content_type in HEIC} for p in view.photos],
         "errors": errors or {},
         "values": values or {},
@@ -187,7 +187,7 @@ def _self_link(number: str, code: str) -> str:
     return "/track?" + urlencode({"number": number, "code": code})
 
 
-def _promised(view: TrackOut) -> str:
+def promised_words(view: TrackOut) -> str:
     """The promised reply time in words: a deadline at local midnight is the day before, 24:00."""
     if not view.promised_reply_by or Status(view.status) not in WITH_UNIT:
         return ""
