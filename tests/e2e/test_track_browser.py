@@ -7,6 +7,9 @@ Skips without /usr/bin/chromium unless CI is set, like the other browser tests.
 
 from __future__ import annotations
 
+import base64
+import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -39,6 +42,12 @@ REPLY = (
 )
 
 
+# A 1×1 blue PNG stands in for the citizen's photos: serving them is the web form's route.
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgqP8PAAKAAb+cRkXvAAAAAElFTkSuQmCC"
+)
+
+
 @dataclass
 class Site:
     """A real server with an operator's and a 住建局 clerk's API tokens."""
@@ -46,6 +55,18 @@ class Site:
     url: str
     tokens: dict[str, str]
     log: Path
+    database: Path
+
+    def add_photos(self, number: str) -> None:
+        """Attachments as the web form stores them: two photos and a HEIC one."""
+        photos = [
+            {"name": f"p{i}.jpg", "content_type": "image/jpeg", "size": 9, "photo": f"{i}.jpg"}
+            for i in range(2)
+        ] + [{"name": "p.heic", "content_type": "image/heic", "size": 9, "photo": "h.heic"}]
+        with sqlite3.connect(self.database) as db:
+            db.execute(
+                "UPDATE ticket SET attachments = ? WHERE number = ?", (json.dumps(photos), number)
+            )
 
     def call(self, who: str, method: str, path: str, body: object = None) -> dict[str, object]:
         r = httpx.request(
@@ -85,7 +106,8 @@ class Site:
 def site(tmp_path: Path) -> Iterator[Site]:
     """A server on a fresh SQLite file; accounts and tokens made with the CLI."""
     _needs_model()
-    env = _env(f"sqlite://{tmp_path / 'track.db'}", AUTO_DISPATCH="false", SECRET_KEY="e2e")
+    database = tmp_path / "track.db"
+    env = _env(f"sqlite://{database}", AUTO_DISPATCH="false", SECRET_KEY="e2e")
     tokens = {}
     for username, role, extra in (("op", "operator", []), ("zjj", "unit", ["--unit", "ZJJ"])):
         added = _cli(
@@ -111,7 +133,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(proc, url, log)
-        yield Site(url=url, tokens=tokens, log=log)
+        yield Site(url=url, tokens=tokens, log=log, database=database)
     finally:
         _stop(proc)
 
@@ -187,10 +209,14 @@ def test_look_up_read_the_reply_and_rate_on_a_phone(site: Site, browser: object)
     phone.shot("04-thanks")
     assert phone.scroll_width() <= 360
 
-    # A ticket still being handled: the promised reply date, no rating form.
+    # A ticket still being handled: the promised reply date, no rating form, the photos.
+    site.add_photos(str(waiting["number"]))
+    page.route("**/photos/*", lambda route: route.fulfill(body=PIXEL, content_type="image/png"))
     page.goto(f"{site.url}/track?number={waiting['number']}&code={waiting['query_code']}")
     main = page.inner_text("main")
     assert "办理中" in main and "承诺答复" in main and page.locator("form#rating").count() == 0
+    assert page.locator(".photo-grid img").count() == 2 and "HEIC" in main
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     phone.shot("05-handling")
     assert phone.scroll_width() <= 360
 
