@@ -274,3 +274,34 @@ async def test_a_merged_repeat_points_to_its_main_ticket(site: Site) -> None:
     words = _text(r.text)
     assert "已合并办理" in words and main["number"] in words and REPLY in words
     assert 'action="/track/rating"' not in r.text
+
+
+async def test_odd_input_is_answered_in_chinese_never_5xx(site: Site) -> None:
+    t = await replied(site)
+    number, code = t["number"], t["query_code"]
+    async with site.client() as c:
+        for params in (
+            {"number": "2026\x001122-00001", "code": "ABCDEF"},
+            {"number": number, "code": "AB\x00DEF"},
+            {"number": "1" * 5000, "code": "C" * 5000},
+            {"number": "２０２６１１２２-００００１", "code": "ABCDEF"},  # full-width digits
+        ):
+            r = await c.get("/track", params=params)
+            assert r.status_code == 422 and "请核对" in r.text, params
+        posts = [
+            b"number=" + number.encode() + b"&code=" + code.encode() + b"&satisfaction=%FF%FE",
+            b"number=" + number.encode() + b"&code=" + code.encode() + b"&comment=%00&solved=yes",
+            b"%%%&&&==",
+        ]
+        for body in posts:
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            r = await c.post("/track/rating", content=body, headers=headers)
+            assert r.status_code == 422 and "请" in r.text, body
+        big = await c.post(
+            "/track/rating",
+            content=b"comment=" + b"x" * 2_000_000,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert big.status_code == 413 and "请求体过大" in big.text and "重新查询" in big.text
+        assert 'action="/track"' in big.text  # the citizen's page, with the lookup form
+    assert (await Ticket.get(number=number)).status == "replied"

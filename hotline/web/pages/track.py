@@ -77,7 +77,12 @@ async def rate_page(request: Request) -> Response:
     if not same_origin(request):
         message = "请求来源不符，评价未提交。请打开本站的进度查询页，查到工单后再评价。"
         return _form_page(request, "", "", problem=message, status=403)
-    form = dict(parse_qsl((await read_body(request)).decode("utf-8", "replace")))
+    try:
+        raw = await read_body(request)
+    except HotlineError as exc:  # too large: said on the citizen's page, not the staff's
+        problem = f"{exc.message}。意见或建议请不要超过 500 字，然后重新查询并评价。"
+        return _form_page(request, "", "", problem=problem, status=exc.status)
+    form = dict(parse_qsl(raw.decode("utf-8", "replace")))
     number = form.get("number", "").strip()
     code = form.get("code", "").strip().upper()
     values = {k: form.get(k, "") for k in ("satisfaction", "solved", "comment")}
