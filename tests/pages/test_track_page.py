@@ -63,6 +63,9 @@ async def test_the_empty_form_prefills_from_the_query_string(site: Site) -> None
         assert "请填写 6 位查询码" in r.text
         r = await c.get("/track", params={"number": "2026-1", "code": "ABCDEF"})
         assert r.status_code == 422 and "工单号格式不对" in r.text
+        # The form's address opened by hand (a bookmark): back to the lookup, not a 405.
+        r = await c.get("/track/rating")
+        assert r.status_code == 303 and r.headers["location"] == "/track"
 
 
 async def test_the_right_code_shows_status_steps_and_the_reply(site: Site) -> None:

@@ -203,7 +203,13 @@ def promised_words(view: TrackOut) -> str:
     return f"{due.year}年{due.month}月{due.day}日 {due:%H:%M} 前"
 
 
+async def rating_link(request: Request) -> Response:
+    """GET /track/rating — a bookmarked or reloaded form address: back to the lookup."""
+    return redirect("/track")
+
+
 routes = [
     Route("/track", track_page, methods=["GET"]),
     Route("/track/rating", rate_page, methods=["POST"]),
+    Route("/track/rating", rating_link, methods=["GET"]),
 ]
