@@ -56,6 +56,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     SYSTEM = "system"
+    # The complainant, acting with the ticket's query code (no account): rates the reply.
+    CITIZEN = "citizen"
 
 
 class Action(StrEnum):
@@ -101,6 +103,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SUPERVISOR: "督办人员",
     Role.ADMIN: "管理员",
     Role.SYSTEM: "系统",
+    Role.CITIZEN: "市民",
 }
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -310,7 +313,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         Action.CALLBACK,
         "回访",
         CallbackBody,
-        _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE),
+        # The complainant's own rating on the tracking page is a callback like an operator's.
+        _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE | {Role.CITIZEN}),
         affects_rates=True,
     ),
     ActionSpec(

@@ -25,6 +25,7 @@ from hotline.schemas import (
     RoutingOut,
     TicketOut,
     TrackOut,
+    TrackPhoto,
     UnitOut,
 )
 from hotline.services.tickets import TicketRecord
@@ -210,9 +211,7 @@ def track_out(
     feedback = next(
         (c for c in record.clocks if c.current and c.kind == ClockKind.FEEDBACK.value), None
     )
-    steps = [
-        {"label": event_label(e.action), "at": local_iso(e.created_at) or ""} for e in events
-    ]
+    steps = [{"label": event_label(e.action), "at": local_iso(e.created_at) or ""} for e in events]
     main_events = main[1] if main else []
     replies = [
         {
@@ -240,7 +239,22 @@ def track_out(
         steps=steps,
         merged_into=main[0].ticket.number if main else None,
         merged_into_status_label=STATUS_LABELS[main_status] if main_status else None,
+        photos=track_photos(ticket),
+        can_rate=Action.CALLBACK in allowed_actions(status, Role.CITIZEN),
     )
+
+
+def track_photos(ticket: Ticket) -> list[TrackPhoto]:
+    """The citizen's stored photos (attachments with a `photo` file), by attachment index."""
+    return [
+        TrackPhoto(
+            index=index,
+            content_type=str(item.get("content_type") or "image/jpeg"),
+            url=f"/track/{ticket.number}/photos/{index}",
+        )
+        for index, item in enumerate(ticket.attachments or [])
+        if isinstance(item, dict) and item.get("photo")
+    ]
 
 
 def _shows_reply(name: str) -> bool:

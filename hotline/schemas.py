@@ -394,6 +394,23 @@ class TicketPage(BaseModel):
     per_page: int
 
 
+class TrackPhoto(BaseModel):
+    """A photo the citizen supplied, served to whoever holds the query code."""
+
+    index: int = Field(description="its position in the ticket's attachments")
+    content_type: str
+    url: str = Field(description="add ?code=<查询码> to fetch it")
+
+
+class RatingIn(Strict):
+    """The complainant rates the reply on the tracking page: this is the callback (回访)."""
+
+    code: str = Field(max_length=32, description="6 位查询码（不符与工单不存在同样答 404）")
+    satisfaction: Satisfaction
+    solved: bool = Field(description="问题是否已解决（市民的看法，不是承办单位的答复结果）")
+    comment: str = Field(default="", max_length=500, description="意见或建议（可不填）")
+
+
 class TrackOut(BaseModel):
     """What the public tracking page shows: no personal data."""
 
@@ -411,6 +428,11 @@ class TrackOut(BaseModel):
         default=None, description="并单: the ticket this repeat was merged into (its replies shown)"
     )
     merged_into_status_label: str | None = None
+    photos: list[TrackPhoto] = Field(default_factory=list)
+    can_rate: bool = Field(
+        default=False,
+        description="已回复待回访：可 POST /api/v1/track/{number}/rating 评价（即回访）",
+    )
 
 
 class ErrorOut(BaseModel):

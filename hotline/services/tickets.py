@@ -306,16 +306,42 @@ async def _perform(
     ticket: Ticket | None,
     retry: Retry | None,
 ) -> TicketRecord:
-    """One action in its transaction (the idempotency record in the same one)."""
+    """One action by a signed-in user, on the ticket as their scope lets them see it."""
     if ticket is None:
         ticket = await visible_ticket(number=number, principal=principal)
+    return await apply_action(
+        ticket=ticket,
+        action=act,
+        body=body,
+        actor=Actor.of(principal),
+        now=now,
+        deployment=deployment,
+        retry=retry,
+    )
+
+
+async def apply_action(
+    *,
+    ticket: Ticket,
+    action: Action,
+    body: ActionBody,
+    actor: Actor,
+    now: datetime,
+    deployment: Deployment,
+    retry: Retry | None = None,
+) -> TicketRecord:
+    """One action in its transaction (the idempotency record in the same one).
+
+    For actors without an account (a citizen holding the query code) the caller has
+    already established that they may act on `ticket`; the table still decides whether
+    their role may take this action in this status.
+    """
     record = record_of(ticket)
-    actor = Actor.of(principal)
     async with in_transaction() as conn:
         outcome = await _decide(
             conn,
             ticket=ticket,
-            action=act,
+            action=action,
             body=body,
             actor=actor,
             now=now,
@@ -335,7 +361,7 @@ async def _perform(
         if changed != 1:
             raise _conflict()
         if retry is not None:
-            await remember(conn, retry, ticket_number=ticket.number, action=act.value, now=now)
+            await remember(conn, retry, ticket_number=ticket.number, action=action.value, now=now)
         _set(ticket, outcome, now)
         written = await _write(
             conn,

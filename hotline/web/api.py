@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotline.errors import HotlineError, not_found
+from hotline.errors import HotlineError
 from hotline.lifecycle import ACTION_BODIES, Action, Role
-from hotline.presenters import ticket_out, track_out, unit_out
-from hotline.schemas import TicketCreate, TicketOut, TicketPage, TrackOut
+from hotline.presenters import ticket_out, unit_out
+from hotline.schemas import RatingIn, TicketCreate, TicketOut, TicketPage, TrackOut
+from hotline.services import rating
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import retry_key
 from hotline.services.units import active_units, unit_directory
@@ -24,6 +25,7 @@ from hotline.web.endpoint import TICKET_NUMBER, api, request_body, request_query
 from hotline.web.http import error_response, json_response, require_principal, require_role
 from hotline.web.queries import DateRangeQuery, TicketListQuery, TrackQuery
 from hotline.web.ratelimit import Refused
+from hotline.web.tracking import same_origin, too_many_tries, track_view, tracked_ticket
 
 
 def _deployment(request: Request):  # type: ignore[no-untyped-def]
@@ -188,30 +190,43 @@ async def ticket_action(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     """GET /api/v1/track/{number}?code=XXXXXX — public status, no personal data."""
-    # The peer address; uvicorn replaces it from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
-    client = request.client.host if request.client else "unknown"
     number = request.path_params["number"]
     try:
-        attempt = await request.app.state.track_limiter.attempt(client, number)
+        ticket = await tracked_ticket(request, number, request_query(request).code)
     except Refused as exc:
-        response = error_response(
-            429, "rate_limited", f"查询码错误次数过多，请 {exc.retry_after} 秒后再试"
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    code = request_query(request).code
+        return _too_many(exc)
+    return json_response(await track_view(ticket))
+
+
+@api(
+    summary="市民评价办理结果（即回访，无需登录）",
+    public=True,
+    path={"number": TICKET_NUMBER},
+    body=RatingIn,
+    response=TrackOut,
+    description="评价已记录（计入回访、满意率）",
+    errors=(400, 403, 404, 409, 413, 422, 429),
+)
+async def rate(request: Request) -> Response:
+    """POST /api/v1/track/{number}/rating — the complainant rates the reply (回访)."""
+    if not same_origin(request):
+        message = "请求来源不符，请在本站的进度查询页评价"
+        raise HotlineError(message, status=403, code="cross_origin")
+    data: RatingIn = await request_body(request)
     try:
-        if not code:
-            raise not_found()
-        ticket = await ticket_service.track_ticket(number=number, code=code)
-    except HotlineError:
-        await attempt.failed()
-        raise
-    await attempt.succeeded()
-    events = await ticket_service.timeline(ticket, public_only=True)
-    record = ticket_service.record_of(ticket)
-    main = await ticket_service.merged_main(ticket)
-    return json_response(track_out(record, events, await unit_directory(), main))
+        ticket = await tracked_ticket(request, request.path_params["number"], data.code)
+    except Refused as exc:
+        return _too_many(exc)
+    record = await rating.rate(
+        ticket=ticket, rating=data, now=utcnow(), deployment=_deployment(request)
+    )
+    return json_response(await track_view(record.ticket))
+
+
+def _too_many(exc: Refused) -> Response:
+    response = error_response(429, "rate_limited", too_many_tries(exc.retry_after))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api(summary="承办单位列表", description="单位", errors=(401,))
@@ -253,6 +268,7 @@ routes = [
     Route("/tickets/{number}", get_ticket, methods=["GET"]),
     Route("/tickets/{number}/{action}", ticket_action, methods=["POST"]),
     Route("/track/{number}", track, methods=["GET"]),
+    Route("/track/{number}/rating", rate, methods=["POST"]),
     Route("/units", list_units, methods=["GET"]),
     Route("/stats/routing", routing_stats, methods=["GET"]),
 ]

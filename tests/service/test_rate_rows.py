@@ -32,10 +32,11 @@ from hotline.lifecycle import (
     Status,
 )
 from hotline.models import RateAssignment, RateCallback, Ticket
-from hotline.schemas import TicketCreate
+from hotline.schemas import RatingIn, TicketCreate
+from hotline.services import rating
 from hotline.services.rate_rows import rates_need_rebuild, rebuild_rates
 from hotline.services.rates import DateRange, UnitGroup, load_rate_records, rate_figures
-from hotline.services.tickets import Actor, create_ticket, perform_action
+from hotline.services.tickets import TICKET_RELATIONS, Actor, create_ticket, perform_action
 from hotline.services.units import unit_directory
 from hotline.timefmt import SHANGHAI
 from hotline.unit_rates import COUNT_FIELDS, Figures, all_rate_rows, unit_rates
@@ -155,6 +156,9 @@ class History:
         if not roles:
             return
         role = self.rng.choice(roles)
+        if role is Role.CITIZEN:
+            await self.rate(number)
+            return
         directory = await unit_directory()
         lead = next((u.code for u in directory.values() if u.id == ticket.lead_unit_id), None)
         who = {Role.OPERATOR: "op", Role.SUPERVISOR: "sup"}.get(role)
@@ -177,6 +181,19 @@ class History:
             self.refused += 1  # refused (e.g. no mediation clock): nothing written
             return
         self.done[action.value] = self.done.get(action.value, 0) + 1
+
+    async def rate(self, number: str) -> None:
+        """The complainant's rating on the tracking page: a callback by the citizen."""
+        ticket = await Ticket.get(number=number).prefetch_related(*TICKET_RELATIONS)
+        answers = RatingIn(
+            code=ticket.query_code,
+            satisfaction=self.rng.choice(["满意", "基本满意", "不满意"]),
+            solved=self.rng.random() < 0.5,
+        )
+        await rating.rate(
+            ticket=ticket, rating=answers, now=self.tick(), deployment=self.deployment
+        )
+        self.done["citizen-rating"] = self.done.get("citizen-rating", 0) + 1
 
 
 async def make_history(deployment: Deployment, seed: int, steps: int) -> History:
@@ -266,6 +283,7 @@ async def test_stored_rows_and_figures_equal_the_pure_batch(
     for action in Action:
         if ACTIONS[action].affects_rates:
             assert history.done.get(action.value, 0) > 0, (action, history.done)
+    assert history.done.get("citizen-rating", 0) > 0, history.done
 
     stored, pure = await stored_rows(), await pure_rows()
     print(

@@ -191,6 +191,16 @@ def test_the_system_may_only_dispatch_a_received_ticket() -> None:
     ]
 
 
+def test_the_citizen_may_only_rate_a_replied_ticket() -> None:
+    # The tracking page's rating is the callback (回访), so it counts in the rates like one.
+    assert [(s, a) for s, a, r in COMBOS if r == Role.CITIZEN and _allowed(s, a, r)] == [
+        (Status.REPLIED, Action.CALLBACK)
+    ]
+    assert decide(Status.REPLIED, Action.CALLBACK, Role.CITIZEN) == Status.CALLED_BACK
+    assert allowed_actions(Status.REPLIED, Role.CITIZEN) == [Action.CALLBACK]
+    assert Action.CALLBACK not in LEAD_UNIT_ACTIONS
+
+
 def test_urging_and_supervising_only_while_a_unit_holds_the_ticket() -> None:
     for action in (Action.URGE, Action.SUPERVISE):
         holding = {s for s in Status if any(_allowed(s, action, r) for r in Role)}

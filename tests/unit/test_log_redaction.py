@@ -20,6 +20,19 @@ def test_secret_query_values_and_mobiles_are_hidden() -> None:
     assert redact_path("/api/v1/tickets?page=2") == "/api/v1/tickets?page=2"
 
 
+def test_the_tracking_page_and_its_photo_links_keep_no_query_code() -> None:
+    # The page's own form (GET) and the links to the citizen's photos carry the code.
+    assert redact_path("/track?number=20261129-00001&code=CUJC7W") == (
+        "/track?number=20261129-00001&code=***"
+    )
+    assert redact_path("/track?code=cujc7w&number=20261129-00001#result") == (
+        "/track?code=***&number=20261129-00001#result"
+    )
+    assert redact_path("/track/20261129-00001/photos/2?code=CUJC7W") == (
+        "/track/20261129-00001/photos/2?code=***"
+    )
+
+
 def test_the_access_log_record_is_rewritten() -> None:
     record = logging.LogRecord(
         "uvicorn.access",

@@ -16,7 +16,17 @@ from starlette.staticfiles import StaticFiles
 from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.web.login_throttle import LoginThrottle
-from hotline.web.pages import admin, auth, operator, photos, submit, supervisor, ticket, unit
+from hotline.web.pages import (
+    admin,
+    auth,
+    operator,
+    photos,
+    submit,
+    supervisor,
+    ticket,
+    track,
+    unit,
+)
 from hotline.web.pages.common import LoginRequired, page_error_handler
 from hotline.web.session import SessionMiddleware, SessionSettings
 
@@ -39,6 +49,7 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *admin.routes,
             *submit.routes,
             *photos.routes,
+            *track.routes,  # public: citizens track and rate with the query code
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )

@@ -1,0 +1,215 @@
+"""The citizens' tracking page: progress by ticket number and query code, and the rating.
+
+No sign-in: the query code is the secret. Lookups go through `hotline.web.tracking`, so the
+page and `GET /api/v1/track/{number}` share one set of guessing limits and one answer for
+a wrong code and a missing ticket. Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hotline.errors import HotlineError
+from hotline.lifecycle import WITH_UNIT, Status
+from hotline.schemas import TICKET_NUMBER_PATTERN, RatingIn, Satisfaction, TrackOut
+from hotline.services import rating
+from hotline.services.numbering import QUERY_ALPHABET
+from hotline.timefmt import SHANGHAI, utcnow
+from hotline.web.http import read_body
+from hotline.web.pages.common import redirect, render
+from hotline.web.pages.forms import validate_form
+from hotline.web.ratelimit import Refused
+from hotline.web.session import flash
+from hotline.web.tracking import same_origin, too_many_tries, track_view, tracked_ticket
+
+_NUMBER = re.compile(TICKET_NUMBER_PATTERN, re.ASCII)
+_CODE = re.compile(rf"^[{QUERY_ALPHABET}]{{6}}$")
+CALL = "仍有疑问请拨打 12345 热线。"
+NOT_FOUND = (
+    "没有查到：工单号或查询码不正确。请核对受理短信或回执上的工单号和 6 位查询码后重新查询；" + CALL
+)
+# Per status: a headline in the citizen's words and what happens next.
+STATUS_WORDS: dict[Status, tuple[str, str]] = {
+    Status.RECEIVED: ("已受理", "热线已收到您的诉求，正在确定由哪个单位办理。"),
+    Status.DISPATCHED: ("已转交承办单位", "承办单位签收后开始办理，办理中可能会与您联系。"),
+    Status.DISPUTED: ("正在重新确定承办单位", "热线正在把工单转交给负责的单位，请耐心等待。"),
+    Status.HANDLING: ("办理中", "承办单位正在办理，可能会与您联系，请留意来电。"),
+    Status.EXTENSION_REQUESTED: (
+        "办理中（申请延期）",
+        "承办单位申请延长办理时间，热线审核后答复期限可能调整。",
+    ),
+    Status.PAUSED: (
+        "暂停办理",
+        "办理暂时中止（例如等待补充材料），恢复后继续办理。如承办单位联系过您，请按要求补充。",
+    ),
+    Status.REPLIED: (
+        "已答复，请您评价",
+        "承办单位已答复（见下方）。请对办理结果评价，这就是回访。",
+    ),
+    Status.CALLED_BACK: ("已回访", "热线已记录回访结果，工单即将办结。"),
+    Status.CLOSED: ("已办结", "如对结果仍有意见，请拨打 12345 热线；新的问题请重新反映。"),
+    Status.MERGED: ("已合并办理", "您的诉求与另一张工单相同，已合并办理，答复见下方。"),
+}
+SATISFACTION = typing.get_args(Satisfaction)  # 满意 / 基本满意 / 不满意
+SOLVED = {"yes": True, "no": False}
+HEIC = ("image/heic", "image/heif")
+
+
+async def track_page(request: Request) -> Response:
+    """GET /track — the lookup form; with ?number=&code= the ticket's progress."""
+    number = (request.query_params.get("number") or "").strip()
+    code = (request.query_params.get("code") or "").strip().upper()
+    if not number and not code:
+        return _form_page(request, number, code)
+    return await _lookup(request, number, code)
+
+
+async def rate_page(request: Request) -> Response:
+    """POST /track/rating — the complainant's rating of the reply, recorded as the callback."""
+    if not same_origin(request):
+        message = "请求来源不符，评价未提交。请打开本站的进度查询页，查到工单后再评价。"
+        return _form_page(request, "", "", problem=message, status=403)
+    try:
+        raw = await read_body(request)
+    except HotlineError as exc:  # too large: said on the citizen's page, not the staff's
+        problem = f"{exc.message}。意见或建议请不要超过 500 字，然后重新查询并评价。"
+        return _form_page(request, "", "", problem=problem, status=exc.status)
+    form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+    number = form.get("number", "").strip()
+    code = form.get("code", "").strip().upper()
+    values = {k: form.get(k, "") for k in ("satisfaction", "solved", "comment")}
+    body, errors = validate_form(
+        RatingIn,
+        {
+            "code": code,
+            "satisfaction": values["satisfaction"] or None,
+            "solved": SOLVED.get(values["solved"]),
+            "comment": values["comment"],
+        },
+    )
+    return await _lookup(request, number, code, rating_body=body, errors=errors, values=values)
+
+
+async def _lookup(
+    request: Request,
+    number: str,
+    code: str,
+    *,
+    rating_body: RatingIn | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """Open the ticket (counted by the limits); with a rating, record it, then show the page."""
+    problem = _form_problem(number, code)
+    if problem:
+        return _form_page(request, number, code, problem=problem, status=422)
+    try:
+        ticket = await tracked_ticket(request, number, code)
+    except Refused as exc:
+        message = (
+            f"{too_many_tries(exc.retry_after)}。请在这段时间后核对受理短信或回执上的查询码再查询；"
+            + CALL
+        )
+        response = _form_page(request, number, code, problem=message, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except HotlineError:
+        return _form_page(request, number, code, problem=NOT_FOUND, status=404)
+    status, problem = 200, ""
+    if errors:
+        status, problem = 422, "评价未提交：请按红字提示选择后再提交。"
+    elif rating_body is not None:
+        try:
+            await rating.rate(
+                ticket=ticket,
+                rating=rating_body,
+                now=utcnow(),
+                deployment=request.app.state.deployment,
+            )
+        except HotlineError as exc:  # not replied yet, rated already: the message says why
+            status, problem = exc.status, exc.message
+        else:
+            flash(request, _thanks(rating_body))
+            # No #fragment: the thank-you is above the result and must be in view.
+            return redirect(_self_link(number, code))
+    view = await track_view(ticket)
+    context = {
+        "view": view,
+        "words": STATUS_WORDS[Status(view.status)],
+        "promised": promised_words(view),
+        "photos": [{**p.model_dump(), "heic": p.content_type in HEIC} for p in view.photos],
+        "errors": errors or {},
+        "values": values or {},
+        "satisfaction_choices": SATISFACTION,
+    }
+    return _form_page(request, number, code, problem=problem, status=status, **context)
+
+
+def _form_problem(number: str, code: str) -> str:
+    """What is wrong with the typed number or code before anything is looked up."""
+    if not number:
+        return "请填写工单号（受理短信或回执上的编号，如 20261122-00001）。"
+    if not _NUMBER.fullmatch(number):
+        return "工单号格式不对：应为 8 位日期、短横线和序号，如 20261122-00001。请核对后重新输入。"
+    if not code:
+        return "请填写 6 位查询码（在受理短信或回执上）。"
+    if not _CODE.fullmatch(code):
+        return "查询码应为 6 位字母或数字（不含 0、1、I、L、O），请核对受理短信或回执。"
+    return ""
+
+
+def _form_page(
+    request: Request,
+    number: str,
+    code: str,
+    *,
+    problem: str = "",
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return render(
+        request,
+        "track.html",
+        {"number": number, "code": code, "problem": problem, **context},
+        status=status,
+    )
+
+
+def _thanks(body: RatingIn) -> str:
+    solved = "问题已解决" if body.solved else "问题未解决"
+    return f"感谢您的评价（{body.satisfaction}，{solved}），已记入回访。"
+
+
+def _self_link(number: str, code: str) -> str:
+    return "/track?" + urlencode({"number": number, "code": code})
+
+
+def promised_words(view: TrackOut) -> str:
+    """The promised reply time in words: a deadline at local midnight is the day before, 24:00."""
+    if not view.promised_reply_by or Status(view.status) not in WITH_UNIT:
+        return ""
+    due = datetime.fromisoformat(view.promised_reply_by).astimezone(SHANGHAI)
+    if (due.hour, due.minute) == (0, 0):
+        day = due - timedelta(days=1)
+        return f"{day.year}年{day.month}月{day.day}日 24:00 前"
+    return f"{due.year}年{due.month}月{due.day}日 {due:%H:%M} 前"
+
+
+async def rating_link(request: Request) -> Response:
+    """GET /track/rating — a bookmarked or reloaded form address: back to the lookup."""
+    return redirect("/track")
+
+
+routes = [
+    Route("/track", track_page, methods=["GET"]),
+    Route("/track/rating", rate_page, methods=["POST"]),
+    Route("/track/rating", rating_link, methods=["GET"]),
+]
