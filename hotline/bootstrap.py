@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,11 @@ def load_sms(data_dir: Path, *, gateway: str) -> SmsTemplates | None:
         templates = load_sms_templates(path)
     except SmsTemplateError as exc:
         raise ConfigError(str(exc)) from exc
+    if gateway == "aliyun" and importlib.util.find_spec("alibabacloud_dysmsapi20170525") is None:
+        raise ConfigError(
+            "SMS_GATEWAY=aliyun 需要阿里云短信 SDK：pip install 'hotline12345[aliyun]'"
+            "（即 alibabacloud-dysmsapi20170525）"
+        )
     missing = templates.missing_aliyun() if gateway == "aliyun" else []
     if missing:
         raise ConfigError(
