@@ -6,7 +6,7 @@ import json
 
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_dysmsapi20170525.models import SendSmsRequest
-from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
@@ -116,7 +116,10 @@ class AliyunGateway:
             response = await self._client.send_sms_with_options_async(request, runtime)
         except AlibabaCloudException as exc:
             # HTTP 4xx/5xx from the API itself (bad credentials, signature, server error).
-            raise classify(str(exc.code), str(exc.message)) from exc
+            error = classify(str(exc.code), str(exc.message))
+            if (exc.status_code or 0) >= 500 or isinstance(exc, ThrottlingException):
+                error = SmsSendError(str(error), gateway_level=True)
+            raise error from exc
         except Exception as exc:  # noqa: BLE001 - network errors arrive in several SDK wrappers
             raise SmsSendError(
                 f"阿里云短信接口无法访问：{type(exc).__name__}: {exc}", gateway_level=True
