@@ -243,3 +243,17 @@ async def test_log_gateway_sends_nothing_and_says_log(caplog: pytest.LogCaptureF
     assert isinstance(gateway, LogGateway)
     assert await gateway.send(REPLY) == "log"
     assert "138****5678" in caplog.text and "13812345678" not in caplog.text
+
+
+def test_start_up_refuses_an_aliyun_gateway_without_template_codes(tmp_path: Path) -> None:
+    from hotline.bootstrap import load_sms
+    from hotline.config import ConfigError
+
+    (tmp_path / "sms.toml").write_text(DATA.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_sms(tmp_path, gateway="log") is not None
+    with pytest.raises(ConfigError, match="aliyun_template，缺少：created、reply、close"):
+        load_sms(tmp_path, gateway="aliyun")
+    (tmp_path / "sms.toml").unlink()
+    assert load_sms(tmp_path, gateway="log") is None  # no file: no texts, a warning
+    with pytest.raises(ConfigError, match="SMS_GATEWAY=http 需要短信模板文件"):
+        load_sms(tmp_path, gateway="http")
