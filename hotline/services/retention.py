@@ -6,6 +6,7 @@ ID numbers, e-mail addresses and the complainant's name where they appear in the
 content. What stays, because rates, statistics and retraining need it: kind, category,
 urgency, channel, district and street (the 属地 unit), units, deadlines, results,
 satisfaction, the masked text and the whole event log (whose rows are never changed).
+The texts sent to the complainant keep only their template and a masked number.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from hotline.models import Ticket, TicketEvent
+from hotline.privacy import mask_phone
+from hotline.sms.models import OutboxSms
 
 MASK = "***"
 PERSONAL_FIELDS = (
@@ -67,7 +70,15 @@ async def anonymise_due(*, now: datetime, retention_days: int, limit: int | None
             )
             .order_by("closed_at", "id")
             .limit(batch)
-            .values("id", "status", "title", "content", "complainant_name", "complainant_phone")
+            .values(
+                "id",
+                "number",
+                "status",
+                "title",
+                "content",
+                "complainant_name",
+                "complainant_phone",
+            )
         )
         if not candidates:
             break
@@ -111,6 +122,12 @@ async def _anonymise_one(
         )
         if changed != 1:
             return 0
+        # The texts held the number and the reply's first lines: the same personal data.
+        await (
+            OutboxSms.filter(ticket_number=row["number"])
+            .using_db(conn)
+            .update(phone=mask_phone(str(row["complainant_phone"])), params={}, body=MASK)
+        )
         await TicketEvent.create(
             using_db=conn,
             ticket_id=row["id"],
