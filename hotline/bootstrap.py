@@ -144,6 +144,9 @@ def announce(settings: Settings, deployment: Deployment) -> None:
     log.info("数据目录：%s（来自%s）", deployment.data_dir.resolve(), settings.data_dir_origin)
     if deployment.model is not None:
         log.info("分类模型目录：%s", settings.model_dir.resolve())
+    if deployment.sms is not None:
+        quiet = "（只写入发件箱和日志，不实际发送）" if settings.sms.gateway == "log" else ""
+        log.info("来电人短信网关：%s%s", settings.sms.gateway, quiet)
 
 
 def _load_sla(data_dir: Path, vocabulary: Vocabulary) -> SlaEngine:

@@ -13,6 +13,7 @@ from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.privacy import mask_phone
+from hotline.sms.backlog import sms_backlog
 from hotline.sms.models import OutboxSms, SmsStatus
 from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import local_iso, utcnow
@@ -144,7 +145,7 @@ async def requeue(request: Request) -> Response:
     responses={"503": {"description": "数据库不可达"}},
 )
 async def health(request: Request) -> Response:
-    """GET /api/v1/admin/health — /healthz plus the outbox backlog; admins only."""
+    """GET /api/v1/admin/health — /healthz plus the mail and SMS backlogs; admins only."""
     from tortoise.context import require_context
 
     principal = await require_principal(request)
@@ -154,6 +155,7 @@ async def health(request: Request) -> Response:
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
         return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
     backlog = await mail_backlog(now=utcnow())
+    texts = await sms_backlog(now=utcnow())
     return JSONResponse(
         {
             "status": "ok",
@@ -162,6 +164,11 @@ async def health(request: Request) -> Response:
                 "pending": backlog.pending,
                 "failed": backlog.failed,
                 "oldest_pending_age_seconds": backlog.oldest_pending_age_seconds,
+            },
+            "sms_outbox": {
+                "pending": texts.pending,
+                "failed": texts.failed,
+                "oldest_pending_age_seconds": texts.oldest_pending_age_seconds,
             },
         }
     )

@@ -66,6 +66,8 @@ async def test_admin_health_shows_the_outbox_and_public_healthz_does_not(world: 
     assert body["status"] == "ok" and body["outbox"]["pending"] == 1
     assert body["outbox"]["failed"] == 0
     assert 7200 <= body["outbox"]["oldest_pending_age_seconds"] < 7200 + 60
+    # The creation text waits too (SMS_GATEWAY=log, but no sender runs in these tests).
+    assert body["sms_outbox"]["pending"] == 1 and body["sms_outbox"]["failed"] == 0
     for who in ("sup", "op", "zjj"):
         denied = await world.client.get("/api/v1/admin/health", headers=world.headers[who])
         assert denied.status_code == 403
