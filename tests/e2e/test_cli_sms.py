@@ -3,9 +3,12 @@ HTTP gateway on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,3 +100,35 @@ async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: P
     assert "稍后重试 1 条" in down.stdout and "本轮中止" in down.stderr
     assert len(peer.seen) == 1  # the other waiting text was deferred, not tried
     assert await statuses(db) == ["pending", "pending", "failed"]
+
+
+async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(tmp_path: Path) -> None:
+    db = tmp_path / "hotline.db"
+    await seed(db)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite://{db}",
+        "SMS_GATEWAY": "http",
+        "SWEEP_INTERVAL": "3600",
+    }
+    with http_peer((200, {"id": "BG-1"})) as peer:
+        env["SMS_HTTP_URL"] = peer.url + "/send"
+        worker = subprocess.Popen(
+            [sys.executable, "main.py", "sweeper"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and worker.poll() is None:
+                if await statuses(db) == ["sent", "sent", "failed"]:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            _, stderr = worker.communicate(timeout=30)
+    assert len(peer.seen) == 2, stderr
+    assert await statuses(db) == ["sent", "sent", "failed"]
