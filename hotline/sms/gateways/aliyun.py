@@ -38,23 +38,25 @@ PERMANENT = frozenset(
 # this message's fault. Retried, and the round stops so the others wait with it.
 GATEWAY_LEVEL = frozenset(
     {
-        "isv.BUSINESS_LIMIT_CONTROL",
-        "isv.DAY_LIMIT_CONTROL",
         "Throttling.User",
         "Throttling",
         "isv.AMOUNT_NOT_ENOUGH",
         "isv.OUT_OF_SERVICE",
         "isv.ACCOUNT_ABNORMAL",
         "isv.ACCOUNT_NOT_EXISTS",
+        "isv.PRODUCT_UN_SUBSCRIPT",
+        "isv.PRODUCT_UNSUBSCRIBE",
         "isp.RAM_PERMISSION_DENY",
         "isp.SYSTEM_ERROR",
+        "isp.GATEWAY_ERROR",
         "SignatureDoesNotMatch",
         "InvalidAccessKeyId.NotFound",
         "InvalidAccessKeyId",
         "Forbidden.RAM",
     }
 )
-# Per-number frequency limits (one number texted too often): retry that message later.
+# Per-number frequency limits (one number texted too often): that message is retried later,
+# and the others go on, since the limit says nothing about them.
 PER_NUMBER_LIMITS = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL"})
 
 
@@ -63,9 +65,10 @@ def classify(code: str, message: str) -> SmsSendError:
     text = f"阿里云短信 {code}：{message}"
     if code in PERMANENT:
         return SmsSendError(text, permanent=True)
-    # A number over its own frequency limit says nothing about the others waiting.
-    level = code in GATEWAY_LEVEL and code not in PER_NUMBER_LIMITS
-    return SmsSendError(text, gateway_level=level)
+    if code in PER_NUMBER_LIMITS:
+        return SmsSendError(text)
+    # Unknown codes are retried too: a wrong guess costs a few requests, not a lost text.
+    return SmsSendError(text, gateway_level=code in GATEWAY_LEVEL)
 
 
 class AliyunGateway:
