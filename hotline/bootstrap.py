@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,11 +12,12 @@ from hotline.deployment import Deployment
 
 if TYPE_CHECKING:
     from hotline.services.sla_engine import SlaEngine
+    from hotline.sms.templates import SmsTemplates
     from hotline.vocabulary import Vocabulary
 
 log = logging.getLogger("hotline")
 
-__all__ = ["ConfigError", "announce", "load_deployment", "load_rules", "reload_rules"]
+__all__ = ["ConfigError", "announce", "load_deployment", "load_rules", "load_sms", "reload_rules"]
 
 
 def load_rules(data_dir: Path, *, model_dir: Path | None = None) -> tuple[Any, Any, SlaEngine]:
@@ -93,6 +95,7 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         except (ModelFileError, FileNotFoundError, ValueError, KeyError) as exc:
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
     use_msgid_domain(settings.smtp.msgid_domain)
+    sms = load_sms(data_dir, gateway=settings.sms.gateway)
     return Deployment(
         data_dir=data_dir,
         router=TicketRouter(routing=routing, model=model),
@@ -101,8 +104,36 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         vocabulary=vocabulary,
         units=routing.units,
         public_base_url=settings.public_base_url,
+        sms=sms,
         extras={"units": list(routing.units)},
     )
+
+
+def load_sms(data_dir: Path, *, gateway: str) -> SmsTemplates | None:
+    """The text-message templates, checked; None (and a warning) when data/ has none."""
+    from hotline.sms.templates import SmsTemplateError, load_sms_templates
+
+    path = data_dir / "sms.toml"
+    if not path.is_file():
+        if gateway != "log":
+            raise ConfigError(f"SMS_GATEWAY={gateway} 需要短信模板文件 {path}")
+        log.warning("数据目录中没有 sms.toml：不给来电人发短信")
+        return None
+    try:
+        templates = load_sms_templates(path)
+    except SmsTemplateError as exc:
+        raise ConfigError(str(exc)) from exc
+    if gateway == "aliyun" and importlib.util.find_spec("alibabacloud_dysmsapi20170525") is None:
+        raise ConfigError(
+            "SMS_GATEWAY=aliyun 需要阿里云短信 SDK：pip install 'hotline12345[aliyun]'"
+            "（即 alibabacloud-dysmsapi20170525）"
+        )
+    missing = templates.missing_aliyun() if gateway == "aliyun" else []
+    if missing:
+        raise ConfigError(
+            f"{path}：SMS_GATEWAY=aliyun 需要每个模板的 aliyun_template，缺少：{'、'.join(missing)}"
+        )
+    return templates
 
 
 def announce(settings: Settings, deployment: Deployment) -> None:
@@ -113,6 +144,9 @@ def announce(settings: Settings, deployment: Deployment) -> None:
     log.info("数据目录：%s（来自%s）", deployment.data_dir.resolve(), settings.data_dir_origin)
     if deployment.model is not None:
         log.info("分类模型目录：%s", settings.model_dir.resolve())
+    if deployment.sms is not None:
+        quiet = "（只写入发件箱和日志，不实际发送）" if settings.sms.gateway == "log" else ""
+        log.info("来电人短信网关：%s%s", settings.sms.gateway, quiet)
 
 
 def _load_sla(data_dir: Path, vocabulary: Vocabulary) -> SlaEngine:

@@ -1,5 +1,5 @@
 """`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, rebuild-rates,
-check, outbox."""
+check, outbox, sms."""
 
 from __future__ import annotations
 
@@ -71,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     requeue.add_argument("--failed", action="store_true", help="全部发送失败的邮件")
     requeue.add_argument("id", nargs="?", type=int, help="单封邮件的编号")
     outbox.add_parser("status", help="待发送、发送失败的邮件数和最早一封的等待时间")
+
+    sms = sub.add_parser("sms", help="短信发件箱").add_subparsers(dest="sms_command")
+    sms.add_parser("send", help="立即发送到期的短信（一轮），打印结果")
+    listing = sms.add_parser("list", help="列出短信（手机号已脱敏）")
+    listing.add_argument("--status", choices=["pending", "sent", "failed"], help="只看某一状态")
+    listing.add_argument("--limit", type=int, default=20, help="最多列出几条（默认 20）")
+    sms_requeue = sms.add_parser("requeue", help="把发送失败的短信重新排队")
+    sms_requeue.add_argument("--failed", action="store_true", help="全部发送失败的短信")
+    sms_requeue.add_argument("id", nargs="?", type=int, help="单条短信的编号")
     return parser
 
 
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     # One-shot admin commands print their own result; start-up news (data directory, model)
     # is for the server, the sweeper and `check`.
-    quiet = command in ("users", "retrain", "recompute-deadlines", "outbox", "migrate")
+    quiet = command in ("users", "retrain", "recompute-deadlines", "outbox", "sms", "migrate")
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -124,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "outbox":
             return _outbox(settings, args)
+        if command == "sms":
+            from hotline.sms.cli import sms_command
+
+            return sms_command(settings, args, _run)
         if command == "check":
             _run(settings, lambda d: _noop())
             print("配置和数据库检查通过（数据库结构是最新的）")

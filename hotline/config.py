@@ -15,6 +15,7 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 
 from hotline.mail.settings import SmtpSettings
+from hotline.sms.settings import SmsSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TZ = "Asia/Shanghai"
@@ -40,6 +41,7 @@ class Settings:
     run_sweeper: bool = True
     sweep_interval: float = 60.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
     secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
     session_idle_minutes: float = 30.0
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes
@@ -79,6 +81,10 @@ def load_settings(
     except ValueError as exc:
         raise ConfigError(f"邮件设置有误：{exc}") from exc
     try:
+        sms = SmsSettings.from_config(config)
+    except ValueError as exc:
+        raise ConfigError(f"短信设置有误：{exc}") from exc
+    try:
         return Settings(
             database_url=database_url(config),
             data_dir=data_dir,
@@ -89,6 +95,7 @@ def load_settings(
             run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
             sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
             smtp=smtp,
+            sms=sms,
             secret_key=config("SECRET_KEY", cast=Secret, default=None),
             session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
             forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),

@@ -1,4 +1,4 @@
-"""Deployment data loaded once at start-up: units, router, classifier, SLA rules."""
+"""Deployment data loaded once at start-up: units, router, classifier, SLA rules, SMS texts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # the real imports load numpy and the policy files' parsers
     from classifier.model import CategoryModel
     from hotline.services.router import TicketRouter
     from hotline.services.sla_engine import SlaEngine
+    from hotline.sms.templates import SmsTemplates
     from hotline.vocabulary import Vocabulary
     from routing.units import Unit
 
@@ -25,6 +26,8 @@ class Deployment:
     vocabulary: Vocabulary | None = None
     units: tuple[Unit, ...] = ()
     public_base_url: str = "http://127.0.0.1:8000"
+    # The complainants' text messages (data/sms.toml); None: no text is queued.
+    sms: SmsTemplates | None = None
     # Kept for callers that read extras["units"]; new code uses `units`.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -2,9 +2,9 @@
 
 Each `ActionSpec` says everything about one action — the moves it allows and for whom,
 its body, its Chinese label, whether the complainant sees it, what it does to the SLA
-clocks, what it needs from the database and the mail it causes. The ticket service, the
-SLA engine, notifications and presenters read these declarations; adding an action means
-one declaration (plus its tests).
+clocks, what it needs from the database and the mail and text message it causes. The
+ticket service, the SLA engine, notifications and presenters read these declarations;
+adding an action means one declaration (plus its tests).
 """
 
 from __future__ import annotations
@@ -147,6 +147,14 @@ class Mail(StrEnum):
     DISPATCH = "dispatch"  # the lead and assisting units learn of the ticket at once
 
 
+class Sms(StrEnum):
+    """Text messages to the complainant; each names a template in data/sms.toml."""
+
+    CREATED = "created"  # sent by create_ticket: the number and the query code
+    REPLY = "reply"  # the reply's first lines and the tracking link
+    CLOSE = "close"  # the ticket is closed (办结 or 直接办结)
+
+
 @dataclass(frozen=True)
 class Move:
     """From `source`, the action leads to `to` (None: unchanged), for these roles."""
@@ -169,6 +177,7 @@ class ActionSpec:
     clocks: tuple[ClockEffect, ...] = ()
     step: Step | None = None
     mail: Mail | None = None
+    sms: Sms | None = None  # queued for the complainant in the action's transaction
     closes: bool = False  # sets closed_at
     clears: tuple[str, ...] = ()  # ticket columns reset to None
     # Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows
@@ -200,6 +209,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.RECEIVED, _S.CLOSED, _CENTRE),
         shows_reply=True,
         clocks=(effect(ClockOp.STOP),),
+        sms=Sms.CLOSE,
         closes=True,
     ),
     ActionSpec(
@@ -307,6 +317,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
         clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
+        sms=Sms.REPLY,
         affects_rates=True,
     ),
     ActionSpec(
@@ -323,6 +334,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         CloseBody,
         _moves(_S.CALLED_BACK, _S.CLOSED, _CENTRE),
         clocks=(effect(ClockOp.STOP),),
+        sms=Sms.CLOSE,
         closes=True,
     ),
     ActionSpec(

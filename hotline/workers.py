@@ -1,4 +1,4 @@
-"""Background workers: the SLA sweeper and the mail sender, in-process or standalone."""
+"""Background workers: the SLA sweeper, the mail and SMS senders, in-process or standalone."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from hotline.config import Settings
 from hotline.deployment import Deployment
 from hotline.mail.sender import run_sender
 from hotline.services.sweeper import run_sweeper
+from hotline.sms.gateways import gateway_for
+from hotline.sms.sender import run_sms_sender
 
 
 def start_background(
     *, settings: Settings, deployment: Deployment, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    """Start the sweeper and the mail sender as tasks that end when `stop` is set."""
+    """Start the sweeper and the mail and SMS senders as tasks that end when `stop` is set."""
     return [
         asyncio.create_task(
             run_sweeper(
@@ -27,6 +29,12 @@ def start_background(
         asyncio.create_task(
             run_sender(settings=settings.smtp, interval=30.0, stop_event=stop),
             name="mail-sender",
+        ),
+        asyncio.create_task(
+            run_sms_sender(
+                gateway=gateway_for(settings.sms, deployment.sms), interval=30.0, stop_event=stop
+            ),
+            name="sms-sender",
         ),
         asyncio.create_task(
             run_housekeeping(settings=settings, interval=HOUSEKEEPING_INTERVAL, stop=stop),

@@ -8,6 +8,7 @@ urgency, channel, district and street (the 属地 unit), units, deadlines, resul
 satisfaction, the masked text and the whole event log (whose rows are never changed).
 Photos the citizen uploaded (they often show people, homes, number plates) are removed from
 the ticket and, once no ticket that keeps its photos names them, from UPLOAD_DIR.
+The texts sent to the complainant keep only their template and a masked number.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from hotline.models import Ticket, TicketEvent
+from hotline.privacy import mask_phone
 from hotline.services import photo_store
+from hotline.sms.models import OutboxSms
 
 MASK = "***"
 PERSONAL_FIELDS = (
@@ -80,6 +83,7 @@ async def anonymise_due(
             .limit(batch)
             .values(
                 "id",
+                "number",
                 "status",
                 "title",
                 "content",
@@ -136,6 +140,12 @@ async def _anonymise_one(
         )
         if changed != 1:
             return False
+        # The texts held the number and the reply's first lines: the same personal data.
+        await (
+            OutboxSms.filter(ticket_number=row["number"])
+            .using_db(conn)
+            .update(phone=mask_phone(str(row["complainant_phone"])), params={}, body=MASK)
+        )
         await TicketEvent.create(
             using_db=conn,
             ticket_id=row["id"],

@@ -26,6 +26,7 @@ from hotline.lifecycle import (
     LEAD_UNIT_ACTIONS,
     Action,
     Role,
+    Sms,
     Status,
     decide,
     event_public,
@@ -38,6 +39,7 @@ from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
+from hotline.services.texts import queue_sms
 from hotline.timefmt import SHANGHAI
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
@@ -243,6 +245,11 @@ async def _create(
         )
         if retry is not None:
             await remember(conn, retry, ticket_number=ticket.number, action="create", now=now)
+        # The number and the query code, committed with the ticket (a replayed retry
+        # returns above without writing, so it never queues a second text).
+        await queue_sms(
+            conn, ticket=ticket, sms=Sms.CREATED, payload={}, now=now, deployment=deployment
+        )
         if outcome is None:
             await created.save(using_db=conn)
             return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
@@ -453,7 +460,7 @@ async def _write(
     links: list[TicketUnit],
     before: list[TicketEvent] | None = None,
 ) -> TicketRecord:
-    """Write the event, unit links, clocks and mail of a decided action."""
+    """Write the event, unit links, clocks, mail and text message of a decided action."""
     spec = ACTIONS[outcome.action]
     event = _event(
         ticket,
@@ -498,6 +505,15 @@ async def _write(
             ticket=ticket,
             payload=outcome.payload,
             clocks=clock_rows,
+            now=now,
+            deployment=deployment,
+        )
+    if spec.sms is not None:
+        await queue_sms(
+            conn,
+            ticket=ticket,
+            sms=spec.sms,
+            payload=outcome.payload,
             now=now,
             deployment=deployment,
         )

@@ -16,7 +16,8 @@ class OutboxSms(Model):
     """One text message waiting for (or done with) delivery through the SMS gateway."""
 
     id = fields.BigIntField(primary_key=True)
-    # ticket number + reason (+ event id): the same event never queues two messages.
+    # ticket number, template and the ticket version the write made (hotline.sms.messages):
+    # one ticket write never queues two messages.
     dedupe_key = fields.CharField(max_length=128, unique=True)
     phone = fields.CharField(max_length=32)
     # The template's name in data/sms.toml and the values of its named fields; the gateway

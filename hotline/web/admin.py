@@ -1,4 +1,5 @@
-"""Admin endpoints: health with the mail backlog, the outbox (what waits, what failed, requeue)."""
+"""Admin endpoints: health with the mail backlog, the mail and SMS outboxes (what waits, what
+failed, requeue)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from hotline.lifecycle import Role
 from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
+from hotline.privacy import mask_phone
+from hotline.sms.backlog import sms_backlog
+from hotline.sms.models import OutboxSms, SmsStatus
+from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import local_iso, utcnow
 from hotline.web.endpoint import ROW_ID, api, request_query
 from hotline.web.http import require_principal, require_role
@@ -34,23 +39,87 @@ def _mail(row: OutboxMail) -> dict[str, object]:
     }
 
 
+def _sms(row: OutboxSms) -> dict[str, object]:
+    # Admins check delivery, not whom: the number is masked as everywhere outside the ticket.
+    return {
+        "id": row.id,
+        "status": str(row.status.value if hasattr(row.status, "value") else row.status),
+        "reason": row.reason,
+        "ticket_number": row.ticket_number,
+        "phone": mask_phone(row.phone),
+        "template": row.template,
+        "body": row.body,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "gateway_ref": row.gateway_ref,
+        "created_at": local_iso(row.created_at),
+        "next_attempt_at": local_iso(row.next_attempt_at),
+        "sent_at": local_iso(row.sent_at),
+    }
+
+
 @api(
-    summary="邮件发件箱（管理员）",
+    summary="邮件和短信发件箱（管理员）",
     query=OutboxQuery,
-    description="邮件及投递状态",
+    description="邮件及投递状态；sms 为发给来电人的短信（手机号已脱敏）",
     errors=(401, 403, 422),
 )
 async def list_outbox(request: Request) -> Response:
-    """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and its delivery state."""
+    """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and texts, delivery state."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
     status = request_query(request).status
     rows_query = OutboxMail.all()
+    sms_query = OutboxSms.all()
     if status:
         rows_query = rows_query.filter(status=status)
+        sms_query = sms_query.filter(status=status)
     counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
+    sms_counts = {s.value: await OutboxSms.filter(status=s).count() for s in SmsStatus}
     rows = await rows_query.order_by("-id").limit(200)
-    return JSONResponse({"counts": counts, "items": [_mail(r) for r in rows]})
+    texts = await sms_query.order_by("-id").limit(200)
+    return JSONResponse(
+        {
+            "counts": counts,
+            "items": [_mail(r) for r in rows],
+            "sms": {"counts": sms_counts, "items": [_sms(r) for r in texts]},
+        }
+    )
+
+
+@api(
+    summary="重新发送失败的短信（管理员）",
+    path={"sms_id": {**ROW_ID, "description": "短信编号"}},
+    description="已重新排队",
+    errors=(401, 403, 404),
+)
+async def requeue_text(request: Request) -> Response:
+    """POST /api/v1/admin/outbox/sms/{id}/requeue — send a failed text message again."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    raw = request.path_params["sms_id"]
+    if not raw.isdigit() or not await requeue_sms(int(raw), now=utcnow()):
+        raise HotlineError("没有这条发送失败的短信", status=404, code="not_found")
+    return JSONResponse({"id": int(raw), "status": "pending"})
+
+
+@api(
+    summary="重新发送全部失败的短信（管理员）",
+    query=OutboxQuery,
+    description="重新排队的条数",
+    errors=(401, 403, 422),
+)
+async def requeue_all_texts(request: Request) -> Response:
+    """POST /api/v1/admin/outbox/sms/requeue?status=failed — send every failed text again."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    if request_query(request).status != SmsStatus.FAILED:
+        raise HotlineError(
+            "只能重新排队发送失败的短信：请加上 ?status=failed", status=422, code="validation_error"
+        )
+    count = await requeue_failed_sms(now=utcnow())
+    message = f"已将 {count} 条发送失败的短信重新排队" if count else "没有发送失败的短信"
+    return JSONResponse({"requeued": count, "message": message})
 
 
 @api(
@@ -76,7 +145,7 @@ async def requeue(request: Request) -> Response:
     responses={"503": {"description": "数据库不可达"}},
 )
 async def health(request: Request) -> Response:
-    """GET /api/v1/admin/health — /healthz plus the outbox backlog; admins only."""
+    """GET /api/v1/admin/health — /healthz plus the mail and SMS backlogs; admins only."""
     from tortoise.context import require_context
 
     principal = await require_principal(request)
@@ -86,6 +155,7 @@ async def health(request: Request) -> Response:
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
         return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
     backlog = await mail_backlog(now=utcnow())
+    texts = await sms_backlog(now=utcnow())
     return JSONResponse(
         {
             "status": "ok",
@@ -94,6 +164,11 @@ async def health(request: Request) -> Response:
                 "pending": backlog.pending,
                 "failed": backlog.failed,
                 "oldest_pending_age_seconds": backlog.oldest_pending_age_seconds,
+            },
+            "sms_outbox": {
+                "pending": texts.pending,
+                "failed": texts.failed,
+                "oldest_pending_age_seconds": texts.oldest_pending_age_seconds,
             },
         }
     )
@@ -160,6 +235,9 @@ async def user_action(request: Request) -> Response:
 routes = [
     Route("/admin/health", health, methods=["GET"]),
     Route("/admin/outbox", list_outbox, methods=["GET"]),
+    # Before the mail routes: "/admin/outbox/{mail_id}/requeue" would take "sms" as an id.
+    Route("/admin/outbox/sms/requeue", requeue_all_texts, methods=["POST"]),
+    Route("/admin/outbox/sms/{sms_id}/requeue", requeue_text, methods=["POST"]),
     Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
     Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
     Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),

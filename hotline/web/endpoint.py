@@ -34,7 +34,12 @@ TICKET_NUMBER = {
 # Row ids are 64-bit integers in the database.
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 # What a 404 for a path value says, by the parameter's description.
-NOT_FOUND = {"工单号": "工单不存在", "邮件编号": "没有这封发送失败的邮件", "账号": "账号不存在"}
+NOT_FOUND = {
+    "工单号": "工单不存在",
+    "邮件编号": "没有这封发送失败的邮件",
+    "短信编号": "没有这条发送失败的短信",
+    "账号": "账号不存在",
+}
 
 
 @dataclass(frozen=True)

@@ -105,9 +105,9 @@ class DateRangeQuery(Query):
 
 
 class OutboxQuery(Query):
-    """GET /api/v1/admin/outbox."""
+    """GET /api/v1/admin/outbox and the requeue-all endpoints (mail and SMS)."""
 
-    status: MailStatus | None = Field(default=None, description="只看某一状态的邮件")
+    status: MailStatus | None = Field(default=None, description="只看某一状态的邮件和短信")
 
 
 class UnitGroupQuery(Query):

@@ -66,6 +66,8 @@ async def test_admin_health_shows_the_outbox_and_public_healthz_does_not(world: 
     assert body["status"] == "ok" and body["outbox"]["pending"] == 1
     assert body["outbox"]["failed"] == 0
     assert 7200 <= body["outbox"]["oldest_pending_age_seconds"] < 7200 + 60
+    # The creation text waits too (SMS_GATEWAY=log, but no sender runs in these tests).
+    assert body["sms_outbox"]["pending"] == 1 and body["sms_outbox"]["failed"] == 0
     for who in ("sup", "op", "zjj"):
         denied = await world.client.get("/api/v1/admin/health", headers=world.headers[who])
         assert denied.status_code == 403
@@ -100,3 +102,36 @@ async def test_admin_requeues_every_failed_mail_at_once(world: World) -> None:
     assert health.json()["outbox"]["pending"] == 3 and health.json()["outbox"]["failed"] == 0
     again = await world.client.post(url, params={"status": "failed"}, headers=world.headers["adm"])
     assert again.json() == {"requeued": 0, "message": "没有发送失败的邮件"}
+
+
+async def test_admins_see_the_texts_with_masked_numbers_and_requeue_failed_ones(
+    world: World,
+) -> None:
+    from hotline.sms.models import OutboxSms, SmsStatus
+
+    t = await world.create()
+    r = await world.client.get("/api/v1/admin/outbox", headers=world.headers["adm"])
+    sms = r.json()["sms"]
+    assert sms["counts"] == {"pending": 1, "sent": 0, "failed": 0}
+    [text] = sms["items"]
+    assert text["template"] == "created" and text["ticket_number"] == t["number"]
+    assert text["phone"] == "138****5678" and "13812345678" not in r.text
+    assert f"/track?number={t['number']}" in text["body"]
+    await OutboxSms.filter(id=text["id"]).update(
+        status=SmsStatus.FAILED, attempts=1, last_error="阿里云短信 isv.MOBILE_NUMBER_ILLEGAL"
+    )
+    failed = await world.client.get(
+        "/api/v1/admin/outbox", params={"status": "failed"}, headers=world.headers["adm"]
+    )
+    assert [s["id"] for s in failed.json()["sms"]["items"]] == [text["id"]]
+    one = f"/api/v1/admin/outbox/sms/{text['id']}/requeue"
+    assert (await world.client.post(one, headers=world.headers["adm"])).status_code == 200
+    assert (await OutboxSms.get(id=text["id"])).status == SmsStatus.PENDING
+    assert (await world.client.post(one, headers=world.headers["adm"])).status_code == 404
+    assert (await world.client.post(one, headers=world.headers["sup"])).status_code == 403
+    every = "/api/v1/admin/outbox/sms/requeue"
+    refused = await world.client.post(every, headers=world.headers["adm"])
+    assert refused.status_code == 422
+    await OutboxSms.filter(id=text["id"]).update(status=SmsStatus.FAILED)
+    done = await world.client.post(every, params={"status": "failed"}, headers=world.headers["adm"])
+    assert done.json()["requeued"] == 1

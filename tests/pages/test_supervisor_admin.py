@@ -425,3 +425,24 @@ async def test_other_workers_follow_a_reload(site: Site, deployment: Any, tmp_pa
     finally:
         stop.set()
         await follower
+async def test_outbox_page_lists_texts_masked_and_requeues_them(site: Site) -> None:
+    from hotline.sms.models import OutboxSms, SmsStatus
+
+    t = await site.create()
+    row = await OutboxSms.get(ticket_number=t["number"])
+    c, token = await _admin(site)
+    page = await c.get("/admin/outbox")
+    assert "短信发件箱" in page.text and "待发送 <b>1</b> 条" in page.text
+    assert "138****5678" in page.text and "13812345678" not in page.text
+    await OutboxSms.filter(id=row.id).update(
+        status=SmsStatus.FAILED, last_error="HTTP 400 号码无效"
+    )
+    page = await c.get("/admin/outbox")
+    assert f'id="sms-{row.id}"' in page.text and "HTTP 400 号码无效" in page.text
+    await c.post(f"/admin/outbox/sms/{row.id}/requeue", data={"csrf_token": token})
+    assert f"短信 #{row.id} 已重新排队" in (await c.get("/admin/outbox")).text
+    await c.post(f"/admin/outbox/sms/{row.id}/requeue", data={"csrf_token": token})
+    assert "不是发送失败状态" in (await c.get("/admin/outbox")).text
+    await OutboxSms.filter(id=row.id).update(status=SmsStatus.FAILED)
+    await c.post("/admin/outbox/sms/requeue", data={"csrf_token": token})
+    assert "已将 1 条发送失败的短信重新排队。" in (await c.get("/admin/outbox")).text

@@ -1,7 +1,7 @@
 """Administration pages: accounts, units, routing rules and SLA policies (with reload),
-the holiday schedule, and the mail outbox. Admins only.
+the holiday schedule, and the mail and SMS outboxes. Admins only.
 
-Every change calls an existing service (`hotline.services.users`, `hotline.mail`,
+Every change calls an existing service (`hotline.services.users`, `hotline.mail`, `hotline.sms`,
 `hotline.bootstrap.reload_rules`); this module parses forms and says what happened.
 """
 
@@ -26,6 +26,9 @@ from hotline.models import Unit
 from hotline.services import rules_version
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
+from hotline.sms.backlog import sms_backlog
+from hotline.sms.models import OutboxSms, SmsStatus
+from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import redirect, render, require_form, signed_in
@@ -38,7 +41,7 @@ TABS = (
     ("/admin/units", "承办单位"),
     ("/admin/rules", "派单规则与时限"),
     ("/admin/holidays", "节假日安排"),
-    ("/admin/outbox", "邮件发件箱"),
+    ("/admin/outbox", "发件箱"),
 )
 LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
 USER_ACTIONS = {
@@ -315,22 +318,28 @@ async def holidays_page(request: Request) -> Response:
     )
 
 
-# ---- mail outbox ----------------------------------------------------------------------
+# ---- mail and SMS outbox --------------------------------------------------------------
 
 
 async def outbox_page(request: Request) -> Response:
-    """GET /admin/outbox — mail waiting and failed, with requeue buttons."""
+    """GET /admin/outbox — mail and texts waiting and failed, with requeue buttons."""
     _admin(request)
     now = utcnow()
     backlog = await mail_backlog(now=now)
     pending = await OutboxMail.filter(status=MailStatus.PENDING).order_by("id").limit(50)
     failed = await OutboxMail.filter(status=MailStatus.FAILED).order_by("-id").limit(50)
     sent = await OutboxMail.filter(status=MailStatus.SENT).count()
+    sms = {
+        "backlog": await sms_backlog(now=now),
+        "pending": await OutboxSms.filter(status=SmsStatus.PENDING).order_by("id").limit(50),
+        "failed": await OutboxSms.filter(status=SmsStatus.FAILED).order_by("-id").limit(50),
+        "sent": await OutboxSms.filter(status=SmsStatus.SENT).count(),
+    }
     return _page(
         request,
         "admin_outbox.html",
         "/admin/outbox",
-        {"backlog": backlog, "pending": pending, "failed": failed, "sent": sent},
+        {"backlog": backlog, "pending": pending, "failed": failed, "sent": sent, "sms": sms},
     )
 
 
@@ -355,6 +364,27 @@ async def outbox_requeue_all(request: Request) -> Response:
     return redirect("/admin/outbox")
 
 
+async def sms_requeue(request: Request) -> Response:
+    """POST /admin/outbox/sms/{sms_id}/requeue — send one failed text again."""
+    _admin(request)
+    await require_form(request)
+    raw = request.path_params["sms_id"]
+    if raw.isdigit() and await requeue_sms(int(raw), now=utcnow()):
+        flash(request, f"短信 #{raw} 已重新排队，发送程序稍后发送。")
+    else:
+        flash(request, f"短信 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
+    return redirect("/admin/outbox#sms")
+
+
+async def sms_requeue_all(request: Request) -> Response:
+    """POST /admin/outbox/sms/requeue — send every failed text again."""
+    _admin(request)
+    await require_form(request)
+    count = await requeue_failed_sms(now=utcnow())
+    flash(request, f"已将 {count} 条发送失败的短信重新排队。" if count else "没有发送失败的短信。")
+    return redirect("/admin/outbox#sms")
+
+
 routes = [
     Route("/admin", users_page, methods=["GET"]),
     Route("/admin/users", create_user, methods=["POST"]),
@@ -364,6 +394,9 @@ routes = [
     Route("/admin/rules/reload", reload, methods=["POST"]),
     Route("/admin/holidays", holidays_page, methods=["GET"]),
     Route("/admin/outbox", outbox_page, methods=["GET"]),
+    # Before the mail routes, whose {mail_id} would otherwise take "sms".
+    Route("/admin/outbox/sms/requeue", sms_requeue_all, methods=["POST"]),
+    Route("/admin/outbox/sms/{sms_id}/requeue", sms_requeue, methods=["POST"]),
     Route("/admin/outbox/requeue", outbox_requeue_all, methods=["POST"]),
     Route("/admin/outbox/{mail_id}/requeue", outbox_requeue, methods=["POST"]),
 ]

@@ -15,6 +15,7 @@ from hotline.auth import Principal
 from hotline.errors import HotlineError
 from hotline.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.presenters import RESULT_LABELS
+from hotline.privacy import mask_phone
 from hotline.timefmt import SHANGHAI
 from hotline.volumes import CHANNEL_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
@@ -44,6 +45,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["t"] = _short_time
+env.filters["masked_phone"] = mask_phone
 env.globals.update(
     STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
     ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},

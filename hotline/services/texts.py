@@ -1,0 +1,55 @@
+"""Text messages to the complainant, queued in the transaction of the ticket write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from hotline.deployment import Deployment
+from hotline.lifecycle import Sms
+from hotline.models import Ticket
+from hotline.sms.messages import dedupe_key, sms_params, sms_recipient
+from hotline.sms.models import OutboxSms
+from hotline.sms.outbox import enqueue_sms
+
+
+async def queue_sms(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    sms: Sms,
+    payload: dict[str, Any],
+    now: datetime,
+    deployment: Deployment,
+) -> OutboxSms | None:
+    """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
+    if deployment.sms is None:
+        return None
+    phone = sms_recipient(
+        phone=ticket.complainant_phone,
+        sms_opt_out=ticket.sms_opt_out,
+        no_contact=ticket.no_contact,
+        confidential=ticket.confidential,
+    )
+    if phone is None:
+        return None
+    params = sms_params(
+        sms,
+        number=ticket.number,
+        code=ticket.query_code,
+        base_url=deployment.public_base_url,
+        reply_text=str(payload.get("text", "")),
+    )
+    return await enqueue_sms(
+        using_db=conn,
+        dedupe_key=dedupe_key(ticket.number, sms, ticket.version),
+        phone=phone,
+        template=sms.value,
+        params=params,
+        body=deployment.sms[sms].render(params),
+        ticket_number=ticket.number,
+        reason=sms.value,
+        now=now,
+    )
