@@ -89,3 +89,27 @@ def test_no_environment_variable_is_read_in_two_places() -> None:
         "hotline/mail/settings.py",
     }
     assert outside == set()
+
+
+def test_open311_api_keys_are_named_pairs_or_bare_keys() -> None:
+    key_a, key_b = "a" * 16, "b-0123456789abcdef"
+    s = load_settings(environ={"OPEN311_API_KEYS": f" cityapp:{key_a} , {key_b}"})
+    assert s.open311_api_keys == (("cityapp", key_a), ("client2", key_b))
+    assert load_settings(environ={}).open311_api_keys == ()
+    # Keys are secrets: never in the settings' repr (which start-up logs may print).
+    assert key_a not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("cityapp:short", "至少 16 个可见 ASCII 字符"),
+        ("cityapp:" + "密" * 16, "至少 16 个可见 ASCII 字符"),
+        (":" + "a" * 16, "客户端名称"),
+        (f"one:{'a' * 16},two:{'a' * 16}", "重复"),
+        (f"one:{'a' * 16},one:{'b' * 16}", "重复"),
+    ],
+)
+def test_a_bad_open311_key_stops_start_up_naming_it(raw: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=f"OPEN311_API_KEYS.*{expected}"):
+        load_settings(environ={"OPEN311_API_KEYS": raw})
