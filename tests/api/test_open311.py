@@ -19,6 +19,7 @@ from tests.api.conftest import World
 KEY = "k3y-for-the-city-app-0123456789"
 BASE = "/open311/v2"
 LAMP = "幸福小区3栋门口的路灯坏了一个多月，晚上很黑，老人出门不安全，请尽快维修。"
+WAGES = "本人在一家装修公司做水电工，公司拖欠我和工友三个月工资，老板一直不发，请帮忙讨薪。"
 PERSON = {
     "first_name": "小明",
     "last_name": "王",
@@ -317,3 +318,31 @@ async def test_oversized_and_non_form_bodies_are_refused(city: httpx.AsyncClient
     )
     assert r.status_code == 400 and _xml(r).tag == "errors"
     assert await Ticket.all().count() == 0
+
+
+async def test_a_post_stays_within_the_create_budget_plus_its_own_rows(
+    city: httpx.AsyncClient,
+) -> None:
+    from tests.api.test_statement_count import CREATE_BUDGET, counting
+
+    with counting() as statements:
+        r = await _post(city, service_code="劳动和社会保障", description=WAGES)
+    assert r.status_code == 201, r.text
+    ticket = await Ticket.get(number=r.json()[0]["service_request_id"])
+    assert ticket.status == "dispatched"
+    print(f"open311 POST: {len(statements)} statements")
+    # The rate counter's upsert and the token's INSERT (the savepoint is no statement row).
+    assert len(statements) <= CREATE_BUDGET + 2, "\n".join(statements)
+
+
+async def test_get_requests_reads_three_statements_for_any_number(
+    city: httpx.AsyncClient,
+) -> None:
+    from tests.api.test_statement_count import counting
+
+    for _ in range(3):
+        await _post(city, service_code="劳动和社会保障", description=WAGES)
+    with counting() as statements:
+        r = await city.get(f"{BASE}/requests.json")
+    assert r.status_code == 200 and len(r.json()) == 3
+    assert len(statements) <= 3, "\n".join(statements)
