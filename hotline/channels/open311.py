@@ -41,6 +41,8 @@ WINDOW = timedelta(days=90)  # the spec's default range, and the widest one a qu
 MAX_REQUESTS = 1000  # the spec's "1000 requests, whichever is smaller"
 MAX_IDS = 100  # service_request_id values in one query
 STATUS_NOTES_CHARS = 500
+# When this server's Open311 interface last changed (discovery's `changeset`).
+CHANGESET = "2026-11-29T00:00:00+08:00"
 
 
 class Open311Error(Exception):
@@ -109,6 +111,24 @@ def definition(code: str, kinds: Iterable[str]) -> dict[str, object]:
                 "order": 1,
                 "description": "诉求类型：举报件的举报人身份严格保密，工单不公开",
                 "values": values,
+            }
+        ],
+    }
+
+
+def discovery(url: str) -> dict[str, object]:
+    """The discovery document: our one production GeoReport v2 endpoint."""
+    return {
+        "changeset": CHANGESET,
+        "contact": "12345政务服务便民热线",
+        "key_service": "提交服务请求需要 api_key：请向本市12345热线系统管理员申请",
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
             }
         ],
     }

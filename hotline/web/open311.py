@@ -28,6 +28,7 @@ from hotline.services import counters
 from hotline.services import open311 as open311_service
 from hotline.services.idempotency import retry_key
 from hotline.timefmt import utcnow
+from hotline.web.failsafe import DB_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 from hotline.web.http import read_body, validate
 
 log = logging.getLogger("hotline.open311")
@@ -76,12 +77,23 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
                 return _refuse(form, exc.status, exc.description, **retry)
             except HotlineError as exc:  # a body over the limit, a malformed Idempotency-Key
                 return _refuse(form, exc.status, exc.message)
+            except Exception as exc:  # noqa: BLE001 - clients read only the spec's error list
+                return _failed(request, form, exc)
             return _answer(form, status, root, value, {})
 
         answer.__doc__ = handler.__doc__
         return answer
 
     return wrap
+
+
+def _failed(request: Request, form: str, exc: Exception) -> Response:
+    """503 (database unreachable, with Retry-After) or 500, logged once, in the spec's format."""
+    if database_unavailable(exc):
+        log.error("open311: database unavailable on %s", request.url.path, exc_info=exc)
+        return _refuse(form, 503, DB_UNAVAILABLE, **{"Retry-After": str(RETRY_AFTER_SECONDS)})
+    log.error("open311: unhandled error on %s", request.url.path, exc_info=exc)
+    return _refuse(form, 500, "服务器内部错误，请稍后重试")
 
 
 def _deployment(request: Request) -> Deployment:
@@ -95,6 +107,16 @@ def _vocabulary(request: Request) -> tuple[tuple[str, ...], tuple[str, ...], tup
     if vocabulary is None:
         return (), (), tuple(proto.KIND_KEYS.values())
     return vocabulary.model_categories, vocabulary.other_categories, vocabulary.kinds
+
+
+# ---- discovery ------------------------------------------------------------------------
+
+
+@endpoint("GET")
+async def discovery(request: Request, form: str) -> tuple[int, str, Any]:
+    """GET /open311/discovery — where the GeoReport v2 endpoint is and how to get a key."""
+    settings: Settings = request.app.state.settings
+    return 200, "discovery", proto.discovery(settings.public_base_url.rstrip("/") + PREFIX)
 
 
 # ---- services -------------------------------------------------------------------------
@@ -241,6 +263,7 @@ def _route(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Rout
 
 
 routes = [
+    Route("/open311/discovery.{format}", discovery, methods=METHODS, include_in_schema=False),
     _route("/services.{format}", service_list),
     _route("/services/{code}.{format}", service_definition),
     _route("/requests.{format}", request_list),

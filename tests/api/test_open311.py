@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from defusedxml.ElementTree import fromstring
+from tortoise.context import TortoiseContext
 
 from hotline.config import load_settings
+from hotline.db import tortoise_config
 from hotline.deployment import Deployment
 from hotline.models import IdempotencyKey, Open311Token, Ticket, TicketClock
 from hotline.web.app import create_app
@@ -346,3 +351,30 @@ async def test_get_requests_reads_three_statements_for_any_number(
         r = await city.get(f"{BASE}/requests.json")
     assert r.status_code == 200 and len(r.json()) == 3
     assert len(statements) <= 3, "\n".join(statements)
+
+
+async def test_discovery_names_the_endpoint_and_its_formats(city: httpx.AsyncClient) -> None:
+    body = (await city.get("/open311/discovery.json")).json()
+    (endpoint,) = body["endpoints"]
+    assert endpoint["url"].endswith("/open311/v2") and endpoint["type"] == "production"
+    root = _xml(await city.get("/open311/discovery.xml"))
+    formats = root.findall("endpoints/endpoint/formats/format")
+    assert [f.text for f in formats] == ["application/json", "text/xml"]
+
+
+async def test_a_database_that_does_not_answer_is_the_specs_503(
+    tmp_path: Path, deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "db"
+    folder.mkdir()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(f"sqlite://{folder / 'hotline.sqlite3'}"))
+        shutil.rmtree(folder)
+        app = create_app(load_settings(), deployment=deployment, manage_db=False, background=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            with caplog.at_level(logging.INFO):
+                r = await client.get(f"{BASE}/requests.xml")
+    assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
+    assert _xml(r).findtext("error/code") == "503"
+    assert len([rec for rec in caplog.records if rec.exc_info]) == 1
