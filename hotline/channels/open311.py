@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hotline.channels.wechat import title_of
-from hotline.privacy import mask_personal
+from hotline.privacy import mask_address, mask_personal
 from hotline.timefmt import SHANGHAI
 
 SPEC_URL = "https://wiki.open311.org/GeoReport_v2"
@@ -382,9 +382,10 @@ def record(seen: Seen) -> dict[str, object]:
     """The spec's request record; personal data never leaves the ticket.
 
     Requests that came in through Open311 show what the client sent to be published
-    (description, address, place, picture), with phone numbers, e-mail addresses and the
-    complainant's name masked. Tickets from the phone, the web form or WeChat were not
-    given for publication: only their title, masked, and the district and street.
+    (description, address, place, picture), with phone numbers, e-mail addresses, the
+    complainant's name and the address's house and room numbers masked. Tickets from the
+    phone, the web form or WeChat were not given for publication: only their title, masked,
+    and the district and street.
     """
     names = (seen.complainant_name,)
     ours = seen.channel == "open311"
@@ -406,7 +407,8 @@ def record(seen: Seen) -> dict[str, object]:
         "requested_datetime": seen.created_at,
         "updated_datetime": seen.updated_at,
         "expected_datetime": seen.expected_at,
-        "address": mask_personal(place, names=names),
+        # House and room numbers point at one household, whoever filed the request.
+        "address": mask_address(mask_personal(place, names=names)),
         "address_id": None,
         "zipcode": None,
         "lat": seen.latitude if ours else None,

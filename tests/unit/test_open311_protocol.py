@@ -98,6 +98,7 @@ def test_a_phone_tickets_record_shows_no_personal_data() -> None:
     ours = proto.record(dataclasses.replace(seen, channel="open311"))
     assert ours["lat"] == 28.1 and ours["media_url"] == "https://img.example.com/x.jpg"
     assert "13812345678" not in str(ours) and "138****5678" in str(ours["description"])
+    assert ours["address"] == "幸福小区**栋**室"
 
 
 def test_xml_is_escaped_and_lists_use_the_specs_item_names() -> None:
