@@ -8,6 +8,7 @@ Reading is public (as the spec has it); creating needs an `api_key` from OPEN311
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,7 @@ MAX_FIELDS = 100
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
-Handler = Callable[[Request, str], Awaitable[tuple[int, str, Any]]]
+Handler = Callable[[Request], Awaitable[tuple[int, str, Any]]]
 
 
 def _format(request: Request) -> str:
@@ -49,9 +50,9 @@ def _format(request: Request) -> str:
     return "xml" if request.url.path.endswith(".xml") else "json"
 
 
-def _answer(form: str, status: int, root: str, value: Any, headers: dict[str, str]) -> Response:
+def _answer(form: str, status: int, root: str, value: Any) -> Response:
     body, media_type = fmt.render(form, root, value)
-    return Response(body, status_code=status, headers={**NOSNIFF, **headers}, media_type=media_type)
+    return Response(body, status_code=status, headers=NOSNIFF, media_type=media_type)
 
 
 def _refuse(form: str, status: int, description: str, **headers: str) -> Response:
@@ -63,6 +64,7 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
     """An endpoint answering `methods` with a handler's (status, root, value), errors per spec."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
         async def answer(request: Request) -> Response:
             form = _format(request)
             if form not in proto.FORMATS:
@@ -71,7 +73,7 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
             if methods and request.method not in allowed:
                 return _refuse(form, 405, "不支持该请求方法", Allow=", ".join(sorted(allowed)))
             try:
-                status, root, value = await handler(request, form)
+                status, root, value = await handler(request)
             except proto.Open311Error as exc:
                 retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
                 return _refuse(form, exc.status, exc.description, **retry)
@@ -79,9 +81,8 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
                 return _refuse(form, exc.status, exc.message)
             except Exception as exc:  # noqa: BLE001 - clients read only the spec's error list
                 return _failed(request, form, exc)
-            return _answer(form, status, root, value, {})
+            return _answer(form, status, root, value)
 
-        answer.__doc__ = handler.__doc__
         return answer
 
     return wrap
@@ -113,7 +114,7 @@ def _vocabulary(request: Request) -> tuple[tuple[str, ...], tuple[str, ...], tup
 
 
 @endpoint("GET")
-async def discovery(request: Request, form: str) -> tuple[int, str, Any]:
+async def discovery(request: Request) -> tuple[int, str, Any]:
     """GET /open311/discovery — where the GeoReport v2 endpoint is and how to get a key."""
     settings: Settings = request.app.state.settings
     return 200, "discovery", proto.discovery(settings.public_base_url.rstrip("/") + PREFIX)
@@ -123,14 +124,14 @@ async def discovery(request: Request, form: str) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
-async def service_list(request: Request, form: str) -> tuple[int, str, Any]:
+async def service_list(request: Request) -> tuple[int, str, Any]:
     """GET services — every category we take requests for."""
     model, other, kinds = _vocabulary(request)
     return 200, "services", [s.as_record() for s in proto.services(model, other, kinds)]
 
 
 @endpoint("GET")
-async def service_definition(request: Request, form: str) -> tuple[int, str, Any]:
+async def service_definition(request: Request) -> tuple[int, str, Any]:
     """GET services/{code} — the attributes a request of this service may carry."""
     model, other, kinds = _vocabulary(request)
     code = request.path_params["code"]
@@ -143,7 +144,7 @@ async def service_definition(request: Request, form: str) -> tuple[int, str, Any
 
 
 @endpoint("GET", "POST")
-async def request_list(request: Request, form: str) -> tuple[int, str, Any]:
+async def request_list(request: Request) -> tuple[int, str, Any]:
     """GET requests — public records by the spec's filters; POST requests — a new ticket."""
     if request.method == "POST":
         return await _create(request)
@@ -152,7 +153,7 @@ async def request_list(request: Request, form: str) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
-async def one_request(request: Request, form: str) -> tuple[int, str, Any]:
+async def one_request(request: Request) -> tuple[int, str, Any]:
     """GET requests/{id} — one request, as a list of one (the spec's shape)."""
     number = request.path_params["id"]
     found = await open311_service.public_requests(proto.Query(ids=(number,)))
@@ -162,7 +163,7 @@ async def one_request(request: Request, form: str) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
-async def token(request: Request, form: str) -> tuple[int, str, Any]:
+async def token(request: Request) -> tuple[int, str, Any]:
     """GET tokens/{token} — the service_request_id a POST's token stands for."""
     value = request.path_params["token"]
     number = await open311_service.token_request(value) if len(value) <= 64 else None
@@ -253,7 +254,7 @@ async def _count_post(request: Request) -> None:
 
 
 @endpoint()  # every method: the path is what is unknown
-async def not_found(request: Request, form: str) -> tuple[int, str, Any]:
+async def not_found(request: Request) -> tuple[int, str, Any]:
     """Anything else under /open311: 404 in the spec's format."""
     raise proto.Open311Error(404, "没有这个 Open311 接口（见 services.json、requests.json）")
 
