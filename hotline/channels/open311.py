@@ -41,6 +41,7 @@ WINDOW = timedelta(days=90)  # the spec's default range, and the widest one a qu
 MAX_REQUESTS = 1000  # the spec's "1000 requests, whichever is smaller"
 MAX_IDS = 100  # service_request_id values in one query
 STATUS_NOTES_CHARS = 500
+YEARS = (1970, 2100)  # dates a query may name
 # When this server's Open311 interface last changed (discovery's `changeset`).
 CHANGESET = "2026-11-29T00:00:00+08:00"
 
@@ -178,6 +179,9 @@ def parse_datetime(name: str, raw: str) -> datetime:
         raise Open311Error(
             400, f"参数 {name} 必须是 W3C 日期时间格式，例如 2026-11-01T00:00:00+08:00"
         ) from None
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        # Far ends of the calendar overflow when the 90-day window is added or taken away.
+        raise Open311Error(400, f"参数 {name} 超出范围（{YEARS[0]}–{YEARS[1]} 年）")
     return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
 
 

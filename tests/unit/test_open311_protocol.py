@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from defusedxml.ElementTree import fromstring
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotline.channels import open311 as proto
 from hotline.channels import open311_format as fmt
@@ -30,6 +32,15 @@ def test_default_window_is_the_last_ninety_days() -> None:
     assert q.end == q.start + timedelta(days=90)
     q = proto.parse_query({"end_date": "2026-11-01T00:00:00Z", "status": "open,closed"}, now=NOW)
     assert q.end == datetime(2026, 11, 1, tzinfo=UTC) and q.statuses == ("open", "closed")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"end_date": "0001-01-01"}, {"start_date": "9999-12-31"}, {"start_date": "1969-12-31"}],
+)
+def test_dates_at_the_calendars_ends_are_refused(params: dict[str, str]) -> None:
+    with pytest.raises(proto.Open311Error, match="超出范围"):
+        proto.parse_query(params, now=NOW)
 
 
 def test_ids_override_every_other_filter() -> None:
@@ -110,3 +121,47 @@ def test_xml_is_escaped_and_lists_use_the_specs_item_names() -> None:
     assert media_type == "text/xml; charset=utf-8"
     assert fromstring(body).findtext("error/description") == "无效的 api_key"
     assert fmt.errors("json", 400, ["x"]) == (b'[{"code":400,"description":"x"}]', fmt.JSON_TYPE)
+
+
+FIELDS = st.sampled_from(
+    [
+        "service_code",
+        "description",
+        "lat",
+        "long",
+        "address_string",
+        "attribute[kind]",
+        "first_name",
+        "last_name",
+        "phone",
+        "email",
+        "media_url",
+        "address_id",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(FIELDS, st.text(max_size=50)), st.dictionaries(FIELDS, st.text()))
+def test_any_form_is_a_request_or_a_400(base: dict[str, str], noise: dict[str, str]) -> None:
+    form = {**FORM, **base, **noise}
+    try:
+        proto.parse_new_request(form, services=["城乡建设"], kinds=KINDS)
+    except proto.Open311Error as exc:
+        assert exc.status == 400 and exc.description
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["start_date", "end_date", "status", "service_code", "service_request_id"]),
+        st.text(max_size=40),
+    )
+)
+def test_any_query_is_parsed_or_a_400(params: dict[str, str]) -> None:
+    try:
+        q = proto.parse_query(params, now=NOW)
+    except proto.Open311Error as exc:
+        assert exc.status == 400
+    else:
+        assert q.ids or (q.start is not None and q.end is not None and q.start <= q.end)
