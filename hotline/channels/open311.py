@@ -412,12 +412,12 @@ def record(seen: Seen) -> dict[str, object]:
         "updated_datetime": seen.updated_at,
         "expected_datetime": seen.expected_at,
         # House and room numbers point at one household, whoever filed the request.
-        "address": mask_address(mask_personal(place, names=names)),
+        "address": mask_address(mask_personal(place, names=names)) or None,
         "address_id": None,
         "zipcode": None,
         "lat": seen.latitude if ours else None,
         "long": seen.longitude if ours else None,
-        "media_url": seen.media_url if ours else None,
+        "media_url": (seen.media_url or None) if ours else None,
     }
 
 
