@@ -59,6 +59,9 @@ class Settings:
     # Citizen web form (README 'Citizen web form'): where photos are kept, how big each may be.
     upload_dir: Path = field(default_factory=lambda: Path("var/uploads"))
     photo_max_bytes: int = 10 * 1024 * 1024
+    # Open311 GeoReport v2 clients (README 'Open311 GeoReport v2'): (name, api_key) pairs;
+    # none configured: POST /open311/v2/requests answers 403, the public GETs still work.
+    open311_api_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 def database_url(config: Config | None = None) -> str:
@@ -108,10 +111,36 @@ def load_settings(
             # Relative to the working directory, like the SQLite file's default.
             upload_dir=Path(config("UPLOAD_DIR", default="var/uploads")).expanduser(),
             photo_max_bytes=_positive(config, "PHOTO_MAX_BYTES", 10 * 1024 * 1024, "字节数"),
+            open311_api_keys=open311_keys(config("OPEN311_API_KEYS", default="")),
         )
     except ValueError as exc:
         # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
+
+
+OPEN311_MIN_KEY_CHARS = 16  # a key is a password: a short one is guessed
+
+
+def open311_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """OPEN311_API_KEYS as (client name, key) pairs: `name:key,name:key` or bare keys."""
+    pairs: list[tuple[str, str]] = []
+    for n, item in enumerate((i.strip() for i in raw.split(",") if i.strip()), 1):
+        name, sep, key = item.rpartition(":")
+        name = name.strip() if sep else f"client{n}"
+        key = key.strip()
+        if not name or len(name) > 64:
+            raise ConfigError(f"环境变量 OPEN311_API_KEYS 第 {n} 项的客户端名称必须是 1–64 个字符")
+        if len(key) < OPEN311_MIN_KEY_CHARS or not key.isascii() or not key.isprintable():
+            raise ConfigError(
+                f"环境变量 OPEN311_API_KEYS 第 {n} 项（{name}）的密钥必须是至少 "
+                f"{OPEN311_MIN_KEY_CHARS} 个可见 ASCII 字符"
+            )
+        if any(key == k for _, k in pairs) or any(name == m for m, _ in pairs):
+            raise ConfigError(
+                f"环境变量 OPEN311_API_KEYS 第 {n} 项（{name}）与前面的名称或密钥重复"
+            )
+        pairs.append((name, key))
+    return tuple(pairs)
 
 
 def _data_dir(explicit: str) -> tuple[Path, str]:

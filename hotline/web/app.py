@@ -18,7 +18,7 @@ from hotline.config import Settings
 from hotline.db import close_database, open_database
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.web import admin, api, preview, stats, wechat
+from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import Failsafe
 from hotline.web.http import error_response
@@ -131,6 +131,7 @@ def create_app(
         # The API version prefix is written once; /openapi.json is generated from this table.
         Mount("/api/v1", routes=[*api.routes, *admin.routes, *stats.routes, *preview.routes]),
         *wechat.routes,
+        *open311.routes,
     ]
     app = Starlette(
         routes=routes,

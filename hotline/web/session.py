@@ -182,7 +182,8 @@ class SessionMiddleware:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        # Open311 clients are machines with an api_key: no session, no cookie to set.
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/open311/")):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)

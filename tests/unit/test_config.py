@@ -98,3 +98,25 @@ def test_the_web_forms_upload_directory_and_photo_limit() -> None:
     assert s.upload_dir == Path("/srv/uploads") and s.photo_max_bytes == 2_000_000
     with pytest.raises(ConfigError, match="PHOTO_MAX_BYTES 必须是正整数（字节数）"):
         load_settings(environ={"PHOTO_MAX_BYTES": "10MB"})
+def test_open311_api_keys_are_named_pairs_or_bare_keys() -> None:
+    key_a, key_b = "a" * 16, "b-0123456789abcdef"
+    s = load_settings(environ={"OPEN311_API_KEYS": f" cityapp:{key_a} , {key_b}"})
+    assert s.open311_api_keys == (("cityapp", key_a), ("client2", key_b))
+    assert load_settings(environ={}).open311_api_keys == ()
+    # Keys are secrets: never in the settings' repr (which start-up logs may print).
+    assert key_a not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("cityapp:short", "至少 16 个可见 ASCII 字符"),
+        ("cityapp:" + "密" * 16, "至少 16 个可见 ASCII 字符"),
+        (":" + "a" * 16, "客户端名称"),
+        (f"one:{'a' * 16},two:{'a' * 16}", "重复"),
+        (f"one:{'a' * 16},one:{'b' * 16}", "重复"),
+    ],
+)
+def test_a_bad_open311_key_stops_start_up_naming_it(raw: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=f"OPEN311_API_KEYS.*{expected}"):
+        load_settings(environ={"OPEN311_API_KEYS": raw})

@@ -109,8 +109,8 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def is_page(path: str) -> bool:
-    """Whether a path belongs to the HTML pages (not the API, OpenAPI or health checks)."""
-    return not (path.startswith("/api/") or path in ("/openapi.json", "/healthz"))
+    """Whether a path belongs to the HTML pages (not the APIs, OpenAPI or health checks)."""
+    return not (path.startswith(("/api/", "/open311/")) or path in ("/openapi.json", "/healthz"))
 
 
 def page_error_handler(
