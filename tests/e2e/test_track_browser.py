@@ -197,6 +197,9 @@ def test_look_up_read_the_reply_and_rate_on_a_phone(site: Site, browser: object)
     # Rate it: radio buttons big enough for a thumb, an optional comment.
     page.get_by_label("基本满意").check()
     page.get_by_label("已解决").check()
+    assert page.get_by_label("不满意").bounding_box()["height"] >= 20  # type: ignore[index]
+    assert page.locator("label.choice").first.bounding_box()["height"] >= 44  # type: ignore[index]
+    page.locator("form#rating").screenshot(path=str(ARTIFACTS / "track-03-rating-form.png"))
     page.get_by_label("意见或建议（可不填，最多 500 字）").fill(
         "电梯修好了，希望物业以后及时维护。"
     )
