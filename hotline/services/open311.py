@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from hotline.channels import open311 as proto
+from hotline.channels import open311_input as sent
 from hotline.deployment import Deployment
 from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Role, Status
 from hotline.models import Open311Token, Ticket, TicketClock, TicketEvent
@@ -81,7 +82,7 @@ async def token_request(token: str) -> str | None:
     return row.ticket.number
 
 
-async def public_requests(query: proto.Query) -> list[dict[str, object]]:
+async def public_requests(query: sent.Query) -> list[dict[str, object]]:
     """The spec's request records a query asks for, newest first, at most MAX_REQUESTS."""
     tickets = Ticket.filter(confidential=False)
     if query.ids:
