@@ -2,8 +2,8 @@
 
 A POSTed request becomes a ticket through the ticket service like any other contact
 (channel `open311`), so it is routed, its clocks start and the operators see it; its token
-is written in the same transaction. Reading never touches a confidential ticket (举报 or a
-complainant who asked for confidentiality): those answer exactly like a missing one.
+is written in the same transaction. Public reading never shows a confidential ticket (举报
+or a complainant who asked for confidentiality): it answers exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from hotline.channels import open311 as proto
+from hotline.channels import open311_input as sent
 from hotline.deployment import Deployment
 from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Role, Status
 from hotline.models import Open311Token, Ticket, TicketClock, TicketEvent
@@ -24,7 +25,6 @@ from hotline.services.idempotency import Retry
 from hotline.timefmt import local_iso, local_text
 from sla.clock import ClockKind
 
-SCOPE = "open311"
 CLOSED = (Status.CLOSED.value, Status.MERGED.value)
 _REPLIES = [action.value for action, spec in ACTIONS.items() if spec.shows_reply]
 
@@ -74,14 +74,17 @@ def feedback_due(record: ticket_service.TicketRecord) -> str | None:
 
 
 async def token_request(token: str) -> str | None:
-    """The ticket number a token was issued for (None: unknown token, or not public)."""
+    """The ticket number a token was issued for (None: unknown token).
+
+    A confidential ticket's number too: the token is the filing client's own receipt.
+    """
     row = await Open311Token.filter(token=token).select_related("ticket").first()
     if row is None:
         return None
     return row.ticket.number
 
 
-async def public_requests(query: proto.Query) -> list[dict[str, object]]:
+async def public_requests(query: sent.Query) -> list[dict[str, object]]:
     """The spec's request records a query asks for, newest first, at most MAX_REQUESTS."""
     tickets = Ticket.filter(confidential=False)
     if query.ids:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from hotline.channels import open311 as proto
 from hotline.channels import open311_format as fmt
+from hotline.channels import open311_input as sent
 from hotline.config import Settings
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
@@ -148,7 +149,7 @@ async def request_list(request: Request) -> tuple[int, str, Any]:
     """GET requests — public records by the spec's filters; POST requests — a new ticket."""
     if request.method == "POST":
         return await _create(request)
-    query = proto.parse_query(request.query_params, now=utcnow())
+    query = sent.parse_query(request.query_params, now=utcnow())
     return 200, "service_requests", await open311_service.public_requests(query)
 
 
@@ -156,7 +157,7 @@ async def request_list(request: Request) -> tuple[int, str, Any]:
 async def one_request(request: Request) -> tuple[int, str, Any]:
     """GET requests/{id} — one request, as a list of one (the spec's shape)."""
     number = request.path_params["id"]
-    found = await open311_service.public_requests(proto.Query(ids=(number,)))
+    found = await open311_service.public_requests(sent.Query(ids=(number,)))
     if not found:
         raise proto.Open311Error(404, f"未找到服务请求 {number[:40]}（保密工单不公开）")
     return 200, "service_requests", found
@@ -179,13 +180,13 @@ async def _create(request: Request) -> tuple[int, str, Any]:
     keys = settings.open311_api_keys
     if not keys:
         raise proto.Open311Error(403, "本系统未开放 Open311 提交（未配置 OPEN311_API_KEYS）")
-    client = proto.client_of(fields.get("api_key", ""), keys)
+    client = sent.client_of(fields.get("api_key", ""), keys)
     if client is None:
         raise proto.Open311Error(403, "缺少或无效的 api_key，无法提交服务请求")
     model, other, kinds = _vocabulary(request)
-    new = proto.parse_new_request(fields, services=(*model, *other), kinds=kinds)
+    new = sent.parse_new_request(fields, services=(*model, *other), kinds=kinds)
     try:
-        data = validate(TicketCreate, proto.ticket_fields(new))
+        data = validate(TicketCreate, sent.ticket_fields(new))
     except HotlineError as exc:
         raise proto.Open311Error(400, exc.message) from None
     now = utcnow()

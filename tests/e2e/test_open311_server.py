@@ -8,6 +8,7 @@ through httpx. Our answers are compared with the example payloads of the spec pa
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -188,3 +189,28 @@ def test_a_bad_key_is_the_specs_403(root: str) -> None:
     assert ours.findtext("error/code") == "403"
     r = httpx.get(f"{root}/requests/20990101-00001.json")
     assert r.status_code == 404 and r.json()[0]["code"] == 404
+
+
+def test_concurrent_posts_each_get_their_own_ticket_and_token(root: str) -> None:
+    async def burst() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def post(n: int) -> dict[str, Any]:
+                form = {
+                    "api_key": KEY,
+                    "service_code": "交通运输",
+                    "address_string": f"五一大道{n}号公交站",
+                    "description": f"第{n}个公交站台顶棚破损，下雨天漏水。",
+                }
+                r = await client.post(f"{root}/requests.json", data=form)
+                assert r.status_code == 201, r.text
+                return dict(r.json()[0])
+
+            return await asyncio.gather(*(post(n) for n in range(20)))
+
+    created = asyncio.run(burst())
+    assert len({c["service_request_id"] for c in created}) == 20
+    assert len({c["token"] for c in created}) == 20
+    for c in created[:5]:
+        r = httpx.get(f"{root}/tokens/{c['token']}.json")
+        assert r.json()[0]["service_request_id"] == c["service_request_id"]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hotline.channels import open311 as proto
 from hotline.channels import open311_format as fmt
+from hotline.channels import open311_input as sent
 from hotline.timefmt import SHANGHAI
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -25,12 +26,12 @@ FORM = {
 
 
 def test_default_window_is_the_last_ninety_days() -> None:
-    q = proto.parse_query({}, now=NOW)
+    q = sent.parse_query({}, now=NOW)
     assert (q.start, q.end) == (NOW - timedelta(days=90), NOW)
-    q = proto.parse_query({"start_date": "2026-11-01"}, now=NOW)
+    q = sent.parse_query({"start_date": "2026-11-01"}, now=NOW)
     assert q.start == datetime(2026, 11, 1, tzinfo=SHANGHAI)  # no offset: Beijing time
     assert q.end == q.start + timedelta(days=90)
-    q = proto.parse_query({"end_date": "2026-11-01T00:00:00Z", "status": "open,closed"}, now=NOW)
+    q = sent.parse_query({"end_date": "2026-11-01T00:00:00Z", "status": "open,closed"}, now=NOW)
     assert q.end == datetime(2026, 11, 1, tzinfo=UTC) and q.statuses == ("open", "closed")
 
 
@@ -40,25 +41,25 @@ def test_default_window_is_the_last_ninety_days() -> None:
 )
 def test_dates_at_the_calendars_ends_are_refused(params: dict[str, str]) -> None:
     with pytest.raises(proto.Open311Error, match="超出范围"):
-        proto.parse_query(params, now=NOW)
+        sent.parse_query(params, now=NOW)
 
 
 def test_ids_override_every_other_filter() -> None:
-    q = proto.parse_query({"service_request_id": "a, b", "status": "lost"}, now=NOW)
-    assert q == proto.Query(ids=("a", "b"))
+    q = sent.parse_query({"service_request_id": "a, b", "status": "lost"}, now=NOW)
+    assert q == sent.Query(ids=("a", "b"))
     with pytest.raises(proto.Open311Error, match="最多 100 个"):
-        proto.parse_query({"service_request_id": ",".join(["x"] * 101)}, now=NOW)
+        sent.parse_query({"service_request_id": ",".join(["x"] * 101)}, now=NOW)
 
 
 def test_post_form_maps_to_our_fields() -> None:
-    new = proto.parse_new_request(
+    new = sent.parse_new_request(
         {**FORM, "first_name": "小明", "last_name": "王", "attribute[kind]": "complaint"},
         services=["城乡建设"],
         kinds=KINDS,
     )
     assert (new.kind, new.name, new.title) == ("投诉", "王小明", "路灯坏了一个多月")
     assert (new.latitude, new.longitude, new.address) == (28.2, 112.9, "")
-    latin = proto.parse_new_request(
+    latin = sent.parse_new_request(
         {**FORM, "first_name": "Ada", "last_name": "Lovelace"}, services=["城乡建设"], kinds=KINDS
     )
     assert (latin.kind, latin.name) == ("求助", "Ada Lovelace")
@@ -67,13 +68,13 @@ def test_post_form_maps_to_our_fields() -> None:
 @pytest.mark.parametrize("value", ["nan", "inf", "-91", "1e999"])
 def test_coordinates_outside_the_globe_are_refused(value: str) -> None:
     with pytest.raises(proto.Open311Error, match="lat"):
-        proto.parse_new_request({**FORM, "lat": value}, services=["城乡建设"], kinds=KINDS)
+        sent.parse_new_request({**FORM, "lat": value}, services=["城乡建设"], kinds=KINDS)
 
 
 def test_keys_are_matched_by_value_only() -> None:
     keys = (("a", "x" * 16), ("b", "y" * 16))
-    assert proto.client_of("y" * 16, keys) == "b"
-    assert proto.client_of("y" * 15, keys) is None and proto.client_of("", keys) is None
+    assert sent.client_of("y" * 16, keys) == "b"
+    assert sent.client_of("y" * 15, keys) is None and sent.client_of("", keys) is None
 
 
 def test_a_phone_tickets_record_shows_no_personal_data() -> None:
@@ -146,7 +147,7 @@ FIELDS = st.sampled_from(
 def test_any_form_is_a_request_or_a_400(base: dict[str, str], noise: dict[str, str]) -> None:
     form = {**FORM, **base, **noise}
     try:
-        proto.parse_new_request(form, services=["城乡建设"], kinds=KINDS)
+        sent.parse_new_request(form, services=["城乡建设"], kinds=KINDS)
     except proto.Open311Error as exc:
         assert exc.status == 400 and exc.description
 
@@ -160,7 +161,7 @@ def test_any_form_is_a_request_or_a_400(base: dict[str, str], noise: dict[str, s
 )
 def test_any_query_is_parsed_or_a_400(params: dict[str, str]) -> None:
     try:
-        q = proto.parse_query(params, now=NOW)
+        q = sent.parse_query(params, now=NOW)
     except proto.Open311Error as exc:
         assert exc.status == 400
     else:
