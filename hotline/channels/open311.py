@@ -128,6 +128,9 @@ def discovery(url: str) -> dict[str, object]:
 
 # ---- request records ----------------------------------------------------------------
 
+# The channel whose tickets are published: only what a client filed to be public.
+OPEN311_CHANNEL = "open311"
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -166,10 +169,10 @@ def record(seen: Seen) -> dict[str, object]:
     and the district and street.
     """
     names = (seen.complainant_name,)
-    ours = seen.channel == "open311"
+    ours = seen.channel == OPEN311_CHANNEL
     notes = seen.status_label
     if seen.reply:
-        notes = f"{notes}。最新答复：{mask_personal(seen.reply, names=names)}"
+        notes = f"{notes}。最新答复：{mask_address(mask_personal(seen.reply, names=names))}"
     if len(notes) > STATUS_NOTES_CHARS:
         notes = notes[: STATUS_NOTES_CHARS - 1] + "…"
     place = seen.address if ours else " ".join(p for p in (seen.district, seen.street) if p)
@@ -179,7 +182,9 @@ def record(seen: Seen) -> dict[str, object]:
         "status_notes": notes,
         "service_name": seen.category,
         "service_code": seen.category,
-        "description": mask_personal(seen.content if ours else seen.title, names=names),
+        "description": mask_address(
+            mask_personal(seen.content if ours else seen.title, names=names)
+        ),
         "agency_responsible": seen.agency,
         "service_notice": "答复期限为暂定：当年节假日安排尚未发布" if seen.provisional else None,
         "requested_datetime": seen.created_at,

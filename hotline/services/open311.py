@@ -86,7 +86,9 @@ async def token_request(token: str) -> str | None:
 
 async def public_requests(query: sent.Query) -> list[dict[str, object]]:
     """The spec's request records a query asks for, newest first, at most MAX_REQUESTS."""
-    tickets = Ticket.filter(confidential=False)
+    # Only what was filed through Open311 is published: a caller, a web-form or a WeChat
+    # citizen never chose to make their matter public. Confidential ones never are.
+    tickets = Ticket.filter(confidential=False, channel=proto.OPEN311_CHANNEL)
     if query.ids:
         tickets = tickets.filter(number__in=list(query.ids))
     else:
@@ -125,8 +127,11 @@ async def _seen(tickets: Sequence[Ticket]) -> list[proto.Seen]:
     for ticket in tickets:
         status = Status(ticket.status)
         label = STATUS_LABELS[status]
-        if status is Status.MERGED and ticket.merged_into is not None:
-            label = f"{label}（并入工单 {ticket.merged_into.number} 办理）"
+        main = ticket.merged_into
+        if status is Status.MERGED and main is not None:
+            # A confidential main ticket's number would lead to the reporter's matter.
+            where = "其他工单" if main.confidential else f"工单 {main.number}"
+            label += f"（并入{where}办理）"
         clock = clocks.get(ticket.id)
         media = next((a.get("url", "") for a in ticket.attachments or [] if a.get("url")), "")
         seen.append(

@@ -43,6 +43,18 @@ async def city(world: World, deployment: Deployment) -> AsyncIterator[httpx.Asyn
         yield client
 
 
+@pytest.fixture
+async def manual_city(world: World, deployment: Deployment) -> AsyncIterator[httpx.AsyncClient]:
+    """As `city`, with auto-dispatch off: requests wait for an operator (who may answer them)."""
+    settings = dataclasses.replace(
+        load_settings(), open311_api_keys=(("cityapp", KEY),), auto_dispatch=False
+    )
+    app = create_app(settings, deployment=deployment, manage_db=False, background=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
 def _form(**overrides: str) -> dict[str, str]:
     return {
         "api_key": KEY,
@@ -150,7 +162,7 @@ async def test_auto_dispatched_request_shows_unit_and_due_time(
 async def test_get_shows_no_personal_data(city: httpx.AsyncClient, world: World) -> None:
     text = f"{LAMP}我是王小明，电话13907311846，邮箱wxm@example.com。"
     (created,) = (await _post(city, description=text)).json()
-    # A phone ticket: only its title and district reach the public.
+    # A phone ticket is not published at all: the caller never chose to make it public.
     phoned = await world.create(
         content="张先生家楼上漏水，电话13812345678，住幸福小区3栋502室，请物业处理。",
         location={"address": "幸福小区3栋502室", "district": "岳麓区"},
@@ -161,10 +173,12 @@ async def test_get_shows_no_personal_data(city: httpx.AsyncClient, world: World)
         for secret in ("13907311846", "王小明", "wxm@example.com", "13812345678", "张先生", "502"):
             assert secret not in r.text, (fmt, secret)
     records = {x["service_request_id"]: x for x in (await city.get(f"{BASE}/requests.json")).json()}
-    mine, theirs = records[created["service_request_id"]], records[phoned["number"]]
+    mine = records[created["service_request_id"]]
     assert "139****1846" in mine["description"] and mine["lat"] == 28.2282
     assert mine["media_url"] == "https://img.example.com/lamp.jpg"
-    assert theirs["address"] == "岳麓区" and theirs["lat"] is None and theirs["media_url"] is None
+    assert phoned["number"] not in records
+    r = await city.get(f"{BASE}/requests/{phoned['number']}.json")
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
 
 
 async def test_confidential_reports_are_not_public(city: httpx.AsyncClient) -> None:
@@ -181,18 +195,20 @@ async def test_confidential_reports_are_not_public(city: httpx.AsyncClient) -> N
     assert r.json()[0]["service_request_id"] == number
 
 
-async def test_request_list_filters(city: httpx.AsyncClient, world: World) -> None:
+async def test_request_list_filters(manual_city: httpx.AsyncClient, world: World) -> None:
+    city = manual_city
     (a,) = (await _post(city)).json()
     (b,) = (await _post(city, service_code="交通运输", description="公交站台顶棚破损漏雨。")).json()
-    phoned = await world.create()
-    await world.act(phoned["number"], "answer", "op", {"text": "已当场答复市民的问题。"})
+    (c,) = (await _post(city, description="请问小区路灯坏了应该找哪个部门报修？")).json()
+    answered = c["service_request_id"]
+    await world.act(answered, "answer", "op", {"text": "已当场答复市民的问题。"})
 
     async def ids(**params: str) -> set[str]:
         r = await city.get(f"{BASE}/requests.json", params=params)
         assert r.status_code == 200, r.text
         return {x["service_request_id"] for x in r.json()}
 
-    na, nb, nc = a["service_request_id"], b["service_request_id"], phoned["number"]
+    na, nb, nc = a["service_request_id"], b["service_request_id"], answered
     assert {na, nb, nc} <= await ids()
     assert await ids(service_request_id=f"{na},{nb}") == {na, nb}
     assert nb in await ids(service_code="交通运输") and na not in await ids(service_code="交通运输")
