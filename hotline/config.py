@@ -7,9 +7,11 @@ command line (`python -m classifier`) keeps its own defaults: classifier/ import
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -87,6 +89,8 @@ def load_settings(
         sms = SmsSettings.from_config(config)
     except ValueError as exc:
         raise ConfigError(f"短信设置有误：{exc}") from exc
+    public_base_url = config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+    _check_public_link(public_base_url, sms_gateway=sms.gateway)
     try:
         return Settings(
             database_url=database_url(config),
@@ -94,7 +98,7 @@ def load_settings(
             model_dir=Path(model_dir).expanduser() if model_dir else data_dir / "model",
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
             auto_dispatch=config("AUTO_DISPATCH", cast=bool, default=True),
-            public_base_url=config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+            public_base_url=public_base_url,
             run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
             sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
             smtp=smtp,
@@ -116,6 +120,23 @@ def load_settings(
     except ValueError as exc:
         # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
+
+
+def _check_public_link(url: str, *, sms_gateway: str) -> None:
+    """Texts that really leave carry the tracking link: it must open on a citizen's phone."""
+    host = (urlsplit(url).hostname or "").lower()
+    if sms_gateway != "log" and (host in ("localhost", "") or _loopback(host)):
+        raise ConfigError(
+            f"SMS_GATEWAY={sms_gateway} 会把进度查询链接发给市民，但 PUBLIC_BASE_URL 是本机地址"
+            f"（{url}）：请设为市民手机能打开的网址，例如 https://12345.example.gov.cn"
+        )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 OPEN311_MIN_KEY_CHARS = 16  # a key is a password: a short one is guessed

@@ -21,11 +21,15 @@ REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 
+# Texts that really leave need a link citizens can open (start-up refuses a local one).
+CITY = "https://12345.city.example"
+
+
 def sms(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "main.py", "sms", *args],
         cwd=REPO,
-        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", **env},
+        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", "PUBLIC_BASE_URL": CITY, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -109,6 +113,7 @@ async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(tmp_p
         **os.environ,
         "DATABASE_URL": f"sqlite://{db}",
         "SMS_GATEWAY": "http",
+        "PUBLIC_BASE_URL": CITY,
         "SWEEP_INTERVAL": "3600",
     }
     with http_peer((200, {"id": "BG-1"})) as peer:

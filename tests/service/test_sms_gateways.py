@@ -245,6 +245,23 @@ async def test_log_gateway_sends_nothing_and_says_log(caplog: pytest.LogCaptureF
     assert "138****5678" in caplog.text and "13812345678" not in caplog.text
 
 
+
+async def test_log_gateway_keeps_the_query_code_out_of_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="hotline.sms")
+    created = SmsMessage(
+        phone="13812345678",
+        body="【12345热线】您反映的诉求已受理，工单编号20261130-00001，查询码K7PQ2M。",
+        template="created",
+        params={"number": "20261130-00001", "code": "K7PQ2M"},
+        ticket_number="20261130-00001",
+    )
+    assert await gateway_for(SmsSettings()).send(created) == "log"
+    assert "20261130-00001" in caplog.text and "查询码******" in caplog.text
+    assert "K7PQ2M" not in caplog.text
+
+
 def test_start_up_refuses_an_aliyun_gateway_without_template_codes(tmp_path: Path) -> None:
     from hotline.bootstrap import load_sms
     from hotline.config import ConfigError

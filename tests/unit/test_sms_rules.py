@@ -151,6 +151,7 @@ def test_settings_come_from_the_environment() -> None:
         "ALIYUN_SMS_ACCESS_KEY_SECRET": "secret",
         "ALIYUN_SMS_SIGN_NAME": "某市12345",
         "ALIYUN_SMS_ENDPOINT": "http://127.0.0.1:9999",
+        "PUBLIC_BASE_URL": "https://12345.city.example",
     }
     sms = load_settings(environ=env).sms
     assert sms.gateway == "aliyun" and sms.aliyun_protocol_and_host == ("http", "127.0.0.1:9999")
@@ -159,6 +160,7 @@ def test_settings_come_from_the_environment() -> None:
     http = load_settings(
         environ={
             "SMS_GATEWAY": "http",
+            "PUBLIC_BASE_URL": "https://12345.city.example",
             "SMS_HTTP_URL": "https://sms.city.example/send",
             "SMS_HTTP_HEADERS": '{"Authorization": "Bearer t"}',
         }
@@ -166,3 +168,14 @@ def test_settings_come_from_the_environment() -> None:
     assert http.http_headers == {"Authorization": "Bearer t"}
     with pytest.raises(ConfigError, match="短信设置有误：SMS_HTTP_HEADERS"):
         load_settings(environ={"SMS_HTTP_HEADERS": "[1]"})
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]"])
+def test_real_texts_need_a_link_citizens_can_open(base: str) -> None:
+    from hotline.config import ConfigError, load_settings
+
+    env = {"SMS_GATEWAY": "http", "SMS_HTTP_URL": "https://sms.city.example/send"}
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL 是本机地址"):
+        load_settings(environ={**env, "PUBLIC_BASE_URL": base})
+    # The log gateway sends nothing, so a local link is fine (the demo, a developer's machine).
+    assert load_settings(environ={"PUBLIC_BASE_URL": base}).sms.gateway == "log"
