@@ -44,29 +44,34 @@ class LoginThrottle:
         previous = counters.window(scope, ident, self.window, now - self.window)
         return current, previous
 
-    async def blocked_until(self, *, username: str, address: str) -> float | None:
-        """When (Unix time) the next attempt may be made, or None when it may be made now."""
+    async def attempt(self, *, username: str, address: str) -> float | None:
+        """Count a sign-in attempt before the password is checked.
+
+        Returns None when it may go ahead, else when (Unix time) the next may be made; a
+        refused attempt is not counted. Counting first means parallel requests cannot all
+        pass a check made before any of them failed.
+        """
         now = self.clock()
+        taken: list[counters.Window] = []
         until = None
         for scope, ident, limit in self._keys(username, address):
             current, previous = self._windows(scope, ident, now)
-            now_hits = await counters.hits(current)
-            if now_hits >= limit:
+            taken.append(current)
+            hits = await counters.hit(current)  # this attempt included
+            if hits > limit:
                 candidate = float(current.ends + self.window)
-            elif now_hits + await counters.hits(previous) >= limit:
+            elif hits + await counters.hits(previous) > limit:
                 candidate = float(current.ends)
             else:
                 continue
             until = max(until or 0.0, candidate)
+        if until is not None:
+            await counters.unhit(*taken)
         return until
 
-    async def failed(self, *, username: str, address: str) -> None:
-        """Count one failed attempt against the account and the address."""
+    async def succeeded(self, *, username: str, address: str) -> None:
+        """The password was right: forget the account's failures, and this attempt's."""
         now = self.clock()
-        for scope, ident, _ in self._keys(username, address):
-            await counters.hit(counters.window(scope, ident, self.window, now))
-
-    async def succeeded(self, *, username: str) -> None:
-        """Forget an account's failures once it signs in."""
-        windows = self._windows("login-user", username.lower(), self.clock())
+        windows = self._windows("login-user", username.lower(), now)
         await RateCounter.filter(key__in=[w.key for w in windows]).delete()
+        await counters.unhit(counters.window("login-addr", address, self.window, now))

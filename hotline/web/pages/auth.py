@@ -44,8 +44,15 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     address = request.client.host if request.client else "unknown"
+    if not username or not password:  # a slip, not a guess: not counted
+        return render(
+            request,
+            "login.html",
+            {"username": username, "error": "请输入用户名和密码。"},
+            status=422,
+        )
     throttle = _throttle(request)
-    until = await throttle.blocked_until(username=username, address=address)
+    until = await throttle.attempt(username=username, address=address)
     if until is not None:
         at = datetime.fromtimestamp(until, UTC).astimezone(SHANGHAI).strftime("%H:%M")
         return render(
@@ -58,23 +65,15 @@ async def login(request: Request) -> Response:
             },
             status=429,
         )
-    if not username or not password:
-        return render(
-            request,
-            "login.html",
-            {"username": username, "error": "请输入用户名和密码。"},
-            status=422,
-        )
     principal = await principal_for_password(username, password)
-    if principal is None:
-        await throttle.failed(username=username, address=address)
+    if principal is None:  # the attempt was counted as a failure already
         return render(
             request,
             "login.html",
             {"username": username, "error": "用户名或密码不正确，请重新输入。"},
             status=401,
         )
-    await throttle.succeeded(username=username)
+    await throttle.succeeded(username=username, address=address)
     sign_in(request, principal)
     return redirect(HOMES.get(principal.role, "/tickets"))
 
