@@ -4,11 +4,14 @@ reply date promised on the confirmation page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from hotline.deployment import Deployment
+from hotline.errors import HotlineError
 from hotline.lifecycle import Role
 from hotline.models import Ticket
 from hotline.photos import PhotoType, clean_name
@@ -32,20 +35,29 @@ class Photo:
     data: bytes
 
 
-def form_retry(key: str) -> Retry:
-    """The idempotency record of one served form.
+def form_retry(key: str, values: Mapping[str, Any]) -> Retry:
+    """The idempotency record of one served form, fingerprinted by what the citizen wrote.
 
-    The fingerprint is the same for every post of a form: whatever comes back with the key
-    (a reload, a double click, the same form corrected in another tab) gets the first ticket.
+    A reload or a double click sends the same words and gets the first ticket; the same form
+    sent again with another matter (a duplicated tab) is no repeat and must not be dropped.
     """
-    retry = retry_key(SCOPE, key, ["web-form"])
+    retry = retry_key(SCOPE, key, dict(values))
     assert retry is not None
     return retry
 
 
-async def earlier_ticket(key: str) -> ticket_service.TicketRecord | None:
-    """The ticket an earlier post of this form created, if any."""
-    number = await earlier_result(form_retry(key), "create")
+class FormReused(Exception):
+    """This form already made a ticket, and now comes back saying something else."""
+
+
+async def earlier_ticket(key: str, values: Mapping[str, Any]) -> ticket_service.TicketRecord | None:
+    """The ticket an earlier post of this form created, if any (FormReused: other words)."""
+    try:
+        number = await earlier_result(form_retry(key, values), "create")
+    except HotlineError as exc:
+        if exc.code != "idempotency_key_reused":
+            raise
+        raise FormReused() from exc
     if number is None:
         return None
     ticket = await Ticket.get(number=number).prefetch_related(*ticket_service.TICKET_RELATIONS)
@@ -59,6 +71,7 @@ async def submit(
     data: TicketCreate,
     photos: list[Photo],
     key: str,
+    values: Mapping[str, Any],
     upload_dir: Path,
     now: datetime,
     deployment: Deployment,
@@ -88,7 +101,7 @@ async def submit(
             now=now,
             deployment=deployment,
             auto_dispatch=auto_dispatch,
-            retry=form_retry(key),
+            retry=form_retry(key, values),
             photos=[s.name for s in stored],
         )
     except BaseException:

@@ -289,12 +289,28 @@ async def test_the_same_form_posted_twice_is_one_ticket(app: Any) -> None:
     token = await citizen.token()
     first = await citizen.post(token=token, files=[("a.jpg", JPEG)])
     again = await citizen.post(token=token, files=[("a.jpg", JPEG)])
-    changed = await citizen.post(token=token, content="改了内容再提交一次，仍是同一份表单。")
-    assert receipt(first) == receipt(again) == receipt(changed)
+    assert receipt(first) == receipt(again)
     assert await Ticket.all().count() == 1
     assert len(files_in(app)) == 1
     # a new form is a new ticket
     assert receipt(await citizen.post()) != receipt(first)
+
+
+async def test_a_used_form_sent_with_another_matter_keeps_it(app: Any) -> None:
+    """A duplicated tab or a restored page: the second matter is not swallowed by the first."""
+    citizen = Citizen(app)
+    token = await citizen.token()
+    first = await citizen.post(token=token)
+    other = "另一件事：小区门口的下水道井盖缺失，晚上很危险。"
+    r = await citizen.post(token=token, content=other)
+    assert r.status_code == 409 and "这张表单已经提交过一次" in r.text
+    assert other in r.text  # what was typed is still there
+    assert await Ticket.all().count() == 1
+    fresh = TOKEN.search(r.text)
+    assert fresh and fresh.group(1) != token  # a new form, to send the new matter with
+    second = await citizen.post(token=await citizen.token(), content=other)
+    assert receipt(second) != receipt(first)
+    assert await Ticket.filter(content=other).count() == 1
 
 
 async def test_photos_are_served_with_the_code_or_to_staff_who_may_see(app: Any) -> None:

@@ -158,7 +158,16 @@ async def _submitted(request: Request, form: Any) -> Response:
             message="表单已失效或来源不明。请核对下面的内容后重新提交。",
             status=400,
         )
-    earlier = await web_intake.earlier_ticket(token.key)
+    try:
+        earlier = await web_intake.earlier_ticket(token.key, values)
+    except web_intake.FormReused:
+        # A duplicated tab or a restored page: the new matter is kept, under a new form.
+        return _form_page(
+            request,
+            values=values,
+            message="这张表单已经提交过一次，已生成工单。您现在填写的是另一个问题：请核对下面的内容后再次点击提交。",
+            status=409,
+        )
     if earlier is not None:
         return _done(request, earlier)
     refusal = _refusal(form, token, now)
@@ -202,6 +211,7 @@ async def _submitted(request: Request, form: Any) -> Response:
             data=data,
             photos=photos,
             key=token.key,
+            values=values,
             upload_dir=settings.upload_dir,
             now=utcnow(),
             deployment=request.app.state.deployment,
