@@ -57,10 +57,11 @@ async def test_the_empty_form_prefills_from_the_query_string(site: Site) -> None
         assert 'name="number"' in r.text and 'name="code"' in r.text
         assert "<script" not in r.text and " style=" not in r.text  # the CSP allows neither
         assert (await c.get("/static/track.css")).status_code == 200
-        # A link from the submit page: the fields are filled, a missing code is asked for.
+        # The link in a text message has the number only: filled in, the code asked for
+        # kindly (no error, nothing counted against the guessing limits).
         r = await c.get("/track", params={"number": "20261122-00001"})
-        assert r.status_code == 422 and 'value="20261122-00001"' in r.text
-        assert "请填写 6 位查询码" in r.text
+        assert r.status_code == 200 and 'value="20261122-00001"' in r.text
+        assert "请输入受理短信或回执上的 6 位查询码" in r.text and 'role="alert"' not in r.text
         r = await c.get("/track", params={"number": "2026-1", "code": "ABCDEF"})
         assert r.status_code == 422 and "工单号格式不对" in r.text
         # The form's address opened by hand (a bookmark): back to the lookup, not a 405.

@@ -61,6 +61,7 @@ STATUS_WORDS: dict[Status, tuple[str, str]] = {
 SATISFACTION = typing.get_args(Satisfaction)  # 满意 / 基本满意 / 不满意
 SOLVED = {"yes": True, "no": False}
 HEIC = ("image/heic", "image/heif")
+CODE_PLEASE = "请输入受理短信或回执上的 6 位查询码，即可查看这张工单的办理进度。"
 
 
 async def track_page(request: Request) -> Response:
@@ -69,6 +70,10 @@ async def track_page(request: Request) -> Response:
     code = (request.query_params.get("code") or "").strip().upper()
     if not number and not code:
         return _form_page(request, number, code)
+    if number and not code and _NUMBER.fullmatch(number):
+        # The link in a text message carries the number only (texts get forwarded): ask for
+        # the code kindly, no red error on the first thing the citizen sees.
+        return _form_page(request, number, code, notice=CODE_PLEASE)
     return await _lookup(request, number, code)
 
 
@@ -172,13 +177,14 @@ def _form_page(
     code: str,
     *,
     problem: str = "",
+    notice: str = "",
     status: int = 200,
     **context: Any,
 ) -> Response:
     return render(
         request,
         "track.html",
-        {"number": number, "code": code, "problem": problem, **context},
+        {"number": number, "code": code, "problem": problem, "notice": notice, **context},
         status=status,
     )
 
