@@ -228,6 +228,8 @@ def server_env(database_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url, AUTO_DISPATCH="true", RUN_SWEEPER="false", PYTHONUNBUFFERED="1"
     )
+    # Several workers need one signing key (start-up refuses --workers N without it).
+    env.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
     return env
 
 

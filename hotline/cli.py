@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if command in ("serve", "demo"):
             serving = not (command == "demo" and args.no_serve)
+            if serving and (keyless := workers_need_a_key(settings, args.workers)):
+                print(keyless, file=sys.stderr)
+                return EXIT_CONFIG
             if serving and (busy := port_in_use(args.host, args.port)):
                 if command == "demo":
                     busy += (
@@ -269,6 +272,20 @@ async def _demo(deployment: Any, count: int, site: str) -> None:
     if sample is not None:
         print(f"  试查一张已回复的演示工单：工单号 {sample.number}  查询码 {sample.query_code}")
     print()
+
+
+def workers_need_a_key(settings: Settings, workers: int) -> str | None:
+    """A Chinese sentence when several workers would each make up their own signing key.
+
+    A sign-in or a citizen's form served by one worker would then be refused by the next.
+    """
+    if workers > 1 and settings.secret_key is None:
+        return (
+            f"启动失败：--workers {workers} 需要设置 SECRET_KEY（各工作进程共用的签名密钥），"
+            "否则登录状态和市民表单会在进程之间失效。"
+            "例如：export SECRET_KEY=$(openssl rand -hex 32)"
+        )
+    return None
 
 
 def port_in_use(host: str, port: int) -> str | None:

@@ -34,3 +34,20 @@ def test_demo_on_a_busy_port_says_so_and_changes_nothing(tmp_path: Path) -> None
             )
             assert "Traceback" not in done.stderr
     assert not db.exists()  # no accounts reset, no tickets added
+
+
+def test_several_workers_without_a_shared_key_are_refused(tmp_path: Path) -> None:
+    """Each worker would sign with its own random key: sign-ins and forms would break."""
+    db = tmp_path / "workers.db"
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    done = subprocess.run(
+        [sys.executable, "main.py", "--workers", "2", "--port", "1"],
+        cwd=REPO,
+        env={**env, "DATABASE_URL": f"sqlite://{db}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--workers 2 需要设置 SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
+    assert not db.exists()  # refused before anything was touched

@@ -50,7 +50,7 @@ def _early_in_a_minute() -> None:
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
     """Two uvicorn workers, FORWARDED_ALLOW_IPS unset (the default)."""
-    yield from _serve(tmp_path, "--workers", "2")
+    yield from _serve(tmp_path, "--workers", "2", SECRET_KEY="two-workers-share-this-key")
 
 
 @pytest.fixture
