@@ -230,6 +230,16 @@ async def test_http_gateway_status_decides_retry_or_failure(status: int, permane
     assert f"HTTP {status}" in str(caught.value)
 
 
+async def test_a_platform_echoing_the_number_leaves_no_number_in_the_error() -> None:
+    """last_error is shown to admins and logged: the platform's echo is masked."""
+    with http_peer((400, {"error": f"号码 {REPLY.phone} 不在白名单"})) as peer:
+        gateway = _http(peer.url)
+        with pytest.raises(SmsSendError) as caught:
+            await gateway.send(REPLY)
+        await gateway.close()
+    assert "HTTP 400" in str(caught.value) and REPLY.phone not in str(caught.value)
+
+
 def test_fill_body_replaces_only_the_four_placeholders_inside_strings() -> None:
     body = fill_body(
         {"a": "{phone}-{text}-{other}", "b": [2, None, True]}, {"phone": "1", "text": "t"}
@@ -243,7 +253,6 @@ async def test_log_gateway_sends_nothing_and_says_log(caplog: pytest.LogCaptureF
     assert isinstance(gateway, LogGateway)
     assert await gateway.send(REPLY) == "log"
     assert "138****5678" in caplog.text and "13812345678" not in caplog.text
-
 
 
 async def test_log_gateway_keeps_the_query_code_out_of_the_log(

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hotline.privacy import mask_personal
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
 from hotline.sms.settings import SmsSettings
 
@@ -70,12 +71,13 @@ class HttpGateway:
             response = await self._client.post(url, json=fill_body(self._body, values))
         except httpx.HTTPError as exc:
             raise SmsSendError(
-                f"短信平台无法访问：{type(exc).__name__}: {exc}", gateway_level=True
+                _quiet(f"短信平台无法访问：{type(exc).__name__}: {exc}", message),
+                gateway_level=True,
             ) from exc
         status = response.status_code
         if 200 <= status < 300:
             return gateway_ref(response)
-        text = f"短信平台 HTTP {status}：{response.text[:300]}"
+        text = _quiet(f"短信平台 HTTP {status}：{response.text[:300]}", message)
         if status >= 500 or status in _RETRY_4XX or status in _AUTH_4XX:
             raise SmsSendError(text, gateway_level=True)
         raise SmsSendError(text, permanent=True)
@@ -83,3 +85,9 @@ class HttpGateway:
     async def close(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
+
+
+def _quiet(error: str, message: SmsMessage) -> str:
+    """An error for last_error and the log: the platform may echo the number or the text."""
+    code = message.params.get("code", "")
+    return mask_personal(error.replace(code, "******") if code else error)
