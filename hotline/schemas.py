@@ -350,6 +350,9 @@ class ComplainantOut(BaseModel):
     email: str
     anonymous: bool
     confidential: bool
+    no_contact: bool = Field(
+        description="保密举报人要求不被联系：请勿致电或发短信，回访只能记为未联系"
+    )
 
 
 class TicketOut(BaseModel):
