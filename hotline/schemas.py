@@ -144,6 +144,10 @@ class ActionBody(Strict):
         """Ticket columns this body sets directly."""
         return {}
 
+    def records_contact(self) -> bool:
+        """Whether the body says staff reached the complainant (refused on a no-contact ticket)."""
+        return False
+
 
 class DispatchBody(ActionBody):
     """派单 / 改派: the lead unit (default: the router's proposal) and assisting units."""
@@ -247,6 +251,10 @@ class CallbackBody(ActionBody):
     def ticket_columns(self) -> dict[str, Any]:
         """The satisfaction recorded at the callback."""
         return {"satisfaction": self.satisfaction}
+
+    def records_contact(self) -> bool:
+        """A callback that reached the complainant."""
+        return self.contacted
 
     @field_validator("satisfaction")
     @classmethod
