@@ -16,7 +16,13 @@ from hotline.lifecycle import (
     event_label,
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit
-from hotline.privacy import complainant_view, dispatch_text, mask_address, mask_personal
+from hotline.privacy import (
+    complainant_view,
+    dispatch_text,
+    mask_address,
+    mask_personal,
+    no_contact_applies,
+)
 from hotline.schemas import (
     ClockOut,
     ComplainantOut,
@@ -171,6 +177,10 @@ def ticket_out(
             email=view.email,
             anonymous=ticket.anonymous,
             confidential=ticket.confidential,
+            # Every viewer learns of the wish (a unit too must not call); it names no one.
+            no_contact=no_contact_applies(
+                no_contact=ticket.no_contact, confidential=ticket.confidential
+            ),
         ),
         attachments=list(ticket.attachments or []),
         lead_unit=unit_out(units_by_id.get(ticket.lead_unit_id)) if ticket.lead_unit_id else None,

@@ -43,6 +43,13 @@ def complainant_view(
     return ComplainantView(name, mask_phone(phone), email and HIDDEN)
 
 
+def no_contact_applies(*, no_contact: bool, confidential: bool) -> bool:
+    """Whether no one may phone or text the complainant (a confidential reporter's wish)."""
+    # The forms offer the wish to 举报 alone (always confidential); the flag on a ticket that
+    # is not confidential is ignored, so the staff pages and the SMS rule never disagree.
+    return no_contact and confidential
+
+
 # Digits as citizens type them: ASCII or full-width, runs optionally split by spaces or hyphens.
 _D = "[0-9０-９]"
 _SEP = r"[\s\-－]?"

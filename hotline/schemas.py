@@ -144,6 +144,10 @@ class ActionBody(Strict):
         """Ticket columns this body sets directly."""
         return {}
 
+    def records_contact(self) -> bool:
+        """Whether the body says staff reached the complainant (refused on a no-contact ticket)."""
+        return False
+
 
 class DispatchBody(ActionBody):
     """派单 / 改派: the lead unit (default: the router's proposal) and assisting units."""
@@ -248,6 +252,10 @@ class CallbackBody(ActionBody):
         """The satisfaction recorded at the callback."""
         return {"satisfaction": self.satisfaction}
 
+    def records_contact(self) -> bool:
+        """A callback that reached the complainant."""
+        return self.contacted
+
     @field_validator("satisfaction")
     @classmethod
     def _needs_contact(cls, value: str | None, info: object) -> str | None:
@@ -350,6 +358,9 @@ class ComplainantOut(BaseModel):
     email: str
     anonymous: bool
     confidential: bool
+    no_contact: bool = Field(
+        description="保密举报人要求不被联系：请勿致电或发短信，回访只能记为未联系"
+    )
 
 
 class TicketOut(BaseModel):

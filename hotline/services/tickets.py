@@ -32,7 +32,7 @@ from hotline.lifecycle import (
     event_public,
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
-from hotline.privacy import mask_personal
+from hotline.privacy import mask_personal, no_contact_applies
 from hotline.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
@@ -43,6 +43,9 @@ from hotline.services.texts import queue_sms
 from hotline.timefmt import SHANGHAI
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
+NO_CONTACT_REFUSED = (
+    "该举报人要求不被联系，不能记录为已联系；请记为未联系（不勾选「已联系上市民」，不填满意度）"
+)
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,13 @@ async def _decide(
         and ticket.lead_unit_id != actor.unit_id
     ):
         raise HotlineError(f"只有主办单位可以{spec.label}", status=403, code="not_lead_unit")
+    if (
+        body.records_contact()
+        # The citizen's own rating is not a contact: they chose to answer.
+        and actor.role != Role.CITIZEN
+        and no_contact_applies(no_contact=ticket.no_contact, confidential=ticket.confidential)
+    ):
+        raise HotlineError(NO_CONTACT_REFUSED, status=422, code="no_contact")
     if body.expected_version is not None and body.expected_version != ticket.version:
         raise _conflict()
     step = StepResult()

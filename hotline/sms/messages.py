@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from hotline.lifecycle import Sms
+from hotline.privacy import no_contact_applies
 from hotline.sms.phone import mobile_number
 
 # Alibaba Cloud refuses template variables longer than 35 characters; the excerpt fits,
@@ -18,7 +19,7 @@ def sms_recipient(
 ) -> str | None:
     """The mobile number to text, or None: opted out, a confidential no-contact reporter,
     a landline or no number."""
-    if sms_opt_out or (confidential and no_contact):
+    if sms_opt_out or no_contact_applies(no_contact=no_contact, confidential=confidential):
         return None
     return mobile_number(phone)
 

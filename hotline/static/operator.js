@@ -50,3 +50,14 @@
   });
   if (val("title") || val("content")) { preview(); }
 })();
+
+// The "do not contact the reporter" box shows for 举报 alone (the server ignores it otherwise).
+(function () {
+  "use strict";
+  var kind = document.getElementById("f-kind");
+  var box = document.getElementById("no-contact");
+  if (!kind || !box) { return; }
+  function show() { box.hidden = kind.value !== "举报"; }
+  kind.addEventListener("change", show);
+  show();
+})();

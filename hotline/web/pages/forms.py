@@ -66,6 +66,9 @@ CHOICE_LABELS = {
     "failed": "调解未成功",
 }
 TEXTAREA = frozenset({"reason", "text", "note"})
+# A callback for a reporter who asked not to be contacted keeps the note alone: without the
+# 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.
+NOT_CONTACTED_FIELDS = frozenset({"note"})
 HIDDEN = frozenset({"expected_version"})
 
 

@@ -32,7 +32,9 @@ NESTED = {
     "phone": ("complainant", "phone"),
     "anonymous": ("complainant", "anonymous"),
     "confidential": ("complainant", "confidential"),
+    "no_contact": ("complainant", "no_contact"),
 }
+CHECKBOXES = ("anonymous", "confidential", "no_contact")
 ERROR_FIELDS = {
     "location.address": "address",
     "complainant.name": "name",
@@ -63,10 +65,14 @@ def _create_data(form: Any) -> dict[str, Any]:
         if value:
             data[key] = value
     for key, (group, name) in NESTED.items():
-        if key in ("anonymous", "confidential"):
+        if key in CHECKBOXES:
             data[group][name] = form.get(key) == "on"
         else:
             data[group][name] = str(form.get(key) or "").strip()
+    # Only a reporter may ask not to be contacted; the box may stay ticked after the kind
+    # changed (it is always shown without JS), so another kind drops it here.
+    if data.get("kind") != "举报":
+        data["complainant"]["no_contact"] = False
     data["auto_dispatch"] = False
     return data
 

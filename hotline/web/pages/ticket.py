@@ -24,7 +24,7 @@ from hotline.web.pages.common import (
     require_form,
     signed_in,
 )
-from hotline.web.pages.forms import fields_of, parse_form, validate_form
+from hotline.web.pages.forms import NOT_CONTACTED_FIELDS, fields_of, parse_form, validate_form
 from hotline.web.session import flash
 
 # What the timeline shows of an event's payload, in this order.
@@ -101,17 +101,22 @@ async def _page_context(
     for name in out.allowed_actions:
         spec = ACTIONS[Action(name)]
         mine = name == failed
+        fields = fields_of(
+            spec.body,
+            action=name,
+            units=choices,
+            values=values if mine else None,
+            errors=errors if mine else None,
+        )
+        not_contacted = name == Action.CALLBACK and out.complainant.no_contact
+        if not_contacted:
+            fields = [f for f in fields if f.name in NOT_CONTACTED_FIELDS]
         forms.append(
             {
                 "action": name,
                 "label": spec.label,
-                "fields": fields_of(
-                    spec.body,
-                    action=name,
-                    units=choices,
-                    values=values if mine else None,
-                    errors=errors if mine else None,
-                ),
+                "fields": fields,
+                "not_contacted": not_contacted,
                 "open": mine or (failed is None and name in PRIMARY),
                 "error": (errors or {}).get("_", "") if mine else "",
             }
