@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from hotline import photo_clean
 from hotline.citizen_form import (
     KIND_CHOICES,
     MAX_CONTENT,
@@ -255,7 +257,8 @@ def _is_file(value: Any) -> bool:
 
 
 async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], str]:
-    """The photos posted, each checked by its bytes; or the first problem, in Chinese."""
+    """The photos posted, checked by their bytes and re-encoded without metadata; or the
+    first problem, in Chinese."""
     files = [f for f in form.getlist("photos") if _is_file(f)]
     if len(files) > MAX_PHOTOS:
         return [], f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。"
@@ -266,10 +269,14 @@ async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], st
         if len(data) > max_bytes:
             mb = max_bytes // (1024 * 1024)
             return [], f"「{name}」超过 {mb} MB。请压缩或截图后重新选择。"
-        kind = sniff(data)
-        if kind is None:
+        if sniff(data) is None:
             return [], f"「{name}」不是 JPEG、PNG 或 HEIC 格式的照片。请选择手机拍摄的照片。"
-        photos.append(web_intake.Photo(name, kind, data))
+        try:
+            # Decoding and re-encoding take CPU: a worker thread keeps the server answering.
+            cleaned = await run_in_threadpool(photo_clean.clean, data)
+        except photo_clean.PhotoRefused as exc:
+            return [], f"「{name}」：{exc.message}"
+        photos.append(web_intake.Photo(cleaned.photo_type, cleaned.data))
     return photos, ""
 
 
