@@ -8,7 +8,6 @@ callers run `clean` in a worker thread.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import pillow_heif
@@ -52,24 +51,24 @@ class Cleaned:
 def clean(data: bytes) -> Cleaned:
     """The photo decoded, turned upright and re-encoded without metadata; or PhotoRefused."""
     try:
-        with warnings.catch_warnings():
-            # Pillow only warns between its own limit and twice it; treat that as refusal too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=_FORMATS) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise PhotoRefused(TOO_LARGE)
-                # Pixels rotated as the camera's Orientation tag said: the tag itself goes.
-                upright = ImageOps.exif_transpose(image)
-                upright.load()
-                target = PNG if image.format == "PNG" else JPEG
+        # Pillow raises DecompressionBombError by itself only past ~179 MP: the header's size
+        # is checked here first, before any pixel is decoded.
+        with Image.open(io.BytesIO(data), formats=_FORMATS) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoRefused(TOO_LARGE)
+            # Pixels rotated as the camera's Orientation tag said: the tag itself goes.
+            upright = ImageOps.exif_transpose(image)
+            target = PNG if image.format == "PNG" else JPEG
+            return Cleaned(_encode(upright, target), target)
     except PhotoRefused:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise PhotoRefused(TOO_LARGE) from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        # Bytes that pass the magic check but do not decode (truncated, corrupt, fake).
+    except Exception as exc:  # noqa: BLE001 - see below
+        # Bytes that pass the magic check but do not decode (truncated, corrupt, fake). A
+        # decoder fed untrusted bytes may fail with anything (OSError, struct.error, libheif's
+        # RuntimeError …): each means the same to the citizen.
         raise PhotoRefused(UNREADABLE) from exc
-    return Cleaned(_encode(upright, target), target)
 
 
 def _encode(image: Image.Image, target: PhotoType) -> bytes:

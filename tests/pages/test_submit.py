@@ -295,6 +295,10 @@ async def test_photos_that_do_not_decode_or_are_too_large_are_refused(app: Any) 
     assert r.status_code == 422 and "「大.png」：照片像素过大" in r.text and "万像素" in r.text
     assert await Ticket.all().count() == 0
     assert files_in(app) == []
+    # a refused photo does not count against the 5 submissions a phone may make a day
+    for _ in range(3):
+        assert (await citizen.post(files=[("断.jpg", truncated)])).status_code == 422
+    assert (await citizen.post(files=[("好.jpg", jpeg())])).status_code == 200
 
 
 async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) -> None:

@@ -177,7 +177,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     place = _picker(request).resolve(values["place"]) if values["place"] else ("", "")
     if place is None:
         errors["place"] = "请从列表中选择区县或街道"
-    photos, photo_error = await _photos(form, int(request.app.state.settings.photo_max_bytes))
+    uploads, photo_error = await _uploads(form, int(request.app.state.settings.photo_max_bytes))
     if photo_error:
         errors["photos"] = photo_error
     if checked is None or errors:
@@ -200,6 +200,11 @@ async def _submitted(request: Request, form: Any) -> Response:
         return response
     settings = request.app.state.settings
     try:
+        # Decoding is the costly part: done only for a form that passed the submit limits.
+        photos, photo_error = await _cleaned(uploads)
+        if photo_error:
+            await taken.give_back()  # nothing was created: choosing another photo is no retry
+            return _invalid(request, form, values, {"photos": photo_error})
         record = await web_intake.submit(
             data=data,
             photos=photos,
@@ -256,13 +261,21 @@ def _is_file(value: Any) -> bool:
     return isinstance(value, UploadFile) and bool(value.filename or value.size)
 
 
-async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], str]:
-    """The photos posted, checked by their bytes and re-encoded without metadata; or the
-    first problem, in Chinese."""
+@dataclass(frozen=True)
+class Upload:
+    """A posted photo that passed the cheap checks: its size and the type its bytes say."""
+
+    name: str
+    data: bytes
+
+
+async def _uploads(form: Any, max_bytes: int) -> tuple[list[Upload], str]:
+    """The photos posted, checked by count, size and their bytes' type; or the first
+    problem, in Chinese."""
     files = [f for f in form.getlist("photos") if _is_file(f)]
     if len(files) > MAX_PHOTOS:
         return [], f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。"
-    photos = []
+    uploads = []
     for upload in files:
         name = upload.filename or "照片"
         data = await upload.read(max_bytes + 1)
@@ -271,11 +284,19 @@ async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], st
             return [], f"「{name}」超过 {mb} MB。请压缩或截图后重新选择。"
         if sniff(data) is None:
             return [], f"「{name}」不是 JPEG、PNG 或 HEIC 格式的照片。请选择手机拍摄的照片。"
+        uploads.append(Upload(name, data))
+    return uploads, ""
+
+
+async def _cleaned(uploads: list[Upload]) -> tuple[list[web_intake.Photo], str]:
+    """Each photo re-encoded without metadata (`hotline.photo_clean`); or why one cannot be."""
+    photos = []
+    for upload in uploads:
         try:
-            # Decoding and re-encoding take CPU: a worker thread keeps the server answering.
-            cleaned = await run_in_threadpool(photo_clean.clean, data)
+            # CPU-bound: a worker thread keeps the server answering meanwhile.
+            cleaned = await run_in_threadpool(photo_clean.clean, upload.data)
         except photo_clean.PhotoRefused as exc:
-            return [], f"「{name}」：{exc.message}"
+            return [], f"「{upload.name}」：{exc.message}"
         photos.append(web_intake.Photo(cleaned.photo_type, cleaned.data))
     return photos, ""
 
