@@ -263,7 +263,7 @@ def _is_file(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class Upload:
-    """A posted photo that passed the cheap checks: its size and the type its bytes say."""
+    """A posted photo that passed the cheap checks (count, size, type by its bytes)."""
 
     name: str
     data: bytes
