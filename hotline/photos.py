@@ -1,4 +1,4 @@
-"""Photos citizens attach: what a file really is (from its bytes) and a name safe to show.
+"""Photos citizens attach: what a file really is (from its bytes) and the name it is shown by.
 
 Pure functions: no file system, no web. Storage is `hotline.services.photo_store`.
 """
@@ -6,7 +6,6 @@ Pure functions: no file system, no web. Storage is `hotline.services.photo_store
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 MAX_PHOTOS = 5
@@ -29,6 +28,7 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # HEIF brands a phone's HEIC photo may carry, as major or compatible brand (ISO/IEC 23008-12).
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"})
 # A stored photo's name: the content's SHA-256 and our own extension, nothing a client chose.
+# New uploads are stored as jpg or png (HEIC is converted); heic stays for older tickets.
 STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(jpg|png|heic)$")
 
 
@@ -56,14 +56,10 @@ def _is_heif(data: bytes) -> bool:
     return any(data[i : i + 4] in HEIF_BRANDS for i in range(16, size, 4))
 
 
-def clean_name(name: str, photo_type: PhotoType) -> str:
-    """The citizen's file name fit to show staff: no path, no control characters, ≤ 100 chars.
+def neutral_name(index: int, photo_type: PhotoType) -> str:
+    """The name a photo is shown and downloaded under: 照片1.jpg, 照片2.png …
 
-    The extension is made to match the real type, so a `.jpg` that is a PNG is not shown as
-    one (and the name never decides how the file is served).
+    Never the citizen's own file name: "张三家楼下.jpg" would tell the handling unit who
+    reported (a 举报 must not).
     """
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
-    stem = base.rsplit(".", 1)[0].strip(" .") if "." in base else base.strip(" .")
-    stem = stem[:90] or "照片"
-    return f"{stem}.{photo_type.extension}"
+    return f"照片{index}.{photo_type.extension}"

@@ -18,10 +18,11 @@ from hotline.photos import STORED_NAME, PhotoType
 
 @dataclass(frozen=True)
 class Stored:
-    """A photo on disk: its stored name, and whether this call wrote it (else it was there)."""
+    """A photo on disk: its stored name, whether this call wrote it, and the file's mtime then."""
 
     name: str
     created: bool
+    mtime_ns: int = 0
 
 
 def path_of(root: Path, stored_name: str) -> Path | None:
@@ -33,12 +34,20 @@ def path_of(root: Path, stored_name: str) -> Path | None:
 
 
 def save(root: Path, data: bytes, photo_type: PhotoType) -> Stored:
-    """Write a photo (atomically, directories created as needed) and return its stored name."""
+    """Write a photo (atomically, directories created as needed) and return its stored name.
+
+    Blocking (hashing, fsync): async callers run it in a worker thread.
+    """
     name = f"{hashlib.sha256(data).hexdigest()}.{photo_type.extension}"
     target = path_of(root, name)
     assert target is not None
-    if target.is_file():
-        return Stored(name, created=False)
+    try:
+        # Already there: touched, so a cleanup racing this request sees the file as just used
+        # (retention keeps young files; `discard` keeps files touched after it wrote them).
+        os.utime(target)
+        return Stored(name, created=False, mtime_ns=target.stat().st_mtime_ns)
+    except FileNotFoundError:
+        pass
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     try:
@@ -50,12 +59,45 @@ def save(root: Path, data: bytes, photo_type: PhotoType) -> Stored:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Stored(name, created=True)
+    return Stored(name, created=True, mtime_ns=target.stat().st_mtime_ns)
 
 
-def discard(root: Path, stored: list[Stored]) -> None:
-    """Remove the files this request wrote (those that were already there belong to others)."""
+def save_all(root: Path, photos: list[tuple[bytes, PhotoType]]) -> list[Stored]:
+    """Save several photos; if one fails, the files written so far are removed again."""
+    stored: list[Stored] = []
+    try:
+        for data, photo_type in photos:
+            stored.append(save(root, data, photo_type))
+    except BaseException:
+        discard(root, stored)
+        raise
+    return stored
+
+
+def discard(root: Path, stored: list[Stored], keep: frozenset[str] = frozenset()) -> None:
+    """Remove the files this request wrote, unless named in `keep` or touched since.
+
+    A file that was already there belongs to others; one whose mtime moved was reused by a
+    concurrent request (see `save`) whose ticket may not have committed yet.
+    """
     for item in stored:
         path = path_of(root, item.name)
-        if item.created and path is not None:
-            path.unlink(missing_ok=True)
+        if not item.created or path is None or item.name in keep:
+            continue
+        try:
+            if path.stat().st_mtime_ns == item.mtime_ns:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def remove_unless_recent(root: Path, name: str, *, min_age: float, now: float) -> bool:
+    """Delete a stored photo unless it was written or reused in the last `min_age` seconds."""
+    path = path_of(root, name)
+    try:
+        if path is None or now - path.stat().st_mtime < min_age:
+            return False
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

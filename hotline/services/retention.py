@@ -14,16 +14,19 @@ The texts sent to the complainant keep only their template and a masked number.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from hotline.models import Ticket, TicketEvent
 from hotline.privacy import mask_phone
 from hotline.services import photo_store
+from hotline.services.photo_refs import photo_in_use, stored_names
 from hotline.sms.models import OutboxSms
 
 MASK = "***"
@@ -39,6 +42,8 @@ PERSONAL_FIELDS = (
 # Closed tickets and merged repeats (both have closed_at); a reopened ticket has none.
 DONE_STATUSES = ("closed", "merged")
 BATCH = 200
+# A photo file this young is never deleted (see `_delete_unused_photos`).
+PHOTO_GRACE = timedelta(hours=1)
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
@@ -99,7 +104,7 @@ async def anonymise_due(
         for row in candidates:
             if await _anonymise_one(row, now=now, cutoff=cutoff, days=retention_days):
                 changed += 1
-                removed |= set(_photos(row["attachments"]))
+                removed |= set(stored_names(row["attachments"]))
         if upload_dir is not None and removed:
             await _delete_unused_photos(upload_dir, removed)
         done += changed
@@ -165,34 +170,19 @@ def _attachments(value: Any) -> list[dict[str, Any]]:
     return [a for a in value if isinstance(a, dict)] if isinstance(value, list) else []
 
 
-def _photos(value: Any) -> list[str]:
-    """The stored names of a ticket's uploaded photos."""
-    return [str(a["photo"]) for a in _attachments(value) if a.get("photo")]
-
-
 async def _delete_unused_photos(root: Path, names: set[str]) -> None:
     """Delete the files of `names` that no ticket keeping its photos still names.
 
-    Photos are stored once per content, so two tickets may share a file; one query per batch
-    finds the names still in use (only the web form uploads photos).
+    Files written or reused within PHOTO_GRACE are kept: a web submission in flight may
+    have just saved the same bytes, and its ticket has not committed yet to say so.
     """
-    conn = Ticket._meta.db
-    postgres = conn.capabilities.dialect == "postgres"
-    column = "attachments::text" if postgres else "attachments"
-    marks = [f"${i + 1}" if postgres else "?" for i in range(len(names))]
-    ordered = sorted(names)
-    rows = await conn.execute_query_dict(
-        f"SELECT attachments FROM \"ticket\" WHERE anonymised_at IS NULL AND channel = 'web' "
-        f"AND ({' OR '.join(f'{column} LIKE {m}' for m in marks)})",
-        [f"%{name}%" for name in ordered],
-    )
-    in_use = {n for row in rows for n in _photos(_loaded(row["attachments"]))}
-    for name in ordered:
-        if name not in in_use and (path := photo_store.path_of(root, name)) is not None:
-            path.unlink(missing_ok=True)
+    in_use = await photo_in_use(names)
+    unused = sorted(names - in_use)
+    # File ages are wall-clock (mtime), whatever `now` the sweep was given.
+    await anyio.to_thread.run_sync(_remove_old, root, unused, time.time())
 
 
-def _loaded(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, str | bytes) else value
+def _remove_old(root: Path, names: list[str], now: float) -> None:
+    """Delete each named file older than PHOTO_GRACE (blocking: run in a worker thread)."""
+    for name in names:
+        photo_store.remove_unless_recent(root, name, min_age=PHOTO_GRACE.total_seconds(), now=now)

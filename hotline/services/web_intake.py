@@ -4,33 +4,39 @@ reply date promised on the confirmation page.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
+
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.lifecycle import Role
 from hotline.models import Ticket
-from hotline.photos import PhotoType, clean_name
+from hotline.photos import PhotoType, neutral_name
 from hotline.schemas import Attachment, TicketCreate
 from hotline.services import photo_store
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, retry_key
+from hotline.services.photo_refs import photo_in_use
 from sla.clock import ClockKind
 
 # Who writes web tickets into the event log: "system" like the WeChat channel, named for it.
 WEB = ticket_service.Actor(None, "网上投诉", Role.SYSTEM.value, None)
 SCOPE = "web"
+DISCARD_TIMEOUT = 10.0  # seconds the clean-up after a failed submission may take
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Photo:
-    """An uploaded photo whose type was read from its bytes."""
+    """An uploaded photo as stored: re-encoded without metadata (`hotline.photo_clean`)."""
 
-    filename: str
     photo_type: PhotoType
     data: bytes
 
@@ -85,16 +91,18 @@ async def submit(
     """
     attachments = [
         Attachment(
-            name=clean_name(p.filename, p.photo_type),
+            # Never the citizen's file name: it may name them (see `neutral_name`).
+            name=neutral_name(i, p.photo_type),
             content_type=p.photo_type.content_type,
             size=len(p.data),
         )
-        for p in photos
+        for i, p in enumerate(photos, start=1)
     ]
-    stored: list[photo_store.Stored] = []
+    # Hashing and fsync block: in a worker thread, not on the event loop.
+    stored = await anyio.to_thread.run_sync(
+        photo_store.save_all, upload_dir, [(p.data, p.photo_type) for p in photos]
+    )
     try:
-        for photo in photos:
-            stored.append(photo_store.save(upload_dir, photo.data, photo.photo_type))
         record = await ticket_service.create_ticket(
             data=data.model_copy(update={"attachments": attachments}),
             actor=WEB,
@@ -105,11 +113,31 @@ async def submit(
             photos=[s.name for s in stored],
         )
     except BaseException:
-        photo_store.discard(upload_dir, stored)
+        await _discard(upload_dir, stored)
         raise
     # A replay (a twin post of this form won the race) keeps the files: the first ticket
     # names the same bytes, so the same stored names.
     return record
+
+
+async def _discard(upload_dir: Path, stored: list[photo_store.Stored]) -> None:
+    """Remove what a failed submission wrote, except files a committed ticket now names.
+
+    Between our save and our failure a concurrent submission may have sent the same photo
+    and committed its ticket; its file must stay. Shielded: this also runs on cancellation.
+    If the check itself fails the files are kept (an orphan file is harmless; a ticket whose
+    photo is gone is not).
+    """
+    created = [s for s in stored if s.created]
+    if not created:
+        return
+    with anyio.CancelScope(shield=True), anyio.move_on_after(DISCARD_TIMEOUT):
+        try:
+            keep = await photo_in_use(s.name for s in created)
+        except Exception:  # noqa: BLE001 - the creation's own error is the one raised
+            log.warning("web intake: photo in-use check failed; keeping %d file(s)", len(created))
+            return
+        await anyio.to_thread.run_sync(photo_store.discard, upload_dir, created, frozenset(keep))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import timedelta
+from time import time
 from typing import Any
 
 from hotline.config import load_settings
@@ -116,6 +118,9 @@ async def test_uploaded_photos_go_with_the_contact_data(world: World, tmp_path: 
 
     own = photo_store.save(tmp_path, b"\xff\xd8\xff own photo", JPEG).name
     shared = photo_store.save(tmp_path, b"\xff\xd8\xff shared photo", JPEG).name
+    young = photo_store.save(tmp_path, b"\xff\xd8\xff just sent again", JPEG).name
+    for name in (own, shared):  # written long ago; `young` was just saved (or reused)
+        _age_file(photo_store.path_of(tmp_path, name), hours=2)
 
     def photo(name: str) -> dict[str, Any]:
         return {
@@ -134,7 +139,9 @@ async def test_uploaded_photos_go_with_the_contact_data(world: World, tmp_path: 
     }
     old = await _closed(world, channel="web")
     other = await world.create(channel="web")
-    await Ticket.filter(number=old["number"]).update(attachments=[photo(own), photo(shared), link])
+    await Ticket.filter(number=old["number"]).update(
+        attachments=[photo(own), photo(shared), photo(young), link]
+    )
     await Ticket.filter(number=other["number"]).update(attachments=[photo(shared)])
     await _age(old["number"], 400)
 
@@ -142,3 +149,31 @@ async def test_uploaded_photos_go_with_the_contact_data(world: World, tmp_path: 
     assert (await Ticket.get(number=old["number"])).attachments == [link]
     assert photo_store.path_of(tmp_path, own).exists() is False  # type: ignore[union-attr]
     assert photo_store.path_of(tmp_path, shared).exists()  # type: ignore[union-attr]
+    # unused, but a submission in flight may just have saved the same bytes: kept
+    assert photo_store.path_of(tmp_path, young).exists()  # type: ignore[union-attr]
+
+
+def _age_file(path: Any, *, hours: float) -> None:
+    """Set a file's mtime `hours` into the past."""
+    then = time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_saving_a_photo_again_makes_it_young_and_keeps_it_from_a_failed_twin(
+    tmp_path: Any,
+) -> None:
+    """Reusing a stored file touches it, so neither retention nor `discard` removes it."""
+    from hotline.photos import JPEG
+    from hotline.services import photo_store
+
+    first = photo_store.save(tmp_path, b"\xff\xd8\xff same photo", JPEG)
+    path = photo_store.path_of(tmp_path, first.name)
+    _age_file(path, hours=2)
+    again = photo_store.save(tmp_path, b"\xff\xd8\xff same photo", JPEG)
+    assert first.created and not again.created and again.name == first.name
+    assert not photo_store.remove_unless_recent(tmp_path, first.name, min_age=3600, now=time())
+    photo_store.discard(tmp_path, [first])  # the first request failed after the reuse
+    assert path.exists()  # type: ignore[union-attr]
+    _age_file(path, hours=2)
+    assert photo_store.remove_unless_recent(tmp_path, first.name, min_age=3600, now=time())
+    assert not path.exists()  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.test_pages_browser import ARTIFACTS, CHROMIUM
 from tests.e2e.test_server import MAIN, _env, _free_port, _needs_model, _stop, _wait_healthy
-from tests.pages.test_submit import png
+from tests.pages.test_submit import jpeg, no_metadata
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
@@ -62,8 +62,8 @@ def test_a_citizen_submits_on_a_phone(server: tuple[str, Path], tmp_path: Path) 
     from playwright import sync_api as playwright
 
     url, uploads = server
-    photo = tmp_path / "路灯.png"
-    photo.write_bytes(png())
+    photo = tmp_path / "路灯.jpg"
+    photo.write_bytes(jpeg())  # with GPS EXIF, as a phone writes it
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -134,7 +134,8 @@ def test_a_citizen_submits_on_a_phone(server: tuple[str, Path], tmp_path: Path) 
             assert [e for e in errors if "(Unprocessable Entity)" not in e] == []
         finally:
             browser.close()
-    # the photo is on disk and served back with the code
-    assert len([p for p in uploads.rglob("*") if p.is_file()]) == 1
+    # the photo is on disk without its metadata and served back with the code
+    [stored] = [p for p in uploads.rglob("*") if p.is_file()]
     r = httpx.get(f"{url}/track/{number}/photos/0", params={"code": code})
-    assert r.status_code == 200 and r.content == png()
+    assert r.status_code == 200 and r.content == stored.read_bytes()
+    assert r.headers["content-type"] == "image/jpeg" and no_metadata(r.content)

@@ -5,6 +5,8 @@ query code (or to staff who may see the ticket)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import re
 import struct
 import time
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pillow_heif
 import pytest
+from PIL import Image, PngImagePlugin
 
 from hotline.config import load_settings
 from hotline.deployment import Deployment
@@ -31,9 +35,58 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 NUMBER = re.compile(r'id="number">([0-9-]+)<')
 CODE = re.compile(r'id="code">([A-Z0-9]+)<')
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 300
-HEIC = struct.pack(">I", 24) + b"ftypmif1" + b"\x00\x00\x00\x00" + b"mif1heic" + b"\x00" * 200
+# Bytes that pass the JPEG magic check but are no picture.
+FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 300
 CONTENT = "小区门口的路灯坏了一个多月，晚上很黑，老人出门容易摔倒，希望尽快修好。"
+
+
+def exif_bytes() -> bytes:
+    """EXIF as a phone writes it: GPS (the citizen's home), camera, time, Orientation 6."""
+    exif = Image.Exif()
+    exif[0x0110] = "iPhone 15 Pro"  # Model
+    exif[0x0132] = "2026:11:20 21:15:03"  # DateTime
+    exif[0x0112] = 6  # Orientation: the pixels must be turned 90° clockwise to be upright
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (28.0, 8.0, 51.0), 3: "E", 4: (112.0, 56.0, 2.0)})
+    return exif.tobytes()
+
+
+def jpeg(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A real 40×20 JPEG carrying GPS EXIF and a comment."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), color).save(
+        out, "JPEG", exif=exif_bytes(), comment=b"Zhang San home"
+    )
+    return out.getvalue()
+
+
+def heic() -> bytes:
+    """A real 40×20 HEIC with the same EXIF (pillow-heif's libheif encodes here)."""
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (30, 30, 200)).save(out, "HEIF", exif=exif_bytes())
+    return out.getvalue()
+
+
+def png_with_text() -> bytes:
+    """A real PNG with a tEXt chunk (Latin-1) and an iTXt chunk (Chinese) naming its author."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Zhang San")
+    info.add_text("Location", "枫林小区 3 栋")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 200, 0)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def no_metadata(data: bytes) -> bool:
+    """No EXIF, XMP, ICC, comment or text chunk left in an image's bytes."""
+    image = Image.open(io.BytesIO(data))
+    markers = (b"Exif", b"http://ns.adobe.com/xap", b"ICC_PROFILE", b"tEXt", b"iTXt", b"zTXt")
+    return (
+        not image.getexif()
+        and not any(m in data for m in markers)
+        and not set(image.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+    )
 
 
 def png() -> bytes:
@@ -136,7 +189,7 @@ async def test_the_empty_form_is_chinese_mobile_and_carries_a_signed_token(app: 
 async def test_a_submission_with_photos_becomes_a_routed_web_ticket(app: Any) -> None:
     citizen = Citizen(app)
     r = await citizen.post(
-        files=[("门口.JPG", JPEG), ("C:\\手机\\路灯.png", png()), ("夜里.heic", HEIC)]
+        files=[("张三家楼下.JPG", jpeg()), ("C:\\手机\\路灯.png", png()), ("夜里.heic", heic())]
     )
     assert r.status_code == 200, r.text[:3000]
     assert r.headers["cache-control"] == "no-store"
@@ -149,20 +202,37 @@ async def test_a_submission_with_photos_becomes_a_routed_web_ticket(app: Any) ->
     assert ticket.address.startswith("A3区含浦街道") and "枫林小区东门" in ticket.address
     assert ticket.complainant_phone == "13912345678" and not ticket.sms_opt_out
     assert ticket.routing.get("lead_unit")  # the router proposed a unit
-    # the photo metadata contract the tracking page reads
+    # the photo metadata contract the tracking page reads; HEIC is stored as JPEG, and no
+    # name the citizen chose ("张三家楼下") reaches the handling unit
     stored = ticket.attachments
-    assert [a["content_type"] for a in stored] == ["image/jpeg", "image/png", "image/heic"]
-    assert [a["name"] for a in stored] == ["门口.jpg", "路灯.png", "夜里.heic"]
-    for a, body in zip(stored, [JPEG, png(), HEIC], strict=True):
+    assert [a["content_type"] for a in stored] == ["image/jpeg", "image/png", "image/jpeg"]
+    assert [a["name"] for a in stored] == ["照片1.jpg", "照片2.png", "照片3.jpg"]
+    on_disk = {p.name: p.read_bytes() for p in files_in(app)}
+    assert len(on_disk) == 3
+    for a in stored:
         assert set(a) == {"name", "content_type", "size", "url", "photo"}
+        assert re.fullmatch(r"[0-9a-f]{64}\.(jpg|png)", a["photo"])
+        body = on_disk[a["photo"]]
+        # the name, the size and the hash are those of the cleaned bytes
         assert a["size"] == len(body) and a["url"] == ""
-        assert re.fullmatch(r"[0-9a-f]{64}\.(jpg|png|heic)", a["photo"])
-    assert [p.read_bytes() for p in files_in(app)] == sorted(
-        [JPEG, png(), HEIC],
-        key=lambda b: next(p.name for p in files_in(app) if p.read_bytes() == b),
-    )
+        assert a["photo"].split(".")[0] == hashlib.sha256(body).hexdigest()
+        assert no_metadata(body)
+    photo, _, converted = (Image.open(io.BytesIO(on_disk[a["photo"]])) for a in stored)
+    # Orientation 6 was applied to the pixels before the tag went: 40×20 stands upright
+    assert photo.size == (20, 40) and converted.size == (20, 40)
+    assert photo.format == converted.format == "JPEG"
     events = await ticket.events.all()
     assert events[0].actor_name == "网上投诉" and events[0].payload["channel"] == "web"
+
+
+async def test_png_text_chunks_are_dropped(app: Any) -> None:
+    original = png_with_text()
+    assert b"tEXt" in original and b"iTXt" in original
+    number, _ = receipt(await Citizen(app).post(files=[("a.png", original)]))
+    [body] = [p.read_bytes() for p in files_in(app)]
+    assert no_metadata(body) and b"Zhang San" not in body and b"Author" not in body
+    assert Image.open(io.BytesIO(body)).getpixel((0, 0)) == (0, 200, 0)
+    assert (await Ticket.get(number=number)).attachments[0]["name"] == "照片1.png"
 
 
 async def test_a_confident_ticket_is_dispatched_with_clocks_and_shown_to_operators(
@@ -194,7 +264,7 @@ async def test_photos_are_checked_by_their_bytes_count_and_size(app: Any) -> Non
     r = await citizen.post(files=[("photo.jpg", b"just some text, not a photo at all")])
     assert r.status_code == 422
     assert "「photo.jpg」不是 JPEG、PNG 或 HEIC 格式的照片" in r.text
-    r = await citizen.post(files=[(f"{i}.jpg", JPEG) for i in range(6)])
+    r = await citizen.post(files=[(f"{i}.jpg", jpeg()) for i in range(6)])
     assert r.status_code == 422 and "最多上传 5 张照片，您选择了 6 张" in r.text
     big = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024)
     r = await citizen.post(files=[("big.jpg", big)])
@@ -208,6 +278,27 @@ async def test_photos_are_checked_by_their_bytes_count_and_size(app: Any) -> Non
     r = await citizen.post(files=[("", b"")])
     assert r.status_code == 200
     assert (await Ticket.first()).attachments == []
+
+
+async def test_photos_that_do_not_decode_or_are_too_large_are_refused(app: Any) -> None:
+    citizen = Citizen(app)
+    truncated = jpeg()[:300]
+    for name, body in [("假.jpg", FAKE_JPEG), ("断.jpg", truncated)]:
+        r = await citizen.post(files=[("好.jpg", jpeg()), (name, body)])
+        assert r.status_code == 422
+        assert f"「{name}」：照片无法识别，请换一张。" in r.text
+    # a decompression bomb: 8 KB of PNG that would decode to 64 million pixels
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(bomb, "PNG")
+    assert len(bomb.getvalue()) < 1024 * 1024
+    r = await citizen.post(files=[("大.png", bomb.getvalue())])
+    assert r.status_code == 422 and "「大.png」：照片像素过大" in r.text and "万像素" in r.text
+    assert await Ticket.all().count() == 0
+    assert files_in(app) == []
+    # a refused photo does not count against the 5 submissions a phone may make a day
+    for _ in range(3):
+        assert (await citizen.post(files=[("断.jpg", truncated)])).status_code == 422
+    assert (await citizen.post(files=[("好.jpg", jpeg())])).status_code == 200
 
 
 async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) -> None:
@@ -228,7 +319,7 @@ async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) 
     # 咨询 needs a way to answer; 投诉 may be anonymous
     r = await citizen.post(kind="求助", phone="", email="", name="")
     assert r.status_code == 422 and re.search(r'id="e-phone">求助需要答复您', r.text)
-    r = await citizen.post(kind="", files=[("a.jpg", JPEG)])
+    r = await citizen.post(kind="", files=[("a.jpg", jpeg())])
     assert re.search(r'id="e-kind">请选择诉求类型<', r.text)
     assert "照片未保存" in r.text and files_in(app) == []
     r = await citizen.post(place="火星区")
@@ -287,8 +378,8 @@ async def test_rate_limits_per_address_and_per_phone(app: Any) -> None:
 async def test_the_same_form_posted_twice_is_one_ticket(app: Any) -> None:
     citizen = Citizen(app)
     token = await citizen.token()
-    first = await citizen.post(token=token, files=[("a.jpg", JPEG)])
-    again = await citizen.post(token=token, files=[("a.jpg", JPEG)])
+    first = await citizen.post(token=token, files=[("a.jpg", jpeg())])
+    again = await citizen.post(token=token, files=[("a.jpg", jpeg())])
     assert receipt(first) == receipt(again)
     assert await Ticket.all().count() == 1
     assert len(files_in(app)) == 1
@@ -315,32 +406,44 @@ async def test_a_used_form_sent_with_another_matter_keeps_it(app: Any) -> None:
 
 async def test_photos_are_served_with_the_code_or_to_staff_who_may_see(app: Any) -> None:
     citizen = Citizen(app)
-    r = await citizen.post(files=[("路灯.png", png()), ("夜里.heic", HEIC)])
+    r = await citizen.post(files=[("张三拍的.png", png()), ("张三家.heic", heic())])
     number, code = receipt(r)
+    on_disk = {p.name: p.read_bytes() for p in files_in(app)}
+    stored = (await Ticket.get(number=number)).attachments
     c = citizen.http
     ok = await c.get(f"/track/{number}/photos/0?code={code}")
-    assert ok.status_code == 200 and ok.content == png()
+    assert ok.status_code == 200 and ok.content == on_disk[stored[0]["photo"]]
     assert ok.headers["content-type"] == "image/png"
     assert ok.headers["x-content-type-options"] == "nosniff"
-    assert ok.headers["cache-control"].startswith("private")
-    assert ok.headers["content-disposition"].startswith("inline; filename*=UTF-8''")
-    heic = await c.get(f"/track/{number}/photos/1?code={code.lower()}")
-    assert heic.status_code == 200 and heic.headers["content-type"] == "image/heic"
-    assert heic.headers["content-disposition"].startswith("attachment;")
+    assert ok.headers["cache-control"] == "no-store"  # shared phones and PCs keep nothing
+    assert ok.headers["content-disposition"] == "inline; filename*=UTF-8''%E7%85%A7%E7%89%871.png"
+    # the HEIC came back as a JPEG: shown inline, without its EXIF
+    converted = await c.get(f"/track/{number}/photos/1?code={code.lower()}")
+    assert converted.status_code == 200 and converted.headers["content-type"] == "image/jpeg"
+    assert converted.headers["content-disposition"].startswith("inline;")
+    assert no_metadata(converted.content)
     wrong = await c.get(f"/track/{number}/photos/0?code=ZZZZZZ")
     missing = await c.get(f"/track/20990101-00001/photos/0?code={code}")
     no_photo = await c.get(f"/track/{number}/photos/2?code={code}")
     no_code = await c.get(f"/track/{number}/photos/0")
-    assert wrong.status_code == missing.status_code == no_photo.status_code == 404
-    assert no_code.status_code == 404
+    bad_number = await c.get(f"/track/not-a-number/photos/0?code={code}")
+    for answer in (wrong, missing, no_photo, no_code, bad_number):
+        assert answer.status_code == 404
+        # the citizen's layout and words: nothing about units or staff
+        assert "没有找到这张照片。请核对工单号和查询码后，从进度查询页打开。" in answer.text
+        assert "承办单位" not in answer.text and 'href="/track"' in answer.text
+        assert answer.headers["cache-control"] == "no-store"
     assert wrong.text == missing.text == no_photo.text
     assert (await c.get(f"/track/{number}/photos/..%2F..%2Fetc?code={code}")).status_code == 404
     # staff: the centre sees it; a unit that does not hold the ticket gets the same 404
     op = await staff(app, "op")
     r = await op.get(f"/tickets/{number}/photos/0")
-    assert r.status_code == 200 and r.content == png()
+    assert r.status_code == 200 and r.content == ok.content
+    assert r.headers["cache-control"] == "no-store"
     page = await op.get(f"/tickets/{number}")
-    assert f'<img src="/tickets/{number}/photos/0"' in page.text and "夜里.heic（HEIC" in page.text
+    assert f'<img src="/tickets/{number}/photos/0"' in page.text
+    assert f'<img src="/tickets/{number}/photos/1"' in page.text and "HEIC" not in page.text
+    assert "张三" not in page.text and 'alt="照片2.jpg"' in page.text
     unit = await staff(app, "zjj")
     ticket = await Ticket.get(number=number)
     held = ticket.lead_unit_id is not None and (await ticket.lead_unit).code == "ZJJ"
@@ -368,7 +471,7 @@ async def test_api_clients_cannot_name_a_stored_photo(app: Any) -> None:
 
 async def test_guessing_codes_through_photo_urls_is_limited(app: Any) -> None:
     citizen = Citizen(app)
-    number, code = receipt(await citizen.post(files=[("a.jpg", JPEG)]))
+    number, code = receipt(await citizen.post(files=[("a.jpg", jpeg())]))
     statuses = [
         (await citizen.http.get(f"/track/{number}/photos/0?code=WRONG{i}")).status_code
         for i in range(11)
@@ -384,7 +487,30 @@ async def test_a_failed_creation_leaves_no_photo_behind(app: Any, monkeypatch: A
 
     monkeypatch.setattr(tickets, "_create", broken)
     citizen = Citizen(app)
-    r = await citizen.post(files=[("a.jpg", JPEG), ("b.png", png())])
+    r = await citizen.post(files=[("a.jpg", jpeg()), ("b.png", png())])
     assert r.status_code == 500
     assert files_in(app) == []
     assert [p for p in app.state.settings.upload_dir.rglob(".upload-*")] == []
+
+
+async def test_a_failed_creation_keeps_a_photo_a_committed_ticket_now_names(
+    app: Any, monkeypatch: Any
+) -> None:
+    """A concurrent submission committed the same photo while ours failed: its file stays."""
+    from hotline import photo_clean
+    from hotline.services import tickets
+
+    other, _ = receipt(await Citizen(app, "10.9.9.9").post())  # a ticket without photos
+    shared = photo_clean.clean(jpeg())
+    name = f"{hashlib.sha256(shared.data).hexdigest()}.jpg"
+    photo = {"name": "照片1.jpg", "content_type": "image/jpeg", "size": 1, "url": ""}
+
+    async def broken(**_: Any) -> Any:
+        # meanwhile the other submission's ticket commits, naming the very same file
+        await Ticket.filter(number=other).update(attachments=[{**photo, "photo": name}])
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tickets, "_create", broken)
+    r = await Citizen(app).post(files=[("a.jpg", jpeg()), ("b.png", png())])
+    assert r.status_code == 500
+    assert [p.name for p in files_in(app)] == [name]  # the PNG only we used is gone

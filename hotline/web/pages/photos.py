@@ -23,6 +23,8 @@ from hotline.web.pages.common import render, signed_in
 from hotline.web.ratelimit import Refused
 
 _NUMBER = re.compile(TICKET_NUMBER_PATTERN)
+# The same words for a wrong code, a wrong number and a missing photo: nothing leaks.
+PHOTO_NOT_FOUND = "没有找到这张照片。请核对工单号和查询码后，从进度查询页打开。"
 
 
 def photo_response(ticket: Ticket, index: int, root: Path) -> Response:
@@ -36,7 +38,8 @@ def photo_response(ticket: Ticket, index: int, root: Path) -> Response:
     assert isinstance(stored, str)
     # The type comes from our own stored name (checked bytes), not from what was uploaded.
     kind = BY_EXTENSION[stored.rsplit(".", 1)[1]]
-    # Browsers cannot show HEIC: it is offered as a download.
+    # Browsers cannot show HEIC: it is offered as a download (tickets from before uploads
+    # were converted to JPEG).
     disposition = "attachment" if kind is HEIC else "inline"
     name = str(item.get("name") or f"photo.{kind.extension}") if item else stored
     return FileResponse(
@@ -45,7 +48,8 @@ def photo_response(ticket: Ticket, index: int, root: Path) -> Response:
         headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
             "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=600",
+            # Citizens open photos on shared phones and internet-café PCs: nothing kept.
+            "Cache-Control": "no-store",
         },
     )
 
@@ -58,17 +62,14 @@ async def track_photo(request: Request) -> Response:
     """GET /track/{number}/photos/{index}?code= — a photo for whoever holds the query code."""
     number = request.path_params["number"]
     if not _NUMBER.match(number):
-        raise not_found()
+        return _citizen_error(request, 404, PHOTO_NOT_FOUND)
     client = request.client.host if request.client else "unknown"
     try:
         # Counted like /api/v1/track: a photo URL must not be a second place to guess codes.
         attempt = await request.app.state.track_limiter.attempt(client, number)
     except Refused as exc:
-        response = render(
-            request,
-            "error.html",
-            {"status": 429, "message": f"查询码错误次数过多，请 {exc.retry_after} 秒后再试。"},
-            status=429,
+        response = _citizen_error(
+            request, 429, f"查询码错误次数过多，请 {exc.retry_after} 秒后再试。"
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -77,11 +78,23 @@ async def track_photo(request: Request) -> Response:
         if not code or len(code) > 32:
             raise not_found()
         ticket = await ticket_service.track_ticket(number=number, code=code)
-    except HotlineError:
+    except HotlineError as exc:
         await attempt.failed()
-        raise
+        if exc.status != 404:
+            raise
+        return _citizen_error(request, 404, PHOTO_NOT_FOUND)
     await attempt.succeeded()
-    return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
+    try:
+        return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
+    except HotlineError:
+        return _citizen_error(request, 404, PHOTO_NOT_FOUND)
+
+
+def _citizen_error(request: Request, status: int, message: str) -> Response:
+    """An error page in the citizens' layout and words (never the staff pages' wording)."""
+    response = render(request, "citizen_error.html", {"status": status, "message": message}, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def staff_photo(request: Request) -> Response:

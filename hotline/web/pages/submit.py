@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from hotline import photo_clean
 from hotline.citizen_form import (
     KIND_CHOICES,
     MAX_CONTENT,
@@ -184,7 +186,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     place = _picker(request).resolve(values["place"]) if values["place"] else ("", "")
     if place is None:
         errors["place"] = "请从列表中选择区县或街道"
-    photos, photo_error = await _photos(form, int(request.app.state.settings.photo_max_bytes))
+    uploads, photo_error = await _uploads(form, int(request.app.state.settings.photo_max_bytes))
     if photo_error:
         errors["photos"] = photo_error
     if checked is None or errors:
@@ -207,6 +209,11 @@ async def _submitted(request: Request, form: Any) -> Response:
         return response
     settings = request.app.state.settings
     try:
+        # Decoding is the costly part: done only for a form that passed the submit limits.
+        photos, photo_error = await _cleaned(uploads)
+        if photo_error:
+            await taken.give_back()  # nothing was created: choosing another photo is no retry
+            return _invalid(request, form, values, {"photos": photo_error})
         record = await web_intake.submit(
             data=data,
             photos=photos,
@@ -264,22 +271,43 @@ def _is_file(value: Any) -> bool:
     return isinstance(value, UploadFile) and bool(value.filename or value.size)
 
 
-async def _photos(form: Any, max_bytes: int) -> tuple[list[web_intake.Photo], str]:
-    """The photos posted, each checked by its bytes; or the first problem, in Chinese."""
+@dataclass(frozen=True)
+class Upload:
+    """A posted photo that passed the cheap checks (count, size, type by its bytes)."""
+
+    name: str
+    data: bytes
+
+
+async def _uploads(form: Any, max_bytes: int) -> tuple[list[Upload], str]:
+    """The photos posted, checked by count, size and their bytes' type; or the first
+    problem, in Chinese."""
     files = [f for f in form.getlist("photos") if _is_file(f)]
     if len(files) > MAX_PHOTOS:
         return [], f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。"
-    photos = []
+    uploads = []
     for upload in files:
         name = upload.filename or "照片"
         data = await upload.read(max_bytes + 1)
         if len(data) > max_bytes:
             mb = max_bytes // (1024 * 1024)
             return [], f"「{name}」超过 {mb} MB。请压缩或截图后重新选择。"
-        kind = sniff(data)
-        if kind is None:
+        if sniff(data) is None:
             return [], f"「{name}」不是 JPEG、PNG 或 HEIC 格式的照片。请选择手机拍摄的照片。"
-        photos.append(web_intake.Photo(name, kind, data))
+        uploads.append(Upload(name, data))
+    return uploads, ""
+
+
+async def _cleaned(uploads: list[Upload]) -> tuple[list[web_intake.Photo], str]:
+    """Each photo re-encoded without metadata (`hotline.photo_clean`); or why one cannot be."""
+    photos = []
+    for upload in uploads:
+        try:
+            # CPU-bound: a worker thread keeps the server answering meanwhile.
+            cleaned = await run_in_threadpool(photo_clean.clean, upload.data)
+        except photo_clean.PhotoRefused as exc:
+            return [], f"「{upload.name}」：{exc.message}"
+        photos.append(web_intake.Photo(cleaned.photo_type, cleaned.data))
     return photos, ""
 
 
