@@ -35,7 +35,8 @@ async def follow_rules(
     """Reload data/ in this process whenever another process has reloaded it, until `stop`."""
     from hotline.bootstrap import ConfigError, reload_rules
 
-    deployment.extras.setdefault("rules_version", await current())
+    # This process loaded data/ just now: it is as new as the database's count says.
+    deployment.extras["rules_version"] = await current()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -397,12 +397,14 @@ async def test_other_workers_follow_a_reload(site: Site, deployment: Any, tmp_pa
     """Worker A reloads data/ from the admin page; worker B (and a sweeper) follow it."""
     data = _copy_data(tmp_path, Path(deployment.data_dir))
     mine = dataclasses.replace(deployment, data_dir=data, extras=dict(deployment.extras))
-    other = dataclasses.replace(deployment, data_dir=data, extras=dict(deployment.extras))
+    fresh = {k: v for k, v in deployment.extras.items() if k != "rules_version"}
+    other = dataclasses.replace(deployment, data_dir=data, extras=fresh)
     site.app = create_app(load_settings(), deployment=mine, manage_db=False, background=False)
     stop = asyncio.Event()
     follower = asyncio.create_task(follow_rules(other, stop=stop, interval=0.05))
     try:
-        await asyncio.sleep(0.1)
+        while "rules_version" not in other.extras:  # the follower has read the count
+            await asyncio.sleep(0.01)
         before = other.router
         routing = data / "routing.toml"
         good = routing.read_text(encoding="utf-8")

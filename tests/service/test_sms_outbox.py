@@ -274,7 +274,9 @@ async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
     assert sorted(phones) == sorted(r.phone for r in rows)  # each exactly once
     sent = [i for report in reports for i in report.sent]
     assert sorted(sent) == sorted(r.id for r in rows)
-    assert sum(report.skipped for report in reports) == len(rows)  # lost races, not resends
+    # A row the other sender claimed is skipped or never seen (it read after the claim):
+    # either way it is not sent again. How many of each depends on timing.
+    assert sum(report.skipped for report in reports) <= len(rows)
     assert await OutboxSms.filter(status=SmsStatus.SENT).count() == len(rows)
 
 
