@@ -25,7 +25,7 @@ async def _replied(site: Site, *, no_contact: bool = True) -> str:
 
 
 def _row(html: str, number: str) -> str:
-    section = html[html.index("已回复待回访") : html.index("网上渠道新件")]
+    section = html[html.index("已回复待回访") :]  # the last queue on the console
     start = section.index(f'<a href="/tickets/{number}">')
     return section[start : section.index("</tr>", start)]
 
