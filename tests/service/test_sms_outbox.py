@@ -76,11 +76,14 @@ class Env:
             deployment=self.deployment,
         )
 
-    async def full_life(self, number: str) -> None:
+    async def full_life(self, number: str, *, reached: bool = True) -> None:
         await self.act(number, "dispatch", "op")
         await self.act(number, "sign", "zjj")
         await self.act(number, "reply", "zjj", text=REPLY_TEXT)
-        await self.act(number, "callback", "op")
+        if reached:
+            await self.act(number, "callback", "op")
+        else:  # a reporter who asked not to be contacted is recorded as not reached
+            await self.act(number, "callback", "op", contacted=False, satisfaction=None)
         await self.act(number, "close", "op")
 
 
@@ -146,7 +149,7 @@ async def test_answered_on_the_spot_texts_the_closing(env: Env) -> None:
 )
 async def test_no_text_for_these_complainants(env: Env, complainant: dict[str, Any]) -> None:
     number = await env.create(**complainant)
-    await env.full_life(number)
+    await env.full_life(number, reached=not complainant.get("no_contact"))
     assert await _texts() == []
 
 
