@@ -32,6 +32,7 @@ from tortoise.expressions import Q
 from hotline.mail.compose import compose_message
 from hotline.mail.models import MailStatus, OutboxMail, as_utc
 from hotline.mail.settings import SmtpSettings
+from hotline.outbox_requeue import requeue
 
 logger = logging.getLogger("hotline.mail")
 
@@ -305,25 +306,12 @@ async def deliver_due(*, settings: SmtpSettings, now: datetime, batch: int = 50)
 
 async def requeue_mail(mail_id: int, *, now: datetime) -> bool:
     """Put a failed mail back in the queue (an admin action); True if it was failed."""
-    count = await OutboxMail.filter(id=mail_id, status=MailStatus.FAILED).update(
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=as_utc(now),
-        claimed_until=None,
-        claim_token=None,
-    )
-    return count == 1
+    return await requeue(OutboxMail, now=now, row_id=mail_id) == 1
 
 
 async def requeue_failed(*, now: datetime) -> int:
     """Put every failed mail back in the queue (an admin action); returns how many."""
-    return await OutboxMail.filter(status=MailStatus.FAILED).update(
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=as_utc(now),
-        claimed_until=None,
-        claim_token=None,
-    )
+    return await requeue(OutboxMail, now=now)
 
 
 async def run_sender(

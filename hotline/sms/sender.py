@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 
 from hotline.mail.models import as_utc
 from hotline.mail.sender import MIN_LEASE, retry_delay, utc_now
+from hotline.outbox_requeue import requeue
 from hotline.sms.gateways.base import SmsGateway, SmsMessage, SmsSendError
 from hotline.sms.models import OutboxSms, SmsStatus
 
@@ -147,25 +148,12 @@ async def deliver_sms_due(*, gateway: SmsGateway, now: datetime, batch: int = 50
 
 async def requeue_sms(row_id: int, *, now: datetime) -> bool:
     """Put a failed message back in the queue (an admin action); True if it was failed."""
-    count = await OutboxSms.filter(id=row_id, status=SmsStatus.FAILED).update(
-        status=SmsStatus.PENDING,
-        attempts=0,
-        next_attempt_at=as_utc(now),
-        claimed_until=None,
-        claim_token=None,
-    )
-    return count == 1
+    return await requeue(OutboxSms, now=now, row_id=row_id) == 1
 
 
 async def requeue_failed_sms(*, now: datetime) -> int:
     """Put every failed message back in the queue (an admin action); returns how many."""
-    return await OutboxSms.filter(status=SmsStatus.FAILED).update(
-        status=SmsStatus.PENDING,
-        attempts=0,
-        next_attempt_at=as_utc(now),
-        claimed_until=None,
-        claim_token=None,
-    )
+    return await requeue(OutboxSms, now=now)
 
 
 async def run_sms_sender(
