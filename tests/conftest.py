@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Cheap argon2 parameters for every account the suite creates (and for the servers and CLIs it
+# starts, which inherit the environment); tests/unit/test_password_profile.py proves that
+# production, without this switch, hashes with the strong parameters.
+os.environ["HOTLINE_TEST_CHEAP_HASH"] = "1"
 
 import pytest
 
@@ -21,7 +27,6 @@ def shared_data() -> Path:
 
 # ---- databases ---------------------------------------------------------------
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 
