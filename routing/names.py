@@ -194,10 +194,11 @@ class UnitNames:
         explicit = {
             f: u.code for u in units for a in u.aliases for f in alias_forms(a, u, self.city)
         }
-        # A derived form two units share names neither for sure: dropped, not guessed.
-        self.literal = {f: next(iter(c)) for f, c in forms.items() if len(c) == 1}
-        self.literal.update(explicit)
-        self.places = {p: next(iter(c)) for p, c in places.items() if len(c) == 1}
+        # A derived form two units share (two 洞井街道办 in two districts) may mean either:
+        # both are avoided, as a report must not reach the one it names.
+        self.literal: dict[str, tuple[str, ...]] = {f: tuple(sorted(c)) for f, c in forms.items()}
+        self.literal.update({f: (code,) for f, code in explicit.items()})
+        self.places = {p: tuple(sorted(c)) for p, c in places.items()}
         self.children: dict[str, list[str]] = {}
         for u in units:
             if u.parent:
@@ -216,7 +217,7 @@ class UnitNames:
 
     def forms_of(self, code: str) -> list[str]:
         """Every literal form that names unit `code`, longest first."""
-        return sorted((f for f, c in self.literal.items() if c == code), key=len, reverse=True)
+        return sorted((f for f, c in self.literal.items() if code in c), key=len, reverse=True)
 
     def named(self, text: str) -> dict[str, str]:
         """Units the text names (code → the first words naming it), in order of mention."""
@@ -226,8 +227,8 @@ class UnitNames:
             if norm.startswith(LANDMARK_WORDS, m.end()):
                 continue  # 住建局宿舍: the compound, not the bureau
             word = m.group(0)
-            code = self.literal.get(word) or self.places[word]
-            out.setdefault(code, word)
+            for code in self.literal.get(word) or self.places[word]:
+                out.setdefault(code, word)
         if self._codes is not None:
             for m in self._codes.finditer(norm):
                 out.setdefault(m.group(0), m.group(0))
@@ -274,7 +275,7 @@ class UnitNames:
         return unit.name if unit else code
 
 
-def _compile(literal: Mapping[str, str], places: Mapping[str, str]) -> re.Pattern[str]:
+def _compile(literal: Mapping[str, object], places: Mapping[str, object]) -> re.Pattern[str]:
     officials = "|".join(map(re.escape, OFFICIAL_WORDS))
     alternatives = [(len(f), 1, re.escape(f)) for f in literal]
     alternatives += [(len(p), 0, f"{re.escape(p)}(?=(?:{officials}))") for p in places]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from routing.names import alias_forms, city_prefix, derived_forms, normalise
+from routing.names import alias_forms, city_prefix, derived_forms, normalise, place_forms
 from routing.tomlsource import TomlSource, read_toml
 
 UNIT_KINDS = ("department", "district", "street", "town", "enterprise")
@@ -135,7 +135,9 @@ def _check_aliases(src: TomlSource, units: list[Unit]) -> None:
     """An alias names one unit only: not two units, and not another unit's own name."""
     by_code = {u.code: u for u in units}
     city = normalise(city_prefix(units))
-    derived = {f: u for u in units for f in derived_forms(u, by_code, city)}
+    derived = {
+        f: u for u in units for f in (*derived_forms(u, by_code, city), *place_forms(u, by_code))
+    }
     owner: dict[str, Unit] = {}
     for i, u in enumerate(units):
         for alias in u.aliases:

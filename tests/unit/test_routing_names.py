@@ -191,3 +191,24 @@ def test_a_bad_alias_is_refused_at_its_line(tmp_path: Path, extra: str, message:
         load_units(path)
     assert err.value.line == 15 and err.value.field == "aliases"
     assert message in str(err.value) and f"{path}:15" in str(err.value)
+
+
+def test_a_short_name_two_units_share_avoids_both(tmp_path: Path) -> None:
+    text = ""
+    for code, district, name in (
+        ("A3", "A3区人民政府", ""),
+        ("A5", "A5区人民政府", ""),
+        ("HP3", "A3区和平街道办事处", "A3"),
+        ("HP5", "A5区和平街道办事处", "A5"),
+    ):
+        kind = "street" if name else "district"
+        text += (
+            f'[[unit]]\ncode = "{code}"\nname = "{district}"\nkind = "{kind}"\n'
+            f'parent = "{name}"\nemail = "{code.lower()}@a.gov.example"\n\n'
+        )
+    p = tmp_path / "units.toml"
+    p.write_text(text, encoding="utf-8")
+    names = UnitNames(load_units(p))
+    # 和平街道办 alone may be either district's: a report naming it reaches neither
+    assert names.named("举报和平街道办主任") == {"HP3": "和平街道办", "HP5": "和平街道办"}
+    assert names.named("举报A3区和平街道办事处主任") == {"HP3": "A3区和平街道办事处"}

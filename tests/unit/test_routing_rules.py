@@ -58,7 +58,7 @@ def test_shipped_data_loads_and_references_only_known_units() -> None:
     for kw in rules.keywords:
         assert (kw.lead is None or kw.lead in codes) and set(kw.assist) <= codes
     assert "举报" in rules.kinds and rules.kinds["举报"].supervisor in codes
-    assert set(rules.names.literal.values()) <= codes
+    assert {c for named in rules.names.literal.values() for c in named} <= codes
     assert all(p.unit in codes for p in routing.gazetteer.places)
     # keyword rules come highest priority first
     prios = [k.priority for k in rules.keywords]
