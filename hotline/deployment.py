@@ -50,7 +50,7 @@ class Deployment:
         )
 
     def must_avoid(self, *, kind: str, text: str, codes: list[str]) -> dict[str, str]:
-        """Units among `codes` this ticket names and so must not handle (举报 avoidance)."""
+        """Units among `codes` a 举报 must not reach (code → why: named, or that one's line)."""
         if self.router is None:
             return {}
         return dict(self.router.routing.must_avoid(kind=kind, text=text, codes=codes))

@@ -30,7 +30,7 @@ class Routing:
         return self.rules.units[code]
 
     def must_avoid(self, *, kind: str, text: str, codes: Sequence[str]) -> dict[str, str]:
-        """Units among `codes` that this ticket names and so must not handle (code → mention)."""
+        """Units among `codes` this ticket must not reach (code → why, for people)."""
         return self.rules.must_avoid(kind, text, codes)
 
     def route(

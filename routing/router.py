@@ -70,14 +70,7 @@ def route(
     if kind_rule is not None:
         if kind_rule.exclude_named:
             lead, assist = _avoid_named(
-                rules,
-                kind_rule.kind,
-                kind_rule.to_parent,
-                kind_rule.supervisor,
-                text,
-                lead,
-                assist,
-                notes,
+                rules, kind_rule.kind, kind_rule.supervisor, text, lead, assist, notes
             )
         if kind_rule.review:
             needs_review = True
@@ -226,34 +219,29 @@ def _by_category(
 def _avoid_named(
     rules: RuleSet,
     kind: str,
-    to_parent: bool,
     supervisor: str | None,
     text: str,
     lead: str,
     assist: tuple[str, ...],
     notes: list[str],
 ) -> tuple[str, tuple[str, ...]]:
-    """A unit reported on (named in the text) neither leads nor assists."""
-    mention = rules.named_in(lead, text)
+    """A unit reported on, its superiors and its subordinates neither lead nor assist.
+
+    Its superior is avoided too: it could pass the report down to the very unit (下派).
+    """
+    avoided = rules.avoided(kind, text)
     new_lead = lead
-    if mention is not None:
-        target = None
-        if to_parent:
-            cur = rules.units[lead].parent if lead in rules.units else ""
-            while cur and rules.named_in(cur, text) is not None:
-                cur = rules.units[cur].parent
-            target = cur or None
-        how = "上级单位"
-        if target is None:
-            target, how = supervisor, "监督单位"
-        if target is None or rules.named_in(target, text) is not None:
+    if lead in avoided:
+        target, how = supervisor, "监督单位"
+        if target is None or target in avoided:
             target, how = rules.fallback, "兜底单位"
         new_lead = target
-        notes.append(f"{kind}件：被举报单位「{mention}」回避 → {how} {rules.unit_name(new_lead)}")
-    kept = tuple(c for c in assist if c != new_lead and rules.named_in(c, text) is None)
+        notes.append(f"{kind}件：回避{avoided[lead].reason} → {how} {rules.unit_name(new_lead)}")
+    kept = tuple(c for c in assist if c != new_lead and c not in avoided)
     dropped = [c for c in assist if c not in kept and c != new_lead]
     if dropped:
         notes.append(
-            f"{kind}件：被举报单位不参与协办（{'、'.join(rules.unit_name(c) for c in dropped)}）"
+            f"{kind}件：被举报单位及其上下级不参与协办（"
+            f"{'、'.join(rules.unit_name(c) for c in dropped)}）"
         )
     return new_lead, kept

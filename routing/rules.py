@@ -9,11 +9,12 @@ from types import MappingProxyType
 from typing import Any
 
 from routing.errors import RuleError
+from routing.names import Avoidance, UnitNames
 from routing.places import PLACE_KINDS, PlaceMatch
 from routing.tomlsource import TomlSource, read_toml
 from routing.units import Unit
 
-_TOP = ("fallback", "review_threshold", "review_margin", "category", "keyword", "kind", "alias")
+_TOP = ("fallback", "review_threshold", "review_margin", "category", "keyword", "kind")
 _CATEGORY_FIELDS = ("name", "lead", "assist", "local")
 _KEYWORD_FIELDS = (
     "words",
@@ -25,8 +26,12 @@ _KEYWORD_FIELDS = (
     "priority",
     "note",
 )
-_KIND_FIELDS = ("kind", "exclude_named", "to_parent", "supervisor", "review")
-_ALIAS_FIELDS = ("unit", "names")
+_KIND_FIELDS = ("kind", "exclude_named", "supervisor", "review")
+# Fields of earlier versions, with what replaced them (an old file gets told, not ignored).
+_RETIRED = {
+    "alias": '单位的称呼已移到 units.toml：在该单位下写 aliases = ["住建局", …]',
+    "to_parent": "已停用：被举报单位的上级和下级一律回避，改派监督单位（supervisor）",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +77,10 @@ class KeywordRule:
 
 @dataclass(frozen=True, slots=True)
 class KindRule:
-    """Rule for a ticket kind, e.g. 举报: the unit reported on never handles it."""
+    """Rule for a ticket kind, e.g. 举报: the unit reported on, nor its line, handles it."""
 
     kind: str
     exclude_named: bool
-    to_parent: bool
     supervisor: str | None
     review: bool
     index: int
@@ -93,7 +97,7 @@ class RuleSet:
     categories: Mapping[str, CategoryRule]
     keywords: tuple[KeywordRule, ...]  # highest priority first, then file order
     kinds: Mapping[str, KindRule]
-    aliases: Mapping[str, tuple[str, ...]]  # unit code → names that denote the organisation
+    names: UnitNames  # every form of every unit's name, for 举报 avoidance
     units: Mapping[str, Unit]
 
     def unit_name(self, code: str) -> str:
@@ -101,22 +105,20 @@ class RuleSet:
         unit = self.units.get(code)
         return unit.name if unit else code
 
-    def named_in(self, code: str, text: str) -> str | None:
-        """The name under which unit `code` is mentioned in `text`, if any."""
-        for name in self.aliases.get(code, ()):
-            if name in text:
-                return name
-        return None
-
-    def must_avoid(self, kind: str, text: str, codes: Iterable[str]) -> dict[str, str]:
-        """Units among `codes` that a ticket of `kind` names in `text` (code → mention).
-
-        For a kind whose rule excludes named units (举报), these may neither lead nor assist.
-        """
+    def avoided(self, kind: str, text: str) -> dict[str, Avoidance]:
+        """Units a ticket of `kind` with `text` must not reach: named ones and their lines."""
         rule = self.kinds.get(kind)
         if rule is None or not rule.exclude_named:
             return {}
-        return {c: name for c in codes if (name := self.named_in(c, text)) is not None}
+        return self.names.avoided(text)
+
+    def must_avoid(self, kind: str, text: str, codes: Iterable[str]) -> dict[str, str]:
+        """Units among `codes` that a ticket of `kind` and `text` must avoid (code → why).
+
+        For a kind whose rule excludes named units (举报), these may neither lead nor assist.
+        """
+        avoided = self.avoided(kind, text)
+        return {c: avoided[c].reason for c in codes if c in avoided}
 
 
 def load_rules(
@@ -233,6 +235,8 @@ class _Parser:
     # -- the file ---------------------------------------------------------------------------
     def parse(self) -> RuleSet:
         for key in self.src.data:
+            if key in _RETIRED:
+                raise self.src.error(_RETIRED[key], key=key)
             if key not in _TOP:
                 raise self.src.error(f"未知的顶层字段（允许：{'、'.join(_TOP)}）", key=key)
         if "fallback" not in self.src.data:
@@ -246,7 +250,7 @@ class _Parser:
             categories=MappingProxyType(self._categories()),
             keywords=self._keywords(),
             kinds=MappingProxyType(self._kinds()),
-            aliases=MappingProxyType(self._aliases()),
+            names=UnitNames(list(self.units.values())),
             units=MappingProxyType(dict(self.units)),
         )
 
@@ -359,7 +363,10 @@ class _Parser:
 
     def _kinds(self) -> dict[str, KindRule]:
         out: dict[str, KindRule] = {}
-        for i, e in enumerate(self._entries("kind", _KIND_FIELDS)):
+        for i, e in enumerate(self._entries("kind", (*_KIND_FIELDS, *_RETIRED))):
+            for key in _RETIRED:
+                if key in e:
+                    raise self.src.error(_RETIRED[key], table="kind", index=i, key=key)
             kind = e.get("kind")
             if not isinstance(kind, str) or not kind.strip():
                 raise self.src.error("缺少诉求类型", table="kind", index=i, key="kind")
@@ -385,68 +392,8 @@ class _Parser:
             out[kind] = KindRule(
                 kind,
                 exclude,
-                self._bool(e, "to_parent", True, "kind", i),
                 supervisor,
                 self._bool(e, "review", False, "kind", i),
                 i,
             )
         return out
-
-    def _aliases(self) -> dict[str, tuple[str, ...]]:
-        names: dict[str, list[str]] = {code: [] for code in self.units}
-        owner: dict[str, str] = {}
-        for i, e in enumerate(self._entries("alias", _ALIAS_FIELDS)):
-            if "unit" not in e:
-                raise self.src.error("缺少必填字段", table="alias", index=i, key="unit")
-            code = self._code(e["unit"], "alias", i, "unit")
-            values = e.get("names")
-            if (
-                not isinstance(values, list)
-                or not values
-                or not all(isinstance(v, str) and v.strip() for v in values)
-            ):
-                raise self.src.error("必须是非空字符串的数组", table="alias", index=i, key="names")
-            for v in values:
-                if v in owner:
-                    raise self.src.error(
-                        f"别名「{v}」重复（已用于 {owner[v]}）",
-                        table="alias",
-                        index=i,
-                        key="names",
-                        value=v,
-                    )
-                owner[v] = code
-                names[code].append(v)
-        # Names derived from units.toml; an ambiguous derived name is dropped, not guessed.
-        derived: dict[str, set[str]] = {}
-        for unit in self.units.values():
-            for v in _derived_names(unit, self.units):
-                derived.setdefault(v, set()).add(unit.code)
-        for v, codes in derived.items():
-            if len(codes) == 1 and v not in owner:
-                names[next(iter(codes))].append(v)
-        # longer names first so the reported mention is the most specific one
-        return {c: tuple(sorted(set(v), key=len, reverse=True)) for c, v in names.items() if v}
-
-
-def _derived_names(unit: Unit, units: Mapping[str, Unit]) -> list[str]:
-    """Names by which text refers to the organisation (not merely the place)."""
-    name = unit.name
-    out = [name]
-    if unit.kind in ("department", "enterprise") and name.startswith("A市") and len(name) > 5:
-        out.append(
-            "市" + name[2:]
-        )  # 市住房和城乡建设局; a bare 住房和城乡建设局 may be a district's
-    elif unit.kind == "district" and name.endswith("人民政府"):
-        out.append(name[: -len("人民政府")] + "政府")
-    elif unit.kind in ("street", "town"):
-        parent = units.get(unit.parent)
-        prefix = parent.name.removesuffix("人民政府") if parent else ""
-        short = name.removeprefix(prefix) if prefix else name
-        out.append(short)
-        if short.endswith("办事处"):
-            out.append(short.removesuffix("事处"))  # 街道办
-        if short.endswith("人民政府"):
-            base = short.removesuffix("人民政府")
-            out += [base + "政府", base + "党委"]
-    return out

@@ -1,4 +1,8 @@
-"""Units (承办单位): bureaus, districts, streets, towns and enterprises, loaded from units.toml."""
+"""Units (承办单位): bureaus, districts, streets, towns and enterprises, loaded from units.toml.
+
+`aliases` lists what people call a unit beyond what its name implies (住建局 for
+A市住房和城乡建设局); routing.names derives the rest and uses both for 举报 avoidance.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from routing.names import alias_forms, city_prefix, derived_forms, normalise, place_forms
 from routing.tomlsource import TomlSource, read_toml
 
 UNIT_KINDS = ("department", "district", "street", "town", "enterprise")
@@ -20,6 +25,7 @@ KIND_LABELS = {
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FIELDS = ("code", "name", "kind", "parent", "email")
+_OPTIONAL = ("aliases",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class Unit:
     kind: str
     parent: str
     email: str
+    aliases: tuple[str, ...] = ()  # what people call it beyond the forms of its name
 
 
 def load_units(path: str | Path) -> list[Unit]:
@@ -54,9 +61,12 @@ def parse_units(src: TomlSource) -> list[Unit]:
         if not isinstance(entry, dict):
             raise src.error("[[unit]] 的每一项必须是表", table="unit", index=i)
         for key in entry:
-            if key not in _FIELDS:
+            if key not in _FIELDS + _OPTIONAL:
                 raise src.error(
-                    f"未知字段（允许：{'、'.join(_FIELDS)}）", table="unit", index=i, key=key
+                    f"未知字段（允许：{'、'.join(_FIELDS + _OPTIONAL)}）",
+                    table="unit",
+                    index=i,
+                    key=key,
                 )
         values: dict[str, str] = {}
         for key in _FIELDS:
@@ -102,9 +112,47 @@ def parse_units(src: TomlSource) -> list[Unit]:
             )
         by_code[code] = i
         by_name[name] = i
-        units.append(Unit(**values))
+        units.append(Unit(**values, aliases=_aliases(src, entry.get("aliases", []), i)))
     _check_parents(src, units, by_code)
+    _check_aliases(src, units)
     return units
+
+
+def _aliases(src: TomlSource, values: object, i: int) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(
+        isinstance(v, str) and len(normalise(v)) >= 2 for v in values
+    ):
+        raise src.error(
+            '必须是称呼的数组，每个称呼至少两个字（如 aliases = ["住建局"]）',
+            table="unit",
+            index=i,
+            key="aliases",
+        )
+    return tuple(v.strip() for v in values)
+
+
+def _check_aliases(src: TomlSource, units: list[Unit]) -> None:
+    """An alias names one unit only: not two units, and not another unit's own name."""
+    by_code = {u.code: u for u in units}
+    city = normalise(city_prefix(units))
+    derived = {
+        f: u for u in units for f in (*derived_forms(u, by_code, city), *place_forms(u, by_code))
+    }
+    owner: dict[str, Unit] = {}
+    for i, u in enumerate(units):
+        for alias in u.aliases:
+            for form in alias_forms(alias, u, city):
+                other = owner.get(form) or derived.get(form)
+                if other is not None and other.code != u.code:
+                    raise src.error(
+                        f"称呼「{alias}」（{form}）已指代 {other.code}（{other.name}），"
+                        "一个称呼只能指代一个单位：请删去或改写",
+                        table="unit",
+                        index=i,
+                        key="aliases",
+                        value=alias,
+                    )
+                owner[form] = u
 
 
 def _check_parents(src: TomlSource, units: list[Unit], by_code: dict[str, int]) -> None:

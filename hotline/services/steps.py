@@ -51,8 +51,9 @@ async def resolve_units(
 ) -> StepResult:
     """派单 / 改派: the lead (default: the router's proposal) and assisting units.
 
-    A 举报 never goes to a unit it names (lead or assisting): 409 with the reason, unless a
-    supervisor overrides it with a written reason, which is logged as its own event.
+    A 举报 never goes to a unit it names in any words, nor to that unit's superiors or
+    subordinates (lead or assisting): 422 naming them, unless a supervisor overrides it with
+    a written reason, which is logged as its own event.
     """
     assert isinstance(body, DispatchBody)
     routing = ticket.routing or {}
@@ -82,11 +83,10 @@ async def resolve_units(
     )
     events: list[tuple[str, dict[str, Any]]] = []
     if named and not body.avoidance_override:
-        who = "、".join(f"{units[c].name}（文中称「{m}」）" for c, m in named.items())
         raise HotlineError(
-            f"举报件不能交给被举报的单位办理：{who}。请改派其他单位；"
-            "确需如此的，由督办人员填写书面理由（avoidance_override）后派单",
-            status=409,
+            f"举报件不能交给被举报的单位及其上下级办理：{'、'.join(named.values())}。"
+            "请改派其他单位；确需由其办理的，请督办人员在 avoidance_override 中填写书面理由后派单",
+            status=422,
             code="reported_unit",
         )
     if named:

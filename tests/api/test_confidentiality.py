@@ -87,11 +87,11 @@ async def test_a_report_is_never_dispatched_to_the_unit_it_names(world: World) -
     ticket = await world.create(**NAMED)
     number = ticket["number"]
     assert ticket["routing"]["lead_unit"]["code"] != "ZJJ"  # the router already avoids it
-    refused = await world.act(number, "dispatch", "op", {"lead_unit": "ZJJ"}, expect=409)
+    refused = await world.act(number, "dispatch", "op", {"lead_unit": "ZJJ"}, expect=422)
     assert refused["error"]["code"] == "reported_unit"
     assert "住建局" in refused["error"]["message"] and "督办" in refused["error"]["message"]
     refused = await world.act(
-        number, "dispatch", "op", {"lead_unit": "JW", "assisting_units": ["ZJJ"]}, expect=409
+        number, "dispatch", "op", {"lead_unit": "JW", "assisting_units": ["ZJJ"]}, expect=422
     )
     assert refused["error"]["code"] == "reported_unit"
     # An operator cannot override; nothing changed.
@@ -106,7 +106,7 @@ async def test_a_report_is_never_dispatched_to_the_unit_it_names(world: World) -
         await world.client.get(f"/api/v1/tickets/{number}", headers=world.headers["sup"])
     ).json()["status"] == "received"
     await world.act(number, "dispatch", "op", {"lead_unit": "JW"})
-    await world.act(number, "redispatch", "op", {"lead_unit": "ZJJ"}, expect=409)
+    await world.act(number, "redispatch", "op", {"lead_unit": "ZJJ"}, expect=422)
 
 
 async def test_a_supervisor_may_override_with_a_written_reason_logged_as_its_own_event(
@@ -135,6 +135,6 @@ async def test_short_names_of_units_are_recognised(world: World) -> None:
             **{**NAMED, "title": "举报工作人员", "content": f"举报{text}，请查处。"}
         )
         refused = await world.act(
-            ticket["number"], "dispatch", "op", {"lead_unit": code}, expect=409
+            ticket["number"], "dispatch", "op", {"lead_unit": code}, expect=422
         )
         assert re.search("举报件不能交给被举报的单位", refused["error"]["message"])

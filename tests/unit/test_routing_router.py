@@ -161,12 +161,13 @@ def test_review_threshold_and_margin(fx: Routing) -> None:
     assert d.needs_review is False
 
 
-def test_report_of_the_routed_street_goes_to_its_district(fx: Routing) -> None:
+def test_report_of_the_routed_street_goes_to_neither_it_nor_its_district(fx: Routing) -> None:
+    # the district could pass the report down to the very street (下派): it is avoided too
     text = "举报含浦街道办事处工作人员在含浦花园小区拆违中收受好处"
     d = go(fx, text, kind="举报", category="城乡建设")
-    assert d.lead_unit == "A3"
+    assert d.lead_unit == "JW"
     assert d.assisting_units == ("ZJJ",)
-    assert "被举报单位「含浦街道办事处」回避 → 上级单位 A3区人民政府" in d.rule
+    assert "回避A3区含浦街道办事处（文中称「含浦街道办事处」） → 监督单位 测试市纪委" in d.rule
     # the same text as a complaint stays with the street
     assert go(fx, text, kind="投诉", category="城乡建设").lead_unit == "HANPU"
 
@@ -174,10 +175,10 @@ def test_report_of_the_routed_street_goes_to_its_district(fx: Routing) -> None:
 def test_report_of_a_bureau_without_parent_goes_to_supervisor(fx: Routing) -> None:
     d = go(fx, "举报市住建局某科长吃拿卡要", kind="举报", category="城乡建设")
     assert d.lead_unit == "JW"
-    assert "回避 → 监督单位 测试市纪委" in d.rule
+    assert "（文中称「市住建局」） → 监督单位 测试市纪委" in d.rule
 
 
-def test_report_climbs_past_a_parent_that_is_also_named(fx: Routing) -> None:
+def test_report_naming_a_street_and_its_district_goes_to_supervisor(fx: Routing) -> None:
     text = "举报含浦街道办事处和A3区政府包庇违建"
     d = go(fx, text, kind="举报", category="城乡建设")
     assert d.lead_unit == "JW"
@@ -212,7 +213,9 @@ def test_report_that_names_nobody_is_unchanged(fx: Routing) -> None:
         ("孩子小升初学位安排不合理", "教育文体", "投诉", "JYJ"),
         ("A7县北山镇有人搞传销，请查处", "商贸旅游", "举报", "SJJ"),
         ("有人冒充客服电话诈骗老人钱财", "商贸旅游", "举报", "GAJ"),
-        ("举报A7县泉塘街道办事处工作人员违规收费", "城乡建设", "举报", "A7"),
+        ("举报A7县泉塘街道办事处工作人员违规收费", "城乡建设", "举报", "JW"),
+        ("举报泉塘街道工作人员违规收费", "城乡建设", "举报", "JW"),
+        ("举报住 建 部 门工作人员收受开发商好处", "城乡建设", "举报", "JW"),
         ("举报市教育局某科长收受培训机构好处", "教育文体", "举报", "JW"),
         ("地铁三号线施工围挡占用人行道", "交通运输", "投诉", "GDJT"),
     ],

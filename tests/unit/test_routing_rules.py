@@ -58,7 +58,7 @@ def test_shipped_data_loads_and_references_only_known_units() -> None:
     for kw in rules.keywords:
         assert (kw.lead is None or kw.lead in codes) and set(kw.assist) <= codes
     assert "举报" in rules.kinds and rules.kinds["举报"].supervisor in codes
-    assert set(rules.aliases) <= codes
+    assert {c for named in rules.names.literal.values() for c in named} <= codes
     assert all(p.unit in codes for p in routing.gazetteer.places)
     # keyword rules come highest priority first
     prios = [k.priority for k in rules.keywords]
@@ -74,13 +74,13 @@ def test_fixture_rules_parse(units, tmp_path: Path) -> None:
     assert rules.categories["劳动和社会保障"].local is False
     assert rules.keywords[0].words == ("拖欠工资", "欠薪")
     assert rules.keywords[0].assist == ("LDJC",)
-    assert rules.kinds["举报"].to_parent is True
-    # derived names denote the organisation, configured ones are added
-    assert "市住建局" in rules.aliases["ZJJ"]
-    assert "市住房和城乡建设局" in rules.aliases["ZJJ"]
-    assert "含浦街道办事处" in rules.aliases["HANPU"]
-    assert "含浦街道办" in rules.aliases["HANPU"]
-    assert "A3区政府" in rules.aliases["A3"]
+    assert rules.kinds["举报"].exclude_named is True
+    # derived names denote the organisation, the units' aliases are added
+    assert "市住建局" in rules.names.forms_of("ZJJ")
+    assert "市住房和城乡建设局" in rules.names.forms_of("ZJJ")
+    assert "含浦街道办事处" in rules.names.forms_of("HANPU")
+    assert "含浦街道办" in rules.names.forms_of("HANPU")
+    assert "A3区政府" in rules.names.forms_of("A3")
 
 
 def test_unknown_unit_code_names_line_and_field(units, tmp_path: Path) -> None:
@@ -192,11 +192,22 @@ def test_kind_rule_needs_supervisor(units, tmp_path: Path) -> None:
     assert (e.field, e.line) == ("supervisor", line_no(text, "[[kind]]"))
 
 
-def test_duplicate_alias(units, tmp_path: Path) -> None:
-    text = FIX_RULES + '\n[[alias]]\nunit = "RSJ"\nnames = ["市人社局", "市住建局"]\n'
+@pytest.mark.parametrize(
+    ("retired", "table", "says"),
+    [
+        ('\n[[alias]]\nunit = "RSJ"\nnames = ["市人社局"]\n', "alias", "units.toml"),
+        ('kind = "举报"\nto_parent = true\n', "to_parent", "上级和下级一律回避"),
+    ],
+)
+def test_fields_of_earlier_versions_say_what_replaced_them(
+    units, tmp_path: Path, retired: str, table: str, says: str
+) -> None:
+    if table == "alias":
+        text = FIX_RULES + retired
+    else:
+        text = FIX_RULES.replace('kind = "举报"\n', retired)
     _, e = error_for(tmp_path, units, text)
-    assert (e.field, e.line) == ("names", line_no(text, '"市人社局", "市住建局"'))
-    assert "别名「市住建局」重复" in str(e)
+    assert e.field == table and says in str(e)
 
 
 def test_syntax_error_has_line(units, tmp_path: Path) -> None:
