@@ -130,7 +130,10 @@ async def test_admin_signs_a_user_out_everywhere_from_the_page(site: Site) -> No
     adm = await site.login("adm")
     page = await adm.get("/admin")
     row = page.text.split('id="user-zjj"')[1].split("</tr>")[0]
-    assert '<td class="num">2</td>' in row and "全部登出" in row
+    assert '/admin/users/zjj/sessions" title="查看登录的设备">2</a>' in row and "全部登出" in row
+    listed = await adm.get("/admin/users/zjj/sessions")
+    assert listed.text.count('id="session-') == 2 and "127.0.0.1" in listed.text
+    assert (await adm.get("/admin/users/nobody/sessions")).status_code == 404
     r = await adm.post(
         "/admin/users/zjj/sign-out-everywhere", data={"csrf_token": csrf_of(page.text)}
     )

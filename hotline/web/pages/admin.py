@@ -22,7 +22,7 @@ from hotline.lifecycle import Role
 from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
-from hotline.models import Unit
+from hotline.models import Unit, User
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
@@ -183,6 +183,19 @@ async def user_action(request: Request) -> Response:
         return redirect("/admin")
     flash(request, message + "。")
     return redirect("/admin")
+
+
+async def user_sessions_page(request: Request) -> Response:
+    """GET /admin/users/{username}/sessions — where a user is signed in, with 全部登出."""
+    _admin(request)
+    account = await User.get_or_none(username=request.path_params["username"])
+    if account is None:
+        raise HotlineError("没有这个账号，请从账号列表进入。", status=404, code="not_found")
+    sessions = await web_sessions.user_sessions(
+        user_id=account.id, now=utcnow(), policy=request.app.state.session_settings.policy
+    )
+    context = {"account": account, "sessions": sessions, "current": current_session_id(request)}
+    return _page(request, "admin_sessions.html", "/admin", context)
 
 
 # ---- units ----------------------------------------------------------------------------
@@ -406,6 +419,7 @@ async def sms_requeue_all(request: Request) -> Response:
 routes = [
     Route("/admin", users_page, methods=["GET"]),
     Route("/admin/users", create_user, methods=["POST"]),
+    Route("/admin/users/{username}/sessions", user_sessions_page, methods=["GET"]),
     Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
     Route("/admin/units", units_page, methods=["GET"]),
     Route("/admin/rules", rules_page, methods=["GET"]),
