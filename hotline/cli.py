@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         ("disable", "停用账号：其令牌和登录立即失效"),
         ("enable", "重新启用账号"),
         ("revoke-tokens", "吊销账号的全部 API 令牌"),
+        ("sign-out", "全部登出：结束账号在所有设备上的页面登录"),
     ):
         users.add_parser(name, help=text).add_argument("username")
 
@@ -368,7 +369,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     elif args.users_command == "disable":
 
         async def disable(_: Any) -> None:
-            if await users.disable_user(username=args.username):
+            if await users.disable_user(username=args.username, now=utcnow()):
                 print(f"已停用账号 {args.username}：其 API 令牌和登录立即失效")
             else:
                 print(f"账号 {args.username} 已是停用状态")
@@ -394,9 +395,20 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
             )
 
         _run(settings, revoke, with_model=False)
+    elif args.users_command == "sign-out":
+
+        async def sign_out(_: Any) -> None:
+            count = await users.sign_out_everywhere(username=args.username, now=utcnow())
+            print(
+                f"已结束账号 {args.username} 的 {count} 个页面登录，需重新登录"
+                if count
+                else f"账号 {args.username} 当前没有页面登录"
+            )
+
+        _run(settings, sign_out, with_model=False)
     else:
         print(
-            "用法：python main.py users {add,token,list,disable,enable,revoke-tokens}",
+            "用法：python main.py users {add,token,list,disable,enable,revoke-tokens,sign-out}",
             file=sys.stderr,
         )
         return EXIT_CONFIG

@@ -46,6 +46,9 @@ class Settings:
     sms: SmsSettings = field(default_factory=SmsSettings)
     secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
     session_idle_minutes: float = 30.0
+    # Absolute lifetime of a page session, however active: the security boundary the idle timer
+    # (which a client could keep alive) is not.
+    session_max_hours: int = 12
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes
     # ("" trusts none, "*" every peer): otherwise any client could choose its own address.
     forwarded_allow_ips: str = ""
@@ -105,6 +108,7 @@ def load_settings(
             sms=sms,
             secret_key=config("SECRET_KEY", cast=Secret, default=None),
             session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=float, default=30.0),
+            session_max_hours=_positive(config, "SESSION_MAX_HOURS", 12, "小时数"),
             forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="").strip(),
             token_ttl_days=_positive(config, "TOKEN_TTL_DAYS", 90),
             retention_days=_positive(config, "RETENTION_DAYS", 365),

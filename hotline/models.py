@@ -65,6 +65,33 @@ class ApiToken(Model):
         table = "api_token"
 
 
+class WebSession(Model):
+    """A signed-in page session: the cookie carries its random id (only its SHA-256 is stored).
+
+    Being a row, it ends for every worker at once: sign-out, a password change, disabling
+    the account or an admin's 全部登出 set `revoked_at`. `last_seen_at` is the last real
+    activity (not background polls), written at most every 30 s; `expires_at` is the absolute
+    end (SESSION_MAX_HOURS after sign-in). Housekeeping deletes rows that can no longer be used.
+    """
+
+    id = fields.IntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="web_sessions", on_delete=fields.CASCADE
+    )
+    user_id: int
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+    revoked_at = fields.DatetimeField(null=True)
+    # Shown to the user and to admins so a session can be recognised ("this is my laptop").
+    user_agent = fields.CharField(max_length=200, default="")
+    address = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "web_session"
+
+
 class RateCounter(Model):
     """Hits of one rate-limit key in one fixed time window, shared by every web worker.
 

@@ -48,8 +48,9 @@ log = logging.getLogger("hotline.workers")
 
 
 async def housekeeping(*, settings: Settings) -> int:
-    """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows."""
-    from hotline.services import counters
+    """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows and
+    page sessions that ended more than a day ago."""
+    from hotline.services import counters, web_sessions
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
 
@@ -59,6 +60,10 @@ async def housekeeping(*, settings: Settings) -> int:
     if count:
         log.info("已对 %d 张办结超过 %d 天的工单脱敏", count, settings.retention_days)
     await counters.purge(time.time())
+    policy = web_sessions.policy_for(
+        idle_minutes=settings.session_idle_minutes, max_hours=settings.session_max_hours
+    )
+    await web_sessions.prune(now=utcnow(), policy=policy)
     return count
 
 

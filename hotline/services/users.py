@@ -12,6 +12,7 @@ from tortoise.functions import Count, Max
 from hotline.auth import ROLES, Principal, hash_password, new_token, token_digest, verify_password
 from hotline.errors import HotlineError
 from hotline.models import ApiToken, Unit, User
+from hotline.services.web_sessions import revoke_user_sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 DEFAULT_TOKEN_TTL_DAYS = 90
@@ -177,8 +178,11 @@ async def _user(username: str) -> User:
     return user
 
 
-async def disable_user(*, username: str) -> bool:
-    """Disable a user: their tokens and sign-in stop working at once. False if already disabled.
+async def disable_user(*, username: str, now: datetime) -> bool:
+    """Disable a user: tokens, sign-in and every page session end at once. False if already so.
+
+    The sessions are revoked, not only refused while disabled: enabling the account again
+    does not bring them back.
 
     The last active admin cannot be disabled (nobody could enable anyone again but by SQL).
     """
@@ -189,7 +193,9 @@ async def disable_user(*, username: str) -> bool:
         raise HotlineError(
             f"{username} 是最后一个启用的管理员，不能停用", status=409, code="last_admin"
         )
-    return await User.filter(id=user.id, active=True).update(active=False) == 1
+    changed = await User.filter(id=user.id, active=True).update(active=False) == 1
+    await revoke_user_sessions(user_id=user.id, now=now)
+    return changed
 
 
 async def enable_user(*, username: str) -> bool:
@@ -215,15 +221,48 @@ def generate_password(length: int = 12) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-async def reset_password(*, username: str, password: str | None = None) -> str:
+async def reset_password(
+    *, username: str, now: datetime, password: str | None = None, keep_session: int | None = None
+) -> str:
     """Set a new password (generated when not given) and return it; it is shown only once.
 
-    Sign-in with the old password stops at once; API tokens are not touched (revoke them
-    separately when the account may be compromised).
+    Sign-in with the old password stops at once and every page session of the user ends
+    (but `keep_session`, the admin's own when they reset themselves); API tokens are not
+    touched (revoke them separately when the account may be compromised).
     """
     user = await _user(username)
     new = password if password is not None else generate_password()
     if len(new) < 8:
         raise HotlineError("密码至少 8 个字符", status=422, code="weak_password")
     await User.filter(id=user.id).update(password_hash=hash_password(new))
+    await revoke_user_sessions(user_id=user.id, now=now, keep=keep_session)
     return new
+
+
+async def change_own_password(
+    *, user_id: int, current: str, new: str, now: datetime, keep_session: int | None
+) -> int:
+    """A signed-in user changes their password; their other page sessions end. Returns how many.
+
+    The session that made the change continues: the person proved the current password
+    just now, and having to sign in again would add nothing.
+    """
+    user = await User.get_or_none(id=user_id, active=True)
+    if user is None:
+        raise HotlineError("账号不存在或已停用", status=404, code="not_found")
+    if not verify_password(user.password_hash, current):
+        raise HotlineError("当前密码不正确，请重新输入", status=422, code="wrong_password")
+    if len(new) < 8:
+        raise HotlineError("新密码至少 8 个字符", status=422, code="weak_password")
+    if new == current:
+        raise HotlineError("新密码不能与当前密码相同", status=422, code="same_password")
+    await User.filter(id=user.id).update(password_hash=hash_password(new))
+    return await revoke_user_sessions(user_id=user.id, now=now, keep=keep_session)
+
+
+async def sign_out_everywhere(
+    *, username: str, now: datetime, keep_session: int | None = None
+) -> int:
+    """End every page session of a user (admin's 全部登出); returns how many were live."""
+    user = await _user(username)
+    return await revoke_user_sessions(user_id=user.id, now=now, keep=keep_session)

@@ -20,6 +20,7 @@ from hotline.timefmt import local_iso, utcnow
 from hotline.web.endpoint import ROW_ID, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
+from hotline.web.session import current_session_id
 
 
 def _mail(row: OutboxMail) -> dict[str, object]:
@@ -195,7 +196,7 @@ async def requeue_all(request: Request) -> Response:
 
 
 @api(
-    summary="账号管理（管理员）：停用、启用或吊销令牌",
+    summary="账号管理（管理员）：停用、启用、吊销令牌或全部登出",
     path={
         "username": {
             "type": "string",
@@ -203,13 +204,13 @@ async def requeue_all(request: Request) -> Response:
             "maxLength": 64,
             "description": "账号",
         },
-        "action": {"enum": ["disable", "enable", "revoke-tokens"]},
+        "action": {"enum": ["disable", "enable", "revoke-tokens", "sign-out-everywhere"]},
     },
     description="结果",
     errors=(401, 403, 404),
 )
 async def user_action(request: Request) -> Response:
-    """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens — account control."""
+    """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens|sign-out-everywhere."""
     from hotline.services import users
 
     principal = await require_principal(request)
@@ -217,7 +218,7 @@ async def user_action(request: Request) -> Response:
     username = request.path_params["username"]
     action = request.path_params["action"]
     if action == "disable":
-        changed = await users.disable_user(username=username)
+        changed = await users.disable_user(username=username, now=utcnow())
         message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
         return JSONResponse({"username": username, "active": False, "message": message})
     if action == "enable":
@@ -228,6 +229,17 @@ async def user_action(request: Request) -> Response:
         count = await users.revoke_tokens(username=username)
         message = f"已吊销 {count} 个 API 令牌" if count else "没有未吊销的 API 令牌"
         return JSONResponse({"username": username, "revoked": count, "message": message})
+    if action == "sign-out-everywhere":
+        # The admin's own session, if this came from their page, stays: it is the one asking.
+        count = await users.sign_out_everywhere(
+            username=username, now=utcnow(), keep_session=current_session_id(request)
+        )
+        message = (
+            f"已结束 {username} 的 {count} 个页面登录，需重新登录"
+            if count
+            else f"{username} 当前没有页面登录"
+        )
+        return JSONResponse({"username": username, "signed_out": count, "message": message})
     raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
 
 

@@ -105,3 +105,44 @@ def test_disable_enable_and_revoke_tokens_from_the_command_line(tmp_path: Path) 
     assert users(db, "revoke-tokens", "li").stdout.strip() == "账号 li 没有未吊销的 API 令牌"
     missing = users(db, "disable", "nobody")
     assert missing.returncode == 1 and missing.stderr.strip() == "错误：用户 nobody 不存在"
+
+
+def test_sign_out_everywhere_from_the_command_line(tmp_path: Path) -> None:
+    import asyncio
+
+    from hotline.db import close_database, open_database
+    from hotline.models import User
+    from hotline.services import web_sessions
+    from hotline.timefmt import utcnow
+
+    db = tmp_path / "users.db"
+    users(db, "add", "--username", "li", "--role", "operator", stdin="long-enough-pass\n")
+    policy = web_sessions.policy_for(idle_minutes=30, max_hours=12)
+
+    async def signed_in_twice() -> list[str]:
+        ctx = await open_database(f"sqlite://{db}", global_fallback=False)
+        try:
+            user = await User.get(username="li")
+            return [
+                (await web_sessions.start_session(user_id=user.id, now=utcnow(), policy=policy))[0]
+                for _ in range(2)
+            ]
+        finally:
+            await close_database(ctx)
+
+    async def still_valid(keys: list[str]) -> int:
+        ctx = await open_database(f"sqlite://{db}", global_fallback=False)
+        try:
+            found = [await web_sessions.find_session(k, now=utcnow(), policy=policy) for k in keys]
+            return sum(f.session is not None for f in found)
+        finally:
+            await close_database(ctx)
+
+    keys = asyncio.run(signed_in_twice())
+    done = users(db, "sign-out", "li")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "已结束账号 li 的 2 个页面登录，需重新登录"
+    assert asyncio.run(still_valid(keys)) == 0
+    assert users(db, "sign-out", "li").stdout.strip() == "账号 li 当前没有页面登录"
+    missing = users(db, "sign-out", "nobody")
+    assert missing.returncode == 1 and missing.stderr.strip() == "错误：用户 nobody 不存在"

@@ -43,6 +43,8 @@ def test_every_setting_comes_from_the_one_settings_object() -> None:
     )
     assert (s.smtp.host, s.smtp.port, s.smtp.msgid_domain) == ("mail.example", 465, "city.example")
     assert s.data_dir == ROOT / "data" and s.data_dir_origin == "源码目录"
+    assert s.session_max_hours == 12
+    assert load_settings(environ={"SESSION_MAX_HOURS": "8"}).session_max_hours == 8
 
 
 @pytest.mark.parametrize(
@@ -51,6 +53,7 @@ def test_every_setting_comes_from_the_one_settings_object() -> None:
         ({"SMTP_TLS": "ssl3"}, "邮件设置有误：SMTP_TLS must be one of"),
         ({"SMTP_PORT": "twenty-five"}, "邮件设置有误：SMTP_PORT"),
         ({"MAX_BODY_BYTES": "1MB"}, "环境变量设置有误：.*MAX_BODY_BYTES"),
+        ({"SESSION_MAX_HOURS": "0"}, "环境变量 SESSION_MAX_HOURS 必须是正整数（小时数）"),
     ],
 )
 def test_a_bad_variable_is_one_clear_error(environ: dict[str, str], expected: str) -> None:

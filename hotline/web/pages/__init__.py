@@ -17,6 +17,7 @@ from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.web.login_throttle import LoginThrottle
 from hotline.web.pages import (
+    account,
     admin,
     auth,
     operator,
@@ -42,6 +43,7 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
     app.router.routes.extend(
         [
             *auth.routes,
+            *account.routes,
             *operator.routes,
             *unit.routes,
             *ticket.routes,

@@ -22,8 +22,8 @@ from hotline.lifecycle import Role
 from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import MailStatus, OutboxMail
 from hotline.mail.sender import requeue_failed, requeue_mail
-from hotline.models import Unit
-from hotline.services import rules_version
+from hotline.models import Unit, User
+from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
 from hotline.sms.backlog import sms_backlog
@@ -32,7 +32,7 @@ from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import redirect, render, require_form, signed_in
-from hotline.web.session import flash
+from hotline.web.session import current_session_id, flash
 from sla.statutory import statutory_holidays
 
 ADMIN = Role.ADMIN.value
@@ -49,6 +49,7 @@ USER_ACTIONS = {
     "enable": "启用",
     "revoke-tokens": "吊销令牌",
     "reset-password": "重置密码",
+    "sign-out-everywhere": "全部登出",
 }
 ROLE_CHOICES = [(r, label) for r, label in (
     ("operator", "话务员"),
@@ -81,9 +82,15 @@ async def _users_context(request: Request) -> dict[str, Any]:
     now = utcnow()
     ttl = request.app.state.settings.token_ttl_days
     tokens = await user_service.token_summaries(now=now, ttl_days=ttl)
+    sessions = await web_sessions.live_counts(
+        now=now, policy=request.app.state.session_settings.policy
+    )
     units = await Unit.filter(active=True).order_by("id").values_list("code", "name")
     return {
-        "users": [{"u": u, "tokens": tokens.get(u.id)} for u in await user_service.list_users()],
+        "users": [
+            {"u": u, "tokens": tokens.get(u.id), "sessions": sessions.get(u.id, 0)}
+            for u in await user_service.list_users()
+        ],
         "roles": ROLE_CHOICES,
         "units": units,
         "form": {},
@@ -130,7 +137,7 @@ async def create_user(request: Request) -> Response:
 
 
 async def user_action(request: Request) -> Response:
-    """POST /admin/users/{username}/{action} — 停用 / 启用 / 吊销令牌 / 重置密码."""
+    """POST /admin/users/{username}/{action} — 停用 / 启用 / 吊销令牌 / 重置密码 / 全部登出."""
     _admin(request)
     await require_form(request)
     username = request.path_params["username"]
@@ -139,7 +146,9 @@ async def user_action(request: Request) -> Response:
         raise HotlineError("未知操作", status=404, code="not_found")
     try:
         if action == "reset-password":
-            password = await user_service.reset_password(username=username)
+            password = await user_service.reset_password(
+                username=username, now=utcnow(), keep_session=current_session_id(request)
+            )
             context = await _users_context(request)
             context["secret"] = {
                 "username": username,
@@ -148,11 +157,20 @@ async def user_action(request: Request) -> Response:
             }
             return _page(request, "admin_users.html", "/admin", context)
         if action == "disable":
-            changed = await user_service.disable_user(username=username)
+            changed = await user_service.disable_user(username=username, now=utcnow())
             message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
         elif action == "enable":
             changed = await user_service.enable_user(username=username)
             message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
+        elif action == "sign-out-everywhere":
+            count = await user_service.sign_out_everywhere(
+                username=username, now=utcnow(), keep_session=current_session_id(request)
+            )
+            message = (
+                f"已结束 {username} 的 {count} 个页面登录，对方需重新登录"
+                if count
+                else f"{username} 当前没有页面登录"
+            )
         else:
             count = await user_service.revoke_tokens(username=username)
             message = (
@@ -165,6 +183,19 @@ async def user_action(request: Request) -> Response:
         return redirect("/admin")
     flash(request, message + "。")
     return redirect("/admin")
+
+
+async def user_sessions_page(request: Request) -> Response:
+    """GET /admin/users/{username}/sessions — where a user is signed in, with 全部登出."""
+    _admin(request)
+    account = await User.get_or_none(username=request.path_params["username"])
+    if account is None:
+        raise HotlineError("没有这个账号，请从账号列表进入。", status=404, code="not_found")
+    sessions = await web_sessions.user_sessions(
+        user_id=account.id, now=utcnow(), policy=request.app.state.session_settings.policy
+    )
+    context = {"account": account, "sessions": sessions, "current": current_session_id(request)}
+    return _page(request, "admin_sessions.html", "/admin", context)
 
 
 # ---- units ----------------------------------------------------------------------------
@@ -388,6 +419,7 @@ async def sms_requeue_all(request: Request) -> Response:
 routes = [
     Route("/admin", users_page, methods=["GET"]),
     Route("/admin/users", create_user, methods=["POST"]),
+    Route("/admin/users/{username}/sessions", user_sessions_page, methods=["GET"]),
     Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
     Route("/admin/units", units_page, methods=["GET"]),
     Route("/admin/rules", rules_page, methods=["GET"]),

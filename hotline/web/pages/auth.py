@@ -32,8 +32,14 @@ async def login_form(request: Request) -> Response:
     principal = getattr(request.state, "session_principal", None)
     if principal is not None:
         return redirect(HOMES.get(principal.role, "/tickets"))
+    reason = request.query_params.get("expired") or getattr(request.state, "session_expired", "")
     message = None
-    if request.query_params.get("expired") or getattr(request.state, "session_expired", False):
+    if reason == "lifetime":
+        hours = request.app.state.session_settings.max_hours
+        message = f"登录已满 {hours:g} 小时，为安全起见已自动退出。请重新登录。"
+    elif reason == "revoked":
+        message = "您的登录已失效（已在别处退出、密码已更改或管理员已将您登出）。请重新登录。"
+    elif reason:
         message = "长时间未操作，已自动退出。请重新登录。"
     return render(request, "login.html", {"username": "", "error": message})
 
@@ -74,14 +80,14 @@ async def login(request: Request) -> Response:
             status=401,
         )
     await throttle.succeeded(username=username, address=address)
-    sign_in(request, principal)
+    await sign_in(request, principal)
     return redirect(HOMES.get(principal.role, "/tickets"))
 
 
 async def logout(request: Request) -> Response:
-    """POST /logout — end the session."""
+    """POST /logout — end the session on the server (the cookie and its CSRF token die with it)."""
     await require_form(request)
-    sign_out(request)
+    await sign_out(request)
     return redirect("/login")
 
 

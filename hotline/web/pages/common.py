@@ -149,8 +149,9 @@ def _esc(text: str) -> str:
 def login_redirect(request: Request) -> Response:
     """To the sign-in page (htmx fragments ask the browser to go there)."""
     target = "/login"
-    if getattr(request.state, "session_expired", False):
-        target = "/login?expired=1"
+    reason = getattr(request.state, "session_expired", False)
+    if reason:  # idle / lifetime / revoked: the sign-in page says which
+        target = f"/login?expired={'1' if reason == 'idle' else reason}"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return redirect(target)
