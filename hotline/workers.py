@@ -48,8 +48,9 @@ log = logging.getLogger("hotline.workers")
 
 
 async def housekeeping(*, settings: Settings) -> int:
-    """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows."""
-    from hotline.services import counters
+    """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows and
+    WeChat nonces whose timestamps have left the window."""
+    from hotline.services import counters, wechat_nonces
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
 
@@ -59,6 +60,7 @@ async def housekeeping(*, settings: Settings) -> int:
     if count:
         log.info("已对 %d 张办结超过 %d 天的工单脱敏", count, settings.retention_days)
     await counters.purge(time.time())
+    await wechat_nonces.purge(utcnow())
     return count
 
 
