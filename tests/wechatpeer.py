@@ -97,16 +97,21 @@ class Peer:
         nonce = nonce or str(secrets.randbelow(9 * 10**9) + 10**9)
         return {"signature": sign(self.token, ts, nonce), "timestamp": ts, "nonce": nonce}
 
+    @staticmethod
+    def _openid(fields: dict[str, Any]) -> dict[str, str]:
+        """WeChat names the sender in the URL of every push, too."""
+        return {"openid": fields["FromUserName"]} if "FromUserName" in fields else {}
+
     def plain(self, fields: dict[str, Any], **kw: str) -> tuple[dict[str, str], bytes]:
         """Plain mode (明文模式): the message as XML, `signature` in the URL."""
-        params = {**self.params(**kw), "openid": fields["FromUserName"]}  # as WeChat's URL has
+        params = {**self.params(**kw), **self._openid(fields)}
         return params, xmltodict.unparse({"xml": fields}).encode()
 
     def safe(
         self, fields: dict[str, Any], *, compat: bool = False, **kw: str
     ) -> tuple[dict[str, str], bytes]:
         """Safe mode (安全模式), or compatible mode (兼容模式: plain fields beside Encrypt)."""
-        params = {**self.params(**kw), "openid": fields["FromUserName"]}
+        params = {**self.params(**kw), **self._openid(fields)}
         inner = xmltodict.unparse({"xml": fields}, full_document=False)
         envelope = xmltodict.parse(
             self.crypto.encrypt_message(inner, params["nonce"], params["timestamp"])
