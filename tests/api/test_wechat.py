@@ -266,6 +266,19 @@ async def test_every_worker_refuses_a_nonce_another_one_saw(
     assert await _ticket_count() == 1
 
 
+async def test_a_key_that_does_not_load_never_falls_back_to_the_plain_copy(
+    db: Any, deployment: Deployment
+) -> None:
+    # load_settings refuses such a key at start-up; built by hand it must still fail closed.
+    peer = Peer()
+    broken = {**KEYS, "wechat_aes_key": "!" * 43}
+    async with _app(deployment, **broken) as client:
+        params, body = peer.safe(peer.text(ALICE, COMPLAINT), compat=True)
+        r = await client.post("/wechat", params=params, content=body)
+        assert r.status_code == 503
+    assert await _ticket_count() == 0
+
+
 async def test_an_empty_or_overlong_nonce_is_refused(wx: WeChat) -> None:
     for nonce in ("", "9" * 65):
         ts = str(int(time.time()))
