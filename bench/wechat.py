@@ -4,8 +4,10 @@ Starts `python main.py` (uvicorn) on 127.0.0.1 with WECHAT_TOKEN / WECHAT_APPID 
 WECHAT_AES_KEY set, on a fresh database (temporary SQLite file, or a new schema on a
 PostgreSQL server), then lets S citizens (default 50) send at once, each R rounds of: a
 complaint text (opens a ticket: classifier, routing, auto-dispatch), a location, a photo
-and 「查询」, as WeChat pushes them (signed; safe mode for every other citizen). Every
-reply is checked (XML, decrypted where encrypted, names a ticket). Then every text is sent
+and 「查询」, as WeChat pushes them (signed and encrypted: safe mode for every other citizen,
+compatible mode — a plain copy beside the encrypted one — for the rest; with an
+EncodingAESKey set the server refuses plain mode). Every reply is checked (XML, decrypted,
+names a ticket). Then every text is sent
 again with the same MsgId, as WeChat retries, and the number of tickets must not change.
 Prints p50/p95/p99/max latency per message type and overall; WeChat gives up after 5 s.
 
@@ -56,7 +58,7 @@ def _xml(fields: dict[str, str]) -> str:
 
 
 class Citizen:
-    """One WeChat user: builds signed (and, in safe mode, encrypted) pushes."""
+    """One WeChat user: builds signed, encrypted pushes (safe or compatible mode)."""
 
     def __init__(self, n: int, safe: bool, crypto: proto.Crypto, rng: random.Random) -> None:
         self.openid = f"oBench{n:04d}_{rng.randrange(16**8):08x}"
@@ -79,19 +81,16 @@ class Citizen:
     def request(self, fields: dict[str, str]) -> tuple[dict[str, str], bytes]:
         ts, nonce = str(int(time.time())), str(self.rng.randrange(10**9))
         params = {"signature": proto.signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
-        if not self.safe:
-            return params, _xml(fields).encode()
         encrypted = self.crypto.encrypt(_xml(fields))
         params.update(
             encrypt_type="aes", msg_signature=self.crypto.msg_signature(ts, nonce, encrypted)
         )
-        body = _xml({"ToUserName": ACCOUNT, "Encrypt": encrypted}).encode()
+        outer = {"ToUserName": ACCOUNT} if self.safe else {**fields}
+        body = _xml({**outer, "Encrypt": encrypted}).encode()
         return params, body
 
     def read(self, body: bytes) -> str:
-        fields = proto.parse_xml(body)
-        if self.safe:
-            fields = proto.parse_xml(self.crypto.decrypt(fields["Encrypt"]))
+        fields = proto.parse_xml(self.crypto.decrypt(proto.parse_xml(body)["Encrypt"]))
         if fields.get("ToUserName") != self.openid:
             raise AssertionError(f"reply to {fields.get('ToUserName')}, not {self.openid}")
         return fields.get("Content", "")
@@ -161,9 +160,7 @@ async def retry_all(base: str, citizens: list[Citizen], timings: dict[str, list[
     async def one(citizen: Citizen) -> None:
         async with httpx.AsyncClient(base_url=base, timeout=30.0) as client:
             for _, body in citizen.sent_texts:
-                inner = body
-                if citizen.safe:
-                    inner = citizen.crypto.decrypt(proto.parse_xml(body)["Encrypt"]).encode()
+                inner = citizen.crypto.decrypt(proto.parse_xml(body)["Encrypt"]).encode()
                 params, again = citizen.request(proto.parse_xml(inner))
                 elapsed, content = await _post(client, citizen, params, again)
                 timings["retry"].append(elapsed)
@@ -245,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     sent = sum(len(c.sent_texts) for c in citizens)
     print(
         f"{args.senders} concurrent senders × {args.rounds} rounds "
-        f"(text, location, image, 查询), half in safe mode; {wall:.1f} s wall"
+        f"(text, location, image, 查询), half in safe mode, half compatible; {wall:.1f} s wall"
     )
     report(timings)
     print(f"tickets: {before} from {sent} texts; after retrying every text: {after}")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from starlette.config import Config
 from starlette.datastructures import Secret
 
+from hotline.channels.wechat import Crypto
 from hotline.mail.settings import SmtpSettings
 from hotline.sms.settings import SmsSettings
 
@@ -95,7 +96,7 @@ def load_settings(
     public_base_url = config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
     _check_public_link(public_base_url, sms_gateway=sms.gateway)
     try:
-        return Settings(
+        settings = Settings(
             database_url=database_url(config),
             data_dir=data_dir,
             model_dir=Path(model_dir).expanduser() if model_dir else data_dir / "model",
@@ -124,6 +125,8 @@ def load_settings(
     except ValueError as exc:
         # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
+    _check_wechat_key(settings.wechat_aes_key, settings.wechat_appid)
+    return settings
 
 
 def _check_public_link(url: str, *, sms_gateway: str) -> None:
@@ -134,6 +137,20 @@ def _check_public_link(url: str, *, sms_gateway: str) -> None:
             f"SMS_GATEWAY={sms_gateway} 会把进度查询链接发给市民，但 PUBLIC_BASE_URL 是本机地址"
             f"（{url}）：请设为市民手机能打开的网址，例如 https://12345.example.gov.cn"
         )
+
+
+def _check_wechat_key(aes_key: str, appid: str) -> None:
+    """A set EncodingAESKey turns plain messages away: it must load, or no message gets in."""
+    if not aes_key:
+        return
+    if not appid:
+        raise ConfigError("设置了 WECHAT_AES_KEY 但没有 WECHAT_APPID：请填写公众号的 AppID")
+    try:
+        Crypto("", aes_key, appid)
+    except ValueError as exc:
+        raise ConfigError(
+            f"WECHAT_AES_KEY 有误：{exc}；请从公众号「基本配置」复制 EncodingAESKey"
+        ) from exc
 
 
 def _loopback(host: str) -> bool:

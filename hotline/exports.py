@@ -1,5 +1,6 @@
 """The rates as files supervisors open in Excel: an xlsx workbook and a CSV (pure: bytes in
-memory, no I/O). Every number of the JSON answer appears in both, unchanged."""
+memory, no I/O). Every number of the JSON answer appears in both, unchanged; every text cell
+goes through hotline.export_cells, so none is ever evaluated as a formula."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from hotline.export_cells import csv_row, xlsx_append
 from hotline.unit_rates import COUNT_FIELDS, RATE_FIELDS, UNIT_KINDS
 
 UNIT_COLUMNS = {"unit": "单位代码", "name": "单位名称", "kind": "单位类型"}
@@ -96,28 +98,28 @@ def rates_xlsx(report: dict[str, Any]) -> bytes:
     bold = Font(bold=True)
     overall = wb.active
     overall.title = OVERALL
-    overall.append([_title(report)])
+    xlsx_append(overall, [_title(report)])
     overall["A1"].font = bold
     scope = "；".join(f"{k}={v}" for k, v in (report.get("filter") or {}).items() if v)
-    overall.append(["单位范围", scope or "全部单位"])
-    overall.append(["指标", "数值"])
+    xlsx_append(overall, ["单位范围", scope or "全部单位"])
+    xlsx_append(overall, ["指标", "数值"])
     for cell in overall[3]:
         cell.font = bold
     for f in FIGURES:
-        overall.append([LABELS[f], report["overall"][f]])
+        xlsx_append(overall, [LABELS[f], report["overall"][f]])
         if f in RATE_LABELS:
             overall.cell(overall.max_row, 2).number_format = "0.00%"
     overall.column_dimensions["A"].width = 16
     overall.column_dimensions["B"].width = 12
 
     table = wb.create_sheet("各单位")
-    table.append(_header())
+    xlsx_append(table, _header())
     for cell in table[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True)
     first_rate = len(UNIT_COLUMNS) + len(COUNT_FIELDS) + 1
     for row in _rows(report):
-        table.append(row)
+        xlsx_append(table, row)
         for col in range(first_rate, first_rate + len(RATE_LABELS)):
             table.cell(table.max_row, col).number_format = "0.00%"
     table.freeze_panes = "D2"
@@ -126,10 +128,10 @@ def rates_xlsx(report: dict[str, Any]) -> bytes:
         table.column_dimensions[get_column_letter(col)].width = 11
 
     notes = wb.create_sheet("说明")
-    notes.append(["指标", "计算方法"])
+    xlsx_append(notes, ["指标", "计算方法"])
     for label, text in _definitions():
-        notes.append([label, text])
-    notes.append(["统计口径", PERIOD_RULE])
+        xlsx_append(notes, [label, text])
+    xlsx_append(notes, ["统计口径", PERIOD_RULE])
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 60
     out = io.BytesIO()
@@ -142,7 +144,7 @@ def rates_csv(report: dict[str, Any]) -> bytes:
     one row per unit; an empty cell where a rate has no denominator."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_header())
+    writer.writerow(csv_row(_header()))
     for row in _rows(report):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(csv_row(row))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

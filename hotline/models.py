@@ -385,6 +385,21 @@ class IdempotencyKey(Model):
         unique_together = (("scope", "key"),)
 
 
+class WeChatNonce(Model):
+    """A (timestamp, nonce) pair of a signed /wechat request, shared by every web worker.
+
+    A signature covers only the token, timestamp and nonce: a pair seen once is refused on any
+    other request until `fresh` would refuse its timestamp anyway (`expires_at`, then purged).
+    """
+
+    key = fields.CharField(max_length=64, primary_key=True)  # sha256 of timestamp and nonce
+    request = fields.CharField(max_length=64)  # sha256 of the request: WeChat's retry repeats it
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "wechat_nonce"
+
+
 class Open311Token(Model):
     """A token handed to an Open311 client at POST /requests, answered by GET /tokens/{token}."""
 

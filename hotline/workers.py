@@ -49,8 +49,9 @@ log = logging.getLogger("hotline.workers")
 
 async def housekeeping(*, settings: Settings) -> int:
     """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows and
-    page sessions that ended more than a day ago."""
-    from hotline.services import counters, web_sessions
+    page sessions that ended more than a day ago and WeChat nonces whose timestamps have left
+    the window."""
+    from hotline.services import counters, web_sessions, wechat_nonces
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
 
@@ -64,6 +65,7 @@ async def housekeeping(*, settings: Settings) -> int:
         idle_minutes=settings.session_idle_minutes, max_hours=settings.session_max_hours
     )
     await web_sessions.prune(now=utcnow(), policy=policy)
+    await wechat_nonces.purge(utcnow())
     return count
 
 

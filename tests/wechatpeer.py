@@ -9,6 +9,7 @@ hotline.channels.wechat, so the two implementations check each other.
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,19 +91,27 @@ class Peer:
 
     # -- requests ------------------------------------------------------------
 
-    def params(self, *, timestamp: str | None = None, nonce: str = "1234567") -> dict[str, str]:
+    def params(self, *, timestamp: str | None = None, nonce: str | None = None) -> dict[str, str]:
+        """The signed query of one push; like WeChat, a fresh random nonce for each."""
         ts = timestamp or str(int(time.time()))
+        nonce = nonce or str(secrets.randbelow(9 * 10**9) + 10**9)
         return {"signature": sign(self.token, ts, nonce), "timestamp": ts, "nonce": nonce}
+
+    @staticmethod
+    def _openid(fields: dict[str, Any]) -> dict[str, str]:
+        """WeChat names the sender in the URL of every push, too."""
+        return {"openid": fields["FromUserName"]} if "FromUserName" in fields else {}
 
     def plain(self, fields: dict[str, Any], **kw: str) -> tuple[dict[str, str], bytes]:
         """Plain mode (明文模式): the message as XML, `signature` in the URL."""
-        return self.params(**kw), xmltodict.unparse({"xml": fields}).encode()
+        params = {**self.params(**kw), **self._openid(fields)}
+        return params, xmltodict.unparse({"xml": fields}).encode()
 
     def safe(
         self, fields: dict[str, Any], *, compat: bool = False, **kw: str
     ) -> tuple[dict[str, str], bytes]:
         """Safe mode (安全模式), or compatible mode (兼容模式: plain fields beside Encrypt)."""
-        params = self.params(**kw)
+        params = {**self.params(**kw), **self._openid(fields)}
         inner = xmltodict.unparse({"xml": fields}, full_document=False)
         envelope = xmltodict.parse(
             self.crypto.encrypt_message(inner, params["nonce"], params["timestamp"])

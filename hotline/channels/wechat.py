@@ -72,6 +72,29 @@ def fresh(timestamp: str, now: float, max_skew: int = MAX_SKEW_SECONDS) -> bool:
     return abs(int(timestamp) - now) <= max_skew
 
 
+# ---- nonces -----------------------------------------------------------------------
+# A signature covers token, timestamp and nonce; in plain mode nothing else. Each (timestamp,
+# nonce) pair is therefore used once: recorded while its timestamp is fresh, and refused on
+# any request that is not the very same one again (WeChat's retry repeats it byte for byte).
+
+MAX_NONCE_CHARS = 64  # WeChat's nonces are ~10 digits; longer ones are no WeChat request
+
+
+def nonce_key(timestamp: str, nonce: str) -> str:
+    """The stored key of a (timestamp, nonce) pair: sha256 hex, fixed length, no secret kept."""
+    return hashlib.sha256(f"{timestamp}\n{nonce}".encode()).hexdigest()
+
+
+def request_digest(method: str, payload: bytes) -> str:
+    """sha256 hex of what a request carried (the POST body, or a GET's echostr)."""
+    return hashlib.sha256(method.upper().encode() + b"\n" + payload).hexdigest()
+
+
+def nonce_expires(timestamp: str, max_skew: int = MAX_SKEW_SECONDS) -> int:
+    """Unix second after which `fresh` refuses this timestamp, so its nonce may be forgotten."""
+    return int(timestamp) + max_skew + 1
+
+
 # ---- AES ------------------------------------------------------------------------
 
 

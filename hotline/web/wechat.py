@@ -1,16 +1,16 @@
 """GET/POST /wechat — the WeChat official account server URL (服务器地址).
 
-Parse and check the request (size, signature, timestamp, XML, decryption), call one
-service function, answer in the protocol's own terms: the raw `echostr`, a passive reply
+Parse and check the request (size, signature, timestamp, nonce, mode, XML, decryption), call
+one service function, answer in the protocol's own terms: the raw `echostr`, a passive reply
 XML (encrypted back in safe and compatible mode) or "success". Signature and timestamp
-failures answer 403, unreadable bodies 400, oversized ones 413, all before anything is
-stored.
+failures, a nonce used by another request, and a plain message when WECHAT_AES_KEY is set
+answer 403; unreadable bodies 400, oversized ones 413; no ticket is touched before.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -20,6 +20,7 @@ from hotline.channels import wechat as proto
 from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.services import wechat as wechat_service
+from hotline.services import wechat_nonces
 from hotline.timefmt import utcnow
 from hotline.web.http import error_response
 
@@ -54,11 +55,40 @@ def _check_query(request: Request, token: str, now: float) -> tuple[str, str]:
     """The request's timestamp and nonce, once `signature` and freshness check out."""
     q = request.query_params
     timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+    if not nonce or len(nonce) > proto.MAX_NONCE_CHARS:
+        raise _Refused(403, "invalid nonce")
     if not proto.check_signature(q.get("signature", ""), token, timestamp, nonce):
         raise _Refused(403, "invalid signature")
     if not proto.fresh(timestamp, now):
         raise _Refused(403, "timestamp out of range")
     return timestamp, nonce
+
+
+def _refuse_plain(request: Request, settings: Settings) -> None:
+    """With an EncodingAESKey configured only encrypted messages count (safe or compatible mode).
+
+    A plain message's signature covers neither its body nor its sender: accepting one would
+    let whoever learnt a signature post as any citizen and read their tickets.
+    """
+    if settings.wechat_aes_key and request.query_params.get("encrypt_type", "").lower() != "aes":
+        log.warning(
+            "wechat: plain message refused because WECHAT_AES_KEY is set; the account's "
+            "message mode must be safe (安全模式) or compatible (兼容模式)"
+        )
+        raise _Refused(403, "plain messages are not accepted: use safe or compatible mode")
+
+
+async def _claim_nonce(timestamp: str, nonce: str, method: str, payload: bytes) -> None:
+    """Refuse a (timestamp, nonce) pair another request has already used (a replay)."""
+    expires = datetime.fromtimestamp(proto.nonce_expires(timestamp), UTC)
+    claimed = await wechat_nonces.claim(
+        key=proto.nonce_key(timestamp, nonce),
+        request=proto.request_digest(method, payload),
+        expires_at=expires,
+    )
+    if not claimed:
+        log.warning("wechat: refused a nonce already used by another request (replay)")
+        raise _Refused(403, "nonce already used")
 
 
 async def _read(request: Request) -> bytes:
@@ -87,8 +117,15 @@ async def wechat(request: Request) -> Response:
             echostr = request.query_params.get("echostr")
             if not echostr:
                 raise _Refused(400, "echostr missing")
+            # Claimed too: the same signature must not sign a message later.
+            await _claim_nonce(timestamp, nonce, "GET", echostr.encode())
             return _plain(echostr)
-        return await _message(request, settings, nonce=nonce, timestamp=timestamp, now=now)
+        _refuse_plain(request, settings)
+        body = await _read(request)
+        await _claim_nonce(timestamp, nonce, "POST", body)
+        return await _message(
+            request, settings, body=body, nonce=nonce, timestamp=timestamp, now=now
+        )
     except _Refused as refused:
         return _plain(refused.text, refused.status)
     except proto.WeChatError as exc:
@@ -97,9 +134,8 @@ async def wechat(request: Request) -> Response:
 
 
 async def _message(
-    request: Request, settings: Settings, *, nonce: str, timestamp: str, now: datetime
+    request: Request, settings: Settings, *, body: bytes, nonce: str, timestamp: str, now: datetime
 ) -> Response:
-    body = await _read(request)
     outer = proto.parse_xml(body)
     crypto = None
     fields = outer
@@ -108,6 +144,9 @@ async def _message(
         if not encrypted:
             raise proto.BadMessage("encrypt_type=aes 但没有 Encrypt 字段")
         crypto = _crypto(settings)
+        if crypto is None and settings.wechat_aes_key:
+            # A key that does not load: never fall back to the unsigned plain copy.
+            raise _Refused(503, "WECHAT_AES_KEY/WECHAT_APPID unusable")
         if crypto is None and "MsgType" in outer:
             log.warning("wechat: encrypted message but no WECHAT_AES_KEY/APPID: using plain fields")
         elif crypto is None:

@@ -1,8 +1,13 @@
-"""POST/GET /wechat over ASGI, with wechatpy as WeChat: plain, safe and compatible mode."""
+"""POST/GET /wechat over ASGI, with wechatpy as WeChat: plain, safe and compatible mode.
+
+`wx` is an account with an EncodingAESKey (safe or compatible mode: plain is refused), `wx_plain`
+one without (plain mode, as an account that never turned encryption on).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +22,7 @@ from hotline.deployment import Deployment
 from hotline.models import IdempotencyKey, Ticket, TicketEvent
 from hotline.services.units import sync_units
 from hotline.web.app import create_app
-from tests.wechatpeer import AES_KEY, APPID, TOKEN, Peer
+from tests.wechatpeer import AES_KEY, APPID, TOKEN, Peer, sign
 
 COMPLAINT = "我们小区门口的路灯已经坏了一个多月了，晚上非常黑，老人出门很不安全。请尽快派人维修。"
 ALICE = "oAlice_9a8b7c6d5e4f3g2h1i0j"
@@ -30,14 +35,16 @@ class WeChat:
 
     client: httpx.AsyncClient
     peer: Peer
+    mode: str = "safe"  # how `send` pushes unless told otherwise
 
     async def post(self, params: dict[str, str], body: bytes) -> httpx.Response:
         return await self.client.post(
             "/wechat", params=params, content=body, headers={"Content-Type": "text/xml"}
         )
 
-    async def send(self, fields: dict[str, Any], mode: str = "plain") -> Any:
+    async def send(self, fields: dict[str, Any], mode: str | None = None) -> Any:
         """Push a message; return our reply as wechatpy reads it (None for "success")."""
+        mode = mode or self.mode
         if mode == "plain":
             params, body = self.peer.plain(fields)
         else:
@@ -55,12 +62,27 @@ def _app(deployment: Deployment, **wechat: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
+KEYS = {"wechat_token": TOKEN, "wechat_appid": APPID, "wechat_aes_key": AES_KEY}
+
+
+@contextlib.asynccontextmanager
+async def _account(deployment: Deployment, *, keyed: bool) -> AsyncIterator[WeChat]:
+    """Our app as an account with an EncodingAESKey (keyed) or without one (plain mode)."""
+    await sync_units(deployment.extras["units"])
+    async with _app(deployment, **(KEYS if keyed else {"wechat_token": TOKEN})) as client:
+        yield WeChat(client=client, peer=Peer(), mode="safe" if keyed else "plain")
+
+
 @pytest.fixture
 async def wx(db: Any, deployment: Deployment) -> AsyncIterator[WeChat]:
-    await sync_units(deployment.extras["units"])
-    keys = {"wechat_token": TOKEN, "wechat_appid": APPID, "wechat_aes_key": AES_KEY}
-    async with _app(deployment, **keys) as client:
-        yield WeChat(client=client, peer=Peer())
+    async with _account(deployment, keyed=True) as wechat:
+        yield wechat
+
+
+@pytest.fixture
+async def wx_plain(db: Any, deployment: Deployment) -> AsyncIterator[WeChat]:
+    async with _account(deployment, keyed=False) as wechat:
+        yield wechat
 
 
 async def _ticket_count() -> int:
@@ -101,12 +123,12 @@ async def test_without_a_token_the_endpoint_is_404(db: Any, deployment: Deployme
 
 
 async def test_bad_signature_or_stale_message_creates_nothing(wx: WeChat) -> None:
-    params, body = wx.peer.plain(wx.peer.text(ALICE, COMPLAINT))
+    params, body = wx.peer.safe(wx.peer.text(ALICE, COMPLAINT))
     forged = {**params, "signature": "0" * 40}
     assert (await wx.post(forged, body)).status_code == 403
     # A captured request replayed later: signature right, timestamp too old.
     old = str(int(time.time()) - 3600)
-    params, body = wx.peer.plain(wx.peer.text(ALICE, COMPLAINT), timestamp=old)
+    params, body = wx.peer.safe(wx.peer.text(ALICE, COMPLAINT), timestamp=old)
     assert (await wx.post(params, body)).status_code == 403
     # Safe mode: `signature` right, but msg_signature not over this Encrypt.
     params, body = wx.peer.safe(wx.peer.text(ALICE, COMPLAINT))
@@ -134,23 +156,28 @@ XXE = b"""<?xml version="1.0"?>
 
 
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, XXE, b"<xml><Content>unclosed", b"not xml"])
-async def test_dangerous_or_broken_xml_is_400(wx: WeChat, body: bytes) -> None:
-    r = await wx.post(wx.peer.params(), body)
+async def test_dangerous_or_broken_xml_is_400(wx_plain: WeChat, body: bytes) -> None:
+    r = await wx_plain.post(wx_plain.peer.params(), body)
     assert r.status_code == 400
     assert await _ticket_count() == 0
 
 
-async def test_missing_fields_is_400(wx: WeChat) -> None:
-    fields = wx.peer.text(ALICE, COMPLAINT)
+async def test_missing_fields_is_400(wx_plain: WeChat) -> None:
+    fields = wx_plain.peer.text(ALICE, COMPLAINT)
     del fields["FromUserName"]
-    params, body = wx.peer.plain(fields)
-    assert (await wx.post(params, body)).status_code == 400
+    params, body = wx_plain.peer.plain(fields)
+    assert (await wx_plain.post(params, body)).status_code == 400
 
 
-async def test_oversized_body_is_413_before_parsing(wx: WeChat) -> None:
-    params, body = wx.peer.plain(wx.peer.text(ALICE, "很长" * 40_000))
-    assert len(body) > 64 * 1024
-    assert (await wx.post(params, body)).status_code == 413
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+async def test_oversized_body_is_413_before_parsing(
+    db: Any, deployment: Deployment, mode: str
+) -> None:
+    async with _account(deployment, keyed=mode != "plain") as wx:
+        text = wx.peer.text(ALICE, "很长" * 40_000)
+        params, body = wx.peer.plain(text) if mode == "plain" else wx.peer.safe(text)
+        assert len(body) > 64 * 1024
+        assert (await wx.post(params, body)).status_code == 413
     assert await _ticket_count() == 0
 
 
@@ -162,14 +189,116 @@ async def test_encrypted_with_another_accounts_key_is_refused(wx: WeChat) -> Non
     assert await _ticket_count() == 0
 
 
+# ---- no downgrade to plain mode, no second use of a nonce ---------------------------------
+
+
+async def test_with_a_key_a_plain_message_is_refused(wx: WeChat) -> None:
+    await wx.send(wx.peer.text(ALICE, COMPLAINT))
+    ticket = await Ticket.get(complainant_openid=ALICE)
+    # Correctly signed, but plain: its signature covers neither the body nor the sender, so
+    # whoever learnt one could send 「查询」 as Alice and read her tickets.
+    for extra in ({}, {"encrypt_type": "raw"}):
+        params, body = wx.peer.plain(wx.peer.text(ALICE, "查询"))
+        r = await wx.post({**params, **extra}, body)
+        assert r.status_code == 403
+        assert ticket.number not in r.text and ticket.query_code not in r.text
+        params, body = wx.peer.plain(wx.peer.text(BOB, COMPLAINT))
+        assert (await wx.post({**params, **extra}, body)).status_code == 403
+    # A compatible-mode body (plain copy beside Encrypt) without encrypt_type=aes: refused too.
+    params, body = wx.peer.safe(wx.peer.text(BOB, COMPLAINT), compat=True)
+    del params["encrypt_type"]
+    assert (await wx.post(params, body)).status_code == 403
+    assert await _ticket_count() == 1
+    # WeChat's URL check stays plain in every mode and still works.
+    r = await wx.client.get("/wechat", params={**wx.peer.params(), "echostr": "5077421188"})
+    assert r.status_code == 200 and r.text == "5077421188"
+
+
+async def test_a_nonce_signs_one_request_only(wx_plain: WeChat) -> None:
+    wx = wx_plain
+    sent = wx.peer.text(ALICE, COMPLAINT)
+    params, body = wx.peer.plain(sent)
+    first = await wx.post(params, body)
+    assert first.status_code == 200
+    number = (await Ticket.get(complainant_openid=ALICE)).number
+    # Someone holding this request's signature, timestamp and nonce (a log line) asks for
+    # Alice's tickets, or files one in her name: refused, nothing read or stored.
+    _, query = wx.peer.plain(wx.peer.text(ALICE, "查询"))
+    r = await wx.post(params, query)
+    assert r.status_code == 403 and number not in r.text
+    _, forged = wx.peer.plain(wx.peer.text(ALICE, "我要举报邻居，他家每天晚上都很吵，请处理。"))
+    assert (await wx.post(params, forged)).status_code == 403
+    assert await _ticket_count() == 1
+    # WeChat's own retry repeats the request byte for byte: the first answer again.
+    again = await wx.post(params, body)
+    assert again.status_code == 200 and again.text == first.text
+    assert await _ticket_count() == 1
+
+
+async def test_a_url_checks_signature_cannot_sign_a_message(wx_plain: WeChat) -> None:
+    wx = wx_plain
+    check = {**wx.peer.params(), "echostr": "1735520938"}
+    assert (await wx.client.get("/wechat", params=check)).text == "1735520938"
+    assert (await wx.client.get("/wechat", params=check)).text == "1735520938"  # WeChat's retry
+    params = {k: v for k, v in check.items() if k != "echostr"}
+    _, body = wx.peer.plain(wx.peer.text(ALICE, COMPLAINT))
+    assert (await wx.post(params, body)).status_code == 403
+    other = {**check, "echostr": "999"}
+    assert (await wx.client.get("/wechat", params=other)).status_code == 403
+    assert await _ticket_count() == 0
+
+
+async def test_every_worker_refuses_a_nonce_another_one_saw(
+    wx: WeChat, deployment: Deployment
+) -> None:
+    # Two app instances on one database stand for two uvicorn workers (or machines).
+    params, body = wx.peer.safe(wx.peer.text(ALICE, COMPLAINT))
+    assert (await wx.post(params, body)).status_code == 200
+    keys = {"wechat_token": TOKEN, "wechat_appid": APPID, "wechat_aes_key": AES_KEY}
+    async with _app(deployment, **keys) as other:
+        # Another message signed in full with the same timestamp and nonce: only the nonce
+        # is wrong with it.
+        again, forged = wx.peer.safe(
+            wx.peer.text(BOB, COMPLAINT), nonce=params["nonce"], timestamp=params["timestamp"]
+        )
+        r = await other.post("/wechat", params=again, content=forged)
+        assert r.status_code == 403
+    assert await _ticket_count() == 1
+
+
+async def test_a_key_that_does_not_load_never_falls_back_to_the_plain_copy(
+    db: Any, deployment: Deployment
+) -> None:
+    # load_settings refuses such a key at start-up; built by hand it must still fail closed.
+    peer = Peer()
+    broken = {**KEYS, "wechat_aes_key": "!" * 43}
+    async with _app(deployment, **broken) as client:
+        params, body = peer.safe(peer.text(ALICE, COMPLAINT), compat=True)
+        r = await client.post("/wechat", params=params, content=body)
+        assert r.status_code == 503
+    assert await _ticket_count() == 0
+
+
+async def test_an_empty_or_overlong_nonce_is_refused(wx: WeChat) -> None:
+    for nonce in ("", "9" * 65):
+        ts = str(int(time.time()))
+        params = {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+        r = await wx.client.get("/wechat", params={**params, "echostr": "1"})
+        assert r.status_code == 403
+
+
 # ---- a text opens a ticket --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mode", ["plain", "safe", "compat"])
-async def test_text_opens_a_ticket_and_the_reply_names_it(wx: WeChat, mode: str) -> None:
-    started = time.perf_counter()
-    reply = await wx.send(wx.peer.text(ALICE, COMPLAINT), mode)
-    elapsed = time.perf_counter() - started
+async def test_text_opens_a_ticket_and_the_reply_names_it(
+    db: Any, deployment: Deployment, mode: str
+) -> None:
+    # Plain mode on an account without an EncodingAESKey, the other two on one with it.
+    async with _account(deployment, keyed=mode != "plain") as wx:
+        started = time.perf_counter()
+        reply = await wx.send(wx.peer.text(ALICE, COMPLAINT), mode)
+        elapsed = time.perf_counter() - started
     assert elapsed < 5.0, f"{elapsed:.2f} s: WeChat gives up after 5 s"
     assert reply.type == "text"
     assert reply.target == ALICE and reply.source == wx.peer.account  # swapped
@@ -199,7 +328,7 @@ async def test_compat_mode_trusts_only_the_encrypted_fields(wx: WeChat) -> None:
 async def test_wechat_retries_never_make_two_tickets(wx: WeChat) -> None:
     fields = wx.peer.text(ALICE, COMPLAINT)
     first = await wx.send(fields)
-    again = await wx.send(fields)
+    again = await wx.send(fields, "compat")
     assert again.content == first.content
     # Three retries at once (our first answer was slow): still one ticket, one answer.
     replies = await asyncio.gather(*(wx.send(fields, "safe") for _ in range(3)))
@@ -225,7 +354,7 @@ async def test_awkward_text_does_not_break_the_xml(wx: WeChat) -> None:
     assert ticket.content == text
     assert ticket.title.startswith("标题里有]]>和<b>&amp;还有表情😀🚧")
     # The title comes back inside our CDATA in the status list: intact.
-    listed = await wx.send(wx.peer.text(ALICE, "查询"))
+    listed = await wx.send(wx.peer.text(ALICE, "查询"), "compat")
     assert "标题里有]]>和<b>&amp;还有表情😀🚧" in listed.content
     listed = await wx.send(wx.peer.text(ALICE, "查询"), "safe")
     assert "标题里有]]>和<b>&amp;还有表情😀🚧" in listed.content
@@ -248,7 +377,7 @@ async def test_short_text_help_and_unknown_types_open_nothing(wx: WeChat) -> Non
 async def test_subscribe_welcomes_and_unsubscribe_answers_success(wx: WeChat) -> None:
     welcome = await wx.send(wx.peer.event(ALICE, "subscribe"))
     assert "感谢关注" in welcome.content
-    params, body = wx.peer.plain(wx.peer.event(ALICE, "unsubscribe"))
+    params, body = wx.peer.safe(wx.peer.event(ALICE, "unsubscribe"))
     r = await wx.post(params, body)
     assert r.status_code == 200 and r.text == "success"
     assert await _ticket_count() == 0

@@ -188,6 +188,7 @@ NEW_TABLES = {
     "outbox_sms",
     "open311_token",
     "web_session",
+    "wechat_nonce",
 }
 NEW_COLUMNS = {"expires_at", "last_used_at", "anonymised_at", "sms_opt_out", "no_contact"}
 

@@ -126,3 +126,19 @@ def test_open311_api_keys_are_named_pairs_or_bare_keys() -> None:
 def test_a_bad_open311_key_stops_start_up_naming_it(raw: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=f"OPEN311_API_KEYS.*{expected}"):
         load_settings(environ={"OPEN311_API_KEYS": raw})
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"WECHAT_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}, "WECHAT_APPID"),
+        ({"WECHAT_AES_KEY": "too-short", "WECHAT_APPID": "wx1"}, "WECHAT_AES_KEY 有误.*43"),
+        ({"WECHAT_AES_KEY": "!" * 43, "WECHAT_APPID": "wx1"}, "WECHAT_AES_KEY 有误.*Base64"),
+    ],
+)
+def test_a_wechat_key_that_cannot_be_used_stops_start_up(
+    environ: dict[str, str], expected: str
+) -> None:
+    # With a key set plain messages are refused: a key that does not load would refuse all.
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(environ=environ)

@@ -1,11 +1,11 @@
-"""The access log keeps no query codes, searched phone numbers or search texts."""
+"""The logs keep no query codes, searched phone numbers, search texts or WeChat credentials."""
 
 from __future__ import annotations
 
 import logging
 import logging.config
 
-from hotline.logs import RedactQuery, redact_path, uvicorn_log_config
+from hotline.logs import RedactMessage, RedactQuery, redact_path, redact_text, uvicorn_log_config
 
 
 def test_secret_query_values_and_mobiles_are_hidden() -> None:
@@ -51,3 +51,41 @@ def test_uvicorn_is_configured_with_the_filter() -> None:
     config = uvicorn_log_config()
     assert config["handlers"]["access"]["filters"] == ["redact"]
     logging.config.dictConfig(config)  # the configuration uvicorn will load is valid
+
+
+def test_wechat_credentials_and_openids_are_hidden_in_the_access_log() -> None:
+    # In plain mode signature + timestamp + nonce sign any body for 5 minutes: a log line
+    # holding them would let its reader post as any citizen.
+    path = (
+        "/wechat?signature=4b3f0b1e9c0d2a7e8f6b5c4d3e2f1a0b9c8d7e6f&timestamp=1764990000"
+        "&nonce=1392547864&openid=oAlice_9a8b7c6d5e4f3g2h1i0j&encrypt_type=aes"
+        "&msg_signature=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+    )
+    assert redact_path(path) == (
+        "/wechat?signature=***&timestamp=1764990000&nonce=***&openid=***&encrypt_type=aes"
+        "&msg_signature=***"
+    )
+    echo = "/wechat?signature=abc&echostr=8372631920458823&timestamp=1&nonce=2"
+    assert redact_path(echo) == "/wechat?signature=***&echostr=***&timestamp=1&nonce=***"
+
+
+def test_our_own_log_messages_hide_the_same_values() -> None:
+    assert redact_text("refused /wechat?nonce=139254&signature=ab12 from x") == (
+        "refused /wechat?nonce=***&signature=*** from x"
+    )
+    assert redact_text("wechat: openid=oAlice_9a8b, msg_signature=ffee") == (
+        "wechat: openid=***, msg_signature=***"
+    )
+    assert redact_text("ticket 20261129-00001 created") == "ticket 20261129-00001 created"
+    record = logging.LogRecord(
+        "hotline.wechat", logging.WARNING, __file__, 1, "got %s", ("echostr=5551212",), None
+    )
+    assert RedactMessage().filter(record)
+    assert record.getMessage() == "got echostr=***"
+
+
+def test_every_handler_of_the_server_redacts() -> None:
+    config = uvicorn_log_config()
+    assert config["handlers"]["default"]["filters"] == ["redact_message"]
+    assert config["handlers"]["hotline"]["filters"] == ["redact_message"]
+    assert config["root"]["handlers"] == ["hotline"]

@@ -243,3 +243,13 @@ def test_access_log_hides_the_citizens_openid() -> None:
     path = "/wechat?signature=ab&timestamp=1&nonce=2&openid=oAbc123&encrypt_type=aes"
     assert "oAbc123" not in redact_path(path)
     assert "openid=***" in redact_path(path)
+
+
+def test_a_nonce_is_kept_exactly_as_long_as_its_timestamp_is_fresh() -> None:
+    ts = "1764990000"
+    until = proto.nonce_expires(ts)
+    assert proto.fresh(ts, until - 1) and not proto.fresh(ts, until)
+    # The stored key depends on both parts and hides them; requests compare by digest.
+    assert proto.nonce_key(ts, "123") != proto.nonce_key(ts, "124") != proto.nonce_key("1", "123")
+    assert "123" not in proto.nonce_key(ts, "123") and len(proto.nonce_key(ts, "123")) == 64
+    assert proto.request_digest("GET", b"1") != proto.request_digest("POST", b"1")
