@@ -182,7 +182,15 @@ LEGACY_ROWS = [
 OPEN_CLOCKS = {1: False, 2: False, 3: True, 4: True}
 # What migrations after 0003 add (the first release had none of it).
 NEW_TABLES = {"rate_counter", "rate_assignment", "rate_callback", "outbox_sms", "open311_token"}
-NEW_COLUMNS = {"expires_at", "last_used_at", "anonymised_at", "sms_opt_out", "no_contact"}
+NEW_COLUMNS = {
+    "expires_at",
+    "last_used_at",
+    "anonymised_at",
+    "sms_opt_out",
+    "no_contact",
+    "dispatch_title",
+    "dispatch_confirmed_at",
+}
 
 
 async def _make_legacy(conn: Any) -> None:
