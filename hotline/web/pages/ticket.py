@@ -42,6 +42,8 @@ PAYLOAD_LABELS = {
     "assisting_units": "协办单位",
     "category": "分类",
     "into": "并入",
+    "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
+    "dispatch_text": "转办内容",
     "note": "备注",
 }
 VALUE_LABELS = {
