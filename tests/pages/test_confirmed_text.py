@@ -275,3 +275,23 @@ async def test_supervisors_see_the_same_on_api_page_and_print(site: Site) -> Non
             assert "李建国" in html and "139****2345" in html and TEXT in html, path
             assert not [s for s in hidden if s in html], path
             assert seen["content"] in html, path
+
+
+async def test_a_report_dispatched_before_the_rule_shows_units_a_notice_until_confirmed(
+    site: Site,
+) -> None:
+    ticket = await site.create(**{**REPORT, "auto_dispatch": False})
+    number = ticket["number"]
+    await site.act(number, "confirm-dispatch-text", "op", {"title": TITLE, "dispatch_text": TEXT})
+    await site.act(number, "dispatch", "op", {"lead_unit": "RSJ"})
+    # As an upgraded database holds it: dispatched with the masked text, never confirmed.
+    await Ticket.filter(number=number).update(
+        dispatch_confirmed_at=None, dispatch_title=None, dispatch_text=ticket["dispatch_text"]
+    )
+    seen = (await api(site, "GET", f"/api/v1/tickets/{number}", "rsj")).json()
+    assert seen["title"] == seen["content"] == "（转办内容待热线中心确认，请联系热线中心）"
+    assert leaks(json.dumps(seen, ensure_ascii=False)) == []
+    # The centre confirms it while the unit holds it.
+    await site.act(number, "confirm-dispatch-text", "op", {"title": TITLE, "dispatch_text": TEXT})
+    seen = (await api(site, "GET", f"/api/v1/tickets/{number}", "rsj")).json()
+    assert (seen["title"], seen["content"]) == (TITLE, TEXT)
