@@ -31,6 +31,7 @@ def test_a_report_is_confirmed_in_one_keystroke_and_the_unit_reads_only_that(
     page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
     number = page.url.rsplit("/", 1)[1]
     assert "待确认转办内容" in page.inner_text(".facts")
+    assert "确认后再派单" in page.inner_text("main")  # the intake says what to do next
     # The cursor waits in the proposal: the operator edits it and confirms with Ctrl+Enter.
     focused = page.evaluate("document.activeElement.id")
     assert focused == "confirm-dispatch-text-dispatch_text"
