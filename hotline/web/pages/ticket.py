@@ -12,6 +12,7 @@ from hotline.confirmed_text import needs_confirmation
 from hotline.errors import HotlineError, not_found
 from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.presenters import ticket_out
+from hotline.schemas import TicketOut
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
@@ -154,7 +155,7 @@ async def _page_context(
     }
 
 
-def _prefill(action: str, out: Any) -> dict[str, Any] | None:
+def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
     """The confirm form starts from the current dispatch title and text (the proposal)."""
     if action == Action.CONFIRM_TEXT.value:
         return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
