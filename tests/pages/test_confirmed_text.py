@@ -56,6 +56,7 @@ ONLINE = (
     "我叫李建国，身份证430104199001011234，手机13973112345，住在含浦街道枫林小区3栋2单元501室。"
     "我举报小区门口餐馆后厨使用过期食材，卫生条件很差。"
 )
+OPEN311_KEY = "cityapp-key-0123456789abcdef"
 SECRETS = ("李建国", "430104", "13973112345", "枫林小区3栋")
 TITLE = "群众举报有关工作人员违规"
 TEXT = "群众举报：市住建局一名工作人员在含浦街道某小区违建查处中收受好处费，请依法核查。"
@@ -222,7 +223,7 @@ async def test_the_operator_confirms_in_one_keystroke_from_the_queue(site: Site)
     assert stored.dispatch_text == ticket["dispatch_text"]
 
 
-async def test_web_form_and_wechat_reports_wait_in_the_review_queue(
+async def test_web_form_wechat_and_open311_reports_wait_in_the_review_queue(
     site: Site, deployment: Deployment
 ) -> None:
     citizen = Citizen(site.app)
@@ -231,7 +232,9 @@ async def test_web_form_and_wechat_reports_wait_in_the_review_queue(
     web_number, _ = receipt(r)
 
     keys = {"wechat_token": TOKEN, "wechat_appid": APPID, "wechat_aes_key": AES_KEY}
-    settings = dataclasses.replace(load_settings(), **keys)
+    settings = dataclasses.replace(
+        load_settings(), **keys, open311_api_keys=(("cityapp", OPEN311_KEY),)
+    )
     app = create_app(settings, deployment=deployment, manage_db=False, background=False)
     peer = Peer()
     async with httpx.AsyncClient(
@@ -242,9 +245,24 @@ async def test_web_form_and_wechat_reports_wait_in_the_review_queue(
             "/wechat", params=params, content=body, headers={"Content-Type": "text/xml"}
         )
         assert reply.status_code == 200
+        filed = await wx.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": OPEN311_KEY,
+                "service_code": "商贸旅游",
+                "address_string": "含浦街道枫林小区门口",
+                "description": ONLINE,
+                "attribute[kind]": "report",
+                "first_name": "建国",
+                "last_name": "李",
+                "phone": "13973112345",
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        open311_number = filed.json()[0]["service_request_id"]
     wechat = await Ticket.get(complainant_openid="oReporter_0123456789abcdef")
 
-    for number in (web_number, wechat.number):
+    for number in (web_number, wechat.number, open311_number):
         t = await Ticket.get(number=number)
         # Confident routing that would have dispatched it at once.
         assert t.kind == "举报" and t.routing.get("lead_unit") and not t.needs_review
@@ -253,8 +271,8 @@ async def test_web_form_and_wechat_reports_wait_in_the_review_queue(
     op = await site.login("op")
     async with aclosing(op):
         queue = (await op.get("/operator/queue")).text
-    assert web_number in queue and wechat.number in queue
-    assert queue.count("待确认转办内容") >= 2
+    assert web_number in queue and wechat.number in queue and open311_number in queue
+    assert queue.count("待确认转办内容") >= 3
 
 
 async def test_supervisors_see_the_same_on_api_page_and_print(site: Site) -> None:
