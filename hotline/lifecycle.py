@@ -18,6 +18,7 @@ from hotline.schemas import (
     AnswerBody,
     CallbackBody,
     CloseBody,
+    ConfirmTextBody,
     DispatchBody,
     ExtensionApproveBody,
     ExtensionRequestBody,
@@ -64,6 +65,7 @@ class Action(StrEnum):
     """Everything that can be done to a ticket after it is received."""
 
     ANSWER = "answer"
+    CONFIRM_TEXT = "confirm-dispatch-text"
     DISPATCH = "dispatch"
     SIGN = "sign"
     REJECT = "reject"
@@ -180,6 +182,9 @@ class ActionSpec:
     sms: Sms | None = None  # queued for the complainant in the action's transaction
     closes: bool = False  # sets closed_at
     clears: tuple[str, ...] = ()  # ticket columns reset to None
+    stamps: tuple[str, ...] = ()  # ticket columns set to the action's time
+    # Refused (422) on a 举报 or confidential ticket whose dispatch text no person confirmed.
+    needs_confirmed_text: bool = False
     # Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows
     # (hotline.unit_rates): the write path refreshes them in the action's transaction.
     affects_rates: bool = False
@@ -201,7 +206,18 @@ _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
 # A repeat is merged into the open ticket before a unit has replied to it.
 _MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
 
+# The centre may confirm (or correct) what units read while the ticket is open.
+_CONFIRMABLE = (_S.RECEIVED, *_WITH_UNIT)
+
 ACTION_SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        Action.CONFIRM_TEXT,
+        "确认转办内容",
+        ConfirmTextBody,
+        _moves(_CONFIRMABLE, None, _CENTRE),
+        public=False,
+        stamps=("dispatch_confirmed_at",),
+    ),
     ActionSpec(
         Action.ANSWER,
         "直接办结",
@@ -221,6 +237,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         step=Step.UNITS,
         mail=Mail.DISPATCH,
         affects_rates=True,
+        needs_confirmed_text=True,
     ),
     ActionSpec(
         Action.SIGN,
@@ -253,6 +270,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         step=Step.UNITS,
         mail=Mail.DISPATCH,
         affects_rates=True,
+        needs_confirmed_text=True,
     ),
     ActionSpec(
         Action.REQUEST_EXTENSION,

@@ -131,6 +131,10 @@ class Ticket(Model):
     content = fields.TextField()
     # 转办内容: what units receive instead of the verbatim content (NULL: the content masked).
     dispatch_text = fields.TextField(null=True)
+    # The title units read (NULL on older tickets: the title masked). For a 举报 or a
+    # confidential ticket both are a proposal until a person at the centre confirms them.
+    dispatch_title = fields.CharField(max_length=200, null=True)
+    dispatch_confirmed_at = fields.DatetimeField(null=True)
     address = fields.CharField(max_length=300, default="")
     district = fields.CharField(max_length=64, default="")
     street = fields.CharField(max_length=64, default="")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline.auth import Principal
+from hotline.confirmed_text import needs_confirmation, unit_text
 from hotline.lifecycle import (
     ACTIONS,
     STATUS_LABELS,
@@ -108,25 +109,51 @@ class TicketText:
     title: str
     content: str
     dispatch_text: str
+    dispatch_title: str
     address: str
 
 
 def ticket_text(ticket: Ticket, *, role: str) -> TicketText:
     """The centre keeps the verbatim record; units read the dispatch text.
 
-    Operators read everything as recorded. Supervisors read the content with numbers and
-    addresses masked (as the phone field is). Units read the dispatch text, a masked title,
-    and, for a 举报 or a confidential ticket, an address without house numbers.
+    Operators read everything as recorded, beside the dispatch title and text (for a 举报
+    or confidential ticket the proposal they confirm). Supervisors read the content with
+    numbers masked (as the phone field is) and, of a 举报 or confidential ticket, house
+    numbers masked too. Units read the dispatch title and text only: of a 举报 or
+    confidential ticket the confirmed ones, and no address (the confirmed text says where).
     """
     names = (ticket.complainant_name,)
     sent = dispatch_text(ticket.dispatch_text, ticket.content, ticket.complainant_name)
+    sent_title = (
+        ticket.dispatch_title
+        if ticket.dispatch_title is not None
+        else mask_personal(ticket.title, names=names)
+    )
+    hidden = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
     if role == Role.OPERATOR:
-        return TicketText(ticket.title, ticket.content, sent, ticket.address)
+        return TicketText(ticket.title, ticket.content, sent, sent_title, ticket.address)
     if role == Role.UNIT:
-        hidden = ticket.kind == "举报" or ticket.confidential
-        address = mask_address(ticket.address) if hidden else ticket.address
-        return TicketText(mask_personal(ticket.title, names=names), sent, sent, address)
-    return TicketText(ticket.title, mask_personal(ticket.content), sent, ticket.address)
+        seen = unit_text(
+            kind=ticket.kind,
+            confidential=ticket.confidential,
+            title=ticket.title,
+            content=ticket.content,
+            complainant_name=ticket.complainant_name,
+            dispatch_title=ticket.dispatch_title,
+            dispatch_text=ticket.dispatch_text,
+            confirmed=ticket.dispatch_confirmed_at is not None,
+        )
+        address = "" if hidden else ticket.address
+        return TicketText(seen.title, seen.text, seen.text, seen.title, address)
+    if hidden:
+        content = mask_address(mask_personal(ticket.content))
+        return TicketText(ticket.title, content, sent, sent_title, mask_address(ticket.address))
+    return TicketText(ticket.title, mask_personal(ticket.content), sent, sent_title, ticket.address)
+
+
+# Event payload keys a unit may not read on a 举报 or confidential ticket: an earlier
+# confirmed text may be the one the centre corrected because it said too much.
+_UNIT_HIDDEN_PAYLOAD = frozenset({"title", "dispatch_text"})
 
 
 def ticket_out(
@@ -152,6 +179,18 @@ def ticket_out(
     status = Status(ticket.status)
     role = Role(viewer.role)
     lead = role != Role.UNIT or ticket.lead_unit_id == viewer.unit_id
+    hidden = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
+    # Of a 举报 or confidential ticket a unit reads the confirmed text and nothing derived
+    # from the original: no coordinates, attachments, routing evidence or earlier texts.
+    unit_blind = role == Role.UNIT and hidden
+    timeline = None
+    if events is not None:
+        timeline = [event_out(e, units_by_id) for e in events]
+        if unit_blind:
+            for item in timeline:
+                item.payload = {
+                    k: v for k, v in item.payload.items() if k not in _UNIT_HIDDEN_PAYLOAD
+                }
     return TicketOut(
         number=ticket.number,
         query_code=None if viewer.role == Role.UNIT else ticket.query_code,
@@ -164,12 +203,15 @@ def ticket_out(
         title=text.title,
         content=text.content,
         dispatch_text=text.dispatch_text,
+        dispatch_title=text.dispatch_title,
+        dispatch_confirmed_at=local_iso(ticket.dispatch_confirmed_at),
+        awaiting_confirmation=hidden and ticket.dispatch_confirmed_at is None,
         location=Location(
             address=text.address,
             district=ticket.district,
             street=ticket.street,
-            latitude=ticket.latitude,
-            longitude=ticket.longitude,
+            latitude=None if unit_blind else ticket.latitude,
+            longitude=None if unit_blind else ticket.longitude,
         ),
         complainant=ComplainantOut(
             name=view.name,
@@ -182,7 +224,7 @@ def ticket_out(
                 no_contact=ticket.no_contact, confidential=ticket.confidential
             ),
         ),
-        attachments=list(ticket.attachments or []),
+        attachments=[] if unit_blind else list(ticket.attachments or []),
         lead_unit=unit_out(units_by_id.get(ticket.lead_unit_id)) if ticket.lead_unit_id else None,
         assisting_units=[
             u
@@ -190,7 +232,7 @@ def ticket_out(
             if link.role == "assist"
             if (u := unit_out(units_by_id.get(link.unit_id)))
         ],
-        routing=routing_out(ticket.routing or {}, units),
+        routing=routing_out({} if unit_blind else ticket.routing or {}, units),
         needs_review=ticket.needs_review,
         deadlines=clocks_out(record.clocks),
         result=ticket.result,
@@ -201,7 +243,7 @@ def ticket_out(
         updated_at=local_iso(ticket.updated_at) or "",
         closed_at=local_iso(ticket.closed_at),
         version=ticket.version,
-        timeline=[event_out(e, units_by_id) for e in events] if events is not None else None,
+        timeline=timeline,
     )
 
 

@@ -168,6 +168,21 @@ class DispatchBody(ActionBody):
     )
 
 
+class ConfirmTextBody(ActionBody):
+    """确认转办内容: the title and text units read, as a person at the centre confirmed them."""
+
+    title: str = Field(min_length=2, max_length=200, description="单位看到的标题")
+    dispatch_text: str = Field(min_length=5, max_length=20000, description="单位看到的转办内容")
+
+    def event_payload(self) -> dict[str, Any]:
+        """What was confirmed (only what units read), for the event log."""
+        return {"title": self.title, "dispatch_text": self.dispatch_text, **super().event_payload()}
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """Stored exactly as confirmed: what the person read is what the units read."""
+        return {"dispatch_title": self.title, "dispatch_text": self.dispatch_text}
+
+
 class ReasonBody(ActionBody):
     """An action that must say why (退单, 挂起, 重办, 不同意延期, 催办, 督办)."""
 
@@ -377,6 +392,13 @@ class TicketOut(BaseModel):
     title: str
     content: str
     dispatch_text: str
+    dispatch_title: str = Field(description="单位看到的标题")
+    dispatch_confirmed_at: str | None = Field(
+        default=None, description="热线中心人员确认转办内容的时间（举报件、保密件派单前必须确认）"
+    )
+    awaiting_confirmation: bool = Field(
+        default=False, description="待确认转办内容：举报件或保密件，确认前不能派单"
+    )
     location: Location
     complainant: ComplainantOut
     attachments: list[dict[str, object]]

@@ -6,6 +6,10 @@ from typing import Any
 
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "answer": {"text": "已在电话中答复市民"},
+    "confirm-dispatch-text": {
+        "title": "小区物业不作为",
+        "dispatch_text": "市民反映小区物业不作为，请核实处理。",
+    },
     "dispatch": {"lead_unit": "ZJJ"},
     "sign": {},
     "reject": {"reason": "不属于本单位职责"},

@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from hotline.confirmed_text import unit_text
 from hotline.deployment import Deployment
 from hotline.lifecycle import Mail
 from hotline.mail.models import OutboxMail, enqueue_mail, new_mail
@@ -21,7 +22,6 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.models import Ticket, TicketClock, Unit, User
-from hotline.privacy import dispatch_text, mask_personal
 from hotline.services.units import unit_directory
 from hotline.timefmt import local_text
 from sla.clock import ClockKind
@@ -32,12 +32,25 @@ log = logging.getLogger("hotline.notify")
 
 
 def ticket_info(ticket: Ticket) -> TicketInfo:
-    """What a mail may say about a ticket (no complainant data: mail leaves the system)."""
-    text = dispatch_text(ticket.dispatch_text, ticket.content, ticket.complainant_name)
+    """What a mail may say about a ticket: what its units read (mail leaves the system).
+
+    Of a 举报 or confidential ticket that is the text a person at the centre confirmed.
+    """
+    seen = unit_text(
+        kind=ticket.kind,
+        confidential=ticket.confidential,
+        title=ticket.title,
+        content=ticket.content,
+        complainant_name=ticket.complainant_name,
+        dispatch_title=ticket.dispatch_title,
+        dispatch_text=ticket.dispatch_text,
+        confirmed=ticket.dispatch_confirmed_at is not None,
+    )
+    text = seen.text
     summary = text if len(text) <= 120 else text[:120] + "…"
     return TicketInfo(
         number=ticket.number,
-        title=mask_personal(ticket.title, names=(ticket.complainant_name,)),
+        title=seen.title,
         kind=ticket.kind,
         urgency=ticket.urgency,
         category=ticket.category or "",

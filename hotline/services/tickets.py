@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from hotline.auth import Principal
+from hotline.confirmed_text import CONFIRM_FIRST, EDIT_BY_CONFIRMING, needs_confirmation
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError, not_found
 from hotline.lifecycle import (
@@ -198,6 +199,7 @@ async def _create(
         title=data.title,
         content=data.content,
         dispatch_text=mask_personal(data.dispatch_text or data.content, names=(complainant.name,)),
+        dispatch_title=mask_personal(data.title, names=(complainant.name,)),
         address=data.location.address,
         district=data.location.district,
         street=data.location.street,
@@ -223,7 +225,9 @@ async def _create(
     async with in_transaction() as conn:
         ticket.number = await next_number(conn, now)
         outcome = None
-        if auto_dispatch and proposal.get("lead_unit") and not ticket.needs_review:
+        # A 举报 or confidential ticket waits for a person to confirm what units read.
+        confirm = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
+        if auto_dispatch and proposal.get("lead_unit") and not ticket.needs_review and not confirm:
             # Decided before the insert, so the ticket is written once, already dispatched.
             outcome = await _decide(
                 conn,
@@ -427,12 +431,23 @@ async def _decide(
             actor_role=actor.role,
             deployment=deployment,
         )
+    # After the step: a unit the 举报 names is the first thing to correct (409 says so).
+    if spec.needs_confirmed_text and needs_confirmation(
+        kind=ticket.kind, confidential=ticket.confidential
+    ):
+        if ticket.dispatch_confirmed_at is None:
+            raise HotlineError(CONFIRM_FIRST, status=422, code="dispatch_text_unconfirmed")
+        if isinstance(body, DispatchBody) and body.dispatch_text:
+            # An unconfirmed text must not replace the confirmed one on the way to a unit.
+            raise HotlineError(EDIT_BY_CONFIRMING, status=422, code="dispatch_text_unconfirmed")
     updates = {**body.ticket_columns(), **step.updates}
     payload = {**body.event_payload(), **step.payload}
     if spec.closes:
         updates["closed_at"] = now
     for column in spec.clears:
         updates[column] = None
+    for column in spec.stamps:
+        updates[column] = now
     change = None
     if deployment.sla is not None:
         change = deployment.sla.change(
@@ -675,11 +690,12 @@ async def list_tickets(
             raise HotlineError("承办单位不能按来电号码查询工单", status=403, code="forbidden")
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
+        words = _text_match(filters.q, principal)
         # Only something shaped like a ticket number is looked up as one (the column holds 20).
         if re.fullmatch(TICKET_NUMBER_PATTERN, filters.q):
-            query = query.filter(Q(number=filters.q) | Q(title__icontains=filters.q))
+            query = query.filter(Q(number=filters.q) | words)
         else:
-            query = query.filter(title__icontains=filters.q)
+            query = query.filter(words)
     if filters.overdue is True:
         query = query.filter(next_due_at__lt=now)
     elif filters.overdue is False:
@@ -693,6 +709,19 @@ async def list_tickets(
         .prefetch_related(*TICKET_RELATIONS)
     )
     return list(items), total
+
+
+def _text_match(q: str, principal: Principal) -> Q:
+    """Tickets whose words, as this user reads them, contain `q`.
+
+    A unit reads the dispatch title and text only, and those of a 举报 or confidential
+    ticket only once a person confirmed them: matching anything else would tell the unit
+    what it may not read (that 李建国 is in the original, say).
+    """
+    if principal.role != Role.UNIT:
+        return Q(title__icontains=q)
+    shown = Q(dispatch_confirmed_at__isnull=False) | (Q(confidential=False) & ~Q(kind="举报"))
+    return shown & (Q(dispatch_title__icontains=q) | Q(dispatch_text__icontains=q))
 
 
 def local_midnight(day: date) -> datetime:

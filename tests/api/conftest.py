@@ -56,6 +56,13 @@ class World:
         assert r.status_code == 201, r.text
         return r.json()
 
+    async def confirm(
+        self, number: str, who: str = "op", title: str = "举报工作人员违规", text: str = ""
+    ) -> dict[str, Any]:
+        """Confirm what units read of a 举报 or confidential ticket (needed before dispatch)."""
+        body = {"title": title, "dispatch_text": text or "群众举报有关工作人员违规，请依法核查。"}
+        return await self.act(number, "confirm-dispatch-text", who, body)
+
     async def act(
         self, number: str, action: str, who: str, body: Any = None, expect: int = 200
     ) -> dict[str, Any]:

@@ -35,7 +35,9 @@ async def test_units_read_the_dispatch_text_not_the_reporters_identity(world: Wo
     number = ticket["number"]
     # The centre keeps the verbatim record.
     assert ticket["content"] == REPORT["content"]
+    # The masked proposal the operator confirms (a 举报 waits for a person to confirm it).
     assert "139****5678" in ticket["dispatch_text"] and "【来电人】" in ticket["dispatch_text"]
+    await world.confirm(number, title=ticket["dispatch_title"], text=ticket["dispatch_text"])
     await world.act(number, "dispatch", "op", {"lead_unit": "RSJ", "assisting_units": ["ZJJ"]})
     for unit_user in ("rsj", "zjj"):
         seen = (
@@ -105,6 +107,7 @@ async def test_a_report_is_never_dispatched_to_the_unit_it_names(world: World) -
     assert (
         await world.client.get(f"/api/v1/tickets/{number}", headers=world.headers["sup"])
     ).json()["status"] == "received"
+    await world.confirm(number)
     await world.act(number, "dispatch", "op", {"lead_unit": "JW"})
     await world.act(number, "redispatch", "op", {"lead_unit": "ZJJ"}, expect=422)
 
@@ -115,6 +118,7 @@ async def test_a_supervisor_may_override_with_a_written_reason_logged_as_its_own
     ticket = await world.create(**NAMED)
     number = ticket["number"]
     reason = "经纪委同意，由住建局先行自查并限期报告"
+    await world.confirm(number, who="sup")
     out = await world.act(
         number, "dispatch", "sup", {"lead_unit": "ZJJ", "avoidance_override": reason}
     )
@@ -123,8 +127,13 @@ async def test_a_supervisor_may_override_with_a_written_reason_logged_as_its_own
         (e.action, e.payload)
         for e in await TicketEvent.filter(ticket__number=number).order_by("id")
     ]
-    assert [a for a, _ in events] == ["create", "avoidance_override", "dispatch"]
-    assert events[1][1] == {"units": ["ZJJ"], "reason": reason}
+    assert [a for a, _ in events] == [
+        "create",
+        "confirm-dispatch-text",
+        "avoidance_override",
+        "dispatch",
+    ]
+    assert events[2][1] == {"units": ["ZJJ"], "reason": reason}
     labels = [e["label"] for e in out["timeline"]]
     assert "举报回避例外" in labels
 

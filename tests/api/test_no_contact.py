@@ -18,6 +18,7 @@ REPORT = {
 
 async def _replied(world: World, **overrides: Any) -> dict[str, Any]:
     t = await world.create(**{**REPORT, **overrides})
+    await world.confirm(t["number"])
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     await world.act(t["number"], "sign", "zjj")
     await world.act(t["number"], "reply", "zjj", {"result": "solved", "text": "已责令停工整改。"})

@@ -142,6 +142,7 @@ async def test_reporter_of_wrongdoing_is_hidden_from_units(world: World) -> None
     t = await world.create(
         kind="举报", title="举报某单位违规收费", content="某单位工作人员违规收取办证费用，请调查。"
     )
+    await world.confirm(t["number"])
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     unit_view = (
         await world.client.get(f"/api/v1/tickets/{t['number']}", headers=world.headers["zjj"])

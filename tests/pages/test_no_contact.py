@@ -18,6 +18,8 @@ async def _replied(site: Site, *, no_contact: bool = True) -> str:
         content="某工地每晚十一点后仍在浇筑混凝土，噪音很大，请查处。",
         complainant={"name": "李四", "phone": PHONE, "no_contact": no_contact},
     )
+    confirmed = {"title": "举报工地违规施工", "dispatch_text": "群众举报工地违规施工，请核查。"}
+    await site.act(t["number"], "confirm-dispatch-text", "op", confirmed)
     await site.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     await site.act(t["number"], "sign", "zjj")
     await site.act(t["number"], "reply", "zjj", {"result": "solved", "text": "已责令停工整改。"})

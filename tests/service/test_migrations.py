@@ -190,7 +190,15 @@ NEW_TABLES = {
     "web_session",
     "wechat_nonce",
 }
-NEW_COLUMNS = {"expires_at", "last_used_at", "anonymised_at", "sms_opt_out", "no_contact"}
+NEW_COLUMNS = {
+    "expires_at",
+    "last_used_at",
+    "anonymised_at",
+    "sms_opt_out",
+    "no_contact",
+    "dispatch_title",
+    "dispatch_confirmed_at",
+}
 
 
 async def _make_legacy(conn: Any) -> None:

@@ -45,6 +45,11 @@ ACTION_FIELD_LABELS = {
     ("dispatch", "category"): "分类（不填则按系统建议）",
     ("redispatch", "category"): "分类（不填则保持不变）",
     ("notify-parties", "text"): "告知情况（告知了谁、何时、以何种方式）",
+    ("confirm-dispatch-text", "title"): "单位看到的标题",
+    ("confirm-dispatch-text", "dispatch_text"): (
+        "单位看到的转办内容（已预填隐去个人信息的建议稿：请对照原文删去能认出诉求人的内容，"
+        "无误按 Ctrl+Enter 确认）"
+    ),
 }
 # The citizen web form (/submit): CitizenForm's fields and the photo input.
 CITIZEN_FIELD_LABELS = {
@@ -65,7 +70,7 @@ CHOICE_LABELS = {
     "agreed": "达成调解协议",
     "failed": "调解未成功",
 }
-TEXTAREA = frozenset({"reason", "text", "note"})
+TEXTAREA = frozenset({"reason", "text", "note", "dispatch_text"})
 # A callback for a reporter who asked not to be contacted keeps the note alone: without the
 # 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.
 NOT_CONTACTED_FIELDS = frozenset({"note"})
@@ -85,6 +90,7 @@ class Field:
     error: str = ""
     min: int | None = None
     max: int | None = None
+    autofocus: bool = False  # the one field the page puts the cursor in
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:

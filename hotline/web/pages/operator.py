@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.confirmed_text import needs_confirmation
 from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status
 from hotline.models import TicketEvent
 from hotline.presenters import ticket_out
@@ -116,7 +117,13 @@ async def intake(request: Request) -> Response:
         flash(request, f"已受理并直接办结，工单号 {number}（查询码 {record.ticket.query_code}）。")
         return redirect("/operator")
     status = record.ticket.status
-    if status == Status.DISPATCHED.value:
+    if needs_confirmation(kind=record.ticket.kind, confidential=record.ticket.confidential):
+        flash(
+            request,
+            f"已受理，工单号 {number}（查询码 {record.ticket.query_code}）。"
+            "这是举报件或保密件：请先核对右侧「确认转办内容」中单位将看到的标题和内容，确认后再派单。",
+        )
+    elif status == Status.DISPATCHED.value:
         flash(
             request,
             f"已受理并按系统建议自动派单，工单号 {number}（查询码 {record.ticket.query_code}）。",

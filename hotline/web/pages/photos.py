@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from hotline.confirmed_text import needs_confirmation
 from hotline.errors import HotlineError, not_found
+from hotline.lifecycle import Role
 from hotline.models import Ticket
 from hotline.photos import BY_EXTENSION, HEIC
 from hotline.schemas import TICKET_NUMBER_PATTERN
@@ -103,6 +105,12 @@ async def staff_photo(request: Request) -> Response:
     ticket = await ticket_service.visible_ticket(
         number=request.path_params["number"], principal=principal
     )
+    if principal.role == Role.UNIT and needs_confirmation(
+        kind=ticket.kind, confidential=ticket.confidential
+    ):
+        # A unit reads only the confirmed text of a 举报 or confidential ticket: a photo
+        # may show the reporter, their home or their file name.
+        raise not_found("照片")
     return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
 
 

@@ -8,9 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.confirmed_text import needs_confirmation
 from hotline.errors import HotlineError, not_found
 from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.presenters import ticket_out
+from hotline.schemas import TicketOut
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
 from hotline.timefmt import utcnow
@@ -41,6 +43,8 @@ PAYLOAD_LABELS = {
     "assisting_units": "协办单位",
     "category": "分类",
     "into": "并入",
+    "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
+    "dispatch_text": "转办内容",
     "note": "备注",
 }
 VALUE_LABELS = {
@@ -54,6 +58,7 @@ VALUE_LABELS = {
 }
 # Actions whose form opens by default (the next thing to do).
 PRIMARY = ("sign", "reply", "callback", "close", "dispatch", "redispatch", "approve-extension")
+_DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
 
 
 def _safe_next(value: Any, default: str) -> str:
@@ -97,6 +102,7 @@ async def _page_context(
     units = await unit_directory()
     out = ticket_out(svc.record_of(ticket), viewer=principal, units=units, events=events)
     choices = await _unit_choices()
+    confidential = needs_confirmation(kind=out.kind, confidential=out.complainant.confidential)
     forms = []
     for name in out.allowed_actions:
         spec = ACTIONS[Action(name)]
@@ -105,9 +111,17 @@ async def _page_context(
             spec.body,
             action=name,
             units=choices,
-            values=values if mine else None,
+            values=values if mine else _prefill(name, out),
             errors=errors if mine else None,
         )
+        is_confirm = name == Action.CONFIRM_TEXT.value
+        if is_confirm and out.awaiting_confirmation:
+            # One keystroke when the proposal is fine: the cursor waits in the text.
+            for f in fields:
+                f.autofocus = f.name == "dispatch_text"
+        if confidential and name in _DISPATCHES:
+            # What units read of a 举报 or confidential ticket is changed by confirming only.
+            fields = [f for f in fields if f.name != "dispatch_text"]
         not_contacted = name == Action.CALLBACK and out.complainant.no_contact
         if not_contacted:
             fields = [f for f in fields if f.name in NOT_CONTACTED_FIELDS]
@@ -117,7 +131,14 @@ async def _page_context(
                 "label": spec.label,
                 "fields": fields,
                 "not_contacted": not_contacted,
-                "open": mine or (failed is None and name in PRIMARY),
+                "open": mine
+                or (
+                    failed is None
+                    and (
+                        (is_confirm and out.awaiting_confirmation)
+                        or (name in PRIMARY and not out.awaiting_confirmation)
+                    )
+                ),
                 "error": (errors or {}).get("_", "") if mine else "",
             }
         )
@@ -132,6 +153,13 @@ async def _page_context(
         "timeline": timeline,
         "is_centre": principal.role in CENTRE,
     }
+
+
+def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
+    """The confirm form starts from the current dispatch title and text (the proposal)."""
+    if action == Action.CONFIRM_TEXT.value:
+        return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
+    return None
 
 
 async def ticket_page(request: Request) -> Response:

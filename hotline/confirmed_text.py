@@ -1,0 +1,59 @@
+"""What a unit reads of a ticket, and when a person must confirm it first (pure).
+
+The centre keeps the verbatim record. A unit reads the dispatch title and text (转办内容).
+For most tickets these default to the original with personal data masked. For a 举报 or a
+confidential ticket masking is only a proposal — a regex always misses something — so a
+person at the centre confirms the text before any dispatch, and until then nothing of the
+ticket's words reaches a unit (an older ticket dispatched before this rule shows a notice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.privacy import mask_personal
+
+NOT_CONFIRMED = "（转办内容待热线中心确认，请联系热线中心）"
+CONFIRM_FIRST = (
+    "举报件和保密件须先由热线中心人员确认转办内容（单位看到的标题和内容），"
+    "请先「确认转办内容」再派单"
+)
+EDIT_BY_CONFIRMING = "举报件和保密件的转办内容请用「确认转办内容」修改，派单时不能另填"
+
+
+def needs_confirmation(*, kind: str, confidential: bool) -> bool:
+    """Whether a person at the centre must confirm the dispatch text before any dispatch."""
+    return kind == "举报" or confidential
+
+
+@dataclass(frozen=True)
+class UnitText:
+    """The title and text a unit reads; `confirmed` is False while they await a person."""
+
+    title: str
+    text: str
+    confirmed: bool
+
+
+def unit_text(
+    *,
+    kind: str,
+    confidential: bool,
+    title: str,
+    content: str,
+    complainant_name: str,
+    dispatch_title: str | None,
+    dispatch_text: str | None,
+    confirmed: bool,
+) -> UnitText:
+    """What a unit (its pages, API, mail and search) may read of a ticket."""
+    if needs_confirmation(kind=kind, confidential=confidential):
+        if not confirmed:
+            return UnitText(NOT_CONFIRMED, NOT_CONFIRMED, False)
+        return UnitText(dispatch_title or NOT_CONFIRMED, dispatch_text or NOT_CONFIRMED, True)
+    names = (complainant_name,)
+    return UnitText(
+        dispatch_title if dispatch_title is not None else mask_personal(title, names=names),
+        dispatch_text if dispatch_text is not None else mask_personal(content, names=names),
+        confirmed,
+    )
