@@ -240,7 +240,7 @@ async def test_web_form_wechat_and_open311_reports_wait_in_the_review_queue(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as wx:
-        params, body = peer.plain(peer.text("oReporter_0123456789abcdef", ONLINE))
+        params, body = peer.safe(peer.text("oReporter_0123456789abcdef", ONLINE))
         reply = await wx.post(
             "/wechat", params=params, content=body, headers={"Content-Type": "text/xml"}
         )
