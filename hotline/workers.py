@@ -52,6 +52,7 @@ async def housekeeping(*, settings: Settings) -> int:
     from hotline.services import counters
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
+    from hotline.web.login_throttle import forget_old_addresses
 
     count = await anonymise_due(
         now=utcnow(), retention_days=settings.retention_days, upload_dir=settings.upload_dir
@@ -59,6 +60,7 @@ async def housekeeping(*, settings: Settings) -> int:
     if count:
         log.info("已对 %d 张办结超过 %d 天的工单脱敏", count, settings.retention_days)
     await counters.purge(time.time())
+    await forget_old_addresses(now=utcnow())  # sign-in addresses unused for 90 days
     return count
 
 
