@@ -23,6 +23,7 @@ from hotline.web.pages import (
     photos,
     submit,
     supervisor,
+    throttles,
     ticket,
     track,
     unit,
@@ -48,6 +49,7 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *ticket.routes,
             *supervisor.routes,
             *admin.routes,
+            *throttles.routes,
             *submit.routes,
             *photos.routes,
             *track.routes,  # public: citizens track and rate with the query code
