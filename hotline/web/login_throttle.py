@@ -152,7 +152,8 @@ class LoginThrottle:
 
     async def _forget(self, scope: str, ident: str, now: float) -> None:
         keys = [self._window(scope, ident, t).key for t in (now, now - self.window)]
-        await RateCounter.filter(key__in=keys).delete()
+        # Failures only: places other attempts hold right now stay theirs.
+        await RateCounter.filter(key__in=keys).update(hits=0)
 
     # ---- addresses a user has signed in from ------------------------------------------------
 

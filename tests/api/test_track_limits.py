@@ -182,3 +182,25 @@ async def test_a_burst_hiding_the_right_code_checks_no_more_codes_than_the_limit
     # ten wrong codes were checked, as if the guesses had come one after another.
     assert statuses[17] in (200, 429)
     assert statuses.count(429) == 31 - 10 - (statuses[17] == 200)
+
+
+async def test_admin_lists_a_guessing_address_masked_and_can_clear_it(world: World) -> None:
+    from hotline.web.ratelimit import Rule
+
+    # The real clock, as the admin list uses it; a day-long window so none ends mid-test.
+    _app(world).state.track_limiter = TrackLimiter(per_address=(Rule(3, 86400),))
+    t = await world.create()
+    async with from_address(_app(world), "198.51.100.77") as c:
+        for _ in range(3):
+            assert (await _track(c, t["number"], _wrong(t["query_code"]))).status_code == 404
+        assert (await _track(c, t["number"], t["query_code"])).status_code == 429
+        listed = await world.client.get("/api/v1/admin/throttles", headers=world.headers["adm"])
+        (entry,) = [i for i in listed.json()["items"] if i["scope"] == "addr"]
+        assert entry["address"] == "198.51.100.*" and "198.51.100.77" not in listed.text
+        assert (entry["failures"], entry["limit"], entry["label"]) == (3, 3, "进度查询：地址")
+        cleared = await world.client.post(
+            f"/api/v1/admin/throttles/{entry['id']}/clear", headers=world.headers["adm"]
+        )
+        assert cleared.status_code == 200
+        assert cleared.json()["message"] == "已解除：进度查询：地址 198.51.100.*，现在即可重新尝试"
+        assert (await _track(c, t["number"], t["query_code"])).status_code == 200
