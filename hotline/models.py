@@ -101,10 +101,32 @@ class RateCounter(Model):
 
     key = fields.CharField(max_length=160, primary_key=True)
     hits = fields.IntField(default=0)
+    # Attempts under way (reserved, not yet known to be right or wrong): a limiter waits for
+    # them instead of refusing, so right answers never use up the limit (hotline.services.counters).
+    pending = fields.IntField(default=0, db_default=0)  # existing rows get 0 in 0009
     expires = fields.BigIntField(db_index=True)
 
     class Meta:
         table = "rate_counter"
+
+
+class LoginKnownAddress(Model):
+    """An address (HMAC digest) a user last signed in from successfully, and when.
+
+    Failures elsewhere never refuse sign-in from here (hotline.web.login_throttle).
+    """
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="known_addresses", on_delete=fields.CASCADE
+    )
+    user_id: int
+    address_digest = fields.CharField(max_length=64)
+    last_success_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "login_known_address"
+        unique_together = (("user", "address_digest"),)
 
 
 class TicketCounter(Model):

@@ -54,6 +54,7 @@ async def housekeeping(*, settings: Settings) -> int:
     from hotline.services import counters, web_sessions, wechat_nonces
     from hotline.services.retention import anonymise_due
     from hotline.timefmt import utcnow
+    from hotline.web.login_throttle import forget_old_addresses
 
     count = await anonymise_due(
         now=utcnow(), retention_days=settings.retention_days, upload_dir=settings.upload_dir
@@ -66,6 +67,7 @@ async def housekeeping(*, settings: Settings) -> int:
     )
     await web_sessions.prune(now=utcnow(), policy=policy)
     await wechat_nonces.purge(utcnow())
+    await forget_old_addresses(now=utcnow())  # sign-in addresses unused for 90 days
     return count
 
 

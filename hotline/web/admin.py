@@ -1,7 +1,10 @@
 """Admin endpoints: health with the mail backlog, the mail and SMS outboxes (what waits, what
-failed, requeue)."""
+failed, requeue), accounts, and the sign-in and tracking limits (who is held back, 解除)."""
 
 from __future__ import annotations
+
+import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,10 +20,11 @@ from hotline.sms.backlog import sms_backlog
 from hotline.sms.models import OutboxSms, SmsStatus
 from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import local_iso, utcnow
-from hotline.web.endpoint import ROW_ID, api, request_query
+from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
 from hotline.web.session import current_session_id
+from hotline.web.throttles import Throttle, active_throttles, clear_throttle, described
 
 
 def _mail(row: OutboxMail) -> dict[str, object]:
@@ -243,6 +247,63 @@ async def user_action(request: Request) -> Response:
     raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
 
 
+def _limiters(request: Request) -> dict[str, Any]:
+    state = request.app.state
+    return {"login_throttle": state.login_throttle, "track_limiter": state.track_limiter}
+
+
+def _throttle(t: Throttle) -> dict[str, object]:
+    return {
+        "id": t.id,
+        "scope": t.scope,
+        "label": t.label,
+        "account": t.account,
+        "address": t.address,
+        "number": t.number,
+        "failures": t.failures,
+        "limit": t.limit,
+        "effect": t.effect,
+        "effect_text": t.effect_text,
+        "until": local_iso(t.until),
+    }
+
+
+@api(
+    summary="登录与进度查询限制（管理员）：当前被拒绝或减速的账号和地址",
+    description="当前生效的限制（地址已脱敏）",
+    errors=(401, 403),
+)
+async def list_throttles(request: Request) -> Response:
+    """GET /api/v1/admin/throttles — who the sign-in and tracking limits hold back now."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    found = await active_throttles(**_limiters(request), now=time.time())
+    return JSONResponse({"items": [_throttle(t) for t in found]})
+
+
+@api(
+    summary="解除一条登录或进度查询限制（管理员）",
+    path={"throttle_id": THROTTLE_ID},
+    description="已解除",
+    errors=(401, 403, 404),
+)
+async def clear_throttle_endpoint(request: Request) -> Response:
+    """POST /api/v1/admin/throttles/{id}/clear — forget the failures behind one entry."""
+    principal = await require_principal(request)
+    require_role(principal, Role.ADMIN)
+    cleared = await clear_throttle(
+        request.path_params["throttle_id"],
+        **_limiters(request),
+        now=time.time(),
+        by=principal.username,
+    )
+    if cleared is None:
+        raise HotlineError(NOT_FOUND[THROTTLE_ID["description"]], status=404, code="not_found")
+    return JSONResponse(
+        {**_throttle(cleared), "message": f"已解除：{described(cleared)}，现在即可重新尝试"}
+    )
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
     Route("/admin/health", health, methods=["GET"]),
@@ -253,4 +314,6 @@ routes = [
     Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
     Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
     Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
+    Route("/admin/throttles", list_throttles, methods=["GET"]),
+    Route("/admin/throttles/{throttle_id}/clear", clear_throttle_endpoint, methods=["POST"]),
 ]

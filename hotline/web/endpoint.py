@@ -33,12 +33,15 @@ TICKET_NUMBER = {
 }
 # Row ids are 64-bit integers in the database.
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+# An entry of the admin's list of sign-in and tracking limits (hotline.web.throttles).
+THROTTLE_ID = {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "限制编号"}
 # What a 404 for a path value says, by the parameter's description.
 NOT_FOUND = {
     "工单号": "工单不存在",
     "邮件编号": "没有这封发送失败的邮件",
     "短信编号": "没有这条发送失败的短信",
     "账号": "账号不存在",
+    "限制编号": "没有这条限制：可能已到期或已被解除，请刷新列表后再看",
 }
 
 

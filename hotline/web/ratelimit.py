@@ -33,10 +33,12 @@ class Refused(Exception):
 class TrackLimiter:
     """Failed query-code guesses, counted per client address and per ticket number.
 
-    What counts is a *failure* (wrong code or no such ticket). The decision to refuse is
-    taken before the code is compared and the attempt is counted before the answer (then
-    taken back if the code was right), so neither concurrency nor the answer leaks a guess
-    beyond the limit.
+    What counts is a *failure* (wrong code or no such ticket). Before the code is compared the
+    attempt takes a place under the limits (`counters.reserve_all`); a wrong code turns its
+    place into a failure, a right code gives it back. Places taken by attempts still under way
+    make a newcomer wait a moment, never refuse it, so concurrent right codes from one address
+    all get their ticket; and a burst of guesses cannot have more codes compared than the
+    limit, since no more places than that are ever handed out.
 
     - **Per address**: `per_address` rules (10 a minute, 60 an hour). Over them the address
       gets 429 for every ticket, the right code included: answering the right code there would
@@ -58,48 +60,66 @@ class TrackLimiter:
         per_address: tuple[Rule, ...] = (Rule(10, 60), Rule(60, 3600)),
         number_hot: Rule = Rule(20, 3600),
         hot_tries: int = 3,
+        patience: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.per_address = per_address
         self.number_hot = number_hot
         self.hot_tries = hot_tries
+        self.patience = patience
         self.clock = clock
 
     async def attempt(self, address: str, number: str) -> Attempt:
-        """Count an attempt before the code is checked; raises Refused when over a limit."""
+        """Take a place before the code is checked; raises Refused when failures fill a limit."""
         now = self.clock()
-        taken: list[counters.Window] = []
-        for rule in self.per_address:
-            win = counters.window("addr", address, rule.seconds, now)
-            taken.append(win)
-            if await counters.hit(win) > rule.limit:
-                await counters.unhit(*taken)  # a refused request is no guess
-                raise Refused(_seconds_left(win, now))
+        places = [
+            counters.Place(counters.window(SCOPE_ADDRESS, address, rule.seconds, now), rule.limit)
+            for rule in self.per_address
+        ]
         hot = self.number_hot
-        pair = counters.window("addr-number", f"{address}|{number}", hot.seconds, now)
-        taken.append(pair)
-        tried_here = await counters.hit(pair)
-        number_win = counters.window("number", number, hot.seconds, now)
-        if tried_here > self.hot_tries and await counters.hits(number_win) >= hot.limit:
-            await counters.unhit(*taken)
-            raise Refused(_seconds_left(pair, now))
-        return Attempt(taken, number_win)
+        pair = counters.window(SCOPE_PAIR, f"{address}|{number}", hot.seconds, now)
+        number_win = counters.window(SCOPE_NUMBER, number, hot.seconds, now)
+        under_attack = await counters.hits(number_win) >= hot.limit
+        if under_attack:
+            places.append(counters.Place(pair, self.hot_tries))
+        try:
+            taken = await counters.reserve_all(places, patience=self.patience)
+        except counters.Full as full:
+            raise Refused(_seconds_left(full.place.win, now)) from None
+        # Without an attack the pair is counted, not reserved: it only matters once one starts.
+        extra = [] if under_attack else [pair]
+        return Attempt(taken, [number_win, *extra])
+
+
+SCOPE_ADDRESS = "addr"
+SCOPE_PAIR = "addr-number"
+SCOPE_NUMBER = "number"
 
 
 @dataclass
 class Attempt:
-    """A counted attempt: `succeeded` takes it back, `failed` charges the ticket number."""
+    """A place under the limits: `failed` turns it into a failure, `release` gives it back."""
 
-    windows: list[counters.Window]
-    number_window: counters.Window
-
-    async def succeeded(self) -> None:
-        """The code was right: it is no failure of the address."""
-        await counters.unhit(*self.windows)
+    places: list[counters.Window]
+    counted: list[counters.Window]  # counted on failure without a place (the ticket number)
+    settled: bool = False
 
     async def failed(self) -> None:
-        """The code was wrong (or the number unknown): count it against the number."""
-        await counters.hit(self.number_window)
+        """The code was wrong (or the number unknown): a failure of the address and the number."""
+        if self.settled:
+            return
+        self.settled = True
+        for win in self.places:
+            await counters.fail(win)
+        for win in self.counted:
+            await counters.hit(win)
+
+    async def release(self) -> None:
+        """The code was right, or was never compared: no failure; a no-op after `failed`."""
+        if self.settled:
+            return
+        self.settled = True
+        await counters.release(*self.places)
 
 
 def _seconds_left(win: counters.Window, now: float) -> int:

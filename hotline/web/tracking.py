@@ -29,12 +29,12 @@ async def tracked_ticket(request: Request, number: str, code: str) -> Ticket:
     try:
         if not code:
             raise not_found()
-        ticket = await ticket_service.track_ticket(number=number, code=code)
+        return await ticket_service.track_ticket(number=number, code=code)
     except HotlineError:
         await attempt.failed()
         raise
-    await attempt.succeeded()
-    return ticket
+    finally:
+        await attempt.release()  # right code (or the check broke): its place is given back
 
 
 async def track_view(ticket: Ticket) -> TrackOut:

@@ -131,3 +131,76 @@ async def test_a_burst_of_concurrent_guesses_gets_no_more_answers_than_the_limit
         )
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [404] * 10 + [429] * 15
+
+
+async def test_twenty_concurrent_right_codes_from_one_address_all_answer(world: World) -> None:
+    """A district office or a carrier NAT: many citizens at once, each with the right code."""
+    import asyncio
+
+    _limited(world)
+    t = await world.create()
+    async with from_address(_app(world), "100.64.7.7") as c:
+        answers = await asyncio.gather(
+            *(_track(c, t["number"], t["query_code"]) for _ in range(20))
+        )
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(429) == 0 and statuses == [200] * 20
+
+
+async def test_right_codes_amid_a_few_wrong_ones_are_never_refused(world: World) -> None:
+    """Mixed load behind one address: typos (under the limit) beside many right codes."""
+    import asyncio
+
+    _limited(world)
+    t = await world.create()
+    async with from_address(_app(world), "100.64.7.8") as c:
+        calls = [_track(c, t["number"], t["query_code"]) for _ in range(30)]
+        for i in range(8):  # a typo every few requests
+            calls.insert(i * 4, _track(c, t["number"], _wrong(t["query_code"])))
+        answers = await asyncio.gather(*calls)
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(404) == 8
+    assert statuses.count(429) == 0 and statuses.count(200) == 30
+
+
+async def test_a_burst_hiding_the_right_code_checks_no_more_codes_than_the_limit(
+    world: World,
+) -> None:
+    """Thirty wrong codes and the right one at once: ten failures answered, nothing beyond."""
+    import asyncio
+
+    _limited(world)
+    t = await world.create()
+    wrongs = [f"W{i:05d}"[:6] for i in range(30)]
+    async with from_address(_app(world), "203.0.113.123") as c:
+        calls = [_track(c, t["number"], code) for code in wrongs]
+        calls.insert(17, _track(c, t["number"], t["query_code"]))
+        answers = await asyncio.gather(*calls)
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(404) == 10
+    # The right code is answered only if it was checked within the limit; either way at most
+    # ten wrong codes were checked, as if the guesses had come one after another.
+    assert statuses[17] in (200, 429)
+    assert statuses.count(429) == 31 - 10 - (statuses[17] == 200)
+
+
+async def test_admin_lists_a_guessing_address_masked_and_can_clear_it(world: World) -> None:
+    from hotline.web.ratelimit import Rule
+
+    # The real clock, as the admin list uses it; a day-long window so none ends mid-test.
+    _app(world).state.track_limiter = TrackLimiter(per_address=(Rule(3, 86400),))
+    t = await world.create()
+    async with from_address(_app(world), "198.51.100.77") as c:
+        for _ in range(3):
+            assert (await _track(c, t["number"], _wrong(t["query_code"]))).status_code == 404
+        assert (await _track(c, t["number"], t["query_code"])).status_code == 429
+        listed = await world.client.get("/api/v1/admin/throttles", headers=world.headers["adm"])
+        (entry,) = [i for i in listed.json()["items"] if i["scope"] == "addr"]
+        assert entry["address"] == "198.51.100.*" and "198.51.100.77" not in listed.text
+        assert (entry["failures"], entry["limit"], entry["label"]) == (3, 3, "进度查询：地址")
+        cleared = await world.client.post(
+            f"/api/v1/admin/throttles/{entry['id']}/clear", headers=world.headers["adm"]
+        )
+        assert cleared.status_code == 200
+        assert cleared.json()["message"] == "已解除：进度查询：地址 198.51.100.*，现在即可重新尝试"
+        assert (await _track(c, t["number"], t["query_code"])).status_code == 200

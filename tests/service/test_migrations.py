@@ -189,6 +189,7 @@ NEW_TABLES = {
     "open311_token",
     "web_session",
     "wechat_nonce",
+    "login_known_address",
 }
 NEW_COLUMNS = {
     "expires_at",
@@ -301,3 +302,26 @@ async def test_unknown_schema_is_refused(bare: TortoiseContext) -> None:
     with pytest.raises(schema.SchemaError, match="与任何已知版本都不符"):
         await schema.migrate(conn)
     assert schema.RECORD_TABLE not in await schema.existing_columns(conn)
+
+
+async def test_rate_counters_in_use_survive_the_upgrade_that_adds_reservations(
+    bare: TortoiseContext,
+) -> None:
+    """rate_counter always has rows (the rules version never expires): `pending` needs a default."""
+    from tortoise.migrations.executor import MigrationTarget
+
+    from hotline.services import counters, rules_version
+
+    conn = bare.db()
+    target = MigrationTarget("models", "0008_citizen_channels")
+    await schema._executor(conn).migrate([target], direction="forward")
+    await conn.execute_script(
+        'INSERT INTO rate_counter ("key", hits, expires) VALUES '
+        "('rules-version', 3, 4611686018427387904), ('login-user:op:300:6000000', 4, 1800000300)"
+    )
+    report = await schema.migrate(conn)
+    assert report.applied and await schema.pending_migrations(conn) == []
+    assert await rules_version.current() == 3
+    win = counters.Window("login-user:op:300:6000000", 1800000300)
+    assert await counters.counts(win) == (4, 0)
+    assert await counters.reserve(win, 5) is counters.Reserved.OK

@@ -24,6 +24,7 @@ from hotline.web.pages import (
     photos,
     submit,
     supervisor,
+    throttles,
     ticket,
     track,
     unit,
@@ -38,7 +39,8 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
     """Add the pages to an app built by `create_app`."""
     session = session or SessionSettings.from_settings(settings)
     app.state.session_settings = session
-    app.state.login_throttle = LoginThrottle()
+    # Known sign-in addresses are kept as an HMAC with the session key (login_throttle).
+    app.state.login_throttle = LoginThrottle(secret=str(session.secret))
     # The operator console's /api/v1/route-preview is part of the API mount (hotline.web.app).
     app.router.routes.extend(
         [
@@ -49,6 +51,7 @@ def install(app: Starlette, settings: Settings, session: SessionSettings | None 
             *ticket.routes,
             *supervisor.routes,
             *admin.routes,
+            *throttles.routes,
             *submit.routes,
             *photos.routes,
             *track.routes,  # public: citizens track and rate with the query code

@@ -42,6 +42,7 @@ TABS = (
     ("/admin/rules", "派单规则与时限"),
     ("/admin/holidays", "节假日安排"),
     ("/admin/outbox", "发件箱"),
+    ("/admin/throttles", "登录与查询限制"),
 )
 LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
 USER_ACTIONS = {

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.services.users import principal_for_password
+from hotline.errors import HotlineError
 from hotline.timefmt import SHANGHAI
-from hotline.web.login_throttle import LoginThrottle
+from hotline.web.login_throttle import LoginThrottle, retry_after
 from hotline.web.pages.common import HOMES, redirect, render, require_form
 from hotline.web.session import sign_in, sign_out
 
@@ -58,10 +58,19 @@ async def login(request: Request) -> Response:
             status=422,
         )
     throttle = _throttle(request)
-    until = await throttle.attempt(username=username, address=address)
-    if until is not None:
-        at = datetime.fromtimestamp(until, UTC).astimezone(SHANGHAI).strftime("%H:%M")
+    try:
+        outcome = await throttle.sign_in(username=username, password=password, address=address)
+    except HotlineError as exc:  # 503: places stayed taken for long (an overloaded server)
         return render(
+            request,
+            "login.html",
+            {"username": username, "error": exc.message + "。"},
+            status=exc.status,
+        )
+    if outcome.locked_until is not None:
+        until = outcome.locked_until
+        at = datetime.fromtimestamp(until, UTC).astimezone(SHANGHAI).strftime("%H:%M")
+        response = render(
             request,
             "login.html",
             {
@@ -71,15 +80,16 @@ async def login(request: Request) -> Response:
             },
             status=429,
         )
-    principal = await principal_for_password(username, password)
-    if principal is None:  # the attempt was counted as a failure already
+        response.headers["Retry-After"] = str(retry_after(until, throttle.clock()))
+        return response
+    principal = outcome.principal
+    if principal is None:  # counted as a failure already
         return render(
             request,
             "login.html",
             {"username": username, "error": "用户名或密码不正确，请重新输入。"},
             status=401,
         )
-    await throttle.succeeded(username=username, address=address)
     await sign_in(request, principal)
     return redirect(HOMES.get(principal.role, "/tickets"))
 

@@ -85,7 +85,8 @@ async def track_photo(request: Request) -> Response:
         if exc.status != 404:
             raise
         return _citizen_error(request, 404, PHOTO_NOT_FOUND)
-    await attempt.succeeded()
+    finally:
+        await attempt.release()  # right code (or the check broke): its place is given back
     try:
         return photo_response(ticket, _index(request), request.app.state.settings.upload_dir)
     except HotlineError:
