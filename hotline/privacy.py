@@ -65,6 +65,15 @@ def mask_personal(text: str, *, names: tuple[str, ...] = ()) -> str:
     return masking.mask_text(text, names=names)
 
 
+def citizen_title(title: str, complainant_name: str) -> str:
+    """A ticket's title as citizen surfaces show it (tracking page, WeChat): nothing personal.
+
+    Whoever holds a ticket number and its query code, or the WeChat account, reads it; the
+    title a reporter typed often names them (我是李建国，电话…).
+    """
+    return mask_personal(title, names=(complainant_name,))
+
+
 def mask_address(address: str) -> str:
     """An address without the building, room or door numbers that point at one household."""
     return masking.mask_house(address)
