@@ -64,8 +64,10 @@ _PLATE = re.compile(
 
 _RUN = re.compile(rf"(?<![{_D}])[{_D}](?:{_SEP}?[{_D}])*(?:[XxＸｘ](?![A-Za-z]))?(?![{_D}])")
 _GROUP = re.compile(rf"[{_D}]+(?:[XxＸｘ])?")
-# "(0731)88881234": the brackets around an area code become a hyphen, one run follows.
-_AREA_BRACKETS = re.compile(rf"[(（]\s*(0[1-9][{_D}]{{1,2}})\s*[)）]\s*(?=[{_D}])")
+# "(0731)8888 1234": an area code in brackets says the digits after it are a landline.
+_BRACKETED = re.compile(
+    rf"[(（]\s*0[1-9][{_D}]{{1,2}}\s*[)）]\s*([{_D}](?:{_SEP}?[{_D}])*)(?![{_D}])"
+)
 _TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rf"(?:{words})(?:号码|号)?\s*[:：]?\s*(?:是|为)?\s*$"))
     for kind, words in (
@@ -110,6 +112,7 @@ def _shape(d: str) -> str | None:
         return ID_CARD
     if n == 15 and _birth_date(d[6:8], d[8:10], d[10:12]):
         return ID_CARD
+    # 18 digits without a birth date where an ID card has one: a card number, masked as well.
     if 16 <= n <= 19:
         return BANK_CARD
     if 10 <= n <= 12 and d[0] == "0" and d[1] != "0":
@@ -118,7 +121,7 @@ def _shape(d: str) -> str | None:
 
 
 def _kind(d: str, trigger: str | None, after: str) -> str | None:
-    """The placeholder for digits `d` between `before` and `after`, or None to keep them."""
+    """The placeholder for digits `d` (introduced by `trigger`, followed by `after`), or None."""
     shape = _shape(d)
     if trigger == "order":
         return shape if shape in (MOBILE, ID_CARD) else None
@@ -148,18 +151,40 @@ def _local_landline(groups: list[str], separators: list[str], after: str) -> boo
     return not (head[:2] in ("19", "20") and tail[:2] in ("19", "20"))
 
 
-def _trigger(before: str) -> str | None:
-    tail = before[-12:]
+def _trigger(text: str, start: int) -> str | None:
+    """What the words just before `start` say the number is (电话, 身份证, 订单号…)."""
+    tail = text[max(0, start - 12) : start]
     return next((kind for kind, pattern in _TRIGGERS if pattern.search(tail)), None)
 
 
 def _mask_run(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
     """The spans of one digit run to replace: the whole run, or identifiers within it."""
     start, end = match.span()
-    before, after = text[:start], text[end:]
-    trigger = _trigger(before)
     groups = [(g.start() + start, g.end() + start) for g in _GROUP.finditer(match.group())]
+    separators = [text[groups[i][1] : groups[i + 1][0]] for i in range(len(groups) - 1)]
+    # A number typed with dots uses dots throughout (139.7311.2345); where dots mix with other
+    # separators they bind tighter (dates, decimals, 1971.12-1972.1; 0731.8888123-6 and its
+    # extension): the run splits at the other separators.
+    dots = [sep in ".．" for sep in separators]
+    if any(dots) and not all(dots):
+        cuts = [0, *(k + 1 for k, dot in enumerate(dots) if not dot), len(groups)]
+        pieces = [groups[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    else:
+        pieces = [groups]
+    spans = []
+    for piece in pieces:
+        first = piece is pieces[0]
+        trigger = _trigger(text, piece[0][0]) if first else None
+        after = text[piece[-1][1] : piece[-1][1] + 8]
+        spans += _mask_groups(text, piece, trigger, after)
+    return spans
+
+
+def _mask_groups(
+    text: str, groups: list[tuple[int, int]], trigger: str | None, after: str
+) -> list[tuple[int, int, str]]:
     digits = [_digits(text[a:b]) for a, b in groups]
+    start, end = groups[0][0], groups[-1][1]
     whole = _kind("".join(digits), trigger, after)
     if whole:
         return [(start, end, whole)]
@@ -188,8 +213,12 @@ def _mask_run(text: str, match: re.Match[str]) -> list[tuple[int, int, str]]:
     return taken
 
 
+def _count_digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
 def _mask_numbers(text: str) -> str:
-    text = _AREA_BRACKETS.sub(r"\1-", text)
+    text = _BRACKETED.sub(lambda m: PHONE if _count_digits(m[1]) >= 7 else m[0], text)
     spans = [span for m in _RUN.finditer(text) for span in _mask_run(text, m)]
     out, last = [], 0
     for start, end, kind in sorted(spans):
@@ -253,9 +282,12 @@ def mask_house(text: str) -> str:
     out, pos = [], 0
     for chain in chains:
         start, end = chain[0].start(), chain[-1].end()
-        before = text[:start]
-        strong = [_strong(p["num"], p["unit"], text[: p.start()]) for p in chain]
-        door = chain[0]["unit"] == "号" and before.rstrip().endswith(_DOOR_CONTEXT)
+        strong = [
+            _strong(p["num"], p["unit"], text[max(0, p.start() - 8) : p.start()]) for p in chain
+        ]
+        door = chain[0]["unit"] == "号" and text[max(0, start - 8) : start].rstrip().endswith(
+            _DOOR_CONTEXT
+        )
         if not (any(strong) or door or (len(chain) > 1 and _named_unit(chain))):
             continue
         tail = _ROOM_TAIL.match(text[end:])
@@ -285,7 +317,9 @@ _COMPOUND_SURNAMES = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|�
 _NOT_GIVEN = "人的们了在是和与及市省县区镇村街路业户民老师生员工长者家住之于"
 _INTRO = (
     r"我叫|我是|本人(?:是|叫)?|我的名字(?:是|叫)|名字(?:是|叫)"
-    r"|(?:姓名|联系人|举报人|反映人|投诉人|来电人|落款)\s*[:：]?"
+    # Not 被举报人 / 被投诉人: the person reported on is what the unit must read.
+    r"|(?<!被)(?:举报人|反映人|投诉人)(?:姓名)?\s*[:：]?"
+    r"|(?<!被举报人)(?<!被投诉人)(?<!被反映人)(?<!负责人)(?:姓名|联系人|来电人|落款)\s*[:：]?"
 )
 _NAME_GAP = r"[\s·•・.．\-_*]{0,2}"
 _SELF_NAME = re.compile(

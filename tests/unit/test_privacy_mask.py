@@ -329,3 +329,11 @@ def test_addresses_lose_the_household_not_the_place() -> None:
     assert mask_address("望城区高塘村五组") == "望城区高塘村【门牌】"
     assert mask_address("韶山北路501号") == "韶山北路【门牌】"
     assert mask_address("A3区含浦街道") == "A3区含浦街道"
+
+
+def test_the_person_reported_on_and_dotted_dates_stay() -> None:
+    # The unit must read whom the report is about; only the reporter's name goes.
+    text = "被举报人姓名：王五，1971.12-1972.1在粮食局任职，举报人：李建国，电话139.7311.2345"
+    assert mask_personal(text) == (
+        "被举报人姓名：王五，1971.12-1972.1在粮食局任职，举报人：【来电人】，电话【手机号】"
+    )
