@@ -18,6 +18,7 @@ from hotline.lifecycle import (
 )
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit
 from hotline.privacy import (
+    citizen_title,
     complainant_view,
     dispatch_text,
     mask_address,
@@ -283,7 +284,7 @@ def track_out(
         status=status.value,
         status_label=STATUS_LABELS[status],
         kind=ticket.kind,
-        title=ticket.title,
+        title=citizen_title(ticket.title, ticket.complainant_name),
         created_at=local_iso(ticket.created_at) or "",
         promised_reply_by=local_iso(feedback.due_at) if feedback else None,
         promised_reply_provisional=bool(feedback and feedback.provisional),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from hotline import masking
 
 HIDDEN = "（保密）"
 
@@ -50,45 +51,32 @@ def no_contact_applies(*, no_contact: bool, confidential: bool) -> bool:
     return no_contact and confidential
 
 
-# Digits as citizens type them: ASCII or full-width, runs optionally split by spaces or hyphens.
-_D = "[0-9０-９]"
-_SEP = r"[\s\-－]?"
-_MOBILE = re.compile(
-    rf"(?<![0-9０-９])([1１][3-9３-９]{_D}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})(?![0-9０-９])"
-)
-_ID_CARD = re.compile(
-    rf"(?<![0-9０-９])({_D}{{6}})({_D}{{8}})({_D}{{3}}[0-9０-９XxＸｘ])(?![0-9０-９])"
-)
-_ID_CARD_OLD = re.compile(rf"(?<![0-9０-９])({_D}{{6}})({_D}{{6}})({_D}{{3}})(?![0-9０-９])")
-_LANDLINE = re.compile(
-    rf"(?<![0-9０-９])(0{_D}{{2,3}})[\-－\s]?({_D}{{3,4}})({_D}{{4}})(?![0-9０-９])"
-)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# A room or house number in an address (3栋2单元401室, 12号楼, 501号) identifies a household.
-_ROOM = re.compile(rf"{_D}+\s*(栋|幢|号楼|单元|室|户|号)")
-NAME_MASK = "【来电人】"
+NAME_MASK = masking.NAME
 
 
 def mask_personal(text: str, *, names: tuple[str, ...] = ()) -> str:
-    """The text with mobile, landline, ID-card numbers, e-mail addresses and `names` masked.
+    """The text with every personal identifier and the complainant's `names` masked.
 
-    This is the default dispatch text (转办内容): what a unit reads instead of the verbatim
-    record. Numbers keep a recognisable shape (138****5678) so a reader sees something was
-    removed; names of the complainant become 【来电人】.
+    This is the default dispatch text (转办内容) and the title citizens are shown: numbers,
+    e-mail addresses, plates, QQ and WeChat ids, house-level address parts and names become
+    placeholders (【手机号】, 【门牌】, 【来电人】) with none of their digits kept
+    (`hotline.masking` has the rules).
     """
-    out = _EMAIL.sub("***@***", text)
-    out = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], out)
-    out = _ID_CARD_OLD.sub(lambda m: m.group(1) + "******" + m.group(3), out)
-    out = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), out)
-    out = _LANDLINE.sub(lambda m: m.group(1) + "-****" + m.group(3), out)
-    for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
-        out = out.replace(name, NAME_MASK)
-    return out
+    return masking.mask_text(text, names=names)
+
+
+def citizen_title(title: str, complainant_name: str) -> str:
+    """A ticket's title as citizen surfaces show it (tracking page, WeChat): nothing personal.
+
+    Whoever holds a ticket number and its query code, or the WeChat account, reads it; the
+    title a reporter typed often names them (我是李建国，电话…).
+    """
+    return mask_personal(title, names=(complainant_name,))
 
 
 def mask_address(address: str) -> str:
-    """An address without the room or house numbers that point at one household."""
-    return _ROOM.sub(lambda m: "**" + m.group(1), address)
+    """An address without the building, room or door numbers that point at one household."""
+    return masking.mask_house(address)
 
 
 def dispatch_text(stored: str | None, content: str, complainant_name: str) -> str:

@@ -23,6 +23,7 @@ from hotline.deployment import Deployment
 from hotline.lifecycle import OPEN_STATUSES, STATUS_LABELS, Role, Status, event_public
 from hotline.models import Ticket, TicketEvent
 from hotline.presenters import track_out
+from hotline.privacy import citizen_title
 from hotline.schemas import Complainant, TicketCreate
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, remember, retry_key
@@ -274,7 +275,7 @@ async def recent_tickets(*, openid: str) -> str:
         return "您还没有登记过工单。直接发送文字描述您的诉求，即可登记。"
     lines = ["您最近的工单："]
     for i, ticket in enumerate(tickets, 1):
-        lines.append(f"{i}. {ticket.number} {ticket.title}")
+        lines.append(f"{i}. {ticket.number} {citizen_title(ticket.title, ticket.complainant_name)}")
         lines.append(f"   状态：{STATUS_LABELS[Status(ticket.status)]}")
     lines.append("发送工单号可查看详情和答复。")
     return "\n".join(lines)

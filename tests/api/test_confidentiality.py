@@ -36,7 +36,7 @@ async def test_units_read_the_dispatch_text_not_the_reporters_identity(world: Wo
     # The centre keeps the verbatim record.
     assert ticket["content"] == REPORT["content"]
     # The masked proposal the operator confirms (a 举报 waits for a person to confirm it).
-    assert "139****5678" in ticket["dispatch_text"] and "【来电人】" in ticket["dispatch_text"]
+    assert "【手机号】" in ticket["dispatch_text"] and "【来电人】" in ticket["dispatch_text"]
     await world.confirm(number, title=ticket["dispatch_title"], text=ticket["dispatch_text"])
     await world.act(number, "dispatch", "op", {"lead_unit": "RSJ", "assisting_units": ["ZJJ"]})
     for unit_user in ("rsj", "zjj"):
@@ -75,7 +75,7 @@ async def test_an_operator_edits_the_dispatch_text_and_numbers_are_still_masked(
     seen = (
         await world.client.get(f"/api/v1/tickets/{ticket['number']}", headers=world.headers["zjj"])
     ).json()
-    assert seen["content"] == "市民反映物业不作为，联系电话 137****1111，请核实处理。"
+    assert seen["content"] == "市民反映物业不作为，联系电话 【手机号】，请核实处理。"
 
 
 NAMED = {

@@ -407,6 +407,23 @@ async def test_status_query_shows_only_the_senders_own_tickets(wx: WeChat) -> No
     assert bob.title not in theirs.content
 
 
+async def test_status_replies_show_a_title_that_names_no_one(wx: WeChat) -> None:
+    # The title is the message's first sentence, cut at 30 characters: here in the middle of
+    # the mobile number (电话139731123…). The reporter gave no name field, only 我是….
+    report = "我要举报住建局王五受贿，我是李建国，电话13973112345，他收了开发商的钱。"
+    await wx.send(wx.peer.text(ALICE, report))
+    ticket = await Ticket.get(complainant_openid=ALICE)
+    assert ticket.title.endswith("…") and "李建国" in ticket.title  # the record is verbatim
+    listed = await wx.send(wx.peer.text(ALICE, "查询"))
+    detail = await wx.send(wx.peer.text(ALICE, ticket.number))
+    shown = "我要举报住建局王五受贿，我是【来电人】，电话【手机号】…"
+    assert f"{ticket.number} {shown}" in listed.content
+    assert f"标题：{shown}" in detail.content
+    for reply in (listed.content, detail.content):
+        for leak in ("李建国", "139", "7311"):
+            assert leak not in reply, leak
+
+
 # ---- places and pictures ----------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from hotline.models import Ticket, TicketEvent
+from hotline.sms.models import OutboxSms
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.web.ratelimit import TrackLimiter
 from tests.pages.conftest import Site
@@ -309,3 +310,46 @@ async def test_odd_input_is_answered_in_chinese_never_5xx(site: Site) -> None:
         assert big.status_code == 413 and "请求体过大" in big.text and "重新查询" in big.text
         assert 'action="/track"' in big.text  # the citizen's page, with the lookup form
     assert (await Ticket.get(number=number)).status == "replied"
+
+
+REPORTER = {"name": "李建国", "phone": "13973112345"}
+REPORT_TITLE = "我要举报住建局王五受贿，我是李 建 国，电话139 7311 2345"
+
+
+async def test_the_title_shown_to_whoever_holds_the_code_names_no_one(site: Site) -> None:
+    # Ticket number and query code travel (a forwarded text, a shared screen): the title a
+    # reporter typed must not tell the holder who reported, nor how to reach them.
+    t = await site.create(
+        kind="举报",
+        title=REPORT_TITLE,
+        content="我举报市住建局工作人员王五收受开发商好处，住在枫林小区3栋2单元501室。",
+        complainant=REPORTER,
+    )
+    async with site.client() as c:
+        page = await _page(c, t["number"], t["query_code"])
+        api = await c.get(f"/api/v1/track/{t['number']}", params={"code": t["query_code"]})
+    assert page.status_code == 200 and api.status_code == 200
+    words = _text(page.text)
+    assert "我要举报住建局王五受贿，我是【来电人】，电话【手机号】" in words
+    assert api.json()["title"] == "我要举报住建局王五受贿，我是【来电人】，电话【手机号】"
+    for seen in (words, str(api.json())):
+        for leak in ("李建国", "李 建 国", "139 7311 2345", "13973112345"):
+            assert leak not in seen, leak
+
+
+async def test_the_texts_to_the_complainant_carry_nothing_of_the_title(site: Site) -> None:
+    # The texts (受理, 答复, 办结) name the ticket by number and link to this page; what they
+    # quote is the unit's reply, never the title the complainant typed.
+    t = await site.create(title=REPORT_TITLE, complainant=REPORTER)
+    await site.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+    await site.act(t["number"], "sign", "zjj")
+    await site.act(t["number"], "reply", "zjj", {"result": "solved", "text": REPLY})
+    async with site.client() as c:
+        assert (await _rate(c, t["number"], t["query_code"])).status_code == 303
+    await site.act(t["number"], "close", "op")
+    texts = await OutboxSms.filter(ticket_number=t["number"]).order_by("id")
+    assert [s.template for s in texts] == ["created", "reply", "close"]
+    for sms in texts:
+        assert t["number"] in sms.body and REPLY[:10] in texts[1].body
+        for leak in ("李建国", "李 建 国", "139 7311 2345", "13973112345", "王五受贿"):
+            assert leak not in sms.body and leak not in str(sms.params), (sms.template, leak)

@@ -109,8 +109,8 @@ def test_a_phone_tickets_record_shows_no_personal_data() -> None:
     assert record["status_notes"].startswith("已回复待回访。最新答复：已联系【来电人】")
     ours = proto.record(dataclasses.replace(seen, channel="open311"))
     assert ours["lat"] == 28.1 and ours["media_url"] == "https://img.example.com/x.jpg"
-    assert "13812345678" not in str(ours) and "138****5678" in str(ours["description"])
-    assert ours["address"] == "幸福小区**栋**室"
+    assert "13812345678" not in str(ours) and "【手机号】" in str(ours["description"])
+    assert ours["address"] == "幸福小区【门牌】"
 
 
 def test_xml_is_escaped_and_lists_use_the_specs_item_names() -> None:
