@@ -24,7 +24,7 @@ from hotline.mail.backlog import mail_backlog
 from hotline.mail.models import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
-from hotline.services.notify import clock_mail, clock_name, supervisor_recipients
+from hotline.services.notify import clock_mail, clock_name, supervisor_recipients, ticket_info
 from hotline.timefmt import SHANGHAI, local_day, local_text
 from sla.clock import ClockKind, overdue_text
 
@@ -148,7 +148,8 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                 by_unit.setdefault(ticket.lead_unit_id, []).append(
                     OverdueItem(
                         number=ticket.number,
-                        title=ticket.title,
+                        # Mail leaves the system: a 举报 shows its confirmed title only.
+                        title=ticket_info(ticket).title,
                         clock_name=clock_name(clock.kind),
                         due_text=local_text(clock.due_at),
                         overdue_text=overdue_text(now - (clock.due_at or now)),

@@ -337,3 +337,39 @@ async def test_one_bad_staff_address_does_not_stop_escalation(env: Env) -> None:
     again = await env.dispatched(T0 + 26 * H, title="又一张工单")
     dispatch = await OutboxMail.get(reason="dispatch", ticket_number=again.number)
     assert dispatch.to_addrs == [UNIT_BOX]
+
+
+async def test_the_digest_names_a_report_by_its_confirmed_title(env: Env) -> None:
+    """Mail leaves the system: an overdue 举报 appears under the title a person confirmed."""
+    data = TicketCreate.model_validate(
+        {
+            "kind": "举报",
+            "title": "我要举报王五受贿，我是李建国",
+            "content": "我叫李建国，手机13973112345，举报市住建局工作人员王五收受好处。",
+            "complainant": {"name": "李建国", "phone": "13973112345"},
+        }
+    )
+    at = T0 - 3 * D
+    ticket = (
+        await create_ticket(
+            data=data,
+            actor=Actor.of(env.people["op"]),
+            now=at,
+            deployment=env.deployment,
+            auto_dispatch=False,
+        )
+    ).ticket
+    await env.act(
+        ticket,
+        "confirm-dispatch-text",
+        "op",
+        at,
+        title="举报工作人员违规收受好处",
+        dispatch_text="群众举报有关工作人员收受好处，请依法核查。",
+    )
+    await env.act(ticket, "dispatch", "op", at, lead_unit="JW")
+    assert await send_daily_digest(now=datetime(2026, 11, 23, 1, 0, tzinfo=UTC), link_base=LINK)
+    [digest] = await mails("digest")
+    assert ticket.number in digest.body_text and "举报工作人员违规收受好处" in digest.body_text
+    for leaked in ("李建国", "13973112345", "王五受贿"):
+        assert leaked not in digest.body_text and leaked not in (digest.body_html or "")
