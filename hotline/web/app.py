@@ -147,7 +147,9 @@ def create_app(
     from hotline.auth import CHEAP_HASH_ENV, cheap_hashing_enabled
 
     if cheap_hashing_enabled():
-        log.warning("%s=1: passwords are hashed cheaply (tests only, never production)", CHEAP_HASH_ENV)
+        log.warning(
+            "%s=1: passwords are hashed cheaply (tests only, never production)", CHEAP_HASH_ENV
+        )
     # Guessing query codes is what this stops; counted in the database, shared by all workers.
     app.state.track_limiter = TrackLimiter()
     # Staff pages: sign-in session, CSRF, security headers, HTML error pages (hotline/web/pages).

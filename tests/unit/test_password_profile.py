@@ -1,4 +1,4 @@
-"""Production hashes passwords with argon2's strong parameters; the suite's cheap ones are opt-in."""
+"""Production hashes passwords with argon2's strong parameters; the cheap ones are opt-in."""
 
 from __future__ import annotations
 
