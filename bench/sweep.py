@@ -34,8 +34,8 @@ from create_tickets import SURNAMES, TEMPLATES, _places, _redacted, fresh_databa
 from hotline.config import load_settings  # noqa: E402
 from hotline.db import close_database, open_database  # noqa: E402
 from hotline.lifecycle import Status  # noqa: E402
-from hotline.mail.models import OutboxMail  # noqa: E402
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
+from hotline.outbox.models import OutboxMessage  # noqa: E402
 from hotline.services.sla_engine import SlaEngine, clock_columns  # noqa: E402
 from hotline.services.sweeper import sweep  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
@@ -286,13 +286,14 @@ async def sla_events() -> int:
 
 async def timed_sweep(now: datetime) -> tuple[float, int, int, int, int]:
     """Seconds, breaches, warnings, events written and mails queued by one sweep."""
-    events_before, mails_before = await sla_events(), await OutboxMail.all().count()
+    mails = OutboxMessage.filter(transport="mail")
+    events_before, mails_before = await sla_events(), await mails.count()
     t0 = time.perf_counter()
     report = await sweep(now=now, link_base=LINK_BASE)
     took = time.perf_counter() - t0
     events = await sla_events() - events_before
-    mails = await OutboxMail.all().count() - mails_before
-    return took, len(report.breaches), len(report.warnings), events, mails
+    queued = await mails.count() - mails_before
+    return took, len(report.breaches), len(report.warnings), events, queued
 
 
 async def run(url: str, count: int, seed: int, history: int = 0) -> int:

@@ -26,6 +26,8 @@ def _hasher() -> PasswordHasher:
 def cheap_hashing_enabled() -> bool:
     """Whether the test suite's cheap password hashing is switched on (never in production)."""
     return _hasher() is _CHEAP
+
+
 ROLES = ("operator", "unit", "supervisor", "admin")
 
 

@@ -77,7 +77,7 @@ async def reload_rules(deployment: Deployment) -> dict[str, int]:
 
 def load_deployment(settings: Settings, *, with_model: bool = True) -> Deployment:
     """Load the vocabulary, units, routing rules, places, classifier and SLA policies."""
-    from hotline.mail.models import use_msgid_domain
+    from hotline.mail.outbox import use_msgid_domain
     from hotline.services.router import TicketRouter
 
     data_dir = Path(settings.data_dir)

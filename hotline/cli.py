@@ -498,32 +498,16 @@ async def _recompute(deployment: Any) -> None:
 
 
 def _outbox(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.mail.backlog import mail_backlog
-    from hotline.mail.sender import requeue_failed, requeue_mail
-    from hotline.timefmt import utcnow
+    from hotline.outbox.cli import print_status, requeue_command
 
     if args.outbox_command == "requeue" and args.failed != (args.id is not None):
 
         async def requeue(_: Any) -> bool:
-            if args.failed:
-                count = await requeue_failed(now=utcnow())
-                print(f"已将 {count} 封发送失败的邮件重新排队" if count else "没有发送失败的邮件")
-                return True
-            if await requeue_mail(args.id, now=utcnow()):
-                print(f"已将邮件 {args.id} 重新排队")
-                return True
-            print(f"没有编号为 {args.id} 的发送失败邮件", file=sys.stderr)
-            return False
+            return await requeue_command("mail", every=args.failed, row_id=args.id)
 
         return 0 if _run(settings, requeue, with_model=False) else 1
     if args.outbox_command == "status":
-
-        async def status(_: Any) -> None:
-            b = await mail_backlog(now=utcnow())
-            oldest = f"，最早一封已等待{b.oldest_text}" if b.pending else ""
-            print(f"待发送 {b.pending} 封{oldest}；发送失败 {b.failed} 封")
-
-        _run(settings, status, with_model=False)
+        _run(settings, lambda _: print_status("mail"), with_model=False)
         return 0
     print("用法：python main.py outbox requeue --failed | requeue ID | status", file=sys.stderr)
     return EXIT_CONFIG

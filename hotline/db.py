@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 
-MODEL_MODULES = ["hotline.models", "hotline.mail.models", "hotline.sms.models"]
+MODEL_MODULES = ["hotline.models", "hotline.outbox.models"]
 MIGRATIONS_MODULE = "hotline.migrations"
 
 

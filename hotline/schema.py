@@ -176,24 +176,27 @@ async def is_empty(conn: BaseDBAsyncClient) -> bool:
 
 
 async def _adoptable(conn: BaseDBAsyncClient, existing: dict[str, set[str]]) -> list[str]:
-    """The leading migrations whose tables and columns a legacy database already has."""
-    adopt: list[str] = []
-    for name, tables in await expected_columns(conn):
+    """The migrations up to the newest one whose tables and columns a legacy database has.
+
+    Searched from the newest back, since a later migration may drop tables an earlier one
+    made (0009 folds outbox_mail and outbox_sms into outbox_message).
+    """
+    steps = await expected_columns(conn)
+    first_missing: list[str] = []
+    for index in range(len(steps) - 1, -1, -1):
         missing: list[str] = []
-        for table, columns in sorted(tables.items()):
+        for table, columns in sorted(steps[index][1].items()):
             if table not in existing:
                 missing.append(table)
             else:
                 missing.extend(f"{table}.{column}" for column in sorted(columns - existing[table]))
-        if missing:
-            if not adopt:
-                raise SchemaError(
-                    "数据库里已有本系统的表，但没有迁移记录，且结构与任何已知版本都不符"
-                    f"（缺少 {', '.join(missing[:5])}）"
-                )
-            break
-        adopt.append(name)
-    return adopt
+        if not missing:
+            return [name for name, _ in steps[: index + 1]]
+        first_missing = missing
+    raise SchemaError(
+        "数据库里已有本系统的表，但没有迁移记录，且结构与任何已知版本都不符"
+        f"（缺少 {', '.join(first_missing[:5])}）"
+    )
 
 
 async def migrate(conn: BaseDBAsyncClient) -> MigrationReport:

@@ -1,50 +1,55 @@
-"""Background workers: the SLA sweeper, the mail and SMS senders, in-process or standalone."""
+"""Background workers: the SLA sweeper, the outbox senders and housekeeping, in-process or
+standalone, each on the one periodic loop (hotline.periodic)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from hotline.config import Settings
 from hotline.deployment import Deployment
-from hotline.mail.sender import run_sender
+from hotline.outbox.registry import ADAPTERS, build
+from hotline.outbox.sender import run_sender
+from hotline.periodic import run_every
 from hotline.services.sweeper import run_sweeper
-from hotline.sms.gateways import gateway_for
-from hotline.sms.sender import run_sms_sender
+
+# Seconds between outbox rounds (a full batch goes again at once).
+SEND_INTERVAL = 30.0
+HOUSEKEEPING_INTERVAL = 3600.0
+log = logging.getLogger("hotline.workers")
 
 
 def start_background(
     *, settings: Settings, deployment: Deployment, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    """Start the sweeper and the mail and SMS senders as tasks that end when `stop` is set."""
-    return [
+    """Start the sweeper, one sender per transport and housekeeping; they end when `stop` is set."""
+    tasks = [
         asyncio.create_task(
             run_sweeper(
                 interval=settings.sweep_interval, stop=stop, link_base=deployment.public_base_url
             ),
             name="sla-sweeper",
         ),
-        asyncio.create_task(
-            run_sender(settings=settings.smtp, interval=30.0, stop_event=stop),
-            name="mail-sender",
+        *(
+            asyncio.create_task(
+                run_sender(build(name, settings, deployment), interval=SEND_INTERVAL, stop=stop),
+                name=f"{name}-sender",
+            )
+            for name in ADAPTERS
         ),
         asyncio.create_task(
-            run_sms_sender(
-                gateway=gateway_for(settings.sms, deployment.sms), interval=30.0, stop_event=stop
+            run_every(
+                lambda: housekeeping(settings=settings),
+                interval=HOUSEKEEPING_INTERVAL,
+                stop=stop,
+                name="housekeeping pass",
+                log=log,
             ),
-            name="sms-sender",
-        ),
-        asyncio.create_task(
-            run_housekeeping(settings=settings, interval=HOUSEKEEPING_INTERVAL, stop=stop),
             name="housekeeping",
         ),
     ]
-
-
-HOUSEKEEPING_INTERVAL = 3600.0
-log = logging.getLogger("hotline.workers")
+    return tasks
 
 
 async def housekeeping(*, settings: Settings) -> int:
@@ -69,14 +74,3 @@ async def housekeeping(*, settings: Settings) -> int:
     await wechat_nonces.purge(utcnow())
     await forget_old_addresses(now=utcnow())  # sign-in addresses unused for 90 days
     return count
-
-
-async def run_housekeeping(*, settings: Settings, interval: float, stop: asyncio.Event) -> None:
-    """Run `housekeeping` now and then every `interval` seconds until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await housekeeping(settings=settings)
-        except Exception:  # noqa: BLE001 - a failed pass is retried at the next interval
-            log.exception("housekeeping pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)

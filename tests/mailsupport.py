@@ -21,7 +21,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from tortoise.context import TortoiseContext, tortoise_test_context
 
-MAIL_MODELS = ["hotline.mail.models"]
+MAIL_MODELS = ["hotline.outbox.models"]
 
 
 def free_port() -> int:

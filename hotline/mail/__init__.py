@@ -1,30 +1,6 @@
-"""Outgoing e-mail: an outbox table written with the change that caused it, and a sender.
+"""Outgoing e-mail: rows for the outbox (hotline.mail.outbox), their texts
+(hotline.mail.templates) and the SMTP transport that delivers them (hotline.mail.transport).
 
-The lead's services call :func:`enqueue_mail` inside their transaction; a background
-worker runs :func:`run_sender` (or :func:`deliver_due` once) to deliver with retries.
+Services call :func:`enqueue_mail` inside their transaction; the outbox's sender
+(hotline.outbox.sender) delivers with retries.
 """
-
-from hotline.mail.backlog import MailBacklog, mail_backlog
-from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
-from hotline.mail.sender import (
-    DeliveryReport,
-    deliver_due,
-    requeue_failed,
-    requeue_mail,
-    run_sender,
-)
-from hotline.mail.settings import SmtpSettings
-
-__all__ = [
-    "DeliveryReport",
-    "MailBacklog",
-    "MailStatus",
-    "OutboxMail",
-    "SmtpSettings",
-    "deliver_due",
-    "enqueue_mail",
-    "mail_backlog",
-    "requeue_failed",
-    "requeue_mail",
-    "run_sender",
-]

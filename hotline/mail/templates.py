@@ -10,6 +10,8 @@ from urllib.parse import quote
 from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from hotline.outbox.backlog import Backlog
+
 SUBJECT_PREFIX = "【12345热线】"
 
 
@@ -58,35 +60,6 @@ class UnitOverdue:
 
     unit_name: str
     items: Sequence[OverdueItem] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class MailBacklog:
-    """Mail not yet delivered, for admins and the digest (see hotline.mail.backlog)."""
-
-    pending: int = 0
-    failed: int = 0
-    oldest_pending_age_seconds: int | None = None
-
-    @property
-    def waiting(self) -> bool:
-        """True when mail has waited long enough, or failed, for a person to look."""
-        age = self.oldest_pending_age_seconds
-        return self.failed > 0 or (age is not None and age >= BACKLOG_NOTICE_SECONDS)
-
-    @property
-    def oldest_text(self) -> str:
-        """The oldest pending mail's wait for people: "3天4小时", "2小时15分", "12分钟"."""
-        age = self.oldest_pending_age_seconds or 0
-        days, rest = divmod(age, 86400)
-        hours, minutes = rest // 3600, (rest % 3600) // 60
-        if days:
-            return f"{days}天{hours}小时"
-        return f"{hours}小时{minutes}分" if hours else f"{minutes}分钟"
-
-
-# Mail younger than this is just the sender's normal delay, not worth a supervisor's notice.
-BACKLOG_NOTICE_SECONDS = 15 * 60
 
 
 def ticket_url(link_base: str, number: str) -> str:
@@ -320,7 +293,7 @@ def render_digest(
     as_of_text: str,
     units: Sequence[UnitOverdue],
     link_base: str,
-    backlog: MailBacklog | None = None,
+    backlog: Backlog | None = None,
 ) -> RenderedMail:
     """Daily summary for supervisors of overdue tickets per unit, and any mail backlog."""
     shown = [unit for unit in units if unit.items]

@@ -1,11 +1,21 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from hotline.mail.models import MailStatus
+from enum import StrEnum
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+
+
+class MailStatus(StrEnum):
+    """The outbox status as it was when this migration was written (a frozen copy: a migration
+    must not change meaning when the live code does)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0007_rate_rows')]

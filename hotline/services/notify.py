@@ -13,7 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hotline.confirmed_text import unit_text
 from hotline.deployment import Deployment
 from hotline.lifecycle import Mail
-from hotline.mail.models import OutboxMail, enqueue_mail, new_mail
+from hotline.mail.outbox import enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
@@ -22,11 +22,12 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.models import Ticket, TicketClock, Unit, User
+from hotline.outbox.models import OutboxMessage
 from hotline.services.units import unit_directory
 from hotline.timefmt import local_text
 from sla.clock import ClockKind
 
-Mailer = Callable[..., Awaitable[list[OutboxMail]]]
+Mailer = Callable[..., Awaitable[list[OutboxMessage]]]
 
 log = logging.getLogger("hotline.notify")
 
@@ -74,7 +75,7 @@ async def mail_dispatch(
     clocks: list[TicketClock],
     now: datetime,
     deployment: Deployment,
-) -> list[OutboxMail]:
+) -> list[OutboxMessage]:
     """The lead and assisting units learn of a new dispatch at once, with its deadlines."""
     directory = await unit_directory()
     codes = [payload["lead_unit"], *payload.get("assisting_units", [])]
@@ -121,7 +122,7 @@ async def mail_dispatch(
             )
         )
     if mails:
-        await OutboxMail.bulk_create(mails, using_db=conn)
+        await OutboxMessage.bulk_create(mails, using_db=conn)
     return mails
 
 

@@ -24,10 +24,10 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from hotline.models import Ticket, TicketEvent
+from hotline.outbox.models import OutboxMessage
 from hotline.privacy import mask_phone
 from hotline.services import photo_store
 from hotline.services.photo_refs import photo_in_use, stored_names
-from hotline.sms.models import OutboxSms
 
 MASK = "***"
 PERSONAL_FIELDS = (
@@ -147,9 +147,9 @@ async def _anonymise_one(
             return False
         # The texts held the number and the reply's first lines: the same personal data.
         await (
-            OutboxSms.filter(ticket_number=row["number"])
+            OutboxMessage.filter(transport="sms", ticket_number=row["number"])
             .using_db(conn)
-            .update(phone=mask_phone(str(row["complainant_phone"])), params={}, body=MASK)
+            .update(recipients=[mask_phone(str(row["complainant_phone"]))], params={}, body=MASK)
         )
         await TicketEvent.create(
             using_db=conn,

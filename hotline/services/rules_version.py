@@ -6,10 +6,10 @@ Kept as one row of `rate_counter` that never expires: no table of its own for on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from hotline.deployment import Deployment
+from hotline.periodic import run_every
 from hotline.services import counters
 
 # A window that never ends, so housekeeping's purge of ended windows keeps the row.
@@ -37,20 +37,25 @@ async def follow_rules(
 
     # This process loaded data/ just now: it is as new as the database's count says.
     deployment.extras["rules_version"] = await current()
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        if stop.is_set():
+
+    async def check() -> None:
+        version = await current()
+        if version == deployment.extras["rules_version"]:
             return
+        # Taken first: a file broken since the reload is reported once, not every pass.
+        deployment.extras["rules_version"] = version
         try:
-            version = await current()
-            if version == deployment.extras["rules_version"]:
-                continue
-            # Taken first: a file broken since the reload is reported once, not every pass.
-            deployment.extras["rules_version"] = version
             await reload_rules(deployment)
-            log.info("rules reloaded after another process's reload (version %d)", version)
         except ConfigError as exc:
             log.error("rules reload requested by another process failed, old rules kept: %s", exc)
-        except Exception:  # noqa: BLE001 - a database hiccup is retried at the next pass
-            log.exception("checking the rules version failed")
+            return
+        log.info("rules reloaded after another process's reload (version %d)", version)
+
+    await run_every(
+        check,
+        interval=interval,
+        stop=stop,
+        name="checking the rules version",
+        log=log,
+        wait_first=True,
+    )

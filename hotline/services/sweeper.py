@@ -20,10 +20,11 @@ from typing import cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from hotline.mail.backlog import mail_backlog
-from hotline.mail.models import enqueue_mail
+from hotline.mail.outbox import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
+from hotline.outbox.backlog import backlog
+from hotline.periodic import run_every
 from hotline.services.notify import clock_mail, clock_name, supervisor_recipients, ticket_info
 from hotline.timefmt import SHANGHAI, local_day, local_text
 from sla.clock import ClockKind, overdue_text
@@ -171,7 +172,7 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                     as_of_text=local.strftime("%H:%M"),
                     units=groups,
                     link_base=link_base,
-                    backlog=await mail_backlog(now=now, using_db=conn),
+                    backlog=await backlog("mail", now=now, using_db=conn),
                 )
                 await enqueue_mail(
                     to=to,
@@ -195,18 +196,12 @@ async def run_sweeper(
     from hotline.timefmt import utcnow
 
     now_fn = clock if callable(clock) else utcnow
-    while not stop.is_set():
-        try:
-            now = now_fn()
-            report = await sweep(now=now, link_base=link_base)
-            if report.warnings or report.breaches:
-                log.info(
-                    "sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches)
-                )
-            await send_daily_digest(now=now, link_base=link_base)
-        except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
-            log.exception("sweep failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+
+    async def once() -> None:
+        now = now_fn()
+        report = await sweep(now=now, link_base=link_base)
+        if report.warnings or report.breaches:
+            log.info("sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches))
+        await send_daily_digest(now=now, link_base=link_base)
+
+    await run_every(once, interval=interval, stop=stop, name="sweep", log=log)

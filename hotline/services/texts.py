@@ -10,8 +10,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hotline.deployment import Deployment
 from hotline.lifecycle import Sms
 from hotline.models import Ticket
+from hotline.outbox.models import OutboxMessage
 from hotline.sms.messages import dedupe_key, sms_params, sms_recipient
-from hotline.sms.models import OutboxSms
 from hotline.sms.outbox import enqueue_sms
 
 
@@ -23,7 +23,7 @@ async def queue_sms(
     payload: dict[str, Any],
     now: datetime,
     deployment: Deployment,
-) -> OutboxSms | None:
+) -> OutboxMessage | None:
     """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
     if deployment.sms is None:
         return None

@@ -33,18 +33,18 @@ def sms_command(settings: Settings, args: argparse.Namespace, run: Runner) -> in
 
 async def _send(settings: Settings, deployment: Any) -> bool:
     """One delivery round now; False when the gateway stopped the round."""
-    from hotline.sms.gateways import gateway_for
-    from hotline.sms.sender import deliver_sms_due
+    from hotline.outbox.delivery import deliver_due
+    from hotline.sms.transport import build
     from hotline.timefmt import utcnow
 
-    gateway = gateway_for(settings.sms, deployment.sms)
+    transport = build(settings, deployment)
     try:
-        report = await deliver_sms_due(gateway=gateway, now=utcnow())
+        report = await deliver_due(transport, now=utcnow())
     finally:
-        await gateway.close()
+        await transport.close()
     print(
-        f"短信网关 {gateway.name}：发送 {len(report.sent)} 条，稍后重试 {len(report.retrying)} 条，"
-        f"失败 {len(report.failed)} 条"
+        f"短信网关 {transport.gateway.name}：发送 {len(report.sent)} 条，"
+        f"稍后重试 {len(report.retrying)} 条，失败 {len(report.failed)} 条"
     )
     if report.aborted:
         print(f"本轮中止：{report.aborted}（其余 {report.deferred} 条稍后再发）", file=sys.stderr)
@@ -53,14 +53,14 @@ async def _send(settings: Settings, deployment: Any) -> bool:
 
 async def _list(status: str | None, limit: int) -> None:
     """The newest messages, phone numbers masked, with the backlog first."""
-    from hotline.sms.backlog import sms_backlog
-    from hotline.sms.models import OutboxSms
-    from hotline.timefmt import local_text, utcnow
+    from hotline.outbox.cli import print_status
+    from hotline.outbox.models import OutboxMessage
+    from hotline.timefmt import local_text
 
-    backlog = await sms_backlog(now=utcnow())
-    oldest = f"，最早一条已等待{backlog.oldest_text}" if backlog.pending else ""
-    print(f"待发送 {backlog.pending} 条{oldest}；发送失败 {backlog.failed} 条")
-    query = OutboxSms.all() if status is None else OutboxSms.filter(status=status)
+    await print_status("sms")
+    query = OutboxMessage.filter(transport="sms")
+    if status is not None:
+        query = query.filter(status=status)
     for row in await query.order_by("-id").limit(max(1, limit)):
         error = f"  {row.last_error}" if row.last_error else ""
         ticket = row.ticket_number or "-"
@@ -72,15 +72,6 @@ async def _list(status: str | None, limit: int) -> None:
 
 async def _requeue(every: bool, row_id: int | None) -> bool:
     """Requeue every failed message, or one by id; False when there was no such one."""
-    from hotline.sms.sender import requeue_failed_sms, requeue_sms
-    from hotline.timefmt import utcnow
+    from hotline.outbox.cli import requeue_command
 
-    if every:
-        count = await requeue_failed_sms(now=utcnow())
-        print(f"已将 {count} 条发送失败的短信重新排队" if count else "没有发送失败的短信")
-        return True
-    if row_id is not None and await requeue_sms(row_id, now=utcnow()):
-        print(f"已将短信 {row_id} 重新排队")
-        return True
-    print(f"没有编号为 {row_id} 的发送失败短信", file=sys.stderr)
-    return False
+    return await requeue_command("sms", every=every, row_id=row_id)

@@ -1,4 +1,4 @@
-"""The one place that builds SMS outbox rows."""
+"""The one place that builds text-message rows for the outbox (transport "sms")."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hotline.mail.models import as_utc
-from hotline.sms.models import OutboxSms, SmsStatus
+from hotline.outbox.models import OutboxMessage, new_message
 
 
 def new_sms(
@@ -20,25 +19,22 @@ def new_sms(
     ticket_number: str | None,
     reason: str,
     now: datetime,
-) -> OutboxSms:
+) -> OutboxMessage:
     """A pending text message row, not yet saved."""
-    created = as_utc(now)
-    return OutboxSms(
+    return new_message(
+        transport="sms",
         dedupe_key=dedupe_key,
-        phone=phone,
+        recipients=[phone],
         template=template,
         params=dict(params),
         body=body,
-        status=SmsStatus.PENDING,
-        attempts=0,
-        next_attempt_at=created,
-        created_at=created,
         ticket_number=ticket_number,
         reason=reason,
+        now=now,
     )
 
 
-async def enqueue_sms(*, using_db: Any = None, **fields: Any) -> OutboxSms:
+async def enqueue_sms(*, using_db: Any = None, **fields: Any) -> OutboxMessage:
     """Write a pending row; pass the ticket's transaction as using_db so both commit together."""
     row = new_sms(**fields)
     await row.save(using_db=using_db)

@@ -1,5 +1,5 @@
-"""Admin endpoints: health with the mail backlog, the mail and SMS outboxes (what waits, what
-failed, requeue), accounts, and the sign-in and tracking limits (who is held back, 解除)."""
+"""Admin endpoints: health with the outbox backlogs, the outbox of every transport (what waits,
+what failed, requeue), accounts, and the sign-in and tracking limits (who is held back, 解除)."""
 
 from __future__ import annotations
 
@@ -12,55 +12,17 @@ from starlette.routing import Route
 
 from hotline.errors import HotlineError
 from hotline.lifecycle import Role
-from hotline.mail.backlog import mail_backlog
-from hotline.mail.models import MailStatus, OutboxMail
-from hotline.mail.sender import requeue_failed, requeue_mail
-from hotline.privacy import mask_phone
-from hotline.sms.backlog import sms_backlog
-from hotline.sms.models import OutboxSms, SmsStatus
-from hotline.sms.sender import requeue_failed_sms, requeue_sms
+from hotline.outbox.admin import listing
+from hotline.outbox.backlog import backlog
+from hotline.outbox.delivery import requeue
+from hotline.outbox.models import OutboxStatus
+from hotline.outbox.registry import ADAPTERS, route_order, view
 from hotline.timefmt import local_iso, utcnow
 from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
 from hotline.web.session import current_session_id
 from hotline.web.throttles import Throttle, active_throttles, clear_throttle, described
-
-
-def _mail(row: OutboxMail) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "status": str(row.status.value if hasattr(row.status, "value") else row.status),
-        "reason": row.reason,
-        "ticket_number": row.ticket_number,
-        "to": list(row.to_addrs),
-        "subject": row.subject,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "message_id": row.message_id,
-        "created_at": local_iso(row.created_at),
-        "next_attempt_at": local_iso(row.next_attempt_at),
-        "sent_at": local_iso(row.sent_at),
-    }
-
-
-def _sms(row: OutboxSms) -> dict[str, object]:
-    # Admins check delivery, not whom: the number is masked as everywhere outside the ticket.
-    return {
-        "id": row.id,
-        "status": str(row.status.value if hasattr(row.status, "value") else row.status),
-        "reason": row.reason,
-        "ticket_number": row.ticket_number,
-        "phone": mask_phone(row.phone),
-        "template": row.template,
-        "body": row.body,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "gateway_ref": row.gateway_ref,
-        "created_at": local_iso(row.created_at),
-        "next_attempt_at": local_iso(row.next_attempt_at),
-        "sent_at": local_iso(row.sent_at),
-    }
 
 
 @api(
@@ -70,77 +32,70 @@ def _sms(row: OutboxSms) -> dict[str, object]:
     errors=(401, 403, 422),
 )
 async def list_outbox(request: Request) -> Response:
-    """GET /api/v1/admin/outbox?status=pending|sent|failed — mail and texts, delivery state."""
+    """GET /api/v1/admin/outbox?status=pending|sent|failed — every transport, delivery state."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
     status = request_query(request).status
-    rows_query = OutboxMail.all()
-    sms_query = OutboxSms.all()
-    if status:
-        rows_query = rows_query.filter(status=status)
-        sms_query = sms_query.filter(status=status)
-    counts = {s.value: await OutboxMail.filter(status=s).count() for s in MailStatus}
-    sms_counts = {s.value: await OutboxSms.filter(status=s).count() for s in SmsStatus}
-    rows = await rows_query.order_by("-id").limit(200)
-    texts = await sms_query.order_by("-id").limit(200)
-    return JSONResponse(
-        {
-            "counts": counts,
-            "items": [_mail(r) for r in rows],
-            "sms": {"counts": sms_counts, "items": [_sms(r) for r in texts]},
-        }
+    # Mail at the top level (as the first clients read it), every other transport by name.
+    answer: dict[str, object] = {}
+    for name in ADAPTERS:
+        part = (await listing(name, status=status)).as_json()
+        if name == "mail":
+            answer.update(part)
+        else:
+            answer[name] = part
+    return JSONResponse(answer)
+
+
+def _requeue_routes(name: str) -> list[Route]:
+    """POST …/requeue?status=failed and …/{row_id}/requeue for one transport."""
+    v = view(name)
+
+    @api(
+        summary=f"重新发送失败的{v.label}（管理员）",
+        path={"row_id": {**ROW_ID, "description": f"{v.label}编号"}},
+        description="已重新排队",
+        errors=(401, 403, 404),
     )
+    async def requeue_one(request: Request) -> Response:
+        """Send one failed message again."""
+        principal = await require_principal(request)
+        require_role(principal, Role.ADMIN)
+        raw = request.path_params["row_id"]
+        if not raw.isdigit() or await requeue(name, now=utcnow(), row_id=int(raw)) != 1:
+            raise HotlineError(NOT_FOUND[f"{v.label}编号"], status=404, code="not_found")
+        return JSONResponse({"id": int(raw), "status": "pending"})
 
-
-@api(
-    summary="重新发送失败的短信（管理员）",
-    path={"sms_id": {**ROW_ID, "description": "短信编号"}},
-    description="已重新排队",
-    errors=(401, 403, 404),
-)
-async def requeue_text(request: Request) -> Response:
-    """POST /api/v1/admin/outbox/sms/{id}/requeue — send a failed text message again."""
-    principal = await require_principal(request)
-    require_role(principal, Role.ADMIN)
-    raw = request.path_params["sms_id"]
-    if not raw.isdigit() or not await requeue_sms(int(raw), now=utcnow()):
-        raise HotlineError("没有这条发送失败的短信", status=404, code="not_found")
-    return JSONResponse({"id": int(raw), "status": "pending"})
-
-
-@api(
-    summary="重新发送全部失败的短信（管理员）",
-    query=OutboxQuery,
-    description="重新排队的条数",
-    errors=(401, 403, 422),
-)
-async def requeue_all_texts(request: Request) -> Response:
-    """POST /api/v1/admin/outbox/sms/requeue?status=failed — send every failed text again."""
-    principal = await require_principal(request)
-    require_role(principal, Role.ADMIN)
-    if request_query(request).status != SmsStatus.FAILED:
-        raise HotlineError(
-            "只能重新排队发送失败的短信：请加上 ?status=failed", status=422, code="validation_error"
+    @api(
+        summary=f"重新发送全部失败的{v.label}（管理员）",
+        query=OutboxQuery,
+        description=f"重新排队的{v.counter}数",
+        errors=(401, 403, 422),
+    )
+    async def requeue_all(request: Request) -> Response:
+        """Send every failed message again."""
+        principal = await require_principal(request)
+        require_role(principal, Role.ADMIN)
+        if request_query(request).status != OutboxStatus.FAILED:
+            # Only failed rows can be requeued; saying so keeps a typo from looking like "0 封".
+            raise HotlineError(
+                f"只能重新排队发送失败的{v.label}：请加上 ?status=failed",
+                status=422,
+                code="validation_error",
+            )
+        count = await requeue(name, now=utcnow())
+        message = (
+            f"已将 {count} {v.counter}发送失败的{v.label}重新排队"
+            if count
+            else f"没有发送失败的{v.label}"
         )
-    count = await requeue_failed_sms(now=utcnow())
-    message = f"已将 {count} 条发送失败的短信重新排队" if count else "没有发送失败的短信"
-    return JSONResponse({"requeued": count, "message": message})
+        return JSONResponse({"requeued": count, "message": message})
 
-
-@api(
-    summary="重新发送失败的邮件（管理员）",
-    path={"mail_id": {**ROW_ID, "description": "邮件编号"}},
-    description="已重新排队",
-    errors=(401, 403, 404),
-)
-async def requeue(request: Request) -> Response:
-    """POST /api/v1/admin/outbox/{id}/requeue — send a failed mail again."""
-    principal = await require_principal(request)
-    require_role(principal, Role.ADMIN)
-    raw = request.path_params["mail_id"]
-    if not raw.isdigit() or not await requeue_mail(int(raw), now=utcnow()):
-        raise HotlineError("没有这封发送失败的邮件", status=404, code="not_found")
-    return JSONResponse({"id": int(raw), "status": "pending"})
+    base = f"/admin/outbox{v.path}"
+    return [
+        Route(f"{base}/requeue", requeue_all, methods=["POST"], name=f"requeue_all_{name}"),
+        Route(f"{base}/{{row_id}}/requeue", requeue_one, methods=["POST"], name=f"requeue_{name}"),
+    ]
 
 
 @api(
@@ -159,44 +114,16 @@ async def health(request: Request) -> Response:
         await require_context().db().execute_query("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
         return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
-    backlog = await mail_backlog(now=utcnow())
-    texts = await sms_backlog(now=utcnow())
-    return JSONResponse(
-        {
-            "status": "ok",
-            "database": "ok",
-            "outbox": {
-                "pending": backlog.pending,
-                "failed": backlog.failed,
-                "oldest_pending_age_seconds": backlog.oldest_pending_age_seconds,
-            },
-            "sms_outbox": {
-                "pending": texts.pending,
-                "failed": texts.failed,
-                "oldest_pending_age_seconds": texts.oldest_pending_age_seconds,
-            },
+    answer: dict[str, object] = {"status": "ok", "database": "ok"}
+    for name in ADAPTERS:
+        b = await backlog(name, now=utcnow())
+        # "outbox" is the mail's (the first transport), "sms_outbox" the texts' …
+        answer["outbox" if name == "mail" else f"{name}_outbox"] = {
+            "pending": b.pending,
+            "failed": b.failed,
+            "oldest_pending_age_seconds": b.oldest_pending_age_seconds,
         }
-    )
-
-
-@api(
-    summary="重新发送全部失败的邮件（管理员）",
-    query=OutboxQuery,
-    description="重新排队的封数",
-    errors=(401, 403, 422),
-)
-async def requeue_all(request: Request) -> Response:
-    """POST /api/v1/admin/outbox/requeue?status=failed — send every failed mail again."""
-    principal = await require_principal(request)
-    require_role(principal, Role.ADMIN)
-    if request_query(request).status != MailStatus.FAILED:
-        # Only failed mail can be requeued; saying so keeps a typo from looking like "0 封".
-        raise HotlineError(
-            "只能重新排队发送失败的邮件：请加上 ?status=failed", status=422, code="validation_error"
-        )
-    count = await requeue_failed(now=utcnow())
-    message = f"已将 {count} 封发送失败的邮件重新排队" if count else "没有发送失败的邮件"
-    return JSONResponse({"requeued": count, "message": message})
+    return JSONResponse(answer)
 
 
 @api(
@@ -308,11 +235,7 @@ async def clear_throttle_endpoint(request: Request) -> Response:
 routes = [
     Route("/admin/health", health, methods=["GET"]),
     Route("/admin/outbox", list_outbox, methods=["GET"]),
-    # Before the mail routes: "/admin/outbox/{mail_id}/requeue" would take "sms" as an id.
-    Route("/admin/outbox/sms/requeue", requeue_all_texts, methods=["POST"]),
-    Route("/admin/outbox/sms/{sms_id}/requeue", requeue_text, methods=["POST"]),
-    Route("/admin/outbox/requeue", requeue_all, methods=["POST"]),
-    Route("/admin/outbox/{mail_id}/requeue", requeue, methods=["POST"]),
+    *(route for name in route_order() for route in _requeue_routes(name)),
     Route("/admin/users/{username}/{action}", user_action, methods=["POST"]),
     Route("/admin/throttles", list_throttles, methods=["GET"]),
     Route("/admin/throttles/{throttle_id}/clear", clear_throttle_endpoint, methods=["POST"]),

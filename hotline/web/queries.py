@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from hotline.lifecycle import Status
-from hotline.mail.models import MailStatus
+from hotline.outbox.models import OutboxStatus
 from hotline.schemas import NUL_MESSAGE, Channel, Kind, has_nul
 
 MAX_PER_PAGE = 100
@@ -107,7 +107,7 @@ class DateRangeQuery(Query):
 class OutboxQuery(Query):
     """GET /api/v1/admin/outbox and the requeue-all endpoints (mail and SMS)."""
 
-    status: MailStatus | None = Field(default=None, description="只看某一状态的邮件和短信")
+    status: OutboxStatus | None = Field(default=None, description="只看某一状态的邮件和短信")
 
 
 class UnitGroupQuery(Query):

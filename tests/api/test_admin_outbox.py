@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.mail.models import MailStatus, OutboxMail
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.timefmt import utcnow
 from tests.api.conftest import World
 
@@ -28,9 +28,9 @@ async def test_dispatch_mail_is_visible_to_admins_only(world: World) -> None:
 async def test_admin_requeues_a_failed_mail(world: World) -> None:
     t = await world.create()
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
-    row = await OutboxMail.get(ticket_number=t["number"])
-    await OutboxMail.filter(id=row.id).update(
-        status=MailStatus.FAILED, attempts=12, last_error="550 no such user"
+    row = await OutboxMessage.get(transport="mail", ticket_number=t["number"])
+    await OutboxMessage.filter(transport="mail", id=row.id).update(
+        status=OutboxStatus.FAILED, attempts=12, last_error="550 no such user"
     )
     failed = (
         await world.client.get(
@@ -42,8 +42,8 @@ async def test_admin_requeues_a_failed_mail(world: World) -> None:
         f"/api/v1/admin/outbox/{row.id}/requeue", headers=world.headers["adm"]
     )
     assert r.status_code == 200
-    again = await OutboxMail.get(id=row.id)
-    assert again.status == MailStatus.PENDING and again.attempts == 0
+    again = await OutboxMessage.get(transport="mail", id=row.id)
+    assert again.status == OutboxStatus.PENDING and again.attempts == 0
     missing = await world.client.post(
         f"/api/v1/admin/outbox/{row.id}/requeue", headers=world.headers["adm"]
     )
@@ -57,9 +57,11 @@ async def test_admin_requeues_a_failed_mail(world: World) -> None:
 async def test_admin_health_shows_the_outbox_and_public_healthz_does_not(world: World) -> None:
     t = await world.create()
     await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
-    row = await OutboxMail.get(ticket_number=t["number"])
+    row = await OutboxMessage.get(transport="mail", ticket_number=t["number"])
     # The dispatch mail has waited two hours (no SMTP server in these tests).
-    await OutboxMail.filter(id=row.id).update(created_at=utcnow() - timedelta(hours=2))
+    await OutboxMessage.filter(transport="mail", id=row.id).update(
+        created_at=utcnow() - timedelta(hours=2)
+    )
     r = await world.client.get("/api/v1/admin/health", headers=world.headers["adm"])
     assert r.status_code == 200
     body = r.json()
@@ -82,22 +84,22 @@ async def test_admin_requeues_every_failed_mail_at_once(world: World) -> None:
         t = await world.create()
         await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
         numbers.append(t["number"])
-    await OutboxMail.filter(ticket_number__in=numbers[:2]).update(
-        status=MailStatus.FAILED, attempts=4, last_error="554 5.7.1 rejected"
+    await OutboxMessage.filter(transport="mail", ticket_number__in=numbers[:2]).update(
+        status=OutboxStatus.FAILED, attempts=4, last_error="554 5.7.1 rejected"
     )
     url = "/api/v1/admin/outbox/requeue"
     denied = await world.client.post(url, params={"status": "failed"}, headers=world.headers["sup"])
     assert denied.status_code == 403
-    assert await OutboxMail.filter(status=MailStatus.FAILED).count() == 2
+    assert await OutboxMessage.filter(transport="mail", status=OutboxStatus.FAILED).count() == 2
     unclear = await world.client.post(url, headers=world.headers["adm"])
     assert unclear.status_code == 422 and "status=failed" in unclear.json()["error"]["message"]
     r = await world.client.post(url, params={"status": "failed"}, headers=world.headers["adm"])
     assert r.status_code == 200
     assert r.json() == {"requeued": 2, "message": "已将 2 封发送失败的邮件重新排队"}
-    rows = await OutboxMail.filter(ticket_number__in=numbers)
-    assert {row.status for row in rows} == {MailStatus.PENDING} and {r.attempts for r in rows} == {
-        0
-    }
+    rows = await OutboxMessage.filter(transport="mail", ticket_number__in=numbers)
+    assert {row.status for row in rows} == {OutboxStatus.PENDING} and {
+        r.attempts for r in rows
+    } == {0}
     health = await world.client.get("/api/v1/admin/health", headers=world.headers["adm"])
     assert health.json()["outbox"]["pending"] == 3 and health.json()["outbox"]["failed"] == 0
     again = await world.client.post(url, params={"status": "failed"}, headers=world.headers["adm"])
@@ -107,7 +109,6 @@ async def test_admin_requeues_every_failed_mail_at_once(world: World) -> None:
 async def test_admins_see_the_texts_with_masked_numbers_and_requeue_failed_ones(
     world: World,
 ) -> None:
-    from hotline.sms.models import OutboxSms, SmsStatus
 
     t = await world.create()
     r = await world.client.get("/api/v1/admin/outbox", headers=world.headers["adm"])
@@ -117,8 +118,8 @@ async def test_admins_see_the_texts_with_masked_numbers_and_requeue_failed_ones(
     assert text["template"] == "created" and text["ticket_number"] == t["number"]
     assert text["phone"] == "138****5678" and "13812345678" not in r.text
     assert f"/track?number={t['number']}" in text["body"]
-    await OutboxSms.filter(id=text["id"]).update(
-        status=SmsStatus.FAILED, attempts=1, last_error="阿里云短信 isv.MOBILE_NUMBER_ILLEGAL"
+    await OutboxMessage.filter(transport="sms", id=text["id"]).update(
+        status=OutboxStatus.FAILED, attempts=1, last_error="阿里云短信 isv.MOBILE_NUMBER_ILLEGAL"
     )
     failed = await world.client.get(
         "/api/v1/admin/outbox", params={"status": "failed"}, headers=world.headers["adm"]
@@ -126,12 +127,12 @@ async def test_admins_see_the_texts_with_masked_numbers_and_requeue_failed_ones(
     assert [s["id"] for s in failed.json()["sms"]["items"]] == [text["id"]]
     one = f"/api/v1/admin/outbox/sms/{text['id']}/requeue"
     assert (await world.client.post(one, headers=world.headers["adm"])).status_code == 200
-    assert (await OutboxSms.get(id=text["id"])).status == SmsStatus.PENDING
+    assert (await OutboxMessage.get(transport="sms", id=text["id"])).status == OutboxStatus.PENDING
     assert (await world.client.post(one, headers=world.headers["adm"])).status_code == 404
     assert (await world.client.post(one, headers=world.headers["sup"])).status_code == 403
     every = "/api/v1/admin/outbox/sms/requeue"
     refused = await world.client.post(every, headers=world.headers["adm"])
     assert refused.status_code == 422
-    await OutboxSms.filter(id=text["id"]).update(status=SmsStatus.FAILED)
+    await OutboxMessage.filter(transport="sms", id=text["id"]).update(status=OutboxStatus.FAILED)
     done = await world.client.post(every, params={"status": "failed"}, headers=world.headers["adm"])
     assert done.json()["requeued"] == 1

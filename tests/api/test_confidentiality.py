@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from hotline.mail.models import OutboxMail
 from hotline.models import TicketEvent
+from hotline.outbox.models import OutboxMessage
 from tests.api.conftest import World
 
 REPORT = {
@@ -47,7 +47,7 @@ async def test_units_read_the_dispatch_text_not_the_reporters_identity(world: Wo
         assert seen["content"] == seen["dispatch_text"]
     listed = (await world.client.get("/api/v1/tickets", headers=world.headers["rsj"])).json()
     assert _leaks(listed) == []
-    mails = await OutboxMail.filter(ticket_number=number)
+    mails = await OutboxMessage.filter(transport="mail", ticket_number=number)
     assert mails, "the units are told of the dispatch"
     for mail in mails:
         assert _leaks({"s": mail.subject, "t": mail.body_text, "h": mail.body_html}) == []

@@ -10,8 +10,8 @@ from typing import Any
 
 from hotline.config import load_settings
 from hotline.models import Ticket, TicketEvent
+from hotline.outbox.models import OutboxMessage
 from hotline.services.retention import anonymise_due
-from hotline.sms.models import OutboxSms
 from hotline.timefmt import utcnow
 from hotline.workers import housekeeping
 from tests.api.conftest import World
@@ -68,10 +68,12 @@ async def test_contact_data_is_removed_a_year_after_closing_once(world: World) -
     kept = await Ticket.get(number=recent["number"])
     assert kept.complainant_phone == PHONE and kept.anonymised_at is None
     # The texts to the complainant keep their template, not the number or the reply's lines.
-    texts = await OutboxSms.filter(ticket_number=old["number"])
+    texts = await OutboxMessage.filter(transport="sms", ticket_number=old["number"])
     assert texts and {t.phone for t in texts} == {"138****5678"}
     assert all(t.body == "***" and t.params == {} for t in texts)
-    assert {t.phone for t in await OutboxSms.filter(ticket_number=recent["number"])} == {PHONE}
+    assert {
+        t.phone for t in await OutboxMessage.filter(transport="sms", ticket_number=recent["number"])
+    } == {PHONE}
 
     # Once: a second pass (the sweeper, or another sweeper) changes nothing.
     assert await anonymise_due(now=utcnow(), retention_days=365) == 0

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.db import close_database, open_database
-from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
+from hotline.mail.outbox import enqueue_mail
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -43,10 +44,12 @@ async def seed(db: Path) -> list[int]:
                 now=NOW - timedelta(days=3),
             )
             ids.append(mail.id)
-        await OutboxMail.filter(id__in=ids[:3]).update(
-            status=MailStatus.FAILED, attempts=12, last_error="Connection refused"
+        await OutboxMessage.filter(transport="mail", id__in=ids[:3]).update(
+            status=OutboxStatus.FAILED, attempts=12, last_error="Connection refused"
         )
-        await OutboxMail.filter(id=ids[3]).update(status=MailStatus.SENT, sent_at=NOW)
+        await OutboxMessage.filter(transport="mail", id=ids[3]).update(
+            status=OutboxStatus.SENT, sent_at=NOW
+        )
         return ids
     finally:
         await close_database(ctx)
@@ -56,7 +59,10 @@ async def statuses(db: Path) -> list[str]:
     ctx = await open_database(f"sqlite://{db}", global_fallback=False)
     try:
         return [
-            str(s) for s in await OutboxMail.all().order_by("id").values_list("status", flat=True)
+            str(s)
+            for s in await OutboxMessage.filter(transport="mail")
+            .order_by("id")
+            .values_list("status", flat=True)
         ]
     finally:
         await close_database(ctx)

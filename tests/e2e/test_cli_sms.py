@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.db import close_database, open_database
-from hotline.sms.models import OutboxSms, SmsStatus
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.sms.outbox import enqueue_sms
 from tests.smssupport import http_peer
 
@@ -53,8 +53,8 @@ async def seed(db: Path) -> list[int]:
                 now=NOW - timedelta(hours=1),
             )
             ids.append(row.id)
-        await OutboxSms.filter(id=ids[2]).update(
-            status=SmsStatus.FAILED, attempts=1, last_error="短信平台 HTTP 400"
+        await OutboxMessage.filter(transport="sms", id=ids[2]).update(
+            status=OutboxStatus.FAILED, attempts=1, last_error="短信平台 HTTP 400"
         )
         return ids
     finally:
@@ -65,7 +65,10 @@ async def statuses(db: Path) -> list[str]:
     ctx = await open_database(f"sqlite://{db}", global_fallback=False)
     try:
         return [
-            str(s) for s in await OutboxSms.all().order_by("id").values_list("status", flat=True)
+            str(s)
+            for s in await OutboxMessage.filter(transport="sms")
+            .order_by("id")
+            .values_list("status", flat=True)
         ]
     finally:
         await close_database(ctx)

@@ -18,8 +18,8 @@ import pytest
 
 from hotline.config import load_settings
 from hotline.deployment import Deployment
-from hotline.mail.models import OutboxMail
 from hotline.models import Ticket, TicketEvent
+from hotline.outbox.models import OutboxMessage
 from hotline.services.users import create_user, issue_token
 from hotline.timefmt import utcnow
 from hotline.web.app import create_app
@@ -162,7 +162,7 @@ async def test_a_unit_reads_only_the_confirmed_text_everywhere(
         assert export.status_code in (401, 403)
 
     # The dispatch mail, as rendered into the outbox.
-    mails = await OutboxMail.filter(ticket_number=number, reason="dispatch")
+    mails = await OutboxMessage.filter(transport="mail", ticket_number=number, reason="dispatch")
     assert len(mails) == 1
     for mail in mails:
         assert TITLE in mail.subject and TEXT in mail.body_text
@@ -267,7 +267,7 @@ async def test_web_form_wechat_and_open311_reports_wait_in_the_review_queue(
         # Confident routing that would have dispatched it at once.
         assert t.kind == "举报" and t.routing.get("lead_unit") and not t.needs_review
         assert t.status == "received" and t.lead_unit_id is None
-    assert await OutboxMail.filter(reason="dispatch").count() == 0
+    assert await OutboxMessage.filter(transport="mail", reason="dispatch").count() == 0
     op = await site.login("op")
     async with aclosing(op):
         queue = (await op.get("/operator/queue")).text

@@ -18,8 +18,9 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.config import load_settings
-from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
+from hotline.mail.outbox import enqueue_mail
 from hotline.models import ApiToken, Ticket, TicketEvent, User
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.services.rules_version import follow_rules
 from hotline.timefmt import utcnow
 from hotline.web.app import create_app
@@ -376,9 +377,9 @@ async def test_outbox_lists_and_requeues_failed_mail(site: Site) -> None:
             to=[f"u{i}@example.org"], subject=f"测试 {i}", text="正文", html=None,
             ticket_number=None, reason="test", now=now,
         )  # fmt: skip
-    ids = await OutboxMail.all().order_by("id").values_list("id", flat=True)
-    await OutboxMail.filter(id__in=ids[:2]).update(
-        status=MailStatus.FAILED, last_error="550 5.1.1 用户不存在", attempts=1
+    ids = await OutboxMessage.filter(transport="mail").order_by("id").values_list("id", flat=True)
+    await OutboxMessage.filter(transport="mail", id__in=ids[:2]).update(
+        status=OutboxStatus.FAILED, last_error="550 5.1.1 用户不存在", attempts=1
     )
     c, token = await _admin(site)
     page = await c.get("/admin/outbox")
@@ -390,7 +391,7 @@ async def test_outbox_lists_and_requeues_failed_mail(site: Site) -> None:
     assert "不是发送失败状态" in (await c.get("/admin/outbox")).text
     await c.post("/admin/outbox/requeue", data={"csrf_token": token})
     assert "已将 1 封发送失败的邮件重新排队。" in (await c.get("/admin/outbox")).text
-    assert await OutboxMail.filter(status=MailStatus.FAILED).count() == 0
+    assert await OutboxMessage.filter(transport="mail", status=OutboxStatus.FAILED).count() == 0
 
 
 async def test_other_workers_follow_a_reload(site: Site, deployment: Any, tmp_path: Path) -> None:
@@ -427,17 +428,18 @@ async def test_other_workers_follow_a_reload(site: Site, deployment: Any, tmp_pa
     finally:
         stop.set()
         await follower
+
+
 async def test_outbox_page_lists_texts_masked_and_requeues_them(site: Site) -> None:
-    from hotline.sms.models import OutboxSms, SmsStatus
 
     t = await site.create()
-    row = await OutboxSms.get(ticket_number=t["number"])
+    row = await OutboxMessage.get(transport="sms", ticket_number=t["number"])
     c, token = await _admin(site)
     page = await c.get("/admin/outbox")
     assert "短信发件箱" in page.text and "待发送 <b>1</b> 条" in page.text
     assert "138****5678" in page.text and "13812345678" not in page.text
-    await OutboxSms.filter(id=row.id).update(
-        status=SmsStatus.FAILED, last_error="HTTP 400 号码无效"
+    await OutboxMessage.filter(transport="sms", id=row.id).update(
+        status=OutboxStatus.FAILED, last_error="HTTP 400 号码无效"
     )
     page = await c.get("/admin/outbox")
     assert f'id="sms-{row.id}"' in page.text and "HTTP 400 号码无效" in page.text
@@ -445,6 +447,6 @@ async def test_outbox_page_lists_texts_masked_and_requeues_them(site: Site) -> N
     assert f"短信 #{row.id} 已重新排队" in (await c.get("/admin/outbox")).text
     await c.post(f"/admin/outbox/sms/{row.id}/requeue", data={"csrf_token": token})
     assert "不是发送失败状态" in (await c.get("/admin/outbox")).text
-    await OutboxSms.filter(id=row.id).update(status=SmsStatus.FAILED)
+    await OutboxMessage.filter(transport="sms", id=row.id).update(status=OutboxStatus.FAILED)
     await c.post("/admin/outbox/sms/requeue", data={"csrf_token": token})
     assert "已将 1 条发送失败的短信重新排队。" in (await c.get("/admin/outbox")).text

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hotline.models import Ticket, TicketEvent
-from hotline.sms.models import OutboxSms
+from hotline.outbox.models import OutboxMessage
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.web.ratelimit import TrackLimiter
 from tests.pages.conftest import Site
@@ -347,7 +347,7 @@ async def test_the_texts_to_the_complainant_carry_nothing_of_the_title(site: Sit
     async with site.client() as c:
         assert (await _rate(c, t["number"], t["query_code"])).status_code == 303
     await site.act(t["number"], "close", "op")
-    texts = await OutboxSms.filter(ticket_number=t["number"]).order_by("id")
+    texts = await OutboxMessage.filter(transport="sms", ticket_number=t["number"]).order_by("id")
     assert [s.template for s in texts] == ["created", "reply", "close"]
     for sms in texts:
         assert t["number"] in sms.body and REPLY[:10] in texts[1].body

@@ -9,8 +9,8 @@ import pytest
 
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
-from hotline.mail.models import OutboxMail
 from hotline.models import TicketClock, TicketEvent, User
+from hotline.outbox.models import OutboxMessage
 from hotline.services.sweeper import sweep
 from tests.service.conftest import make_people
 from tests.service.test_ticket_clocks import act, at, clocks, make
@@ -53,7 +53,7 @@ async def test_a_dispute_stops_the_units_receipt_clock_and_starts_the_centres(
     assert [e.payload["clock"] for e in breaches] == ["redispatch"]
     assert breaches[0].actor_unit_id is None
     assert len(report.breaches) == 1
-    mail = await OutboxMail.get(reason="breach", ticket_number=n)
+    mail = await OutboxMessage.get(transport="mail", reason="breach", ticket_number=n)
     assert mail.to_addrs == ["sup@test.example"] and "12345热线中心" in mail.body_text
     # Re-dispatch meets the centre's clock and starts a fresh receipt clock for the new unit.
     await act(deployment, people, n, "redispatch", "op", at("2026-11-02T15:00"), lead_unit="SJJ")

@@ -22,11 +22,9 @@ from aiosmtplib import (
 )
 
 from hotline.mail.compose import compose_message
-from hotline.mail.sender import classify, retry_delay
 from hotline.mail.settings import SmtpSettings
 from hotline.mail.templates import (
     Deadline,
-    MailBacklog,
     OverdueItem,
     TicketInfo,
     UnitOverdue,
@@ -35,6 +33,9 @@ from hotline.mail.templates import (
     render_dispatch,
     render_warning,
 )
+from hotline.mail.transport import classify
+from hotline.outbox.backlog import Backlog
+from hotline.outbox.delivery import retry_delay
 
 SUBJECT = "【12345热线】新工单派发：GD202611220001 小区夜间施工噪音扰民"
 WHEN = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)
@@ -169,24 +170,24 @@ def test_digest_template_groups_by_unit_and_skips_empty_units() -> None:
     ("backlog", "shown"),
     [
         (None, None),
-        (MailBacklog(), None),
-        (MailBacklog(pending=2, oldest_pending_age_seconds=120), None),  # the sender's usual lag
+        (Backlog(), None),
+        (Backlog(pending=2, oldest_pending_age_seconds=120), None),  # the sender's usual lag
         (
-            MailBacklog(pending=37, oldest_pending_age_seconds=3 * 86400 + 4 * 3600 + 59),
+            Backlog(pending=37, oldest_pending_age_seconds=3 * 86400 + 4 * 3600 + 59),
             "邮件发送积压：37封待发送，最早一封已等待3天4小时。",
         ),
         (
-            MailBacklog(pending=1, oldest_pending_age_seconds=2 * 3600 + 15 * 60),
+            Backlog(pending=1, oldest_pending_age_seconds=2 * 3600 + 15 * 60),
             "邮件发送积压：1封待发送，最早一封已等待2小时15分。",
         ),
         (
-            MailBacklog(pending=0, failed=2),
+            Backlog(pending=0, failed=2),
             "邮件发送积压：0封待发送；2封发送失败，需管理员重新排队。",
         ),
     ],
 )
 def test_digest_tells_supervisors_when_mail_is_waiting(
-    backlog: MailBacklog | None, shown: str | None
+    backlog: Backlog | None, shown: str | None
 ) -> None:
     mail = render_digest(
         date_text="2026-11-22", as_of_text="08:00", units=[], link_base="x", backlog=backlog

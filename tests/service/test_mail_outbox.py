@@ -10,10 +10,12 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
-from hotline.mail.backlog import MailBacklog, mail_backlog
-from hotline.mail.models import MailStatus, OutboxMail, enqueue_mail
-from hotline.mail.sender import deliver_due, requeue_failed, requeue_mail
+from hotline.mail.outbox import enqueue_mail
 from hotline.mail.settings import SmtpSettings
+from hotline.mail.transport import SmtpTransport
+from hotline.outbox.backlog import Backlog, backlog
+from hotline.outbox.delivery import deliver_due, requeue
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 from tests.mailsupport import outbox_db
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -28,7 +30,7 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[TortoiseContext]:
         yield ctx
 
 
-async def _enqueue(**overrides: object) -> OutboxMail:
+async def _enqueue(**overrides: object) -> OutboxMessage:
     fields: dict[str, object] = dict(
         to=["zjj@city.example"],
         subject="【12345热线】新工单派发：GD1 路灯不亮",
@@ -44,8 +46,8 @@ async def _enqueue(**overrides: object) -> OutboxMail:
 
 async def test_enqueue_writes_a_pending_row(db: TortoiseContext) -> None:
     mail = await _enqueue(msgid_domain="hotline.city.example")
-    row = await OutboxMail.get(id=mail.id)
-    assert row.status == MailStatus.PENDING and row.attempts == 0
+    row = await OutboxMessage.get(transport="mail", id=mail.id)
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
     assert row.to_addrs == ["zjj@city.example"]
     assert row.subject == "【12345热线】新工单派发：GD1 路灯不亮"
     assert row.next_attempt_at == NOW and row.created_at == NOW
@@ -61,7 +63,7 @@ async def test_enqueue_converts_to_utc_and_refuses_naive_times(db: TortoiseConte
 
     local = datetime(2026, 11, 22, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     row = await _enqueue(now=local)
-    assert (await OutboxMail.get(id=row.id)).next_attempt_at == NOW
+    assert (await OutboxMessage.get(transport="mail", id=row.id)).next_attempt_at == NOW
     with pytest.raises(ValueError, match="naive"):
         await _enqueue(now=datetime(2026, 11, 22, 1, 0))
 
@@ -70,7 +72,7 @@ async def test_enqueue_converts_to_utc_and_refuses_naive_times(db: TortoiseConte
 async def test_enqueue_refuses_bad_recipients(db: TortoiseContext, to: list[str]) -> None:
     with pytest.raises(ValueError):
         await _enqueue(to=to)
-    assert await OutboxMail.all().count() == 0
+    assert await OutboxMessage.filter(transport="mail").count() == 0
 
 
 async def test_enqueue_commits_and_rolls_back_with_the_transaction(db: TortoiseContext) -> None:
@@ -80,63 +82,76 @@ async def test_enqueue_commits_and_rolls_back_with_the_transaction(db: TortoiseC
         async with in_transaction() as conn:
             await _enqueue(using_db=conn, ticket_number="GD-rolled-back")
             raise RuntimeError("the ticket event failed")
-    assert await OutboxMail.all().values_list("ticket_number", flat=True) == ["GD-kept"]
+    assert await OutboxMessage.filter(transport="mail").values_list("ticket_number", flat=True) == [
+        "GD-kept"
+    ]
 
 
 async def test_no_smtp_host_sends_nothing_and_keeps_rows_pending(db: TortoiseContext) -> None:
     await _enqueue()
-    report = await deliver_due(settings=SmtpSettings.from_env({}), now=NOW + timedelta(hours=1))
+    report = await deliver_due(
+        SmtpTransport(SmtpSettings.from_env({})), now=NOW + timedelta(hours=1)
+    )
     assert not report.enabled and report.attempted == 0
-    row = await OutboxMail.get()
-    assert row.status == MailStatus.PENDING and row.attempts == 0 and row.claimed_until is None
+    row = await OutboxMessage.get(transport="mail")
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0 and row.claimed_until is None
 
 
 async def test_requeue_only_failed_rows(db: TortoiseContext) -> None:
     row = await _enqueue()
-    assert not await requeue_mail(row.id, now=NOW)  # pending: nothing to do
-    await OutboxMail.filter(id=row.id).update(status=MailStatus.FAILED, attempts=12)
+    assert await requeue("mail", now=NOW, row_id=row.id) == 0  # pending: nothing to do
+    await OutboxMessage.filter(transport="mail", id=row.id).update(
+        status=OutboxStatus.FAILED, attempts=12
+    )
     later = NOW + timedelta(days=1)
-    assert await requeue_mail(row.id, now=later)
-    again = await OutboxMail.get(id=row.id)
-    assert again.status == MailStatus.PENDING and again.attempts == 0
+    assert await requeue("mail", now=later, row_id=row.id) == 1
+    again = await OutboxMessage.get(transport="mail", id=row.id)
+    assert again.status == OutboxStatus.PENDING and again.attempts == 0
     assert again.next_attempt_at == later
 
 
 async def test_backlog_counts_waiting_and_failed_mail_and_the_oldest_age(
     db: TortoiseContext,
 ) -> None:
-    empty = await mail_backlog(now=NOW)
-    assert empty == MailBacklog(pending=0, failed=0, oldest_pending_age_seconds=None)
+    empty = await backlog("mail", now=NOW)
+    assert empty == Backlog(pending=0, failed=0, oldest_pending_age_seconds=None)
     assert not empty.waiting
     oldest = await _enqueue(now=NOW - timedelta(hours=5, minutes=3))
     await _enqueue(now=NOW - timedelta(minutes=1))
     sent = await _enqueue(now=NOW - timedelta(days=3))
     broken = await _enqueue(now=NOW - timedelta(days=2))
-    await OutboxMail.filter(id=sent.id).update(status=MailStatus.SENT, sent_at=NOW)
-    await OutboxMail.filter(id=broken.id).update(status=MailStatus.FAILED)
-    backlog = await mail_backlog(now=NOW)
-    assert backlog == MailBacklog(pending=2, failed=1, oldest_pending_age_seconds=5 * 3600 + 180)
-    assert backlog.waiting and backlog.oldest_text == "5小时3分"
-    await OutboxMail.filter(id=oldest.id).update(status=MailStatus.SENT, sent_at=NOW)
-    assert (await mail_backlog(now=NOW)).oldest_pending_age_seconds == 60
+    await OutboxMessage.filter(transport="mail", id=sent.id).update(
+        status=OutboxStatus.SENT, sent_at=NOW
+    )
+    await OutboxMessage.filter(transport="mail", id=broken.id).update(status=OutboxStatus.FAILED)
+    waiting = await backlog("mail", now=NOW)
+    assert waiting == Backlog(pending=2, failed=1, oldest_pending_age_seconds=5 * 3600 + 180)
+    assert waiting.waiting and waiting.oldest_text == "5小时3分"
+    await OutboxMessage.filter(transport="mail", id=oldest.id).update(
+        status=OutboxStatus.SENT, sent_at=NOW
+    )
+    assert (await backlog("mail", now=NOW)).oldest_pending_age_seconds == 60
 
 
 async def test_requeue_failed_puts_every_failed_mail_back_and_nothing_else(
     db: TortoiseContext,
 ) -> None:
     rows = [await _enqueue(ticket_number=f"GD{k}") for k in range(4)]
-    await OutboxMail.filter(id__in=[rows[0].id, rows[1].id]).update(
-        status=MailStatus.FAILED, attempts=3, last_error="554 rejected"
+    await OutboxMessage.filter(transport="mail", id__in=[rows[0].id, rows[1].id]).update(
+        status=OutboxStatus.FAILED, attempts=3, last_error="554 rejected"
     )
-    await OutboxMail.filter(id=rows[2].id).update(status=MailStatus.SENT, sent_at=NOW)
+    await OutboxMessage.filter(transport="mail", id=rows[2].id).update(
+        status=OutboxStatus.SENT, sent_at=NOW
+    )
     later = NOW + timedelta(hours=2)
-    assert await requeue_failed(now=later) == 2
-    again = {r.id: r for r in await OutboxMail.all()}
+    assert await requeue("mail", now=later) == 2
+    again = {r.id: r for r in await OutboxMessage.filter(transport="mail")}
     for row in rows[:2]:
-        assert again[row.id].status == MailStatus.PENDING and again[row.id].attempts == 0
+        assert again[row.id].status == OutboxStatus.PENDING and again[row.id].attempts == 0
         assert again[row.id].next_attempt_at == later
-    assert again[rows[2].id].status == MailStatus.SENT
+    assert again[rows[2].id].status == OutboxStatus.SENT
     assert (
-        again[rows[3].id].status == MailStatus.PENDING and again[rows[3].id].next_attempt_at == NOW
+        again[rows[3].id].status == OutboxStatus.PENDING
+        and again[rows[3].id].next_attempt_at == NOW
     )
-    assert await requeue_failed(now=later) == 0
+    assert await requeue("mail", now=later) == 0

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationTarget
 
 from hotline import schema
 from hotline.db import DatabaseError, ensure_schema, tortoise_config
-from hotline.mail.models import OutboxMail
 from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User
+from hotline.outbox.models import OutboxMessage
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
 # Every migration shipped, in order (a new one joins the list by existing).
@@ -100,7 +103,7 @@ async def test_migrations_build_exactly_the_models_schema(bare: TortoiseContext)
     generated = await _shape(conn)
     assert migrated["columns"] == generated["columns"]
     assert migrated["indexes"] == generated["indexes"]
-    assert {row[0] for row in generated["columns"]} >= {"ticket_clock", "outbox_mail", "ticket"}
+    assert {row[0] for row in generated["columns"]} >= {"ticket_clock", "outbox_message", "ticket"}
 
 
 async def test_makemigrations_finds_no_changes() -> None:
@@ -190,6 +193,7 @@ NEW_TABLES = {
     "web_session",
     "wechat_nonce",
     "login_known_address",
+    "outbox_message",
 }
 NEW_COLUMNS = {
     "expires_at",
@@ -247,10 +251,16 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
     await ensure_schema(conn)
 
     after = await _dump(conn)
-    # Tables later migrations add start empty; every table that was there is still there.
+    # The mail outbox became the one outbox (0009): its rows moved, the table went.
+    moved = await OutboxMessage.filter(transport="mail").order_by("id")
+    assert [(m.dedupe_key, m.status, m.attempts, m.last_error) for m in moved] == [
+        (r["message_id"], r["status"], r["attempts"], r["last_error"])
+        for r in before.pop("outbox_mail")
+    ]
+    # Tables later migrations add start empty; every other table that was there is still there.
     new_tables = {"idempotency_key", *NEW_TABLES}
     assert set(after) - set(before) <= new_tables and set(before) <= set(after)
-    assert all(after[t] == [] for t in set(after) - set(before))
+    assert all(after[t] == [] for t in set(after) - set(before) - {"outbox_message"})
     # Columns later migrations add are new; every value that was there is unchanged.
     added = {"is_open", "dispatch_text", *NEW_COLUMNS}
     for table, rows in before.items():
@@ -270,7 +280,7 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
         "dispatch",
         "sign",
     ]
-    assert (await OutboxMail.get(id=1)).to_addrs == ["zjj@example.cn"]
+    assert (await OutboxMessage.get(dedupe_key="<1@12345.example>")).to_addrs == ["zjj@example.cn"]
     assert (await User.get(username="zjj01")).unit_id == 1
     new = await TicketClock.create(
         ticket=ticket,
@@ -325,3 +335,91 @@ async def test_rate_counters_in_use_survive_the_upgrade_that_adds_reservations(
     win = counters.Window("login-user:op:300:6000000", 1800000300)
     assert await counters.counts(win) == (4, 0)
     assert await counters.reserve(win, 5) is counters.Reserved.OK
+
+
+# ---- 0009: mail and texts become one outbox ---------------------------------------------------
+
+OUTBOX_ROWS = [
+    "INSERT INTO outbox_mail (message_id, to_addrs, subject, body_text, body_html, status,"
+    " attempts, next_attempt_at, last_error, created_at, sent_at, ticket_number, reason,"
+    " claimed_until, claim_token) VALUES"
+    f" ('<p@x>', '[\"a@x.cn\", \"b@x.cn\"]', '待发', '正文', '<p>正文</p>', 'pending', 2, {T1},"
+    f" 'timeout', {T0}, NULL, 'GD-1', 'dispatch', {T1}, 'lease-1'),"
+    f" ('<s@x>', '[\"a@x.cn\"]', '已发', '正文', NULL, 'sent', 1, {T0}, NULL, {T0}, {T1},"
+    " 'GD-1', 'urge', NULL, NULL),"
+    f" ('<f@x>', '[\"c@x.cn\"]', '失败', '正文', NULL, 'failed', 7, {T0}, '550 no such user',"
+    f" {T0}, NULL, NULL, 'digest', NULL, NULL)",
+    "INSERT INTO outbox_sms (dedupe_key, phone, template, params, body, status, attempts,"
+    " next_attempt_at, last_error, gateway_ref, created_at, sent_at, ticket_number, reason,"
+    " claimed_until, claim_token) VALUES"
+    f" ('GD-1:accepted:1', '13812345678', 'accepted', '{{\"number\": \"GD-1\"}}', '已受理',"
+    f" 'pending', 0, {T1}, NULL, NULL, {T0}, NULL, 'GD-1', 'create', NULL, NULL),"
+    f" ('GD-1:replied:3', '13812345678', 'replied', '{{}}', '已答复', 'sent', 1, {T0}, NULL,"
+    f" 'biz-42', {T0}, {T1}, 'GD-1', 'reply', NULL, NULL),"
+    f" ('GD-2:accepted:1', '13900000000', 'accepted', '{{}}', '已受理', 'failed', 3, {T0},"
+    f" 'invalid mobile', NULL, {T0}, NULL, 'GD-2', 'create', NULL, NULL)",
+]
+
+
+async def test_mail_and_texts_move_into_the_one_outbox_with_their_state(
+    bare: TortoiseContext,
+) -> None:
+    """0009 on a database with mail and texts in every status: nothing lost, nothing changed."""
+    conn = bare.db()
+    executor = schema._executor(conn)
+    await executor.migrate([MigrationTarget("models", "0008_citizen_channels")])
+    for statement in OUTBOX_ROWS:
+        await conn.execute_script(statement)
+    _, mails = await conn.execute_query('SELECT * FROM "outbox_mail" ORDER BY id')
+    _, texts = await conn.execute_query('SELECT * FROM "outbox_sms" ORDER BY id')
+
+    report = await schema.migrate(conn)
+    assert report.applied == [m for m in MIGRATIONS if m > "0008_citizen_channels"]
+    assert {"outbox_mail", "outbox_sms"}.isdisjoint(await schema.existing_columns(conn))
+
+    def same(row: OutboxMessage, old: dict[str, Any]) -> dict[str, Any]:
+        """The fields that differ between a moved row and its old row (none, we expect)."""
+        pairs = {k: (getattr(row, k), old[k]) for k in ("status", "attempts", "last_error")}
+        pairs |= {
+            k: (getattr(row, k), _aware(old[k]))
+            for k in ("next_attempt_at", "created_at", "sent_at", "claimed_until")
+        }
+        return {k: pair for k, pair in pairs.items() if pair[0] != pair[1]}
+
+    moved = {m.dedupe_key: m for m in await OutboxMessage.filter(transport="mail")}
+    assert set(moved) == {"<p@x>", "<s@x>", "<f@x>"}
+    for old in map(dict, mails):
+        row = moved[old["message_id"]]
+        assert same(row, old) == {}
+        addrs = old["to_addrs"]
+        assert row.to_addrs == (json.loads(addrs) if isinstance(addrs, str) else addrs)
+        assert (row.subject, row.body, row.body_html) == (
+            old["subject"],
+            old["body_text"],
+            old["body_html"],
+        )
+        assert (row.ticket_number, row.reason, row.claim_token) == (
+            old["ticket_number"],
+            old["reason"],
+            old["claim_token"],
+        )
+    sent = {m.dedupe_key: m for m in await OutboxMessage.filter(transport="sms")}
+    assert set(sent) == {"GD-1:accepted:1", "GD-1:replied:3", "GD-2:accepted:1"}
+    for old in map(dict, texts):
+        row = sent[old["dedupe_key"]]
+        assert same(row, old) == {}
+        assert (row.phone, row.template, row.body, row.gateway_ref) == (
+            old["phone"],
+            old["template"],
+            old["body"],
+            old["gateway_ref"],
+        )
+    assert sent["GD-1:accepted:1"].params == {"number": "GD-1"}
+    # The moved rows are served by the one sender: the pending ones are due, the rest are not.
+    due = await OutboxMessage.filter(status="pending").values_list("dedupe_key", flat=True)
+    assert sorted(due) == ["<p@x>", "GD-1:accepted:1"]
+
+
+def _aware(value: Any) -> datetime | None:
+    """SQLite hands back timestamps as text; PostgreSQL as aware datetimes."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

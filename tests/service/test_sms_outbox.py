@@ -16,16 +16,17 @@ from hotline.auth import Principal
 from hotline.deployment import Deployment
 from hotline.lifecycle import ACTION_BODIES
 from hotline.models import Ticket
+from hotline.outbox.backlog import backlog
+from hotline.outbox.delivery import deliver_due, requeue
+from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.schemas import TicketCreate
 from hotline.services.idempotency import retry_key
 from hotline.services.tickets import Actor, create_ticket, perform_action
-from hotline.sms.backlog import sms_backlog
 from hotline.sms.gateways import gateway_for
 from hotline.sms.gateways.http import HttpGateway
-from hotline.sms.models import OutboxSms, SmsStatus
 from hotline.sms.outbox import enqueue_sms
-from hotline.sms.sender import deliver_sms_due, requeue_failed_sms, requeue_sms
 from hotline.sms.settings import SmsSettings
+from hotline.sms.transport import SmsTransport
 from tests.bodies import VALID_BODIES
 from tests.service.conftest import make_people
 from tests.smssupport import http_peer
@@ -94,8 +95,12 @@ async def env(db: Any, deployment: Deployment) -> Env:
     return Env(deployment=deployment, people=await make_people(deployment, ACCOUNTS, now=T0))
 
 
-async def _texts(number: str | None = None) -> list[OutboxSms]:
-    query = OutboxSms.all() if number is None else OutboxSms.filter(ticket_number=number)
+async def _texts(number: str | None = None) -> list[OutboxMessage]:
+    query = (
+        OutboxMessage.filter(transport="sms")
+        if number is None
+        else OutboxMessage.filter(transport="sms", ticket_number=number)
+    )
     return await query.order_by("id")
 
 
@@ -108,7 +113,7 @@ async def test_created_replied_and_closed_each_queue_one_text(env: Env) -> None:
     rows = await _texts(number)
     assert [r.template for r in rows] == ["created", "reply", "close"]
     assert {r.phone for r in rows} == {"13812345678"}
-    assert all(r.status == SmsStatus.PENDING and r.attempts == 0 for r in rows)
+    assert all(r.status == OutboxStatus.PENDING and r.attempts == 0 for r in rows)
     code = (await Ticket.get(number=number)).query_code
     link = f"http://127.0.0.1:8000/track?number={number}"
     created, reply, close = rows
@@ -181,7 +186,7 @@ async def test_no_templates_means_no_text(env: Env) -> None:
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 
-async def _queue(n: int = 1, *, now: datetime = NOW) -> list[OutboxSms]:
+async def _queue(n: int = 1, *, now: datetime = NOW) -> list[OutboxMessage]:
     return [
         await enqueue_sms(
             dedupe_key=f"T{i}:close:v1",
@@ -205,34 +210,34 @@ def _gateway(url: str) -> HttpGateway:
 
 async def test_the_log_gateway_marks_rows_sent_without_sending(db: Any) -> None:
     [row] = await _queue()
-    report = await deliver_sms_due(gateway=gateway_for(SmsSettings()), now=NOW)
+    report = await deliver_due(SmsTransport(gateway_for(SmsSettings())), now=NOW)
     assert report.sent == [row.id]
-    done = await OutboxSms.get(id=row.id)
-    assert done.status == SmsStatus.SENT and done.gateway_ref == "log" and done.sent_at == NOW
+    done = await OutboxMessage.get(transport="sms", id=row.id)
+    assert done.status == OutboxStatus.SENT and done.gateway_ref == "log" and done.sent_at == NOW
 
 
 async def test_a_5xx_is_retried_with_backoff_and_the_text_is_sent_once(db: Any) -> None:
     [row] = await _queue()
     with http_peer((500, {"error": "busy"}), (200, {"id": "CITY-1"})) as peer:
         gateway = _gateway(peer.url)
-        first = await deliver_sms_due(gateway=gateway, now=NOW)
+        first = await deliver_due(SmsTransport(gateway), now=NOW)
         assert first.retrying == [row.id] and first.aborted
-        waiting = await OutboxSms.get(id=row.id)
-        assert waiting.status == SmsStatus.PENDING and waiting.attempts == 1
+        waiting = await OutboxMessage.get(transport="sms", id=row.id)
+        assert waiting.status == OutboxStatus.PENDING and waiting.attempts == 1
         assert waiting.next_attempt_at == NOW + timedelta(minutes=1)
         assert "HTTP 500" in (waiting.last_error or "")
         # Not due yet: nothing is sent.
-        early = await deliver_sms_due(gateway=gateway, now=NOW + timedelta(seconds=30))
+        early = await deliver_due(SmsTransport(gateway), now=NOW + timedelta(seconds=30))
         assert early.attempted == 0
-        second = await deliver_sms_due(gateway=gateway, now=NOW + timedelta(minutes=1))
+        second = await deliver_due(SmsTransport(gateway), now=NOW + timedelta(minutes=1))
         assert second.sent == [row.id]
-        later = await deliver_sms_due(gateway=gateway, now=NOW + timedelta(hours=1))
+        later = await deliver_due(SmsTransport(gateway), now=NOW + timedelta(hours=1))
         assert later.attempted == 0
         await gateway.close()
     assert len(peer.seen) == 2
     assert all(s.json() == {"phone": row.phone, "text": row.body} for s in peer.seen)
-    sent = await OutboxSms.get(id=row.id)
-    assert sent.status == SmsStatus.SENT and sent.attempts == 2 and sent.gateway_ref == "CITY-1"
+    sent = await OutboxMessage.get(transport="sms", id=row.id)
+    assert sent.status == OutboxStatus.SENT and sent.attempts == 2 and sent.gateway_ref == "CITY-1"
     assert sent.last_error is None and sent.claim_token is None
 
 
@@ -240,30 +245,35 @@ async def test_a_gateway_outage_defers_the_waiting_texts_without_trying_each(db:
     rows = await _queue(3)
     with http_peer((503, {})) as peer:
         gateway = _gateway(peer.url)
-        report = await deliver_sms_due(gateway=gateway, now=NOW)
+        report = await deliver_due(SmsTransport(gateway), now=NOW)
         await gateway.close()
     assert len(peer.seen) == 1 and report.deferred == 2
-    assert {r.next_attempt_at for r in await OutboxSms.all()} == {NOW + timedelta(minutes=1)}
-    assert {r.attempts for r in await OutboxSms.filter(id__in=[r.id for r in rows[1:]])} == {0}
+    assert {r.next_attempt_at for r in await OutboxMessage.filter(transport="sms")} == {
+        NOW + timedelta(minutes=1)
+    }
+    assert {
+        r.attempts
+        for r in await OutboxMessage.filter(transport="sms", id__in=[r.id for r in rows[1:]])
+    } == {0}
 
 
 async def test_a_permanent_refusal_fails_the_text_and_requeue_brings_it_back(db: Any) -> None:
     [row] = await _queue()
     with http_peer((400, {"error": "invalid mobile"})) as peer:
         gateway = _gateway(peer.url)
-        report = await deliver_sms_due(gateway=gateway, now=NOW)
-        again = await deliver_sms_due(gateway=gateway, now=NOW + timedelta(days=1))
+        report = await deliver_due(SmsTransport(gateway), now=NOW)
+        again = await deliver_due(SmsTransport(gateway), now=NOW + timedelta(days=1))
         await gateway.close()
     assert report.failed == [row.id] and again.attempted == 0 and len(peer.seen) == 1
-    failed = await OutboxSms.get(id=row.id)
-    assert failed.status == SmsStatus.FAILED and "invalid mobile" in (failed.last_error or "")
-    backlog = await sms_backlog(now=NOW)
-    assert backlog.failed == 1 and backlog.pending == 0
-    assert await requeue_sms(row.id, now=NOW) is True
-    assert await requeue_sms(row.id, now=NOW) is False  # already pending
-    assert (await OutboxSms.get(id=row.id)).status == SmsStatus.PENDING
-    await OutboxSms.filter(id=row.id).update(status=SmsStatus.FAILED)
-    assert await requeue_failed_sms(now=NOW) == 1
+    failed = await OutboxMessage.get(transport="sms", id=row.id)
+    assert failed.status == OutboxStatus.FAILED and "invalid mobile" in (failed.last_error or "")
+    waiting = await backlog("sms", now=NOW)
+    assert waiting.failed == 1 and waiting.pending == 0
+    assert await requeue("sms", now=NOW, row_id=row.id) == 1
+    assert await requeue("sms", now=NOW, row_id=row.id) == 0  # already pending
+    assert (await OutboxMessage.get(transport="sms", id=row.id)).status == OutboxStatus.PENDING
+    await OutboxMessage.filter(transport="sms", id=row.id).update(status=OutboxStatus.FAILED)
+    assert await requeue("sms", now=NOW) == 1
 
 
 async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
@@ -271,7 +281,7 @@ async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
     with http_peer((200, {"id": "ok"})) as peer:
         first, second = _gateway(peer.url), _gateway(peer.url)
         reports = await asyncio.gather(
-            deliver_sms_due(gateway=first, now=NOW), deliver_sms_due(gateway=second, now=NOW)
+            deliver_due(SmsTransport(first), now=NOW), deliver_due(SmsTransport(second), now=NOW)
         )
         await first.close()
         await second.close()
@@ -282,15 +292,17 @@ async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
     # A row the other sender claimed is skipped or never seen (it read after the claim):
     # either way it is not sent again. How many of each depends on timing.
     assert sum(report.skipped for report in reports) <= len(rows)
-    assert await OutboxSms.filter(status=SmsStatus.SENT).count() == len(rows)
+    assert await OutboxMessage.filter(transport="sms", status=OutboxStatus.SENT).count() == len(
+        rows
+    )
 
 
 async def test_a_crashed_senders_lease_runs_out_and_the_text_is_sent(db: Any) -> None:
     [row] = await _queue()
-    await OutboxSms.filter(id=row.id).update(
+    await OutboxMessage.filter(transport="sms", id=row.id).update(
         claimed_until=NOW + timedelta(minutes=10), claim_token="dead"
     )
     gateway = gateway_for(SmsSettings())
-    assert (await deliver_sms_due(gateway=gateway, now=NOW)).attempted == 0
-    report = await deliver_sms_due(gateway=gateway, now=NOW + timedelta(minutes=11))
+    assert (await deliver_due(SmsTransport(gateway), now=NOW)).attempted == 0
+    report = await deliver_due(SmsTransport(gateway), now=NOW + timedelta(minutes=11))
     assert report.sent == [row.id]

@@ -16,8 +16,8 @@ import pytest
 from hotline.auth import Principal
 from hotline.deployment import Deployment
 from hotline.lifecycle import ACTION_BODIES
-from hotline.mail.models import OutboxMail
 from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, User
+from hotline.outbox.models import OutboxMessage
 from hotline.schemas import TicketCreate
 from hotline.services.sweeper import SweepReport, send_daily_digest, sweep
 from hotline.services.tickets import Actor, create_ticket, perform_action
@@ -88,8 +88,8 @@ async def escalations(ticket: Ticket | None = None) -> list[tuple[str, str]]:
     return [(e.action, e.payload["clock"]) for e in await query.order_by("id")]
 
 
-async def mails(reason: str) -> list[OutboxMail]:
-    return list(await OutboxMail.filter(reason=reason).order_by("id"))
+async def mails(reason: str) -> list[OutboxMessage]:
+    return list(await OutboxMessage.filter(transport="mail", reason=reason).order_by("id"))
 
 
 def empty(report: SweepReport) -> bool:
@@ -335,7 +335,9 @@ async def test_one_bad_staff_address_does_not_stop_escalation(env: Env) -> None:
     assert set(breach.to_addrs) == {UNIT_BOX, "sup@test.example"}
     # Dispatching to that unit still works, and its mailbox still hears of it.
     again = await env.dispatched(T0 + 26 * H, title="又一张工单")
-    dispatch = await OutboxMail.get(reason="dispatch", ticket_number=again.number)
+    dispatch = await OutboxMessage.get(
+        transport="mail", reason="dispatch", ticket_number=again.number
+    )
     assert dispatch.to_addrs == [UNIT_BOX]
 
 

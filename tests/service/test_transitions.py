@@ -16,8 +16,8 @@ from hotline.auth import Principal
 from hotline.deployment import Deployment
 from hotline.errors import HotlineError
 from hotline.lifecycle import ACTION_BODIES, TRANSITIONS, Action, Role, Status
-from hotline.mail.models import OutboxMail
 from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.outbox.models import OutboxMessage
 from hotline.schemas import TicketCreate
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.bodies import VALID_BODIES
@@ -144,7 +144,7 @@ async def snapshot(ticket_id: int) -> dict[str, Any]:
         "links": await TicketUnit.filter(ticket_id=ticket_id)
         .order_by("id")
         .values_list("unit_id", "role", "active"),
-        "mails": await OutboxMail.all().count(),
+        "mails": await OutboxMessage.filter(transport="mail").count(),
         "tickets": await Ticket.all().count(),
     }
 

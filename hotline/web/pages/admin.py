@@ -19,16 +19,13 @@ from hotline.auth import ROLES
 from hotline.bootstrap import ConfigError, reload_rules
 from hotline.errors import HotlineError
 from hotline.lifecycle import Role
-from hotline.mail.backlog import mail_backlog
-from hotline.mail.models import MailStatus, OutboxMail
-from hotline.mail.sender import requeue_failed, requeue_mail
 from hotline.models import Unit, User
+from hotline.outbox.admin import page_section
+from hotline.outbox.delivery import requeue
+from hotline.outbox.registry import ADAPTERS, route_order, view
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
-from hotline.sms.backlog import sms_backlog
-from hotline.sms.models import OutboxSms, SmsStatus
-from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import redirect, render, require_form, signed_in
@@ -354,67 +351,52 @@ async def holidays_page(request: Request) -> Response:
 
 
 async def outbox_page(request: Request) -> Response:
-    """GET /admin/outbox — mail and texts waiting and failed, with requeue buttons."""
+    """GET /admin/outbox — every transport's waiting and failed messages, with requeue buttons."""
     _admin(request)
     now = utcnow()
-    backlog = await mail_backlog(now=now)
-    pending = await OutboxMail.filter(status=MailStatus.PENDING).order_by("id").limit(50)
-    failed = await OutboxMail.filter(status=MailStatus.FAILED).order_by("-id").limit(50)
-    sent = await OutboxMail.filter(status=MailStatus.SENT).count()
-    sms = {
-        "backlog": await sms_backlog(now=now),
-        "pending": await OutboxSms.filter(status=SmsStatus.PENDING).order_by("id").limit(50),
-        "failed": await OutboxSms.filter(status=SmsStatus.FAILED).order_by("-id").limit(50),
-        "sent": await OutboxSms.filter(status=SmsStatus.SENT).count(),
-    }
-    return _page(
-        request,
-        "admin_outbox.html",
-        "/admin/outbox",
-        {"backlog": backlog, "pending": pending, "failed": failed, "sent": sent, "sms": sms},
-    )
+    sections = [await page_section(name, now=now) for name in ADAPTERS]
+    return _page(request, "admin_outbox.html", "/admin/outbox", {"sections": sections})
 
 
-async def outbox_requeue(request: Request) -> Response:
-    """POST /admin/outbox/{mail_id}/requeue — send one failed mail again."""
-    _admin(request)
-    await require_form(request)
-    raw = request.path_params["mail_id"]
-    if raw.isdigit() and await requeue_mail(int(raw), now=utcnow()):
-        flash(request, f"邮件 #{raw} 已重新排队，发送程序稍后投递。")
-    else:
-        flash(request, f"邮件 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
-    return redirect("/admin/outbox")
+def _requeue_routes(name: str) -> list[Route]:
+    """POST /admin/outbox[/sms]/requeue and …/{row_id}/requeue for one transport."""
+    v = view(name)
 
+    async def requeue_one(request: Request) -> Response:
+        """Send one failed message again."""
+        _admin(request)
+        await require_form(request)
+        raw = request.path_params["row_id"]
+        if raw.isdigit() and await requeue(name, now=utcnow(), row_id=int(raw)) == 1:
+            flash(request, f"{v.label} #{raw} 已重新排队，发送程序稍后发送。")
+        else:
+            flash(
+                request,
+                f"{v.label} #{raw} 不是发送失败状态（可能已被重新排队），未做改动。",
+                "error",
+            )
+        return redirect(f"/admin/outbox#{name}")
 
-async def outbox_requeue_all(request: Request) -> Response:
-    """POST /admin/outbox/requeue — send every failed mail again."""
-    _admin(request)
-    await require_form(request)
-    count = await requeue_failed(now=utcnow())
-    flash(request, f"已将 {count} 封发送失败的邮件重新排队。" if count else "没有发送失败的邮件。")
-    return redirect("/admin/outbox")
+    async def requeue_all(request: Request) -> Response:
+        """Send every failed message again."""
+        _admin(request)
+        await require_form(request)
+        count = await requeue(name, now=utcnow())
+        flash(
+            request,
+            f"已将 {count} {v.counter}发送失败的{v.label}重新排队。"
+            if count
+            else f"没有发送失败的{v.label}。",
+        )
+        return redirect(f"/admin/outbox#{name}")
 
-
-async def sms_requeue(request: Request) -> Response:
-    """POST /admin/outbox/sms/{sms_id}/requeue — send one failed text again."""
-    _admin(request)
-    await require_form(request)
-    raw = request.path_params["sms_id"]
-    if raw.isdigit() and await requeue_sms(int(raw), now=utcnow()):
-        flash(request, f"短信 #{raw} 已重新排队，发送程序稍后发送。")
-    else:
-        flash(request, f"短信 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
-    return redirect("/admin/outbox#sms")
-
-
-async def sms_requeue_all(request: Request) -> Response:
-    """POST /admin/outbox/sms/requeue — send every failed text again."""
-    _admin(request)
-    await require_form(request)
-    count = await requeue_failed_sms(now=utcnow())
-    flash(request, f"已将 {count} 条发送失败的短信重新排队。" if count else "没有发送失败的短信。")
-    return redirect("/admin/outbox#sms")
+    base = f"/admin/outbox{v.path}"
+    return [
+        Route(f"{base}/requeue", requeue_all, methods=["POST"], name=f"page_requeue_all_{name}"),
+        Route(
+            f"{base}/{{row_id}}/requeue", requeue_one, methods=["POST"], name=f"page_requeue_{name}"
+        ),
+    ]
 
 
 routes = [
@@ -427,9 +409,5 @@ routes = [
     Route("/admin/rules/reload", reload, methods=["POST"]),
     Route("/admin/holidays", holidays_page, methods=["GET"]),
     Route("/admin/outbox", outbox_page, methods=["GET"]),
-    # Before the mail routes, whose {mail_id} would otherwise take "sms".
-    Route("/admin/outbox/sms/requeue", sms_requeue_all, methods=["POST"]),
-    Route("/admin/outbox/sms/{sms_id}/requeue", sms_requeue, methods=["POST"]),
-    Route("/admin/outbox/requeue", outbox_requeue_all, methods=["POST"]),
-    Route("/admin/outbox/{mail_id}/requeue", outbox_requeue, methods=["POST"]),
+    *(route for name in route_order() for route in _requeue_routes(name)),
 ]

@@ -1,63 +1,13 @@
-"""The outbox table and the one function that writes to it."""
+"""The one place that builds mail rows for the outbox (transport "mail")."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import make_msgid, parseaddr
-from enum import StrEnum
 from typing import Any
 
-from tortoise import fields
-from tortoise.models import Model
-
 from hotline.mail.settings import DEFAULT_FROM
-
-
-class MailStatus(StrEnum):
-    """Lifecycle of an outbox row: pending until sent, or failed for good."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class OutboxMail(Model):
-    """One message waiting for (or done with) delivery."""
-
-    id = fields.BigIntField(primary_key=True)
-    # Generated once so every retry carries the same Message-ID and receivers can dedupe.
-    message_id = fields.CharField(max_length=255, unique=True)
-    to_addrs: Any = fields.JSONField()
-    subject = fields.CharField(max_length=500)
-    body_text = fields.TextField()
-    body_html = fields.TextField(null=True)
-    status = fields.CharEnumField(MailStatus, max_length=16, default=MailStatus.PENDING)
-    attempts = fields.IntField(default=0)
-    next_attempt_at = fields.DatetimeField(db_index=True)
-    last_error = fields.TextField(null=True)
-    created_at = fields.DatetimeField()
-    sent_at = fields.DatetimeField(null=True)
-    ticket_number = fields.CharField(max_length=64, null=True, db_index=True)
-    reason = fields.CharField(max_length=32)
-    # A sender leases a row before talking to SMTP; the lease lets a crashed sender's
-    # rows be picked up again, and the token tells a sender whether it still owns the row.
-    claimed_until = fields.DatetimeField(null=True)
-    claim_token = fields.CharField(max_length=36, null=True)
-
-    class Meta:
-        table = "outbox_mail"
-        indexes = (("status", "next_attempt_at"),)
-
-    def __str__(self) -> str:
-        return f"OutboxMail({self.id}, {self.reason}, {self.status})"
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Return an aware datetime in UTC; naive ones are refused, not guessed."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment!r}: pass an aware datetime (UTC preferred)")
-    return moment.astimezone(UTC)
-
+from hotline.outbox.models import OutboxMessage, new_message
 
 # Set once at start-up from the settings (hotline.bootstrap.load_deployment); until then,
 # e.g. in tests that queue mail directly, the domain of the default sender address.
@@ -97,25 +47,22 @@ def new_mail(
     reason: str,
     now: datetime,
     msgid_domain: str | None = None,
-) -> OutboxMail:
+) -> OutboxMessage:
     """A pending mail row, not yet saved (callers may insert several at once)."""
     recipients = _checked_recipients(to)
-    created = as_utc(now)
     # Header injection is impossible through EmailMessage, but a stray newline would make
     # composing raise at send time; flatten it here where the caller can still see it.
     one_line_subject = " ".join(subject.split())
-    return OutboxMail(
-        message_id=make_msgid(domain=msgid_domain or _default_msgid_domain()),
-        to_addrs=recipients,
+    return new_message(
+        transport="mail",
+        dedupe_key=make_msgid(domain=msgid_domain or _default_msgid_domain()),
+        recipients=recipients,
         subject=one_line_subject,
-        body_text=text,
+        body=text,
         body_html=html,
-        status=MailStatus.PENDING,
-        attempts=0,
-        next_attempt_at=created,
-        created_at=created,
         ticket_number=ticket_number,
         reason=reason,
+        now=now,
     )
 
 
@@ -130,7 +77,7 @@ async def enqueue_mail(
     now: datetime,
     using_db: Any = None,
     msgid_domain: str | None = None,
-) -> OutboxMail:
+) -> OutboxMessage:
     """Write a pending mail row; pass the transaction as using_db so it commits with the event."""
     mail = new_mail(
         to=to,

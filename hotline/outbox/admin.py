@@ -1,0 +1,76 @@
+"""What admins see of the outbox and do with it, the same for every transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hotline.outbox.backlog import Backlog, backlog
+from hotline.outbox.models import OutboxMessage, OutboxStatus
+from hotline.outbox.registry import view
+from hotline.outbox.transport import TransportView
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One transport's counts by status and its newest rows (or those of one status)."""
+
+    transport: str
+    counts: dict[str, int]
+    rows: list[OutboxMessage]
+
+    def as_json(self) -> dict[str, Any]:
+        """{counts, items} as the admin API answers it."""
+        row_json = view(self.transport).row_json
+        return {"counts": self.counts, "items": [row_json(r) for r in self.rows]}
+
+
+async def listing(transport: str, *, status: str | None = None, limit: int = 200) -> Listing:
+    """Counts by status and the newest `limit` rows of `transport` (of one status if given)."""
+    rows = OutboxMessage.filter(transport=transport)
+    if status:
+        rows = rows.filter(status=status)
+    counts = {
+        s.value: await OutboxMessage.filter(transport=transport, status=s.value).count()
+        for s in OutboxStatus
+    }
+    return Listing(transport, counts, await rows.order_by("-id").limit(limit))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One transport's part of the admin page: backlog, what waits, what failed, how many sent."""
+
+    view: TransportView
+    backlog: Backlog
+    pending: list[OutboxMessage]
+    failed: list[OutboxMessage]
+    sent: int
+
+    @property
+    def name(self) -> str:
+        """The transport's name."""
+        return self.view.name
+
+    @property
+    def label(self) -> str:
+        """邮件, 短信 …"""
+        return self.view.label
+
+    @property
+    def counter(self) -> str:
+        """封, 条 …"""
+        return self.view.counter
+
+
+async def page_section(transport: str, *, now: datetime, shown: int = 50) -> Section:
+    """The admin page's section for `transport`: the oldest waiting, the newest failed."""
+    rows = OutboxMessage.filter(transport=transport)
+    return Section(
+        view=view(transport),
+        backlog=await backlog(transport, now=now),
+        pending=await rows.filter(status=OutboxStatus.PENDING.value).order_by("id").limit(shown),
+        failed=await rows.filter(status=OutboxStatus.FAILED.value).order_by("-id").limit(shown),
+        sent=await rows.filter(status=OutboxStatus.SENT.value).count(),
+    )
