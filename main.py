@@ -2,7 +2,7 @@
 
 import sys
 
-from hotline.cli import main
+from hotline.commands.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

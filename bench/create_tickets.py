@@ -146,7 +146,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 
 def _places() -> list[str]:
     sys.path.insert(0, str(REPO_ROOT))
-    from hotline.config import load_settings
+    from hotline.runtime.config import load_settings
 
     data_dir = load_settings().data_dir
     try:

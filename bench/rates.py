@@ -35,14 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from create_tickets import _redacted, fresh_database  # noqa: E402
 
-from hotline.config import load_settings  # noqa: E402
-from hotline.db import close_database, open_database  # noqa: E402
-from hotline.models import Ticket, TicketClock, TicketEvent, Unit  # noqa: E402
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit  # noqa: E402
+from hotline.reporting.unit_rates import unit_rates  # noqa: E402
+from hotline.runtime.config import load_settings  # noqa: E402
+from hotline.runtime.db import close_database, open_database  # noqa: E402
 from hotline.services import rates as rate_service  # noqa: E402
 from hotline.services.rate_rows import rebuild_rates  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
 from hotline.services.users import create_user, issue_token  # noqa: E402
-from hotline.unit_rates import unit_rates  # noqa: E402
 
 BATCH = 5000
 MONTH_START = datetime(2026, 10, 31, 16, tzinfo=UTC)  # 1 November 00:00 in Shanghai
@@ -118,7 +118,7 @@ def build(tid: int, rng: random.Random, units: list[Unit], tally: Counter[str]):
 
 
 async def fill(count: int, seed: int) -> tuple[float, Counter[str], int]:
-    from hotline.bootstrap import load_deployment
+    from hotline.runtime.bootstrap import load_deployment
 
     deployment = load_deployment(load_settings(), with_model=False)
     await sync_units(deployment.extras["units"])

@@ -31,15 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from create_tickets import SURNAMES, TEMPLATES, _places, _redacted, fresh_database  # noqa: E402
 
-from hotline.config import load_settings  # noqa: E402
-from hotline.db import close_database, open_database  # noqa: E402
-from hotline.lifecycle import Status  # noqa: E402
-from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
+from hotline.domain.lifecycle import Status  # noqa: E402
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit, User  # noqa: E402
+from hotline.domain.timefmt import local_day, utcnow  # noqa: E402
 from hotline.outbox.models import OutboxMessage  # noqa: E402
+from hotline.runtime.config import load_settings  # noqa: E402
+from hotline.runtime.db import close_database, open_database  # noqa: E402
 from hotline.services.sla_engine import SlaEngine, clock_columns  # noqa: E402
 from hotline.services.sweeper import sweep  # noqa: E402
 from hotline.services.units import sync_units  # noqa: E402
-from hotline.timefmt import local_day, utcnow  # noqa: E402
 from sla import clock as clocks  # noqa: E402
 
 # Share of tickets whose at-risk clock is past due / past its warning point.
@@ -219,7 +219,7 @@ class Filler:
 async def fill(url: str, count: int, now: datetime, seed: int, history: int = 0) -> float:
     """Create the tables, units, people with mail addresses, `history` closed tickets and
     `count` open ones."""
-    from hotline.bootstrap import load_deployment
+    from hotline.runtime.bootstrap import load_deployment
 
     settings = load_settings()
     deployment = load_deployment(settings, with_model=False)

@@ -2,6 +2,6 @@
 
 import sys
 
-from hotline.cli import main
+from hotline.commands.cli import main
 
 sys.exit(main())

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator  # noqa: E402
 
 from tortoise.context import TortoiseContext  # noqa: E402
 
-from hotline.db import tortoise_config  # noqa: E402
+from hotline.runtime.db import tortoise_config  # noqa: E402
 
 DB_BACKENDS = ["sqlite", "postgres"]
 

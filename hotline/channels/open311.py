@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hotline.privacy import mask_address, mask_personal
+from hotline.privacy.rules import mask_address, mask_personal
 
 SPEC_URL = "https://wiki.open311.org/GeoReport_v2"
 FORMATS = ("json", "xml")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from hotline.channels.open311 import DEFAULT_KIND, KIND_ATTRIBUTE, KIND_KEYS, Open311Error
 from hotline.channels.wechat import title_of
-from hotline.timefmt import SHANGHAI
+from hotline.domain.timefmt import SHANGHAI
 
 MAX_DESCRIPTION = 4000  # the spec's limit on `description`
 MIN_DESCRIPTION = 5  # what TicketCreate.content needs; shorter is no matter to act on

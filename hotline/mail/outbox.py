@@ -9,7 +9,7 @@ from typing import Any
 from hotline.mail.settings import DEFAULT_FROM
 from hotline.outbox.models import OutboxMessage, new_message
 
-# Set once at start-up from the settings (hotline.bootstrap.load_deployment); until then,
+# Set once at start-up from the settings (hotline.runtime.bootstrap.load_deployment); until then,
 # e.g. in tests that queue mail directly, the domain of the default sender address.
 _msgid_domain: str = parseaddr(DEFAULT_FROM)[1].rpartition("@")[2]
 

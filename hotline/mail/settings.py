@@ -70,7 +70,7 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> SmtpSettings:
-        """Read SMTP_* and MAIL_FROM through `config` (hotline.config.load_settings uses this)."""
+        """Read SMTP_* and MAIL_FROM through `config` (hotline.runtime.config passes its own)."""
         host = config("SMTP_HOST", default=None) or None
         # Mail leaving the machine is encrypted unless SMTP_TLS=none says otherwise in so many
         # words: a relay that lacks STARTTLS then fails loudly instead of getting clear text.

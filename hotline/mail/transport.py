@@ -24,15 +24,15 @@ from aiosmtplib import (
     SMTPSenderRefused,
 )
 
+from hotline.domain.timefmt import local_iso
 from hotline.mail.compose import compose_message
 from hotline.mail.settings import SmtpSettings
 from hotline.outbox.models import OutboxMessage
 from hotline.outbox.transport import MIN_LEASE, Outcome, Sent, TransportView
-from hotline.timefmt import local_iso
 
 if TYPE_CHECKING:
-    from hotline.config import Settings
-    from hotline.deployment import Deployment
+    from hotline.runtime.config import Settings
+    from hotline.runtime.deployment import Deployment
 
 
 def _ssl_error_in(exc: BaseException) -> ssl.SSLError | None:

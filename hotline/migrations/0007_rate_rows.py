@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('replied', fields.SmallIntField(default=0)),
                 ('replied_on_time', fields.SmallIntField(default=0)),
             ],
-            options={'table': 'rate_assignment', 'app': 'models', 'unique_together': (('ticket_id', 'ordinal'),), 'indexes': [Index(fields=['dispatched_at', 'unit', 'dispatched', 'signed', 'signed_on_time', 'disputed', 'extended', 'replied', 'replied_on_time'])], 'pk_attr': 'id', 'table_description': "One 派单/改派 and what it adds to its unit's audited counts (hotline.unit_rates)."},
+            options={'table': 'rate_assignment', 'app': 'models', 'unique_together': (('ticket_id', 'ordinal'),), 'indexes': [Index(fields=['dispatched_at', 'unit', 'dispatched', 'signed', 'signed_on_time', 'disputed', 'extended', 'replied', 'replied_on_time'])], 'pk_attr': 'id', 'table_description': "One 派单/改派 and what it adds to its unit's audited counts (hotline.reporting.unit_rates)."},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import view
-from hotline.timefmt import utcnow
 
 
 async def print_status(transport: str) -> None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from hotline.outbox.transport import Transport, TransportView
 
 if TYPE_CHECKING:
-    from hotline.config import Settings
-    from hotline.deployment import Deployment
+    from hotline.runtime.config import Settings
+    from hotline.runtime.deployment import Deployment
 
 ADAPTERS = {"mail": "hotline.mail.transport", "sms": "hotline.sms.transport"}
 

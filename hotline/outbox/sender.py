@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.delivery import deliver_due
 from hotline.outbox.transport import Transport
-from hotline.periodic import run_every
-from hotline.timefmt import utcnow
+from hotline.runtime.periodic import run_every
 
 
 async def run_sender(

@@ -22,8 +22,8 @@ from enum import Enum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.errors import HotlineError
-from hotline.models import RateCounter
+from hotline.domain.errors import HotlineError
+from hotline.domain.models import RateCounter
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.errors import HotlineError
-from hotline.models import IdempotencyKey
+from hotline.domain.errors import HotlineError
+from hotline.domain.models import IdempotencyKey
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 

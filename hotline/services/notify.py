@@ -10,9 +10,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.confirmed_text import unit_text
-from hotline.deployment import Deployment
-from hotline.lifecycle import Mail
+from hotline.domain.lifecycle import Mail
+from hotline.domain.models import Ticket, TicketClock, Unit, User
+from hotline.domain.timefmt import local_text
 from hotline.mail.outbox import enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
@@ -21,10 +21,10 @@ from hotline.mail.templates import (
     render_dispatch,
     render_warning,
 )
-from hotline.models import Ticket, TicketClock, Unit, User
 from hotline.outbox.models import OutboxMessage
+from hotline.privacy.confirmed import unit_text
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
-from hotline.timefmt import local_text
 from sla.clock import ClockKind
 
 Mailer = Callable[..., Awaitable[list[OutboxMessage]]]

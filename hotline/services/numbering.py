@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.timefmt import local_day
+from hotline.domain.timefmt import local_day
 
 # No 0/O, 1/I/L: the code is read out over the phone.
 QUERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

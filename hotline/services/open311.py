@@ -16,13 +16,13 @@ from tortoise.transactions import in_transaction
 
 from hotline.channels import open311 as proto
 from hotline.channels import open311_input as sent
-from hotline.deployment import Deployment
-from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Role, Status
-from hotline.models import Open311Token, Ticket, TicketClock, TicketEvent
-from hotline.schemas import TicketCreate
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Role, Status
+from hotline.domain.models import Open311Token, Ticket, TicketClock, TicketEvent
+from hotline.domain.schemas import TicketCreate
+from hotline.domain.timefmt import local_iso, local_text
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry
-from hotline.timefmt import local_iso, local_text
 from sla.clock import ClockKind
 
 CLOSED = (Status.CLOSED.value, Status.MERGED.value)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from hotline.models import Ticket
+from hotline.domain.models import Ticket
 
 
 def stored_names(attachments: Any) -> list[str]:

@@ -2,7 +2,7 @@
 
 A file is written to a temporary name beside its final place and renamed, so a reader (or a
 crash) never sees half a photo. Files are found only by their stored name, which is checked
-against `hotline.photos.STORED_NAME`: nothing a client sends becomes a path.
+against `hotline.citizens.photos.STORED_NAME`: nothing a client sends becomes a path.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.photos import STORED_NAME, PhotoType
+from hotline.citizens.photos import STORED_NAME, PhotoType
 
 
 @dataclass(frozen=True)

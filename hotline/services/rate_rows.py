@@ -1,6 +1,6 @@
 """The rows the audited rates are summed from: one per assignment, one per callback.
 
-`hotline.unit_rates.ticket_rate_rows` derives a ticket's rows from its events and met
+`hotline.reporting.unit_rates.ticket_rate_rows` derives a ticket's rows from its events and met
 clocks (pure); this module keeps them in `rate_assignment` / `rate_callback`:
 
 * the write path calls `refresh_ticket_rates` in the transaction of every action that
@@ -23,8 +23,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from hotline.models import RateAssignment, TicketClock, TicketEvent
-from hotline.unit_rates import (
+from hotline.domain.models import RateAssignment, TicketClock, TicketEvent
+from hotline.reporting.unit_rates import (
     ASSIGNMENT_COUNTS,
     CALLBACK_COUNTS,
     DISPATCH_ACTIONS,

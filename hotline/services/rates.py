@@ -1,8 +1,8 @@
 """Supervisors' figures read from the database: per-unit rates, volumes, overdue work.
 
-The arithmetic is pure (`hotline.unit_rates`, `hotline.volumes`); this module only picks
-the rows, in a fixed number of queries whatever the number of tickets. The rates are sums
-of the per-assignment and per-callback rows the write path keeps (`rate_rows`).
+The arithmetic is pure (`hotline.reporting.unit_rates`, `hotline.reporting.volumes`); this
+module only picks the rows, in a fixed number of queries whatever the number of tickets. The
+rates are sums of the per-assignment and per-callback rows the write path keeps (`rate_rows`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,20 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from hotline.errors import HotlineError
-from hotline.lifecycle import OPEN_STATUSES, Status
-from hotline.models import Ticket, TicketEvent, Unit
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import OPEN_STATUSES, Status
+from hotline.domain.models import Ticket, TicketEvent, Unit
+from hotline.domain.timefmt import SHANGHAI, local_iso
+from hotline.reporting.unit_rates import (
+    DISPATCH_ACTIONS,
+    RATE_ACTIONS,
+    UNIT_KINDS,
+    Figures,
+    Period,
+    RateClock,
+    RateEvent,
+)
+from hotline.reporting.volumes import VolumeRow, volumes
 from hotline.services.rate_rows import (
     placeholders,
     rate_clock_of,
@@ -27,17 +38,6 @@ from hotline.services.rate_rows import (
     sum_rate_rows,
 )
 from hotline.services.units import unit_directory
-from hotline.timefmt import SHANGHAI, local_iso
-from hotline.unit_rates import (
-    DISPATCH_ACTIONS,
-    RATE_ACTIONS,
-    UNIT_KINDS,
-    Figures,
-    Period,
-    RateClock,
-    RateEvent,
-)
-from hotline.volumes import VolumeRow, volumes
 
 MAX_DAYS = 3 * 366
 

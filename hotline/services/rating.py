@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import Action, Role, Status, allowed_actions
-from hotline.models import Ticket
-from hotline.schemas import CallbackBody, RatingIn
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import Action, Role, Status, allowed_actions
+from hotline.domain.models import Ticket
+from hotline.domain.schemas import CallbackBody, RatingIn
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
 
 # Written into the event log as the actor of the callback.

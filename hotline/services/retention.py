@@ -23,9 +23,9 @@ import anyio.to_thread
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
 from hotline.outbox.models import OutboxMessage
-from hotline.privacy import mask_phone
+from hotline.privacy.rules import mask_phone
 from hotline.services import photo_store
 from hotline.services.photo_refs import photo_in_use, stored_names
 

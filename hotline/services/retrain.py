@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hotline.models import Ticket
+from hotline.domain.models import Ticket
 
 
 async def closed_ticket_rows() -> tuple[list[str], list[str]]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hotline.deployment import Deployment
-from hotline.periodic import run_every
+from hotline.runtime.deployment import Deployment
+from hotline.runtime.periodic import run_every
 from hotline.services import counters
 
 # A window that never ends, so housekeeping's purge of ended windows keeps the row.
@@ -33,7 +33,7 @@ async def follow_rules(
     deployment: Deployment, *, stop: asyncio.Event, interval: float = FOLLOW_INTERVAL
 ) -> None:
     """Reload data/ in this process whenever another process has reloaded it, until `stop`."""
-    from hotline.bootstrap import ConfigError, reload_rules
+    from hotline.runtime.bootstrap import ConfigError, reload_rules
 
     # This process loaded data/ just now: it is as new as the database's count says.
     deployment.extras["rules_version"] = await current()

@@ -17,9 +17,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.errors import HotlineError
-from hotline.lifecycle import ActionSpec
-from hotline.models import Ticket, TicketClock
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ActionSpec
+from hotline.domain.models import Ticket, TicketClock
 from sla import clock as clocks
 from sla.calendar import WorkCalendar, load_calendar
 from sla.clock import Clock, ClockError, ClockKind

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hotline.models import TicketEvent, Unit
-from hotline.rates import EventRow, dispatch_figures
+from hotline.domain.models import TicketEvent, Unit
+from hotline.reporting.rates import EventRow, dispatch_figures
 
 
 async def routing_figures(*, since: datetime | None, until: datetime | None) -> dict[str, Any]:

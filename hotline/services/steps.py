@@ -8,12 +8,12 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status, Step
-from hotline.models import Ticket, TicketEvent, Unit
-from hotline.privacy import mask_personal
-from hotline.schemas import ActionBody, DispatchBody, ExtensionApproveBody, MergeBody
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status, Step
+from hotline.domain.models import Ticket, TicketEvent, Unit
+from hotline.domain.schemas import ActionBody, DispatchBody, ExtensionApproveBody, MergeBody
+from hotline.privacy.rules import mask_personal
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 
 

@@ -20,13 +20,13 @@ from typing import cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from hotline.domain.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
+from hotline.domain.timefmt import SHANGHAI, local_day, local_text
 from hotline.mail.outbox import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
-from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
 from hotline.outbox.backlog import backlog
-from hotline.periodic import run_every
+from hotline.runtime.periodic import run_every
 from hotline.services.notify import clock_mail, clock_name, supervisor_recipients, ticket_info
-from hotline.timefmt import SHANGHAI, local_day, local_text
 from sla.clock import ClockKind, overdue_text
 
 log = logging.getLogger("hotline.sweeper")
@@ -193,7 +193,7 @@ async def run_sweeper(
     *, interval: float, stop: asyncio.Event, link_base: str, clock: object = None
 ) -> None:
     """Sweep every `interval` seconds until `stop` is set; errors are logged, not fatal."""
-    from hotline.timefmt import utcnow
+    from hotline.domain.timefmt import utcnow
 
     now_fn = clock if callable(clock) else utcnow
 

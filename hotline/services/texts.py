@@ -7,10 +7,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from hotline.deployment import Deployment
-from hotline.lifecycle import Sms
-from hotline.models import Ticket
+from hotline.domain.lifecycle import Sms
+from hotline.domain.models import Ticket
 from hotline.outbox.models import OutboxMessage
+from hotline.runtime.deployment import Deployment
 from hotline.sms.messages import dedupe_key, sms_params, sms_recipient
 from hotline.sms.outbox import enqueue_sms
 

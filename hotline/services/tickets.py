@@ -1,6 +1,6 @@
 """Ticket service: create, act, read, list and track — every change writes one event.
 
-What an action does is read from its declaration in `hotline.lifecycle.ACTIONS`; this
+What an action does is read from its declaration in `hotline.domain.lifecycle.ACTIONS`; this
 module only loads rows, asks the declaration's parts (body, database step, clock effects,
 mail) and writes the result in as few statements as it can.
 """
@@ -18,11 +18,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from hotline.auth import Principal
-from hotline.confirmed_text import CONFIRM_FIRST, EDIT_BY_CONFIRMING, needs_confirmation
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError, not_found
-from hotline.lifecycle import (
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.lifecycle import (
     ACTIONS,
     LEAD_UNIT_ACTIONS,
     Action,
@@ -32,16 +30,18 @@ from hotline.lifecycle import (
     decide,
     event_public,
 )
-from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
-from hotline.privacy import mask_personal, no_contact_applies
-from hotline.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
+from hotline.domain.timefmt import SHANGHAI
+from hotline.privacy.confirmed import CONFIRM_FIRST, EDIT_BY_CONFIRMING, needs_confirmation
+from hotline.privacy.rules import mask_personal, no_contact_applies
+from hotline.runtime.deployment import Deployment
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
 from hotline.services.texts import queue_sms
-from hotline.timefmt import SHANGHAI
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
 NO_CONTACT_REFUSED = (

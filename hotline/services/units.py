@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from hotline.models import Unit
+from hotline.domain.models import Unit
 
 _directory: dict[str, Unit] = {}
 

@@ -9,9 +9,16 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.functions import Count, Max
 
-from hotline.auth import ROLES, Principal, hash_password, new_token, token_digest, verify_password
-from hotline.errors import HotlineError
-from hotline.models import ApiToken, Unit, User
+from hotline.domain.auth import (
+    ROLES,
+    Principal,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from hotline.domain.errors import HotlineError
+from hotline.domain.models import ApiToken, Unit, User
 from hotline.services.web_sessions import revoke_user_sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")

@@ -14,12 +14,12 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import Role
-from hotline.models import Ticket
-from hotline.photos import PhotoType, neutral_name
-from hotline.schemas import Attachment, TicketCreate
+from hotline.citizens.photos import PhotoType, neutral_name
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import Role
+from hotline.domain.models import Ticket
+from hotline.domain.schemas import Attachment, TicketCreate
+from hotline.runtime.deployment import Deployment
 from hotline.services import photo_store
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, retry_key
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Photo:
-    """An uploaded photo as stored: re-encoded without metadata (`hotline.photo_clean`)."""
+    """An uploaded photo as stored: re-encoded without metadata (`hotline.citizens.photo_clean`)."""
 
     photo_type: PhotoType
     data: bytes

@@ -17,8 +17,8 @@ from enum import StrEnum
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from hotline.auth import Principal
-from hotline.models import WebSession
+from hotline.domain.auth import Principal
+from hotline.domain.models import WebSession
 
 # Last activity is rewritten at most this often: a click costs a read, not a write. The idle
 # end may therefore come up to this much early.

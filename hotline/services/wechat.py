@@ -19,16 +19,16 @@ from tortoise.transactions import in_transaction
 
 from hotline.channels import wechat as proto
 from hotline.channels.wechat import Message
-from hotline.deployment import Deployment
-from hotline.lifecycle import OPEN_STATUSES, STATUS_LABELS, Role, Status, event_public
-from hotline.models import Ticket, TicketEvent
-from hotline.presenters import track_out
-from hotline.privacy import citizen_title
-from hotline.schemas import Complainant, TicketCreate
+from hotline.domain.lifecycle import OPEN_STATUSES, STATUS_LABELS, Role, Status, event_public
+from hotline.domain.models import Ticket, TicketEvent
+from hotline.domain.schemas import Complainant, TicketCreate
+from hotline.domain.timefmt import local_text
+from hotline.privacy.rules import citizen_title
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, remember, retry_key
 from hotline.services.units import unit_directory
-from hotline.timefmt import local_text
+from hotline.web.presenters import track_out
 
 # Who writes WeChat tickets into the event log. Creating is no lifecycle action (any
 # role may record a contact); "system" like auto-dispatch, named for the channel.

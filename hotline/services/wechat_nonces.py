@@ -10,7 +10,7 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from hotline.models import WeChatNonce
+from hotline.domain.models import WeChatNonce
 
 
 async def claim(*, key: str, request: str, expires_at: datetime) -> bool:

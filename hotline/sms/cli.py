@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hotline.config import Settings
-from hotline.privacy import mask_phone
+from hotline.privacy.rules import mask_phone
+from hotline.runtime.config import Settings
 
 Runner = Callable[..., Any]
 EXIT_USAGE = 2
@@ -33,9 +33,9 @@ def sms_command(settings: Settings, args: argparse.Namespace, run: Runner) -> in
 
 async def _send(settings: Settings, deployment: Any) -> bool:
     """One delivery round now; False when the gateway stopped the round."""
+    from hotline.domain.timefmt import utcnow
     from hotline.outbox.delivery import deliver_due
     from hotline.sms.transport import build
-    from hotline.timefmt import utcnow
 
     transport = build(settings, deployment)
     try:
@@ -53,9 +53,9 @@ async def _send(settings: Settings, deployment: Any) -> bool:
 
 async def _list(status: str | None, limit: int) -> None:
     """The newest messages, phone numbers masked, with the backlog first."""
+    from hotline.domain.timefmt import local_text
     from hotline.outbox.cli import print_status
     from hotline.outbox.models import OutboxMessage
-    from hotline.timefmt import local_text
 
     await print_status("sms")
     query = OutboxMessage.filter(transport="sms")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from hotline.lifecycle import Sms
-from hotline.privacy import no_contact_applies
+from hotline.domain.lifecycle import Sms
+from hotline.privacy.rules import no_contact_applies
 from hotline.sms.phone import mobile_number
 
 # Alibaba Cloud refuses template variables longer than 35 characters; the excerpt fits,

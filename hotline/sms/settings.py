@@ -1,4 +1,4 @@
-"""SMS gateway settings read from the environment (through hotline.config)."""
+"""SMS gateway settings read from the environment (through hotline.runtime.config)."""
 
 from __future__ import annotations
 

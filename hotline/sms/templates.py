@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.lifecycle import Sms
+from hotline.domain.lifecycle import Sms
 
 # The named fields each template may use; the code fills exactly these.
 FIELDS: dict[Sms, tuple[str, ...]] = {

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hotline.domain.timefmt import local_iso
 from hotline.outbox.models import OutboxMessage
 from hotline.outbox.transport import MIN_LEASE, Outcome, Sent, TransportView
-from hotline.privacy import mask_phone
+from hotline.privacy.rules import mask_phone
 from hotline.sms.gateways import gateway_for
 from hotline.sms.gateways.base import SmsGateway, SmsMessage, SmsSendError
-from hotline.timefmt import local_iso
 
 if TYPE_CHECKING:
-    from hotline.config import Settings
-    from hotline.deployment import Deployment
+    from hotline.runtime.config import Settings
+    from hotline.runtime.deployment import Deployment
 
 
 def message_of(row: OutboxMessage) -> SmsMessage:

@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotline.errors import HotlineError
-from hotline.lifecycle import Role
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import Role
+from hotline.domain.timefmt import local_iso, utcnow
 from hotline.outbox.admin import listing
 from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import requeue
 from hotline.outbox.models import OutboxStatus
 from hotline.outbox.registry import ADAPTERS, route_order, view
-from hotline.timefmt import local_iso, utcnow
 from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery

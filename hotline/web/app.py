@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, compile_path
 
-from hotline.config import Settings
-from hotline.db import close_database, open_database
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
+from hotline.domain.errors import HotlineError
+from hotline.runtime.config import Settings
+from hotline.runtime.db import close_database, open_database
+from hotline.runtime.deployment import Deployment
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import Failsafe
@@ -90,7 +90,7 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         if manage_db:
-            from hotline.bootstrap import announce, load_deployment
+            from hotline.runtime.bootstrap import announce, load_deployment
             from hotline.services.units import sync_units
 
             ctx = await open_database(settings.database_url)
@@ -110,7 +110,7 @@ def create_app(
                 )
             )
         if run_background:
-            from hotline.workers import start_background
+            from hotline.runtime.workers import start_background
 
             tasks += start_background(settings=settings, deployment=app.state.deployment, stop=stop)
         try:
@@ -144,7 +144,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.deployment = deployment
-    from hotline.auth import CHEAP_HASH_ENV, cheap_hashing_enabled
+    from hotline.domain.auth import CHEAP_HASH_ENV, cheap_hashing_enabled
 
     if cheap_hashing_enabled():
         log.warning(

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from hotline.errors import HotlineError
-from hotline.schemas import TICKET_NUMBER_PATTERN
+from hotline.domain.errors import HotlineError
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN
 from hotline.web.http import read_json, validate
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from hotline.auth import Principal
-from hotline.errors import HotlineError
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError
 from hotline.services.users import principal_for_token
 
 M = TypeVar("M", bound=BaseModel)
@@ -180,7 +180,7 @@ async def current_principal(request: Request) -> Principal | None:
     """The user behind a bearer token or the signed-in session, if any."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        from hotline.timefmt import utcnow
+        from hotline.domain.timefmt import utcnow
 
         ttl = request.app.state.settings.token_ttl_days
         return await principal_for_token(header[7:].strip(), now=utcnow(), ttl_days=ttl)

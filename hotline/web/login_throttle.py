@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 
-from hotline.auth import Principal
-from hotline.models import LoginKnownAddress, RateCounter
+from hotline.domain.auth import Principal
+from hotline.domain.models import LoginKnownAddress, RateCounter
 from hotline.services import counters
 from hotline.services.users import principal_for_password
 

@@ -22,14 +22,14 @@ from starlette.routing import Route
 from hotline.channels import open311 as proto
 from hotline.channels import open311_format as fmt
 from hotline.channels import open311_input as sent
-from hotline.config import Settings
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.schemas import TicketCreate
+from hotline.domain.errors import HotlineError
+from hotline.domain.schemas import TicketCreate
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.config import Settings
+from hotline.runtime.deployment import Deployment
 from hotline.services import counters
 from hotline.services import open311 as open311_service
 from hotline.services.idempotency import retry_key
-from hotline.timefmt import utcnow
 from hotline.web.failsafe import DB_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 from hotline.web.http import read_body, validate
 

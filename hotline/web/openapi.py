@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from hotline.schemas import ErrorOut
+from hotline.domain.schemas import ErrorOut
 from hotline.web.endpoint import ApiDoc, api, doc_of
 
 REF = "#/components/schemas/{model}"

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.lifecycle import Role
-from hotline.presenters import routing_out
-from hotline.schemas import Kind, RoutingOut, Strict
+from hotline.domain.lifecycle import Role
+from hotline.domain.schemas import Kind, RoutingOut, Strict
 from hotline.services.units import unit_directory
 from hotline.web.endpoint import api, request_body
 from hotline.web.http import json_response, require_principal, require_role
+from hotline.web.presenters import routing_out
 
 
 class RoutePreviewIn(Strict):

@@ -19,9 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from hotline.lifecycle import Status
+from hotline.domain.lifecycle import Status
+from hotline.domain.schemas import NUL_MESSAGE, Channel, Kind, has_nul
 from hotline.outbox.models import OutboxStatus
-from hotline.schemas import NUL_MESSAGE, Channel, Kind, has_nul
 
 MAX_PER_PAGE = 100
 # Days people ask about; later ones would overflow `day + 1` and the database's timestamps.

@@ -33,12 +33,12 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.auth import Principal
+from hotline.domain.auth import Principal
 from hotline.services import web_sessions
 from hotline.services.web_sessions import LiveSession, SessionPolicy
 
 if TYPE_CHECKING:
-    from hotline.config import Settings
+    from hotline.runtime.config import Settings
 
 log = logging.getLogger("hotline.session")
 

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotline.auth import Principal
-from hotline.errors import HotlineError
-from hotline.exports import content_disposition, filename, rates_csv, rates_xlsx
-from hotline.lifecycle import Role
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import Role
+from hotline.domain.timefmt import utcnow
+from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
 from hotline.services import rates as rate_service
-from hotline.timefmt import utcnow
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
 from hotline.web.queries import DateRangeQuery, RatesQuery, UnitGroupQuery

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 
-from hotline.models import RateCounter
+from hotline.domain.models import RateCounter
 from hotline.web import login_throttle as login
 from hotline.web import ratelimit as track
 from hotline.web.login_throttle import LoginThrottle

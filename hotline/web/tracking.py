@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from hotline.errors import HotlineError, not_found
-from hotline.models import Ticket
-from hotline.presenters import track_out
-from hotline.schemas import TrackOut
+from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.models import Ticket
+from hotline.domain.schemas import TrackOut
 from hotline.services import tickets as ticket_service
 from hotline.services.units import unit_directory
+from hotline.web.presenters import track_out
 
 
 def client_address(request: Request) -> str:

@@ -17,11 +17,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from hotline.channels import wechat as proto
-from hotline.config import Settings
-from hotline.errors import HotlineError
+from hotline.domain.errors import HotlineError
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.config import Settings
 from hotline.services import wechat as wechat_service
 from hotline.services import wechat_nonces
-from hotline.timefmt import utcnow
 from hotline.web.http import error_response
 
 log = logging.getLogger("hotline.wechat")

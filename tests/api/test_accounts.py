@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.auth import new_token, token_digest
-from hotline.models import ApiToken, User
+from hotline.domain.auth import new_token, token_digest
+from hotline.domain.models import ApiToken, User
+from hotline.domain.timefmt import utcnow
 from hotline.services.users import issue_token
-from hotline.timefmt import utcnow
 from tests.api.conftest import World
 
 UNITS = "/api/v1/units"

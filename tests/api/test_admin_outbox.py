@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage, OutboxStatus
-from hotline.timefmt import utcnow
 from tests.api.conftest import World
 
 

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from tortoise.context import TortoiseContext, get_current_context
 
-from hotline.db import tortoise_config
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import ACTION_BODIES
-from hotline.models import Ticket, TicketClock, TicketEvent, User
-from hotline.schemas import TicketCreate
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, User
+from hotline.domain.schemas import TicketCreate
+from hotline.domain.timefmt import local_day, utcnow
+from hotline.runtime.db import tortoise_config
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
 from hotline.services.users import principal_of
-from hotline.timefmt import local_day, utcnow
 from tests.api.conftest import World
 
 NUMBER = re.compile(r"^(\d{8})-(\d{5})$")

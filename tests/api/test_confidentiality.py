@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from hotline.models import TicketEvent
+from hotline.domain.models import TicketEvent
 from hotline.outbox.models import OutboxMessage
 from tests.api.conftest import World
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from tortoise.context import TortoiseContext
 
-from hotline.config import load_settings
-from hotline.db import tortoise_config
-from hotline.deployment import Deployment
+from hotline.runtime.config import load_settings
+from hotline.runtime.db import tortoise_config
+from hotline.runtime.deployment import Deployment
 from hotline.web.app import create_app
 
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hotline.config import load_settings
+from hotline.runtime.config import load_settings
 from hotline.web.app import create_app
 from hotline.web.openapi import build_openapi
 from tests.api.conftest import World

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
 from tests.api.conftest import World
 
 BODY = {

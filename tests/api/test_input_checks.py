@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hotline.models import Ticket
+from hotline.domain.models import Ticket
 from tests.api.conftest import World
 
 BASE = {"kind": "投诉", "title": "路灯不亮", "content": "小区门口路灯坏了三周无人修理。"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.models import Ticket, TicketEvent
-from hotline.schemas import ComplainantOut
+from hotline.domain.models import Ticket, TicketEvent
+from hotline.domain.schemas import ComplainantOut
 from tests.api.conftest import World
 
 REPORT = {

@@ -14,10 +14,10 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from tortoise.context import TortoiseContext
 
-from hotline.config import load_settings
-from hotline.db import tortoise_config
-from hotline.deployment import Deployment
-from hotline.models import IdempotencyKey, Open311Token, Ticket, TicketClock
+from hotline.domain.models import IdempotencyKey, Open311Token, Ticket, TicketClock
+from hotline.runtime.config import load_settings
+from hotline.runtime.db import tortoise_config
+from hotline.runtime.deployment import Deployment
 from hotline.web.app import create_app
 from tests.api.conftest import World
 

@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Match, Mount, Route
 
-from hotline.config import load_settings
-from hotline.lifecycle import ACTION_BODIES
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.runtime.config import load_settings
 from hotline.web.app import create_app
 from hotline.web.endpoint import api, doc_of
 from hotline.web.openapi import build_openapi, walk
@@ -19,7 +19,7 @@ from hotline.web.queries import TicketListQuery
 from tests.api.conftest import World
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SAMPLE = {"number": "20261122-00001", "mail_id": "42"}
+SAMPLE = {"number": "20261122-00001", "row_id": "42"}
 
 
 def _app() -> Starlette:
@@ -69,7 +69,7 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route() -> Non
     # ... and every documented operation is answered by the app.
     for path, method in documented:
         assert _resolves(app, path, method), (path, method)
-    assert ("/api/v1/admin/outbox/{mail_id}/requeue", "post") in documented
+    assert ("/api/v1/admin/outbox/{row_id}/requeue", "post") in documented
     assert ("/healthz", "get") in documented and ("/openapi.json", "get") in documented
     assert ("/api/v1/route-preview", "post") in documented
     # the staff's HTML pages are not API operations

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import openpyxl
 
-from hotline.models import Ticket, TicketClock
-from hotline.timefmt import SHANGHAI, utcnow
+from hotline.domain.models import Ticket, TicketClock
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from tests.api.conftest import World
 
 REPLY = {"result": "solved", "text": "已安排人员现场处理完毕。"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.models import TicketEvent
+from hotline.domain.models import TicketEvent
 from tests.api.conftest import World
 
 REPORT = {

@@ -8,12 +8,12 @@ from datetime import timedelta
 from time import time
 from typing import Any
 
-from hotline.config import load_settings
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage
+from hotline.runtime.config import load_settings
+from hotline.runtime.workers import housekeeping
 from hotline.services.retention import anonymise_due
-from hotline.timefmt import utcnow
-from hotline.workers import housekeeping
 from tests.api.conftest import World
 
 PHONE = "13812345678"
@@ -115,7 +115,7 @@ async def test_open_tickets_are_never_anonymised(world: World) -> None:
 
 async def test_uploaded_photos_go_with_the_contact_data(world: World, tmp_path: Any) -> None:
     """A photo only the anonymised ticket used is deleted; one another ticket shares stays."""
-    from hotline.photos import JPEG
+    from hotline.citizens.photos import JPEG
     from hotline.services import photo_store
 
     own = photo_store.save(tmp_path, b"\xff\xd8\xff own photo", JPEG).name
@@ -165,7 +165,7 @@ def test_saving_a_photo_again_makes_it_young_and_keeps_it_from_a_failed_twin(
     tmp_path: Any,
 ) -> None:
     """Reusing a stored file touches it, so neither retention nor `discard` removes it."""
-    from hotline.photos import JPEG
+    from hotline.citizens.photos import JPEG
     from hotline.services import photo_store
 
     first = photo_store.save(tmp_path, b"\xff\xd8\xff same photo", JPEG)

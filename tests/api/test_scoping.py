@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.lifecycle import ACTION_BODIES
+from hotline.domain.lifecycle import ACTION_BODIES
 from tests.api.conftest import World
 from tests.bodies import VALID_BODIES
 

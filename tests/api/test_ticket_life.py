@@ -224,11 +224,11 @@ async def test_guessing_query_codes_is_rate_limited(world: World) -> None:
 async def test_overdue_filter_lists_late_tickets_only(world: World, deployment: object) -> None:
     from datetime import timedelta
 
-    from hotline.models import User
-    from hotline.schemas import DispatchBody, TicketCreate
+    from hotline.domain.models import User
+    from hotline.domain.schemas import DispatchBody, TicketCreate
+    from hotline.domain.timefmt import utcnow
     from hotline.services import tickets as svc
     from hotline.services.users import principal_of
-    from hotline.timefmt import utcnow
 
     op = principal_of(await User.get(username="op").prefetch_related("unit"))
     past = utcnow() - timedelta(days=10)

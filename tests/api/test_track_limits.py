@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from hotline.config import load_settings
+from hotline.runtime.config import load_settings
 from hotline.web.app import create_app
 from hotline.web.ratelimit import TrackLimiter
 from tests.api.conftest import World

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import IdempotencyKey, Ticket, TicketEvent
+from hotline.domain.models import IdempotencyKey, Ticket, TicketEvent
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.web.app import create_app
 from tests.wechatpeer import AES_KEY, APPID, TOKEN, Peer, sign

@@ -8,9 +8,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hotline.db import close_database, open_database
 from hotline.mail.outbox import enqueue_mail
 from hotline.outbox.models import OutboxMessage, OutboxStatus
+from hotline.runtime.db import close_database, open_database
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ async def statuses(db: Path) -> list[str]:
 
 
 async def test_requeue_every_failed_mail_then_one(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.db"
+    db = tmp_path / "hotline.runtime.db"
     ids = await seed(db)
     before = outbox(db, "status")
     assert before.returncode == 0 and "发送失败 3 封" in before.stdout, before.stderr

@@ -12,8 +12,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hotline.db import close_database, open_database
 from hotline.outbox.models import OutboxMessage, OutboxStatus
+from hotline.runtime.db import close_database, open_database
 from hotline.sms.outbox import enqueue_sms
 from tests.smssupport import http_peer
 
@@ -75,7 +75,7 @@ async def statuses(db: Path) -> list[str]:
 
 
 async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.db"
+    db = tmp_path / "hotline.runtime.db"
     ids = await seed(db)
     listed = sms(db, "list")
     assert listed.returncode == 0, listed.stderr
@@ -99,7 +99,7 @@ async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
 
 
 async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.db"
+    db = tmp_path / "hotline.runtime.db"
     await seed(db)
     with http_peer((503, {"error": "maintenance"})) as peer:
         down = sms(db, "send", SMS_GATEWAY="http", SMS_HTTP_URL=peer.url)
@@ -110,7 +110,7 @@ async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: P
 
 
 async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.db"
+    db = tmp_path / "hotline.runtime.db"
     await seed(db)
     env = {
         **os.environ,

@@ -110,10 +110,10 @@ def test_disable_enable_and_revoke_tokens_from_the_command_line(tmp_path: Path) 
 def test_sign_out_everywhere_from_the_command_line(tmp_path: Path) -> None:
     import asyncio
 
-    from hotline.db import close_database, open_database
-    from hotline.models import User
+    from hotline.domain.models import User
+    from hotline.domain.timefmt import utcnow
+    from hotline.runtime.db import close_database, open_database
     from hotline.services import web_sessions
-    from hotline.timefmt import utcnow
 
     db = tmp_path / "users.db"
     users(db, "add", "--username", "li", "--role", "operator", stdin="long-enough-pass\n")

@@ -21,7 +21,7 @@ import uvicorn
 from defusedxml.ElementTree import fromstring
 from georeport import GeoReport
 
-from hotline.config import load_settings
+from hotline.runtime.config import load_settings
 from hotline.web.app import create_app
 
 KEY = "e2e-open311-key-0123456789abcdef"
@@ -75,7 +75,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The /open311/v2 address of a real uvicorn in a thread, on a fresh SQLite file."""
-    database = tmp_path_factory.mktemp("open311") / "hotline.db"
+    database = tmp_path_factory.mktemp("open311") / "hotline.runtime.db"
     settings = load_settings(
         environ={
             "DATABASE_URL": f"sqlite://{database}",

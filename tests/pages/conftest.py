@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
-from hotline.deployment import Deployment
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.bootstrap import load_deployment
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, issue_token
-from hotline.timefmt import utcnow
 from hotline.web.app import create_app
 
 PASSWORD = "page-pass-123"

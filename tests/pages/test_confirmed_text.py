@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.services.users import create_user, issue_token
-from hotline.timefmt import utcnow
 from hotline.web.app import create_app
 from tests.pages.conftest import PASSWORD, Site, csrf_of
 from tests.pages.test_submit import Citizen, receipt

@@ -13,8 +13,8 @@ import time
 
 import httpx
 
+from hotline.domain.timefmt import utcnow
 from hotline.services.users import create_user
-from hotline.timefmt import utcnow
 from tests.pages.conftest import PASSWORD, Site, csrf_of
 
 ATTACKER = "203.0.113.66"

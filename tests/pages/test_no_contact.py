@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
 from tests.pages.conftest import Site, csrf_of
 
 NOTICE = "举报人要求不被联系：请勿致电或发短信，回访记为未联系"

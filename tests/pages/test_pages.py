@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.web.app import create_app
 from tests.pages.conftest import PASSWORD, Site, csrf_of
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from starlette.datastructures import Secret
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import WebSession
+from hotline.domain.models import WebSession
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.web.app import create_app
 from hotline.web.session import COOKIE
 from tests.pages.conftest import PASSWORD, Site, csrf_of

@@ -20,12 +20,12 @@ import pillow_heif
 import pytest
 from PIL import Image, PngImagePlugin
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import Ticket, TicketClock
+from hotline.domain.models import Ticket, TicketClock
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.services.users import create_user
-from hotline.timefmt import utcnow
 from hotline.web import formtoken
 from hotline.web.app import create_app
 from tests.pages.conftest import PASSWORD, csrf_of
@@ -497,7 +497,7 @@ async def test_a_failed_creation_keeps_a_photo_a_committed_ticket_now_names(
     app: Any, monkeypatch: Any
 ) -> None:
     """A concurrent submission committed the same photo while ours failed: its file stays."""
-    from hotline import photo_clean
+    from hotline.citizens import photo_clean
     from hotline.services import tickets
 
     other, _ = receipt(await Citizen(app, "10.9.9.9").post())  # a ticket without photos

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from hotline.config import load_settings
+from hotline.domain.models import ApiToken, Ticket, TicketEvent, User
+from hotline.domain.timefmt import utcnow
 from hotline.mail.outbox import enqueue_mail
-from hotline.models import ApiToken, Ticket, TicketEvent, User
 from hotline.outbox.models import OutboxMessage, OutboxStatus
+from hotline.runtime.config import load_settings
 from hotline.services.rules_version import follow_rules
-from hotline.timefmt import utcnow
 from hotline.web.app import create_app
 from hotline.web.pages.supervisor import percent, today
 from tests.pages.conftest import PASSWORD, Site, csrf_of

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from hotline.models import Ticket, TicketEvent
+from hotline.domain.models import Ticket, TicketEvent
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.outbox.models import OutboxMessage
-from hotline.timefmt import SHANGHAI, utcnow
 from hotline.web.ratelimit import TrackLimiter
 from tests.pages.conftest import Site
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.auth import Principal
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import User
+from hotline.domain.auth import Principal
+from hotline.domain.models import User
+from hotline.runtime.bootstrap import load_deployment
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, principal_of
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.demo import load_demo
-from hotline.deployment import Deployment
-from hotline.lifecycle import Status
-from hotline.models import Ticket
+from hotline.commands.demo import load_demo
+from hotline.domain.lifecycle import Status
+from hotline.domain.models import Ticket
+from hotline.runtime.deployment import Deployment
 from hotline.services.users import principal_for_password
 
 

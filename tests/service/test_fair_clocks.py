@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.models import TicketClock, TicketEvent, User
+from hotline.domain.errors import HotlineError
+from hotline.domain.models import TicketClock, TicketEvent, User
 from hotline.outbox.models import OutboxMessage
+from hotline.runtime.deployment import Deployment
 from hotline.services.sweeper import sweep
 from tests.service.conftest import make_people
 from tests.service.test_ticket_clocks import act, at, clocks, make
@@ -93,7 +93,7 @@ async def test_a_second_extension_request_is_refused_at_once(
     assert err.value.status == 409 and err.value.code == "extension_limit_reached"
     assert "最多延期 1 次" in err.value.message
     # Nothing changed: the ticket is still being handled, not waiting for an approval.
-    from hotline.models import Ticket
+    from hotline.domain.models import Ticket
 
     assert (await Ticket.get(number=n)).status == "handling"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hotline.deployment import Deployment
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as svc
 from tests.service.conftest import make_people
 from tests.service.test_ticket_clocks import at, make

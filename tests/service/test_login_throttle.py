@@ -147,7 +147,7 @@ async def test_a_known_address_is_forgotten_after_known_days(db: Any) -> None:
 
 
 async def test_housekeeping_drops_addresses_unused_for_known_days(db: Any) -> None:
-    from hotline.models import LoginKnownAddress
+    from hotline.domain.models import LoginKnownAddress
     from hotline.web.login_throttle import forget_old_addresses
 
     await _user()

@@ -13,10 +13,10 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationTarget
 
-from hotline import schema
-from hotline.db import DatabaseError, ensure_schema, tortoise_config
-from hotline.models import Ticket, TicketClock, TicketEvent, Unit, User
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit, User
 from hotline.outbox.models import OutboxMessage
+from hotline.runtime import schema
+from hotline.runtime.db import DatabaseError, ensure_schema, tortoise_config
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
 # Every migration shipped, in order (a new one joins the list by existing).
@@ -107,7 +107,7 @@ async def test_migrations_build_exactly_the_models_schema(bare: TortoiseContext)
 
 
 async def test_makemigrations_finds_no_changes() -> None:
-    """What `tortoise -c hotline.db.TORTOISE_ORM makemigrations` would write: nothing."""
+    """What `tortoise -c hotline.runtime.db.TORTOISE_ORM makemigrations` would write: nothing."""
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config("sqlite://:memory:"))
         apps_config = tortoise_config("sqlite://:memory:")["apps"]

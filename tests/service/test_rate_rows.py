@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import (
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import (
     ACTION_BODIES,
     ACTIONS,
     OPEN_STATUSES,
@@ -31,15 +30,16 @@ from hotline.lifecycle import (
     Role,
     Status,
 )
-from hotline.models import RateAssignment, RateCallback, Ticket
-from hotline.schemas import RatingIn, TicketCreate
+from hotline.domain.models import RateAssignment, RateCallback, Ticket
+from hotline.domain.schemas import RatingIn, TicketCreate
+from hotline.domain.timefmt import SHANGHAI
+from hotline.reporting.unit_rates import COUNT_FIELDS, Figures, all_rate_rows, unit_rates
+from hotline.runtime.deployment import Deployment
 from hotline.services import rating
 from hotline.services.rate_rows import rates_need_rebuild, rebuild_rates
 from hotline.services.rates import DateRange, UnitGroup, load_rate_records, rate_figures
 from hotline.services.tickets import TICKET_RELATIONS, Actor, create_ticket, perform_action
 from hotline.services.units import unit_directory
-from hotline.timefmt import SHANGHAI
-from hotline.unit_rates import COUNT_FIELDS, Figures, all_rate_rows, unit_rates
 from tests.service.conftest import make_people
 
 UNITS = ["ZJJ", "RSJ", "JYJ", "A7", "XINGSHA", "LANGLI"]
@@ -325,7 +325,7 @@ async def test_a_late_sign_counts_as_signed_but_not_on_time(
     db: Any, deployment: Deployment
 ) -> None:
     """The write path reads the clock the sign met: a supervisor sees it late at once."""
-    from hotline.models import TicketClock
+    from hotline.domain.models import TicketClock
 
     people = await make_people(deployment, ACCOUNTS, now=START)
     history = History(deployment, people, random.Random(1))

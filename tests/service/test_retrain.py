@@ -11,11 +11,11 @@ from typing import Any
 
 from classifier import load_model
 from classifier.train import read_table, train_model
-from hotline.bootstrap import load_deployment
-from hotline.config import load_settings
-from hotline.lifecycle import ACTION_BODIES
-from hotline.models import User
-from hotline.schemas import TicketCreate
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.domain.models import User
+from hotline.domain.schemas import TicketCreate
+from hotline.runtime.bootstrap import load_deployment
+from hotline.runtime.config import load_settings
 from hotline.services import tickets as svc
 from hotline.services.retrain import closed_ticket_rows, retrain_from_tickets
 from hotline.services.units import sync_units
@@ -138,7 +138,7 @@ async def test_too_few_rows_says_how_many_came_from_the_database_and_the_file(
     import pytest
 
     from classifier.train import DataError
-    from hotline.models import Ticket
+    from hotline.domain.models import Ticket
 
     at = datetime(2026, 3, 1, tzinfo=UTC)
     for i in range(3):

@@ -272,8 +272,8 @@ async def test_log_gateway_keeps_the_query_code_out_of_the_log(
 
 
 def test_start_up_refuses_an_aliyun_gateway_without_template_codes(tmp_path: Path) -> None:
-    from hotline.bootstrap import load_sms
-    from hotline.config import ConfigError
+    from hotline.runtime.bootstrap import load_sms
+    from hotline.runtime.config import ConfigError
 
     (tmp_path / "sms.toml").write_text(DATA.read_text(encoding="utf-8"), encoding="utf-8")
     assert load_sms(tmp_path, gateway="log") is not None

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from hotline.auth import Principal
-from hotline.deployment import Deployment
-from hotline.lifecycle import ACTION_BODIES
-from hotline.models import Ticket
+from hotline.domain.auth import Principal
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.domain.models import Ticket
+from hotline.domain.schemas import TicketCreate
 from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import deliver_due, requeue
 from hotline.outbox.models import OutboxMessage, OutboxStatus
-from hotline.schemas import TicketCreate
+from hotline.runtime.deployment import Deployment
 from hotline.services.idempotency import retry_key
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from hotline.sms.gateways import gateway_for

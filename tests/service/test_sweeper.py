@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from hotline.auth import Principal
-from hotline.deployment import Deployment
-from hotline.lifecycle import ACTION_BODIES
-from hotline.models import JobRun, Ticket, TicketClock, TicketEvent, User
+from hotline.domain.auth import Principal
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.domain.models import JobRun, Ticket, TicketClock, TicketEvent, User
+from hotline.domain.schemas import TicketCreate
 from hotline.outbox.models import OutboxMessage
-from hotline.schemas import TicketCreate
+from hotline.runtime.deployment import Deployment
 from hotline.services.sweeper import SweepReport, send_daily_digest, sweep
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.service.conftest import make_people

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import ACTION_BODIES
-from hotline.models import TicketClock
-from hotline.schemas import TicketCreate
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ACTION_BODIES
+from hotline.domain.models import TicketClock
+from hotline.domain.schemas import TicketCreate
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as svc
 from hotline.services.sla_engine import load_sla_engine, recompute_provisional
 from tests.service.conftest import make_people

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from hotline.auth import Principal
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import ACTION_BODIES, TRANSITIONS, Action, Role, Status
-from hotline.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ACTION_BODIES, TRANSITIONS, Action, Role, Status
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
+from hotline.domain.schemas import TicketCreate
 from hotline.outbox.models import OutboxMessage
-from hotline.schemas import TicketCreate
+from hotline.runtime.deployment import Deployment
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.bodies import VALID_BODIES
 from tests.service.conftest import make_people

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hotline.config import load_settings
-from hotline.deployment import Deployment
-from hotline.models import WebSession
+from hotline.domain.models import WebSession
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.config import load_settings
+from hotline.runtime.deployment import Deployment
+from hotline.runtime.workers import housekeeping
 from hotline.services import web_sessions
 from hotline.services.web_sessions import Ended, policy_for
-from hotline.timefmt import utcnow
-from hotline.workers import housekeeping
 from tests.service.conftest import make_people
 
 POLICY = policy_for(idle_minutes=30, max_hours=12)

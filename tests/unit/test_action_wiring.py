@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.lifecycle import ACTION_SPECS, Mail, Step
+from hotline.domain.lifecycle import ACTION_SPECS, Mail, Step
 from hotline.services.notify import MAILERS
 from hotline.services.steps import STEPS
 
@@ -17,8 +17,8 @@ def test_every_declared_step_and_mail_has_an_implementation() -> None:
 
 
 def test_every_declared_text_has_a_template_and_every_template_is_sent() -> None:
-    from hotline.config import REPO_ROOT
-    from hotline.lifecycle import Sms
+    from hotline.domain.lifecycle import Sms
+    from hotline.runtime.config import REPO_ROOT
     from hotline.sms.templates import load_sms_templates
 
     templates = load_sms_templates(REPO_ROOT / "data" / "sms.toml")

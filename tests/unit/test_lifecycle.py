@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from hotline.lifecycle import (
+from hotline.domain.lifecycle import (
     ACTION_BODIES,
     ACTION_SPECS,
     ACTIONS,
@@ -27,7 +27,7 @@ from hotline.lifecycle import (
     event_label,
     event_public,
 )
-from hotline.schemas import ActionBody
+from hotline.domain.schemas import ActionBody
 from sla.clock import ClockKind
 from sla.effects import ClockOp
 
@@ -232,7 +232,7 @@ def test_allowed_actions_agrees_with_decide(status: Status, role: Role) -> None:
 def test_the_actions_that_refresh_rate_rows_are_those_the_rates_read() -> None:
     """An action the rates read (or one meeting a clock they read) that did not refresh the
     ticket's rate rows would leave the stored figures behind the event log."""
-    from hotline.unit_rates import RATE_ACTIONS
+    from hotline.reporting.unit_rates import RATE_ACTIONS
 
     flagged = {spec.action.value for spec in ACTION_SPECS if spec.affects_rates}
     assert flagged == RATE_ACTIONS

@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 import logging.config
 
-from hotline.logs import RedactMessage, RedactQuery, redact_path, redact_text, uvicorn_log_config
+from hotline.runtime.logs import (
+    RedactMessage,
+    RedactQuery,
+    redact_path,
+    redact_text,
+    uvicorn_log_config,
+)
 
 
 def test_secret_query_values_and_mobiles_are_hidden() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hotline.channels import open311 as proto
 from hotline.channels import open311_format as fmt
 from hotline.channels import open311_input as sent
-from hotline.timefmt import SHANGHAI
+from hotline.domain.timefmt import SHANGHAI
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 KINDS = ("咨询", "求助", "投诉", "举报", "建议", "表扬")

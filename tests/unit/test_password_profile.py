@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline import auth
+from hotline.domain import auth
 
 
 def test_production_hashes_with_the_strong_parameters(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotline.privacy import NAME_MASK, mask_address, mask_personal
+from hotline.privacy.rules import NAME_MASK, mask_address, mask_personal
 
 FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 ANY_DIGIT = re.compile("[0-9０-９]")

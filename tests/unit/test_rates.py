@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.rates import EventRow, dispatch_figures
+from hotline.reporting.rates import EventRow, dispatch_figures
 
 
 def ev(

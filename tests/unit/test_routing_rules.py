@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.vocabulary import load_vocabulary
+from hotline.domain.vocabulary import load_vocabulary
 from routing.errors import RuleError
 from routing.loader import load_routing
 from routing.rules import load_rules

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from hotline.vocabulary import load_vocabulary
+from hotline.domain.vocabulary import load_vocabulary
 from sla.clock import ClockKind
 from sla.limits import Limit, Unit, parse_limit
 from sla.policy import PolicyError, PolicySet, load_policies, match_policy
 
 REPO = Path(__file__).resolve().parents[2]
 _V = load_vocabulary(REPO / "data")
-# What hotline/bootstrap.py passes: the shipped vocabulary, as plain strings.
+# What hotline/runtime/bootstrap.py passes: the shipped vocabulary, as plain strings.
 VOCAB = {"kinds": _V.kinds, "categories": _V.categories, "urgencies": _V.urgencies}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hotline.lifecycle import Sms
+from hotline.domain.lifecycle import Sms
 from hotline.sms.messages import (
     REPLY_EXCERPT_CHARS,
     dedupe_key,
@@ -143,7 +143,7 @@ def test_gateway_settings_are_checked(settings: dict[str, Any], message: str) ->
 
 
 def test_settings_come_from_the_environment() -> None:
-    from hotline.config import ConfigError, load_settings
+    from hotline.runtime.config import ConfigError, load_settings
 
     env = {
         "SMS_GATEWAY": "aliyun",
@@ -172,7 +172,7 @@ def test_settings_come_from_the_environment() -> None:
 
 @pytest.mark.parametrize("base", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]"])
 def test_real_texts_need_a_link_citizens_can_open(base: str) -> None:
-    from hotline.config import ConfigError, load_settings
+    from hotline.runtime.config import ConfigError, load_settings
 
     env = {"SMS_GATEWAY": "http", "SMS_HTTP_URL": "https://sms.city.example/send"}
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL 是本机地址"):

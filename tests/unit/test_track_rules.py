@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from hotline.lifecycle import Status
-from hotline.schemas import TrackOut
+from hotline.domain.lifecycle import Status
+from hotline.domain.schemas import TrackOut
 from hotline.services.rating import refusal
 from hotline.web.pages.track import STATUS_WORDS, promised_words
 from hotline.web.tracking import same_origin

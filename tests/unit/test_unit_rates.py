@@ -7,7 +7,7 @@ from itertools import count
 
 import pytest
 
-from hotline.unit_rates import Figures, Period, RateClock, RateEvent, unit_rates
+from hotline.reporting.unit_rates import Figures, Period, RateClock, RateEvent, unit_rates
 
 NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
 _seq = count(1)
@@ -276,7 +276,7 @@ def test_a_zero_denominator_gives_null_not_zero(empty: str) -> None:
 def test_one_tickets_rows_are_what_its_log_says() -> None:
     """T3: ZJJ's dispatch (disputed) and RSJ's 改派 (signed on time on the restarted receipt
     clock, replied late); both callbacks are RSJ's, the first one followed by a 重办."""
-    from hotline.unit_rates import ticket_rate_rows
+    from hotline.reporting.unit_rates import ticket_rate_rows
 
     t3 = [e for e in EVENTS if e.ticket_id == 3]
     assignments, callbacks = ticket_rate_rows(t3, [c for c in CLOCKS if c.ticket_id == 3])
@@ -310,7 +310,7 @@ def test_one_tickets_rows_are_what_its_log_says() -> None:
 
 def test_a_merged_repeats_row_stays_but_adds_nothing() -> None:
     """T12 keeps its row (a merged repeat is still in the log) and adds no count."""
-    from hotline.unit_rates import ticket_rate_rows
+    from hotline.reporting.unit_rates import ticket_rate_rows
 
     (row,), callbacks = ticket_rate_rows([e for e in EVENTS if e.ticket_id == 12], CLOCKS)
     assert row.merged and row.signed and callbacks == []

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.bootstrap import ConfigError, load_deployment
-from hotline.config import load_settings
-from hotline.schemas import Channel, Kind, Urgency
-from hotline.vocabulary import check_model_labels, load_vocabulary
+from hotline.domain.schemas import Channel, Kind, Urgency
+from hotline.domain.vocabulary import check_model_labels, load_vocabulary
+from hotline.runtime.bootstrap import ConfigError, load_deployment
+from hotline.runtime.config import load_settings
 from routing.errors import RuleError
 from routing.loader import load_routing
 

@@ -238,7 +238,7 @@ def test_freshness_window() -> None:
 
 def test_access_log_hides_the_citizens_openid() -> None:
     # WeChat puts the sender's openid in the query string of every POST /wechat.
-    from hotline.logs import redact_path
+    from hotline.runtime.logs import redact_path
 
     path = "/wechat?signature=ab&timestamp=1&nonce=2&openid=oAbc123&encrypt_type=aes"
     assert "oAbc123" not in redact_path(path)

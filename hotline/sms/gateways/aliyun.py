@@ -10,7 +10,7 @@ from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, Throttlin
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
-from hotline.lifecycle import Sms
+from hotline.domain.lifecycle import Sms
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
 from hotline.sms.settings import SmsSettings
 from hotline.sms.templates import SmsTemplates

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from hotline.privacy import mask_personal
+from hotline.privacy.rules import mask_personal
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
 from hotline.sms.settings import SmsSettings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.privacy import mask_phone
+from hotline.privacy.rules import mask_phone
 from hotline.sms.gateways.base import SmsMessage
 
 log = logging.getLogger("hotline.sms")

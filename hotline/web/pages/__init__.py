@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from hotline.config import Settings
-from hotline.errors import HotlineError
+from hotline.domain.errors import HotlineError
+from hotline.runtime.config import Settings
 from hotline.web.login_throttle import LoginThrottle
 from hotline.web.pages import (
     account,

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.errors import HotlineError
+from hotline.domain.errors import HotlineError
 from hotline.services import users as user_service
 from hotline.services import web_sessions
 from hotline.web.pages.common import redirect, render, require_form, signed_in

@@ -2,7 +2,7 @@
 the holiday schedule, and the mail and SMS outboxes. Admins only.
 
 Every change calls an existing service (`hotline.services.users`, `hotline.mail`, `hotline.sms`,
-`hotline.bootstrap.reload_rules`); this module parses forms and says what happened.
+`hotline.runtime.bootstrap.reload_rules`); this module parses forms and says what happened.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.auth import ROLES
-from hotline.bootstrap import ConfigError, reload_rules
-from hotline.errors import HotlineError
-from hotline.lifecycle import Role
-from hotline.models import Unit, User
+from hotline.domain.auth import ROLES
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import Role
+from hotline.domain.models import Unit, User
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.outbox.admin import page_section
 from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import ADAPTERS, route_order, view
+from hotline.reporting.unit_rates import UNIT_KINDS
+from hotline.runtime.bootstrap import ConfigError, reload_rules
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
-from hotline.timefmt import SHANGHAI, utcnow
-from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
 from sla.statutory import statutory_holidays

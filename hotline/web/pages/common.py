@@ -11,13 +11,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from hotline.auth import Principal
-from hotline.errors import HotlineError
-from hotline.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
-from hotline.presenters import RESULT_LABELS
-from hotline.privacy import mask_phone
-from hotline.timefmt import SHANGHAI
-from hotline.volumes import CHANNEL_LABELS
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
+from hotline.domain.timefmt import SHANGHAI
+from hotline.privacy.rules import mask_phone
+from hotline.reporting.volumes import CHANNEL_LABELS
+from hotline.web.presenters import RESULT_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 
 HOMES = {

@@ -9,16 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.confirmed_text import needs_confirmation
-from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.models import TicketEvent
-from hotline.presenters import ticket_out
-from hotline.schemas import AnswerBody, TicketCreate
+from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
+from hotline.domain.models import TicketEvent
+from hotline.domain.schemas import AnswerBody, TicketCreate
+from hotline.domain.timefmt import utcnow
+from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import tickets as svc
 from hotline.services.units import unit_directory
-from hotline.timefmt import utcnow
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
 from hotline.web.pages.forms import validate_form
+from hotline.web.presenters import ticket_out
 from hotline.web.session import flash
 
 CONSOLE_ROLES = (Role.OPERATOR.value, Role.SUPERVISOR.value)
@@ -191,7 +191,7 @@ async def _last_payload(ids: list[int], action: str) -> dict[int, dict[str, Any]
 
 async def queues(request: Request) -> Response:
     """GET /operator/queue — dispatch queue, disputes and callbacks (polled)."""
-    from hotline.lifecycle import ACTIONS
+    from hotline.domain.lifecycle import ACTIONS
     from hotline.services.units import active_units
     from hotline.web.pages.forms import fields_of
 

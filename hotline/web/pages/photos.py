@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from hotline.confirmed_text import needs_confirmation
-from hotline.errors import HotlineError, not_found
-from hotline.lifecycle import Role
-from hotline.models import Ticket
-from hotline.photos import BY_EXTENSION, HEIC
-from hotline.schemas import TICKET_NUMBER_PATTERN
+from hotline.citizens.photos import BY_EXTENSION, HEIC
+from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.lifecycle import Role
+from hotline.domain.models import Ticket
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN
+from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import photo_store
 from hotline.services import tickets as ticket_service
 from hotline.web.pages.common import render, signed_in

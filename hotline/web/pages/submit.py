@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message
 
-from hotline import photo_clean
-from hotline.citizen_form import (
+from hotline.citizens import photo_clean
+from hotline.citizens.form import (
     KIND_CHOICES,
     MAX_CONTENT,
     MAX_TITLE,
@@ -32,11 +32,11 @@ from hotline.citizen_form import (
     rule_errors,
     to_ticket,
 )
-from hotline.citizen_places import Picker, picker
-from hotline.photos import MAX_PHOTOS, sniff
+from hotline.citizens.photos import MAX_PHOTOS, sniff
+from hotline.citizens.places import Picker, picker
+from hotline.domain.timefmt import utcnow
 from hotline.services import web_intake
 from hotline.services.tickets import TicketRecord
-from hotline.timefmt import utcnow
 from hotline.web import formtoken
 from hotline.web.pages.common import render
 from hotline.web.pages.forms import CITIZEN_FIELD_LABELS, validate_form
@@ -299,7 +299,7 @@ async def _uploads(form: Any, max_bytes: int) -> tuple[list[Upload], str]:
 
 
 async def _cleaned(uploads: list[Upload]) -> tuple[list[web_intake.Photo], str]:
-    """Each photo re-encoded without metadata (`hotline.photo_clean`); or why one cannot be."""
+    """Each photo re-encoded without metadata (hotline.citizens.photo_clean), or why not."""
     photos = []
     for upload in uploads:
         try:

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hotline.errors import HotlineError
-from hotline.exports import COUNT_LABELS, RATE_LABELS
-from hotline.lifecycle import ACTIONS, WITH_UNIT, Action, Role
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ACTIONS, WITH_UNIT, Action, Role
+from hotline.domain.timefmt import SHANGHAI, utcnow
+from hotline.reporting.exports import COUNT_LABELS, RATE_LABELS
+from hotline.reporting.unit_rates import UNIT_KINDS
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
-from hotline.timefmt import SHANGHAI, utcnow
-from hotline.unit_rates import UNIT_KINDS
 from hotline.web.pages.common import render, signed_in
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)

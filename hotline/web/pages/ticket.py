@@ -8,15 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.confirmed_text import needs_confirmation
-from hotline.errors import HotlineError, not_found
-from hotline.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
-from hotline.presenters import ticket_out
-from hotline.schemas import TicketOut
+from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
+from hotline.domain.schemas import TicketOut
+from hotline.domain.timefmt import utcnow
+from hotline.privacy.confirmed import needs_confirmation
+from hotline.reporting.volumes import CHANNEL_LABELS
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
-from hotline.timefmt import utcnow
-from hotline.volumes import CHANNEL_LABELS
 from hotline.web.pages.common import (
     CENTRE,
     clock_views,
@@ -27,6 +26,7 @@ from hotline.web.pages.common import (
     signed_in,
 )
 from hotline.web.pages.forms import NOT_CONTACTED_FIELDS, fields_of, parse_form, validate_form
+from hotline.web.presenters import ticket_out
 from hotline.web.session import flash
 
 # What the timeline shows of an event's payload, in this order.

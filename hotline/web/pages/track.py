@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.errors import HotlineError
-from hotline.lifecycle import WITH_UNIT, Status
-from hotline.schemas import TICKET_NUMBER_PATTERN, RatingIn, Satisfaction, TrackOut
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import WITH_UNIT, Status
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, RatingIn, Satisfaction, TrackOut
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.services import rating
 from hotline.services.numbering import QUERY_ALPHABET
-from hotline.timefmt import SHANGHAI, utcnow
 from hotline.web.http import read_body
 from hotline.web.pages.common import redirect, render
 from hotline.web.pages.forms import validate_form

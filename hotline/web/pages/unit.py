@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.models import TicketEvent
-from hotline.presenters import ticket_out
+from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
+from hotline.domain.models import TicketEvent
+from hotline.domain.timefmt import utcnow
 from hotline.services import tickets as svc
 from hotline.services.units import unit_directory
-from hotline.timefmt import utcnow
 from hotline.web.pages.common import next_clock, render, signed_in
+from hotline.web.presenters import ticket_out
 
 MAX_OPEN = 500  # a unit with more open tickets than this needs the search page, not a list
 GROUPS = (

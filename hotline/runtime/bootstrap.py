@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hotline.config import ConfigError, Settings
-from hotline.deployment import Deployment
+from hotline.runtime.config import ConfigError, Settings
+from hotline.runtime.deployment import Deployment
 
 if TYPE_CHECKING:
+    from hotline.domain.vocabulary import Vocabulary
     from hotline.services.sla_engine import SlaEngine
     from hotline.sms.templates import SmsTemplates
-    from hotline.vocabulary import Vocabulary
 
 log = logging.getLogger("hotline")
 
@@ -27,7 +27,7 @@ def load_rules(data_dir: Path, *, model_dir: Path | None = None) -> tuple[Any, A
     Start-up and the administrators' reload both use this, so a reload validates exactly as
     start-up does.
     """
-    from hotline.vocabulary import check_model_labels, load_vocabulary
+    from hotline.domain.vocabulary import check_model_labels, load_vocabulary
     from routing.errors import RuleError
     from routing.loader import load_routing
 

@@ -1,6 +1,6 @@
 """The rates as files supervisors open in Excel: an xlsx workbook and a CSV (pure: bytes in
 memory, no I/O). Every number of the JSON answer appears in both, unchanged; every text cell
-goes through hotline.export_cells, so none is ever evaluated as a formula."""
+goes through hotline.reporting.export_cells, so none is ever evaluated as a formula."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from hotline.export_cells import csv_row, xlsx_append
-from hotline.unit_rates import COUNT_FIELDS, RATE_FIELDS, UNIT_KINDS
+from hotline.reporting.export_cells import csv_row, xlsx_append
+from hotline.reporting.unit_rates import COUNT_FIELDS, RATE_FIELDS, UNIT_KINDS
 
 UNIT_COLUMNS = {"unit": "单位代码", "name": "单位名称", "kind": "单位类型"}
 COUNT_LABELS = {

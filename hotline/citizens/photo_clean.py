@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image, ImageOps
 
-from hotline.photos import JPEG, PNG, PhotoType
+from hotline.citizens.photos import JPEG, PNG, PhotoType
 
 pillow_heif.register_heif_opener()
 
@@ -23,7 +23,7 @@ MAX_PIXELS = 50_000_000
 JPEG_QUALITY = 90
 # JPEG holds these modes as they are; anything else (RGBA, P, I;16 …) becomes RGB.
 _JPEG_MODES = frozenset({"RGB", "L", "CMYK"})
-# Only the decoders of the types `hotline.photos.sniff` lets through (fewer parsers to
+# Only the decoders of the types `hotline.citizens.photos.sniff` lets through (fewer parsers to
 # attack); Pillow's JPEG opener itself hands a phone's multi-picture JPEG to its MPO reader.
 _FORMATS = ("JPEG", "PNG", "HEIF")
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real imports load numpy and the policy files' parsers
     from classifier.model import CategoryModel
+    from hotline.domain.vocabulary import Vocabulary
     from hotline.services.router import TicketRouter
     from hotline.services.sla_engine import SlaEngine
     from hotline.sms.templates import SmsTemplates
-    from hotline.vocabulary import Vocabulary
     from routing.units import Unit
 
 

@@ -77,8 +77,8 @@ def uvicorn_log_config() -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     filters = config.setdefault("filters", {})
-    filters["redact"] = {"()": "hotline.logs.RedactQuery"}
-    filters["redact_message"] = {"()": "hotline.logs.RedactMessage"}
+    filters["redact"] = {"()": "hotline.runtime.logs.RedactQuery"}
+    filters["redact_message"] = {"()": "hotline.runtime.logs.RedactMessage"}
     config["handlers"]["access"]["filters"] = ["redact"]
     config["handlers"]["default"]["filters"] = ["redact_message"]
     config["formatters"]["hotline"] = {"format": LOG_FORMAT}

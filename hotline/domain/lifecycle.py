@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hotline.errors import HotlineError
-from hotline.schemas import (
+from hotline.domain.errors import HotlineError
+from hotline.domain.schemas import (
     ActionBody,
     AnswerBody,
     CallbackBody,
@@ -186,7 +186,7 @@ class ActionSpec:
     # Refused (422) on a 举报 or confidential ticket whose dispatch text no person confirmed.
     needs_confirmed_text: bool = False
     # Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows
-    # (hotline.unit_rates): the write path refreshes them in the action's transaction.
+    # (hotline.reporting.unit_rates): the write path refreshes them in the action's transaction.
     affects_rates: bool = False
 
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hotline.config import Settings, load_settings
+from hotline.runtime.config import Settings, load_settings
 
 EXIT_CONFIG = 2
 
@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from hotline.config import ConfigError
-    from hotline.db import DatabaseError
-    from hotline.errors import HotlineError
+    from hotline.domain.errors import HotlineError
+    from hotline.runtime.config import ConfigError
+    from hotline.runtime.db import DatabaseError
 
     try:
         settings = load_settings()
@@ -168,8 +168,8 @@ def _run(
     with_model: bool = True,
 ) -> Any:
     """Load data/, open the database (creating tables, syncing units), run `job`, close."""
-    from hotline.bootstrap import announce, load_deployment
-    from hotline.db import close_database, open_database
+    from hotline.runtime.bootstrap import announce, load_deployment
+    from hotline.runtime.db import close_database, open_database
     from hotline.services.units import sync_units
 
     deployment = load_deployment(settings, with_model=with_model)
@@ -188,8 +188,8 @@ def _run(
 
 def _migrate(settings: Settings) -> int:
     """Apply pending migrations (adopting a database made before migrations existed)."""
-    from hotline import schema
-    from hotline.db import close_database, open_database
+    from hotline.runtime import schema
+    from hotline.runtime.db import close_database, open_database
     from hotline.services.rate_rows import rates_need_rebuild
 
     async def go() -> schema.MigrationReport:
@@ -230,7 +230,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     print(
         f"12345 热线工单系统：http://{host}:{port}/  （数据库 {settings.database_url}）", flush=True
     )
-    from hotline.logs import uvicorn_log_config
+    from hotline.runtime.logs import uvicorn_log_config
 
     uvicorn.run(
         "hotline.web.asgi:app",
@@ -256,8 +256,8 @@ def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 async def _demo(deployment: Any, count: int, site: str) -> None:
-    from hotline.demo import load_demo
-    from hotline.models import Ticket
+    from hotline.commands.demo import load_demo
+    from hotline.domain.models import Ticket
 
     accounts = await load_demo(deployment=deployment, tickets=count)
     existed = [a.username for a in accounts if not a.created]
@@ -309,8 +309,8 @@ def port_in_use(host: str, port: int) -> str | None:
 
 
 def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline.domain.timefmt import utcnow
     from hotline.services import users
-    from hotline.timefmt import utcnow
 
     if args.users_command == "add":
         password = _read_password()
@@ -344,7 +344,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     elif args.users_command == "list":
 
         async def show(_: Any) -> None:
-            from hotline.timefmt import local_text
+            from hotline.domain.timefmt import local_text
 
             now = utcnow()
             tokens = await users.token_summaries(now=now, ttl_days=settings.token_ttl_days)
@@ -462,8 +462,8 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
+    from hotline.runtime.workers import start_background
     from hotline.services.rules_version import follow_rules
-    from hotline.workers import start_background
 
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)
@@ -472,8 +472,8 @@ async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
 
 
 async def _anonymise(settings: Settings) -> None:
+    from hotline.domain.timefmt import utcnow
     from hotline.services.retention import anonymise_due
-    from hotline.timefmt import utcnow
 
     days = settings.retention_days
     count = await anonymise_due(now=utcnow(), retention_days=days, upload_dir=settings.upload_dir)

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline.auth import new_password
-from hotline.deployment import Deployment
-from hotline.errors import HotlineError
-from hotline.lifecycle import ACTION_BODIES, OPEN_STATUSES
-from hotline.models import Ticket, User
-from hotline.schemas import TicketCreate
+from hotline.domain.auth import new_password
+from hotline.domain.errors import HotlineError
+from hotline.domain.lifecycle import ACTION_BODIES, OPEN_STATUSES
+from hotline.domain.models import Ticket, User
+from hotline.domain.schemas import TicketCreate
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as svc
 from hotline.services.users import create_user, principal_of
-from hotline.timefmt import utcnow
 
 # The first demo tickets are driven to these stages (see `_advance`): 办理中, 并单 (into the
 # one before), 退单, 挂起, 延期审核中, 已回复, 已回访, 办结; the rest are spread at random.
@@ -134,7 +134,7 @@ async def load_demo(
     Passwords are reset on every run, so what is printed always works, also against a server
     already running on the same database.
     """
-    from hotline.auth import hash_password
+    from hotline.domain.auth import hash_password
 
     now = utcnow()
     accounts = []
@@ -335,7 +335,7 @@ async def _advance(
         if who == "unit":
             if fresh.lead_unit_id is None:
                 break
-            from hotline.models import Unit
+            from hotline.domain.models import Unit
 
             unit = await Unit.get(id=fresh.lead_unit_id)
             principal = await _unit_principal(unit.code, cache)

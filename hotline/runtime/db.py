@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 
-MODEL_MODULES = ["hotline.models", "hotline.outbox.models"]
+MODEL_MODULES = ["hotline.domain.models", "hotline.outbox.models"]
 MIGRATIONS_MODULE = "hotline.migrations"
 
 
@@ -37,7 +37,7 @@ async def open_database(
     """Connect and check the database answers; with create_schema, see that the schema is current.
 
     An empty database gets every migration applied; one with pending migrations is refused
-    with a line naming `python main.py migrate` (hotline/schema.py explains why).
+    with a line naming `python main.py migrate` (hotline/runtime/schema.py explains why).
     """
     ctx = TortoiseContext()
     # Enter before init: init finalises the models, which looks up the active context.
@@ -64,7 +64,7 @@ async def open_database(
 
 async def ensure_schema(conn: BaseDBAsyncClient) -> None:
     """Create the schema of an empty database; refuse one whose migrations are pending."""
-    from hotline import schema
+    from hotline.runtime import schema
 
     if await schema.is_empty(conn):
         await schema.migrate(conn)
@@ -104,8 +104,8 @@ def _redact(url: str) -> str:
 
 
 def _cli_config() -> dict[str, Any]:
-    """The configuration tortoise's own CLI reads: `tortoise -c hotline.db.TORTOISE_ORM …`."""
-    from hotline.config import database_url
+    """What tortoise's own CLI reads: `tortoise -c hotline.runtime.db.TORTOISE_ORM …`."""
+    from hotline.runtime.config import database_url
 
     return tortoise_config(database_url())
 

@@ -20,7 +20,7 @@ from hotline.channels.wechat import Crypto
 from hotline.mail.settings import SmtpSettings
 from hotline.sms.settings import SmsSettings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_TZ = "Asia/Shanghai"
 DEFAULT_DATABASE_URL = "sqlite://hotline.db"
 # A file every deployment data directory has; how a candidate directory is recognised.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline import masking
+from hotline.privacy import masking
 
 HIDDEN = "（保密）"
 
@@ -60,7 +60,7 @@ def mask_personal(text: str, *, names: tuple[str, ...] = ()) -> str:
     This is the default dispatch text (转办内容) and the title citizens are shown: numbers,
     e-mail addresses, plates, QQ and WeChat ids, house-level address parts and names become
     placeholders (【手机号】, 【门牌】, 【来电人】) with none of their digits kept
-    (`hotline.masking` has the rules).
+    (`hotline.privacy.masking` has the rules).
     """
     return masking.mask_text(text, names=names)
 

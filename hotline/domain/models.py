@@ -297,7 +297,7 @@ class TicketClock(Model):
 
 
 class RateAssignment(Model):
-    """One 派单/改派 and what it adds to its unit's audited counts (hotline.unit_rates).
+    """One 派单/改派 and what it adds to its unit's audited counts (hotline.reporting.unit_rates).
 
     Derived from the event log and met clocks by `unit_rates.ticket_rate_rows`; the write
     path refreshes a ticket's rows in the action's transaction, `python main.py

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.privacy import mask_personal
+from hotline.privacy.rules import mask_personal
 
 NOT_CONFIRMED = "（转办内容待热线中心确认，请联系热线中心）"
 CONFIRM_FIRST = (

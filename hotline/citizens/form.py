@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from hotline.schemas import Attachment, Complainant, Kind, Location, Strict, TicketCreate
+from hotline.domain.schemas import Attachment, Complainant, Kind, Location, Strict, TicketCreate
 
 # The one place that says which kinds need a way to answer: a question or a request for
 # help is only useful if the citizen hears back; a complaint or report may be anonymous.

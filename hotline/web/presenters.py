@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.auth import Principal
-from hotline.confirmed_text import needs_confirmation, unit_text
-from hotline.lifecycle import (
+from hotline.domain.auth import Principal
+from hotline.domain.lifecycle import (
     ACTIONS,
     STATUS_LABELS,
     Action,
@@ -16,16 +15,8 @@ from hotline.lifecycle import (
     allowed_actions,
     event_label,
 )
-from hotline.models import Ticket, TicketClock, TicketEvent, Unit
-from hotline.privacy import (
-    citizen_title,
-    complainant_view,
-    dispatch_text,
-    mask_address,
-    mask_personal,
-    no_contact_applies,
-)
-from hotline.schemas import (
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
+from hotline.domain.schemas import (
     ClockOut,
     ComplainantOut,
     EventOut,
@@ -36,8 +27,17 @@ from hotline.schemas import (
     TrackPhoto,
     UnitOut,
 )
+from hotline.domain.timefmt import local_iso
+from hotline.privacy.confirmed import needs_confirmation, unit_text
+from hotline.privacy.rules import (
+    citizen_title,
+    complainant_view,
+    dispatch_text,
+    mask_address,
+    mask_personal,
+    no_contact_applies,
+)
 from hotline.services.tickets import TicketRecord
-from hotline.timefmt import local_iso
 from sla.clock import ClockKind
 
 RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}

@@ -1,5 +1,5 @@
 """Background workers: the SLA sweeper, the outbox senders and housekeeping, in-process or
-standalone, each on the one periodic loop (hotline.periodic)."""
+standalone, each on the one periodic loop (hotline.runtime.periodic)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import asyncio
 import logging
 import time
 
-from hotline.config import Settings
-from hotline.deployment import Deployment
 from hotline.outbox.registry import ADAPTERS, build
 from hotline.outbox.sender import run_sender
-from hotline.periodic import run_every
+from hotline.runtime.config import Settings
+from hotline.runtime.deployment import Deployment
+from hotline.runtime.periodic import run_every
 from hotline.services.sweeper import run_sweeper
 
 # Seconds between outbox rounds (a full batch goes again at once).
 SEND_INTERVAL = 30.0
 HOUSEKEEPING_INTERVAL = 3600.0
-log = logging.getLogger("hotline.workers")
+log = logging.getLogger("hotline.runtime.workers")
 
 
 def start_background(
@@ -56,9 +56,9 @@ async def housekeeping(*, settings: Settings) -> int:
     """One pass: anonymise tickets past RETENTION_DAYS, drop ended rate-limit windows and
     page sessions that ended more than a day ago and WeChat nonces whose timestamps have left
     the window."""
+    from hotline.domain.timefmt import utcnow
     from hotline.services import counters, web_sessions, wechat_nonces
     from hotline.services.retention import anonymise_due
-    from hotline.timefmt import utcnow
     from hotline.web.login_throttle import forget_old_addresses
 
     count = await anonymise_due(

@@ -1,0 +1,1 @@
+"""What citizens bring: the web form's rules, the place picker, photos."""

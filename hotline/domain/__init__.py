@@ -1,0 +1,1 @@
+"""The ticket domain: models, the action table, request and response bodies, the vocabulary."""

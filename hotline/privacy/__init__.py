@@ -1,0 +1,1 @@
+"""Who may see what of a complainant and a report: viewing rules, masking, the confirmed text."""

@@ -1,0 +1,1 @@
+"""Reporting: rates, per-unit rates, volumes and the Excel/CSV exports (pure)."""

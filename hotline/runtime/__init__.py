@@ -1,0 +1,1 @@
+"""Running the service: settings, start-up, the database, logging and background workers."""
