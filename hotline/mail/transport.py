@@ -24,7 +24,6 @@ from aiosmtplib import (
     SMTPSenderRefused,
 )
 
-from hotline.domain.timefmt import local_iso
 from hotline.mail.compose import compose_message
 from hotline.mail.settings import SmtpSettings
 from hotline.outbox.models import OutboxMessage
@@ -165,21 +164,8 @@ class SmtpTransport:
 
 
 def mail_json(row: OutboxMessage) -> dict[str, object]:
-    """One mail as the admin API lists it."""
-    return {
-        "id": row.id,
-        "status": row.status,
-        "reason": row.reason,
-        "ticket_number": row.ticket_number,
-        "to": row.to_addrs,
-        "subject": row.subject,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "message_id": row.message_id,
-        "created_at": local_iso(row.created_at),
-        "next_attempt_at": local_iso(row.next_attempt_at),
-        "sent_at": local_iso(row.sent_at),
-    }
+    """What the admin API lists of a mail besides what every row has."""
+    return {"to": row.to_addrs, "subject": row.subject, "message_id": row.message_id}
 
 
 VIEW = TransportView(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hotline.domain.timefmt import local_iso
 from hotline.outbox.backlog import Backlog, backlog
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.outbox.registry import view
@@ -22,8 +23,23 @@ class Listing:
 
     def as_json(self) -> dict[str, Any]:
         """{counts, items} as the admin API answers it."""
-        row_json = view(self.transport).row_json
-        return {"counts": self.counts, "items": [row_json(r) for r in self.rows]}
+        own = view(self.transport).row_json
+        return {"counts": self.counts, "items": [{**row_json(r), **own(r)} for r in self.rows]}
+
+
+def row_json(row: OutboxMessage) -> dict[str, Any]:
+    """What the admin API lists of every row, whatever its transport."""
+    return {
+        "id": row.id,
+        "status": row.status,
+        "reason": row.reason,
+        "ticket_number": row.ticket_number,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "created_at": local_iso(row.created_at),
+        "next_attempt_at": local_iso(row.next_attempt_at),
+        "sent_at": local_iso(row.sent_at),
+    }
 
 
 async def listing(transport: str, *, status: str | None = None, limit: int = 200) -> Listing:

@@ -69,7 +69,7 @@ class TransportView:
     name: str
     label: str  # 邮件 / 短信
     counter: str  # 封 / 条
-    row_json: Callable[[OutboxMessage], dict[str, Any]]
+    row_json: Callable[[OutboxMessage], dict[str, Any]]  # beyond the fields every row has
     # The admin page's table: who receives it and what it says, with their column headers.
     who_header: str
     who: Callable[[OutboxMessage], str]

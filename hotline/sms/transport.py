@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hotline.domain.timefmt import local_iso
 from hotline.outbox.models import OutboxMessage
 from hotline.outbox.transport import MIN_LEASE, Outcome, Sent, TransportView
 from hotline.privacy.rules import mask_phone
@@ -59,22 +58,13 @@ class SmsTransport:
 
 
 def sms_json(row: OutboxMessage) -> dict[str, object]:
-    """One text as the admin API lists it."""
+    """What the admin API lists of a text besides what every row has."""
     # Admins check delivery, not whom: the number is masked as everywhere outside the ticket.
     return {
-        "id": row.id,
-        "status": row.status,
-        "reason": row.reason,
-        "ticket_number": row.ticket_number,
         "phone": mask_phone(row.phone),
         "template": row.template,
         "body": row.body,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
         "gateway_ref": row.gateway_ref,
-        "created_at": local_iso(row.created_at),
-        "next_attempt_at": local_iso(row.next_attempt_at),
-        "sent_at": local_iso(row.sent_at),
     }
 
 
