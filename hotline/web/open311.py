@@ -92,7 +92,7 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
 def _failed(request: Request, form: str, exc: Exception) -> Response:
     """503 (database unreachable, with Retry-After) or 500, logged once, in the spec's format."""
     if database_unavailable(exc):
-        log.error("open311: database unavailable on %s", request.url.path, exc_info=exc)
+        request.app.state.outage.refused_request(f"{request.method} {request.url.path}", exc)
         return _refuse(form, 503, DB_UNAVAILABLE, **{"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.error("open311: unhandled error on %s", request.url.path, exc_info=exc)
     return _refuse(form, 500, "服务器内部错误，请稍后重试")
