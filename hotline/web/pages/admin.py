@@ -31,6 +31,7 @@ from hotline.sms.models import OutboxSms, SmsStatus
 from hotline.sms.sender import requeue_failed_sms, requeue_sms
 from hotline.timefmt import SHANGHAI, utcnow
 from hotline.unit_rates import UNIT_KINDS
+from hotline.web.endpoint import ROW_ID, path_value_ok
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import flash
 from sla.statutory import statutory_holidays
@@ -348,7 +349,7 @@ async def outbox_requeue(request: Request) -> Response:
     _admin(request)
     await require_form(request)
     raw = request.path_params["mail_id"]
-    if raw.isdigit() and await requeue_mail(int(raw), now=utcnow()):
+    if path_value_ok(ROW_ID, raw) and await requeue_mail(int(raw), now=utcnow()):
         flash(request, f"邮件 #{raw} 已重新排队，发送程序稍后投递。")
     else:
         flash(request, f"邮件 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
@@ -369,7 +370,7 @@ async def sms_requeue(request: Request) -> Response:
     _admin(request)
     await require_form(request)
     raw = request.path_params["sms_id"]
-    if raw.isdigit() and await requeue_sms(int(raw), now=utcnow()):
+    if path_value_ok(ROW_ID, raw) and await requeue_sms(int(raw), now=utcnow()):
         flash(request, f"短信 #{raw} 已重新排队，发送程序稍后发送。")
     else:
         flash(request, f"短信 #{raw} 不是发送失败状态（可能已被重新排队），未做改动。", "error")
