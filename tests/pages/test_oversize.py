@@ -61,9 +61,8 @@ def _paths(template: str) -> list[str]:
     names = re.findall(r"{(\w+)(?::\w+)?}", template)
     paths = [template]
     for name in names:
-        paths = [
-            re.sub(r"{%s(?::\w+)?}" % name, value, p) for p in paths for value in PATH_VALUES[name]
-        ]
+        slot = re.compile(r"{" + name + r"(?::\w+)?}")
+        paths = [slot.sub(value, p) for p in paths for value in PATH_VALUES[name]]
     return paths
 
 
