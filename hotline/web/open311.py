@@ -30,6 +30,8 @@ from hotline.services import counters
 from hotline.services import open311 as open311_service
 from hotline.services.idempotency import retry_key
 from hotline.timefmt import utcnow
+from hotline.web import open311_doc as doc
+from hotline.web.endpoint import api, request_query
 from hotline.web.failsafe import DB_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 from hotline.web.http import read_body, validate
 
@@ -115,6 +117,13 @@ def _vocabulary(request: Request) -> tuple[tuple[str, ...], tuple[str, ...], tup
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 发现文档",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    responses=doc.answers(doc.DISCOVERY),
+)
 async def discovery(request: Request) -> tuple[int, str, Any]:
     """GET /open311/discovery — where the GeoReport v2 endpoint is and how to get a key."""
     settings: Settings = request.app.state.settings
@@ -125,6 +134,13 @@ async def discovery(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 服务列表（诉求分类）",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    responses=doc.answers(doc.SERVICES),
+)
 async def service_list(request: Request) -> tuple[int, str, Any]:
     """GET services — every category we take requests for."""
     model, other, kinds = _vocabulary(request)
@@ -132,6 +148,13 @@ async def service_list(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 服务定义（可填的属性）",
+    public=True,
+    methods=("GET",),
+    path={"code": doc.SERVICE_CODE, "format": doc.FORMAT},
+    responses=doc.answers(doc.DEFINITION),
+)
 async def service_definition(request: Request) -> tuple[int, str, Any]:
     """GET services/{code} — the attributes a request of this service may carry."""
     model, other, kinds = _vocabulary(request)
@@ -145,15 +168,34 @@ async def service_definition(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET", "POST")
+@api(
+    summary="Open311 服务请求查询（公开记录；保密工单不公开）",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    query=doc.Open311RequestsQuery,
+    responses=doc.answers(doc.REQUESTS, 400),
+)
 async def request_list(request: Request) -> tuple[int, str, Any]:
     """GET requests — public records by the spec's filters; POST requests — a new ticket."""
     if request.method == "POST":
         return await _create(request)
+    try:
+        request_query(request)  # the documented sizes, before the spec's own rules
+    except HotlineError as exc:
+        raise proto.Open311Error(400, exc.message) from None
     query = sent.parse_query(request.query_params, now=utcnow())
     return 200, "service_requests", await open311_service.public_requests(query)
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 单个服务请求",
+    public=True,
+    methods=("GET",),
+    path={"id": doc.REQUEST_ID, "format": doc.FORMAT},
+    responses=doc.answers(doc.REQUESTS),
+)
 async def one_request(request: Request) -> tuple[int, str, Any]:
     """GET requests/{id} — one request, as a list of one (the spec's shape)."""
     number = request.path_params["id"]
@@ -164,6 +206,13 @@ async def one_request(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 由 token 查服务请求编号",
+    public=True,
+    methods=("GET",),
+    path={"token": doc.TOKEN, "format": doc.FORMAT},
+    responses=doc.answers(doc.TOKENS),
+)
 async def token(request: Request) -> tuple[int, str, Any]:
     """GET tokens/{token} — the service_request_id a POST's token stands for."""
     value = request.path_params["token"]

@@ -21,7 +21,9 @@ from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.services import wechat as wechat_service
 from hotline.timefmt import utcnow
+from hotline.web.endpoint import api
 from hotline.web.http import error_response
+from hotline.web.open311_doc import WECHAT_ANSWERS, WeChatCheckQuery
 
 log = logging.getLogger("hotline.wechat")
 
@@ -74,6 +76,14 @@ async def _read(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+@api(
+    summary="微信公众号服务器地址校验（GET；消息为 POST，微信平台的 XML）",
+    public=True,
+    methods=("GET",),
+    query=WeChatCheckQuery,
+    errors=(404,),
+    responses=WECHAT_ANSWERS,
+)
 async def wechat(request: Request) -> Response:
     """GET: URL verification; POST: a citizen's message, answered with a passive reply."""
     settings: Settings = request.app.state.settings
