@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -68,6 +69,28 @@ async def test_sqlite_file_gone_is_503(
         with caplog.at_level(logging.INFO):
             r = await _ask(deployment)
     _assert_503(r, caplog)
+
+
+async def test_sqlite_locked_by_another_process_is_503(
+    tmp_path: Path, deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    file = tmp_path / "hotline.sqlite3"
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(f"sqlite://{file}"))
+        await ctx.generate_schemas()
+        # Another process (a backup, a stuck admin shell) holds the file's write lock: a
+        # write (tracking counts each try) waits SQLite's busy timeout (5 s), then "database
+        # is locked". Readers go on under WAL.
+        holder = sqlite3.connect(file, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with caplog.at_level(logging.INFO):
+                r = await _ask(deployment, "/api/v1/track/20261122-00001?code=ABCDEF")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    _assert_503(r, caplog)
+    assert any("database is locked" in rec.getMessage() for rec in caplog.records)
 
 
 async def test_postgres_not_listening_is_503(
