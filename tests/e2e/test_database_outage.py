@@ -175,7 +175,14 @@ async def test_no_500_while_postgres_refuses_and_kills_connections(
         "log tracebacks": log.count("Traceback (most recent call last)"),
         "log outage lines": log.count("database unavailable"),
     }
+    lines = log.splitlines()
+    # What logged each traceback: the line before it (the background loops, asyncpg's pool).
+    sources = Counter(
+        lines[i - 1][24:90] for i, line in enumerate(lines) if line.startswith("Traceback") and i
+    )
     print("\noutage figures:", figures)
+    print("traceback sources:", dict(sources))
+    print("outage lines:", [line[24:200] for line in lines if "database unavailable" in line])
     assert not bad, "\n".join(bad[:10])
     assert seen[500] == 0
     assert during[503] > 0, f"the outage was not felt: {figures}"

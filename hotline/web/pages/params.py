@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from hotline.errors import HotlineError, not_found
-from hotline.web.endpoint import ROW_ID, TICKET_NUMBER, path_value_ok
+from hotline.web.endpoint import TICKET_NUMBER, path_value_ok
 from hotline.web.http import validate
 from hotline.web.pages.common import PageError
 
@@ -68,10 +68,3 @@ def ticket_number(value: str) -> str:
     if not path_value_ok(TICKET_NUMBER, value):
         raise not_found()
     return value
-
-
-def row_id(value: str) -> int:
-    """A row id (mail, text) from a page's path, or the 404 page."""
-    if not path_value_ok(ROW_ID, value):
-        raise not_found("记录")
-    return int(value)
