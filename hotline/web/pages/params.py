@@ -38,7 +38,7 @@ LABELS = {
     "parent": "上级单位",
 }
 # What a person most likely did, said after the rule they broke.
-HINTS = {"phone": "一次只能查一个号码，请只保留一个号码"}
+HINTS = {"phone": "一次只能查一个号码"}
 
 
 def page_query(model: type[M], data: dict[str, Any], *, what: str = "查询条件有误") -> M:
