@@ -38,6 +38,12 @@ INTERNAL_ERROR = "服务器内部错误，请稍后重试"
 INTERNAL_ERROR_PAGE = (
     "服务器内部错误，您的操作可能没有完成。请稍后刷新本页查看结果后再试；如问题持续，请联系管理员。"
 )
+# Citizens have no administrator to call: they have the hotline.
+INTERNAL_ERROR_CITIZEN = (
+    "服务器内部错误，您的操作可能没有完成。请稍后刷新本页查看结果后再试；"
+    "如有急事，请直接拨打 12345 热线。"
+)
+CITIZEN_PATHS = ("/track", "/submit")  # citizens' pages: their own layout, nothing of staff
 OUTAGE_LOG_INTERVAL = 10.0  # seconds between two lines about one outage
 # sqlite3.OperationalError messages that mean "cannot reach the file", not "bad SQL".
 _SQLITE_UNAVAILABLE = (
@@ -198,6 +204,11 @@ def _is_page(request: Request) -> bool:
     return is_page(request.url.path)
 
 
+def _citizen(request: Request) -> bool:
+    path = request.url.path
+    return any(path == p or path.startswith(p + "/") for p in CITIZEN_PATHS)
+
+
 def _page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
     """The error page, rendered without the session or the database (either may be down)."""
     from markupsafe import escape
@@ -207,7 +218,8 @@ def _page(request: Request, status: int, message: str, headers: dict[str, str]) 
     if request.headers.get("hx-request"):
         body = f'<p class="flash error">{escape(message)}</p>'
     else:
-        body = env.get_template("error.html").render(
+        template = "citizen_error.html" if _citizen(request) else "error.html"
+        body = env.get_template(template).render(
             request=request,
             status=status,
             message=message,
@@ -253,7 +265,8 @@ class Failsafe:
             else:
                 log.error("unhandled error on %s", where, exc_info=exc)
                 if _is_page(request):
-                    response = _page(request, 500, INTERNAL_ERROR_PAGE, {})
+                    text = INTERNAL_ERROR_CITIZEN if _citizen(request) else INTERNAL_ERROR_PAGE
+                    response = _page(request, 500, text, {})
                 else:
                     response = error_response(500, "internal_error", INTERNAL_ERROR)
             await response(scope, receive, send)

@@ -136,6 +136,8 @@ async def test_pages_answer_a_chinese_page_with_retry_after(
     assert int(r.headers["Retry-After"]) > 0
     assert r.headers["content-type"].startswith("text/html")
     assert "系统繁忙" in r.text and "秒后刷新本页重试" in r.text and "12345" in r.text
+    # The citizens' layout (我要反映, 进度查询), not the staff's sign-in bar.
+    assert "进度查询" in r.text and "登录" not in r.text
     assert "internal_error" not in r.text and "{" not in r.text.split("<body")[1][:200]
     _assert_logged_once(caplog)
 
@@ -182,5 +184,5 @@ async def test_unexpected_error_on_a_page_is_a_chinese_page(
         r = await _ask(deployment, "/track")
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("text/html")
-    assert "服务器内部错误" in r.text and "boom" not in r.text
+    assert "服务器内部错误" in r.text and "拨打 12345" in r.text and "boom" not in r.text
     assert len([rec for rec in caplog.records if rec.exc_info]) == 1
