@@ -4,6 +4,8 @@ Each endpoint parses, calls one service function and answers in the spec's terms
 refusal is the spec's error list (`[{"code", "description"}]` or `<errors>`), including
 unknown paths and methods under /open311, which the staff pages' handlers never see.
 Reading is public (as the spec has it); creating needs an `api_key` from OPEN311_API_KEYS.
+The GETs are declared with `@api` (schemas in hotline/web/open311_doc.py), so /openapi.json
+documents them and their path values are checked before a handler runs.
 """
 
 from __future__ import annotations

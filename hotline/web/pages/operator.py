@@ -135,12 +135,8 @@ async def caller(request: Request) -> Response:
     """GET /operator/caller?phone= — the caller's earlier tickets, open ones first."""
     principal = signed_in(request, *CONSOLE_ROLES)
     # The API's model: two numbers pasted at once are said in the box, not sent to the database.
-    phone = (
-        page_query(
-            TicketListQuery, {"phone": request.query_params.get("phone")}, what="无法查询来电"
-        ).phone
-        or ""
-    )
+    asked = {"phone": request.query_params.get("phone")}
+    phone = page_query(TicketListQuery, asked, what="无法查询来电").phone or ""
     rows: list[Any] = []
     total = 0
     if len(phone) >= 7:
