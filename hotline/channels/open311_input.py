@@ -14,12 +14,18 @@ from datetime import datetime, timedelta
 
 from hotline.channels.open311 import DEFAULT_KIND, KIND_ATTRIBUTE, KIND_KEYS, Open311Error
 from hotline.channels.wechat import title_of
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN
 from hotline.domain.timefmt import SHANGHAI
 
 MAX_DESCRIPTION = 4000  # the spec's limit on `description`
 MIN_DESCRIPTION = 5  # what TicketCreate.content needs; shorter is no matter to act on
 WINDOW = timedelta(days=90)  # the spec's default range, and the widest one a query may ask
 MAX_IDS = 100  # service_request_id values in one query
+# Our own field sizes: a service_request_id is a ticket number (20 characters at most), a
+# service_code a category (the column holds 32). Longer values cannot match anything, and
+# the database would refuse them rather than answer "none".
+SERVICE_REQUEST_ID = re.compile(TICKET_NUMBER_PATTERN, re.ASCII)
+MAX_SERVICE_CODE = 32
 YEARS = (1970, 2100)  # dates a query may name
 
 
@@ -78,6 +84,13 @@ def parse_query(params: Mapping[str, str], *, now: datetime) -> Query:
     ids = _values(params.get("service_request_id"))
     if len(ids) > MAX_IDS:
         raise Open311Error(400, f"service_request_id 一次最多 {MAX_IDS} 个")
+    for value in ids:
+        if not SERVICE_REQUEST_ID.fullmatch(value):
+            raise Open311Error(
+                400,
+                f"service_request_id「{value[:24]}」不是本系统的服务请求编号"
+                "（形如 20261122-00001，多个用逗号分隔）",
+            )
     if ids:
         return Query(ids=ids)
     statuses = _values(params.get("status"))
@@ -97,7 +110,15 @@ def parse_query(params: Mapping[str, str], *, now: datetime) -> Query:
         raise Open311Error(400, "end_date 不能早于 start_date")
     if end - start > WINDOW:
         raise Open311Error(400, "start_date 与 end_date 相隔不能超过 90 天")
-    return Query(codes=_values(params.get("service_code")), start=start, end=end, statuses=statuses)
+    codes = _values(params.get("service_code"))
+    for code in codes:
+        if len(code) > MAX_SERVICE_CODE:
+            raise Open311Error(
+                400,
+                f"service_code「{code[:12]}…」过长（最多 {MAX_SERVICE_CODE} 个字符）："
+                "可用的服务代码见 services.json",
+            )
+    return Query(codes=codes, start=start, end=end, statuses=statuses)
 
 
 # ---- POST requests ------------------------------------------------------------------

@@ -22,6 +22,15 @@
       e.detail.shouldSwap = false;
     }
   });
+  // A fragment refused with a message for the person (422: a field to fix, 503: the database
+  // is away) is shown where the answer goes; htmx would otherwise drop every 4xx/5xx.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var status = e.detail.xhr && e.detail.xhr.status;
+    if (status === 422 || status === 503) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
   // Alt+key shortcuts shown on the page (accesskey alone differs between browsers).
   document.addEventListener("keydown", function (e) {
     if (!e.altKey || e.ctrlKey || e.metaKey || !e.key || e.key.length !== 1) { return; }

@@ -20,7 +20,12 @@ from hotline.runtime.db import close_database, open_database
 from hotline.runtime.deployment import Deployment
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
-from hotline.web.failsafe import Failsafe
+from hotline.web.failsafe import (
+    RETRY_AFTER_SECONDS,
+    Failsafe,
+    OutageLog,
+    database_unavailable,
+)
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi, walk
 from hotline.web.ratelimit import TrackLimiter
@@ -33,18 +38,32 @@ log = logging.getLogger("hotline")
     summary="健康检查（数据库可达）",
     public=True,
     description="正常",
-    responses={"503": {"description": "数据库不可达"}},
+    responses={
+        "503": {
+            "description": "数据库不可达",
+            "headers": {"Retry-After": {"description": "秒数", "schema": {"type": "integer"}}},
+        }
+    },
 )
 async def healthz(request: Request) -> Response:
-    """GET /healthz — 200 when the database answers, 503 otherwise."""
+    """GET /healthz — 200 when the database answers, 503 + Retry-After otherwise."""
     from tortoise.context import require_context
 
     try:
         await require_context().db().execute_query("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
-        # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only.
-        log.exception("healthz: database check failed")
-        return JSONResponse({"status": "error", "database": "error"}, status_code=503)
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only;
+        # a load balancer probes every few seconds, so an outage is logged per interval.
+        outage: OutageLog = request.app.state.outage
+        if database_unavailable(exc):
+            outage.refused_request("GET /healthz", exc)
+        else:
+            log.error("healthz: database check failed", exc_info=exc)
+        return JSONResponse(
+            {"status": "error", "database": "error"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
@@ -158,5 +177,7 @@ def create_app(
     pages.install(app, settings)
     # Outermost of our middleware: unhandled exceptions answered (500, or 503 when the
     # database does not answer) and logged once — Starlette's own handler would re-raise.
-    app.add_middleware(Failsafe)
+    # One count per app: the middleware, /healthz and Open311 report one outage together.
+    app.state.outage = OutageLog()
+    app.add_middleware(Failsafe, outage=app.state.outage)
     return app

@@ -42,6 +42,10 @@ NOT_FOUND = {
     "短信编号": "没有这条发送失败的短信",
     "账号": "账号不存在",
     "限制编号": "没有这条限制：可能已到期或已被解除，请刷新列表后再看",
+    "服务请求编号": "未找到该服务请求（保密工单不公开）",
+    "服务代码": "未知的服务（可用的服务见 services.json）",
+    "格式": "不支持的格式：请使用 .json 或 .xml",
+    "token": "未知的 token",
 }
 
 
@@ -62,6 +66,9 @@ class ApiDoc:
     path: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     public: bool = False  # no login needed
+    # The methods documented, when the route takes more (Open311's route answers every method
+    # with the spec's errors; /wechat's POST is the platform's XML, not an API): default all.
+    methods: tuple[str, ...] = ()
     responses: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # other answers
 
     def body_model(self, path_params: Mapping[str, Any]) -> type[BaseModel] | None:

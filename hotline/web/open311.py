@@ -4,6 +4,8 @@ Each endpoint parses, calls one service function and answers in the spec's terms
 refusal is the spec's error list (`[{"code", "description"}]` or `<errors>`), including
 unknown paths and methods under /open311, which the staff pages' handlers never see.
 Reading is public (as the spec has it); creating needs an `api_key` from OPEN311_API_KEYS.
+The GETs are declared with `@api` (schemas in hotline/web/open311_doc.py), so /openapi.json
+documents them and their path values are checked before a handler runs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from hotline.runtime.deployment import Deployment
 from hotline.services import counters
 from hotline.services import open311 as open311_service
 from hotline.services.idempotency import retry_key
+from hotline.web import open311_doc as doc
+from hotline.web.endpoint import api, request_query
 from hotline.web.failsafe import DB_UNAVAILABLE, RETRY_AFTER_SECONDS, database_unavailable
 from hotline.web.http import read_body, validate
 
@@ -92,7 +96,7 @@ def endpoint(*methods: str) -> Callable[[Handler], Callable[[Request], Awaitable
 def _failed(request: Request, form: str, exc: Exception) -> Response:
     """503 (database unreachable, with Retry-After) or 500, logged once, in the spec's format."""
     if database_unavailable(exc):
-        log.error("open311: database unavailable on %s", request.url.path, exc_info=exc)
+        request.app.state.outage.refused_request(f"{request.method} {request.url.path}", exc)
         return _refuse(form, 503, DB_UNAVAILABLE, **{"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.error("open311: unhandled error on %s", request.url.path, exc_info=exc)
     return _refuse(form, 500, "服务器内部错误，请稍后重试")
@@ -115,6 +119,13 @@ def _vocabulary(request: Request) -> tuple[tuple[str, ...], tuple[str, ...], tup
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 发现文档",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    responses=doc.answers(doc.DISCOVERY),
+)
 async def discovery(request: Request) -> tuple[int, str, Any]:
     """GET /open311/discovery — where the GeoReport v2 endpoint is and how to get a key."""
     settings: Settings = request.app.state.settings
@@ -125,6 +136,13 @@ async def discovery(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 服务列表（诉求分类）",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    responses=doc.answers(doc.SERVICES),
+)
 async def service_list(request: Request) -> tuple[int, str, Any]:
     """GET services — every category we take requests for."""
     model, other, kinds = _vocabulary(request)
@@ -132,6 +150,13 @@ async def service_list(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 服务定义（可填的属性）",
+    public=True,
+    methods=("GET",),
+    path={"code": doc.SERVICE_CODE, "format": doc.FORMAT},
+    responses=doc.answers(doc.DEFINITION),
+)
 async def service_definition(request: Request) -> tuple[int, str, Any]:
     """GET services/{code} — the attributes a request of this service may carry."""
     model, other, kinds = _vocabulary(request)
@@ -145,15 +170,34 @@ async def service_definition(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET", "POST")
+@api(
+    summary="Open311 服务请求查询（公开记录；保密工单不公开）",
+    public=True,
+    methods=("GET",),
+    path={"format": doc.FORMAT},
+    query=doc.Open311RequestsQuery,
+    responses=doc.answers(doc.REQUESTS, 400),
+)
 async def request_list(request: Request) -> tuple[int, str, Any]:
     """GET requests — public records by the spec's filters; POST requests — a new ticket."""
     if request.method == "POST":
         return await _create(request)
+    try:
+        request_query(request)  # the documented sizes, before the spec's own rules
+    except HotlineError as exc:
+        raise proto.Open311Error(400, exc.message) from None
     query = sent.parse_query(request.query_params, now=utcnow())
     return 200, "service_requests", await open311_service.public_requests(query)
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 单个服务请求",
+    public=True,
+    methods=("GET",),
+    path={"id": doc.REQUEST_ID, "format": doc.FORMAT},
+    responses=doc.answers(doc.REQUESTS),
+)
 async def one_request(request: Request) -> tuple[int, str, Any]:
     """GET requests/{id} — one request, as a list of one (the spec's shape)."""
     number = request.path_params["id"]
@@ -164,6 +208,13 @@ async def one_request(request: Request) -> tuple[int, str, Any]:
 
 
 @endpoint("GET")
+@api(
+    summary="Open311 由 token 查服务请求编号",
+    public=True,
+    methods=("GET",),
+    path={"token": doc.TOKEN, "format": doc.FORMAT},
+    responses=doc.answers(doc.TOKENS),
+)
 async def token(request: Request) -> tuple[int, str, Any]:
     """GET tokens/{token} — the service_request_id a POST's token stands for."""
     value = request.path_params["token"]

@@ -64,7 +64,8 @@ def operations(
                 raise ValueError(f"{full}: 路由缺少 @api 声明，无法生成 OpenAPI 文档")
             continue  # an HTML page (hotline/web/pages), not part of the JSON API
         template = _PARAM.sub(r"{\1}", full)
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+        methods = set(doc.methods) if doc.methods else (route.methods or set())
+        for method in sorted(methods - {"HEAD"}):
             if doc.bodies is not None and doc.per is not None:
                 for value in doc.bodies:
                     path = template.replace(f"{{{doc.per}}}", value)

@@ -104,6 +104,13 @@ class DateRangeQuery(Query):
     until: Day | None = Field(default=None, alias="to", description="截止日期 YYYY-MM-DD（含当天）")
 
 
+class PeriodQuery(Query):
+    """A period of local days that a figure needs: both ends required, both included."""
+
+    since: Day = Field(alias="from", description="起始日期 YYYY-MM-DD（必填）")
+    until: Day = Field(alias="to", description="截止日期 YYYY-MM-DD（必填，含当天）")
+
+
 class OutboxQuery(Query):
     """GET /api/v1/admin/outbox and the requeue-all endpoints (mail and SMS)."""
 
@@ -122,7 +129,7 @@ class UnitGroupQuery(Query):
     )
 
 
-class RatesQuery(DateRangeQuery, UnitGroupQuery):
+class RatesQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/rates."""
 
     format: Literal["json", "xlsx", "csv"] = Field(default="json", description="输出格式")

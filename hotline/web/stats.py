@@ -19,7 +19,7 @@ from hotline.reporting.exports import content_disposition, filename, rates_csv, 
 from hotline.services import rates as rate_service
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
-from hotline.web.queries import DateRangeQuery, RatesQuery, UnitGroupQuery
+from hotline.web.queries import PeriodQuery, RatesQuery, UnitGroupQuery
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +36,7 @@ async def _reader(request: Request) -> Principal:
     return principal
 
 
-def _days(q: DateRangeQuery) -> rate_service.DateRange:
+def _days(q: PeriodQuery) -> rate_service.DateRange:
     return rate_service.DateRange.of(q.since, q.until)
 
 
@@ -71,14 +71,14 @@ async def rates(request: Request) -> Response:
 
 @api(
     summary="受理量：按渠道、诉求类型、分类和地区",
-    query=DateRangeQuery,
+    query=PeriodQuery,
     description="受理量",
     errors=(401, 403, 422),
 )
 async def volumes(request: Request) -> Response:
     """GET /api/v1/stats/volumes?from=&to= — tickets by channel, kind, category and place."""
     await _reader(request)
-    q: DateRangeQuery = request_query(request)
+    q: PeriodQuery = request_query(request)
     return JSONResponse(await rate_service.volume_figures(days=_days(q)))
 
 

@@ -22,7 +22,9 @@ from hotline.domain.timefmt import utcnow
 from hotline.runtime.config import Settings
 from hotline.services import wechat as wechat_service
 from hotline.services import wechat_nonces
+from hotline.web.endpoint import api
 from hotline.web.http import error_response
+from hotline.web.open311_doc import WECHAT_ANSWERS, WeChatCheckQuery
 
 log = logging.getLogger("hotline.wechat")
 
@@ -104,6 +106,14 @@ async def _read(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+@api(
+    summary="微信公众号服务器地址校验（GET；消息为 POST，微信平台的 XML）",
+    public=True,
+    methods=("GET",),
+    query=WeChatCheckQuery,
+    errors=(404,),
+    responses=WECHAT_ANSWERS,
+)
 async def wechat(request: Request) -> Response:
     """GET: URL verification; POST: a citizen's message, answered with a passive reply."""
     settings: Settings = request.app.state.settings

@@ -58,8 +58,10 @@ def test_every_route_is_documented_and_every_documented_path_is_a_route() -> Non
     assert len(api_routes) >= 14
     for full, route in api_routes:
         template = re.sub(r"{(\w+)(?::\w+)?}", r"{\1}", full)
-        for method in (route.methods or set()) - {"HEAD"}:
-            declared = doc_of(route.endpoint)
+        declared = doc_of(route.endpoint)
+        # A declaration may document fewer methods than the route takes (Open311, /wechat).
+        methods = set(declared.methods) if declared and declared.methods else route.methods
+        for method in (methods or set()) - {"HEAD"}:
             if declared is not None and declared.per is not None and declared.bodies:
                 per = "{" + declared.per + "}"
                 expected = {(template.replace(per, a), method.lower()) for a in declared.bodies}

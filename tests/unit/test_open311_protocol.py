@@ -45,10 +45,28 @@ def test_dates_at_the_calendars_ends_are_refused(params: dict[str, str]) -> None
 
 
 def test_ids_override_every_other_filter() -> None:
-    q = sent.parse_query({"service_request_id": "a, b", "status": "lost"}, now=NOW)
-    assert q == sent.Query(ids=("a", "b"))
+    q = sent.parse_query(
+        {"service_request_id": "20261122-00001, 20261122-00002", "status": "lost"}, now=NOW
+    )
+    assert q == sent.Query(ids=("20261122-00001", "20261122-00002"))
     with pytest.raises(proto.Open311Error, match="最多 100 个"):
-        sent.parse_query({"service_request_id": ",".join(["x"] * 101)}, now=NOW)
+        sent.parse_query({"service_request_id": ",".join(["20261122-00001"] * 101)}, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"service_request_id": "1" * 21}, "不是本系统的服务请求编号"),
+        ({"service_request_id": "20261122-00001,20261122-" + "1" * 12}, "形如 20261122-00001"),
+        ({"service_request_id": "a"}, "不是本系统的服务请求编号"),
+        ({"service_code": "城" * 33}, "最多 32 个字符"),
+        ({"service_code": "城乡建设," + "x" * 33}, "services.json"),
+    ],
+)
+def test_values_beyond_our_field_sizes_are_a_400(params: dict[str, str], says: str) -> None:
+    with pytest.raises(proto.Open311Error, match=says) as refused:
+        sent.parse_query(params, now=NOW)
+    assert refused.value.status == 400
 
 
 def test_post_form_maps_to_our_fields() -> None:

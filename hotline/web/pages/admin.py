@@ -28,6 +28,7 @@ from hotline.runtime.bootstrap import ConfigError, reload_rules
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
+from hotline.web.endpoint import ROW_ID, path_value_ok
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
 from sla.statutory import statutory_holidays
@@ -367,7 +368,7 @@ def _requeue_routes(name: str) -> list[Route]:
         _admin(request)
         await require_form(request)
         raw = request.path_params["row_id"]
-        if raw.isdigit() and await requeue(name, now=utcnow(), row_id=int(raw)) == 1:
+        if path_value_ok(ROW_ID, raw) and await requeue(name, now=utcnow(), row_id=int(raw)) == 1:
             flash(request, f"{v.label} #{raw} 已重新排队，发送程序稍后发送。")
         else:
             flash(

@@ -22,6 +22,7 @@ from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import photo_store
 from hotline.services import tickets as ticket_service
 from hotline.web.pages.common import render, signed_in
+from hotline.web.pages.params import ticket_number
 from hotline.web.ratelimit import Refused
 
 _NUMBER = re.compile(TICKET_NUMBER_PATTERN)
@@ -103,9 +104,8 @@ def _citizen_error(request: Request, status: int, message: str) -> Response:
 async def staff_photo(request: Request) -> Response:
     """GET /tickets/{number}/photos/{index} — a photo for staff who may see the ticket."""
     principal = signed_in(request)
-    ticket = await ticket_service.visible_ticket(
-        number=request.path_params["number"], principal=principal
-    )
+    number = ticket_number(request.path_params["number"])
+    ticket = await ticket_service.visible_ticket(number=number, principal=principal)
     if principal.role == Role.UNIT and needs_confirmation(
         kind=ticket.kind, confidential=ticket.confidential
     ):

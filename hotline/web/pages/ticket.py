@@ -26,6 +26,7 @@ from hotline.web.pages.common import (
     signed_in,
 )
 from hotline.web.pages.forms import NOT_CONTACTED_FIELDS, fields_of, parse_form, validate_form
+from hotline.web.pages.params import page_query, ticket_number
 from hotline.web.presenters import ticket_out
 from hotline.web.session import flash
 
@@ -164,13 +165,13 @@ def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
 
 async def ticket_page(request: Request) -> Response:
     """GET /tickets/{number} — the ticket, its clocks, timeline and the user's actions."""
-    context = await _page_context(request, request.path_params["number"])
+    context = await _page_context(request, ticket_number(request.path_params["number"]))
     return render(request, "ticket.html", context)
 
 
 async def print_page(request: Request) -> Response:
     """GET /tickets/{number}/print — 工单处理单 for paper."""
-    context = await _page_context(request, request.path_params["number"])
+    context = await _page_context(request, ticket_number(request.path_params["number"]))
     context["now"] = utcnow()
     return render(request, "ticket_print.html", context)
 
@@ -179,7 +180,7 @@ async def act(request: Request) -> Response:
     """POST /tickets/{number}/act/{action} — one lifecycle action from a page form."""
     principal = signed_in(request)
     form = await require_form(request)
-    number = request.path_params["number"]
+    number = ticket_number(request.path_params["number"])
     name = request.path_params["action"]
     try:
         spec = ACTIONS[Action(name)]
@@ -222,37 +223,47 @@ async def act(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     """GET /tickets — search by number, phone, text, status, unit and date."""
-    from hotline.web.http import validate
-    from hotline.web.queries import DateRangeQuery
+    from hotline.web.queries import TicketListQuery
 
     principal = signed_in(request)
     q = request.query_params
-    error = ""
-    try:
-        # The same model (and messages) as the API's ?from=&to=.
-        period = validate(
-            DateRangeQuery, {k: q[k] for k in ("from", "to") if k in q}, what="日期有误"
-        )
-        created_from, created_to = period.since, period.until
-    except HotlineError as exc:
-        error, created_from, created_to = exc.message, None, None
-    text = (q.get("q") or "").strip()
     status = [s for s in q.getlist("status") if s]
-    filters = svc.TicketFilter(
-        status=status or None,
-        unit=q.get("unit") or None,
-        channel=q.get("channel") if q.get("channel") in CHANNEL_LABELS else None,
-        created_from=created_from,
-        created_to=created_to,
-        overdue=True if q.get("overdue") else None,
-        phone=(q.get("phone") or "").strip() or None,
-        q=text or None,
-    )
-    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
-    per_page = 30
-    items, total = await svc.list_tickets(
-        principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
-    )
+    error, page, per_page = "", 1, 30
+    items: list[Any] = []
+    total = 0
+    try:
+        # The API's model (sizes, ranges, messages): an oversize phone or page number is
+        # said on the page, never sent to the database.
+        query = page_query(
+            TicketListQuery,
+            {
+                "status": ",".join(status),
+                "unit": q.get("unit"),
+                "channel": q.get("channel"),
+                "created_from": q.get("from"),
+                "created_to": q.get("to"),
+                "phone": q.get("phone"),
+                "q": q.get("q"),
+                "page": q.get("page"),
+            },
+        )
+    except HotlineError as exc:
+        error = exc.message
+    else:
+        filters = svc.TicketFilter(
+            status=query.status,
+            unit=query.unit,
+            channel=query.channel,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            overdue=True if q.get("overdue") else None,
+            phone=query.phone,
+            q=query.q,
+        )
+        page = query.page
+        items, total = await svc.list_tickets(
+            principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
+        )
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     now = utcnow()
@@ -279,6 +290,7 @@ async def search(request: Request) -> Response:
             "error": error,
             "phone_search": principal.role == "operator",
         },
+        status=422 if error else 200,
     )
 
 
