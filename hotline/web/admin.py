@@ -18,7 +18,7 @@ from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import requeue
 from hotline.outbox.models import OutboxStatus
 from hotline.outbox.registry import ADAPTERS, route_order, view
-from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, api, request_query
+from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, USERNAME, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
 from hotline.web.session import current_session_id
@@ -129,12 +129,7 @@ async def health(request: Request) -> Response:
 @api(
     summary="账号管理（管理员）：停用、启用、吊销令牌或全部登出",
     path={
-        "username": {
-            "type": "string",
-            "pattern": r"^[A-Za-z0-9_.\-]{2,64}$",
-            "maxLength": 64,
-            "description": "账号",
-        },
+        "username": USERNAME,
         "action": {"enum": ["disable", "enable", "revoke-tokens", "sign-out-everywhere"]},
     },
     description="结果",

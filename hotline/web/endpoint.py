@@ -31,6 +31,13 @@ TICKET_NUMBER = {
     "maxLength": 20,
     "description": "工单号",
 }
+# Account names as the admin API and pages take them.
+USERNAME = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9_.\-]{2,64}$",
+    "maxLength": 64,
+    "description": "账号",
+}
 # Row ids are 64-bit integers in the database.
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 # An entry of the admin's list of sign-in and tracking limits (hotline.web.throttles).

@@ -32,8 +32,8 @@ PATH_VALUES = {
     "number": ["1" * 300, "20261122-" + LONG_DIGITS],
     "action": ["x" * 300],
     "username": ["u" * 300],
-    "mail_id": [LONG_DIGITS],
-    "sms_id": [LONG_DIGITS],
+    "row_id": [LONG_DIGITS],
+    "throttle_id": [LONG_DIGITS],
     "index": [LONG_DIGITS],
 }
 ROLES = [None, "op", "sup", "adm", "zjj"]

@@ -28,7 +28,7 @@ from hotline.runtime.bootstrap import ConfigError, reload_rules
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
-from hotline.web.endpoint import ROW_ID, path_value_ok
+from hotline.web.endpoint import ROW_ID, USERNAME, path_value_ok
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
 from sla.statutory import statutory_holidays
@@ -187,7 +187,10 @@ async def user_action(request: Request) -> Response:
 async def user_sessions_page(request: Request) -> Response:
     """GET /admin/users/{username}/sessions — where a user is signed in, with 全部登出."""
     _admin(request)
-    account = await User.get_or_none(username=request.path_params["username"])
+    username = request.path_params["username"]
+    account = None
+    if path_value_ok(USERNAME, username):
+        account = await User.get_or_none(username=username)
     if account is None:
         raise HotlineError("没有这个账号，请从账号列表进入。", status=404, code="not_found")
     sessions = await web_sessions.user_sessions(
