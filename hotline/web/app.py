@@ -16,14 +16,14 @@ from starlette.routing import Mount, Route, compile_path
 
 from hotline.domain.errors import HotlineError
 from hotline.runtime.config import Settings
-from hotline.runtime.db import close_database, open_database
+from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
+from hotline.services.ratelimit import TrackLimiter
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import Failsafe
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi, walk
-from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
@@ -37,10 +37,8 @@ log = logging.getLogger("hotline")
 )
 async def healthz(request: Request) -> Response:
     """GET /healthz — 200 when the database answers, 503 otherwise."""
-    from tortoise.context import require_context
-
     try:
-        await require_context().db().execute_query("SELECT 1")
+        await ping()
     except Exception:  # noqa: BLE001 - any failure means unhealthy
         # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only.
         log.exception("healthz: database check failed")
@@ -90,8 +88,8 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         if manage_db:
-            from hotline.runtime.bootstrap import announce, load_deployment
             from hotline.services.units import sync_units
+            from hotline.startup.bootstrap import announce, load_deployment
 
             ctx = await open_database(settings.database_url)
             if app.state.deployment is None:
@@ -101,7 +99,7 @@ def create_app(
             announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
         if manage_db:
-            from hotline.services.rules_version import follow_rules
+            from hotline.startup.workers import follow_rules
 
             # An admin's 重新加载 on another worker reaches this one too.
             tasks.append(
@@ -110,7 +108,7 @@ def create_app(
                 )
             )
         if run_background:
-            from hotline.runtime.workers import start_background
+            from hotline.startup.workers import start_background
 
             tasks += start_background(settings=settings, deployment=app.state.deployment, stop=stop)
         try:
