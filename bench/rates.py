@@ -118,7 +118,7 @@ def build(tid: int, rng: random.Random, units: list[Unit], tally: Counter[str]):
 
 
 async def fill(count: int, seed: int) -> tuple[float, Counter[str], int]:
-    from hotline.runtime.bootstrap import load_deployment
+    from hotline.startup.bootstrap import load_deployment
 
     deployment = load_deployment(load_settings(), with_model=False)
     await sync_units(deployment.extras["units"])

@@ -219,7 +219,7 @@ class Filler:
 async def fill(url: str, count: int, now: datetime, seed: int, history: int = 0) -> float:
     """Create the tables, units, people with mail addresses, `history` closed tickets and
     `count` open ones."""
-    from hotline.runtime.bootstrap import load_deployment
+    from hotline.startup.bootstrap import load_deployment
 
     settings = load_settings()
     deployment = load_deployment(settings, with_model=False)

@@ -168,9 +168,9 @@ def _run(
     with_model: bool = True,
 ) -> Any:
     """Load data/, open the database (creating tables, syncing units), run `job`, close."""
-    from hotline.runtime.bootstrap import announce, load_deployment
     from hotline.runtime.db import close_database, open_database
     from hotline.services.units import sync_units
+    from hotline.startup.bootstrap import announce, load_deployment
 
     deployment = load_deployment(settings, with_model=with_model)
 
@@ -462,8 +462,7 @@ def _retrain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sweeper_forever(settings: Settings, deployment: Any) -> None:
-    from hotline.runtime.workers import start_background
-    from hotline.services.rules_version import follow_rules
+    from hotline.startup.workers import follow_rules, start_background
 
     stop = asyncio.Event()
     tasks = start_background(settings=settings, deployment=deployment, stop=stop)

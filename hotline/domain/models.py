@@ -113,7 +113,7 @@ class RateCounter(Model):
 class LoginKnownAddress(Model):
     """An address (HMAC digest) a user last signed in from successfully, and when.
 
-    Failures elsewhere never refuse sign-in from here (hotline.web.login_throttle).
+    Failures elsewhere never refuse sign-in from here (hotline.services.login_throttle).
     """
 
     id = fields.IntField(primary_key=True)

@@ -6,10 +6,10 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
-from hotline.mail.settings import DEFAULT_FROM
 from hotline.outbox.models import OutboxMessage, new_message
+from hotline.runtime.mail_settings import DEFAULT_FROM
 
-# Set once at start-up from the settings (hotline.runtime.bootstrap.load_deployment); until then,
+# Set once at start-up from the settings (hotline.startup.bootstrap.load_deployment); until then,
 # e.g. in tests that queue mail directly, the domain of the default sender address.
 _msgid_domain: str = parseaddr(DEFAULT_FROM)[1].rpartition("@")[2]
 

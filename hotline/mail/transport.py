@@ -25,9 +25,9 @@ from aiosmtplib import (
 )
 
 from hotline.mail.compose import compose_message
-from hotline.mail.settings import SmtpSettings
 from hotline.outbox.models import OutboxMessage
 from hotline.outbox.transport import MIN_LEASE, Outcome, Sent, TransportView
+from hotline.runtime.mail_settings import SmtpSettings
 
 if TYPE_CHECKING:
     from hotline.runtime.config import Settings

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
-
-class OutboxStatus(StrEnum):
-    """Lifecycle of an outbox row: pending until sent, or failed for good."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+# Its own module, so the web layer filters by status without importing the ORM model.
+from hotline.outbox.status import OutboxStatus
 
 
 class OutboxMessage(Model):

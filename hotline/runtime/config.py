@@ -17,8 +17,8 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 
 from hotline.channels.wechat import Crypto
-from hotline.mail.settings import SmtpSettings
-from hotline.sms.settings import SmsSettings
+from hotline.runtime.mail_settings import SmtpSettings
+from hotline.runtime.sms_settings import SmsSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_TZ = "Asia/Shanghai"

@@ -5,30 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, require_context
 
-MODEL_MODULES = ["hotline.domain.models", "hotline.outbox.models"]
-MIGRATIONS_MODULE = "hotline.migrations"
+from hotline.runtime import schema
+from hotline.runtime.dbconfig import DatabaseError, tortoise_config
 
-
-class DatabaseError(Exception):
-    """The database named by DATABASE_URL cannot be used."""
-
-
-def tortoise_config(database_url: str, *, connection: str = "default") -> dict[str, Any]:
-    """The tortoise configuration for one database URL."""
-    return {
-        "connections": {connection: database_url},
-        "apps": {
-            "models": {
-                "models": MODEL_MODULES,
-                "default_connection": connection,
-                "migrations": MIGRATIONS_MODULE,
-            }
-        },
-        "use_tz": True,
-        "timezone": "UTC",
-    }
+__all__ = [
+    "DatabaseError",
+    "close_database",
+    "ensure_schema",
+    "open_database",
+    "ping",
+    "tortoise_config",
+]
 
 
 async def open_database(
@@ -64,8 +53,6 @@ async def open_database(
 
 async def ensure_schema(conn: BaseDBAsyncClient) -> None:
     """Create the schema of an empty database; refuse one whose migrations are pending."""
-    from hotline.runtime import schema
-
     if await schema.is_empty(conn):
         await schema.migrate(conn)
         return
@@ -75,6 +62,11 @@ async def ensure_schema(conn: BaseDBAsyncClient) -> None:
             f"数据库结构不是最新（有 {len(pending)} 个未执行的迁移），"
             "请先运行 python main.py migrate"
         )
+
+
+async def ping() -> None:
+    """One `SELECT 1` on the current context's database; raises what the driver raises."""
+    await require_context().db().execute_query("SELECT 1")
 
 
 async def close_database(ctx: TortoiseContext) -> None:

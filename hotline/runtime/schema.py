@@ -40,7 +40,7 @@ from tortoise.migrations.schema_editor.sqlite import SqliteSchemaEditor
 from tortoise.migrations.schema_generator.state import State
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
-from hotline.runtime.db import DatabaseError, tortoise_config
+from hotline.runtime.dbconfig import DatabaseError, tortoise_config
 
 APP = "models"
 RECORD_TABLE = "tortoise_migrations"

@@ -56,3 +56,13 @@ async def unit_directory() -> dict[str, Unit]:
 async def active_units() -> list[Unit]:
     """Every active unit, by code."""
     return list(await Unit.filter(active=True).order_by("code"))
+
+
+async def unit_choices() -> list[tuple[str, str]]:
+    """(code, name) of every active unit in the order of data/units.toml, for a form's select."""
+    return list(await Unit.filter(active=True).order_by("id").values_list("code", "name"))
+
+
+async def all_units() -> list[Unit]:
+    """Every unit, the active ones first, each group in the order of data/units.toml."""
+    return list(await Unit.all().order_by("-active", "id"))

@@ -178,6 +178,11 @@ async def token_summaries(
     return {r["user_id"]: TokenSummary(r["n"], r["last"], r["until"]) for r in rows}
 
 
+async def user_named(username: str) -> User | None:
+    """The account called `username`, or None."""
+    return await User.get_or_none(username=username)
+
+
 async def _user(username: str) -> User:
     user = await User.get_or_none(username=username)
     if user is None:

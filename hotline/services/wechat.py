@@ -23,12 +23,12 @@ from hotline.domain.lifecycle import OPEN_STATUSES, STATUS_LABELS, Role, Status,
 from hotline.domain.models import Ticket, TicketEvent
 from hotline.domain.schemas import Complainant, TicketCreate
 from hotline.domain.timefmt import local_text
+from hotline.privacy.public_view import track_out
 from hotline.privacy.rules import citizen_title
 from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, remember, retry_key
 from hotline.services.units import unit_directory
-from hotline.web.presenters import track_out
 
 # Who writes WeChat tickets into the event log. Creating is no lifecycle action (any
 # role may record a contact); "system" like auto-dispatch, named for the channel.
@@ -294,7 +294,8 @@ async def ticket_status(*, openid: str, number: str) -> str:
     if ticket is None:
         return f"未找到工单 {number}。请核对工单号；这里只能查询您本人通过微信登记的工单。"
     events = await ticket_service.timeline(ticket, public_only=True)
-    view = track_out(ticket_service.record_of(ticket), events, await unit_directory())
+    clocks = ticket_service.record_of(ticket).clocks
+    view = track_out(ticket, clocks, events, await unit_directory())
     lines = [
         f"工单号：{view.number}",
         f"标题：{view.title}",

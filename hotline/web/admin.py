@@ -16,13 +16,14 @@ from hotline.domain.timefmt import local_iso, utcnow
 from hotline.outbox.admin import listing
 from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import requeue
-from hotline.outbox.models import OutboxStatus
 from hotline.outbox.registry import ADAPTERS, route_order, view
+from hotline.outbox.status import OutboxStatus
+from hotline.runtime.db import ping
+from hotline.services.throttles import Throttle, active_throttles, clear_throttle, described
 from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, USERNAME, api, request_query
 from hotline.web.http import require_principal, require_role
 from hotline.web.queries import OutboxQuery
 from hotline.web.session import current_session_id
-from hotline.web.throttles import Throttle, active_throttles, clear_throttle, described
 
 
 @api(
@@ -106,12 +107,10 @@ def _requeue_routes(name: str) -> list[Route]:
 )
 async def health(request: Request) -> Response:
     """GET /api/v1/admin/health — /healthz plus the mail and SMS backlogs; admins only."""
-    from tortoise.context import require_context
-
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
     try:
-        await require_context().db().execute_query("SELECT 1")
+        await ping()
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; admins see why
         return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
     answer: dict[str, object] = {"status": "ok", "database": "ok"}

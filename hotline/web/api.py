@@ -19,12 +19,12 @@ from hotline.domain.timefmt import utcnow
 from hotline.services import rating
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import retry_key
+from hotline.services.ratelimit import Refused
 from hotline.services.units import active_units, unit_directory
 from hotline.web.endpoint import TICKET_NUMBER, api, request_body, request_query
 from hotline.web.http import error_response, json_response, require_principal, require_role
 from hotline.web.presenters import ticket_out, unit_out
 from hotline.web.queries import DateRangeQuery, TicketListQuery, TrackQuery
-from hotline.web.ratelimit import Refused
 from hotline.web.tracking import same_origin, too_many_tries, track_view, tracked_ticket
 
 

@@ -16,8 +16,9 @@ from starlette.routing import Mount, Route, compile_path
 
 from hotline.domain.errors import HotlineError
 from hotline.runtime.config import Settings
-from hotline.runtime.db import close_database, open_database
+from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
+from hotline.services.ratelimit import TrackLimiter
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import (
@@ -28,7 +29,6 @@ from hotline.web.failsafe import (
 )
 from hotline.web.http import error_response
 from hotline.web.openapi import openapi, walk
-from hotline.web.ratelimit import TrackLimiter
 from hotline.web.security import SecurityHeaders
 
 log = logging.getLogger("hotline")
@@ -47,10 +47,8 @@ log = logging.getLogger("hotline")
 )
 async def healthz(request: Request) -> Response:
     """GET /healthz — 200 when the database answers, 503 + Retry-After otherwise."""
-    from tortoise.context import require_context
-
     try:
-        await require_context().db().execute_query("SELECT 1")
+        await ping()
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
         # Public: the error (hosts, users) goes to the log and to /api/v1/admin/health only;
         # a load balancer probes every few seconds, so an outage is logged per interval.
@@ -109,8 +107,8 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         stop = asyncio.Event()
         if manage_db:
-            from hotline.runtime.bootstrap import announce, load_deployment
             from hotline.services.units import sync_units
+            from hotline.startup.bootstrap import announce, load_deployment
 
             ctx = await open_database(settings.database_url)
             if app.state.deployment is None:
@@ -120,7 +118,7 @@ def create_app(
             announce(settings, app.state.deployment)
         run_background = settings.run_sweeper if background is None else background
         if manage_db:
-            from hotline.services.rules_version import follow_rules
+            from hotline.startup.workers import follow_rules
 
             # An admin's 重新加载 on another worker reaches this one too.
             tasks.append(
@@ -129,7 +127,7 @@ def create_app(
                 )
             )
         if run_background:
-            from hotline.runtime.workers import start_background
+            from hotline.startup.workers import start_background
 
             tasks += start_background(settings=settings, deployment=app.state.deployment, stop=stop)
         try:

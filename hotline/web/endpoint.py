@@ -40,7 +40,7 @@ USERNAME = {
 }
 # Row ids are 64-bit integers in the database.
 ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-# An entry of the admin's list of sign-in and tracking limits (hotline.web.throttles).
+# An entry of the admin's list of sign-in and tracking limits (hotline.services.throttles).
 THROTTLE_ID = {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "限制编号"}
 # What a 404 for a path value says, by the parameter's description.
 NOT_FOUND = {

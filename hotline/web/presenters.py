@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.domain.auth import Principal
 from hotline.domain.lifecycle import (
-    ACTIONS,
     STATUS_LABELS,
-    Action,
     Role,
     Status,
     allowed_actions,
     event_label,
 )
-from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
 from hotline.domain.schemas import (
     ClockOut,
     ComplainantOut,
@@ -23,14 +20,11 @@ from hotline.domain.schemas import (
     Location,
     RoutingOut,
     TicketOut,
-    TrackOut,
-    TrackPhoto,
     UnitOut,
 )
 from hotline.domain.timefmt import local_iso
 from hotline.privacy.confirmed import needs_confirmation, unit_text
 from hotline.privacy.rules import (
-    citizen_title,
     complainant_view,
     dispatch_text,
     mask_address,
@@ -40,7 +34,8 @@ from hotline.privacy.rules import (
 from hotline.services.tickets import TicketRecord
 from sla.clock import ClockKind
 
-RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
+if TYPE_CHECKING:  # rows the services read: the web layer shows them and runs no query
+    from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
 
 
 def unit_out(unit: Unit | None) -> UnitOut | None:
@@ -246,73 +241,3 @@ def ticket_out(
         version=ticket.version,
         timeline=timeline,
     )
-
-
-def track_out(
-    record: TicketRecord,
-    events: list[TicketEvent],
-    units: dict[str, Unit],
-    main: tuple[TicketRecord, list[TicketEvent]] | None = None,
-) -> TrackOut:
-    """The public tracking view: status, public replies and steps, no personal data.
-
-    A repeat merged into another ticket (`main`) shows that ticket's number, status and
-    replies: the citizen's matter is answered there.
-    """
-    ticket = record.ticket
-    units_by_id = {u.id: u for u in units.values()}
-    feedback = next(
-        (c for c in record.clocks if c.current and c.kind == ClockKind.FEEDBACK.value), None
-    )
-    steps = [{"label": event_label(e.action), "at": local_iso(e.created_at) or ""} for e in events]
-    main_events = main[1] if main else []
-    replies = [
-        {
-            "unit": unit.name if unit else "12345热线",
-            "result": RESULT_LABELS.get(event.payload.get("result", ""), ""),
-            "text": str(event.payload.get("text", "")),
-            "at": local_iso(event.created_at) or "",
-        }
-        for event in [*events, *main_events]
-        if _shows_reply(event.action)
-        for unit in [units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None]
-    ]
-    status = Status(ticket.status)
-    main_status = Status(main[0].ticket.status) if main else None
-    return TrackOut(
-        number=ticket.number,
-        status=status.value,
-        status_label=STATUS_LABELS[status],
-        kind=ticket.kind,
-        title=citizen_title(ticket.title, ticket.complainant_name),
-        created_at=local_iso(ticket.created_at) or "",
-        promised_reply_by=local_iso(feedback.due_at) if feedback else None,
-        promised_reply_provisional=bool(feedback and feedback.provisional),
-        replies=replies,
-        steps=steps,
-        merged_into=main[0].ticket.number if main else None,
-        merged_into_status_label=STATUS_LABELS[main_status] if main_status else None,
-        photos=track_photos(ticket),
-        can_rate=Action.CALLBACK in allowed_actions(status, Role.CITIZEN),
-    )
-
-
-def track_photos(ticket: Ticket) -> list[TrackPhoto]:
-    """The citizen's stored photos (attachments with a `photo` file), by attachment index."""
-    return [
-        TrackPhoto(
-            index=index,
-            content_type=str(item.get("content_type") or "image/jpeg"),
-            url=f"/track/{ticket.number}/photos/{index}",
-        )
-        for index, item in enumerate(ticket.attachments or [])
-        if isinstance(item, dict) and item.get("photo")
-    ]
-
-
-def _shows_reply(name: str) -> bool:
-    """Whether an event's text is an answer the complainant reads."""
-    try:
-        return ACTIONS[Action(name)].shows_reply
-    except ValueError:
-        return False

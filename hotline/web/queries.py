@@ -21,7 +21,7 @@ from pydantic import (
 
 from hotline.domain.lifecycle import Status
 from hotline.domain.schemas import NUL_MESSAGE, Channel, Kind, has_nul
-from hotline.outbox.models import OutboxStatus
+from hotline.outbox.status import OutboxStatus
 
 MAX_PER_PAGE = 100
 # Days people ask about; later ones would overflow `day + 1` and the database's timestamps.

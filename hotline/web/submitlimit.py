@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hotline.services import counters
-from hotline.web.ratelimit import Refused, Rule
+from hotline.services.ratelimit import Refused, Rule
 
 
 @dataclass

@@ -1,21 +1,24 @@
 """Opening a ticket with its query code, shared by the JSON tracking API and the /track page.
 
 Both go through `tracked_ticket`, so a page lookup and an API lookup count against the same
-guessing limits (`hotline.web.ratelimit`), and a wrong code is the same 404 as no ticket.
+guessing limits (`hotline.services.ratelimit`), and a wrong code is the same 404 as no ticket.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from hotline.domain.errors import HotlineError, not_found
-from hotline.domain.models import Ticket
 from hotline.domain.schemas import TrackOut
+from hotline.privacy.public_view import track_out
 from hotline.services import tickets as ticket_service
 from hotline.services.units import unit_directory
-from hotline.web.presenters import track_out
+
+if TYPE_CHECKING:  # the web layer holds rows the services read; it runs no query
+    from hotline.domain.models import Ticket
 
 
 def client_address(request: Request) -> str:
@@ -40,8 +43,10 @@ async def tracked_ticket(request: Request, number: str, code: str) -> Ticket:
 async def track_view(ticket: Ticket) -> TrackOut:
     """The public view of a ticket opened with its code (a merged repeat shows its main)."""
     events = await ticket_service.timeline(ticket, public_only=True)
-    main = await ticket_service.merged_main(ticket)
-    return track_out(ticket_service.record_of(ticket), events, await unit_directory(), main)
+    merged = await ticket_service.merged_main(ticket)
+    main = (merged[0].ticket, merged[1]) if merged else None
+    clocks = ticket_service.record_of(ticket).clocks
+    return track_out(ticket, clocks, events, await unit_directory(), main)
 
 
 def too_many_tries(retry_after: int) -> str:

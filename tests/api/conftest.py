@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from hotline.domain.timefmt import utcnow
-from hotline.runtime.bootstrap import load_deployment
 from hotline.runtime.config import load_settings
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, issue_token
+from hotline.startup.bootstrap import load_deployment
 from hotline.web.app import create_app
 
 ACCOUNTS = [

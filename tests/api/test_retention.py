@@ -12,8 +12,8 @@ from hotline.domain.models import Ticket, TicketEvent
 from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.config import load_settings
-from hotline.runtime.workers import housekeeping
 from hotline.services.retention import anonymise_due
+from hotline.startup.workers import housekeeping
 from tests.api.conftest import World
 
 PHONE = "13812345678"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from hotline.runtime.config import load_settings
+from hotline.services.ratelimit import TrackLimiter
 from hotline.web.app import create_app
-from hotline.web.ratelimit import TrackLimiter
 from tests.api.conftest import World
 
 T0 = 1_800_000_000.0  # a whole number of hours: windows start here
@@ -185,7 +185,7 @@ async def test_a_burst_hiding_the_right_code_checks_no_more_codes_than_the_limit
 
 
 async def test_admin_lists_a_guessing_address_masked_and_can_clear_it(world: World) -> None:
-    from hotline.web.ratelimit import Rule
+    from hotline.services.ratelimit import Rule
 
     # The real clock, as the admin list uses it; a day-long window so none ends mid-test.
     _app(world).state.track_limiter = TrackLimiter(per_address=(Rule(3, 86400),))

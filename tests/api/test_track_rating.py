@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from hotline.domain.models import Ticket, TicketEvent
-from hotline.web.ratelimit import TrackLimiter
+from hotline.services.ratelimit import TrackLimiter
 from tests.api.conftest import World
 from tests.api.test_track_limits import from_address
 

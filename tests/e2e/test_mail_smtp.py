@@ -14,11 +14,11 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from hotline.mail.outbox import enqueue_mail
-from hotline.mail.settings import SmtpSettings
 from hotline.mail.transport import SmtpTransport
 from hotline.outbox.delivery import MAX_RETRY, deliver_due
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.outbox.sender import run_sender
+from hotline.runtime.mail_settings import SmtpSettings
 from tests.mailsupport import (
     RecordingHandler,
     free_port,

@@ -22,7 +22,7 @@ from hotline.domain.timefmt import utcnow
 from hotline.mail.outbox import enqueue_mail
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.config import load_settings
-from hotline.services.rules_version import follow_rules
+from hotline.startup.workers import follow_rules
 from hotline.web.app import create_app
 from hotline.web.pages.supervisor import percent, today
 from tests.pages.conftest import PASSWORD, Site, csrf_of

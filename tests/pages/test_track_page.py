@@ -14,7 +14,7 @@ import pytest
 from hotline.domain.models import Ticket, TicketEvent
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.outbox.models import OutboxMessage
-from hotline.web.ratelimit import TrackLimiter
+from hotline.services.ratelimit import TrackLimiter
 from tests.pages.conftest import Site
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -9,11 +9,11 @@ import pytest
 
 from hotline.domain.auth import Principal
 from hotline.domain.models import User
-from hotline.runtime.bootstrap import load_deployment
 from hotline.runtime.config import load_settings
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, principal_of
+from hotline.startup.bootstrap import load_deployment
 
 
 @pytest.fixture(scope="session")

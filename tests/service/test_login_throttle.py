@@ -7,8 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from hotline.services.login_throttle import LoginThrottle
 from hotline.services.users import create_user
-from hotline.web.login_throttle import LoginThrottle
 
 PASSWORD = "secret-password"
 T0 = 1_800_000_000.0
@@ -148,7 +148,7 @@ async def test_a_known_address_is_forgotten_after_known_days(db: Any) -> None:
 
 async def test_housekeeping_drops_addresses_unused_for_known_days(db: Any) -> None:
     from hotline.domain.models import LoginKnownAddress
-    from hotline.web.login_throttle import forget_old_addresses
+    from hotline.services.login_throttle import forget_old_addresses
 
     await _user()
     clock = Clock(T0)

@@ -22,7 +22,6 @@ from aiosmtplib import (
 )
 
 from hotline.mail.compose import compose_message
-from hotline.mail.settings import SmtpSettings
 from hotline.mail.templates import (
     Deadline,
     OverdueItem,
@@ -36,6 +35,7 @@ from hotline.mail.templates import (
 from hotline.mail.transport import classify
 from hotline.outbox.backlog import Backlog
 from hotline.outbox.delivery import retry_delay
+from hotline.runtime.mail_settings import SmtpSettings
 
 SUBJECT = "【12345热线】新工单派发：GD202611220001 小区夜间施工噪音扰民"
 WHEN = datetime(2026, 11, 22, 1, 2, 3, tzinfo=UTC)

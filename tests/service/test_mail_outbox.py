@@ -11,11 +11,11 @@ from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
 from hotline.mail.outbox import enqueue_mail
-from hotline.mail.settings import SmtpSettings
 from hotline.mail.transport import SmtpTransport
 from hotline.outbox.backlog import Backlog, backlog
 from hotline.outbox.delivery import deliver_due, requeue
 from hotline.outbox.models import OutboxMessage, OutboxStatus
+from hotline.runtime.mail_settings import SmtpSettings
 from tests.mailsupport import outbox_db
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)

@@ -14,12 +14,12 @@ from classifier.train import read_table, train_model
 from hotline.domain.lifecycle import ACTION_BODIES
 from hotline.domain.models import User
 from hotline.domain.schemas import TicketCreate
-from hotline.runtime.bootstrap import load_deployment
 from hotline.runtime.config import load_settings
 from hotline.services import tickets as svc
 from hotline.services.retrain import closed_ticket_rows, retrain_from_tickets
 from hotline.services.units import sync_units
 from hotline.services.users import create_user, principal_of
+from hotline.startup.bootstrap import load_deployment
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "classifier" / "tickets.csv"

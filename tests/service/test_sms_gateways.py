@@ -18,12 +18,12 @@ from urllib.parse import quote
 
 import pytest
 
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.sms.gateways import gateway_for
 from hotline.sms.gateways.aliyun import AliyunGateway
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
 from hotline.sms.gateways.http import HttpGateway, fill_body
 from hotline.sms.gateways.log import LogGateway
-from hotline.sms.settings import SmsSettings
 from hotline.sms.templates import SmsTemplates, parse_sms_templates
 from tests.smssupport import Seen, http_peer
 
@@ -272,8 +272,8 @@ async def test_log_gateway_keeps_the_query_code_out_of_the_log(
 
 
 def test_start_up_refuses_an_aliyun_gateway_without_template_codes(tmp_path: Path) -> None:
-    from hotline.runtime.bootstrap import load_sms
     from hotline.runtime.config import ConfigError
+    from hotline.startup.bootstrap import load_sms
 
     (tmp_path / "sms.toml").write_text(DATA.read_text(encoding="utf-8"), encoding="utf-8")
     assert load_sms(tmp_path, gateway="log") is not None

@@ -20,12 +20,12 @@ from hotline.outbox.backlog import backlog
 from hotline.outbox.delivery import deliver_due, requeue
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.deployment import Deployment
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.services.idempotency import retry_key
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from hotline.sms.gateways import gateway_for
 from hotline.sms.gateways.http import HttpGateway
 from hotline.sms.outbox import enqueue_sms
-from hotline.sms.settings import SmsSettings
 from hotline.sms.transport import SmsTransport
 from tests.bodies import VALID_BODIES
 from tests.service.conftest import make_people

@@ -10,9 +10,9 @@ from hotline.domain.models import WebSession
 from hotline.domain.timefmt import utcnow
 from hotline.runtime.config import load_settings
 from hotline.runtime.deployment import Deployment
-from hotline.runtime.workers import housekeeping
 from hotline.services import web_sessions
 from hotline.services.web_sessions import Ended, policy_for
+from hotline.startup.workers import housekeeping
 from tests.service.conftest import make_people
 
 POLICY = policy_for(idle_minutes=30, max_hours=12)

@@ -9,8 +9,8 @@ from typing import Any
 from hotline.channels import wechat as proto
 from hotline.domain.models import WeChatNonce
 from hotline.runtime.config import load_settings
-from hotline.runtime.workers import housekeeping
 from hotline.services import wechat_nonces
+from hotline.startup.workers import housekeeping
 
 TS = "1764990000"
 EXPIRES = datetime.fromtimestamp(proto.nonce_expires(TS), UTC)

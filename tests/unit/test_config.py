@@ -89,9 +89,9 @@ def test_no_environment_variable_is_read_in_two_places() -> None:
     assert twice == {}
     outside = {f for files in readers.values() for f in files} - {
         "hotline/runtime/config.py",
-        "hotline/mail/settings.py",
+        "hotline/runtime/mail_settings.py",
         # like mail: given hotline.runtime.config's reader, not os.environ
-        "hotline/sms/settings.py",
+        "hotline/runtime/sms_settings.py",
     }
     assert outside == set()
 

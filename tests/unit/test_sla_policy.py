@@ -13,7 +13,7 @@ from sla.policy import PolicyError, PolicySet, load_policies, match_policy
 
 REPO = Path(__file__).resolve().parents[2]
 _V = load_vocabulary(REPO / "data")
-# What hotline/runtime/bootstrap.py passes: the shipped vocabulary, as plain strings.
+# What hotline/startup/bootstrap.py passes: the shipped vocabulary, as plain strings.
 VOCAB = {"kinds": _V.kinds, "categories": _V.categories, "urgencies": _V.urgencies}
 
 

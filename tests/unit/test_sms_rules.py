@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from hotline.domain.lifecycle import Sms
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.sms.messages import (
     REPLY_EXCERPT_CHARS,
     dedupe_key,
@@ -18,7 +19,6 @@ from hotline.sms.messages import (
     tracking_link,
 )
 from hotline.sms.phone import mobile_number
-from hotline.sms.settings import SmsSettings
 from hotline.sms.templates import SmsTemplateError, load_sms_templates, parse_sms_templates
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "sms.toml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.web.throttles import mask_address
+from hotline.services.throttles import mask_address
 
 
 def test_addresses_are_masked_to_their_network() -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from hotline.domain.schemas import Channel, Kind, Urgency
 from hotline.domain.vocabulary import check_model_labels, load_vocabulary
-from hotline.runtime.bootstrap import ConfigError, load_deployment
 from hotline.runtime.config import load_settings
+from hotline.startup.bootstrap import ConfigError, load_deployment
 from routing.errors import RuleError
 from routing.loader import load_routing
 

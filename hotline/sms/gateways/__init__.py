@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.sms.gateways.base import SmsGateway, SmsMessage, SmsSendError
-from hotline.sms.settings import SmsSettings
 from hotline.sms.templates import SmsTemplates
 
 __all__ = ["SmsGateway", "SmsMessage", "SmsSendError", "gateway_for"]

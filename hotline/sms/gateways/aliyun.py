@@ -11,8 +11,8 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
 from hotline.domain.lifecycle import Sms
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
-from hotline.sms.settings import SmsSettings
 from hotline.sms.templates import SmsTemplates
 
 # Codes about this one message that no retry will change (Alibaba's SendSms error codes).

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import httpx
 
 from hotline.privacy.rules import mask_personal
+from hotline.runtime.sms_settings import SmsSettings
 from hotline.sms.gateways.base import SmsMessage, SmsSendError
-from hotline.sms.settings import SmsSettings
 
 # Throttled or timed out at the platform: the message itself is fine, try again later.
 _RETRY_4XX = frozenset({408, 425, 429})

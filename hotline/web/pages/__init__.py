@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline.domain.errors import HotlineError
 from hotline.runtime.config import Settings
-from hotline.web.login_throttle import LoginThrottle
+from hotline.services.login_throttle import LoginThrottle
 from hotline.web.pages import (
     account,
     admin,

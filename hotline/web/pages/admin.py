@@ -2,7 +2,7 @@
 the holiday schedule, and the mail and SMS outboxes. Admins only.
 
 Every change calls an existing service (`hotline.services.users`, `hotline.mail`, `hotline.sms`,
-`hotline.runtime.bootstrap.reload_rules`); this module parses forms and says what happened.
+`hotline.startup.bootstrap.reload_rules`); this module parses forms and says what happened.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from starlette.routing import Route
 from hotline.domain.auth import ROLES
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
-from hotline.domain.models import Unit, User
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.outbox.admin import page_section
 from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import ADAPTERS, route_order, view
 from hotline.reporting.unit_rates import UNIT_KINDS
-from hotline.runtime.bootstrap import ConfigError, reload_rules
 from hotline.services import rules_version, web_sessions
+from hotline.services import units as unit_service
 from hotline.services import users as user_service
 from hotline.services.rules_version import FOLLOW_INTERVAL
+from hotline.startup.bootstrap import ConfigError, reload_rules
 from hotline.web.endpoint import ROW_ID, USERNAME, path_value_ok
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
@@ -84,7 +84,7 @@ async def _users_context(request: Request) -> dict[str, Any]:
     sessions = await web_sessions.live_counts(
         now=now, policy=request.app.state.session_settings.policy
     )
-    units = await Unit.filter(active=True).order_by("id").values_list("code", "name")
+    units = await unit_service.unit_choices()
     return {
         "users": [
             {"u": u, "tokens": tokens.get(u.id), "sessions": sessions.get(u.id, 0)}
@@ -190,7 +190,7 @@ async def user_sessions_page(request: Request) -> Response:
     username = request.path_params["username"]
     account = None
     if path_value_ok(USERNAME, username):
-        account = await User.get_or_none(username=username)
+        account = await user_service.user_named(username)
     if account is None:
         raise HotlineError("没有这个账号，请从账号列表进入。", status=404, code="not_found")
     sessions = await web_sessions.user_sessions(
@@ -206,7 +206,7 @@ async def user_sessions_page(request: Request) -> Response:
 async def units_page(request: Request) -> Response:
     """GET /admin/units — the units as synchronised from data/units.toml."""
     _admin(request)
-    rows = await Unit.all().order_by("-active", "id")
+    rows = await unit_service.all_units()
     names = {u.code: u.name for u in rows}
     return _page(
         request,

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.timefmt import SHANGHAI
-from hotline.web.login_throttle import LoginThrottle, retry_after
+from hotline.services.login_throttle import LoginThrottle, retry_after
 from hotline.web.pages.common import HOMES, redirect, render, require_form
 from hotline.web.session import sign_in, sign_out
 

@@ -15,9 +15,9 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.domain.timefmt import SHANGHAI
+from hotline.privacy.public_view import RESULT_LABELS
 from hotline.privacy.rules import mask_phone
 from hotline.reporting.volumes import CHANNEL_LABELS
-from hotline.web.presenters import RESULT_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 
 HOMES = {

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from hotline.privacy.public_view import RESULT_LABELS
 from hotline.web.http import FIELD_ERRORS
-from hotline.web.presenters import RESULT_LABELS
 
 FIELD_LABELS = {
     "reason": "理由",

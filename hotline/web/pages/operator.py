@@ -10,11 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.domain.models import TicketEvent
 from hotline.domain.schemas import AnswerBody, TicketCreate
 from hotline.domain.timefmt import utcnow
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import tickets as svc
+from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
 from hotline.web.pages.forms import validate_form
@@ -186,11 +186,8 @@ async def _queue(principal: Any, status: str, **extra: Any) -> tuple[list[Any], 
 
 
 async def _last_payload(ids: list[int], action: str) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    if ids:
-        for e in await TicketEvent.filter(ticket_id__in=ids, action=action).order_by("id"):
-            out[e.ticket_id] = dict(e.payload)
-    return out
+    # Oldest first, so each ticket keeps its latest.
+    return {e.ticket_id: dict(e.payload) for e in await events_of(ids, [action])}
 
 
 async def queues(request: Request) -> Response:

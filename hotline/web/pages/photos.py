@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -16,14 +16,16 @@ from starlette.routing import Route
 from hotline.citizens.photos import BY_EXTENSION, HEIC
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import Role
-from hotline.domain.models import Ticket
 from hotline.domain.schemas import TICKET_NUMBER_PATTERN
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import photo_store
 from hotline.services import tickets as ticket_service
+from hotline.services.ratelimit import Refused
 from hotline.web.pages.common import render, signed_in
 from hotline.web.pages.params import ticket_number
-from hotline.web.ratelimit import Refused
+
+if TYPE_CHECKING:  # rows the services read: the web layer shows them and runs no query
+    from hotline.domain.models import Ticket
 
 _NUMBER = re.compile(TICKET_NUMBER_PATTERN)
 # The same words for a wrong code, a wrong number and a missing photo: nothing leaks.

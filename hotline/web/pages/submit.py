@@ -36,11 +36,11 @@ from hotline.citizens.photos import MAX_PHOTOS, sniff
 from hotline.citizens.places import Picker, picker
 from hotline.domain.timefmt import utcnow
 from hotline.services import web_intake
+from hotline.services.ratelimit import Refused
 from hotline.services.tickets import TicketRecord
 from hotline.web import formtoken
 from hotline.web.pages.common import render
 from hotline.web.pages.forms import CITIZEN_FIELD_LABELS, validate_form
-from hotline.web.ratelimit import Refused
 from hotline.web.submitlimit import SubmitLimiter
 
 HONEYPOT = "website"

@@ -1,6 +1,6 @@
 """系统管理 → 登录与查询限制: who the sign-in and tracking limits hold back now, with 解除.
 
-The listing and the clearing are `hotline.web.throttles` (shared with the admin API); this
+The listing and the clearing are `hotline.services.throttles` (shared with the admin API); this
 module parses the request and says what happened. Admins only; 解除 is a CSRF-checked POST.
 """
 
@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.services.throttles import active_throttles, clear_throttle, described
 from hotline.web.pages.admin import ADMIN, _page
 from hotline.web.pages.common import redirect, require_form, signed_in
 from hotline.web.session import flash
-from hotline.web.throttles import active_throttles, clear_throttle, described
 
 PATH = "/admin/throttles"
 

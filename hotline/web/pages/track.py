@@ -23,10 +23,10 @@ from hotline.domain.schemas import TICKET_NUMBER_PATTERN, RatingIn, Satisfaction
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.services import rating
 from hotline.services.numbering import QUERY_ALPHABET
+from hotline.services.ratelimit import Refused
 from hotline.web.http import read_body
 from hotline.web.pages.common import redirect, render
 from hotline.web.pages.forms import validate_form
-from hotline.web.ratelimit import Refused
 from hotline.web.session import flash
 from hotline.web.tracking import same_origin, too_many_tries, track_view, tracked_ticket
 

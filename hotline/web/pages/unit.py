@@ -10,9 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.domain.models import TicketEvent
 from hotline.domain.timefmt import utcnow
 from hotline.services import tickets as svc
+from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, render, signed_in
 from hotline.web.presenters import ticket_out
@@ -44,25 +44,22 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     # The latest extension answer and any 重办 per ticket, from the event log.
     reopened: set[int] = set()
     extension: dict[int, str] = {}
-    if ids:
-        events = await TicketEvent.filter(
-            ticket_id__in=ids,
-            action__in=[
-                Action.REOPEN.value,
-                Action.REQUEST_EXTENSION.value,
-                Action.APPROVE_EXTENSION.value,
-                Action.REFUSE_EXTENSION.value,
-            ],
-        ).order_by("id")
-        for e in events:
-            if e.action == Action.REOPEN.value:
-                reopened.add(e.ticket_id)
-            elif e.action == Action.REQUEST_EXTENSION.value:
-                extension.pop(e.ticket_id, None)
-            else:
-                extension[e.ticket_id] = (
-                    "同意延期" if e.action == "approve-extension" else "不同意延期"
-                )
+    events = await events_of(
+        ids,
+        [
+            Action.REOPEN.value,
+            Action.REQUEST_EXTENSION.value,
+            Action.APPROVE_EXTENSION.value,
+            Action.REFUSE_EXTENSION.value,
+        ],
+    )
+    for e in events:
+        if e.action == Action.REOPEN.value:
+            reopened.add(e.ticket_id)
+        elif e.action == Action.REQUEST_EXTENSION.value:
+            extension.pop(e.ticket_id, None)
+        else:
+            extension[e.ticket_id] = "同意延期" if e.action == "approve-extension" else "不同意延期"
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in GROUPS}

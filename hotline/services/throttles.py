@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q
 
 from hotline.domain.models import RateCounter
-from hotline.web import login_throttle as login
-from hotline.web import ratelimit as track
-from hotline.web.login_throttle import LoginThrottle
-from hotline.web.ratelimit import TrackLimiter
+from hotline.services import login_throttle as login
+from hotline.services import ratelimit as track
+from hotline.services.login_throttle import LoginThrottle
+from hotline.services.ratelimit import TrackLimiter
 
 log = logging.getLogger("hotline.throttles")
 

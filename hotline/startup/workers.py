@@ -1,5 +1,5 @@
-"""Background workers: the SLA sweeper, the outbox senders and housekeeping, in-process or
-standalone, each on the one periodic loop (hotline.runtime.periodic)."""
+"""Background workers: the SLA sweeper, the outbox senders, housekeeping and the follower of
+rule reloads, in-process or standalone, each on the one periodic loop (hotline.runtime.periodic)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from hotline.outbox.sender import run_sender
 from hotline.runtime.config import Settings
 from hotline.runtime.deployment import Deployment
 from hotline.runtime.periodic import run_every
+from hotline.services import rules_version
 from hotline.services.sweeper import run_sweeper
+from hotline.startup.bootstrap import ConfigError, reload_rules
 
 # Seconds between outbox rounds (a full batch goes again at once).
 SEND_INTERVAL = 30.0
 HOUSEKEEPING_INTERVAL = 3600.0
-log = logging.getLogger("hotline.runtime.workers")
+log = logging.getLogger("hotline.startup.workers")
+rules_log = logging.getLogger("hotline.rules")
 
 
 def start_background(
@@ -58,8 +61,8 @@ async def housekeeping(*, settings: Settings) -> int:
     the window."""
     from hotline.domain.timefmt import utcnow
     from hotline.services import counters, web_sessions, wechat_nonces
+    from hotline.services.login_throttle import forget_old_addresses
     from hotline.services.retention import anonymise_due
-    from hotline.web.login_throttle import forget_old_addresses
 
     count = await anonymise_due(
         now=utcnow(), retention_days=settings.retention_days, upload_dir=settings.upload_dir
@@ -74,3 +77,35 @@ async def housekeeping(*, settings: Settings) -> int:
     await wechat_nonces.purge(utcnow())
     await forget_old_addresses(now=utcnow())  # sign-in addresses unused for 90 days
     return count
+
+
+async def follow_rules(
+    deployment: Deployment, *, stop: asyncio.Event, interval: float = rules_version.FOLLOW_INTERVAL
+) -> None:
+    """Reload data/ in this process whenever another process has reloaded it, until `stop`."""
+    # This process loaded data/ just now: it is as new as the database's count says.
+    deployment.extras["rules_version"] = await rules_version.current()
+
+    async def check() -> None:
+        version = await rules_version.current()
+        if version == deployment.extras["rules_version"]:
+            return
+        # Taken first: a file broken since the reload is reported once, not every pass.
+        deployment.extras["rules_version"] = version
+        try:
+            await reload_rules(deployment)
+        except ConfigError as exc:
+            rules_log.error(
+                "rules reload requested by another process failed, old rules kept: %s", exc
+            )
+            return
+        rules_log.info("rules reloaded after another process's reload (version %d)", version)
+
+    await run_every(
+        check,
+        interval=interval,
+        stop=stop,
+        name="checking the rules version",
+        log=rules_log,
+        wait_first=True,
+    )
