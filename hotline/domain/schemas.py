@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-Kind = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬"]
-Urgency = Literal["紧急", "一般", "复杂"]
-Channel = Literal["phone", "web", "wechat", "open311", "other"]
+from hotline.domain.vocabulary import CHANNELS, DEFAULT_URGENCY, KINDS, URGENCIES
+
+# The vocabulary's words as the types pydantic checks and /openapi.json lists.
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Urgency = Literal[URGENCIES]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 Satisfaction = Literal["满意", "基本满意", "不满意"]
 Result = Literal["solved", "partly", "unsolvable"]
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
@@ -112,7 +115,7 @@ class TicketCreate(Strict):
 
     channel: Channel = "phone"
     kind: Kind
-    urgency: Urgency = "一般"
+    urgency: Urgency = DEFAULT_URGENCY
     category: str | None = Field(default=None, max_length=32)
     title: str = Field(min_length=2, max_length=200)
     content: str = Field(min_length=5, max_length=20000)

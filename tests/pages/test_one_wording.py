@@ -4,9 +4,13 @@ errors), and that thing says what to do."""
 from __future__ import annotations
 
 import html
+import re
+from datetime import datetime
 
 import pytest
 
+from hotline.domain.timefmt import SHANGHAI
+from hotline.domain.vocabulary import KINDS, URGENCIES
 from tests.pages.conftest import Site, csrf_of
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -43,3 +47,54 @@ async def test_api_and_page_give_the_same_message_for_the_same_field(site: Site)
         assert "请" in message, message
         seen.add(message)
     assert {"不能大于 60，请填写 60 或更小的数", "不能小于 1，请填写 1 或更大的数"} <= seen
+
+
+def _options(page: str, select_id: str) -> dict[str, str]:
+    """value → label of one <select>'s options (the empty 全部 left out)."""
+    block = page[page.index(f'id="{select_id}"') :]
+    block = block[: block.index("</select>")]
+    found = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', block)
+    return {value: label for value, label in found if value}
+
+
+async def test_every_channel_label_shown_is_the_vocabulary_s(site: Site) -> None:
+    labels = dict(site.app.state.deployment.words().channels)
+    t = await site.create(channel="wechat", kind="求助")
+    op = await site.login("op")
+    # The search form's choices, the ticket's 来源 and the console's channel choices.
+    search = (await op.get("/tickets")).text
+    assert _options(search, "s-channel") == labels
+    ticket = (await op.get(f"/tickets/{t['number']}")).text
+    assert f"<dd>{labels['wechat']}</dd>" in ticket
+    console = (await op.get("/operator")).text
+    offered = _options(console, "f-channel")
+    assert offered and all(labels[code] == label for code, label in offered.items())
+    assert "open311" not in offered  # only a program records an Open311 request
+    # The dashboard's and the API's figures by channel use the same names.
+    sup = await site.login("sup")
+    async with site.client() as c:
+        today = datetime.now(SHANGHAI).date().isoformat()
+        api = await c.get(
+            "/api/v1/stats/volumes",
+            params={"from": today, "to": today},
+            headers=site.bearer("sup"),
+        )
+    assert api.status_code == 200, api.text
+    by_channel = {row["channel"]: row["label"] for row in api.json()["by_channel"]}
+    assert by_channel == {"wechat": labels["wechat"]}
+    dashboard = (await sup.get("/supervisor")).text
+    assert f"<td>{labels['wechat']}</td>" in dashboard
+
+
+async def test_the_forms_offer_the_vocabulary_s_kinds_and_urgencies(site: Site) -> None:
+    op = await site.login("op")
+    console = (await op.get("/operator")).text
+    kinds = re.findall(r"<option [^>]*>([^<]+)</option>", console[console.index('id="f-kind"') :])
+    assert tuple(kinds[: len(KINDS)]) == KINDS
+    block = console[console.index('id="f-urgency"') :]
+    urgencies = re.findall(r"<option [^>]*>([^<]+)</option>", block[: block.index("</select>")])
+    assert tuple(urgencies) == URGENCIES
+    async with site.client() as c:
+        form = (await c.get("/submit")).text
+    offered = _options(form, "f-kind")
+    assert list(offered) == list(KINDS)

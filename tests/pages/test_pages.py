@@ -375,5 +375,5 @@ async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None
     r = await op.get("/operator/queue", headers={"HX-Request": "true"})
     section = r.text[r.text.index("网上渠道新件") :]
     assert web in section and wx in section and call not in section
-    assert "<td>网站</td>" in section and "<td>微信</td>" in section
+    assert "<td>网站</td>" in section and "<td>微信公众号</td>" in section
     assert section.index(wx) < section.index(web)  # newest first

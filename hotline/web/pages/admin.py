@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.domain.auth import ROLES
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import Role
+from hotline.domain.lifecycle import ROLE_LABELS, Role
 from hotline.domain.models import Unit, User
 from hotline.domain.timefmt import SHANGHAI, utcnow
+from hotline.domain.vocabulary import STAFF_ROLES
 from hotline.outbox.admin import page_section
 from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import ADAPTERS, route_order, view
@@ -49,12 +49,7 @@ USER_ACTIONS = {
     "reset-password": "重置密码",
     "sign-out-everywhere": "全部登出",
 }
-ROLE_CHOICES = [(r, label) for r, label in (
-    ("operator", "话务员"),
-    ("unit", "承办单位"),
-    ("supervisor", "督办人员"),
-    ("admin", "管理员"),
-) if r in ROLES]  # fmt: skip
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]
 
 
 def _admin(request: Request) -> Any:

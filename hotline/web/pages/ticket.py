@@ -13,7 +13,6 @@ from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Acti
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
 from hotline.privacy.confirmed import needs_confirmation
-from hotline.reporting.volumes import CHANNEL_LABELS
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
 from hotline.web.pages.common import (
@@ -238,10 +237,11 @@ async def search(request: Request) -> Response:
         error, created_from, created_to = exc.message, None, None
     text = (q.get("q") or "").strip()
     status = [s for s in q.getlist("status") if s]
+    channel_labels = request.app.state.deployment.words().channels
     filters = svc.TicketFilter(
         status=status or None,
         unit=q.get("unit") or None,
-        channel=q.get("channel") if q.get("channel") in CHANNEL_LABELS else None,
+        channel=q.get("channel") if q.get("channel") in channel_labels else None,
         created_from=created_from,
         created_to=created_to,
         overdue=True if q.get("overdue") else None,
@@ -275,7 +275,7 @@ async def search(request: Request) -> Response:
             "selected_status": status,
             "open_statuses": [s.value for s in OPEN_STATUSES],
             "units": await _unit_choices(),
-            "channels": list(CHANNEL_LABELS.items()),
+            "channels": list(channel_labels.items()),
             "error": error,
             "phone_search": principal.role == "operator",
         },
