@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from hotline.domain.timefmt import SHANGHAI
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.domain.vocabulary import KINDS, URGENCIES
 from tests.pages.conftest import Site, csrf_of
 
@@ -98,3 +98,43 @@ async def test_the_forms_offer_the_vocabulary_s_kinds_and_urgencies(site: Site) 
         form = (await c.get("/submit")).text
     offered = _options(form, "f-kind")
     assert list(offered) == list(KINDS)
+
+
+async def test_account_actions_are_one_list_with_one_wording(site: Site) -> None:
+    """The API offers what the page offers, and says the same about each."""
+    from hotline.services import users
+    from hotline.services.account_actions import ACCOUNT_ACTIONS
+
+    async with site.client() as c:
+        spec = (await c.get("/openapi.json")).json()
+    path = spec["paths"]["/api/v1/admin/users/{username}/{action}"]["post"]
+    [action_param] = [p for p in path["parameters"] if p["name"] == "action"]
+    assert action_param["schema"]["enum"] == list(ACCOUNT_ACTIONS)
+
+    adm = await site.login("adm")
+    page = (await adm.get("/admin")).text
+    for name, action in ACCOUNT_ACTIONS.items():
+        if f'/admin/users/op/{name}"' in page:  # offered when it applies to op's row
+            assert f'/admin/users/op/{name}">' in page and f">{action.label}</button>" in page
+    # The same action on the same state: the API's message is the page's flash.
+    restore = {
+        "revoke-tokens": lambda: users.issue_token(username="rsj", now=utcnow()),
+        "disable": lambda: users.enable_user(username="rsj"),
+        "enable": lambda: users.disable_user(username="rsj", now=utcnow()),
+    }
+    for name, undo in restore.items():
+        async with site.client() as c:
+            api = await c.post(f"/api/v1/admin/users/rsj/{name}", headers=site.bearer("adm"))
+        assert api.status_code == 200, api.text
+        message = api.json()["message"]
+        await undo()
+        token = csrf_of((await adm.get("/admin")).text)
+        await adm.post(f"/admin/users/rsj/{name}", data={"csrf_token": token})
+        assert f"{message}。" in (await adm.get("/admin")).text, (name, message)
+    # A new password by the API, shown once, like the page's.
+    async with site.client() as c:
+        reset = await c.post("/api/v1/admin/users/op/reset-password", headers=site.bearer("adm"))
+    body = reset.json()
+    assert reset.status_code == 200 and body["username"] == "op" and len(body["password"]) >= 8
+    assert body["message"].startswith("已重置密码 op")
+    assert (await site.login("op", body["password"])).cookies

@@ -146,6 +146,20 @@ def test_one_translator_of_pydantic_errors() -> None:
     assert found == [], "\n".join(found)
 
 
+def test_account_actions_are_named_in_one_module() -> None:
+    """The admin API and page take their account actions from hotline.services.account_actions."""
+    from hotline.services.account_actions import ACCOUNT_ACTIONS
+
+    found = [
+        f"{rel}:{node.lineno} names {node.value!r}"
+        for rel, tree in _modules()
+        if rel.startswith("hotline/web/")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in ACCOUNT_ACTIONS
+    ]
+    assert found == [], "\n".join(found)
+
+
 def test_every_kind_rule_reads_the_kind_table() -> None:
     from hotline.channels.wechat import _KIND_WORDS
 

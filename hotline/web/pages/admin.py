@@ -27,6 +27,7 @@ from hotline.reporting.unit_rates import UNIT_KINDS
 from hotline.runtime.bootstrap import ConfigError, reload_rules
 from hotline.services import rules_version, web_sessions
 from hotline.services import users as user_service
+from hotline.services.account_actions import ACCOUNT_ACTIONS, run_account_action
 from hotline.services.rules_version import FOLLOW_INTERVAL
 from hotline.web.pages.common import redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
@@ -42,13 +43,6 @@ TABS = (
     ("/admin/throttles", "登录与查询限制"),
 )
 LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
-USER_ACTIONS = {
-    "disable": "停用",
-    "enable": "启用",
-    "revoke-tokens": "吊销令牌",
-    "reset-password": "重置密码",
-    "sign-out-everywhere": "全部登出",
-}
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]
 
 
@@ -85,6 +79,7 @@ async def _users_context(request: Request) -> dict[str, Any]:
             for u in await user_service.list_users()
         ],
         "roles": ROLE_CHOICES,
+        "account_actions": ACCOUNT_ACTIONS,
         "units": units,
         "form": {},
         "form_error": "",
@@ -130,51 +125,29 @@ async def create_user(request: Request) -> Response:
 
 
 async def user_action(request: Request) -> Response:
-    """POST /admin/users/{username}/{action} — 停用 / 启用 / 吊销令牌 / 重置密码 / 全部登出."""
+    """POST /admin/users/{username}/{action} — one of ACCOUNT_ACTIONS (停用 / 启用 / …)."""
     _admin(request)
     await require_form(request)
     username = request.path_params["username"]
-    action = request.path_params["action"]
-    if action not in USER_ACTIONS:
-        raise HotlineError("未知操作", status=404, code="not_found")
+    action = ACCOUNT_ACTIONS.get(request.path_params["action"])
+    if action is None:
+        raise HotlineError("未知操作，请从账号列表的按钮操作。", status=404, code="not_found")
     try:
-        if action == "reset-password":
-            password = await user_service.reset_password(
-                username=username, now=utcnow(), keep_session=current_session_id(request)
-            )
-            context = await _users_context(request)
-            context["secret"] = {
-                "username": username,
-                "password": password,
-                "what": "已重置密码",
-            }
-            return _page(request, "admin_users.html", "/admin", context)
-        if action == "disable":
-            changed = await user_service.disable_user(username=username, now=utcnow())
-            message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
-        elif action == "enable":
-            changed = await user_service.enable_user(username=username)
-            message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
-        elif action == "sign-out-everywhere":
-            count = await user_service.sign_out_everywhere(
-                username=username, now=utcnow(), keep_session=current_session_id(request)
-            )
-            message = (
-                f"已结束 {username} 的 {count} 个页面登录，对方需重新登录"
-                if count
-                else f"{username} 当前没有页面登录"
-            )
-        else:
-            count = await user_service.revoke_tokens(username=username)
-            message = (
-                f"已吊销 {username} 的 {count} 个 API 令牌"
-                if count
-                else f"{username} 没有未吊销的 API 令牌"
-            )
+        outcome = await run_account_action(
+            action.name, username=username, now=utcnow(), keep_session=current_session_id(request)
+        )
     except HotlineError as exc:
-        flash(request, f"「{USER_ACTIONS[action]}」未执行：{exc.message}", "error")
+        flash(request, f"「{action.label}」未执行：{exc.message}", "error")
         return redirect("/admin")
-    flash(request, message + "。")
+    if outcome.password is not None:  # shown on the page this once, never flashed or logged
+        context = await _users_context(request)
+        context["secret"] = {
+            "username": username,
+            "password": outcome.password,
+            "what": "已重置密码",
+        }
+        return _page(request, "admin_users.html", "/admin", context)
+    flash(request, outcome.message + "。")
     return redirect("/admin")
 
 
@@ -187,7 +160,12 @@ async def user_sessions_page(request: Request) -> Response:
     sessions = await web_sessions.user_sessions(
         user_id=account.id, now=utcnow(), policy=request.app.state.session_settings.policy
     )
-    context = {"account": account, "sessions": sessions, "current": current_session_id(request)}
+    context = {
+        "account": account,
+        "sessions": sessions,
+        "current": current_session_id(request),
+        "account_actions": ACCOUNT_ACTIONS,
+    }
     return _page(request, "admin_sessions.html", "/admin", context)
 
 
