@@ -154,6 +154,8 @@ class ActionSpec:
     stamps: tuple[str, ...] = ()  # ticket columns set to the action's time
     # Refused (422) on a 举报 or confidential ticket whose dispatch text no person confirmed.
     needs_confirmed_text: bool = False
+    # The usual next step where it is allowed: the ticket page opens its form by default.
+    next_step: bool = False
     # What its event counts for in the rates (hotline.reporting); None: nothing.
     rate: RateEffect | None = None
 
@@ -212,6 +214,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         mail=Mail.DISPATCH,
         rate=RateEffect.ASSIGN,
         needs_confirmed_text=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.SIGN,
@@ -220,6 +223,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.DISPATCHED, _S.HANDLING, _UNIT),
         clocks=(effect(ClockOp.MEET, _RECEIPT), effect(ClockOp.START, _MEDIATION)),
         rate=RateEffect.SIGN,
+        next_step=True,
     ),
     ActionSpec(
         Action.REJECT,
@@ -245,6 +249,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         mail=Mail.DISPATCH,
         rate=RateEffect.REASSIGN,
         needs_confirmed_text=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.REQUEST_EXTENSION,
@@ -261,6 +266,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
         step=Step.EXTENSION_DAYS,
         rate=RateEffect.EXTEND,
+        next_step=True,
     ),
     ActionSpec(
         Action.REFUSE_EXTENSION,
@@ -311,6 +317,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
         sms=Sms.REPLY,
         rate=RateEffect.REPLY,
+        next_step=True,
     ),
     ActionSpec(
         Action.CALLBACK,
@@ -319,6 +326,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # The complainant's own rating on the tracking page is a callback like an operator's.
         _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE | {Role.CITIZEN}),
         rate=RateEffect.CALLBACK,
+        next_step=True,
     ),
     ActionSpec(
         Action.CLOSE,
@@ -328,6 +336,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.STOP),),
         sms=Sms.CLOSE,
         closes=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.REOPEN,

@@ -132,6 +132,14 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CITIZEN: "市民",
 }
 
+# 办理结果 (a unit's reply) and 调解结果, as forms offer them and the timeline shows them.
+RESULT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
+)
+OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {"agreed": "达成调解协议", "failed": "调解未成功"}
+)
+
 # The roles an account can have (system and citizen act without one).
 STAFF_ROLES: tuple[Role, ...] = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
 

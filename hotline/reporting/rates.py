@@ -9,6 +9,12 @@ from typing import Any
 
 from hotline.domain.lifecycle import RATE_EFFECTS, RateEffect, Role
 
+# The actions dispatch_figures reads (派单, 改派, 退单), from the action table.
+DISPATCH_FIGURE_EFFECTS = frozenset({RateEffect.ASSIGN, RateEffect.REASSIGN, RateEffect.DISPUTE})
+DISPATCH_FIGURE_ACTIONS = frozenset(
+    a for a, r in RATE_EFFECTS.items() if r in DISPATCH_FIGURE_EFFECTS
+)
+
 
 @dataclass(frozen=True)
 class EventRow:

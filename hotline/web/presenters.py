@@ -28,6 +28,7 @@ from hotline.domain.schemas import (
     UnitOut,
 )
 from hotline.domain.timefmt import local_iso
+from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.confirmed import needs_confirmation, unit_text
 from hotline.privacy.rules import (
     citizen_title,
@@ -39,8 +40,6 @@ from hotline.privacy.rules import (
 )
 from hotline.services.tickets import TicketRecord
 from sla.clock import ClockKind
-
-RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
 
 
 def unit_out(unit: Unit | None) -> UnitOut | None:

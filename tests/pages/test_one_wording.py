@@ -70,6 +70,9 @@ async def test_every_channel_label_shown_is_the_vocabulary_s(site: Site) -> None
     offered = _options(console, "f-channel")
     assert offered and all(labels[code] == label for code, label in offered.items())
     assert "open311" not in offered  # only a program records an Open311 request
+    queues = (await op.get("/operator/queue", headers={"HX-Request": "true"})).text
+    online = f"{labels['web']}、{labels['wechat']}和{labels['open311']}"
+    assert f"市民通过{online}提交的工单" in queues
     # The dashboard's and the API's figures by channel use the same names.
     sup = await site.login("sup")
     async with site.client() as c:
@@ -98,6 +101,7 @@ async def test_the_forms_offer_the_vocabulary_s_kinds_and_urgencies(site: Site) 
         form = (await c.get("/submit")).text
     offered = _options(form, "f-kind")
     assert list(offered) == list(KINDS)
+    assert "咨询、求助需要答复您" in form and "投诉、举报、建议、表扬可以匿名" in form
 
 
 async def test_account_actions_are_one_list_with_one_wording(site: Site) -> None:

@@ -15,8 +15,8 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.domain.timefmt import SHANGHAI
+from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.rules import mask_phone
-from hotline.web.presenters import RESULT_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 
 HOMES = {

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from hotline.domain.field_errors import field_errors
-from hotline.web.presenters import RESULT_LABELS
+from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 
 FIELD_LABELS = {
     "reason": "理由",
@@ -65,11 +65,7 @@ CITIZEN_FIELD_LABELS = {
     "no_contact": "不希望被联系（仅举报可选，办理中不会打电话或发短信给您）",
     "photos": "照片（可不传）",
 }
-CHOICE_LABELS = {
-    **RESULT_LABELS,
-    "agreed": "达成调解协议",
-    "failed": "调解未成功",
-}
+CHOICE_LABELS = {**RESULT_LABELS, **OUTCOME_LABELS}
 TEXTAREA = frozenset({"reason", "text", "note", "dispatch_text"})
 # A callback for a reporter who asked not to be contacted keeps the note alone: without the
 # 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.

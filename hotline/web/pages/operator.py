@@ -246,11 +246,19 @@ async def queues(request: Request) -> Response:
             "replied_total": replied_total,
             "online": rows(online),
             "online_total": online_total,
+            "online_channels": _words(
+                [request.app.state.deployment.words().channels[c] for c in ONLINE_CHANNELS]
+            ),
             "callback_fields": fields_of(
                 ACTIONS[Action.CALLBACK].body, action="callback", units=choices
             ),
         },
     )
+
+
+def _words(items: list[str]) -> str:
+    """甲、乙和丙."""
+    return "、".join(items[:-1]) + "和" + items[-1] if len(items) > 1 else "".join(items)
 
 
 routes = [

@@ -12,6 +12,7 @@ from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
+from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
@@ -46,17 +47,7 @@ PAYLOAD_LABELS = {
     "dispatch_text": "转办内容",
     "note": "备注",
 }
-VALUE_LABELS = {
-    True: "是",
-    False: "否",
-    "solved": "已解决",
-    "partly": "部分解决",
-    "unsolvable": "无法解决",
-    "agreed": "达成协议",
-    "failed": "未达成",
-}
-# Actions whose form opens by default (the next thing to do).
-PRIMARY = ("sign", "reply", "callback", "close", "dispatch", "redispatch", "approve-extension")
+VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
 
 
@@ -135,7 +126,7 @@ async def _page_context(
                     failed is None
                     and (
                         (is_confirm and out.awaiting_confirmation)
-                        or (name in PRIMARY and not out.awaiting_confirmation)
+                        or (spec.next_step and not out.awaiting_confirmation)
                     )
                 ),
                 "error": (errors or {}).get("_", "") if mine else "",
