@@ -141,7 +141,7 @@ def test_an_unread_sla_field_stops_start_up(data: Path) -> None:
         (
             'kinds = ["咨询", "求助"',
             'kinds = ["咨询", "求救"',
-            r"vocabulary\.toml:\d+ 字段「kinds」：多出「求救」，缺少「求助」；本系统只认 咨询、求助",
+            r"vocabulary\.toml:\d+ 字段「kinds」：多出「求救」，缺少「求助」；本系统只认 咨询",
         ),
         (
             'urgencies = ["紧急", "一般", "复杂"]',
