@@ -363,7 +363,7 @@ async def test_search_by_channel_shows_where_each_ticket_came_from(site: Site) -
     op = await site.login("op")
     r = await op.get("/tickets", params={"channel": "web"})
     assert web in r.text and call not in r.text
-    assert "<th scope=\"col\">来源</th>" in r.text and "<td>网站</td>" in r.text
+    assert '<th scope="col">来源</th>' in r.text and "<td>网站</td>" in r.text
 
 
 async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None:
