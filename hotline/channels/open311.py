@@ -16,20 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from hotline.domain.vocabulary import KIND_SPECS
 from hotline.privacy.rules import mask_address, mask_personal
 
 SPEC_URL = "https://wiki.open311.org/GeoReport_v2"
 FORMATS = ("json", "xml")
 KIND_ATTRIBUTE = "kind"
 # Attribute keys are what clients send back: ASCII, stable, one per kind of our vocabulary.
-KIND_KEYS: dict[str, str] = {
-    "help": "求助",
-    "complaint": "投诉",
-    "consult": "咨询",
-    "suggest": "建议",
-    "praise": "表扬",
-    "report": "举报",
-}
+KIND_KEYS: dict[str, str] = {k.code: k.word for k in KIND_SPECS}
 DEFAULT_KIND = "求助"
 MAX_REQUESTS = 1000  # the spec's "1000 requests, whichever is smaller"
 STATUS_NOTES_CHARS = 500

@@ -10,20 +10,13 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from hotline.domain.schemas import Attachment, Complainant, Kind, Location, Strict, TicketCreate
+from hotline.domain.vocabulary import KIND_SPECS, kind_choices
+from hotline.privacy.rules import may_ask_no_contact
 
-# The one place that says which kinds need a way to answer: a question or a request for
-# help is only useful if the citizen hears back; a complaint or report may be anonymous.
-NEEDS_CONTACT = frozenset({"咨询", "求助"})
-# Kinds about something that happens somewhere: the place is what routes them to a street.
-NEEDS_PLACE = frozenset({"投诉", "举报", "求助"})
-KIND_CHOICES = [
-    ("投诉", "投诉（对某事不满，希望处理）"),
-    ("求助", "求助（遇到困难，需要帮助）"),
-    ("咨询", "咨询（想了解政策或办事方法）"),
-    ("举报", "举报（反映违法违规行为，身份保密）"),
-    ("建议", "建议"),
-    ("表扬", "表扬"),
-]
+# Which kinds need a way to answer, and a place: declared with the kinds (KindSpec).
+NEEDS_CONTACT = frozenset(k.word for k in KIND_SPECS if k.needs_contact)
+NEEDS_PLACE = frozenset(k.word for k in KIND_SPECS if k.needs_place)
+KIND_CHOICES = kind_choices()
 MAX_TITLE = 50
 MAX_CONTENT = 2000
 MIN_CONTENT = 10
@@ -69,7 +62,7 @@ class CitizenForm(Strict):
     def _contact_and_place(self) -> CitizenForm:
         for message in rule_errors(self.model_dump()).values():
             raise ValueError(message)
-        if self.no_contact and self.kind != "举报":
+        if self.no_contact and not may_ask_no_contact(self.kind):
             self.no_contact = False  # only a report may ask not to be contacted
         return self
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hotline.domain.auth import ROLES
 from hotline.runtime.config import Settings, load_settings
 
 EXIT_CONFIG = 2
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="账号管理").add_subparsers(dest="users_command")
     add = users.add_parser("add", help="新建账号（密码从提示符或标准输入读取）")
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=["operator", "unit", "supervisor", "admin"])
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--unit", help="承办单位代码（role=unit 时必填）")
     add.add_argument("--name", default="", help="显示名称")
     add.add_argument("--email", default="")

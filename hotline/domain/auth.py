@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hotline.domain.vocabulary import STAFF_ROLES
+
 # Production hashes with argon2's recommended parameters. The test suite sets
 # HOTLINE_TEST_CHEAP_HASH=1 (tests/conftest.py) because ~1,000 tests each create accounts and a
 # strong hash costs ~0.2 s of CPU apiece; a hash made cheaply still verifies under the strong
@@ -28,7 +30,7 @@ def cheap_hashing_enabled() -> bool:
     return _hasher() is _CHEAP
 
 
-ROLES = ("operator", "unit", "supervisor", "admin")
+ROLES = tuple(r.value for r in STAFF_ROLES)  # an account's role
 
 
 @dataclass(frozen=True)

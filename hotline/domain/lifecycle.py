@@ -30,35 +30,12 @@ from hotline.domain.schemas import (
     ResumeBody,
     SignBody,
 )
+
+# Statuses and roles (with their labels) are words of the vocabulary; callers may keep
+# importing them from here, beside the table that moves between them.
+from hotline.domain.vocabulary import ROLE_LABELS, STATUS_LABELS, Role, Status
 from sla.clock import ClockKind
 from sla.effects import ClockEffect, ClockOp, effect
-
-
-class Status(StrEnum):
-    """Where a ticket stands."""
-
-    RECEIVED = "received"
-    DISPATCHED = "dispatched"
-    DISPUTED = "disputed"
-    HANDLING = "handling"
-    EXTENSION_REQUESTED = "extension_requested"
-    PAUSED = "paused"
-    REPLIED = "replied"
-    CALLED_BACK = "called_back"
-    CLOSED = "closed"
-    MERGED = "merged"
-
-
-class Role(StrEnum):
-    """Who is acting."""
-
-    OPERATOR = "operator"
-    UNIT = "unit"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    SYSTEM = "system"
-    # The complainant, acting with the ticket's query code (no account): rates the reply.
-    CITIZEN = "citizen"
 
 
 class Action(StrEnum):
@@ -85,28 +62,6 @@ class Action(StrEnum):
     URGE = "urge"
     SUPERVISE = "supervise"
 
-
-STATUS_LABELS: dict[Status, str] = {
-    Status.RECEIVED: "已受理",
-    Status.DISPATCHED: "已派单待签收",
-    Status.DISPUTED: "退单待改派",
-    Status.HANDLING: "办理中",
-    Status.EXTENSION_REQUESTED: "延期审核中",
-    Status.PAUSED: "已挂起",
-    Status.REPLIED: "已回复待回访",
-    Status.CALLED_BACK: "已回访待办结",
-    Status.CLOSED: "已办结",
-    Status.MERGED: "已并单",
-}
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.OPERATOR: "话务员",
-    Role.UNIT: "承办单位",
-    Role.SUPERVISOR: "督办人员",
-    Role.ADMIN: "管理员",
-    Role.SYSTEM: "系统",
-    Role.CITIZEN: "市民",
-}
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
     {
@@ -157,6 +112,20 @@ class Sms(StrEnum):
     CLOSE = "close"  # the ticket is closed (办结 or 直接办结)
 
 
+class RateEffect(StrEnum):
+    """What an action's event means for the rates supervisors audit (hotline.reporting)."""
+
+    ASSIGN = "assign"  # 派单: a new assignment for the unit it names
+    REASSIGN = "reassign"  # 改派: a new assignment, the previous unit's is re-dispatched away
+    SIGN = "sign"  # the assignment is signed for (on time or late)
+    DISPUTE = "dispute"  # the assignment is disputed (退单)
+    EXTEND = "extend"  # the assignment was given more time
+    REPLY = "reply"  # the assignment is answered (on time or late)
+    CALLBACK = "callback"  # a callback, counted for the unit holding the ticket
+    REOPEN = "reopen"  # the latest callback led to re-handling
+    MERGE = "merge"  # a repeat: its assignment is taken back
+
+
 @dataclass(frozen=True)
 class Move:
     """From `source`, the action leads to `to` (None: unchanged), for these roles."""
@@ -185,9 +154,16 @@ class ActionSpec:
     stamps: tuple[str, ...] = ()  # ticket columns set to the action's time
     # Refused (422) on a 举报 or confidential ticket whose dispatch text no person confirmed.
     needs_confirmed_text: bool = False
-    # Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows
-    # (hotline.reporting.unit_rates): the write path refreshes them in the action's transaction.
-    affects_rates: bool = False
+    # The usual next step where it is allowed: the ticket page opens its form by default.
+    next_step: bool = False
+    # What its event counts for in the rates (hotline.reporting); None: nothing.
+    rate: RateEffect | None = None
+
+    @property
+    def affects_rates(self) -> bool:
+        """Its event (or a receipt/feedback clock it meets) can change the ticket's rate rows:
+        the write path refreshes them in the action's transaction."""
+        return self.rate is not None
 
 
 def _moves(
@@ -236,8 +212,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.START, _RECEIPT, _FEEDBACK),),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
-        affects_rates=True,
+        rate=RateEffect.ASSIGN,
         needs_confirmed_text=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.SIGN,
@@ -245,7 +222,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         SignBody,
         _moves(_S.DISPATCHED, _S.HANDLING, _UNIT),
         clocks=(effect(ClockOp.MEET, _RECEIPT), effect(ClockOp.START, _MEDIATION)),
-        affects_rates=True,
+        rate=RateEffect.SIGN,
+        next_step=True,
     ),
     ActionSpec(
         Action.REJECT,
@@ -256,7 +234,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # A correct 退单 is not a late sign-for: the unit's receipt clock stops, and the
         # time until the centre re-dispatches runs on the centre's own clock.
         clocks=(effect(ClockOp.STOP, _RECEIPT), effect(ClockOp.START, _CENTRE_CLOCK)),
-        affects_rates=True,
+        rate=RateEffect.DISPUTE,
     ),
     ActionSpec(
         Action.REDISPATCH,
@@ -269,8 +247,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.START, _RECEIPT)),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
-        affects_rates=True,
+        rate=RateEffect.REASSIGN,
         needs_confirmed_text=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.REQUEST_EXTENSION,
@@ -286,7 +265,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
         clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
         step=Step.EXTENSION_DAYS,
-        affects_rates=True,
+        rate=RateEffect.EXTEND,
+        next_step=True,
     ),
     ActionSpec(
         Action.REFUSE_EXTENSION,
@@ -336,7 +316,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         shows_reply=True,
         clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
         sms=Sms.REPLY,
-        affects_rates=True,
+        rate=RateEffect.REPLY,
+        next_step=True,
     ),
     ActionSpec(
         Action.CALLBACK,
@@ -344,7 +325,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         CallbackBody,
         # The complainant's own rating on the tracking page is a callback like an operator's.
         _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE | {Role.CITIZEN}),
-        affects_rates=True,
+        rate=RateEffect.CALLBACK,
+        next_step=True,
     ),
     ActionSpec(
         Action.CLOSE,
@@ -354,6 +336,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.STOP),),
         sms=Sms.CLOSE,
         closes=True,
+        next_step=True,
     ),
     ActionSpec(
         Action.REOPEN,
@@ -364,7 +347,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # 重办 starts a new feedback clock for the second round of handling.
         clocks=(effect(ClockOp.START, _FEEDBACK),),
         clears=("result", "satisfaction", "closed_at"),
-        affects_rates=True,
+        rate=RateEffect.REOPEN,
     ),
     ActionSpec(
         Action.MERGE,
@@ -374,7 +357,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         clocks=(effect(ClockOp.STOP),),
         step=Step.MERGE_TARGET,
         closes=True,
-        affects_rates=True,
+        rate=RateEffect.MERGE,
     ),
     ActionSpec(
         Action.URGE,
@@ -394,6 +377,10 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
 
 ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_SPECS}
 ACTION_BODIES: dict[str, type[ActionBody]] = {s.action.value: s.body for s in ACTION_SPECS}
+# Action name (as stored on events) → what it counts for in the rates.
+RATE_EFFECTS: dict[str, RateEffect] = {
+    s.action.value: s.rate for s in ACTION_SPECS if s.rate is not None
+}
 
 # Events that are not actions: their labels and whether the complainant sees them.
 OTHER_EVENTS: dict[str, tuple[str, bool]] = {

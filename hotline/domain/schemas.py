@@ -7,11 +7,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-Kind = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬"]
-Urgency = Literal["紧急", "一般", "复杂"]
-Channel = Literal["phone", "web", "wechat", "open311", "other"]
+from hotline.domain.vocabulary import (
+    CHANNELS,
+    DEFAULT_URGENCY,
+    KINDS,
+    OUTCOME_LABELS,
+    RESULT_LABELS,
+    URGENCIES,
+)
+
+# The vocabulary's words as the types pydantic checks and /openapi.json lists.
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Urgency = Literal[URGENCIES]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 Satisfaction = Literal["满意", "基本满意", "不满意"]
-Result = Literal["solved", "partly", "unsolvable"]
+Result = Literal[tuple(RESULT_LABELS)]  # type: ignore[misc]
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}$")
@@ -112,7 +122,7 @@ class TicketCreate(Strict):
 
     channel: Channel = "phone"
     kind: Kind
-    urgency: Urgency = "一般"
+    urgency: Urgency = DEFAULT_URGENCY
     category: str | None = Field(default=None, max_length=32)
     title: str = Field(min_length=2, max_length=200)
     content: str = Field(min_length=5, max_length=20000)
@@ -212,7 +222,7 @@ class ExtensionApproveBody(ActionBody):
 class MediateBody(ActionBody):
     """调解结果: whether the parties agreed."""
 
-    outcome: Literal["agreed", "failed"]
+    outcome: Literal[tuple(OUTCOME_LABELS)]  # type: ignore[misc]
     text: str = Field(min_length=2, max_length=5000)
 
     def event_payload(self) -> dict[str, Any]:

@@ -1,7 +1,15 @@
-"""The deployment's vocabulary (data/vocabulary.toml): kinds, urgencies, channels, categories.
+"""The one vocabulary: every word the system uses for kinds, urgencies, channels, statuses,
+roles and categories, with the Chinese labels people read.
 
-Read once at start-up; the pure packages receive it as plain strings (routing's and sla's
-loaders check their files against it), and the classifier model's labels are checked here.
+Two owners, one place each:
+- the code owns the words its rules depend on — kinds (举报 is confidential), urgencies,
+  channel codes, statuses and roles, with their labels — declared below;
+- the deployment owns categories and the channels' labels, in data/vocabulary.toml, read
+  once at start-up; the file lists kinds, urgencies and channel codes too (routing.toml and
+  sla.toml are checked against them), and start-up refuses a file whose words differ from
+  the code's.
+
+Pages, the API, exports and the intake channels read these; no other module lists them.
 Errors name file and line, in the same form as every other data file's.
 """
 
@@ -11,12 +19,137 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from routing.errors import RuleError
 from routing.tomlsource import TomlSource, read_toml
+
+# ---- words the code owns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One 诉求类型 and every rule that depends on it, declared once."""
+
+    word: str
+    code: str  # ASCII and stable: what programs send (the Open311 `kind` attribute)
+    hint: str = ""  # what the citizen form says beside it, so a citizen picks the right one
+    # A question or a request for help is only useful if the citizen hears back.
+    needs_contact: bool = False
+    # About something that happens somewhere: the place is what routes it to a street.
+    needs_place: bool = False
+    # The reporter stays hidden from the units (hotline.privacy.rules) and may ask not to be
+    # contacted at all.
+    confidential: bool = False
+
+
+# 诉求类型, in the order forms offer them.
+KIND_SPECS: tuple[KindSpec, ...] = (
+    KindSpec("咨询", "consult", "想了解政策或办事方法", needs_contact=True),
+    KindSpec("求助", "help", "遇到困难，需要帮助", needs_contact=True, needs_place=True),
+    KindSpec("投诉", "complaint", "对某事不满，希望处理", needs_place=True),
+    KindSpec("举报", "report", "反映违法违规行为，身份保密", needs_place=True, confidential=True),
+    KindSpec("建议", "suggest"),
+    KindSpec("表扬", "praise"),
+)
+KINDS: tuple[str, ...] = tuple(k.word for k in KIND_SPECS)
+KIND_BY_WORD: Mapping[str, KindSpec] = MappingProxyType({k.word: k for k in KIND_SPECS})
+# 紧急 = risk to life or property; 复杂 = a matter policy allows longer limits for.
+URGENCIES: tuple[str, ...] = ("紧急", "一般", "复杂")
+DEFAULT_URGENCY = "一般"
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One intake channel by code; its label is the deployment's (vocabulary.toml [channels])."""
+
+    code: str
+    online: bool = False  # the citizen wrote it in themselves, without an operator
+    by_program: bool = False  # only a program records it: an operator never chooses it
+
+
+CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
+    ChannelSpec("phone"),
+    ChannelSpec("web", online=True),
+    ChannelSpec("wechat", online=True),
+    ChannelSpec("open311", online=True, by_program=True),
+    ChannelSpec("other"),
+)
+CHANNELS: tuple[str, ...] = tuple(c.code for c in CHANNEL_SPECS)
+ONLINE_CHANNELS: tuple[str, ...] = tuple(c.code for c in CHANNEL_SPECS if c.online)
+OPERATOR_CHANNELS: tuple[str, ...] = tuple(c.code for c in CHANNEL_SPECS if not c.by_program)
+
+
+class Status(StrEnum):
+    """Where a ticket stands."""
+
+    RECEIVED = "received"
+    DISPATCHED = "dispatched"
+    DISPUTED = "disputed"
+    HANDLING = "handling"
+    EXTENSION_REQUESTED = "extension_requested"
+    PAUSED = "paused"
+    REPLIED = "replied"
+    CALLED_BACK = "called_back"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+class Role(StrEnum):
+    """Who is acting."""
+
+    OPERATOR = "operator"
+    UNIT = "unit"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+    # The complainant, acting with the ticket's query code (no account): rates the reply.
+    CITIZEN = "citizen"
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.RECEIVED: "已受理",
+    Status.DISPATCHED: "已派单待签收",
+    Status.DISPUTED: "退单待改派",
+    Status.HANDLING: "办理中",
+    Status.EXTENSION_REQUESTED: "延期审核中",
+    Status.PAUSED: "已挂起",
+    Status.REPLIED: "已回复待回访",
+    Status.CALLED_BACK: "已回访待办结",
+    Status.CLOSED: "已办结",
+    Status.MERGED: "已并单",
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.OPERATOR: "话务员",
+    Role.UNIT: "承办单位",
+    Role.SUPERVISOR: "督办人员",
+    Role.ADMIN: "管理员",
+    Role.SYSTEM: "系统",
+    Role.CITIZEN: "市民",
+}
+
+# 办理结果 (a unit's reply) and 调解结果, as forms offer them and the timeline shows them.
+RESULT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
+)
+OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {"agreed": "达成调解协议", "failed": "调解未成功"}
+)
+
+# The roles an account can have (system and citizen act without one).
+STAFF_ROLES: tuple[Role, ...] = (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.ADMIN)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(kind, what a citizen reads) for each kind, in form order."""
+    return [(k.word, f"{k.word}（{k.hint}）" if k.hint else k.word) for k in KIND_SPECS]
+
+
+# ---- the deployment's file --------------------------------------------------------------
 
 VOCABULARY_FILE = "vocabulary.toml"
 _TOP = ("kinds", "urgencies", "channels", "categories")
@@ -67,10 +200,16 @@ def load_vocabulary(data_dir: Path) -> Vocabulary:
                 key="other",
                 value=word,
             )
+    kinds = _words(src, src.data, "kinds", table="", required=True)
+    _same_words(src, "kinds", kinds, KINDS, table="")
+    urgencies = _words(src, src.data, "urgencies", table="", required=True)
+    _same_words(src, "urgencies", urgencies, URGENCIES, table="")
+    channels = _channels(src)
+    _same_words(src, "channels", tuple(channels), CHANNELS, table="channels")
     return Vocabulary(
-        kinds=_words(src, src.data, "kinds", table="", required=True),
-        urgencies=_words(src, src.data, "urgencies", table="", required=True),
-        channels=_channels(src),
+        kinds=kinds,
+        urgencies=urgencies,
+        channels=channels,
         model_categories=model,
         other_categories=other,
         path=src.path,
@@ -110,6 +249,31 @@ def _words(
             raise _error(src, f"「{v}」重复", table=table, key=key)
         seen.add(v)
     return tuple(value)
+
+
+def _same_words(
+    src: TomlSource, key: str, found: tuple[str, ...], code: tuple[str, ...], *, table: str
+) -> None:
+    """The file's words must be the code's: its rules and the API know no others."""
+    extra = [w for w in found if w not in code]
+    missing = [w for w in code if w not in found]
+    if not (extra or missing):
+        return
+    said = "，".join(
+        part
+        for part in (
+            f"多出「{'、'.join(extra)}」" if extra else "",
+            f"缺少「{'、'.join(missing)}」" if missing else "",
+        )
+        if part
+    )
+    may = "渠道名称可以改" if table else "顺序可以调整"
+    raise _error(
+        src,
+        f"{said}；本系统只认 {'、'.join(code)}，请改回这些词（{may}）",
+        table=table,
+        key=extra[0] if table and extra else key,
+    )
 
 
 def _channels(src: TomlSource) -> Mapping[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.privacy.rules import mask_personal
+from hotline.privacy.rules import is_confidential, mask_personal
 
 NOT_CONFIRMED = "（转办内容待热线中心确认，请联系热线中心）"
 CONFIRM_FIRST = (
@@ -23,7 +23,7 @@ EDIT_BY_CONFIRMING = "举报件和保密件的转办内容请用「确认转办�
 
 def needs_confirmation(*, kind: str, confidential: bool) -> bool:
     """Whether a person at the centre must confirm the dispatch text before any dispatch."""
-    return kind == "举报" or confidential
+    return is_confidential(kind=kind, confidential=confidential)
 
 
 @dataclass(frozen=True)

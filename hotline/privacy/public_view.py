@@ -21,13 +21,13 @@ from hotline.domain.lifecycle import (
 )
 from hotline.domain.schemas import TrackOut, TrackPhoto
 from hotline.domain.timefmt import local_iso
+from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.rules import citizen_title
 from sla.clock import ClockKind
 
 if TYPE_CHECKING:  # rows read by the services; only their fields are used here
     from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
 
-RESULT_LABELS = {"solved": "已解决", "partly": "部分解决", "unsolvable": "无法解决"}
 
 
 def track_out(

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hotline.domain.vocabulary import KIND_BY_WORD, KIND_SPECS
 from hotline.privacy import masking
 
 HIDDEN = "（保密）"
+# Kinds whose every ticket is confidential, for queries that state the rule in SQL.
+CONFIDENTIAL_KINDS: frozenset[str] = frozenset(k.word for k in KIND_SPECS if k.confidential)
+
+
+def is_confidential(*, kind: str, confidential: bool) -> bool:
+    """The one rule of who is hidden: a 举报, or a complainant who asked for confidentiality.
+
+    Units never see such a complainant, and a person at the centre confirms what units read
+    of such a ticket before any dispatch (hotline.privacy.confirmed).
+    """
+    return kind in CONFIDENTIAL_KINDS or confidential
+
+
+def may_ask_no_contact(kind: str) -> bool:
+    """Whether the form offers 不希望被联系: to a reporter of wrongdoing (举报) alone."""
+    spec = KIND_BY_WORD.get(kind)
+    return spec is not None and spec.confidential
 
 
 def mask_phone(phone: str) -> str:
@@ -38,7 +56,7 @@ def complainant_view(
     if role == "operator":
         return ComplainantView(name, phone, email)
     if role == "unit":
-        if kind == "举报" or confidential:
+        if is_confidential(kind=kind, confidential=confidential):
             return ComplainantView(HIDDEN, HIDDEN, HIDDEN)
         return ComplainantView(name, phone, email)
     return ComplainantView(name, mask_phone(phone), email and HIDDEN)

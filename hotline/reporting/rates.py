@@ -7,6 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.domain.lifecycle import RATE_EFFECTS, RateEffect, Role
+
+# The actions dispatch_figures reads (派单, 改派, 退单), from the action table.
+DISPATCH_FIGURE_EFFECTS = frozenset({RateEffect.ASSIGN, RateEffect.REASSIGN, RateEffect.DISPUTE})
+DISPATCH_FIGURE_ACTIONS = frozenset(
+    a for a, r in RATE_EFFECTS.items() if r in DISPATCH_FIGURE_EFFECTS
+)
+
 
 @dataclass(frozen=True)
 class EventRow:
@@ -57,19 +65,20 @@ def dispatch_figures(
     overall = DispatchFigures()
     per_unit: dict[str, DispatchFigures] = defaultdict(DispatchFigures)
     for e in events:
-        if e.action in ("dispatch", "redispatch"):
+        effect = RATE_EFFECTS.get(e.action)
+        if effect in (RateEffect.ASSIGN, RateEffect.REASSIGN):
             lead = e.payload.get("lead_unit")
             for fig in (overall, per_unit[lead]) if lead else (overall,):
                 fig.dispatched += 1
                 fig.tickets.add(e.ticket_id)
-                if e.actor_role == "system":
+                if e.actor_role == Role.SYSTEM.value:
                     fig.auto_dispatched += 1
-            if e.action == "redispatch":
+            if effect is RateEffect.REASSIGN:
                 previous = e.payload.get("previous_unit")
                 overall.redispatched_away += 1
                 if previous:
                     per_unit[previous].redispatched_away += 1
-        elif e.action == "reject":
+        elif effect is RateEffect.DISPUTE:
             overall.disputed += 1
             if e.actor_unit:
                 per_unit[e.actor_unit].disputed += 1

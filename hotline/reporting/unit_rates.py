@@ -25,23 +25,21 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-DISPATCH_ACTIONS = frozenset({"dispatch", "redispatch"})
+from hotline.domain.lifecycle import RATE_EFFECTS, RateEffect
+
+# The action table says what each event counts for (ActionSpec.rate); these are views of it.
+_ASSIGNING = frozenset({RateEffect.ASSIGN, RateEffect.REASSIGN})
+DISPATCH_ACTIONS = frozenset(a for a, r in RATE_EFFECTS.items() if r in _ASSIGNING)
 # Every action the rates read; others (urge, pause, create, …) are never loaded.
-RATE_ACTIONS = frozenset(
-    {
-        "dispatch",
-        "redispatch",
-        "sign",
-        "reject",
-        "approve-extension",
-        "reply",
-        "callback",
-        "reopen",
-        "merge",
-    }
-)
+RATE_ACTIONS = frozenset(RATE_EFFECTS)
 # Actions whose payload the rates need (the unit of a dispatch, the answers of a callback).
-PAYLOAD_ACTIONS = frozenset({"dispatch", "redispatch", "callback"})
+PAYLOAD_ACTIONS = frozenset(
+    a for a, r in RATE_EFFECTS.items() if r in _ASSIGNING or r is RateEffect.CALLBACK
+)
+# Actions that give a row its date (assignments and callbacks): a period touches a ticket
+# that has one of these in it.
+DATED_ACTIONS = PAYLOAD_ACTIONS
+CALLBACK_ACTIONS = frozenset(a for a, r in RATE_EFFECTS.items() if r is RateEffect.CALLBACK)
 
 
 # slots, not frozen: the service builds hundreds of thousands of these per request, and a
@@ -303,29 +301,29 @@ def ticket_rate_rows(
     stint: Assignment | None = None  # the current assignment, until the next 改派 or a merge
     called_back: Callback | None = None  # the callback a 重办 would count for
     for e in rows:
-        a = e.action
-        if a in DISPATCH_ACTIONS:
+        effect = RATE_EFFECTS[e.action]
+        if effect in _ASSIGNING:
             n_dispatch += 1
             unit = e.lead_unit
             stint = None
             if unit:
                 stint = Assignment(e.ticket_id, n_dispatch, unit, e.at)
                 assignments.append(stint)
-        elif a == "sign":
+        elif effect is RateEffect.SIGN:
             if stint and not stint.signed:
                 stint.signed = True
                 stint.signed_on_time = _on_time(receipt, e.at)
-        elif a == "reject":
+        elif effect is RateEffect.DISPUTE:
             if stint:
                 stint.disputed = True
-        elif a == "approve-extension":
+        elif effect is RateEffect.EXTEND:
             if stint:
                 stint.extended = True
-        elif a == "reply":
+        elif effect is RateEffect.REPLY:
             if stint and not stint.replied:
                 stint.replied = True
                 stint.replied_on_time = _on_time(feedback, e.at)
-        elif a == "callback":
+        elif effect is RateEffect.CALLBACK:
             n_callback += 1
             called_back = None
             if unit:
@@ -339,11 +337,11 @@ def ticket_rate_rows(
                     satisfaction=e.satisfaction,
                 )
                 callbacks.append(called_back)
-        elif a == "reopen":
+        elif effect is RateEffect.REOPEN:
             if called_back is not None:
                 called_back.reopened = True
                 called_back = None
-        elif a == "merge":
+        elif effect is RateEffect.MERGE:
             # Merged before any reply: the assignment is the other ticket's, not a second.
             if stint is not None:
                 stint.merged = True

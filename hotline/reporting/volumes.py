@@ -4,17 +4,10 @@ and place, from rows already grouped by the database."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CHANNEL_LABELS = {
-    "phone": "电话",
-    "web": "网站",
-    "wechat": "微信",
-    "open311": "Open311 接口",
-    "other": "其他",
-}
 UNSPECIFIED = "未注明"
 TOP = 10
 
@@ -39,11 +32,14 @@ def _ranked(counter: Counter[Any], key: str, top: int | None = None) -> list[dic
     return [{key: k, "count": n} for k, n in items]
 
 
-def volumes(rows: Iterable[VolumeRow], *, top: int = TOP) -> dict[str, Any]:
+def volumes(
+    rows: Iterable[VolumeRow], *, channel_labels: Mapping[str, str], top: int = TOP
+) -> dict[str, Any]:
     """Totals by channel, kind and category; the `top` categories, districts and streets.
 
     A ticket without a category or place counts as 未注明 in the full lists and is left
-    out of the top lists (a top list says where the work is).
+    out of the top lists (a top list says where the work is). Channels are labelled with
+    the vocabulary's `channel_labels`.
     """
     total = 0
     channel: Counter[str] = Counter()
@@ -61,7 +57,7 @@ def volumes(rows: Iterable[VolumeRow], *, top: int = TOP) -> dict[str, Any]:
             street[(r.district, r.street)] += r.count
     by_channel = _ranked(channel, "channel")
     for item in by_channel:
-        item["label"] = CHANNEL_LABELS.get(item["channel"], item["channel"])
+        item["label"] = channel_labels.get(item["channel"], item["channel"])
     named = Counter({k: n for k, n in category.items() if k != UNSPECIFIED})
     places = Counter({k: n for k, n in district.items() if k != UNSPECIFIED})
     return {

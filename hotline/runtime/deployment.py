@@ -31,6 +31,14 @@ class Deployment:
     # Kept for callers that read extras["units"]; new code uses `units`.
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def words(self) -> Vocabulary:
+        """The vocabulary pages and figures label with (read from data_dir if start-up did not)."""
+        if self.vocabulary is None:
+            from hotline.domain.vocabulary import load_vocabulary
+
+            self.vocabulary = load_vocabulary(self.data_dir)
+        return self.vocabulary
+
     def propose(
         self, *, text: str, address: str, kind: str, category: str | None
     ) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from tortoise.transactions import in_transaction
 from hotline.domain.models import RateAssignment, TicketClock, TicketEvent
 from hotline.reporting.unit_rates import (
     ASSIGNMENT_COUNTS,
+    CALLBACK_ACTIONS,
     CALLBACK_COUNTS,
     DISPATCH_ACTIONS,
     PAYLOAD_ACTIONS,
@@ -127,7 +128,7 @@ def rate_clock_sql(where: str) -> str:
 
 def rate_event_of(r: Sequence[Any]) -> RateEvent:
     """The record of a row of `rate_event_sql`."""
-    if r[2] == "callback":
+    if r[2] in CALLBACK_ACTIONS:
         return RateEvent(r[0], r[1], r[2], when(r[3]), r[4], flag(r[5]), r[6], flag(r[7]))
     return RateEvent(r[0], r[1], r[2], when(r[3]), r[4])
 

@@ -7,7 +7,7 @@ rates are sums of the per-assignment and per-callback rows the write path keeps 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from hotline.domain.lifecycle import OPEN_STATUSES, Status
 from hotline.domain.models import Ticket, TicketEvent, Unit
 from hotline.domain.timefmt import SHANGHAI, local_iso
 from hotline.reporting.unit_rates import (
-    DISPATCH_ACTIONS,
+    DATED_ACTIONS,
     RATE_ACTIONS,
     UNIT_KINDS,
     Figures,
@@ -137,7 +137,7 @@ async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateC
     dialect = conn.capabilities.dialect
     start = stored_time(dialect, period.start)
     end = stored_time(dialect, period.end)
-    touching = sorted({*DISPATCH_ACTIONS, "callback"})
+    touching = sorted(DATED_ACTIONS)
     touched = (
         "SELECT ticket_id FROM ticket_event WHERE action IN ("
         + ", ".join("?" * len(touching))
@@ -191,9 +191,9 @@ async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
     }
 
 
-async def volume_figures(*, days: DateRange) -> dict[str, Any]:
-    """Tickets received in the period (merged repeats left out) by channel, kind, category
-    and place; one grouped query."""
+async def volume_figures(*, days: DateRange, channel_labels: Mapping[str, str]) -> dict[str, Any]:
+    """Tickets received in the period (merged repeats left out) by channel (labelled with
+    the vocabulary's `channel_labels`), kind, category and place; one grouped query."""
     period = days.period()
     rows = (
         await Ticket.filter(created_at__gte=period.start, created_at__lt=period.end)
@@ -208,7 +208,7 @@ async def volume_figures(*, days: DateRange) -> dict[str, Any]:
     return {
         "from": days.first.isoformat(),
         "to": days.last.isoformat(),
-        **volumes(VolumeRow(*r) for r in rows),
+        **volumes((VolumeRow(*r) for r in rows), channel_labels=channel_labels),
         "merged": merged,
     }
 

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from hotline.domain.models import TicketEvent, Unit
-from hotline.reporting.rates import EventRow, dispatch_figures
+from hotline.reporting.rates import DISPATCH_FIGURE_ACTIONS, EventRow, dispatch_figures
 
 
 async def routing_figures(*, since: datetime | None, until: datetime | None) -> dict[str, Any]:
     """Shares auto-dispatched, disputed (退单率) and re-dispatched, overall and per unit."""
-    query = TicketEvent.filter(action__in=["dispatch", "redispatch", "reject"])
+    query = TicketEvent.filter(action__in=sorted(DISPATCH_FIGURE_ACTIONS))
     if since:
         query = query.filter(created_at__gte=since)
     if until:

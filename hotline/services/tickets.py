@@ -34,7 +34,12 @@ from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.domain.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.domain.timefmt import SHANGHAI
 from hotline.privacy.confirmed import CONFIRM_FIRST, EDIT_BY_CONFIRMING, needs_confirmation
-from hotline.privacy.rules import mask_personal, no_contact_applies
+from hotline.privacy.rules import (
+    CONFIDENTIAL_KINDS,
+    is_confidential,
+    mask_personal,
+    no_contact_applies,
+)
 from hotline.runtime.deployment import Deployment
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
@@ -210,7 +215,7 @@ async def _create(
         complainant_email=complainant.email,
         complainant_openid=complainant.openid,
         anonymous=complainant.anonymous,
-        confidential=complainant.confidential or data.kind == "举报",
+        confidential=is_confidential(kind=data.kind, confidential=complainant.confidential),
         sms_opt_out=complainant.sms_opt_out,
         no_contact=complainant.no_contact,
         attachments=_attachments(data, photos or []),
@@ -720,7 +725,9 @@ def _text_match(q: str, principal: Principal) -> Q:
     """
     if principal.role != Role.UNIT:
         return Q(title__icontains=q)
-    shown = Q(dispatch_confirmed_at__isnull=False) | (Q(confidential=False) & ~Q(kind="举报"))
+    # is_confidential() in SQL: neither flagged nor of a confidential kind.
+    plain = Q(confidential=False) & ~Q(kind__in=sorted(CONFIDENTIAL_KINDS))
+    shown = Q(dispatch_confirmed_at__isnull=False) | plain
     return shown & (Q(dispatch_title__icontains=q) | Q(dispatch_text__icontains=q))
 
 

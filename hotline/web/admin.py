@@ -19,6 +19,7 @@ from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import ADAPTERS, route_order, view
 from hotline.outbox.status import OutboxStatus
 from hotline.runtime.db import ping
+from hotline.services.account_actions import ACCOUNT_ACTIONS, run_account_action
 from hotline.services.throttles import Throttle, active_throttles, clear_throttle, described
 from hotline.web.endpoint import NOT_FOUND, ROW_ID, THROTTLE_ID, USERNAME, api, request_query
 from hotline.web.http import require_principal, require_role
@@ -126,46 +127,25 @@ async def health(request: Request) -> Response:
 
 
 @api(
-    summary="账号管理（管理员）：停用、启用、吊销令牌或全部登出",
+    summary="账号管理（管理员）：停用、启用、吊销令牌、重置密码或全部登出",
     path={
         "username": USERNAME,
-        "action": {"enum": ["disable", "enable", "revoke-tokens", "sign-out-everywhere"]},
+        "action": {"enum": list(ACCOUNT_ACTIONS)},
     },
     description="结果",
     errors=(401, 403, 404),
 )
 async def user_action(request: Request) -> Response:
-    """POST /api/v1/admin/users/{username}/disable|enable|revoke-tokens|sign-out-everywhere."""
-    from hotline.services import users
-
+    """POST /api/v1/admin/users/{username}/{action} — one of ACCOUNT_ACTIONS."""
     principal = await require_principal(request)
     require_role(principal, Role.ADMIN)
-    username = request.path_params["username"]
-    action = request.path_params["action"]
-    if action == "disable":
-        changed = await users.disable_user(username=username, now=utcnow())
-        message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
-        return JSONResponse({"username": username, "active": False, "message": message})
-    if action == "enable":
-        changed = await users.enable_user(username=username)
-        message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
-        return JSONResponse({"username": username, "active": True, "message": message})
-    if action == "revoke-tokens":
-        count = await users.revoke_tokens(username=username)
-        message = f"已吊销 {count} 个 API 令牌" if count else "没有未吊销的 API 令牌"
-        return JSONResponse({"username": username, "revoked": count, "message": message})
-    if action == "sign-out-everywhere":
-        # The admin's own session, if this came from their page, stays: it is the one asking.
-        count = await users.sign_out_everywhere(
-            username=username, now=utcnow(), keep_session=current_session_id(request)
-        )
-        message = (
-            f"已结束 {username} 的 {count} 个页面登录，需重新登录"
-            if count
-            else f"{username} 当前没有页面登录"
-        )
-        return JSONResponse({"username": username, "signed_out": count, "message": message})
-    raise HotlineError(f"未知操作：{action}", status=404, code="unknown_action")
+    outcome = await run_account_action(
+        request.path_params["action"],
+        username=request.path_params["username"],
+        now=utcnow(),
+        keep_session=current_session_id(request),
+    )
+    return JSONResponse(outcome.as_json())
 
 
 def _limiters(request: Request) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,79 +11,10 @@ from starlette.responses import JSONResponse
 
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
+from hotline.domain.field_errors import field_errors
 from hotline.services.users import principal_for_token
 
 M = TypeVar("M", bound=BaseModel)
-
-FIELD_ERRORS = {
-    "missing": "必填",
-    "extra_forbidden": "不是可接受的字段",
-    "string_type": "必须是字符串",
-    "string_unicode": "必须是合法的 Unicode 字符串",
-    "string_pattern_mismatch": "格式不正确",
-    "bool_parsing": "必须是 true 或 false",
-    "bool_type": "必须是 true 或 false",
-    "int_parsing": "必须是整数",
-    "int_parsing_size": "整数超出范围",
-    "int_type": "必须是整数",
-    "int_from_float": "必须是整数，不能带小数",
-    "float_parsing": "必须是数字",
-    "float_type": "必须是数字",
-    "finite_number": "必须是有限的数字",
-    "date_parsing": "必须是 YYYY-MM-DD 格式的日期",
-    "date_from_datetime_parsing": "必须是 YYYY-MM-DD 格式的日期",
-    "date_from_datetime_inexact": "必须是 YYYY-MM-DD 格式的日期",
-    "date_type": "必须是 YYYY-MM-DD 格式的日期",
-    "datetime_parsing": "必须是 ISO 8601 格式的时间",
-    "datetime_from_date_parsing": "必须是 ISO 8601 格式的时间",
-    "datetime_type": "必须是 ISO 8601 格式的时间",
-    "list_type": "必须是数组",
-    "dict_type": "必须是 JSON 对象",
-    "model_type": "必须是 JSON 对象",
-    "model_attributes_type": "必须是 JSON 对象",
-    "json_invalid": "不是合法的 JSON",
-    "json_type": "不是合法的 JSON",
-    "none_required": "必须为空",
-    "enum": "取值不在允许范围内",
-    "literal_error": "取值不在允许范围内",
-}
-# What a person is told when pydantic reports something not in the table above.
-FALLBACK = "取值无效"
-# Our own validators raise ValueError("…") in Chinese; pydantic prefixes "Value error, ".
-_VALUE_ERROR_PREFIX = "Value error, "
-
-
-def _field_message(err: Any) -> str:
-    """A message a person can act on, in Chinese, for one pydantic error (never pydantic's)."""
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind in ("value_error", "assertion_error"):
-        text = str(ctx.get("error", "")) or str(err.get("msg", ""))
-        text = text.removeprefix(_VALUE_ERROR_PREFIX).removeprefix("Assertion failed, ")
-        return text if _CJK.search(text) else FALLBACK
-    if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
-        return f"不能小于 {bound}" if kind.endswith("equal") else f"必须大于 {bound}"
-    if kind in ("less_than_equal", "less_than"):
-        bound = ctx.get("le", ctx.get("lt"))
-        return f"不能大于 {bound}" if kind.endswith("equal") else f"必须小于 {bound}"
-    if kind == "string_too_short":
-        return f"太短（至少 {ctx.get('min_length')} 个字符）"
-    if kind == "string_too_long":
-        return f"太长（最多 {ctx.get('max_length')} 个字符）"
-    if kind == "too_short":
-        return f"太少（至少 {ctx.get('min_length')} 项）"
-    if kind == "too_long":
-        return f"太多（最多 {ctx.get('max_length')} 项）"
-    if kind in ("enum", "literal_error") and "expected" in ctx:
-        # pydantic says "'json', 'xlsx' or 'csv'"; people read "json、xlsx 或 csv"
-        expected = str(ctx["expected"]).replace("'", "").replace(", ", "、").replace(" or ", " 或 ")
-        return f"必须是 {expected}"
-    if kind == "multiple_of":
-        return f"必须是 {ctx.get('multiple_of')} 的倍数"
-    return FIELD_ERRORS.get(kind, FALLBACK)
-
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _no_constants(name: str) -> Any:
@@ -163,10 +93,10 @@ def validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(body)"
-            fields.append({"field": loc, "message": _field_message(err), "type": err["type"]})
+        fields = [
+            {"field": ".".join(loc) or "(body)", "message": message, "type": kind}
+            for loc, message, kind in field_errors(exc)
+        ]
         if query:  # 参数 from 必须是 YYYY-MM-DD 格式的日期
             summary = "；".join(f"参数 {f['field']} {f['message']}" for f in fields)
         else:

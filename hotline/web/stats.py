@@ -79,7 +79,8 @@ async def volumes(request: Request) -> Response:
     """GET /api/v1/stats/volumes?from=&to= — tickets by channel, kind, category and place."""
     await _reader(request)
     q: PeriodQuery = request_query(request)
-    return JSONResponse(await rate_service.volume_figures(days=_days(q)))
+    labels = request.app.state.deployment.words().channels
+    return JSONResponse(await rate_service.volume_figures(days=_days(q), channel_labels=labels))
 
 
 @api(

@@ -80,7 +80,7 @@ async def test_an_admin_revokes_every_token_of_a_user(world: World) -> None:
     second = _bearer(await issue_token(username="rsj", now=utcnow()))
     r = await world.client.post("/api/v1/admin/users/rsj/revoke-tokens", headers=adm)
     assert r.status_code == 200 and r.json()["revoked"] == 2
-    assert r.json()["message"] == "已吊销 2 个 API 令牌"
+    assert r.json()["message"] == "已吊销 rsj 的 2 个 API 令牌"
     assert await _status(world, world.headers["rsj"]) == 401
     assert await _status(world, second) == 401
     assert await _status(world, world.headers["jyj"]) == 200  # others untouched

@@ -291,7 +291,7 @@ async def test_volumes_by_channel_kind_category_and_place(world: World) -> None:
     assert v["by_channel"] == [
         {"channel": "web", "count": 2, "label": "网站"},
         {"channel": "phone", "count": 1, "label": "电话"},
-        {"channel": "wechat", "count": 1, "label": "微信"},
+        {"channel": "wechat", "count": 1, "label": "微信公众号"},
     ]
     assert v["by_kind"] == [{"kind": "投诉", "count": 3}, {"kind": "求助", "count": 1}]
     assert v["top_categories"] == [

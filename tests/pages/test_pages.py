@@ -363,7 +363,7 @@ async def test_search_by_channel_shows_where_each_ticket_came_from(site: Site) -
     op = await site.login("op")
     r = await op.get("/tickets", params={"channel": "web"})
     assert web in r.text and call not in r.text
-    assert "<th scope=\"col\">来源</th>" in r.text and "<td>网站</td>" in r.text
+    assert '<th scope="col">来源</th>' in r.text and "<td>网站</td>" in r.text
 
 
 async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None:
@@ -375,5 +375,5 @@ async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None
     r = await op.get("/operator/queue", headers={"HX-Request": "true"})
     section = r.text[r.text.index("网上渠道新件") :]
     assert web in section and wx in section and call not in section
-    assert "<td>网站</td>" in section and "<td>微信</td>" in section
+    assert "<td>网站</td>" in section and "<td>微信公众号</td>" in section
     assert section.index(wx) < section.index(web)  # newest first

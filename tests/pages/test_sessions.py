@@ -155,7 +155,7 @@ async def test_admin_api_signs_a_user_out_everywhere(site: Site) -> None:
         assert r.json() == {
             "username": "op",
             "signed_out": 1,
-            "message": "已结束 op 的 1 个页面登录，需重新登录",
+            "message": "已结束 op 的 1 个页面登录，对方需重新登录",
         }
         r = await api.post("/api/v1/admin/users/op/sign-out-everywhere", headers=site.bearer("op"))
         assert r.status_code == 403

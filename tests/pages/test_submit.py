@@ -308,7 +308,7 @@ async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) 
     )
     assert r.status_code == 422
     assert "还不能提交：请按红字提示修改后再提交。" in r.text
-    assert re.search(r'id="e-content">至少 10 个字<', r.text)
+    assert re.search(r'id="e-content">太短：至少 10 个字，请补充<', r.text)
     assert re.search(r'id="e-phone">请填写 11 位手机号', r.text)
     assert re.search(r'id="e-email">电子邮箱格式不正确', r.text)
     # the rule across fields is shown with the fields' own messages, beside the phone

@@ -137,6 +137,22 @@ def test_an_unread_sla_field_stops_start_up(data: Path) -> None:
             r"vocabulary\.toml:\d+ 字段「kinds」：「咨询」重复",
         ),
         ("[channels]\nphone", "[channels]\nPhone", r"\[channels\] 字段「Phone」：渠道代码只能用"),
+        # The code's rules know these words and no others: the file may not add or drop one.
+        (
+            'kinds = ["咨询", "求助"',
+            'kinds = ["咨询", "求救"',
+            r"vocabulary\.toml:\d+ 字段「kinds」：多出「求救」，缺少「求助」；本系统只认 咨询",
+        ),
+        (
+            'urgencies = ["紧急", "一般", "复杂"]',
+            'urgencies = ["紧急", "一般"]',
+            r"字段「urgencies」：缺少「复杂」；本系统只认 紧急、一般、复杂，请改回这些词",
+        ),
+        (
+            'wechat = "微信公众号"',
+            'weixin = "微信公众号"',
+            r"\[channels\] 字段「weixin」：多出「weixin」，缺少「wechat」.*渠道名称可以改",
+        ),
         ("model = [", "labels = [", r"\[categories\] 字段「labels」：未知字段"),
         ('other = ["政法"', 'other = ["交通运输"', r"分类「交通运输」同时出现在 model 和 other 中"),
     ],

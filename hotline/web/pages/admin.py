@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.domain.auth import ROLES
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import Role
+from hotline.domain.lifecycle import ROLE_LABELS, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
+from hotline.domain.vocabulary import STAFF_ROLES
 from hotline.outbox.admin import page_section
 from hotline.outbox.delivery import requeue
 from hotline.outbox.registry import ADAPTERS, route_order, view
@@ -26,6 +26,7 @@ from hotline.reporting.unit_rates import UNIT_KINDS
 from hotline.services import rules_version, web_sessions
 from hotline.services import units as unit_service
 from hotline.services import users as user_service
+from hotline.services.account_actions import ACCOUNT_ACTIONS, run_account_action
 from hotline.services.rules_version import FOLLOW_INTERVAL
 from hotline.startup.bootstrap import ConfigError, reload_rules
 from hotline.web.endpoint import ROW_ID, USERNAME, path_value_ok
@@ -43,19 +44,7 @@ TABS = (
     ("/admin/throttles", "登录与查询限制"),
 )
 LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
-USER_ACTIONS = {
-    "disable": "停用",
-    "enable": "启用",
-    "revoke-tokens": "吊销令牌",
-    "reset-password": "重置密码",
-    "sign-out-everywhere": "全部登出",
-}
-ROLE_CHOICES = [(r, label) for r, label in (
-    ("operator", "话务员"),
-    ("unit", "承办单位"),
-    ("supervisor", "督办人员"),
-    ("admin", "管理员"),
-) if r in ROLES]  # fmt: skip
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]
 
 
 def _admin(request: Request) -> Any:
@@ -91,6 +80,7 @@ async def _users_context(request: Request) -> dict[str, Any]:
             for u in await user_service.list_users()
         ],
         "roles": ROLE_CHOICES,
+        "account_actions": ACCOUNT_ACTIONS,
         "units": units,
         "form": {},
         "form_error": "",
@@ -136,51 +126,29 @@ async def create_user(request: Request) -> Response:
 
 
 async def user_action(request: Request) -> Response:
-    """POST /admin/users/{username}/{action} — 停用 / 启用 / 吊销令牌 / 重置密码 / 全部登出."""
+    """POST /admin/users/{username}/{action} — one of ACCOUNT_ACTIONS (停用 / 启用 / …)."""
     _admin(request)
     await require_form(request)
     username = request.path_params["username"]
-    action = request.path_params["action"]
-    if action not in USER_ACTIONS:
-        raise HotlineError("未知操作", status=404, code="not_found")
+    action = ACCOUNT_ACTIONS.get(request.path_params["action"])
+    if action is None:
+        raise HotlineError("未知操作，请从账号列表的按钮操作。", status=404, code="not_found")
     try:
-        if action == "reset-password":
-            password = await user_service.reset_password(
-                username=username, now=utcnow(), keep_session=current_session_id(request)
-            )
-            context = await _users_context(request)
-            context["secret"] = {
-                "username": username,
-                "password": password,
-                "what": "已重置密码",
-            }
-            return _page(request, "admin_users.html", "/admin", context)
-        if action == "disable":
-            changed = await user_service.disable_user(username=username, now=utcnow())
-            message = f"已停用账号 {username}" if changed else f"账号 {username} 已是停用状态"
-        elif action == "enable":
-            changed = await user_service.enable_user(username=username)
-            message = f"已启用账号 {username}" if changed else f"账号 {username} 已是启用状态"
-        elif action == "sign-out-everywhere":
-            count = await user_service.sign_out_everywhere(
-                username=username, now=utcnow(), keep_session=current_session_id(request)
-            )
-            message = (
-                f"已结束 {username} 的 {count} 个页面登录，对方需重新登录"
-                if count
-                else f"{username} 当前没有页面登录"
-            )
-        else:
-            count = await user_service.revoke_tokens(username=username)
-            message = (
-                f"已吊销 {username} 的 {count} 个 API 令牌"
-                if count
-                else f"{username} 没有未吊销的 API 令牌"
-            )
+        outcome = await run_account_action(
+            action.name, username=username, now=utcnow(), keep_session=current_session_id(request)
+        )
     except HotlineError as exc:
-        flash(request, f"「{USER_ACTIONS[action]}」未执行：{exc.message}", "error")
+        flash(request, f"「{action.label}」未执行：{exc.message}", "error")
         return redirect("/admin")
-    flash(request, message + "。")
+    if outcome.password is not None:  # shown on the page this once, never flashed or logged
+        context = await _users_context(request)
+        context["secret"] = {
+            "username": username,
+            "password": outcome.password,
+            "what": "已重置密码",
+        }
+        return _page(request, "admin_users.html", "/admin", context)
+    flash(request, outcome.message + "。")
     return redirect("/admin")
 
 
@@ -196,7 +164,12 @@ async def user_sessions_page(request: Request) -> Response:
     sessions = await web_sessions.user_sessions(
         user_id=account.id, now=utcnow(), policy=request.app.state.session_settings.policy
     )
-    context = {"account": account, "sessions": sessions, "current": current_session_id(request)}
+    context = {
+        "account": account,
+        "sessions": sessions,
+        "current": current_session_id(request),
+        "account_actions": ACCOUNT_ACTIONS,
+    }
     return _page(request, "admin_sessions.html", "/admin", context)
 
 

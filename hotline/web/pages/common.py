@@ -15,9 +15,8 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.domain.timefmt import SHANGHAI
-from hotline.privacy.public_view import RESULT_LABELS
+from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.rules import mask_phone
-from hotline.reporting.volumes import CHANNEL_LABELS
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
 
 HOMES = {
@@ -50,7 +49,6 @@ env.globals.update(
     STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
     ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
     RESULT_LABELS=RESULT_LABELS,
-    CHANNEL_LABELS=CHANNEL_LABELS,
 )
 
 
@@ -66,6 +64,8 @@ def render(
         "csrf": csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "flashes": take_flashes(request) if not name.startswith("_") else [],
+        # The deployment's channel names (vocabulary.toml), as the API's figures use them.
+        "CHANNEL_LABELS": request.app.state.deployment.words().channels,
         **(context or {}),
     }
     return HTMLResponse(env.get_template(name).render(ctx), status_code=status)

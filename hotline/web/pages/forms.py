@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from hotline.privacy.public_view import RESULT_LABELS
-from hotline.web.http import FIELD_ERRORS
+from hotline.domain.field_errors import field_errors
+from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 
 FIELD_LABELS = {
     "reason": "理由",
@@ -65,11 +65,7 @@ CITIZEN_FIELD_LABELS = {
     "no_contact": "不希望被联系（仅举报可选，办理中不会打电话或发短信给您）",
     "photos": "照片（可不传）",
 }
-CHOICE_LABELS = {
-    **RESULT_LABELS,
-    "agreed": "达成调解协议",
-    "failed": "调解未成功",
-}
+CHOICE_LABELS = {**RESULT_LABELS, **OUTCOME_LABELS}
 TEXTAREA = frozenset({"reason", "text", "note", "dispatch_text"})
 # A callback for a reporter who asked not to be contacted keeps the note alone: without the
 # 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.
@@ -187,37 +183,13 @@ def parse_form(model: type[BaseModel], form: Any) -> dict[str, Any]:
     return data
 
 
-def _message(err: Any) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("int_parsing", "int_from_float"):
-        return "请填写整数"
-    if kind == "string_too_short":
-        return f"至少 {ctx.get('min_length')} 个字"
-    if kind == "string_too_long":
-        return f"最多 {ctx.get('max_length')} 个字"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind == "missing":
-        return "必填，请填写"
-    return FIELD_ERRORS.get(kind, "输入有误")
-
-
 def validate_form(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
     """The validated body, or None and a Chinese message per field."""
     try:
         return model.model_validate(data), {}
     except ValidationError as exc:
         errors: dict[str, str] = {}
-        for err in exc.errors():
-            loc = err["loc"]
-            name = ".".join(str(p) for p in loc) if loc else "_"
-            errors.setdefault(str(loc[0]) if loc else "_", _message(err))
-            errors.setdefault(name, _message(err))
+        for loc, message, _kind in field_errors(exc):
+            errors.setdefault(loc[0] if loc else "_", message)
+            errors.setdefault(".".join(loc) if loc else "_", message)
         return None, errors

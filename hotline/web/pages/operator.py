@@ -12,7 +12,15 @@ from starlette.routing import Route
 from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
 from hotline.domain.schemas import AnswerBody, TicketCreate
 from hotline.domain.timefmt import utcnow
+from hotline.domain.vocabulary import (
+    DEFAULT_URGENCY,
+    KINDS,
+    ONLINE_CHANNELS,
+    OPERATOR_CHANNELS,
+    URGENCIES,
+)
 from hotline.privacy.confirmed import needs_confirmation
+from hotline.privacy.rules import may_ask_no_contact
 from hotline.services import tickets as svc
 from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
@@ -25,9 +33,6 @@ from hotline.web.session import flash
 
 CONSOLE_ROLES = (Role.OPERATOR.value, Role.SUPERVISOR.value)
 QUEUE_SIZE = 30
-KINDS = ["投诉", "求助", "咨询", "举报", "建议", "表扬"]
-URGENCIES = ["一般", "紧急", "复杂"]
-CHANNELS = [("phone", "电话"), ("web", "网站"), ("wechat", "微信"), ("other", "其他")]
 # Form field → where it goes in TicketCreate.
 NESTED = {
     "address": ("location", "address"),
@@ -45,20 +50,24 @@ ERROR_FIELDS = {
 }
 
 
-def _intake_context(values: dict[str, Any] | None = None, errors: dict[str, str] | None = None):
+def _intake_context(
+    request: Request, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    labels = request.app.state.deployment.words().channels
     return {
-        "v": values or {"channel": "phone", "kind": "投诉", "urgency": "一般"},
+        "v": values or {"channel": "phone", "kind": "投诉", "urgency": DEFAULT_URGENCY},
         "errors": errors or {},
         "kinds": KINDS,
         "urgencies": URGENCIES,
-        "channels": CHANNELS,
+        # An operator records calls, forms and messages; Open311 requests come by program.
+        "channels": [(c, labels[c]) for c in OPERATOR_CHANNELS],
     }
 
 
 async def console(request: Request) -> Response:
     """GET /operator — intake form and the queues."""
     signed_in(request, *CONSOLE_ROLES)
-    return render(request, "operator.html", _intake_context())
+    return render(request, "operator.html", _intake_context(request))
 
 
 def _create_data(form: Any) -> dict[str, Any]:
@@ -74,7 +83,7 @@ def _create_data(form: Any) -> dict[str, Any]:
             data[group][name] = str(form.get(key) or "").strip()
     # Only a reporter may ask not to be contacted; the box may stay ticked after the kind
     # changed (it is always shown without JS), so another kind drops it here.
-    if data.get("kind") != "举报":
+    if not may_ask_no_contact(str(data.get("kind") or "")):
         data["complainant"]["no_contact"] = False
     data["auto_dispatch"] = False
     return data
@@ -84,7 +93,7 @@ async def intake(request: Request) -> Response:
     """POST /operator/tickets — record the call; 直接办结 answers and closes it at once."""
     principal = signed_in(request, *CONSOLE_ROLES)
     form = await require_form(request)
-    answer_now = form.get("do") == "answer"
+    answer_now = form.get("do") == Action.ANSWER.value  # the button names the action
     values = {k: form.get(k) for k in form if k != "csrf_token"}
     data, errors = validate_form(TicketCreate, _create_data(form))
     answer = None
@@ -94,7 +103,7 @@ async def intake(request: Request) -> Response:
             errors["answer"] = "直接办结需要填写答复内容（至少 2 个字）"
     if errors:
         shown = {ERROR_FIELDS.get(k, k): v for k, v in errors.items()}
-        context = _intake_context(values, shown)
+        context = _intake_context(request, values, shown)
         context["extra_flashes"] = [("error", "未受理：请按红字提示修改，已填写的内容都还在。")]
         return render(request, "operator.html", context, status=422)
     settings = request.app.state.settings
@@ -170,7 +179,6 @@ async def caller(request: Request) -> Response:
     )
 
 
-ONLINE_CHANNELS = ("web", "wechat", "open311")
 ONLINE_WINDOW = timedelta(hours=24)
 
 
@@ -239,11 +247,19 @@ async def queues(request: Request) -> Response:
             "replied_total": replied_total,
             "online": rows(online),
             "online_total": online_total,
+            "online_channels": _words(
+                [request.app.state.deployment.words().channels[c] for c in ONLINE_CHANNELS]
+            ),
             "callback_fields": fields_of(
                 ACTIONS[Action.CALLBACK].body, action="callback", units=choices
             ),
         },
     )
+
+
+def _words(items: list[str]) -> str:
+    """甲、乙和丙."""
+    return "、".join(items[:-1]) + "和" + items[-1] if len(items) > 1 else "".join(items)
 
 
 routes = [

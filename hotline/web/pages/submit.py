@@ -35,6 +35,7 @@ from hotline.citizens.form import (
 from hotline.citizens.photos import MAX_PHOTOS, sniff
 from hotline.citizens.places import Picker, picker
 from hotline.domain.timefmt import utcnow
+from hotline.domain.vocabulary import KINDS
 from hotline.services import web_intake
 from hotline.services.ratelimit import Refused
 from hotline.services.tickets import TicketRecord
@@ -109,7 +110,8 @@ def _form_page(
         "honeypot": HONEYPOT,
         "labels": CITIZEN_FIELD_LABELS,
         "kinds": KIND_CHOICES,
-        "needs_contact": "、".join(sorted(NEEDS_CONTACT)),
+        "needs_contact": "、".join(k for k in KINDS if k in NEEDS_CONTACT),
+        "may_be_anonymous": "、".join(k for k in KINDS if k not in NEEDS_CONTACT),
         "places": _picker(request).groups,
         "max_photos": MAX_PHOTOS,
         "photo_mb": settings.photo_max_bytes // (1024 * 1024),

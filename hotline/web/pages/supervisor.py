@@ -212,7 +212,8 @@ async def dashboard(request: Request) -> Response:
         )
         overdue = await rate_service.overdue_by_unit(now=utcnow(), group=_group(view))
     volumes = await rate_service.volume_figures(
-        days=rate_service.DateRange.of(view.first, view.last)
+        days=rate_service.DateRange.of(view.first, view.last),
+        channel_labels=request.app.state.deployment.words().channels,
     )
     may = {
         name: principal.role in {r.value for r in _roles(name)}
@@ -323,7 +324,8 @@ async def trend(request: Request) -> Response:
         part = rate_service.DateRange.of(a, b)
         rates = (await rate_service.rate_figures(days=part, group=group))["overall"]
         labels.append(label)
-        volume.append((await rate_service.volume_figures(days=part))["total"])
+        counted = await rate_service.volume_figures(days=part, channel_labels={})
+        volume.append(counted["total"])
         on_time.append(None if rates["on_time_rate"] is None else rates["on_time_rate"] * 100)
         satisfaction.append(
             None if rates["satisfaction_rate"] is None else rates["satisfaction_rate"] * 100

@@ -12,8 +12,8 @@ from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
+from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 from hotline.privacy.confirmed import needs_confirmation
-from hotline.reporting.volumes import CHANNEL_LABELS
 from hotline.services import tickets as svc
 from hotline.services.units import active_units, unit_directory
 from hotline.web.pages.common import (
@@ -48,17 +48,7 @@ PAYLOAD_LABELS = {
     "dispatch_text": "转办内容",
     "note": "备注",
 }
-VALUE_LABELS = {
-    True: "是",
-    False: "否",
-    "solved": "已解决",
-    "partly": "部分解决",
-    "unsolvable": "无法解决",
-    "agreed": "达成协议",
-    "failed": "未达成",
-}
-# Actions whose form opens by default (the next thing to do).
-PRIMARY = ("sign", "reply", "callback", "close", "dispatch", "redispatch", "approve-extension")
+VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
 
 
@@ -137,7 +127,7 @@ async def _page_context(
                     failed is None
                     and (
                         (is_confirm and out.awaiting_confirmation)
-                        or (name in PRIMARY and not out.awaiting_confirmation)
+                        or (spec.next_step and not out.awaiting_confirmation)
                     )
                 ),
                 "error": (errors or {}).get("_", "") if mine else "",
@@ -228,6 +218,7 @@ async def search(request: Request) -> Response:
     principal = signed_in(request)
     q = request.query_params
     status = [s for s in q.getlist("status") if s]
+    channel_labels = request.app.state.deployment.words().channels
     error, page, per_page = "", 1, 30
     items: list[Any] = []
     total = 0
@@ -286,7 +277,7 @@ async def search(request: Request) -> Response:
             "selected_status": status,
             "open_statuses": [s.value for s in OPEN_STATUSES],
             "units": await _unit_choices(),
-            "channels": list(CHANNEL_LABELS.items()),
+            "channels": list(channel_labels.items()),
             "error": error,
             "phone_search": principal.role == "operator",
         },

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status
 from hotline.domain.timefmt import utcnow
 from hotline.services import tickets as svc
 from hotline.services.event_log import events_of
@@ -54,12 +54,13 @@ async def unit_groups(request: Request) -> dict[str, Any]:
         ],
     )
     for e in events:
-        if e.action == Action.REOPEN.value:
+        action = Action(e.action)
+        if action is Action.REOPEN:
             reopened.add(e.ticket_id)
-        elif e.action == Action.REQUEST_EXTENSION.value:
+        elif action is Action.REQUEST_EXTENSION:
             extension.pop(e.ticket_id, None)
-        else:
-            extension[e.ticket_id] = "同意延期" if e.action == "approve-extension" else "不同意延期"
+        else:  # the centre's answer, named as the action table names it
+            extension[e.ticket_id] = ACTIONS[action].label
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in GROUPS}
