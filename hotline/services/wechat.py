@@ -23,7 +23,7 @@ from hotline.domain.lifecycle import OPEN_STATUSES, STATUS_LABELS, Role, Status,
 from hotline.domain.models import Ticket, TicketEvent
 from hotline.domain.schemas import Complainant, TicketCreate
 from hotline.domain.timefmt import local_text
-from hotline.privacy.rules.public_view import track_out
+from hotline.privacy.public_view import track_out
 from hotline.privacy.rules import citizen_title
 from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service

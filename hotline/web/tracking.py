@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.schemas import TrackOut
-from hotline.privacy.rules.public_view import track_out
+from hotline.privacy.public_view import track_out
 from hotline.services import tickets as ticket_service
 from hotline.services.units import unit_directory
 
