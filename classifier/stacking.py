@@ -53,7 +53,7 @@ class StackFit:
     """A fitted stack, unfolded (the reference) and folded (what ships)."""
 
     bases: list[LinearScores]
-    knn_matrix: Any  # training rows restricted to the kNN columns (CSR)
+    knn_matrix: Any  # training rows restricted to the kNN columns (CSR); None: no kNN part
     knn_cols: np.ndarray
     idf: np.ndarray  # of every feature column
     norms: np.ndarray  # training rows' TF-IDF norms before l2 normalisation: (rows, 2 blocks)
@@ -69,6 +69,8 @@ class StackFit:
     def meta_inputs(self, x: Any) -> np.ndarray:
         """Unscaled meta-model inputs of new rows: base scores, then kNN top-k sums."""
         lin = [b.scores(x) for b in self.bases]
+        if self.knn_matrix is None:
+            return np.hstack(lin)
         sims = (x[:, self.knn_cols] @ self.knn_matrix.T).toarray()
         knn = topk_class_sums(sims, self.doc_class, self.n_classes, KNN_KS)
         return np.hstack([*lin, knn])
@@ -78,7 +80,7 @@ class StackFit:
         z = (self.meta_inputs(x) - self.mean) / self.scale
         return z @ self.meta_coef.T + self.meta_intercept
 
-    def folded(self) -> tuple[np.ndarray, np.ndarray, KnnIndex]:
+    def folded(self) -> tuple[np.ndarray, np.ndarray, KnnIndex | None]:
         """(coef, intercept, knn) such that coef · x + intercept + knn part == decision(x)."""
         c = self.n_classes
         a = self.meta_coef / self.scale  # fold the scaler into the meta weights
@@ -88,6 +90,8 @@ class StackFit:
             block = a[:, i * c : (i + 1) * c]
             coef += block @ base.coef
             intercept = intercept + block @ base.intercept
+        if self.knn_matrix is None:
+            return coef, intercept, None
         csc = self.knn_matrix.tocsc()
         csc.sort_indices()
         counts = np.zeros(len(self.idf), dtype=np.int64)
@@ -191,9 +195,12 @@ def fit_stack(
     *,
     step: Callable[[], None] = lambda: None,
     max_df: float = KNN_MAX_DF,
+    knn: bool = False,
 ) -> StackFit:
     """Fit the stack on TF-IDF rows x (CSR) with class indices y; step() after each stage.
 
+    knn adds the nearest-ticket member (off by default: see data/model/MODEL.md, it costs
+    more per ticket than everything else together for a few thousandths of macro-F1).
     idf and norms (each row's two block norms before normalisation) are what x was made with;
     the saved kNN postings are rebuilt from them.
     """
@@ -206,10 +213,13 @@ def fit_stack(
     for tr, te in skf.split(np.zeros(len(y)), y):
         oof[te] = np.hstack([b.scores(x[te]) for b in fit_bases(x[tr], y[tr], n_word)])
         step()
-    cols = knn_columns(x, max_df)
-    km = knn_matrix(x, cols)
     doc_class = y.astype(np.uint8)
-    z = np.hstack([oof, leave_one_out_knn(km, doc_class, n_classes)])
+    if knn:
+        cols = knn_columns(x, max_df)
+        km = knn_matrix(x, cols)
+        z = np.hstack([oof, leave_one_out_knn(km, doc_class, n_classes)])
+    else:
+        cols, km, z = np.zeros(0, dtype=np.int64), None, oof
     step()
     mean = z.mean(axis=0)
     scale = z.std(axis=0)

@@ -273,8 +273,9 @@ def train_tokens(
     *,
     progress: bool = False,
     max_df: float = KNN_MAX_DF,
+    knn: bool = False,
 ) -> CategoryModel:
-    """Train the stacked model (see classifier.stacking) from token lists."""
+    """Train the stacked model (see classifier.stacking) from token lists; knn adds that member."""
     check_classes(labels)
     classes = sorted(set(labels))
     if len(classes) > MAX_CLASSES:
@@ -296,24 +297,31 @@ def train_tokens(
         len(classes),
         step=lambda: bar.update(1),
         max_df=max_df,
+        knn=knn,
     )
     bar.close()
     import sklearn
 
+    members = (
+        f"LinearSVC(C={SVM_C}, balanced) + char-only LinearSVC + "
+        f"RidgeClassifier(alpha={RIDGE_ALPHA}, balanced) + ComplementNB(alpha={CNB_ALPHA})"
+    )
+    if knn:
+        members += (
+            f" + kNN top-{'/'.join(map(str, KNN_KS))} class sums "
+            f"(features in ≤ {max_df:.0%} of rows)"
+        )
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_train": len(labels),
         "class_counts": dict(sorted(Counter(labels).items())),
         "sklearn_version": sklearn.__version__,
         "estimator": (
-            f"stack: LinearSVC(C={SVM_C}, balanced) + char-only LinearSVC + "
-            f"RidgeClassifier(alpha={RIDGE_ALPHA}, balanced) + ComplementNB(alpha={CNB_ALPHA}) + "
-            f"kNN top-{'/'.join(map(str, KNN_KS))} class sums (features in ≤ {max_df:.0%} of rows) "
-            f"→ LogisticRegression(C={fit.meta_c:g}, chosen by CV) on {folds}-fold "
-            "out-of-fold scores"
+            f"stack: {members} → LogisticRegression(C={fit.meta_c:g}, chosen by CV) on "
+            f"{folds}-fold out-of-fold scores"
         ),
         "min_df": MIN_DF,
-        "knn_max_df": max_df,
+        "knn_max_df": max_df if knn else None,
         "stack_folds": folds,
         "meta_c": fit.meta_c,
         "train_seconds": round(time.perf_counter() - t0, 2),
@@ -333,14 +341,19 @@ def model_from_stack(
 
 
 def train_model(
-    texts: list[str], labels: list[str], *, segmented: bool | None = None, progress: bool = False
+    texts: list[str],
+    labels: list[str],
+    *,
+    segmented: bool | None = None,
+    progress: bool = False,
+    knn: bool = False,
 ) -> CategoryModel:
     """Train a calibrated category model from raw or pre-segmented texts."""
     if len(texts) != len(labels):
         raise DataError(f"文本 {len(texts)} 条与标签 {len(labels)} 条数量不一致")
     check_classes(labels)
     toks = tokenize_all(texts, segmented=segmented, progress=progress)
-    return train_tokens(toks, labels, progress=progress)
+    return train_tokens(toks, labels, progress=progress, knn=knn)
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -404,6 +417,7 @@ def cross_validate(
     progress: bool = False,
     alt_texts: Mapping[int, str] | None = None,
     seed: int = SEED,
+    knn: bool = False,
 ) -> dict[str, Any]:
     """Stratified k-fold CV report; alt_texts (row -> raw text) are scored too, held out.
 
@@ -423,7 +437,7 @@ def cross_validate(
     bar = _bar(folds, "交叉验证", progress)
     skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for tr, te in skf.split(np.zeros(len(y)), y):
-        model = train_tokens([toks[i] for i in tr], list(y[tr]))
+        model = train_tokens([toks[i] for i in tr], list(y[tr]), knn=knn)
         for i in te:
             pred[i] = model.predict_tokens(toks[i]).category
             if i in alt_toks:

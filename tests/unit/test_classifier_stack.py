@@ -36,7 +36,7 @@ def fitted() -> tuple[object, object, StackFit, list[str], list[list[str]]]:
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
     idf = np.concatenate([vw.idf_, vc.idf_])
-    fit = fit_stack(x, y, idf, norms, len(vw.vocabulary_), len(classes))
+    fit = fit_stack(x, y, idf, norms, len(vw.vocabulary_), len(classes), knn=True)
     return vw, vc, fit, classes, toks + tokenize_all(PROBES)
 
 
