@@ -161,10 +161,10 @@ class CategoryModel:
         """Scores (tickets × labels) of many tokenised texts, computed together.
 
         The distinct tokens and n-gram keys of all the tickets are looked up once (common
-        words are shared, and sorted look-ups walk the vocabulary front to back), and each
-        feature's row (idf, coefficients) is read once per batch. The linear part is one
-        sparse × dense product; the kNN part a pass over each ticket's postings and a
-        batched top-k (classifier.knn.KnnMatrix).
+        words are shared), and each feature's row (idf, coefficients) is read once per batch.
+        The linear part is each ticket's TF-IDF values times its features' coefficient rows;
+        the kNN part a pass over each ticket's postings and a batched top-k
+        (classifier.knn.KnnMatrix).
         """
 
         n = len(token_lists)
@@ -190,7 +190,7 @@ class CategoryModel:
         ticket, counts = ticket[keep], counts[keep]
         local = (np.cumsum(known) - 1)[inv[keep]]  # column among the batch's known features
         uslots = uslots[known]
-        table = self._slot_table[uslots]  # ascending slots: read front to back
+        table = self._slot_table[uslots]
         rows = table[:, :-2].astype(np.float64)  # idf, coefficients (exactly the float64 ones)
         word = (table[:, -2] != 0)[local]
         # tfidf_values per ticket: sublinear tf × idf, l2-normalised per block
@@ -413,7 +413,7 @@ def load_model(path: str | Path) -> CategoryModel:
 MIN_CHUNK = 16
 MAX_CHUNK = 256
 # Tickets scored together by predict_batch: their distinct tokens and n-gram keys are looked
-# up once (common words shared, sorted look-ups); the kNN top-k runs in chunks of
+# up once (common words shared); the kNN top-k runs in chunks of
 # knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
 BATCH = 128
 _worker_model: CategoryModel | None = None

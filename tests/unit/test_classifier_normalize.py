@@ -118,3 +118,24 @@ def test_raw_and_segmented_forms_agree() -> None:
     raw = "小区物业公司乱收费，业主很不满意"
     seg = " ".join(get_tokenizer().lcut(raw))
     assert tokenize(raw, segmented=False) == tokenize(seg, segmented=True)
+
+
+def test_fast_nfkc_equals_unicodedata() -> None:
+    import unicodedata
+
+    from classifier.normalize import nfkc
+
+    cases = [
+        "小区物业乱收费，请尽快处理！（电话：１３８１２３４５６７８）",
+        "ＡＢＣ　ｄｅｆ１２３％",  # full-width letters, ideographic space
+        "㈠ ﬁle ½ ㎡ ℃ ⅩⅡ",  # compatibility characters
+        "e\u0301 ｅ\u0301 \u1100\u1161\u11a8",  # combining accent, jamo that compose
+        "𝐀𝟏 😀 🏠 👍🏻",  # beyond the BMP: mathematical letters (changed) and emoji (kept)
+        "",
+    ]
+    for text in cases:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), text
+    for cp in range(0x10000):
+        if not 0xD800 <= cp < 0xE000:
+            ch = chr(cp)
+            assert nfkc(ch) == unicodedata.normalize("NFKC", ch), hex(cp)
