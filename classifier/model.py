@@ -118,9 +118,32 @@ class CategoryModel:
                 raise ModelFileError("kNN 倒排表的特征行数过多（超过 2^24）")
             self._slot_table[:, -1] = km.slot_row
             self._knn_matrix = km
+        if self._index.numeric:
+            self._colocate_keys()
         self._pool: Any = None
         self._pool_workers = 0
         self._tmpdir: Any = None
+
+    def _colocate_keys(self) -> None:
+        """Store each vocabulary key beside its feature's row, one 64-byte record per feature.
+
+        A look-up reads the key to confirm a hit; the row (idf, coefficients) is read next. In
+        one record they share a cache line, so a ticket's ~700 known n-grams cost one memory
+        fetch each instead of two (the tables, ~20 MB, do not stay in the CPU cache between
+        tickets when other work runs).
+        """
+        width = self._slot_table.shape[1]
+        pad = -(8 + 4 * width) % 64
+        fields: list[tuple[Any, ...]] = [("key", "<u8"), ("row", "<f4", (width,))]
+        if pad:
+            fields.append(("pad", f"V{pad}"))
+        records = np.zeros(len(self._slot_table), dtype=np.dtype(fields))
+        records["key"] = self._index.keys
+        records["row"] = self._slot_table
+        # Both become strided views of the records: same values, new layout.
+        self._index.keys = records["key"]
+        self._slot_table = records["row"]
+        self._records = records
 
     def _knn_postings(self, knn: KnnIndex, n_feat: int) -> KnnPostings:
         n_classes = len(self.labels)
