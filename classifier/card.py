@@ -141,6 +141,7 @@ def render_card(
     raw: dict[str, Any] | None,
     extra: str = "",
     bench: dict[str, Any] | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> str:
     """Markdown model card: data, figures against targets, per-class tables, confusion."""
     cv = meta.get("cv", {})
@@ -196,6 +197,28 @@ def render_card(
             *_table(alt),
             "",
         ]
+    if calibration:
+        out += _calibration(calibration)
     if extra:
         out += [extra.rstrip(), ""]
     return "\n".join(out)
+
+
+def _calibration(c: dict[str, Any]) -> list[str]:
+    out = [
+        "## Calibration: what the review threshold means",
+        "",
+        f"Trained on a stratified {1 - c['test_size']:.0%} of the corpus, scored on the other "
+        f"{c['test_size']:.0%} (n = {c['n']:,}): accuracy {c['accuracy']:.4f}, NLL {c['nll']:.4f}, "
+        f"expected calibration error {c['ece']:.3f} ({c['bins']} bins). Made by "
+        f"`{c.get('command', 'python -m classifier calibration')}`.",
+        "",
+        "| review_threshold | dispatched without review | right among those "
+        "| right among reviewed |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for t in c["thresholds"]:
+        auto = "–" if t["accuracy_auto"] is None else f"{t['accuracy_auto']:.1%}"
+        rev = "–" if t["accuracy_review"] is None else f"{t['accuracy_review']:.1%}"
+        out.append(f"| {t['threshold']:g} | {t['share_auto']:.1%} | {auto} | {rev} |")
+    return [*out, ""]

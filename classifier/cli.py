@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from classifier import default_model_dir
 from classifier.model import ModelFileError, load_model
 from classifier.stacking import ALL_BASES, BASE_NAMES
@@ -214,6 +216,32 @@ def _command_line() -> str:
     return "python -m classifier " + " ".join(sys.argv[1:])
 
 
+def cmd_calibration(args: argparse.Namespace) -> int:
+    """Train on a stratified share of a table, report calibration on the rest."""
+    from sklearn.model_selection import train_test_split
+
+    from classifier.calibration import calibration_report
+    from classifier.train import read_table, tokenize_all, train_tokens
+
+    texts, labels = read_table(args.data, args.label_col, args.text_col)
+    seg = _segmented_arg(args.segmented)
+    toks = tokenize_all(texts, segmented=seg)
+    tr, te = train_test_split(
+        np.arange(len(labels)), test_size=args.test_size, stratify=labels, random_state=args.seed
+    )
+    model = train_tokens([toks[i] for i in tr], [labels[i] for i in tr], bases=args.bases)
+    proba = model.proba_from_scores(model.decision_batch([toks[i] for i in te]))
+    index = {c: i for i, c in enumerate(model.labels)}
+    report = calibration_report(proba, [index[labels[i]] for i in te], args.thresholds)
+    report["command"] = _command_line()
+    report["test_size"] = args.test_size
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def cmd_card(args: argparse.Namespace) -> int:
     """Write MODEL.md for a model directory from model.json, a raw-eval and a bench report.
 
@@ -227,11 +255,14 @@ def cmd_card(args: argparse.Namespace) -> int:
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     raw = json.loads(Path(args.raw_report).read_text(encoding="utf-8")) if args.raw_report else None
     bench = json.loads(Path(args.bench).read_text(encoding="utf-8")) if args.bench else None
+    calib = (
+        json.loads(Path(args.calibration).read_text(encoding="utf-8")) if args.calibration else None
+    )
     extra = Path(args.extra).read_text(encoding="utf-8") if args.extra else ""
     if raw:
         meta["cv"] = cv_from_report(raw)
         meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    (d / "MODEL.md").write_text(render_card(meta, raw, extra, bench), encoding="utf-8")
+    (d / "MODEL.md").write_text(render_card(meta, raw, extra, bench, calib), encoding="utf-8")
     print(f"已写入 {d / 'MODEL.md'}")
     return 0
 
@@ -314,10 +345,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_raw_eval)
 
+    p = sub.add_parser("calibration", help="按比例留出测试集，检查概率校准与复核阈值")
+    table_args(p)
+    p.add_argument("--test-size", type=float, default=0.2, help="留出比例（默认 0.2）")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8, 0.9], help="复核阈值"
+    )
+    p.add_argument(
+        "--bases",
+        type=_bases_arg,
+        default=list(BASE_NAMES),
+        help=f"线性成员，逗号分隔，可选 {','.join(ALL_BASES)}",
+    )
+    p.add_argument("--out", help="同时把 JSON 报告写入此文件")
+    p.set_defaults(func=cmd_calibration)
+
     p = sub.add_parser("card", help="生成模型说明 MODEL.md")
     p.add_argument("--model", help="模型目录（默认内置模型）")
     p.add_argument("--raw-report", help="raw-eval 输出的 JSON 文件")
     p.add_argument("--bench", help="bench/classify.py --out 输出的 JSON 文件")
+    p.add_argument("--calibration", help="calibration 输出的 JSON 文件")
     p.add_argument("--extra", help="追加到末尾的 Markdown 文件")
     p.set_defaults(func=cmd_card)
     return ap

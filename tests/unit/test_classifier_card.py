@@ -202,3 +202,26 @@ def test_bench_writes_its_figures_for_the_card(tmp_path: Path) -> None:
     assert figures["command"].startswith("python bench/classify.py --smoke")
     assert figures["ratio_predict_segmenter"] > 0 and figures["batch_per_s"] > 0
     assert figures["cold_load_s"] > 0
+
+
+def test_calibration_report_says_what_the_threshold_lets_through() -> None:
+    from classifier.calibration import calibration_report
+
+    proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.55, 0.45], [0.3, 0.7]])
+    c = calibration_report(proba, [0, 1, 0, 1], [0.6, 0.8], bins=10)
+    assert c["accuracy"] == 0.75 and c["n"] == 4
+    t06 = c["thresholds"][0]
+    # 3 of 4 go out without review (0.9, 0.9, 0.7); 2 of those 3 are right
+    assert t06["share_auto"] == 0.75 and t06["accuracy_auto"] == pytest.approx(0.6667, abs=1e-4)
+    assert t06["accuracy_review"] == 1.0
+    # bins: 0.9 (2 tickets, half right: |0.5 - 0.9|), 0.55 (right: |1 - 0.55|), 0.7 (right)
+    assert c["ece"] == pytest.approx((2 * 0.4 + 0.45 + 0.3) / 4, abs=1e-4)
+    card = render_card(
+        json.loads((REPO / "data" / "model" / "model.json").read_text(encoding="utf-8")),
+        None,
+        "",
+        None,
+        {**c, "command": "python -m classifier calibration --data c.csv", "test_size": 0.2},
+    )
+    assert "| 0.6 | 75.0% | 66.7% | 100.0% |" in card
+    assert "python -m classifier calibration --data c.csv" in card
