@@ -168,11 +168,11 @@ class FeatureIndex:
         # Look-up by hash buckets, not a binary search: a binary search in ~400k keys touches
         # a dozen cache lines per n-gram, and a prediction running beside other work (or after
         # jieba's dictionary) finds few of them in the CPU cache; a bucket is two. The keys are
-        # stored in (bucket, key) order, and slot i (a position in that order) holds column
+        # stored in bucket order, and slot i (a position in that order) holds column
         # order[i]: callers keep per-feature arrays (idf, coefficients) in slot order.
         self.bucket_bits = max(1, int(len(keys)).bit_length())  # about one key per bucket
         bucket = self._bucket(keys)
-        order = np.lexsort((keys, bucket))
+        order = np.argsort(bucket, kind="stable")  # within a bucket, column order
         self.keys = keys[order]
         self.order = order.astype(np.int64)
         # starts[b] .. starts[b + 1]: the slots of bucket b

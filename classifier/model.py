@@ -183,13 +183,12 @@ class CategoryModel:
     def decision_batch(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """Scores (tickets × labels) of many tokenised texts, computed together.
 
-        The distinct tokens and n-gram keys of all the tickets are looked up once (common
-        words are shared), and each feature's row (idf, coefficients) is read once per batch.
-        The linear part is each ticket's TF-IDF values times its features' coefficient rows;
-        the kNN part a pass over each ticket's postings and a batched top-k
-        (classifier.knn.KnnMatrix).
+        Each ticket's distinct n-gram keys are looked up (one hash-bucket probe each; common
+        n-grams of the batch find their records in the CPU cache) and their rows (idf,
+        coefficients) gathered in one pass for the whole batch. The linear part is each
+        ticket's TF-IDF values times its features' coefficient rows; the kNN part a pass over
+        each ticket's postings and a batched top-k (classifier.knn.KnnMatrix).
         """
-
         n = len(token_lists)
         if not self._index.numeric:  # the dict fallback: one ticket at a time
             return np.array([self.decision_tokens_numpy(t) for t in token_lists]).reshape(
@@ -197,27 +196,23 @@ class CategoryModel:
             )
         ids = self._index.token_ids(token_lists)
         per = [self._index.ticket_keys(t, i) for t, i in zip(token_lists, ids, strict=True)]
-        lens = np.fromiter((len(k) for k, _ in per), dtype=np.int64, count=n)
-        if n == 1:  # one ticket: its keys are distinct and sorted already
+        if n == 1:
             keys, counts = per[0]
-            inv = np.arange(len(keys))
-            uniq = keys
         else:
+            # No de-duplication across tickets: sorting a batch's keys cost more than the
+            # look-ups it saved once a look-up became a single probe.
             keys = np.concatenate([k for k, _ in per]) if n else np.zeros(0, dtype=np.uint64)
             counts = np.concatenate([c for _, c in per]) if n else np.zeros(0, dtype=np.int64)
-            uniq, inv = np.unique(keys, return_inverse=True)
+        lens = np.fromiter((len(k) for k, _ in per), dtype=np.int64, count=n)
         ticket = np.repeat(np.arange(n), lens)
-        uslots = self._index.lookup(uniq)
-        known = uslots >= 0
-        keep = known[inv]
-        ticket, counts = ticket[keep], counts[keep]
-        local = (np.cumsum(known) - 1)[inv[keep]]  # column among the batch's known features
-        uslots = uslots[known]
-        table = self._slot_table[uslots]
+        slots = self._index.lookup(keys)
+        known = slots >= 0
+        ticket, counts = ticket[known], counts[known]
+        table = self._slot_table[slots[known]]
         rows = table[:, :-2].astype(np.float64)  # idf, coefficients (exactly the float64 ones)
-        word = (table[:, -2] != 0)[local]
+        word = table[:, -2] != 0
         # tfidf_values per ticket: sublinear tf × idf, l2-normalised per block
-        vals = (1.0 + np.log(counts)) * rows[local, 0]
+        vals = (1.0 + np.log(counts)) * rows[:, 0]
         sq = vals * vals
         w2 = np.bincount(ticket, weights=np.where(word, sq, 0.0), minlength=n)
         c2 = np.bincount(ticket, weights=sq, minlength=n) - w2
@@ -230,7 +225,7 @@ class CategoryModel:
         # segment from its start), whatever else is in the batch, so predict_batch gives
         # exactly what predict gives. A scipy sparse product computes the same sums but costs
         # more in set-up than in arithmetic for one ticket.
-        contrib = vals[:, None] * rows[local, 1:]
+        contrib = vals[:, None] * rows[:, 1:]
         scores = np.zeros((n, len(self.labels)))
         filled = np.flatnonzero(indptr[1:] > indptr[:-1])
         if filled.size:
@@ -238,7 +233,7 @@ class CategoryModel:
         scores += self.intercept
         km = self._knn_matrix
         if km is not None and self.knn is not None:
-            krows = table[:, -1].astype(np.int64)[local]
+            krows = table[:, -1].astype(np.int64)
             kin = krows >= 0
             kptr = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(np.bincount(ticket[kin], minlength=n), out=kptr[1:])
@@ -435,8 +430,8 @@ def load_model(path: str | Path) -> CategoryModel:
 
 MIN_CHUNK = 16
 MAX_CHUNK = 256
-# Tickets scored together by predict_batch: their distinct tokens and n-gram keys are looked
-# up once (common words shared); the kNN top-k runs in chunks of
+# Tickets scored together by predict_batch: their n-gram keys are looked up and their rows
+# gathered in one pass each (numpy's per-call cost shared); the kNN top-k runs in chunks of
 # knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
 BATCH = 128
 _worker_model: CategoryModel | None = None
