@@ -10,8 +10,9 @@ PLACEHOLDER_URL = "<网址>"
 PLACEHOLDER_EMAIL = "<邮箱>"
 PLACEHOLDER_ID = "<证件号>"
 PLACEHOLDER_PHONE = "<电话>"
+PLACEHOLDER_ADDRESS = "<地址>"
 PLACEHOLDERS: frozenset[str] = frozenset(
-    {PLACEHOLDER_URL, PLACEHOLDER_EMAIL, PLACEHOLDER_ID, PLACEHOLDER_PHONE}
+    {PLACEHOLDER_URL, PLACEHOLDER_EMAIL, PLACEHOLDER_ID, PLACEHOLDER_PHONE, PLACEHOLDER_ADDRESS}
 )
 
 # Excel exports of the source data carry literal "_x000D_" for carriage returns.
@@ -41,6 +42,15 @@ _PHONE = re.compile(
     + r")(?![0-9])"
 )
 _WS = re.compile(r"\s+")
+# A house-level address: a road and its house number (人民路8号), then any numbered building,
+# unit, floor and room (3栋2单元502室); or two or more such numbered parts without the road.
+# A caller's address typed into the text says where they live, not what the matter is, and its
+# road names and 栋/单元/室 would otherwise vote for 城乡建设 (classifier.variants measures it).
+# One numbered part alone (3号线, 12号) is left: it is often the matter itself.
+_UNIT = r"\d+(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
+_ADDRESS = re.compile(
+    r"(?:[\u4e00-\u9fa5]{1,4}(?:路|街|大道|巷|弄)\d+号(?:" + _UNIT + r")*|(?:" + _UNIT + r"){2,})"
+)
 
 
 @cache
@@ -74,7 +84,7 @@ def nfkc(text: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """NFKC-fold, mask URLs / e-mails / ID numbers / phones, and collapse whitespace."""
+    """NFKC-fold, mask URLs / e-mails / ID numbers / phones / house addresses, collapse spaces."""
     if not text:
         return ""
     text = nfkc(text)
@@ -88,4 +98,5 @@ def normalize_text(text: str) -> str:
         text = _EMAIL.sub(f" {PLACEHOLDER_EMAIL} ", text)
     text = _ID_NUMBER.sub(f" {PLACEHOLDER_ID} ", text)
     text = _PHONE.sub(f" {PLACEHOLDER_PHONE} ", text)
+    text = _ADDRESS.sub(f" {PLACEHOLDER_ADDRESS} ", text)
     return _WS.sub(" ", text).strip()

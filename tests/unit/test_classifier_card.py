@@ -47,8 +47,10 @@ def test_variants_dress_the_message_as_channels_do() -> None:
 
 def test_contact_details_never_become_features() -> None:
     toks = tokenize(with_contact("小区噪音扰民", 11))
-    assert "<电话>" in toks
+    assert "<电话>" in toks and "<地址>" in toks
     assert not any(t.isdigit() and len(t) >= 7 for t in toks)
+    # the house address (road, building, unit, room) says nothing about the matter
+    assert not {"栋", "单元", "室", "解放", "西路"} & set(toks), toks
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
