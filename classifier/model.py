@@ -305,12 +305,20 @@ class CategoryModel:
         for i in range(0, len(texts), BATCH):
             toks = [tokenize(t or "", segmented=segmented) for t in texts[i : i + BATCH]]
             proba = self.proba_from_scores(self.decision_batch(toks))
-            out.extend(self._prediction(p, t) for p, t in zip(proba, toks, strict=True))
+            # One argsort for the batch; the same order _prediction finds for each row.
+            order = np.argsort(-proba, axis=1)[:, :3]
+            out.extend(
+                self._prediction(p, t, o) for p, t, o in zip(proba, toks, order, strict=True)
+            )
         return out
 
-    def _prediction(self, p: np.ndarray, tokens: list[str]) -> Prediction:
-        order = np.argsort(-p)[:3]
-        top3 = [(self.labels[i], float(p[i])) for i in order]
+    def _prediction(
+        self, p: np.ndarray, tokens: list[str], order: np.ndarray | None = None
+    ) -> Prediction:
+        if order is None:
+            order = np.argsort(-p)[:3]
+        labels = self.labels
+        top3 = [(labels[i], float(p[i])) for i in order.tolist()]
         return Prediction(top3[0][0], top3[0][1], top3, list(tokens))
 
     def start_workers(self, workers: int) -> None:
