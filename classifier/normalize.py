@@ -47,10 +47,52 @@ _WS = re.compile(r"\s+")
 # A caller's address typed into the text says where they live, not what the matter is, and its
 # road names and 栋/单元/室 would otherwise vote for 城乡建设 (classifier.variants measures it).
 # One numbered part alone (3号线, 12号) is left: it is often the matter itself.
-_UNIT = r"\d+(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
-_ADDRESS = re.compile(
-    r"(?:[\u4e00-\u9fa5]{1,4}(?:路|街|大道|巷|弄)\d+号(?:" + _UNIT + r")*|(?:" + _UNIT + r"){2,})"
-)
+# The scan starts at digits (found fast, as for the phone pattern); the road name, up to four
+# Chinese characters before 路/街/大道/巷/弄, is taken by looking back from the number.
+_UNIT_WORD = "(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
+_NUMBERED = re.compile(r"\d(?<![0-9]\d)\d*" + _UNIT_WORD + r"(?:\d+" + _UNIT_WORD + ")*")
+_UNIT_DIGITS = re.compile(r"\d+")
+_ROAD_ENDS = ("大道", "路", "街", "巷", "弄")
+_ROAD_NAME_MAX = 4
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fa5"
+
+
+def _road_start(text: str, number_start: int, first_unit: str) -> int | None:
+    """Where the road name before a house number begins, or None when no road precedes it."""
+    if not first_unit.endswith("号") or first_unit.endswith(("号楼", "号院")):
+        return None
+    for end in _ROAD_ENDS:
+        if text.endswith(end, 0, number_start):
+            name_end = number_start - len(end)
+            start = name_end
+            while start > name_end - _ROAD_NAME_MAX and start > 0 and _is_han(text[start - 1]):
+                start -= 1
+            return start if start < name_end else None
+    return None
+
+
+def mask_addresses(text: str) -> str:
+    """Replace house-level addresses (see above) with <地址>."""
+    out: list[str] = []
+    last = 0
+    for m in _NUMBERED.finditer(text):
+        units = _UNIT_DIGITS.split(m.group())[1:]  # the unit words, one per number
+        start = _road_start(text, m.start(), units[0])
+        if start is None:
+            if len(units) < 2:
+                continue
+            start = m.start()
+        start = max(start, last)
+        out.append(text[last:start])
+        out.append(f" {PLACEHOLDER_ADDRESS} ")
+        last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 @cache
@@ -98,5 +140,5 @@ def normalize_text(text: str) -> str:
         text = _EMAIL.sub(f" {PLACEHOLDER_EMAIL} ", text)
     text = _ID_NUMBER.sub(f" {PLACEHOLDER_ID} ", text)
     text = _PHONE.sub(f" {PLACEHOLDER_PHONE} ", text)
-    text = _ADDRESS.sub(f" {PLACEHOLDER_ADDRESS} ", text)
+    text = mask_addresses(text)
     return _WS.sub(" ", text).strip()

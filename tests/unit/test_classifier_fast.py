@@ -191,3 +191,21 @@ def test_features_equal_sklearn_rows() -> None:
         got = dict(zip(cols.tolist(), vals.tolist(), strict=True))
         for j, v in zip(row.indices.tolist(), row.data.tolist(), strict=True):
             assert got[j] == pytest.approx(v, rel=1e-6, abs=1e-7)
+
+
+# The plain form of the house-address mask that classifier.normalize.mask_addresses implements
+# with a digit-anchored scan.
+PLAIN_UNIT = r"\d+(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
+PLAIN_ADDRESS = re.compile(
+    r"(?:[\u4e00-\u9fa5]{1,4}(?:路|街|大道|巷|弄)\d+号(?:"
+    + PLAIN_UNIT
+    + r")*|(?:"
+    + PLAIN_UNIT
+    + r"){2,})"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123人民路大道街号楼院栋单元层室房门口 A", max_size=40))
+def test_fast_address_mask_equals_plain_pattern(s: str) -> None:
+    assert norm_mod.mask_addresses(s) == PLAIN_ADDRESS.sub(" <地址> ", s)
