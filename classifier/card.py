@@ -9,10 +9,10 @@ Files: `model.json` (labels, settings, these figures), `vocab.json` (word and ch
 in column order), `weights.npz` (IDF vectors, the folded coefficients and intercepts in float32;
 with the optional kNN member (`--knn`) also its postings; no pickle). Prediction needs no
 scikit-learn (`classifier.model.CategoryModel`) and no compiled code of ours: every word and
-char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), the distinct
-keys of a batch of tickets are found with one `np.searchsorted` in the vocabulary's sorted keys,
-and the score is the TF-IDF values times the coefficient rows: the members and the meta-model
-are folded into one coefficient matrix. Tests check this equals the per-ticket numpy reference
+char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), found by
+one hash-bucket probe in records that hold each key beside its idf and coefficients, and the
+score is the TF-IDF values times the coefficient rows: the members and the meta-model are
+folded into one coefficient matrix. Tests check this equals the per-ticket numpy reference
 and the unfolded scikit-learn stack."""
 
 CV_NOTE = """\

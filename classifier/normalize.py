@@ -51,6 +51,8 @@ _WS = re.compile(r"\s+")
 # Chinese characters before 路/街/大道/巷/弄, is taken by looking back from the number.
 _UNIT_WORD = "(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
 _NUMBERED = re.compile(r"\d(?<![0-9]\d)\d*" + _UNIT_WORD + r"(?:\d+" + _UNIT_WORD + ")*")
+# After a road: the house number, then any numbered parts.
+_HOUSE_NUMBER = re.compile(r"\d+号(?:\d+" + _UNIT_WORD + ")*")
 _UNIT_DIGITS = re.compile(r"\d+")
 _ROAD_ENDS = ("大道", "路", "街", "巷", "弄")
 _ROAD_NAME_MAX = 4
@@ -60,15 +62,13 @@ def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fa5"
 
 
-def _road_start(text: str, number_start: int, first_unit: str) -> int | None:
-    """Where the road name before a house number begins, or None when no road precedes it."""
-    if not first_unit.endswith("号") or first_unit.endswith(("号楼", "号院")):
-        return None
+def _road_start(text: str, number_start: int, floor: int) -> int | None:
+    """Where the road name before a house number begins (not before floor), or None."""
     for end in _ROAD_ENDS:
-        if text.endswith(end, 0, number_start):
+        if text.endswith(end, floor, number_start):
             name_end = number_start - len(end)
             start = name_end
-            while start > name_end - _ROAD_NAME_MAX and start > 0 and _is_han(text[start - 1]):
+            while start > max(name_end - _ROAD_NAME_MAX, floor) and _is_han(text[start - 1]):
                 start -= 1
             return start if start < name_end else None
     return None
@@ -77,18 +77,20 @@ def _road_start(text: str, number_start: int, first_unit: str) -> int | None:
 def mask_addresses(text: str) -> str:
     """Replace house-level addresses (see above) with <地址>."""
     out: list[str] = []
-    last = 0
-    for m in _NUMBERED.finditer(text):
-        units = _UNIT_DIGITS.split(m.group())[1:]  # the unit words, one per number
-        start = _road_start(text, m.start(), units[0])
-        if start is None:
-            if len(units) < 2:
-                continue
-            start = m.start()
-        start = max(start, last)
+    last = pos = 0
+    while (m := _NUMBERED.search(text, pos)) is not None:
+        start = _road_start(text, m.start(), last)
+        house = _HOUSE_NUMBER.match(text, m.start()) if start is not None else None
+        if house is not None:
+            end = house.end()
+        elif len(_UNIT_DIGITS.findall(m.group())) >= 2:
+            start, end = m.start(), m.end()
+        else:
+            pos = m.end()
+            continue
         out.append(text[last:start])
         out.append(f" {PLACEHOLDER_ADDRESS} ")
-        last = m.end()
+        last = pos = end
     if not out:
         return text
     out.append(text[last:])
