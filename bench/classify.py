@@ -4,13 +4,16 @@ Prints two floors: the segmenter tokenize() uses (rjieba, with our user dictiona
 own lcut (the reference segmenter, with the same dictionary), and says which segmenter is in use.
 
 Usage: python bench/classify.py [--model DIR] [--n 2000] [--chars 500] [--workers 2] [--smoke]
-Uses raw messages from ../shared/data when present, otherwise synthetic ticket text.
+                                [--raw FILE] [--out bench.json]
+Uses raw messages from ../shared/data (or --raw) when present, otherwise synthetic ticket text.
 --smoke: a quick run for CI (200 texts; well under a minute), same output.
+--out: also write the figures as JSON, for the model card (python -m classifier card --bench).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -38,18 +41,18 @@ SYNTH_WORDS = (
 ).split()
 
 
-def texts_of_length(n: int, chars: int) -> tuple[list[str], str]:
+def texts_of_length(n: int, chars: int, raw: Path = RAW) -> tuple[list[str], str]:
     """n ticket texts of about `chars` characters, and where they came from."""
     rng = random.Random(0)
-    if RAW.exists():
-        msgs = [m for m in read_raw_messages(RAW) if m.strip()]
+    if raw.exists():
+        msgs = [m for m in read_raw_messages(raw) if m.strip()]
         out = []
         for i in range(n):
             m = msgs[i % len(msgs)]
             while len(m) < chars:  # short messages: append another one, like a long complaint
                 m += "。" + rng.choice(msgs)
             out.append(m[:chars])
-        return out, f"raw messages from {RAW.parent.parent}"
+        return out, f"raw messages from {raw}"
     out = []
     for _ in range(n):
         s = ""
@@ -59,9 +62,9 @@ def texts_of_length(n: int, chars: int) -> tuple[list[str], str]:
     return out, "synthetic text"
 
 
-def texts_natural() -> list[str]:
+def texts_natural(raw: Path = RAW) -> list[str]:
     """Raw messages at their own length (empty when the shared data is absent)."""
-    return [m for m in read_raw_messages(RAW) if m.strip()] if RAW.exists() else []
+    return [m for m in read_raw_messages(raw) if m.strip()] if raw.exists() else []
 
 
 def timed(fn: object, texts: list[str]) -> tuple[list[float], list[float]]:
@@ -89,6 +92,8 @@ def main() -> int:
     ap.add_argument("--chars", type=int, default=500)
     ap.add_argument("--workers", type=int, default=2, help="also time predict_batch(workers=N)")
     ap.add_argument("--smoke", action="store_true", help="quick run for CI (200 texts)")
+    ap.add_argument("--raw", type=Path, default=RAW, help="raw messages CSV (TipDM layout)")
+    ap.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = ap.parse_args()
     if args.smoke:
         args.n = min(args.n, 200)
@@ -100,7 +105,7 @@ def main() -> int:
     model = load_model(args.model)
     model.predict("小区物业乱收费")  # cold load includes the segmenter's dictionary
     load_s = time.perf_counter() - t0
-    texts, source = texts_of_length(args.n, args.chars)
+    texts, source = texts_of_length(args.n, args.chars, args.raw)
     tk = get_tokenizer()
     cut = get_cut()  # what tokenize() uses: rjieba (jieba's lcut when rjieba is missing)
     for t in texts[:50]:  # warm-up: jieba's prefix dict
@@ -127,7 +132,7 @@ def main() -> int:
     t1, c1 = time.perf_counter(), time.thread_time()
     batch = model.predict_batch(texts)
     batch_s, batch_cpu = time.perf_counter() - t1, time.thread_time() - c1
-    natural = texts_natural()[: args.n]
+    natural = texts_natural(args.raw)[: args.n]
     t1, c1 = time.perf_counter(), time.thread_time()
     if natural:
         model.predict_batch(natural)
@@ -139,8 +144,7 @@ def main() -> int:
         "(wall figures suffer when other work shares the core; CPU-time figures less so)"
     )
     print(
-        f"model: {args.model}  cold load {load_s:.2f} s (files + first prediction)"
-        "   (target ≤ 2 s)"
+        f"model: {args.model}  cold load {load_s:.2f} s (files + first prediction)   (target ≤ 2 s)"
     )
     print(f"segmenter in tokenize(): {segmenter_name()}; scoring: numpy + scipy.sparse")
     timings = (
@@ -174,6 +178,27 @@ def main() -> int:
             f"1 process: {len(natural) / nat_s:,.0f} tickets/s wall, "
             f"{len(natural) / nat_cpu:,.0f} tickets/s CPU"
         )
+    if args.out:
+        ratio = statistics.median(single) / statistics.median(seg)
+        figures = {
+            "command": "python bench/classify.py " + " ".join(sys.argv[1:]),
+            "texts": f"{len(texts)} × {args.chars} chars ({source})",
+            "load_avg": round(os.getloadavg()[0], 2),
+            "cold_load_s": round(load_s, 2),
+            "segmenter": segmenter_name(),
+            "predict_wall_median_ms": round(statistics.median(single), 3),
+            "predict_cpu_median_ms": round(statistics.median(single_cpu), 3),
+            "predict_wall_p99_ms": round(pct(single, 0.99), 3),
+            "segmenter_wall_median_ms": round(statistics.median(seg), 3),
+            "jieba_wall_median_ms": round(statistics.median(floor), 3),
+            "ratio_predict_segmenter": round(ratio, 2),
+            "ratio_predict_segmenter_cpu": round(
+                statistics.median(single_cpu) / statistics.median(seg_cpu), 2
+            ),
+            "batch_per_s": round(len(texts) / batch_s),
+            "batch_per_s_cpu": round(len(texts) / batch_cpu),
+        }
+        args.out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.workers > 1:
         if cpus:
             os.sched_setaffinity(0, set(cpus))  # the pool may use every core

@@ -10,6 +10,7 @@ import numpy as np
 
 # Bigrams are joined with a space: tokens never contain one, so the key is unambiguous.
 BIGRAM_SEP = " "
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, for Fibonacci hashing
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -76,7 +77,7 @@ class FeatureIndex:
     The stacked feature space is the word vocabulary (columns 0..n_word-1) then the char
     vocabulary. Instead of one dict look-up per n-gram (~1,800 per 500-character ticket, the slow
     part of prediction), every n-gram becomes a 64-bit key and all keys of a ticket are found
-    with one ``np.searchsorted`` in the sorted keys of the vocabulary:
+    together in a hash-bucketed array of the vocabulary's keys (``lookup``):
 
     - key = kind tag (top 4 bits: 1..hi for char n-grams of that length, 14 word unigram,
       15 word bigram) | payload;
@@ -134,7 +135,9 @@ class FeatureIndex:
             self.order = np.arange(self.n_word + len(char_vocab), dtype=np.int64)
             return
         self.tok_ids = tok_ids
-        self.char_code = np.zeros(0x110000, dtype=np.uint64)
+        # The narrowest integers that hold the ids: the table is read once per character of
+        # every ticket, and 2 MB of it stays in the CPU cache where 9 MB (uint64) would not.
+        self.char_code = np.zeros(0x110000, dtype=np.uint16 if len(chars) < 2**16 else np.uint32)
         if chars:
             self.char_code[[ord(ch) for ch in chars]] = np.arange(1, len(chars) + 1)
         shift = self.TAG_SHIFT
@@ -156,24 +159,34 @@ class FeatureIndex:
             sel = np.flatnonzero(lengths == n)
             joined = "".join([char_vocab[i] for i in sel.tolist()])
             cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            ids = self.char_code[cp].reshape(len(sel), n)
+            ids = self.char_code[cp].astype(np.uint64).reshape(len(sel), n)
             k = np.full(len(sel), n << shift, dtype=np.uint64)
             for j in range(n):
                 k |= ids[:, j] << np.uint64(self.char_bits * (n - 1 - j))
             char_keys[sel] = k
         keys = np.concatenate([word_keys, char_keys])
-        order = np.argsort(keys, kind="stable")
+        # Look-up by hash buckets, not a binary search: a binary search in ~400k keys touches
+        # a dozen cache lines per n-gram, and a prediction running beside other work (or after
+        # jieba's dictionary) finds few of them in the CPU cache; a bucket is two. The keys are
+        # stored in bucket order, and slot i (a position in that order) holds column
+        # order[i]: callers keep per-feature arrays (idf, coefficients) in slot order.
+        self.bucket_bits = max(1, int(len(keys)).bit_length())  # about one key per bucket
+        bucket = self._bucket(keys)
+        order = np.argsort(bucket, kind="stable")  # within a bucket, column order
         self.keys = keys[order]
-        # Slot i (position in the sorted keys) holds column order[i]. Callers keep per-feature
-        # arrays (idf, coefficients) in slot order, so a ticket's look-ups, which come out
-        # sorted, read those arrays front to back instead of at random.
         self.order = order.astype(np.int64)
+        # starts[b] .. starts[b + 1]: the slots of bucket b
+        self.starts = np.searchsorted(
+            bucket[order], np.arange((1 << self.bucket_bits) + 1, dtype=np.uint64)
+        ).astype(np.int32 if len(keys) < 2**31 else np.int64)
+        sizes = np.diff(self.starts)
+        self.max_bucket = int(sizes.max(initial=0))
         self._tag = {n: np.uint64(n << self.TAG_SHIFT) for n in range(1, 16)}
         self._tok_shift = np.uint64(self.tok_bits)
         self._char_shift = np.uint64(self.char_bits)
 
     def counts(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Slots (ascending; see ``order``) of the tokens' n-grams in the vocabulary, and counts."""
+        """Slots (see ``order``) of the tokens' n-grams in the vocabulary, and counts."""
         if not self.numeric:
             cols, cnt = np.unique(self._ids_dict(tokens), return_counts=True)
             return cols, cnt  # here slot = column
@@ -211,7 +224,8 @@ class FeatureIndex:
         if t.size > 1:
             parts.append((t[:-1] << self._tok_shift) | t[1:] | tag[self.TAG_BI])
         text = char_text(tokens)
-        c = self.char_code[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)]
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        c = self.char_code[cp].astype(np.uint64)
         size = c.size
         for n in range(self.lo, min(self.hi, size) + 1):
             m = size - n + 1
@@ -231,16 +245,30 @@ class FeatureIndex:
         starts = np.flatnonzero(first)
         return q[starts], np.diff(starts, append=q.size)
 
+    def _bucket(self, keys: np.ndarray) -> np.ndarray:
+        # Fibonacci hashing: the top bits of key × 2^64/φ spread the structured keys (small
+        # ids under a kind tag) evenly over the buckets.
+        return (keys * _GOLDEN) >> np.uint64(64 - self.bucket_bits)
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Slot of each key (ascending keys give ascending slots), -1 where it is unknown."""
-        if self.keys.size == 0:
-            return np.full(keys.size, -1, dtype=np.int64)
-        # Ascending queries walk the sorted keys front to back: kinder to the cache, and why
-        # predict_batch looks up the distinct keys of many tickets at once.
-        pos = np.searchsorted(self.keys, keys)
-        np.minimum(pos, self.keys.size - 1, out=pos)
-        pos[self.keys[pos] != keys] = -1
-        return pos
+        """Slot of each key, -1 where it is unknown."""
+        out = np.full(keys.size, -1, dtype=np.int64)
+        if self.keys.size == 0 or keys.size == 0:
+            return out
+        b = self._bucket(keys)
+        pos = self.starts[b].astype(np.int64)
+        end = self.starts[b + np.uint64(1)].astype(np.int64)
+        todo = np.flatnonzero(pos < end)  # an empty bucket: unknown at once
+        pos, end = pos[todo], end[todo]
+        # Round r compares every key still open with the r-th key of its bucket; buckets hold
+        # one key on average, so most are settled in the first round.
+        while todo.size:
+            hit = self.keys[pos] == keys[todo]
+            out[todo[hit]] = pos[hit]
+            pos += 1
+            more = ~hit & (pos < end)
+            todo, pos, end = todo[more], pos[more], end[more]
+        return out
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
         """Columns of all word and char n-grams of tokens in the vocabulary, with repeats."""

@@ -173,7 +173,7 @@ def get_cut() -> Cut:
 
 
 def segmenter_name() -> str:
-    """"rjieba", or "jieba" when rjieba could not be imported."""
+    """ "rjieba", or "jieba" when rjieba could not be imported."""
     get_cut()
     assert _segmenter_name is not None
     return _segmenter_name

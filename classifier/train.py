@@ -17,6 +17,7 @@ import numpy as np
 from classifier.features import char_text, word_ngrams
 from classifier.model import CategoryModel, tokenizer_fingerprint
 from classifier.stacking import (
+    BASE_NAMES,
     CNB_ALPHA,
     KNN_KS,
     KNN_MAX_DF,
@@ -273,8 +274,10 @@ def train_tokens(
     *,
     progress: bool = False,
     max_df: float = KNN_MAX_DF,
+    knn: bool = False,
+    bases: Sequence[str] = BASE_NAMES,
 ) -> CategoryModel:
-    """Train the stacked model (see classifier.stacking) from token lists."""
+    """Train the stacked model (see classifier.stacking) from token lists; knn adds that member."""
     check_classes(labels)
     classes = sorted(set(labels))
     if len(classes) > MAX_CLASSES:
@@ -296,24 +299,36 @@ def train_tokens(
         len(classes),
         step=lambda: bar.update(1),
         max_df=max_df,
+        knn=knn,
+        bases=bases,
     )
     bar.close()
     import sklearn
 
+    described = {
+        "svm": f"LinearSVC(C={SVM_C}, balanced)",
+        "char_svm": "char-only LinearSVC",
+        "ridge": f"RidgeClassifier(alpha={RIDGE_ALPHA}, balanced)",
+        "cnb": f"ComplementNB(alpha={CNB_ALPHA})",
+    }
+    members = " + ".join(described[b] for b in bases)
+    if knn:
+        members += (
+            f" + kNN top-{'/'.join(map(str, KNN_KS))} class sums "
+            f"(features in ≤ {max_df:.0%} of rows)"
+        )
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_train": len(labels),
         "class_counts": dict(sorted(Counter(labels).items())),
         "sklearn_version": sklearn.__version__,
         "estimator": (
-            f"stack: LinearSVC(C={SVM_C}, balanced) + char-only LinearSVC + "
-            f"RidgeClassifier(alpha={RIDGE_ALPHA}, balanced) + ComplementNB(alpha={CNB_ALPHA}) + "
-            f"kNN top-{'/'.join(map(str, KNN_KS))} class sums (features in ≤ {max_df:.0%} of rows) "
-            f"→ LogisticRegression(C={fit.meta_c:g}, chosen by CV) on {folds}-fold "
-            "out-of-fold scores"
+            f"stack: {members} → LogisticRegression(C={fit.meta_c:g}, chosen by CV) on "
+            f"{folds}-fold out-of-fold scores"
         ),
         "min_df": MIN_DF,
-        "knn_max_df": max_df,
+        "knn_max_df": max_df if knn else None,
+        "bases": list(bases),
         "stack_folds": folds,
         "meta_c": fit.meta_c,
         "train_seconds": round(time.perf_counter() - t0, 2),
@@ -333,14 +348,20 @@ def model_from_stack(
 
 
 def train_model(
-    texts: list[str], labels: list[str], *, segmented: bool | None = None, progress: bool = False
+    texts: list[str],
+    labels: list[str],
+    *,
+    segmented: bool | None = None,
+    progress: bool = False,
+    knn: bool = False,
+    bases: Sequence[str] = BASE_NAMES,
 ) -> CategoryModel:
     """Train a calibrated category model from raw or pre-segmented texts."""
     if len(texts) != len(labels):
         raise DataError(f"文本 {len(texts)} 条与标签 {len(labels)} 条数量不一致")
     check_classes(labels)
     toks = tokenize_all(texts, segmented=segmented, progress=progress)
-    return train_tokens(toks, labels, progress=progress)
+    return train_tokens(toks, labels, progress=progress, knn=knn, bases=bases)
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -404,31 +425,41 @@ def cross_validate(
     progress: bool = False,
     alt_texts: Mapping[int, str] | None = None,
     seed: int = SEED,
+    knn: bool = False,
+    alt_sets: Mapping[str, Mapping[int, str]] | None = None,
+    bases: Sequence[str] = BASE_NAMES,
 ) -> dict[str, Any]:
     """Stratified k-fold CV report; alt_texts (row -> raw text) are scored too, held out.
 
     For a held-out row that has an alternative (e.g. the raw message behind a segmented corpus
-    row) the alternative text is classified by the same fold model, giving the raw-text figure.
+    row) the alternative text is classified by the same fold model, giving the raw-text figure
+    (report["alt"]). alt_sets are more such sets, each reported under its name in
+    report["alt_sets"] (e.g. the raw messages as WeChat or an operator deliver them).
     """
     from sklearn.model_selection import StratifiedKFold
 
     check_classes(labels, max(MIN_ROWS_PER_CLASS, folds))
     t0 = time.perf_counter()
     toks = tokenize_all(texts, segmented=segmented, progress=progress, desc="分词")
-    alt_toks = {i: tokenize(t, segmented=False) for i, t in (alt_texts or {}).items()}
+    sets = {"alt": alt_texts or {}, **(alt_sets or {})}
+    set_toks = {
+        name: {i: tokenize(t, segmented=False) for i, t in rows.items()}
+        for name, rows in sets.items()
+    }
     y = np.asarray(labels)
     pred = np.empty(len(y), dtype=object)
-    alt_true: list[str] = []
-    alt_pred: list[str] = []
+    set_true: dict[str, list[str]] = {name: [] for name in sets}
+    set_pred: dict[str, list[str]] = {name: [] for name in sets}
     bar = _bar(folds, "交叉验证", progress)
     skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for tr, te in skf.split(np.zeros(len(y)), y):
-        model = train_tokens([toks[i] for i in tr], list(y[tr]))
+        model = train_tokens([toks[i] for i in tr], list(y[tr]), knn=knn, bases=bases)
         for i in te:
             pred[i] = model.predict_tokens(toks[i]).category
-            if i in alt_toks:
-                alt_true.append(str(y[i]))
-                alt_pred.append(model.predict_tokens(alt_toks[i]).category)
+            for name, rows in set_toks.items():
+                if i in rows:
+                    set_true[name].append(str(y[i]))
+                    set_pred[name].append(model.predict_tokens(rows[i]).category)
         bar.update(1)
     bar.close()
     report = classification_report([str(v) for v in y], [str(v) for v in pred])
@@ -436,7 +467,11 @@ def cross_validate(
     report["seed"] = seed
     report["seconds"] = round(time.perf_counter() - t0, 1)
     if alt_texts:
-        report["alt"] = classification_report(alt_true, alt_pred)
+        report["alt"] = classification_report(set_true["alt"], set_pred["alt"])
+    if alt_sets:
+        report["alt_sets"] = {
+            name: classification_report(set_true[name], set_pred[name]) for name in alt_sets
+        }
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -121,7 +122,8 @@ def test_feature_index_equals_dict_lookup(
         expected += [cid[g] for g in char_ngrams(char_text(toks), lo, hi) if g in cid]
         assert sorted(index.ids(toks).tolist()) == sorted(expected)
         slots, counts = index.counts(toks)
-        assert list(slots) == sorted(slots) and len(set(slots)) == len(slots)
+        assert len(set(slots.tolist())) == len(slots)  # each n-gram once, with its count
+        assert sorted(np.repeat(index.order[slots], counts).tolist()) == sorted(expected)
 
 
 @settings(max_examples=100, deadline=None)
@@ -189,3 +191,21 @@ def test_features_equal_sklearn_rows() -> None:
         got = dict(zip(cols.tolist(), vals.tolist(), strict=True))
         for j, v in zip(row.indices.tolist(), row.data.tolist(), strict=True):
             assert got[j] == pytest.approx(v, rel=1e-6, abs=1e-7)
+
+
+# The plain form of the house-address mask that classifier.normalize.mask_addresses implements
+# with a digit-anchored scan.
+PLAIN_UNIT = r"\d+(?:号楼|号院|栋|幢|单元|层|楼|室|号|房)"
+PLAIN_ADDRESS = re.compile(
+    r"(?:[\u4e00-\u9fa5]{1,4}(?:路|街|大道|巷|弄)\d+号(?:"
+    + PLAIN_UNIT
+    + r")*|(?:"
+    + PLAIN_UNIT
+    + r"){2,})"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123人民路大道街号楼院栋单元层室房门口 A", max_size=40))
+def test_fast_address_mask_equals_plain_pattern(s: str) -> None:
+    assert norm_mod.mask_addresses(s) == PLAIN_ADDRESS.sub(" <地址> ", s)

@@ -36,7 +36,7 @@ def table() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def tiny_model(table: tuple[list[str], list[str]]) -> CategoryModel:
     texts, labels = table
-    return train_model(texts, labels)
+    return train_model(texts, labels, knn=True)  # the files with every part
 
 
 def test_read_table_joins_columns(table: tuple[list[str], list[str]]) -> None:

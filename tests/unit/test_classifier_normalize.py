@@ -118,3 +118,41 @@ def test_raw_and_segmented_forms_agree() -> None:
     raw = "小区物业公司乱收费，业主很不满意"
     seg = " ".join(get_tokenizer().lcut(raw))
     assert tokenize(raw, segmented=False) == tokenize(seg, segmented=True)
+
+
+def test_fast_nfkc_equals_unicodedata() -> None:
+    import unicodedata
+
+    from classifier.normalize import nfkc
+
+    cases = [
+        "小区物业乱收费，请尽快处理！（电话：１３８１２３４５６７８）",
+        "ＡＢＣ　ｄｅｆ１２３％",  # full-width letters, ideographic space
+        "㈠ ﬁle ½ ㎡ ℃ ⅩⅡ",  # compatibility characters
+        "e\u0301 ｅ\u0301 \u1100\u1161\u11a8",  # combining accent, jamo that compose
+        "𝐀𝟏 😀 🏠 👍🏻",  # beyond the BMP: mathematical letters (changed) and emoji (kept)
+        "",
+    ]
+    for text in cases:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), text
+    for cp in range(0x10000):
+        if not 0xD800 <= cp < 0xE000:
+            ch = chr(cp)
+            assert nfkc(ch) == unicodedata.normalize("NFKC", ch), hex(cp)
+
+
+def test_house_addresses_masked_but_not_numbered_matters() -> None:
+    from classifier.normalize import PLACEHOLDER_ADDRESS
+
+    masked = {
+        "住址：万家丽北路4号4栋4单元404室，": "万家",
+        "我家3栋2单元楼道漏水": "3栋",
+        "小区18栋1806房噪音": "1806",
+    }
+    for raw, gone in masked.items():
+        out = normalize_text(raw)
+        assert PLACEHOLDER_ADDRESS in out and gone not in out, out
+    for raw in ["地铁3号线延误", "12月3号下午", "2019年12月31号", "3楼电梯坏了"]:
+        assert PLACEHOLDER_ADDRESS not in normalize_text(raw), raw
+    # the placeholder is a token of its own, like <电话>
+    assert PLACEHOLDER_ADDRESS in tokenize("投诉：人民路8号门口占道经营")

@@ -14,7 +14,14 @@ from scipy.sparse import csr_matrix
 from classifier import load_model
 from classifier.knn import KnnIndex, topk_class_sums
 from classifier.model import CategoryModel, ModelFileError
-from classifier.stacking import KNN_KS, StackFit, fit_stack, knn_columns, leave_one_out_knn
+from classifier.stacking import (
+    ALL_BASES,
+    KNN_KS,
+    StackFit,
+    fit_stack,
+    knn_columns,
+    leave_one_out_knn,
+)
 from classifier.train import (
     model_from_stack,
     read_table,
@@ -36,7 +43,8 @@ def fitted() -> tuple[object, object, StackFit, list[str], list[list[str]]]:
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
     idf = np.concatenate([vw.idf_, vc.idf_])
-    fit = fit_stack(x, y, idf, norms, len(vw.vocabulary_), len(classes))
+    # Every member, so the folding of each is checked against the unfolded stack.
+    fit = fit_stack(x, y, idf, norms, len(vw.vocabulary_), len(classes), knn=True, bases=ALL_BASES)
     return vw, vc, fit, classes, toks + tokenize_all(PROBES)
 
 
