@@ -242,16 +242,20 @@ def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> Non
     assert adm.overflow() <= 0
     # a mail the server refused for good, requeued from the outbox page
     with sqlite3.connect(site.db) as conn:
+        (mail_id,) = conn.execute(
+            "SELECT min(id) FROM outbox_message WHERE transport = 'mail'"
+        ).fetchone()
         conn.execute(
-            "UPDATE outbox_mail SET status = 'failed', attempts = 1, "
-            "last_error = '550 5.1.1 <rsj@a.gov.example>: 收件人不存在' WHERE id = 1"
+            "UPDATE outbox_message SET status = 'failed', attempts = 1, "
+            "last_error = '550 5.1.1 <rsj@a.gov.example>: 收件人不存在' WHERE id = ?",
+            (mail_id,),
         )
     a.goto(f"{site.url}/admin/outbox")
     assert "收件人不存在" in a.inner_text("#failed")
     adm.shot("27-admin-outbox")
-    a.locator("#mail-1 button", has_text="重新排队").click()
+    a.locator(f"#mail-{mail_id} button", has_text="重新排队").click()
     a.wait_for_load_state()
-    assert "邮件 #1 已重新排队" in a.inner_text("main")
+    assert f"邮件 #{mail_id} 已重新排队" in a.inner_text("main")
     assert "没有发送失败的邮件" in a.inner_text("#failed")
     for path, name in (
         ("/admin/units", "25-admin-units"),
