@@ -12,6 +12,9 @@ superiors (who could pass the ticket down to it) and its subordinates (who answe
 Decided, and documented in the README: a form followed by a word that makes it a place name
 (住建局宿舍, 教育局家属院, 住建局站) names the place, not the organisation; a bare place
 (泉塘街道, A3区) names the organisation only when an official of it follows (泉塘街道工作人员).
+A unit named only as the addressee of a request to act (请市场监管部门依法查处, 希望城管局尽快
+来处理) is asked to act, not reported on, unless another mention of it in the same text names
+it otherwise (市场监管局工作人员收受好处，请市场监管局查处 names it).
 Everything else errs towards avoiding: 住建局 names the city's 住建局 even where the citizen
 may mean a county's, because a reported unit handling its own report is the worse mistake.
 """
@@ -59,6 +62,58 @@ OFFICIAL_WORDS = (
     "执法队",
     "党委",
     "党工委",
+)
+# A request to act: one of these, the unit, optional adverbs, then what it is asked to do.
+REQUEST_WORDS = ("请求", "恳请", "希望", "要求", "麻烦", "申请", "请")
+_REQUEST_FILLER = ("相关的", "相关", "有关", "贵")  # 请有关市场监管部门…
+REQUEST_ADVERBS = (
+    "尽快",
+    "依法",
+    "及时",
+    "立即",
+    "马上",
+    "赶快",
+    "严肃",
+    "彻底",
+    "认真",
+    "前来",
+    "上门",
+    "派人",
+    "出面",
+    "介入",
+    "予以",
+    "进行",
+    "能够",
+    "能",
+    "可以",
+    "帮忙",
+    "来",
+    "去",
+)
+REQUEST_ACTS = (
+    "检查",
+    "查处",
+    "处理",
+    "调查",
+    "核查",
+    "核实",
+    "执法",
+    "整治",
+    "整顿",
+    "管理",
+    "管管",
+    "管一管",
+    "处罚",
+    "取缔",
+    "查办",
+    "查一查",
+    "查查",
+    "严查",
+    "监管",
+    "处置",
+    "督促",
+    "拆除",
+    "解决",
 )
 _MIN_DERIVED = 3  # a derived form shorter than this is a word, not a name
 _CITY = re.compile(r"^(.{1,4}?市)")
@@ -220,12 +275,18 @@ class UnitNames:
         return sorted((f for f, c in self.literal.items() if code in c), key=len, reverse=True)
 
     def named(self, text: str) -> dict[str, str]:
-        """Units the text names (code → the first words naming it), in order of mention."""
+        """Units the text names (code → the first words naming it), in order of mention.
+
+        A unit mentioned only as the addressee of a request to act is not named.
+        """
         norm = normalise(text)
         out: dict[str, str] = {}
         for m in self._scan.finditer(norm):
             if norm.startswith(LANDMARK_WORDS, m.end()):
                 continue  # 住建局宿舍: the compound, not the bureau
+            if is_request(norm, m.start(), m.end()):
+                # asked to act, not reported on; another mention of it may still name it
+                continue
             word = m.group(0)
             for code in self.literal.get(word) or self.places[word]:
                 out.setdefault(code, word)
@@ -273,6 +334,25 @@ class UnitNames:
     def _name(self, code: str) -> str:
         unit = self.units.get(code)
         return unit.name if unit else code
+
+
+def is_request(norm: str, start: int, end: int) -> bool:
+    """Whether the mention norm[start:end] is the addressee of a request to act (请…查处)."""
+    before = norm[:start]
+    for filler in _REQUEST_FILLER:
+        before = before.removesuffix(filler)
+    if not before.endswith(REQUEST_WORDS):
+        return False
+    pos = end
+    moved = True
+    while moved:  # any number of adverbs: 请城管局尽快派人来依法查处
+        moved = False
+        for adverb in REQUEST_ADVERBS:
+            if norm.startswith(adverb, pos):
+                pos += len(adverb)
+                moved = True
+                break
+    return norm.startswith(REQUEST_ACTS, pos)
 
 
 def _compile(literal: Mapping[str, object], places: Mapping[str, object]) -> re.Pattern[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from routing.places import Gazetteer, PlaceMatch
+from routing.residence import inside, residence_spans
 from routing.rules import KeywordRule, RuleSet
 
 # Most specific first: a street/town place decides over a district one. Places
@@ -41,10 +42,18 @@ def route(
     """Route one ticket: keywords > category (属地 via places) > fallback, then kind rules."""
     text = text or ""
     address = address or ""
-    addr_places = gazetteer.find(address)
-    text_places = gazetteer.find(text)
-    local = _local_place(rules, addr_places) or _local_place(rules, text_places)
+    kind_rule = rules.kinds.get(kind or "")
     notes: list[str] = []
+    addr_places = gazetteer.find(address)
+    text_places, home_places = _split_homes(gazetteer.find(text), residence_spans(text))
+    if home_places and (not text_places and not addr_places):
+        if kind_rule is not None and kind_rule.exclude_named:
+            # A reporter's home is where to reach them, not where the wrongdoing is: the
+            # report would go to their own street office. The kind and category rules decide.
+            notes.append(f"「{home_places[0].matched}」是{kind_rule.kind}人的住址，不作为事发地点")
+        else:
+            text_places = home_places  # a noise at home: the home is the place of the matter
+    local = _local_place(rules, addr_places) or _local_place(rules, text_places)
 
     picked = _by_keyword(rules, text, category, addr_places + text_places, local, notes)
     used_category = category or ""
@@ -66,7 +75,6 @@ def route(
         needs_review = True
         notes.append("前两个分类的概率接近，需人工复核")
 
-    kind_rule = rules.kinds.get(kind or "")
     if kind_rule is not None:
         if kind_rule.exclude_named:
             lead, assist = _avoid_named(
@@ -87,6 +95,16 @@ def route(
         rule="；".join(notes),
         place=place,
     )
+
+
+def _split_homes(
+    places: list[PlaceMatch], homes: list[tuple[int, int]]
+) -> tuple[list[PlaceMatch], list[PlaceMatch]]:
+    """(places of the matter, places inside a stated residence such as 住在…)."""
+    if not homes:
+        return places, []
+    matter = [p for p in places if not inside(p.start, p.end, homes)]
+    return matter, [p for p in places if inside(p.start, p.end, homes)]
 
 
 def _local_place(rules: RuleSet, places: list[PlaceMatch]) -> PlaceMatch | None:

@@ -15,6 +15,8 @@ from hotline.domain.auth import ROLES
 from hotline.runtime.config import Settings, load_settings
 
 EXIT_CONFIG = 2
+# Refusals the pages word for a form, as the command line says them (by error code).
+CLI_WORDS = {"unit_required": "承办单位人员必须指定 --unit"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -155,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"启动失败：{exc}", file=sys.stderr)
         return EXIT_CONFIG
     except HotlineError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
+        # The service words its refusals for the pages; on the command line, name the flag.
+        message = CLI_WORDS.get(exc.code, exc.message)
+        print(f"错误：{message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -26,6 +26,16 @@ def needs_confirmation(*, kind: str, confidential: bool) -> bool:
     return is_confidential(kind=kind, confidential=confidential)
 
 
+def proposed_text(*, kind: str, confidential: bool, text: str, names: tuple[str, ...]) -> str:
+    """The dispatch title or text proposed for a new ticket: the original, masked.
+
+    For a 举报 or confidential ticket the reporter's stated residence goes too (住在【住址】):
+    their street and compound would point the one reported on at them.
+    """
+    hidden = needs_confirmation(kind=kind, confidential=confidential)
+    return mask_personal(text, names=names, residence=hidden)
+
+
 @dataclass(frozen=True)
 class UnitText:
     """The title and text a unit reads; `confirmed` is False while they await a person."""

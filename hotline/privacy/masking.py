@@ -20,6 +20,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from routing.residence import RESIDENCE as _RESIDENCE
+
 MOBILE = "【手机号】"
 ID_CARD = "【身份证号】"
 PHONE = "【电话】"
@@ -31,6 +33,7 @@ WECHAT = "【微信号】"
 HOUSE = "【门牌】"
 NUMBER = "【号码】"
 NAME = "【来电人】"
+RESIDENCE = "【住址】"
 
 _D = "0-9０-９"
 _AL = "A-Za-zＡ-Ｚａ-ｚ"
@@ -350,6 +353,15 @@ def mask_text(text: str, *, names: Iterable[str] = ()) -> str:
     out = _mask_numbers(out)
     out = mask_house(out)
     return _mask_names(out, names)
+
+
+def mask_residence(text: str) -> str:
+    """Where the complainant says they live (住在…, 家住…, 住址：…) → 住在【住址】.
+
+    The whole phrase up to the next punctuation goes, street and compound included: for a
+    举报 the reporter's street and compound are enough for the one reported on to find them.
+    """
+    return _RESIDENCE.sub(lambda m: m.group("marker") + m.group("sep") + RESIDENCE, text)
 
 
 def _plate(match: re.Match[str]) -> str:

@@ -72,14 +72,18 @@ def no_contact_applies(*, no_contact: bool, confidential: bool) -> bool:
 NAME_MASK = masking.NAME
 
 
-def mask_personal(text: str, *, names: tuple[str, ...] = ()) -> str:
+def mask_personal(text: str, *, names: tuple[str, ...] = (), residence: bool = False) -> str:
     """The text with every personal identifier and the complainant's `names` masked.
 
     This is the default dispatch text (转办内容) and the title citizens are shown: numbers,
     e-mail addresses, plates, QQ and WeChat ids, house-level address parts and names become
     placeholders (【手机号】, 【门牌】, 【来电人】) with none of their digits kept
-    (`hotline.privacy.masking` has the rules).
+    (`hotline.privacy.masking` has the rules). With `residence`, where the complainant says
+    they live goes whole (住在【住址】): for an ordinary ticket the compound is usually the
+    place of the matter and stays.
     """
+    if residence:
+        text = masking.mask_residence(text)
     return masking.mask_text(text, names=names)
 
 

@@ -85,7 +85,8 @@ async def resolve_units(
     if named and not body.avoidance_override:
         raise HotlineError(
             f"举报件不能交给被举报的单位及其上下级办理：{'、'.join(named.values())}。"
-            "请改派其他单位；确需由其办理的，请督办人员在 avoidance_override 中填写书面理由后派单",
+            "请改派其他单位；确需由其办理的，请督办人员在派单表单的「举报回避例外的书面理由」"
+            "中填写理由后派单（接口字段 avoidance_override）",
             status=422,
             code="reported_unit",
         )

@@ -33,11 +33,15 @@ from hotline.domain.lifecycle import (
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.domain.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.domain.timefmt import SHANGHAI
-from hotline.privacy.confirmed import CONFIRM_FIRST, EDIT_BY_CONFIRMING, needs_confirmation
+from hotline.privacy.confirmed import (
+    CONFIRM_FIRST,
+    EDIT_BY_CONFIRMING,
+    needs_confirmation,
+    proposed_text,
+)
 from hotline.privacy.rules import (
     CONFIDENTIAL_KINDS,
     is_confidential,
-    mask_personal,
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
@@ -203,8 +207,18 @@ async def _create(
         category=category,
         title=data.title,
         content=data.content,
-        dispatch_text=mask_personal(data.dispatch_text or data.content, names=(complainant.name,)),
-        dispatch_title=mask_personal(data.title, names=(complainant.name,)),
+        dispatch_text=proposed_text(
+            kind=data.kind,
+            confidential=complainant.confidential,
+            text=data.dispatch_text or data.content,
+            names=(complainant.name,),
+        ),
+        dispatch_title=proposed_text(
+            kind=data.kind,
+            confidential=complainant.confidential,
+            text=data.title,
+            names=(complainant.name,),
+        ),
         address=data.location.address,
         district=data.location.district,
         street=data.location.street,

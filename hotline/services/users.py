@@ -51,7 +51,7 @@ async def create_user(
     unit = None
     if role == "unit":
         if not unit_code:
-            raise HotlineError("承办单位人员必须指定 --unit", status=422, code="unit_required")
+            raise HotlineError("请选择所属承办单位", status=422, code="unit_required")
         unit = await Unit.get_or_none(code=unit_code)
         if unit is None:
             raise HotlineError(f"单位代码 {unit_code} 不存在", status=422, code="unknown_unit")

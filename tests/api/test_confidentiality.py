@@ -147,3 +147,30 @@ async def test_short_names_of_units_are_recognised(world: World) -> None:
             ticket["number"], "dispatch", "op", {"lead_unit": code}, expect=422
         )
         assert re.search("举报件不能交给被举报的单位", refused["error"]["message"])
+
+
+ISSUE_REPORT = (
+    "我叫李建国，身份证430104199001011234，手机13973112345，"
+    "住在含浦街道枫林小区3栋2单元501室。我举报市住建局工作人员王五收受好处。"
+)
+
+
+async def test_a_reporters_home_neither_routes_the_report_nor_reaches_the_proposal(
+    world: World,
+) -> None:
+    ticket = await world.create(
+        kind="举报",
+        title="举报住建局工作人员收受好处",
+        content=ISSUE_REPORT,
+        complainant={"name": "李建国", "phone": "13973112345"},
+    )
+    proposal = ticket["dispatch_text"]
+    assert "含浦街道" not in proposal and "枫林小区" not in proposal
+    assert "住在【住址】" in proposal and "王五收受好处" in proposal
+    # 派单 defaults to the router's proposal: not the street office where the reporter lives
+    assert ticket["routing"]["lead_unit"]["code"] == "JW"
+    # the same words in a complaint keep the compound: there it is the place of the matter
+    complaint = await world.create(
+        kind="投诉", content="住在含浦街道枫林小区3栋2单元501室，楼下噪音"
+    )
+    assert complaint["dispatch_text"].startswith("住在含浦街道枫林小区【门牌】")

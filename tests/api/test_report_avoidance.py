@@ -49,7 +49,8 @@ async def test_dispatch_to_the_bureau_named_in_any_form_is_refused(
     assert error["code"] == "reported_unit"
     message = error["message"]
     assert "A市住房和城乡建设局" in message and f"「{mention}」" in message
-    assert "督办人员" in message and "avoidance_override" in message
+    assert "请督办人员在派单表单的「举报回避例外的书面理由」中填写理由后派单" in message
+    assert message.endswith("（接口字段 avoidance_override）")
     # nothing moved
     seen = await world.client.get(
         f"/api/v1/tickets/{ticket['number']}", headers=world.headers["sup"]

@@ -212,3 +212,38 @@ def test_a_short_name_two_units_share_avoids_both(tmp_path: Path) -> None:
     # 和平街道办 alone may be either district's: a report naming it reaches neither
     assert names.named("举报和平街道办主任") == {"HP3": "和平街道办", "HP5": "和平街道办"}
     assert names.named("举报A3区和平街道办事处主任") == {"HP3": "A3区和平街道办事处"}
+
+
+# A unit asked to act is not the one reported on, unless the text also accuses it.
+# (text, the units it names)
+REQUEST_OR_ACCUSATION = [
+    ("某餐馆使用过期食材，请市场监管部门检查", set()),
+    ("某餐馆后厨使用回收油，请市场监管部门查处。", set()),
+    ("希望城管局尽快来处理占道经营", set()),
+    ("要求住建局依法查处违章搭建", set()),
+    ("恳请市教育局调查这家培训机构", set()),
+    ("麻烦环保局去检查一下这家工厂", set()),
+    ("请有关市场监管局依法取缔这家无证诊所", set()),
+    ("请城管局尽快派人来依法查处", set()),
+    ("请卫健委核查这家诊所的资质", set()),
+    ("希望人社局督促公司发放工资", set()),
+    # the unit or its staff accused as well as asked: named
+    ("市场监管局工作人员收受好处，请市场监管局查处", {"SJJ"}),
+    ("城管局不作为，希望城管局尽快处理", {"CGJ"}),
+    ("请住建局查处，住建局领导包庇开发商", {"ZJJ"}),
+    # named but not asked to act: still named
+    ("请市场监管局工作人员不要再收好处", {"SJJ"}),
+    ("请教育部门的领导收手", {"JYJ"}),
+    ("住建局包庇违建，请纪委调查", {"ZJJ"}),
+    # the request goes to one unit, the accusation to another
+    ("举报城管局执法人员吃拿卡要，请市场监管部门检查", {"CGJ"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"), REQUEST_OR_ACCUSATION, ids=[t for t, _ in REQUEST_OR_ACCUSATION]
+)
+def test_a_unit_asked_to_act_is_not_the_one_reported(
+    names: UnitNames, text: str, named: set[str]
+) -> None:
+    assert set(names.named(text)) == named

@@ -248,3 +248,10 @@ def test_report_naming_everyone_goes_to_fallback_for_review(fx: Routing) -> None
     assert d.lead_unit == "HOT"
     assert d.needs_review is True
     assert "兜底单位" in d.rule
+
+
+def test_a_report_asking_a_bureau_to_act_goes_to_that_bureau(city: Routing) -> None:
+    text = "某餐馆使用过期食材，请市场监管部门检查"
+    d = go(city, text, kind="举报", category="商贸旅游")
+    assert d.lead_unit == "SJJ"
+    assert "回避" not in d.rule

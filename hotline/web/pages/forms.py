@@ -71,6 +71,9 @@ TEXTAREA = frozenset({"reason", "text", "note", "dispatch_text"})
 # 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.
 NOT_CONTACTED_FIELDS = frozenset({"note"})
 HIDDEN = frozenset({"expected_version"})
+# Fields only some roles may fill: the others do not see them (the service refuses them anyway,
+# hotline.services.steps: only a supervisor may dispatch a 举报 to a unit it names).
+FIELD_ROLES = {"avoidance_override": frozenset({"supervisor"})}
 
 
 @dataclass
@@ -114,13 +117,14 @@ def fields_of(
     units: list[tuple[str, str]],
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    role: str | None = None,
 ) -> list[Field]:
-    """The visible fields of a body model, with the values typed and the errors to show."""
+    """The fields of a body model `role` may fill, with the values typed and errors to show."""
     values = values or {}
     errors = errors or {}
     out = []
     for name, info in model.model_fields.items():
-        if name in HIDDEN:
+        if name in HIDDEN or (name in FIELD_ROLES and role not in FIELD_ROLES[name]):
             continue
         annotation, optional = _unwrap(info.annotation)
         origin = typing.get_origin(annotation)

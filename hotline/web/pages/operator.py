@@ -251,7 +251,10 @@ async def queues(request: Request) -> Response:
                 [request.app.state.deployment.words().channels[c] for c in ONLINE_CHANNELS]
             ),
             "callback_fields": fields_of(
-                ACTIONS[Action.CALLBACK].body, action="callback", units=choices
+                ACTIONS[Action.CALLBACK].body,
+                action="callback",
+                units=choices,
+                role=principal.role,
             ),
         },
     )

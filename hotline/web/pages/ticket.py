@@ -104,6 +104,7 @@ async def _page_context(
             units=choices,
             values=values if mine else _prefill(name, out),
             errors=errors if mine else None,
+            role=principal.role,
         )
         is_confirm = name == Action.CONFIRM_TEXT.value
         if is_confirm and out.awaiting_confirmation:
