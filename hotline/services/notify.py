@@ -17,8 +17,9 @@ from hotline.mail.outbox import enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
+    dispatch_params,
+    dispatch_subject,
     render_breach,
-    render_dispatch,
     render_warning,
 )
 from hotline.outbox.models import OutboxMessage
@@ -97,6 +98,7 @@ async def mail_dispatch(
         .using_db(conn)
         .values_list("unit_id", "email")
     )
+    info = ticket_info(ticket)
     mails = []
     for unit in units:
         to = _deliverable(
@@ -104,18 +106,20 @@ async def mail_dispatch(
         )
         if not to:
             continue
-        mail = render_dispatch(
-            ticket=ticket_info(ticket),
-            unit_name=unit.name,
-            deadlines=deadlines,
-            link_base=deployment.public_base_url,
-        )
+        # Rendered by the sender from these values: no template work inside the request.
         mails.append(
             new_mail(
                 to=to,
-                subject=mail.subject,
-                text=mail.text,
-                html=mail.html,
+                subject=dispatch_subject(info),
+                text="",
+                html=None,
+                template="dispatch",
+                params=dispatch_params(
+                    ticket=info,
+                    unit_name=unit.name,
+                    deadlines=deadlines,
+                    link_base=deployment.public_base_url,
+                ),
                 ticket_number=ticket.number,
                 reason="dispatch",
                 now=now,
