@@ -28,6 +28,8 @@ from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
 
+# Builds the unsaved mail rows of an action; the caller inserts them with its other outbox
+# rows in one statement (hotline.services.tickets._write).
 Mailer = Callable[..., Awaitable[list[OutboxMessage]]]
 
 log = logging.getLogger("hotline.notify")
@@ -77,7 +79,10 @@ async def mail_dispatch(
     now: datetime,
     deployment: Deployment,
 ) -> list[OutboxMessage]:
-    """The lead and assisting units learn of a new dispatch at once, with its deadlines."""
+    """The lead and assisting units learn of a new dispatch at once, with its deadlines.
+
+    Returns the unsaved rows: the caller inserts them in its transaction.
+    """
     directory = await unit_directory()
     codes = [payload["lead_unit"], *payload.get("assisting_units", [])]
     order = {ClockKind.RECEIPT.value: 0}
@@ -125,8 +130,6 @@ async def mail_dispatch(
                 now=now,
             )
         )
-    if mails:
-        await OutboxMessage.bulk_create(mails, using_db=conn)
     return mails
 
 

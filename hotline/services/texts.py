@@ -12,11 +12,10 @@ from hotline.domain.models import Ticket
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from hotline.sms.messages import dedupe_key, sms_params, sms_recipient
-from hotline.sms.outbox import enqueue_sms
+from hotline.sms.outbox import new_sms
 
 
-async def queue_sms(
-    conn: BaseDBAsyncClient,
+def sms_row(
     *,
     ticket: Ticket,
     sms: Sms,
@@ -24,7 +23,7 @@ async def queue_sms(
     now: datetime,
     deployment: Deployment,
 ) -> OutboxMessage | None:
-    """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
+    """The unsaved text row, when the complainant can and may be texted (nothing read)."""
     if deployment.sms is None:
         return None
     phone = sms_recipient(
@@ -42,8 +41,7 @@ async def queue_sms(
         base_url=deployment.public_base_url,
         reply_text=str(payload.get("text", "")),
     )
-    return await enqueue_sms(
-        using_db=conn,
+    return new_sms(
         dedupe_key=dedupe_key(ticket.number, sms, ticket.version),
         phone=phone,
         template=sms.value,
@@ -53,3 +51,19 @@ async def queue_sms(
         reason=sms.value,
         now=now,
     )
+
+
+async def queue_sms(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    sms: Sms,
+    payload: dict[str, Any],
+    now: datetime,
+    deployment: Deployment,
+) -> OutboxMessage | None:
+    """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
+    row = sms_row(ticket=ticket, sms=sms, payload=payload, now=now, deployment=deployment)
+    if row is not None:
+        await row.save(using_db=conn)
+    return row
