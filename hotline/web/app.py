@@ -18,6 +18,7 @@ from hotline.domain.errors import HotlineError
 from hotline.runtime.config import Settings
 from hotline.runtime.db import close_database, open_database
 from hotline.runtime.deployment import Deployment
+from hotline.runtime.threads import tune_thread_switching
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import Failsafe
@@ -94,6 +95,8 @@ def create_app(
             from hotline.services.units import sync_units
 
             ctx = await open_database(settings.database_url)
+            # Each worker process: aiosqlite's thread must not wait 5 ms for the GIL.
+            tune_thread_switching(settings.database_url)
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
             await sync_units(list(app.state.deployment.units))
