@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from hotline.domain.lifecycle import Sms
 from hotline.domain.models import Ticket
 from hotline.outbox.models import OutboxMessage
@@ -51,19 +49,3 @@ def sms_row(
         reason=sms.value,
         now=now,
     )
-
-
-async def queue_sms(
-    conn: BaseDBAsyncClient,
-    *,
-    ticket: Ticket,
-    sms: Sms,
-    payload: dict[str, Any],
-    now: datetime,
-    deployment: Deployment,
-) -> OutboxMessage | None:
-    """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
-    row = sms_row(ticket=ticket, sms=sms, payload=payload, now=now, deployment=deployment)
-    if row is not None:
-        await row.save(using_db=conn)
-    return row
