@@ -6,6 +6,7 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
+from hotline.mail.templates import RenderedMail, render_stored
 from hotline.outbox.models import OutboxMessage, new_message
 from hotline.runtime.mail_settings import DEFAULT_FROM
 
@@ -47,8 +48,14 @@ def new_mail(
     reason: str,
     now: datetime,
     msgid_domain: str | None = None,
+    template: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """A pending mail row, not yet saved (callers may insert several at once)."""
+    """A pending mail row, not yet saved (callers may insert several at once).
+
+    With `template` (a name in hotline.mail.templates.STORED_TEMPLATES) and its `params`, the
+    body is left empty and rendered by the sender (see mail_content).
+    """
     recipients = _checked_recipients(to)
     # Header injection is impossible through EmailMessage, but a stray newline would make
     # composing raise at send time; flatten it here where the caller can still see it.
@@ -63,7 +70,17 @@ def new_mail(
         ticket_number=ticket_number,
         reason=reason,
         now=now,
+        template=template,
+        params=params,
     )
+
+
+def mail_content(row: OutboxMessage) -> RenderedMail:
+    """Subject and bodies of a mail row: as stored, or rendered from its template now."""
+    if row.template:
+        rendered = render_stored(row.template, row.params)
+        return RenderedMail(row.subject or rendered.subject, rendered.text, rendered.html)
+    return RenderedMail(row.subject or "", row.body, row.body_html)
 
 
 async def enqueue_mail(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -229,18 +229,54 @@ def _render(name: str, subject: str, **context: Any) -> RenderedMail:
     return RenderedMail(" ".join(subject.split()), text, html)
 
 
+def dispatch_subject(ticket: TicketInfo) -> str:
+    """The dispatch mail's subject (cheap: stored when the mail is queued)."""
+    return " ".join(f"{SUBJECT_PREFIX}新工单派发：{ticket.number} {ticket.title}".split())
+
+
 def render_dispatch(
     *, ticket: TicketInfo, unit_name: str, deadlines: Sequence[Deadline], link_base: str
 ) -> RenderedMail:
     """Mail to a unit that a ticket was dispatched to it (新工单派发)."""
     return _render(
         "dispatch",
-        f"{SUBJECT_PREFIX}新工单派发：{ticket.number} {ticket.title}",
+        dispatch_subject(ticket),
         ticket=ticket,
         unit_name=unit_name,
         deadlines=list(deadlines),
         url=ticket_url(link_base, ticket.number),
     )
+
+
+# Mail queued on the intake path stores a template name and these few values; the sender
+# renders it (hotline.mail.outbox.mail_content), so a request renders no template.
+def dispatch_params(
+    *, ticket: TicketInfo, unit_name: str, deadlines: Sequence[Deadline], link_base: str
+) -> dict[str, Any]:
+    """The JSON-able values render_dispatch needs, as stored in the outbox row."""
+    return {
+        "ticket": asdict(ticket),
+        "unit_name": unit_name,
+        "deadlines": [[d.clock_name, d.due_text] for d in deadlines],
+        "link_base": link_base,
+    }
+
+
+def _render_dispatch_params(params: dict[str, Any]) -> RenderedMail:
+    return render_dispatch(
+        ticket=TicketInfo(**params["ticket"]),
+        unit_name=params["unit_name"],
+        deadlines=[Deadline(name, due) for name, due in params["deadlines"]],
+        link_base=params["link_base"],
+    )
+
+
+STORED_TEMPLATES = {"dispatch": _render_dispatch_params}
+
+
+def render_stored(template: str, params: dict[str, Any]) -> RenderedMail:
+    """Render a mail queued as a template name and its values."""
+    return STORED_TEMPLATES[template](params)
 
 
 def render_warning(

@@ -25,6 +25,7 @@ from aiosmtplib import (
 )
 
 from hotline.mail.compose import compose_message
+from hotline.mail.outbox import mail_content
 from hotline.outbox.models import OutboxMessage
 from hotline.outbox.transport import MIN_LEASE, Outcome, Sent, TransportView
 from hotline.runtime.mail_settings import SmtpSettings
@@ -117,12 +118,14 @@ class SmtpTransport:
         if self._client is None or not self._client.is_connected:
             self._client = _client(self.settings)
             await self._client.connect()
+        # Mail queued on the intake path is rendered here, outside the request.
+        content = mail_content(row)
         message = compose_message(
             mail_from=self.settings.mail_from,
             to=row.to_addrs,
-            subject=row.subject or "",
-            text=row.body,
-            html=row.body_html,
+            subject=content.subject,
+            text=content.text,
+            html=content.html,
             message_id=row.message_id,
             date=row.created_at,
         )

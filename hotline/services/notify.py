@@ -17,8 +17,9 @@ from hotline.mail.outbox import enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
+    dispatch_params,
+    dispatch_subject,
     render_breach,
-    render_dispatch,
     render_warning,
 )
 from hotline.outbox.models import OutboxMessage
@@ -27,6 +28,8 @@ from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
 
+# Builds the unsaved mail rows of an action; the caller inserts them with its other outbox
+# rows in one statement (hotline.services.tickets._write).
 Mailer = Callable[..., Awaitable[list[OutboxMessage]]]
 
 log = logging.getLogger("hotline.notify")
@@ -76,7 +79,10 @@ async def mail_dispatch(
     now: datetime,
     deployment: Deployment,
 ) -> list[OutboxMessage]:
-    """The lead and assisting units learn of a new dispatch at once, with its deadlines."""
+    """The lead and assisting units learn of a new dispatch at once, with its deadlines.
+
+    Returns the unsaved rows: the caller inserts them in its transaction.
+    """
     directory = await unit_directory()
     codes = [payload["lead_unit"], *payload.get("assisting_units", [])]
     order = {ClockKind.RECEIPT.value: 0}
@@ -97,6 +103,7 @@ async def mail_dispatch(
         .using_db(conn)
         .values_list("unit_id", "email")
     )
+    info = ticket_info(ticket)
     mails = []
     for unit in units:
         to = _deliverable(
@@ -104,25 +111,25 @@ async def mail_dispatch(
         )
         if not to:
             continue
-        mail = render_dispatch(
-            ticket=ticket_info(ticket),
-            unit_name=unit.name,
-            deadlines=deadlines,
-            link_base=deployment.public_base_url,
-        )
+        # Rendered by the sender from these values: no template work inside the request.
         mails.append(
             new_mail(
                 to=to,
-                subject=mail.subject,
-                text=mail.text,
-                html=mail.html,
+                subject=dispatch_subject(info),
+                text="",
+                html=None,
+                template="dispatch",
+                params=dispatch_params(
+                    ticket=info,
+                    unit_name=unit.name,
+                    deadlines=deadlines,
+                    link_base=deployment.public_base_url,
+                ),
                 ticket_number=ticket.number,
                 reason="dispatch",
                 now=now,
             )
         )
-    if mails:
-        await OutboxMessage.bulk_create(mails, using_db=conn)
     return mails
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from hotline.domain.lifecycle import Sms
 from hotline.domain.models import Ticket
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from hotline.sms.messages import dedupe_key, sms_params, sms_recipient
-from hotline.sms.outbox import enqueue_sms
+from hotline.sms.outbox import new_sms
 
 
-async def queue_sms(
-    conn: BaseDBAsyncClient,
+def sms_row(
     *,
     ticket: Ticket,
     sms: Sms,
@@ -24,7 +21,7 @@ async def queue_sms(
     now: datetime,
     deployment: Deployment,
 ) -> OutboxMessage | None:
-    """One INSERT when the complainant can and may be texted; nothing read, nothing else."""
+    """The unsaved text row, when the complainant can and may be texted (nothing read)."""
     if deployment.sms is None:
         return None
     phone = sms_recipient(
@@ -42,8 +39,7 @@ async def queue_sms(
         base_url=deployment.public_base_url,
         reply_text=str(payload.get("text", "")),
     )
-    return await enqueue_sms(
-        using_db=conn,
+    return new_sms(
         dedupe_key=dedupe_key(ticket.number, sms, ticket.version),
         phone=phone,
         template=sms.value,

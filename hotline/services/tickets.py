@@ -33,6 +33,7 @@ from hotline.domain.lifecycle import (
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.domain.schemas import TICKET_NUMBER_PATTERN, ActionBody, DispatchBody, TicketCreate
 from hotline.domain.timefmt import SHANGHAI
+from hotline.outbox.models import OutboxMessage
 from hotline.privacy.confirmed import (
     CONFIRM_FIRST,
     EDIT_BY_CONFIRMING,
@@ -50,7 +51,7 @@ from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
-from hotline.services.texts import queue_sms
+from hotline.services.texts import sms_row
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
 NO_CONTACT_REFUSED = (
@@ -273,10 +274,10 @@ async def _create(
             await remember(conn, retry, ticket_number=ticket.number, action="create", now=now)
         # The number and the query code, committed with the ticket (a replayed retry
         # returns above without writing, so it never queues a second text).
-        await queue_sms(
-            conn, ticket=ticket, sms=Sms.CREATED, payload={}, now=now, deployment=deployment
-        )
+        text = sms_row(ticket=ticket, sms=Sms.CREATED, payload={}, now=now, deployment=deployment)
         if outcome is None:
+            if text is not None:
+                await text.save(using_db=conn)
             await created.save(using_db=conn)
             return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
         record = await _write(
@@ -289,6 +290,7 @@ async def _create(
             clock_rows=[],
             links=[],
             before=[created],
+            outbox=[text] if text is not None else [],
         )
     return record
 
@@ -503,8 +505,13 @@ async def _write(
     clock_rows: list[TicketClock],
     links: list[TicketUnit],
     before: list[TicketEvent] | None = None,
+    outbox: list[OutboxMessage] | None = None,
 ) -> TicketRecord:
-    """Write the event, unit links, clocks, mail and text message of a decided action."""
+    """Write the event, unit links, clocks, mail and text message of a decided action.
+
+    `outbox` holds rows the caller built (the new ticket's text): every outbox row of the
+    change goes in one INSERT.
+    """
     spec = ACTIONS[outcome.action]
     event = _event(
         ticket,
@@ -543,8 +550,9 @@ async def _write(
         await refresh_ticket_rates(
             conn, ticket_id=ticket.id, clocks=clock_rows, events=events if before else None
         )
+    messages = list(outbox or [])
     if spec.mail is not None:
-        await MAILERS[spec.mail](
+        messages += await MAILERS[spec.mail](
             conn,
             ticket=ticket,
             payload=outcome.payload,
@@ -553,14 +561,15 @@ async def _write(
             deployment=deployment,
         )
     if spec.sms is not None:
-        await queue_sms(
-            conn,
-            ticket=ticket,
-            sms=spec.sms,
-            payload=outcome.payload,
-            now=now,
-            deployment=deployment,
+        text = sms_row(
+            ticket=ticket, sms=spec.sms, payload=outcome.payload, now=now, deployment=deployment
         )
+        if text is not None:
+            messages.append(text)
+    if len(messages) == 1:
+        await messages[0].save(using_db=conn)
+    elif messages:
+        await OutboxMessage.bulk_create(messages, using_db=conn)
     return TicketRecord(ticket=ticket, clocks=clock_rows, links=links, events=events)
 
 

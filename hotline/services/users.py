@@ -19,6 +19,7 @@ from hotline.domain.auth import (
 )
 from hotline.domain.errors import HotlineError
 from hotline.domain.models import ApiToken, Unit, User
+from hotline.services.principal_cache import PrincipalCache, principal_cache
 from hotline.services.web_sessions import revoke_user_sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
@@ -89,19 +90,35 @@ async def issue_token(
 
 
 async def principal_for_token(
-    token: str, *, now: datetime, ttl_days: int = DEFAULT_TOKEN_TTL_DAYS
+    token: str,
+    *,
+    now: datetime,
+    ttl_days: int = DEFAULT_TOKEN_TTL_DAYS,
+    cache: PrincipalCache = principal_cache,
 ) -> Principal | None:
-    """The user a bearer token belongs to, or None: unknown, revoked, expired or user disabled."""
-    # One query with joins: this runs on every API request. A token from before expiry
-    # existed (expires_at NULL) lasts ttl_days from its creation.
+    """The user a bearer token belongs to, or None: unknown, revoked, expired or user disabled.
+
+    A valid token is remembered for a few seconds per worker (hotline.services.principal_cache).
+    """
+    digest = token_digest(token)
+    cached = cache.get(digest, now=now)
+    if cached is not None:
+        if cached.last_used_at is None or cached.last_used_at <= now - LAST_USED_RESOLUTION:
+            await _touch(cached.token_id, now)
+            cached.last_used_at = now
+        return cached.principal
+    # One query with joins. A token from before expiry existed (expires_at NULL) lasts
+    # ttl_days from its creation.
     unexpired = Q(expires_at__gt=now) | Q(
         expires_at__isnull=True, created_at__gt=now - timedelta(days=ttl_days)
     )
     rows = await ApiToken.filter(
-        unexpired, token_hash=token_digest(token), revoked=False, user__active=True
+        unexpired, token_hash=digest, revoked=False, user__active=True
     ).values(
         "id",
         "last_used_at",
+        "created_at",
+        "expires_at",
         "user_id",
         "user__username",
         "user__display_name",
@@ -114,10 +131,9 @@ async def principal_for_token(
     row = rows[0]
     last = row["last_used_at"]
     if last is None or last <= now - LAST_USED_RESOLUTION:
-        # Conditional, so concurrent requests with one token write it once.
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
-        await ApiToken.filter(stale, id=row["id"]).update(last_used_at=now)
-    return Principal(
+        await _touch(row["id"], now)
+        last = now
+    principal = Principal(
         user_id=row["user_id"],
         username=row["user__username"],
         display_name=row["user__display_name"] or row["user__username"],
@@ -125,6 +141,21 @@ async def principal_for_token(
         unit_id=row["user__unit_id"],
         unit_code=row["user__unit__code"],
     )
+    cache.put(
+        digest,
+        principal=principal,
+        token_id=row["id"],
+        last_used_at=last,
+        token_expires=row["expires_at"] or row["created_at"] + timedelta(days=ttl_days),
+        now=now,
+    )
+    return principal
+
+
+async def _touch(token_id: int, now: datetime) -> None:
+    """Record a token's use; conditional, so concurrent requests with one token write it once."""
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+    await ApiToken.filter(stale, id=token_id).update(last_used_at=now)
 
 
 async def principal_for_password(username: str, password: str) -> Principal | None:
@@ -206,6 +237,7 @@ async def disable_user(*, username: str, now: datetime) -> bool:
             f"{username} 是最后一个启用的管理员，不能停用", status=409, code="last_admin"
         )
     changed = await User.filter(id=user.id, active=True).update(active=False) == 1
+    principal_cache.forget_user(user.id)
     await revoke_user_sessions(user_id=user.id, now=now)
     return changed
 
@@ -219,7 +251,9 @@ async def enable_user(*, username: str) -> bool:
 async def revoke_tokens(*, username: str) -> int:
     """Revoke every API token of a user; returns how many were still unrevoked."""
     user = await _user(username)
-    return await ApiToken.filter(user_id=user.id, revoked=False).update(revoked=True)
+    revoked = await ApiToken.filter(user_id=user.id, revoked=False).update(revoked=True)
+    principal_cache.forget_user(user.id)
+    return revoked
 
 
 # No 0/O, 1/l/I: a password read aloud or copied from a screen must not be mistyped.
@@ -247,6 +281,8 @@ async def reset_password(
     if len(new) < 8:
         raise HotlineError("密码至少 8 个字符", status=422, code="weak_password")
     await User.filter(id=user.id).update(password_hash=hash_password(new))
+    # Tokens stay valid, but what this worker remembers of the account is read afresh.
+    principal_cache.forget_user(user.id)
     await revoke_user_sessions(user_id=user.id, now=now, keep=keep_session)
     return new
 

@@ -18,6 +18,7 @@ from hotline.domain.errors import HotlineError
 from hotline.runtime.config import Settings
 from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
+from hotline.runtime.threads import tune_thread_switching
 from hotline.services.ratelimit import TrackLimiter
 from hotline.web import admin, api, open311, preview, stats, wechat
 from hotline.web.endpoint import api as declare
@@ -111,6 +112,8 @@ def create_app(
             from hotline.startup.bootstrap import announce, load_deployment
 
             ctx = await open_database(settings.database_url)
+            # Each worker process: aiosqlite's thread must not wait 5 ms for the GIL.
+            tune_thread_switching(settings.database_url)
             if app.state.deployment is None:
                 app.state.deployment = load_deployment(settings)
             await sync_units(list(app.state.deployment.units))
