@@ -55,7 +55,7 @@ CONFIDENTIAL = {
 # What a citizen writes on the web form or WeChat: a matter the router is sure of.
 ONLINE = (
     "我叫李建国，身份证430104199001011234，手机13973112345，住在含浦街道枫林小区3栋2单元501室。"
-    "我举报小区门口餐馆后厨使用过期食材，卫生条件很差。"
+    "我举报小区门口超市销售过期食品，价格欺诈，商家不给退货。"
 )
 OPEN311_KEY = "cityapp-key-0123456789abcdef"
 SECRETS = ("李建国", "430104", "13973112345", "枫林小区3栋")
