@@ -287,7 +287,7 @@ async def test_a_signed_in_request_costs_one_session_lookup_and_no_write(
 
     c = await site.login("op")
     real = time.time
-    _at(monkeypatch, real, 0.2)
+    _at(monkeypatch, real, 0.05)  # well inside the 30 s, even on a loaded machine
     with counting() as statements:
         assert (await c.get("/operator")).status_code == 200
     session_sql = [s for s in statements if "web_session" in s]
