@@ -331,7 +331,8 @@ async def outbox_page(request: Request) -> Response:
     """GET /admin/outbox — every transport's waiting and failed messages, with requeue buttons."""
     _admin(request)
     now = utcnow()
-    sections = [await page_section(name, now=now) for name in ADAPTERS]
+    settings = request.app.state.settings
+    sections = [await page_section(name, settings=settings, now=now) for name in ADAPTERS]
     return _page(request, "admin_outbox.html", "/admin/outbox", {"sections": sections})
 
 
