@@ -20,6 +20,7 @@ from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.rules import mask_phone
 from hotline.web.next_path import login_target
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
+from sla.limits import LimitError, limit_words
 
 HOMES = {
     Role.OPERATOR.value: "/operator",
@@ -39,6 +40,16 @@ def _short_time(value: str | datetime | None) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def limit_text(limit: Any) -> str:
+    """A clock's limit in words (「3个工作日」) for pages; no limit: —."""
+    if limit is None or limit == "":
+        return "—"
+    try:
+        return limit_words(limit)
+    except LimitError:  # a stored value from an older policy format: shown as stored
+        return str(limit)
+
+
 env = Environment(
     loader=PackageLoader("hotline", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -47,6 +58,7 @@ env = Environment(
 )
 env.filters["t"] = _short_time
 env.filters["masked_phone"] = mask_phone
+env.filters["limit_words"] = limit_text
 env.globals.update(
     STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
     ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
