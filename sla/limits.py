@@ -42,6 +42,7 @@ __all__ = [
     "Unit",
     "add_working_time",
     "compute_due",
+    "limit_words",
     "local_day",
     "parse_limit",
     "working_time_between",
@@ -100,6 +101,21 @@ def parse_limit(text: str | Limit) -> Limit:
     if amount == 0:
         raise LimitError(f"无效时限 {text!r}：数值须大于 0")
     return Limit(amount, Unit(m.group(2)))
+
+
+# How people read a limit: 24h → 24小时, 7d → 7天, 3wd → 3个工作日, 8wh → 8个工作小时.
+UNIT_WORDS = {
+    Unit.HOURS: "小时",
+    Unit.DAYS: "天",
+    Unit.WORKDAYS: "个工作日",
+    Unit.WORKHOURS: "个工作小时",
+}
+
+
+def limit_words(limit: str | Limit) -> str:
+    """A limit in words for pages and print-outs: ``3wd`` → ``3个工作日`` (one formatter)."""
+    parsed = parse_limit(limit)
+    return f"{parsed.amount}{UNIT_WORDS[parsed.unit]}"
 
 
 @dataclass(frozen=True)

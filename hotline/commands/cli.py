@@ -7,12 +7,18 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hotline.domain.auth import ROLES
-from hotline.runtime.config import Settings, load_settings
+from hotline.runtime.config import (
+    Settings,
+    follow_served_address,
+    load_settings,
+    served_url,
+)
 
 EXIT_CONFIG = 2
 # Refusals the pages word for a form, as the command line says them (by error code).
@@ -103,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     from hotline.runtime.db import DatabaseError
 
     try:
+        if command in ("serve", "demo"):
+            follow_served_address(os.environ, args.host, args.port)
         settings = load_settings()
         if command in ("serve", "demo"):
             serving = not (command == "demo" and args.no_serve)
@@ -118,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(busy, file=sys.stderr)
                 return 1
             if command == "demo":
-                site = f"http://{args.host}:{args.port}"
+                site = served_url(args.host, args.port)
                 _run(settings, lambda d: _demo(d, args.tickets, site))
                 if args.no_serve:
                     return 0
@@ -267,10 +275,15 @@ async def _demo(deployment: Any, count: int, site: str) -> None:
     accounts = await load_demo(deployment=deployment, tickets=count)
     existed = [a.username for a in accounts if not a.created]
     if existed:
-        print(f"\n演示账号已存在（{'、'.join(existed)}），已重置其密码。")
-    print("\n演示账号（密码每次运行 demo 时重新生成，旧密码随即失效）：")
+        print(f"\n{len(existed)} 个演示账号已存在，下面列出的已重置密码。")
+    print(
+        "\n演示账号（密码每次运行 demo 时重新生成，旧密码随即失效；"
+        "待办 = 等本方处理的未办结工单）："
+    )
     for a in accounts:
-        print(f"  {a.username:<12} {a.role:<10} {a.unit or '':<8} 密码：{a.password}")
+        todo = "" if a.open_tickets is None else f"待办 {a.open_tickets} 张"
+        name, todo = _pad(a.name, 26), _pad(todo, 12)
+        print(f"  {a.username:<14} {a.role:<10} {name} {todo} 密码：{a.password}")
     print(f"\n员工登录：{site}/login")
     print(f"市民入口：{site}/submit（网上反映）  {site}/track（进度查询，无需登录）")
     # A replied ticket shows the whole public page: steps, the unit's reply and the rating form.
@@ -278,6 +291,14 @@ async def _demo(deployment: Any, count: int, site: str) -> None:
     if sample is not None:
         print(f"  试查一张已回复的演示工单：工单号 {sample.number}  查询码 {sample.query_code}")
     print()
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    from unicodedata import east_asian_width
+
+    used = sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
 
 
 def workers_need_a_key(settings: Settings, workers: int) -> str | None:

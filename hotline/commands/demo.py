@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline.domain.auth import new_password
+from hotline.domain.auth import hash_password, new_password
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import ACTION_BODIES, OPEN_STATUSES
-from hotline.domain.models import Ticket, User
+from hotline.domain.lifecycle import ACTION_BODIES, OPEN_STATUSES, Status
+from hotline.domain.models import Ticket, TicketUnit, Unit, User
 from hotline.domain.schemas import TicketCreate
 from hotline.domain.timefmt import utcnow
 from hotline.runtime.deployment import Deployment
@@ -21,6 +21,8 @@ from hotline.services.users import create_user, principal_of
 # The first demo tickets are driven to these stages (see `_advance`): 办理中, 并单 (into the
 # one before), 退单, 挂起, 延期审核中, 已回复, 已回访, 办结; the rest are spread at random.
 FORCED_STAGES = (0.27, 0.06, 0.12, 0.37, 0.42, 0.5, 0.61, 0.9)
+# The ticket after them is a 举报 signed for at 市纪委, so that unit has work to show.
+REPORT_STAGE = 0.27
 
 DEMO_ACCOUNTS = [
     ("operator", "operator", None, "话务员小王"),
@@ -115,6 +117,20 @@ TEMPLATES: list[tuple[str, str, str]] = [
 ]
 
 
+# The statuses in which a ticket waits on its unit (signing, handling, a pause it asked for),
+# and those in which it waits on the centre: what "work to do" means in the demo's output.
+UNIT_TURN = frozenset({Status.DISPATCHED, Status.HANDLING, Status.PAUSED})
+CENTRE_TURN = OPEN_STATUSES - UNIT_TURN
+
+# What the centre lets a unit read of a demo 举报: written afresh, nothing of the reporter's.
+CONFIRMED_TEXT = {
+    "title": "举报线索：餐饮单位食品安全问题",
+    "dispatch_text": (
+        "群众举报本市一家餐馆涉嫌使用过期食材，线索已由热线中心核实整理，请依职责核查处理。"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     """A demo account and its password (new, or reset by this run)."""
@@ -124,6 +140,9 @@ class DemoAccount:
     unit: str | None
     password: str
     created: bool
+    name: str = ""
+    # Open tickets waiting on this account's side (its unit, or the centre for operators).
+    open_tickets: int | None = None
 
 
 async def load_demo(
@@ -131,32 +150,99 @@ async def load_demo(
 ) -> list[DemoAccount]:
     """Create or reset the demo accounts, add demo tickets once; return accounts + passwords.
 
-    Passwords are reset on every run, so what is printed always works, also against a server
-    already running on the same database.
+    Besides the named accounts, every unit the demo's tickets reach (lead or assisting, the
+    市纪委 of a 举报 included) gets a `unit_<code>` account named after the unit; the unit
+    accounts that have open tickets come back with a fresh password and their count. Passwords
+    are reset on every run, so what is printed always works, also against a server already
+    running on the same database.
     """
-    from hotline.domain.auth import hash_password
-
     now = utcnow()
+    existed = set(await User.all().values_list("username", flat=True))
     accounts = []
     for username, role, unit, name in DEMO_ACCOUNTS:
         password = new_password()
-        user = await User.get_or_none(username=username)
-        if user is None:
-            await create_user(
-                username=username,
-                role=role,
-                password=password,
-                now=now,
-                unit_code=unit,
-                display_name=name,
-                email=f"{username}@demo.example",
-            )
-        else:
-            await User.filter(id=user.id).update(password_hash=hash_password(password), active=True)
-        accounts.append(DemoAccount(username, role, unit, password, created=user is None))
+        created = await _ensure_account(username, role, unit, name, password, now)
+        accounts.append(DemoAccount(username, role, unit, password, created, name=name))
     if await Ticket.all().count() < tickets // 2:
         await _demo_tickets(deployment, tickets, random.Random(seed), now)
-    return accounts
+    centre = await Ticket.filter(status__in=list(CENTRE_TURN)).count()
+    named_units = {a.unit for a in accounts if a.unit}
+    counts = await _unit_work()
+    shown = []
+    for a in accounts:
+        if a.role == "operator":
+            a = replace(a, open_tickets=centre)
+        elif a.unit:
+            a = replace(a, open_tickets=counts.get(a.unit, 0))
+        shown.append(a)
+    for unit in await Unit.filter(id__in=await _reached_unit_ids()).order_by("code"):
+        if unit.code in named_units:
+            continue
+        username, name = unit_username(unit.code), f"{unit.name} 值班员"
+        if not counts.get(unit.code):
+            # No work: the account exists (its name made readable), its password is not shown.
+            await _ensure_account(username, "unit", unit.code, name, None, now)
+            continue
+        password = new_password()
+        await _ensure_account(username, "unit", unit.code, name, password, now)
+        # Accounts made while the tickets were loaded are new to whoever reads the output too.
+        created = username not in existed
+        shown.append(
+            DemoAccount(username, "unit", unit.code, password, created, name, counts[unit.code])
+        )
+    return shown
+
+
+def unit_username(code: str) -> str:
+    """The demo's account for a unit without a named one: unit_<code>."""
+    return f"unit_{code.lower()}"
+
+
+async def _ensure_account(
+    username: str,
+    role: str,
+    unit: str | None,
+    name: str,
+    password: str | None,
+    now: datetime,
+) -> bool:
+    """Create the account, or enable it, rename it and (given a password) reset it; True if new.
+
+    Renaming fixes databases made by earlier demos, whose unit accounts were named by code.
+    """
+    user = await User.get_or_none(username=username)
+    if user is None:
+        await create_user(
+            username=username,
+            role=role,
+            password=password or new_password(),
+            now=now,
+            unit_code=unit,
+            display_name=name,
+            email=f"{username}@demo.example",
+        )
+        return True
+    changes: dict[str, Any] = {"active": True, "display_name": name}
+    if password is not None:
+        changes["password_hash"] = hash_password(password)
+    await User.filter(id=user.id).update(**changes)
+    return False
+
+
+async def _reached_unit_ids() -> list[int]:
+    """Every unit a demo ticket was ever dispatched to, as lead or assisting unit."""
+    return await TicketUnit.all().distinct().values_list("unit_id", flat=True)
+
+
+async def _unit_work() -> dict[str, int]:
+    """Open tickets waiting on each unit (as lead or assisting unit), by unit code."""
+    rows = await TicketUnit.filter(active=True, ticket__status__in=list(UNIT_TURN)).values_list(
+        "unit__code", "ticket_id"
+    )
+    tickets: dict[str, set[int]] = {}
+    for code, ticket_id in rows:
+        tickets.setdefault(code, set()).add(ticket_id)
+    return {code: len(ids) for code, ids in tickets.items()}
 
 
 def _places(deployment: Deployment) -> list[str]:
@@ -183,9 +269,13 @@ async def _demo_tickets(
     unit_users: dict[str, Any] = {}
     previous: str | None = None
     handled = [t for t in TEMPLATES if t[0] not in ("咨询", "举报", "表扬")]
+    reports = [t for t in TEMPLATES if t[0] == "举报"]
     for i in range(count):
         forced = FORCED_STAGES[i] if i < len(FORCED_STAGES) else None
         kind, title, content = rng.choice(handled if forced is not None else TEMPLATES)
+        if i == len(FORCED_STAGES):  # one 举报 in hand at 市纪委, whatever the dice say
+            forced = REPORT_STAGE
+            kind, title, content = rng.choice(reports)
         place = rng.choice(places)
         created = now - timedelta(days=rng.uniform(0, 40), minutes=rng.randint(0, 600))
         if forced is not None:  # old enough for every step to have happened
@@ -226,19 +316,15 @@ async def _demo_tickets(
 
 
 async def _unit_principal(code: str, cache: dict[str, Any]) -> Any:
-    """A staff account of the unit (created on first use) to act for it in the demo."""
+    """A staff account of the unit (the named demo account, else unit_<code>, created on first
+    use) to act for it in the demo."""
     if code not in cache:
-        username = f"unit_{code.lower()}"
+        named = [a[0] for a in DEMO_ACCOUNTS if a[2] == code]
+        username = named[0] if named else unit_username(code)
         user = await User.get_or_none(username=username).prefetch_related("unit")
         if user is None:
-            await create_user(
-                username=username,
-                role="unit",
-                password=new_password(),
-                now=utcnow(),
-                unit_code=code,
-                display_name=f"{code} 值班员",
-            )
+            unit = await Unit.get(code=code)
+            await _ensure_account(username, "unit", code, f"{unit.name} 值班员", None, utcnow())
             user = await User.get(username=username).prefetch_related("unit")
         cache[code] = principal_of(user)
     return cache[code]
@@ -273,6 +359,9 @@ async def _advance(
             plan.append(("operator", "answer", {"text": "已按政策口径当场答复市民。"}))
         elif stage < 0.8:
             lead = (ticket.routing or {}).get("lead_unit") or "ZJJ"
+            if ticket.confidential:
+                # A 举报 reaches its unit (市纪委) only in words a person at the centre wrote.
+                plan.append(("operator", "confirm-dispatch-text", CONFIRMED_TEXT))
             plan.append(("operator", "dispatch", {"lead_unit": lead}))
     if 0.1 <= stage < 0.15:
         plan.append(("unit", "reject", {"reason": "该事项不属于本单位职责，请改派"}))
@@ -335,8 +424,6 @@ async def _advance(
         if who == "unit":
             if fresh.lead_unit_id is None:
                 break
-            from hotline.domain.models import Unit
-
             unit = await Unit.get(id=fresh.lead_unit_id)
             principal = await _unit_principal(unit.code, cache)
         else:

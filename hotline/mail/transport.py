@@ -184,6 +184,11 @@ VIEW = TransportView(
         "邮件服务器故障时邮件会一直按退避间隔重试，不会丢失；只有服务器明确拒收（5xx）的邮件"
         "才标为失败。改正原因（如收件地址）后可重新排队。"
     ),
+    notice=lambda settings: (
+        ""
+        if settings.smtp.enabled
+        else "未配置邮件服务器（SMTP_HOST），邮件只在发件箱中等待；设置 SMTP_HOST 后自动发送。"
+    ),
 )
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.domain.timefmt import local_iso
 from hotline.outbox.backlog import Backlog, backlog
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.outbox.registry import view
 from hotline.outbox.transport import TransportView
+
+if TYPE_CHECKING:
+    from hotline.runtime.config import Settings
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Section:
     pending: list[OutboxMessage]
     failed: list[OutboxMessage]
     sent: int
+    notice: str = ""  # what the configuration means for delivery (no SMTP_HOST, a log gateway)
+    sent_label: str = "已发送"
 
     @property
     def name(self) -> str:
@@ -80,11 +85,17 @@ class Section:
         return self.view.counter
 
 
-async def page_section(transport: str, *, now: datetime, shown: int = 50) -> Section:
-    """The admin page's section for `transport`: the oldest waiting, the newest failed."""
+async def page_section(
+    transport: str, *, settings: Settings, now: datetime, shown: int = 50
+) -> Section:
+    """The admin page's section for `transport`: the oldest waiting, the newest failed, and
+    what the configured transport means for them (the adapter says it)."""
     rows = OutboxMessage.filter(transport=transport)
+    own = view(transport)
     return Section(
-        view=view(transport),
+        view=own,
+        notice=own.notice(settings),
+        sent_label=own.sent_label(settings),
         backlog=await backlog(transport, now=now),
         pending=await rows.filter(status=OutboxStatus.PENDING.value).order_by("id").limit(shown),
         failed=await rows.filter(status=OutboxStatus.FAILED.value).order_by("-id").limit(shown),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hotline.outbox.models import OutboxMessage
+    from hotline.runtime.config import Settings
 
 # Longer than any single send can take (connect + TLS + DATA, each bounded by the timeout),
 # so a live sender never loses its row; a crashed sender's rows come back after it.
@@ -78,3 +79,8 @@ class TransportView:
     hint: str  # what the section says about failures and retries
     # Below /admin/outbox (page) and /api/v1/admin/outbox (API): "" for mail, "/sms" …
     path: str = ""
+    # What the configured transport means for delivery, said at the top of its section: a
+    # missing server, a gateway that only logs. "" when messages really leave.
+    notice: Callable[[Settings], str] = lambda settings: ""
+    # What the section calls the delivered rows: a log gateway's "sent" texts never left.
+    sent_label: Callable[[Settings], str] = lambda settings: "已发送"

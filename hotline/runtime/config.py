@@ -8,7 +8,7 @@ command line (`python -m classifier`) keeps its own defaults: classifier/ import
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from hotline.runtime.sms_settings import SmsSettings
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL_TZ = "Asia/Shanghai"
 DEFAULT_DATABASE_URL = "sqlite://hotline.db"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 # A file every deployment data directory has; how a candidate directory is recognised.
 _DATA_MARKER = "units.toml"
 
@@ -40,7 +41,7 @@ class Settings:
     model_dir: Path
     max_body_bytes: int = 1_048_576
     auto_dispatch: bool = True
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     run_sweeper: bool = True
     sweep_interval: float = 60.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -93,7 +94,7 @@ def load_settings(
         sms = SmsSettings.from_config(config)
     except ValueError as exc:
         raise ConfigError(f"短信设置有误：{exc}") from exc
-    public_base_url = config("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+    public_base_url = config("PUBLIC_BASE_URL", default=DEFAULT_PUBLIC_BASE_URL)
     _check_public_link(public_base_url, sms_gateway=sms.gateway)
     try:
         settings = Settings(
@@ -127,6 +128,26 @@ def load_settings(
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
     _check_wechat_key(settings.wechat_aes_key, settings.wechat_appid)
     return settings
+
+
+def follow_served_address(environ: MutableMapping[str, str], host: str, port: int) -> None:
+    """Without PUBLIC_BASE_URL, links in mail and texts point where `serve`/`demo` listens.
+
+    Set in the environment (not only in this process's Settings) so that uvicorn's workers,
+    which read their own settings, write the same links. A PUBLIC_BASE_URL given wins.
+    """
+    environ.setdefault("PUBLIC_BASE_URL", served_url(host, port))
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for a server listening on host:port."""
+    # Listening on every interface: this machine's own address is the one known to work.
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
 
 
 def _check_public_link(url: str, *, sms_gateway: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Action, Role, Status, allowed_actions
-from hotline.domain.models import Ticket
+from hotline.domain.models import Ticket, TicketEvent
 from hotline.domain.schemas import CallbackBody, RatingIn
 from hotline.runtime.deployment import Deployment
 from hotline.services import tickets as ticket_service
@@ -76,3 +76,20 @@ async def rate(
         # Rated twice at once (two taps, two tabs) or called back meanwhile: say what won.
         fresh = await Ticket.get(id=ticket.id)
         raise refusal(fresh) or exc from None
+
+
+async def left_unsolved(ticket: Ticket) -> bool:
+    """Whether the ticket waits on the centre after a callback saying the problem is not solved.
+
+    Nothing happens on its own then: the ticket stays 已回访 until the centre either closes it
+    or sends it back to the unit (重办, status 办理中). The tracking page says so.
+    """
+    if ticket.status != Status.CALLED_BACK.value:
+        return False
+    last = (
+        await TicketEvent.filter(ticket_id=ticket.id, action=Action.CALLBACK.value)
+        .order_by("-id")
+        .first()
+    )
+    payload = dict(last.payload or {}) if last else {}
+    return payload.get("solved") is False or payload.get("satisfaction") == "不满意"

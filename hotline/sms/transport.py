@@ -82,6 +82,15 @@ VIEW = TransportView(
         "拒绝的短信（如号码无效、模板或签名不可用）才标为失败。手机号已脱敏。"
     ),
     path="/sms",
+    notice=lambda settings: (
+        "短信网关为 log：短信只写入日志，并未真正发出；设置 SMS_GATEWAY（aliyun 或 http）后"
+        "才会发到市民手机。"
+        if settings.sms.gateway == "log"
+        else ""
+    ),
+    sent_label=lambda settings: (
+        "已写入日志（未真正发出）" if settings.sms.gateway == "log" else "已发送"
+    ),
 )
 
 

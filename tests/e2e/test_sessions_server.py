@@ -52,5 +52,5 @@ def test_a_sign_out_on_one_worker_holds_on_the_other(two_workers: str) -> None:
         assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
     after = [_get(two_workers, copy, "/tickets") for _ in range(6)]
     assert [(r.status_code, r.headers.get("location")) for r in after] == [
-        (303, "/login?expired=revoked")
+        (303, "/login?expired=revoked&next=/tickets")
     ] * 6

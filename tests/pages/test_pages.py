@@ -377,3 +377,19 @@ async def test_console_lists_online_contacts_of_the_last_day(site: Site) -> None
     assert web in section and wx in section and call not in section
     assert "<td>网站</td>" in section and "<td>微信公众号</td>" in section
     assert section.index(wx) < section.index(web)  # newest first
+
+
+async def test_ticket_page_and_print_view_show_limits_in_words(site: Site) -> None:
+    """The 规定 column says 「24小时」「3个工作日」, not 24h / 3wd with a legend to decode them."""
+    import re
+
+    n = (await site.create())["number"]
+    await site.act(n, "dispatch", "op", {"lead_unit": "ZJJ"})
+    op = await site.login("op")
+    for path in (f"/tickets/{n}", f"/tickets/{n}/print"):
+        html = (await op.get(path)).text
+        table = html.split('<table class="clocks">', 1)[1].split("</table>", 1)[0]
+        cells = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td>", table)
+        words = re.compile(r"\d+(小时|天|个工作日|个工作小时)")
+        assert cells and all(words.fullmatch(c) for c in cells), (path, cells)
+        assert "wd = 工作日" not in html

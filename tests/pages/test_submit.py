@@ -514,3 +514,16 @@ async def test_a_failed_creation_keeps_a_photo_a_committed_ticket_now_names(
     r = await Citizen(app).post(files=[("a.jpg", jpeg()), ("b.png", png())])
     assert r.status_code == 500
     assert [p.name for p in files_in(app)] == [name]  # the PNG only we used is gone
+
+
+async def test_a_quick_empty_submit_lists_the_missing_fields_not_the_speed(app: Any) -> None:
+    """Clicking 提交 at once on an empty form: what is missing matters, not how fast it was."""
+    citizen = Citizen(app)
+    r = await citizen.post(
+        token=await citizen.token(age=1),
+        kind="", content="", place="", address="", name="", phone="",
+    )  # fmt: skip
+    assert r.status_code == 422 and "提交过快" not in r.text
+    assert "还不能提交：请按红字提示修改后再提交" in r.text
+    assert re.search(r'id="e-kind">请选择诉求类型<', r.text) and 'id="e-content"' in r.text
+    assert await Ticket.all().count() == 0

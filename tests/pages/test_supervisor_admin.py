@@ -450,3 +450,25 @@ async def test_outbox_page_lists_texts_masked_and_requeues_them(site: Site) -> N
     await OutboxMessage.filter(transport="sms", id=row.id).update(status=OutboxStatus.FAILED)
     await c.post("/admin/outbox/sms/requeue", data={"csrf_token": token})
     assert "已将 1 条发送失败的短信重新排队。" in (await c.get("/admin/outbox")).text
+
+
+async def test_outbox_page_says_what_the_configuration_means_and_how_long_mail_waited(
+    site: Site,
+) -> None:
+    """No SMTP_HOST and SMS_GATEWAY=log (a fresh clone): the page says nothing really leaves."""
+    await enqueue_mail(
+        to=["u@example.org"], subject="测试", text="正文", html=None,
+        ticket_number=None, reason="test", now=utcnow() - timedelta(days=40, minutes=5),
+    )  # fmt: skip
+    t = await site.create()
+    await OutboxMessage.filter(transport="sms", ticket_number=t["number"]).update(
+        status=OutboxStatus.SENT
+    )
+    c, _ = await _admin(site)
+    page = (await c.get("/admin/outbox")).text
+    assert "（最早的已等待 40天0小时）" in page and "分钟）" not in page
+    mail = page[page.index('id="mail"') : page.index('id="failed"')]
+    assert "未配置邮件服务器（SMTP_HOST），邮件只在发件箱中等待；设置 SMTP_HOST 后自动发送" in mail
+    sms = page[page.index('id="sms"') : page.index('id="sms-failed"')]
+    assert "短信网关为 log：短信只写入日志，并未真正发出" in sms
+    assert "已写入日志（未真正发出） 1 条" in sms and "已发送 1 条" not in sms

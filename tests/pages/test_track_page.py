@@ -353,3 +353,27 @@ async def test_the_texts_to_the_complainant_carry_nothing_of_the_title(site: Sit
         assert t["number"] in sms.body and REPLY[:10] in texts[1].body
         for leak in ("李建国", "李 建 国", "139 7311 2345", "13973112345", "王五受贿"):
             assert leak not in sms.body and leak not in str(sms.params), (sms.template, leak)
+
+
+async def test_after_an_unsolved_rating_the_page_says_the_centre_reviews_it(site: Site) -> None:
+    """Not 「工单即将办结」: the ticket waits on the centre, which may send it back (重办)."""
+    t = await replied(site)
+    async with site.client() as c:
+        r = await _rate(c, t["number"], t["query_code"], satisfaction="不满意", solved="no")
+        page = _text((await c.get(r.headers["location"])).text)
+    assert "即将办结" not in page
+    assert "已回访：问题未解决" in page and "工单暂不办结" in page
+    assert "热线中心将复核承办单位的答复" in page and "重新办理（重办）" in page
+    # What the page promised is what happens: the centre sends it back, the page says 办理中.
+    await site.act(t["number"], "reopen", "op", {"reason": "市民反映问题未解决"})
+    async with site.client() as c:
+        page = _text((await _page(c, t["number"], t["query_code"])).text)
+    assert "办理中" in page and "问题未解决" not in page
+
+
+async def test_after_a_solved_rating_the_page_still_says_it_will_close(site: Site) -> None:
+    t = await replied(site)
+    async with site.client() as c:
+        r = await _rate(c, t["number"], t["query_code"], satisfaction="满意", solved="yes")
+        page = _text((await c.get(r.headers["location"])).text)
+    assert "工单即将办结" in page and "问题未解决" not in page

@@ -143,3 +143,16 @@ def test_a_wechat_key_that_cannot_be_used_stops_start_up(
     # With a key set plain messages are refused: a key that does not load would refuse all.
     with pytest.raises(ConfigError, match=expected):
         load_settings(environ=environ)
+
+
+def test_links_follow_the_served_address_unless_public_base_url_is_set() -> None:
+    environ: dict[str, str] = {}
+    config.follow_served_address(environ, "127.0.0.1", 8765)
+    assert load_settings(environ=environ).public_base_url == "http://127.0.0.1:8765"
+    everywhere: dict[str, str] = {}
+    config.follow_served_address(everywhere, "0.0.0.0", 9000)
+    assert everywhere["PUBLIC_BASE_URL"] == "http://127.0.0.1:9000"
+    assert config.served_url("::1", 8000) == "http://[::1]:8000"
+    given = {"PUBLIC_BASE_URL": "https://12345.example"}
+    config.follow_served_address(given, "127.0.0.1", 8765)
+    assert load_settings(environ=given).public_base_url == "https://12345.example"

@@ -212,3 +212,15 @@ def test_working_hour_deadline_lands_in_office_hours(start: dt.datetime, n: int)
     spent, _ = working_time_between(start, due, CAL)
     assert spent == dt.timedelta(hours=n)
     assert add_working_time(start, spent, CAL)[0] == due
+
+
+def test_limits_read_as_words() -> None:
+    """What pages and print-outs show in the 规定 column, instead of the codes."""
+    from sla.limits import limit_words
+
+    assert [limit_words(t) for t in ("24h", "7d", "3wd", "8wh")] == [
+        "24小时",
+        "7天",
+        "3个工作日",
+        "8个工作小时",
+    ]

@@ -30,7 +30,7 @@ from hotline.services.account_actions import ACCOUNT_ACTIONS, run_account_action
 from hotline.services.rules_version import FOLLOW_INTERVAL
 from hotline.startup.bootstrap import ConfigError, reload_rules
 from hotline.web.endpoint import ROW_ID, USERNAME, path_value_ok
-from hotline.web.pages.common import redirect, render, require_form, signed_in
+from hotline.web.pages.common import limit_text, redirect, render, require_form, signed_in
 from hotline.web.session import current_session_id, flash
 from sla.statutory import statutory_holidays
 
@@ -43,7 +43,6 @@ TABS = (
     ("/admin/outbox", "发件箱"),
     ("/admin/throttles", "登录与查询限制"),
 )
-LIMIT_UNITS = {"h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES]
 
 
@@ -56,11 +55,8 @@ def _page(request: Request, name: str, tab: str, context: dict[str, Any], status
 
 
 def limit_words(limit: Any) -> str:
-    """3wd → 3 个工作日; None → —."""
-    if limit is None:
-        return "—"
-    unit = getattr(limit.unit, "value", str(limit.unit))
-    return f"{limit.amount} {LIMIT_UNITS.get(unit, unit)}"
+    """3wd → 3个工作日; None → — (the one formatter all pages use)."""
+    return limit_text(str(limit) if limit is not None else None)
 
 
 # ---- accounts -----------------------------------------------------------------------
@@ -331,7 +327,8 @@ async def outbox_page(request: Request) -> Response:
     """GET /admin/outbox — every transport's waiting and failed messages, with requeue buttons."""
     _admin(request)
     now = utcnow()
-    sections = [await page_section(name, now=now) for name in ADAPTERS]
+    settings = request.app.state.settings
+    sections = [await page_section(name, settings=settings, now=now) for name in ADAPTERS]
     return _page(request, "admin_outbox.html", "/admin/outbox", {"sections": sections})
 
 

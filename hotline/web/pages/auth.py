@@ -11,6 +11,7 @@ from starlette.routing import Route
 from hotline.domain.errors import HotlineError
 from hotline.domain.timefmt import SHANGHAI
 from hotline.services.login_throttle import LoginThrottle, retry_after
+from hotline.web.next_path import safe_next
 from hotline.web.pages.common import HOMES, redirect, render, require_form
 from hotline.web.session import sign_in, sign_out
 
@@ -30,8 +31,9 @@ async def root(request: Request) -> Response:
 async def login_form(request: Request) -> Response:
     """GET /login — the sign-in form."""
     principal = getattr(request.state, "session_principal", None)
+    then = safe_next(request.query_params.get("next"))
     if principal is not None:
-        return redirect(HOMES.get(principal.role, "/tickets"))
+        return redirect(then or HOMES.get(principal.role, "/tickets"))
     reason = request.query_params.get("expired") or getattr(request.state, "session_expired", "")
     message = None
     if reason == "lifetime":
@@ -41,7 +43,7 @@ async def login_form(request: Request) -> Response:
         message = "您的登录已失效（已在别处退出、密码已更改或管理员已将您登出）。请重新登录。"
     elif reason:
         message = "长时间未操作，已自动退出。请重新登录。"
-    return render(request, "login.html", {"username": "", "error": message})
+    return render(request, "login.html", {"username": "", "error": message, "next": then})
 
 
 async def login(request: Request) -> Response:
@@ -49,12 +51,13 @@ async def login(request: Request) -> Response:
     form = await require_form(request)
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
+    then = safe_next(str(form.get("next") or ""))
     address = request.client.host if request.client else "unknown"
     if not username or not password:  # a slip, not a guess: not counted
         return render(
             request,
             "login.html",
-            {"username": username, "error": "请输入用户名和密码。"},
+            {"username": username, "error": "请输入用户名和密码。", "next": then},
             status=422,
         )
     throttle = _throttle(request)
@@ -64,7 +67,7 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "login.html",
-            {"username": username, "error": exc.message + "。"},
+            {"username": username, "error": exc.message + "。", "next": then},
             status=exc.status,
         )
     if outcome.locked_until is not None:
@@ -77,6 +80,7 @@ async def login(request: Request) -> Response:
                 "username": username,
                 "error": f"登录失败次数过多，已暂时锁定。请在 {at} 之后再试；"
                 "忘记密码请联系管理员重置。",
+                "next": then,
             },
             status=429,
         )
@@ -87,11 +91,12 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "login.html",
-            {"username": username, "error": "用户名或密码不正确，请重新输入。"},
+            {"username": username, "error": "用户名或密码不正确，请重新输入。", "next": then},
             status=401,
         )
     await sign_in(request, principal)
-    return redirect(HOMES.get(principal.role, "/tickets"))
+    # Where the person was going (a mail's ticket link), if it is a path on this site.
+    return redirect(then or HOMES.get(principal.role, "/tickets"))
 
 
 async def logout(request: Request) -> Response:

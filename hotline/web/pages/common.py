@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -17,7 +18,9 @@ from hotline.domain.lifecycle import ROLE_LABELS, STATUS_LABELS, Role
 from hotline.domain.timefmt import SHANGHAI
 from hotline.domain.vocabulary import RESULT_LABELS
 from hotline.privacy.rules import mask_phone
+from hotline.web.next_path import login_target
 from hotline.web.session import CSRF_FIELD, csrf_ok, csrf_token, take_flashes
+from sla.limits import LimitError, limit_words
 
 HOMES = {
     Role.OPERATOR.value: "/operator",
@@ -37,6 +40,16 @@ def _short_time(value: str | datetime | None) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def limit_text(limit: Any) -> str:
+    """A clock's limit in words (「3个工作日」) for pages; no limit: —."""
+    if limit is None or limit == "":
+        return "—"
+    try:
+        return limit_words(limit)
+    except LimitError:  # a stored value from an older policy format: shown as stored
+        return str(limit)
+
+
 env = Environment(
     loader=PackageLoader("hotline", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -45,6 +58,7 @@ env = Environment(
 )
 env.filters["t"] = _short_time
 env.filters["masked_phone"] = mask_phone
+env.filters["limit_words"] = limit_text
 env.globals.update(
     STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
     ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
@@ -148,13 +162,20 @@ def _esc(text: str) -> str:
 
 def login_redirect(request: Request) -> Response:
     """To the sign-in page (htmx fragments ask the browser to go there)."""
-    target = "/login"
     reason = getattr(request.state, "session_expired", False)
-    if reason:  # idle / lifetime / revoked: the sign-in page says which
-        target = f"/login?expired={'1' if reason == 'idle' else reason}"
+    # idle / lifetime / revoked: the sign-in page says which
+    expired = f"expired={'1' if reason == 'idle' else reason}" if reason else ""
     if request.headers.get("hx-request"):
+        # A fragment's own URL is no page to return to: the page the browser shows is.
+        shown = urlsplit(request.headers.get("hx-current-url", ""))
+        target = login_target(shown.path, shown.query, extra=expired)
         return Response(status_code=204, headers={"HX-Redirect": target})
-    return redirect(target)
+    if request.method != "GET":  # a form's POST cannot be replayed by a redirect
+        return redirect(login_target("/", "", extra=expired))
+    here, query = request.url.path, request.url.query
+    if here in HOMES.values() and not query:  # sign-in lands on the role's home anyway
+        here = "/"
+    return redirect(login_target(here, query, extra=expired))
 
 
 # ---- clocks: remaining time in words and colour --------------------------------

@@ -193,6 +193,14 @@ async def _submitted(request: Request, form: Any) -> Response:
         errors["photos"] = photo_error
     if checked is None or errors:
         return _invalid(request, form, values, errors)
+    if token.too_fast(now):
+        return _form_page(
+            request,
+            values=values,
+            token=str(form.get(formtoken.FIELD)),
+            message="提交过快，请确认内容后再提交。",
+            status=429,
+        )
     assert place is not None
     data = to_ticket(checked, district=place[0], street=place[1], attachments=[])
     client = request.client.host if request.client else "unknown"
@@ -235,14 +243,13 @@ async def _submitted(request: Request, form: Any) -> Response:
 
 
 def _refusal(form: Any, token: formtoken.FormToken, now: float) -> Refusal | None:
-    """Whole-form refusals before the fields are read: robots and stale forms."""
+    """Whole-form refusals before the fields are read: robots and stale forms. (Speed is
+    judged after the fields: a quick empty submit is told what is missing, not to slow down.)"""
     if str(form.get(HONEYPOT) or "").strip():
         # Quietly: a robot learns nothing about which check it failed.
         return Refusal(f"提交未成功，请稍后重试。{TRY_AGAIN}", 400, keep=False)
     if token.expired(now):
         return Refusal("表单打开太久已过期。内容已保留，请核对后再次提交。", 410)
-    if token.too_fast(now):
-        return Refusal("提交过快，请确认内容后再提交。", 429)
     return None
 
 

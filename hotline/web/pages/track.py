@@ -58,6 +58,14 @@ STATUS_WORDS: dict[Status, tuple[str, str]] = {
     Status.CLOSED: ("已办结", "如对结果仍有意见，请拨打 12345 热线；新的问题请重新反映。"),
     Status.MERGED: ("已合并办理", "您的诉求与另一张工单相同，已合并办理，答复见下方。"),
 }
+# 已回访 after a callback (or the citizen's own rating) saying 未解决 or 不满意: nothing closes
+# it on its own; the centre reviews it and either sends it back to the unit or closes it.
+UNSOLVED_WORDS = (
+    "已回访：问题未解决",
+    "热线已记录回访结果（问题未解决或不满意），工单暂不办结：热线中心将复核承办单位的答复，"
+    "需要时退回承办单位重新办理（重办），届时本页状态会变为「办理中」。"
+    "如情况紧急，请拨打 12345 热线。",
+)
 SATISFACTION = typing.get_args(Satisfaction)  # 满意 / 基本满意 / 不满意
 SOLVED = {"yes": True, "no": False}
 HEIC = ("image/heic", "image/heif")
@@ -148,7 +156,9 @@ async def _lookup(
     view = await track_view(ticket)
     context = {
         "view": view,
-        "words": STATUS_WORDS[Status(view.status)],
+        "words": UNSOLVED_WORDS
+        if await rating.left_unsolved(ticket)
+        else STATUS_WORDS[Status(view.status)],
         "promised": promised_words(view),
         "photos": [{**p.model_dump(), "heic": p.content_type in HEIC} for p in view.photos],
         "errors": errors or {},
