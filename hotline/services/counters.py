@@ -75,11 +75,13 @@ async def unhit(*wins: Window) -> None:
     if not wins:
         return
     conn = _conn()
-    marks = ", ".join(_p(conn, i + 1) for i in range(len(wins)))
-    await conn.execute_query(
-        f'UPDATE rate_counter SET hits = hits - 1 WHERE hits > 0 AND "key" IN ({marks})',
-        [w.key for w in wins],
-    )
+    # One row per statement: a multi-row UPDATE locks its rows in scan order, and two such
+    # statements over the same keys deadlock on PostgreSQL under concurrent attempts.
+    for key in sorted({w.key for w in wins}):
+        await conn.execute_query(
+            f'UPDATE rate_counter SET hits = hits - 1 WHERE hits > 0 AND "key" = {_p(conn, 1)}',
+            [key],
+        )
 
 
 class Reserved(Enum):
@@ -183,11 +185,14 @@ async def release(*wins: Window) -> None:
     if not wins:
         return
     conn = _conn()
-    marks = ", ".join(_p(conn, i + 1) for i in range(len(wins)))
-    await conn.execute_query(
-        f'UPDATE rate_counter SET pending = pending - 1 WHERE pending > 0 AND "key" IN ({marks})',
-        [w.key for w in wins],
-    )
+    # One row per statement (see `unhit`): no statement holds one row's lock while waiting
+    # for another's, so concurrent releases cannot deadlock.
+    for key in sorted({w.key for w in wins}):
+        await conn.execute_query(
+            "UPDATE rate_counter SET pending = pending - 1 "
+            f'WHERE pending > 0 AND "key" = {_p(conn, 1)}',
+            [key],
+        )
 
 
 async def counts(win: Window) -> tuple[int, int]:
