@@ -34,7 +34,29 @@ from tortoise.context import TortoiseContext  # noqa: E402
 
 from hotline.runtime.db import tortoise_config  # noqa: E402
 
-DB_BACKENDS = ["sqlite", "postgres"]
+# Database tests run on in-memory SQLite. A test whose behaviour depends on the database
+# (locking, concurrency, migrations, outbox leases, limits shared by workers, the no-5xx fuzz)
+# carries `@pytest.mark.backends` and runs on PostgreSQL too: running every test twice cost
+# more than half the suite's time and found nothing the backend-specific ones do not.
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _parametrizes_database_url(metafunc: pytest.Metafunc) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if "database_url" in names:
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `backends` get the database on SQLite and on PostgreSQL."""
+    if "database_url" not in metafunc.fixturenames or _parametrizes_database_url(metafunc):
+        return
+    if metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
 async def _postgres_schema(url: str, schema: str, *, drop: bool) -> None:
@@ -51,10 +73,11 @@ async def _postgres_schema(url: str, schema: str, *, drop: bool) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=DB_BACKENDS)
+@pytest.fixture
 async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """A fresh empty database: in-memory SQLite, or a new schema on TEST_DATABASE_URL."""
-    if request.param == "sqlite":
+    """A fresh empty database: in-memory SQLite, or (param "postgres") a new schema on
+    TEST_DATABASE_URL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield "sqlite://:memory:"
         return
     url = os.environ.get("TEST_DATABASE_URL")

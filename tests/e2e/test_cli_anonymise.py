@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def anonymise(db: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", "anonymise"],
-        cwd=REPO,
-        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli({**os.environ, "DATABASE_URL": f"sqlite://{db}", **env}, "anonymise", cwd=REPO)
 
 
 def test_anonymise_says_what_it_did_and_refuses_a_bad_retention(tmp_path: Path) -> None:

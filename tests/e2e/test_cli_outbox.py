@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.mail.outbox import enqueue_mail
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.db import close_database, open_database
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -18,14 +18,7 @@ NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 def outbox(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}"}
-    return subprocess.run(
-        [sys.executable, "main.py", "outbox", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, "outbox", *args, cwd=REPO)
 
 
 async def seed(db: Path) -> list[int]:

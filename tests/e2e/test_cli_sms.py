@@ -15,6 +15,7 @@ from pathlib import Path
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.db import close_database, open_database
 from hotline.sms.outbox import enqueue_sms
+from tests.clirunner import run_cli
 from tests.smssupport import http_peer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,13 +27,11 @@ CITY = "https://12345.city.example"
 
 
 def sms(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", "sms", *args],
+    return run_cli(
+        {**os.environ, "DATABASE_URL": f"sqlite://{db}", "PUBLIC_BASE_URL": CITY, **env},
+        "sms",
+        *args,
         cwd=REPO,
-        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", "PUBLIC_BASE_URL": CITY, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def users(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}"}
-    return subprocess.run(
-        [sys.executable, "main.py", "users", *args],
-        input=stdin,
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, "users", *args, stdin=stdin, cwd=REPO)
 
 
 def test_add_list_and_token(tmp_path: Path) -> None:
