@@ -105,3 +105,45 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
         await ctx.init(config=tortoise_config(database_url, connection=name))
         await ctx.generate_schemas(safe=False)
         yield ctx
+
+
+# ---- parallel runs (pytest-xdist, `-n 4 --dist loadgroup`) ----------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep what is built once together: each browser test in the worker that has chromium
+    started, and each module with a module-scoped fixture (a trained model, a server) in one
+    worker, so parallel runs do not build them once per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d.scope in ("module", "class", "package") for chain in defs for d in chain):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+# ---- one chromium per process (tests/e2e/conftest.py) ------------------------------------
+
+import asyncio  # noqa: E402
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Set Playwright's loop aside while a test that is not a browser test runs.
+
+    The session's sync Playwright keeps its event loop marked as this thread's running loop
+    between calls (its dispatcher is suspended inside it); asyncio tests could not start their
+    own loop then. The mark goes back for the next browser call and for closing the browser.
+    """
+    parked = asyncio._get_running_loop()
+    if parked is None or "browser" in getattr(item, "fixturenames", ()):
+        return (yield)
+    asyncio._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        asyncio._set_running_loop(parked)

@@ -24,7 +24,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.test_pages_browser import CHROMIUM, PASSWORD, Person, browser  # noqa: F401
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.test_pages_browser import PASSWORD, Person
 from tests.e2e.test_server import (
     MAIN,
     _cli,
@@ -147,7 +148,7 @@ def _make_overdue(db: Path, number: str, hours: int) -> None:
         )
 
 
-def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> None:  # noqa: F811
+def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> None:
     # handled and called back: 住建局 ×2 (满意, 基本满意), 人社局 ×1 (不满意)
     for unit, who, satisfaction in (
         ("ZJJ", "zjj01", "满意"),
@@ -243,7 +244,7 @@ def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> Non
     # a mail the server refused for good, requeued from the outbox page
     with sqlite3.connect(site.db) as conn:
         conn.execute(
-            "UPDATE outbox_mail SET status = 'failed', attempts = 1, "
+            "UPDATE outbox_message SET status = 'failed', attempts = 1, "
             "last_error = '550 5.1.1 <rsj@a.gov.example>: 收件人不存在' WHERE id = 1"
         )
     a.goto(f"{site.url}/admin/outbox")

@@ -22,9 +22,8 @@ import pytest
 from tests.e2e import test_pages_browser as staff_pages
 from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
 
-# The staff pages' skip rule (no chromium, unless CI) and their chromium fixture.
+# The staff pages' skip rule (no chromium, unless CI).
 pytestmark = staff_pages.pytestmark
-browser = staff_pages.browser
 ARTIFACTS = staff_pages.ARTIFACTS
 
 PASSWORD = "track-pass-12"
