@@ -147,3 +147,51 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     finally:
         asyncio._set_running_loop(parked)
+
+
+# ---- a migrated SQLite file, built once per test process ------------------------------
+
+import shutil  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from hotline.runtime.db import close_database, open_database  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied. Migrating a new file commits (and syncs to
+    disk) once per migration step: seconds when the disk is busy, paid by every e2e server and
+    CLI test. The migrations themselves are tested on empty databases in test_migrations and
+    test_cli_migrate."""
+    path = tmp_path_factory.mktemp("template") / "hotline.sqlite3"
+    failure: list[BaseException] = []
+
+    def build() -> None:
+        async def go() -> None:
+            await close_database(await open_database(f"sqlite://{path}", global_fallback=False))
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:  # noqa: BLE001 - raised again in the fixture below
+            failure.append(exc)
+
+    # A thread of its own: a session fixture may be set up inside a running event loop.
+    thread = threading.Thread(target=build)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite(sqlite_template: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """Make a fresh copy of the migrated SQLite file under this test's tmp_path."""
+
+    def copy(name: str = "hotline.sqlite3") -> Path:
+        target = tmp_path / name
+        shutil.copyfile(sqlite_template, target)
+        return target
+
+    return copy

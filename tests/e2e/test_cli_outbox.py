@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,8 +62,10 @@ async def statuses(db: Path) -> list[str]:
         await close_database(ctx)
 
 
-async def test_requeue_every_failed_mail_then_one(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_requeue_every_failed_mail_then_one(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     ids = await seed(db)
     before = outbox(db, "status")
     assert before.returncode == 0 and "发送失败 3 封" in before.stdout, before.stderr

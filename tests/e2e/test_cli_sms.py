@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,8 +74,10 @@ async def statuses(db: Path) -> list[str]:
         await close_database(ctx)
 
 
-async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_list_send_and_requeue_texts(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     ids = await seed(db)
     listed = sms(db, "list")
     assert listed.returncode == 0, listed.stderr
@@ -97,8 +100,10 @@ async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
     assert bare.returncode == 2 and "用法" in bare.stderr
 
 
-async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     await seed(db)
     with http_peer((503, {"error": "maintenance"})) as peer:
         down = sms(db, "send", SMS_GATEWAY="http", SMS_HTTP_URL=peer.url)
@@ -108,8 +113,10 @@ async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: P
     assert await statuses(db) == ["pending", "pending", "failed"]
 
 
-async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     await seed(db)
     env = {
         **os.environ,

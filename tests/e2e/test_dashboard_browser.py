@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,7 +88,7 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[Site]:
     """A real server on a fresh SQLite file and a copy of data/ (the reload edits it)."""
     _needs_model()
     data = tmp_path / "data"
@@ -100,7 +100,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     for name in ("stopwords.txt", "userdict.txt"):
         if (source / name).exists():
             shutil.copy(source / name, data / name)
-    db = tmp_path / "dash.db"
+    db = migrated_sqlite("dash.db")
     env = _env(
         f"sqlite://{db}",
         AUTO_DISPATCH="false",

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,10 +31,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """A real server on a fresh SQLite file, with an operator and a 住建局 account."""
     _needs_model()
-    env = _env(f"sqlite://{tmp_path / 'pages.db'}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret")
+    env = _env(
+        f"sqlite://{migrated_sqlite('pages.db')}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret"
+    )
     for username, role, extra in (
         ("wang", "operator", []),
         ("zjj01", "unit", ["--unit", "ZJJ"]),

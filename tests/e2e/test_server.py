@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,10 +181,12 @@ async def _pg_schema(url: str, schema: str, *, drop: bool) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """DATABASE_URL for the server: a SQLite file, or a fresh schema on TEST_DATABASE_URL."""
+async def server_url(
+    request: pytest.FixtureRequest, migrated_sqlite: Callable[[str], Path]
+) -> AsyncIterator[str]:
+    """DATABASE_URL for the server: a migrated SQLite file, or a new schema on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'e2e.db'}"
+        yield f"sqlite://{migrated_sqlite('e2e.db')}"
         return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:

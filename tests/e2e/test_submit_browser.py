@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -30,12 +30,12 @@ PHONE_SCREEN = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def server(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[tuple[str, Path]]:
     """A real server on a fresh SQLite file; photos under tmp_path/uploads."""
     _needs_model()
     uploads = tmp_path / "uploads"
     env = _env(
-        f"sqlite://{tmp_path / 'submit.db'}",
+        f"sqlite://{migrated_sqlite('submit.db')}",
         SECRET_KEY="e2e-secret",
         UPLOAD_DIR=str(uploads),
     )
