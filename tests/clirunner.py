@@ -5,7 +5,9 @@ environment, stdin, stdout, stderr and exit code as the command a person types, 
 seconds a new interpreter takes to start and import jieba, scikit-learn and the rest: e2e set-up
 called the CLI twice per server. Tests about the process boundary itself (an exit code a shell
 sees with the log lines on stderr, signals, a server or demo that keeps running, the installed
-package) still start `python main.py` with subprocess.
+package) still start `python main.py` with subprocess, and so does a command on PostgreSQL:
+tortoise caches compiled statements per connection name for the whole process, and the CLI's
+connection is named "default" like the SQLite tests', so it would reuse their `?` placeholders.
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ from pathlib import Path
 
 from hotline.commands.cli import main
 
+MAIN = Path(__file__).resolve().parents[1] / "main.py"
+
 
 def run_cli(
     env: Mapping[str, str], *args: str, stdin: str = "", cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one CLI command to completion with `env` as the whole environment."""
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        return subprocess.run(
+            [sys.executable, str(MAIN), *args],
+            input=stdin, capture_output=True, text=True, env=dict(env), cwd=cwd, timeout=120,
+        )  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
     result: list[int] = []
 
