@@ -110,20 +110,20 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
 # ---- parallel runs (pytest-xdist, `-n 4 --dist loadgroup`) ----------------------------
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Keep what is built once together: each browser test in the worker that has chromium
     started, and each module with a module-scoped fixture (a trained model, a server) in one
-    worker, so parallel runs do not build them once per worker."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info else ()
-        if any(d.scope in ("module", "class", "package") for chain in defs for d in chain):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    worker, so parallel runs do not build them once per worker. (Marked as each test is
+    collected: xdist reads the groups in its own collection_modifyitems.)"""
+    if item.get_closest_marker("xdist_group"):
+        return
+    if "browser" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+        return
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    if any(d.scope in ("module", "class", "package") for chain in defs for d in chain):
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 # ---- one chromium per process (tests/e2e/conftest.py) ------------------------------------
