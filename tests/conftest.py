@@ -34,7 +34,29 @@ from tortoise.context import TortoiseContext  # noqa: E402
 
 from hotline.runtime.db import tortoise_config  # noqa: E402
 
-DB_BACKENDS = ["sqlite", "postgres"]
+# Database tests run on in-memory SQLite. A test whose behaviour depends on the database
+# (locking, concurrency, migrations, outbox leases, limits shared by workers, the no-5xx fuzz)
+# carries `@pytest.mark.backends` and runs on PostgreSQL too: running every test twice cost
+# more than half the suite's time and found nothing the backend-specific ones do not.
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _parametrizes_database_url(metafunc: pytest.Metafunc) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if "database_url" in names:
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `backends` get the database on SQLite and on PostgreSQL."""
+    if "database_url" not in metafunc.fixturenames or _parametrizes_database_url(metafunc):
+        return
+    if metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
 async def _postgres_schema(url: str, schema: str, *, drop: bool) -> None:
@@ -51,10 +73,11 @@ async def _postgres_schema(url: str, schema: str, *, drop: bool) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=DB_BACKENDS)
+@pytest.fixture
 async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """A fresh empty database: in-memory SQLite, or a new schema on TEST_DATABASE_URL."""
-    if request.param == "sqlite":
+    """A fresh empty database: in-memory SQLite, or (param "postgres") a new schema on
+    TEST_DATABASE_URL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield "sqlite://:memory:"
         return
     url = os.environ.get("TEST_DATABASE_URL")
@@ -82,3 +105,93 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
         await ctx.init(config=tortoise_config(database_url, connection=name))
         await ctx.generate_schemas(safe=False)
         yield ctx
+
+
+# ---- parallel runs (pytest-xdist, `-n 4 --dist loadgroup`) ----------------------------
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Keep what is built once together: each browser test in the worker that has chromium
+    started, and each module with a module-scoped fixture (a trained model, a server) in one
+    worker, so parallel runs do not build them once per worker. (Marked as each test is
+    collected: xdist reads the groups in its own collection_modifyitems.)"""
+    if item.get_closest_marker("xdist_group"):
+        return
+    if "browser" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+        return
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    if any(d.scope in ("module", "class", "package") for chain in defs for d in chain):
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+# ---- one chromium per process (tests/e2e/conftest.py) ------------------------------------
+
+import asyncio  # noqa: E402
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Set Playwright's loop aside while a test that is not a browser test runs.
+
+    The session's sync Playwright keeps its event loop marked as this thread's running loop
+    between calls (its dispatcher is suspended inside it); asyncio tests could not start their
+    own loop then. The mark goes back for the next browser call and for closing the browser.
+    """
+    parked = asyncio._get_running_loop()
+    if parked is None or "browser" in getattr(item, "fixturenames", ()):
+        return (yield)
+    asyncio._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        asyncio._set_running_loop(parked)
+
+
+# ---- a migrated SQLite file, built once per test process ------------------------------
+
+import shutil  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from hotline.runtime.db import close_database, open_database  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied. Migrating a new file commits (and syncs to
+    disk) once per migration step: seconds when the disk is busy, paid by every e2e server and
+    CLI test. The migrations themselves are tested on empty databases in test_migrations and
+    test_cli_migrate."""
+    path = tmp_path_factory.mktemp("template") / "hotline.sqlite3"
+    failure: list[BaseException] = []
+
+    def build() -> None:
+        async def go() -> None:
+            await close_database(await open_database(f"sqlite://{path}", global_fallback=False))
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:  # noqa: BLE001 - raised again in the fixture below
+            failure.append(exc)
+
+    # A thread of its own: a session fixture may be set up inside a running event loop.
+    thread = threading.Thread(target=build)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite(sqlite_template: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """Make a fresh copy of the migrated SQLite file under this test's tmp_path."""
+
+    def copy(name: str = "hotline.sqlite3") -> Path:
+        target = tmp_path / name
+        shutil.copyfile(sqlite_template, target)
+        return target
+
+    return copy

@@ -25,6 +25,9 @@ from hotline.services import tickets as ticket_service
 from hotline.services.users import principal_of
 from tests.api.conftest import World
 
+# Row locks and conditional updates differ between SQLite and PostgreSQL.
+pytestmark = pytest.mark.backends
+
 NUMBER = re.compile(r"^(\d{8})-(\d{5})$")
 
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hotline.domain.models import Ticket, TicketEvent
 from tests.api.conftest import World
+
+# Row locks and conditional updates differ between SQLite and PostgreSQL.
+pytestmark = pytest.mark.backends
 
 BODY = {
     "kind": "投诉",

@@ -8,6 +8,9 @@ import pytest
 
 from tests.api.conftest import World
 
+# Any input on either database: no answer may be a 5xx.
+pytestmark = pytest.mark.backends
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Sentences pydantic, json and Python put in their errors: none may reach a client.
 ENGLISH = re.compile(

@@ -14,6 +14,9 @@ import pytest
 
 from tests.api.conftest import World
 
+# The budget counts each backend's own statements (RETURNING, sequences).
+pytestmark = pytest.mark.backends
+
 # The token's look-up counts here (a fresh token); within a few seconds it is remembered.
 CREATE_BUDGET = 10
 ACTION_BUDGET = 10

@@ -7,11 +7,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from hotline.runtime.config import load_settings
 from hotline.services.ratelimit import TrackLimiter
 from hotline.web.app import create_app
 from tests.api.conftest import World
+
+# Counters shared by workers live in the database: each backend's upserts and locks.
+pytestmark = pytest.mark.backends
 
 T0 = 1_800_000_000.0  # a whole number of hours: windows start here
 

@@ -248,6 +248,7 @@ async def test_a_url_checks_signature_cannot_sign_a_message(wx_plain: WeChat) ->
     assert await _ticket_count() == 0
 
 
+@pytest.mark.backends
 async def test_every_worker_refuses_a_nonce_another_one_saw(
     wx: WeChat, deployment: Deployment
 ) -> None:
@@ -325,6 +326,7 @@ async def test_compat_mode_trusts_only_the_encrypted_fields(wx: WeChat) -> None:
     assert (await Ticket.get(complainant_openid=ALICE)).content == COMPLAINT
 
 
+@pytest.mark.backends
 async def test_wechat_retries_never_make_two_tickets(wx: WeChat) -> None:
     fields = wx.peer.text(ALICE, COMPLAINT)
     first = await wx.send(fields)
@@ -468,6 +470,7 @@ async def test_location_event_attaches_silently(wx: WeChat) -> None:
     assert (ticket.latitude, ticket.longitude) == (28.1, 112.9)
 
 
+@pytest.mark.backends
 async def test_images_attach_once_each_even_when_retried_or_concurrent(wx: WeChat) -> None:
     await wx.send(wx.peer.text(ALICE, COMPLAINT))
     first = wx.peer.image(ALICE)

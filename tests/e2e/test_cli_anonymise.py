@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def anonymise(db: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", "anonymise"],
-        cwd=REPO,
-        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli({**os.environ, "DATABASE_URL": f"sqlite://{db}", **env}, "anonymise", cwd=REPO)
 
 
-def test_anonymise_says_what_it_did_and_refuses_a_bad_retention(tmp_path: Path) -> None:
-    done = anonymise(tmp_path / "a.db")
+def test_anonymise_says_what_it_did_and_refuses_a_bad_retention(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("a.db")
+    done = anonymise(db)
     assert done.returncode == 0
     assert done.stdout.strip() == "没有需要脱敏的工单（办结超过 365 天的工单均已脱敏）"
-    bad = anonymise(tmp_path / "a.db", RETENTION_DAYS="一年")
+    bad = anonymise(db, RETENTION_DAYS="一年")
     assert bad.returncode == 2
     assert (
         bad.stderr.strip()

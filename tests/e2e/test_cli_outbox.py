@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.mail.outbox import enqueue_mail
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.db import close_database, open_database
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
@@ -18,14 +19,7 @@ NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
 def outbox(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}"}
-    return subprocess.run(
-        [sys.executable, "main.py", "outbox", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, "outbox", *args, cwd=REPO)
 
 
 async def seed(db: Path) -> list[int]:
@@ -68,8 +62,10 @@ async def statuses(db: Path) -> list[str]:
         await close_database(ctx)
 
 
-async def test_requeue_every_failed_mail_then_one(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_requeue_every_failed_mail_then_one(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     ids = await seed(db)
     before = outbox(db, "status")
     assert before.returncode == 0 and "发送失败 3 封" in before.stdout, before.stderr

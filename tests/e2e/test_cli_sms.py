@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.outbox.models import OutboxMessage, OutboxStatus
 from hotline.runtime.db import close_database, open_database
 from hotline.sms.outbox import enqueue_sms
+from tests.clirunner import run_cli
 from tests.smssupport import http_peer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,13 +28,11 @@ CITY = "https://12345.city.example"
 
 
 def sms(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", "sms", *args],
+    return run_cli(
+        {**os.environ, "DATABASE_URL": f"sqlite://{db}", "PUBLIC_BASE_URL": CITY, **env},
+        "sms",
+        *args,
         cwd=REPO,
-        env={**os.environ, "DATABASE_URL": f"sqlite://{db}", "PUBLIC_BASE_URL": CITY, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 
@@ -74,8 +74,10 @@ async def statuses(db: Path) -> list[str]:
         await close_database(ctx)
 
 
-async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_list_send_and_requeue_texts(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     ids = await seed(db)
     listed = sms(db, "list")
     assert listed.returncode == 0, listed.stderr
@@ -98,8 +100,10 @@ async def test_list_send_and_requeue_texts(tmp_path: Path) -> None:
     assert bare.returncode == 2 and "用法" in bare.stderr
 
 
-async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     await seed(db)
     with http_peer((503, {"error": "maintenance"})) as peer:
         down = sms(db, "send", SMS_GATEWAY="http", SMS_HTTP_URL=peer.url)
@@ -109,8 +113,10 @@ async def test_a_gateway_that_is_down_is_reported_and_the_texts_wait(tmp_path: P
     assert await statuses(db) == ["pending", "pending", "failed"]
 
 
-async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(tmp_path: Path) -> None:
-    db = tmp_path / "hotline.runtime.db"
+async def test_the_background_sender_in_the_sweeper_delivers_waiting_texts(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("hotline.runtime.db")
     await seed(db)
     env = {
         **os.environ,

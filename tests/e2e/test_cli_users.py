@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from tests.clirunner import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def users(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite://{db}"}
-    return subprocess.run(
-        [sys.executable, "main.py", "users", *args],
-        input=stdin,
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, "users", *args, stdin=stdin, cwd=REPO)
 
 
-def test_add_list_and_token(tmp_path: Path) -> None:
-    db = tmp_path / "users.db"
+def test_add_list_and_token(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> None:
+    db = migrated_sqlite("users.db")
     ok = users(
         db,
         "add",
@@ -58,8 +52,10 @@ def test_add_list_and_token(tmp_path: Path) -> None:
     assert token.returncode == 0 and token.stdout.strip().startswith("hl_")
 
 
-def test_refusals_are_one_clear_line(tmp_path: Path) -> None:
-    db = tmp_path / "users.db"
+def test_refusals_are_one_clear_line(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("users.db")
     cases = [
         (("add", "--username", "z1", "--role", "unit"), "必须指定 --unit"),
         (("add", "--username", "z2", "--role", "unit", "--unit", "NOPE"), "NOPE 不存在"),
@@ -77,8 +73,10 @@ def test_refusals_are_one_clear_line(tmp_path: Path) -> None:
     assert again.returncode == 1 and "已存在" in again.stderr
 
 
-def test_disable_enable_and_revoke_tokens_from_the_command_line(tmp_path: Path) -> None:
-    db = tmp_path / "users.db"
+def test_disable_enable_and_revoke_tokens_from_the_command_line(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    db = migrated_sqlite("users.db")
     assert (
         users(
             db, "add", "--username", "li", "--role", "operator", stdin="long-enough-pass\n"
@@ -107,7 +105,9 @@ def test_disable_enable_and_revoke_tokens_from_the_command_line(tmp_path: Path) 
     assert missing.returncode == 1 and missing.stderr.strip() == "错误：用户 nobody 不存在"
 
 
-def test_sign_out_everywhere_from_the_command_line(tmp_path: Path) -> None:
+def test_sign_out_everywhere_from_the_command_line(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
     import asyncio
 
     from hotline.domain.models import User
@@ -115,7 +115,7 @@ def test_sign_out_everywhere_from_the_command_line(tmp_path: Path) -> None:
     from hotline.runtime.db import close_database, open_database
     from hotline.services import web_sessions
 
-    db = tmp_path / "users.db"
+    db = migrated_sqlite("users.db")
     users(db, "add", "--username", "li", "--role", "operator", stdin="long-enough-pass\n")
     policy = web_sessions.policy_for(idle_minutes=30, max_hours=12)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.test_pages_browser import Person, browser, pytestmark, site
+from tests.e2e.test_pages_browser import Person, pytestmark, site
 
-__all__ = ["browser", "pytestmark", "site"]  # the fixtures and the skip, shared
+__all__ = ["pytestmark", "site"]  # the fixture and the skip, shared
 
 CONTENT = (
     "我叫李建国，身份证430104199001011234，手机13973112345，住在含浦街道枫林小区3栋2单元501室。"

@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.test_pages_browser import CHROMIUM, PASSWORD, Person, browser  # noqa: F401
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.test_pages_browser import PASSWORD, Person
 from tests.e2e.test_server import (
     MAIN,
     _cli,
@@ -87,7 +88,7 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[Site]:
     """A real server on a fresh SQLite file and a copy of data/ (the reload edits it)."""
     _needs_model()
     data = tmp_path / "data"
@@ -99,7 +100,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     for name in ("stopwords.txt", "userdict.txt"):
         if (source / name).exists():
             shutil.copy(source / name, data / name)
-    db = tmp_path / "dash.db"
+    db = migrated_sqlite("dash.db")
     env = _env(
         f"sqlite://{db}",
         AUTO_DISPATCH="false",
@@ -147,7 +148,7 @@ def _make_overdue(db: Path, number: str, hours: int) -> None:
         )
 
 
-def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> None:  # noqa: F811
+def test_supervisor_and_admin_in_the_browser(site: Site, browser: object) -> None:
     # handled and called back: 住建局 ×2 (满意, 基本满意), 人社局 ×1 (不满意)
     for unit, who, satisfaction in (
         ("ZJJ", "zjj01", "满意"),

@@ -12,14 +12,14 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "browser-pass-1"
 
@@ -31,10 +31,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """A real server on a fresh SQLite file, with an operator and a 住建局 account."""
     _needs_model()
-    env = _env(f"sqlite://{tmp_path / 'pages.db'}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret")
+    env = _env(
+        f"sqlite://{migrated_sqlite('pages.db')}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret"
+    )
     for username, role, extra in (
         ("wang", "operator", []),
         ("zjj01", "unit", ["--unit", "ZJJ"]),
@@ -62,28 +64,6 @@ def site(tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright import sync_api as playwright
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Person:

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.clirunner import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAIN = REPO_ROOT / "main.py"
@@ -57,7 +59,14 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
 def _cli(
     env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python main.py ARGS` to completion (bounded)."""
+    """`python main.py ARGS` in this process: set-up for a server (accounts, tokens)."""
+    return run_cli(env, *args, stdin=stdin or "", cwd=cwd or REPO_ROOT)
+
+
+def _process_cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python main.py ARGS` as its own process to completion (bounded)."""
     return subprocess.run(
         [sys.executable, str(MAIN), *args],
         input=stdin if stdin is not None else "",
@@ -172,10 +181,12 @@ async def _pg_schema(url: str, schema: str, *, drop: bool) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """DATABASE_URL for the server: a SQLite file, or a fresh schema on TEST_DATABASE_URL."""
+async def server_url(
+    request: pytest.FixtureRequest, migrated_sqlite: Callable[[str], Path]
+) -> AsyncIterator[str]:
+    """DATABASE_URL for the server: a migrated SQLite file, or a new schema on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'e2e.db'}"
+        yield f"sqlite://{migrated_sqlite('e2e.db')}"
         return
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -251,7 +262,7 @@ def _one_line(stderr: str) -> str:
 def test_unreachable_database_is_one_line_and_exit_2(tmp_path: Path) -> None:
     _needs_model()  # `check` loads the model before it opens the database
     url = "postgres://nobody@127.0.0.1:1/x"
-    done = _cli(_env(url), "check", cwd=tmp_path)
+    done = _process_cli(_env(url), "check", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     line = _one_line(done.stderr)
     assert url in line
@@ -266,7 +277,7 @@ def test_broken_units_file_names_file_and_field(tmp_path: Path) -> None:
     assert broken != text
     units.write_text(broken, encoding="utf-8")
     env = _env(f"sqlite://{tmp_path / 'never.db'}", HOTLINE_DATA_DIR=str(data))
-    done = _cli(env, "check", cwd=tmp_path)
+    done = _process_cli(env, "check", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     line = _one_line(done.stderr)
     assert str(units) in line and "kind" in line and "bureau" in line
@@ -276,7 +287,7 @@ def test_broken_units_file_names_file_and_field(tmp_path: Path) -> None:
 def test_model_is_not_needed_to_fail_fast_on_bad_data(tmp_path: Path) -> None:
     """A missing data folder is also one line and exit 2."""
     env = _env(f"sqlite://{tmp_path / 'never.db'}", HOTLINE_DATA_DIR=str(tmp_path / "nowhere"))
-    done = _cli(env, "check", cwd=tmp_path)
+    done = _process_cli(env, "check", cwd=tmp_path)
     assert done.returncode == 2
     assert str(tmp_path / "nowhere") in _one_line(done.stderr)
 
@@ -284,7 +295,7 @@ def test_model_is_not_needed_to_fail_fast_on_bad_data(tmp_path: Path) -> None:
 def test_bad_mail_settings_stop_start_up_with_one_line(tmp_path: Path) -> None:
     _needs_model()
     env = _env(f"sqlite://{tmp_path / 'never.db'}", SMTP_TLS="ssl3")
-    done = _cli(env, "check", cwd=tmp_path)
+    done = _process_cli(env, "check", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     line = _one_line(done.stderr)
     assert "SMTP_TLS" in line and "ssl3" in line

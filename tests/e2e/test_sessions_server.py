@@ -4,7 +4,7 @@ refused by the other."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,10 +19,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[str]:
+def two_workers(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """Two uvicorn workers on one SQLite file, one shared SECRET_KEY, one operator account."""
     for url in _serve(tmp_path, "--workers", "2", SECRET_KEY=KEY):
-        env = _env(f"sqlite://{tmp_path / 'limits.db'}", SECRET_KEY=KEY)
+        env = _env(f"sqlite://{migrated_sqlite('limits.db')}", SECRET_KEY=KEY)
         added = _cli(
             env, "users", "add", "--username", "wang", "--role", "operator",
             stdin="long-enough-pass\n", cwd=tmp_path,

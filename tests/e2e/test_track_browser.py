@@ -12,7 +12,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +22,8 @@ import pytest
 from tests.e2e import test_pages_browser as staff_pages
 from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
 
-# The staff pages' skip rule (no chromium, unless CI) and their chromium fixture.
+# The staff pages' skip rule (no chromium, unless CI).
 pytestmark = staff_pages.pytestmark
-browser = staff_pages.browser
 ARTIFACTS = staff_pages.ARTIFACTS
 
 PASSWORD = "track-pass-12"
@@ -103,10 +102,10 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[Site]:
     """A server on a fresh SQLite file; accounts and tokens made with the CLI."""
     _needs_model()
-    database = tmp_path / "track.db"
+    database = migrated_sqlite("track.db")
     env = _env(f"sqlite://{database}", AUTO_DISPATCH="false", SECRET_KEY="e2e")
     tokens = {}
     for username, role, extra in (("op", "operator", []), ("zjj", "unit", ["--unit", "ZJJ"])):

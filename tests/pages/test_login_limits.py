@@ -12,10 +12,14 @@ import re
 import time
 
 import httpx
+import pytest
 
 from hotline.domain.timefmt import utcnow
 from hotline.services.users import create_user
 from tests.pages.conftest import PASSWORD, Site, csrf_of
+
+# Counters shared by workers live in the database: each backend's upserts and locks.
+pytestmark = pytest.mark.backends
 
 ATTACKER = "203.0.113.66"
 OFFICE = "10.20.30.40"  # a call centre's NAT: many operators, one address

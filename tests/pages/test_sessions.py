@@ -21,7 +21,8 @@ from tests.pages.conftest import PASSWORD, Site, csrf_of
 
 NEW_PASSWORD = "new-pass-4567"
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+# Sessions shared by workers through the database: SQLite and PostgreSQL (tests/conftest.py).
+BOTH = pytest.mark.backends
 
 
 def _copy(site: Site, client: httpx.AsyncClient) -> httpx.AsyncClient:

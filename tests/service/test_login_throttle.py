@@ -7,8 +7,13 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from hotline.services.login_throttle import LoginThrottle
 from hotline.services.users import create_user
+
+# Counters shared by workers live in the database: each backend's upserts and locks.
+pytestmark = pytest.mark.backends
 
 PASSWORD = "secret-password"
 T0 = 1_800_000_000.0

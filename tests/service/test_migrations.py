@@ -18,6 +18,9 @@ from hotline.outbox.models import OutboxMessage
 from hotline.runtime import schema
 from hotline.runtime.db import DatabaseError, ensure_schema, tortoise_config
 
+# Migrations are SQL per dialect: an old database upgrades on both.
+pytestmark = pytest.mark.backends
+
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
 # Every migration shipped, in order (a new one joins the list by existing).
 MIGRATIONS = sorted(

@@ -216,6 +216,7 @@ async def test_the_log_gateway_marks_rows_sent_without_sending(db: Any) -> None:
     assert done.status == OutboxStatus.SENT and done.gateway_ref == "log" and done.sent_at == NOW
 
 
+@pytest.mark.backends
 async def test_a_5xx_is_retried_with_backoff_and_the_text_is_sent_once(db: Any) -> None:
     [row] = await _queue()
     with http_peer((500, {"error": "busy"}), (200, {"id": "CITY-1"})) as peer:
@@ -241,6 +242,7 @@ async def test_a_5xx_is_retried_with_backoff_and_the_text_is_sent_once(db: Any) 
     assert sent.last_error is None and sent.claim_token is None
 
 
+@pytest.mark.backends
 async def test_a_gateway_outage_defers_the_waiting_texts_without_trying_each(db: Any) -> None:
     rows = await _queue(3)
     with http_peer((503, {})) as peer:
@@ -257,6 +259,7 @@ async def test_a_gateway_outage_defers_the_waiting_texts_without_trying_each(db:
     } == {0}
 
 
+@pytest.mark.backends
 async def test_a_permanent_refusal_fails_the_text_and_requeue_brings_it_back(db: Any) -> None:
     [row] = await _queue()
     with http_peer((400, {"error": "invalid mobile"})) as peer:
@@ -276,6 +279,7 @@ async def test_a_permanent_refusal_fails_the_text_and_requeue_brings_it_back(db:
     assert await requeue("sms", now=NOW) == 1
 
 
+@pytest.mark.backends
 async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
     rows = await _queue(12)
     with http_peer((200, {"id": "ok"})) as peer:
@@ -297,6 +301,7 @@ async def test_two_senders_at_once_never_send_a_text_twice(db: Any) -> None:
     )
 
 
+@pytest.mark.backends
 async def test_a_crashed_senders_lease_runs_out_and_the_text_is_sent(db: Any) -> None:
     [row] = await _queue()
     await OutboxMessage.filter(transport="sms", id=row.id).update(

@@ -182,6 +182,7 @@ async def test_no_warning_after_a_breach_even_when_the_deadline_is_extended(env:
     assert await mails("warning") == []
 
 
+@pytest.mark.backends
 async def test_concurrent_sweeps_record_each_breach_once(env: Env) -> None:
     tickets = [
         await env.dispatched(T0 + i * timedelta(minutes=1), title=f"物业问题 {i}")
@@ -204,6 +205,7 @@ async def test_concurrent_sweeps_record_each_breach_once(env: Env) -> None:
     assert empty(await sweep(now=now + H, link_base=LINK))
 
 
+@pytest.mark.backends
 async def test_concurrent_sweeps_warn_once(env: Env) -> None:
     tickets = [await env.dispatched(T0, title=f"物业问题 {i}") for i in range(10)]
     reports = await asyncio.gather(
@@ -293,6 +295,7 @@ async def test_the_daily_digest_is_sent_once_a_day(env: Env) -> None:
     assert "2026年11月24日" in (await mails("digest"))[-1].subject
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("move", ["redispatch", "merge"])
 async def test_a_clock_retired_while_the_sweeper_works_is_not_escalated(
     env: Env, move: str, monkeypatch: pytest.MonkeyPatch

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from hotline.domain.models import WebSession
 from hotline.domain.timefmt import utcnow
 from hotline.runtime.config import load_settings
@@ -14,6 +16,9 @@ from hotline.services import web_sessions
 from hotline.services.web_sessions import Ended, policy_for
 from hotline.startup.workers import housekeeping
 from tests.service.conftest import make_people
+
+# Sessions are shared by workers through the database.
+pytestmark = pytest.mark.backends
 
 POLICY = policy_for(idle_minutes=30, max_hours=12)
 

@@ -6,11 +6,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from hotline.channels import wechat as proto
 from hotline.domain.models import WeChatNonce
 from hotline.runtime.config import load_settings
 from hotline.services import wechat_nonces
 from hotline.startup.workers import housekeeping
+
+# A nonce is claimed by a unique row: each backend's conflict handling.
+pytestmark = pytest.mark.backends
 
 TS = "1764990000"
 EXPIRES = datetime.fromtimestamp(proto.nonce_expires(TS), UTC)
