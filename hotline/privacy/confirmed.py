@@ -10,6 +10,7 @@ ticket's words reaches a unit (an older ticket dispatched before this rule shows
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from hotline.privacy.rules import is_confidential, mask_personal
 
@@ -66,4 +67,31 @@ def unit_text(
         dispatch_title if dispatch_title is not None else mask_personal(title, names=names),
         dispatch_text if dispatch_text is not None else mask_personal(content, names=names),
         confirmed,
+    )
+
+
+class TicketWords(Protocol):
+    """What `unit_text_of` reads of a ticket row (any object with these attributes)."""
+
+    kind: str
+    confidential: bool
+    title: str
+    content: str
+    complainant_name: str
+    dispatch_title: str | None
+    dispatch_text: str | None
+    dispatch_confirmed_at: object
+
+
+def unit_text_of(ticket: TicketWords) -> UnitText:
+    """`unit_text` of a ticket row: what its units' pages, API, mail and search read."""
+    return unit_text(
+        kind=ticket.kind,
+        confidential=ticket.confidential,
+        title=ticket.title,
+        content=ticket.content,
+        complainant_name=ticket.complainant_name,
+        dispatch_title=ticket.dispatch_title,
+        dispatch_text=ticket.dispatch_text,
+        confirmed=ticket.dispatch_confirmed_at is not None,
     )

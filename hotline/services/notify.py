@@ -23,7 +23,7 @@ from hotline.mail.templates import (
     render_warning,
 )
 from hotline.outbox.models import OutboxMessage
-from hotline.privacy.confirmed import unit_text
+from hotline.privacy.confirmed import unit_text_of
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
@@ -40,16 +40,7 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
 
     Of a 举报 or confidential ticket that is the text a person at the centre confirmed.
     """
-    seen = unit_text(
-        kind=ticket.kind,
-        confidential=ticket.confidential,
-        title=ticket.title,
-        content=ticket.content,
-        complainant_name=ticket.complainant_name,
-        dispatch_title=ticket.dispatch_title,
-        dispatch_text=ticket.dispatch_text,
-        confirmed=ticket.dispatch_confirmed_at is not None,
-    )
+    seen = unit_text_of(ticket)
     text = seen.text
     summary = text if len(text) <= 120 else text[:120] + "…"
     return TicketInfo(

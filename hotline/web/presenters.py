@@ -23,7 +23,7 @@ from hotline.domain.schemas import (
     UnitOut,
 )
 from hotline.domain.timefmt import local_iso
-from hotline.privacy.confirmed import needs_confirmation, unit_text
+from hotline.privacy.confirmed import needs_confirmation, unit_text_of
 from hotline.privacy.rules import (
     complainant_view,
     dispatch_text,
@@ -129,16 +129,7 @@ def ticket_text(ticket: Ticket, *, role: str) -> TicketText:
     if role == Role.OPERATOR:
         return TicketText(ticket.title, ticket.content, sent, sent_title, ticket.address)
     if role == Role.UNIT:
-        seen = unit_text(
-            kind=ticket.kind,
-            confidential=ticket.confidential,
-            title=ticket.title,
-            content=ticket.content,
-            complainant_name=ticket.complainant_name,
-            dispatch_title=ticket.dispatch_title,
-            dispatch_text=ticket.dispatch_text,
-            confirmed=ticket.dispatch_confirmed_at is not None,
-        )
+        seen = unit_text_of(ticket)
         address = "" if hidden else ticket.address
         return TicketText(seen.title, seen.text, seen.text, seen.title, address)
     if hidden:
