@@ -33,6 +33,12 @@ DEMO_ACCOUNTS = [
 ]
 
 # Demo texts written for this project (not copied from any data set).
+# An official accused: the 举报 the avoidance rule sends to 市纪委 (the one in hand there).
+OFFICIAL_REPORT = (
+    "举报",
+    "{place}城管执法队员收受好处",
+    "举报{place}城管执法队员在拆除违建中收受商户好处费，选择性执法，请纪检部门查处。",
+)
 TEMPLATES: list[tuple[str, str, str]] = [
     (
         "投诉",
@@ -64,6 +70,7 @@ TEMPLATES: list[tuple[str, str, str]] = [
         "{place}一家餐馆使用过期食材",
         "我发现{place}附近一家餐馆后厨卫生很差，还在使用过期食材，请市场监管部门检查。",
     ),
+    OFFICIAL_REPORT,
     (
         "投诉",
         "{place}附近工厂排放刺鼻废气",
@@ -269,14 +276,19 @@ async def _demo_tickets(
     unit_users: dict[str, Any] = {}
     previous: str | None = None
     handled = [t for t in TEMPLATES if t[0] not in ("咨询", "举报", "表扬")]
-    reports = [t for t in TEMPLATES if t[0] == "举报"]
     for i in range(count):
         forced = FORCED_STAGES[i] if i < len(FORCED_STAGES) else None
         kind, title, content = rng.choice(handled if forced is not None else TEMPLATES)
+        place = rng.choice(places)
         if i == len(FORCED_STAGES):  # one 举报 in hand at 市纪委, whatever the dice say
             forced = REPORT_STAGE
-            kind, title, content = rng.choice(reports)
-        place = rng.choice(places)
+            kind, title, content = OFFICIAL_REPORT
+            # Officials of a street office accused: it and its district are avoided, so the
+            # router proposes the supervising unit.
+            streets = [
+                u.name.removesuffix("办事处") for u in deployment.units if u.kind == "street"
+            ]
+            place = rng.choice(streets or places)
         created = now - timedelta(days=rng.uniform(0, 40), minutes=rng.randint(0, 600))
         if forced is not None:  # old enough for every step to have happened
             created = now - timedelta(days=8, minutes=rng.randint(0, 600))

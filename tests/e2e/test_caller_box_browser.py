@@ -6,7 +6,8 @@ must be shown there, not dropped as an error, and the console stays clean.
 
 from __future__ import annotations
 
-from tests.e2e.test_pages_browser import Person, browser, pytestmark, site  # noqa: F401
+# `browser` is the one chromium of this worker (tests/e2e/conftest.py).
+from tests.e2e.test_pages_browser import Person, pytestmark, site  # noqa: F401
 
 TWO_PHONES = "13907311846 13812345678 13700001111"
 
