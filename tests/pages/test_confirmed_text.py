@@ -316,3 +316,34 @@ async def test_a_report_dispatched_before_the_rule_shows_units_a_notice_until_co
     await site.act(number, "confirm-dispatch-text", "op", {"title": TITLE, "dispatch_text": TEXT})
     seen = (await api(site, "GET", f"/api/v1/tickets/{number}", "rsj")).json()
     assert (seen["title"], seen["content"]) == (TITLE, TEXT)
+
+
+async def test_a_units_reply_form_does_not_claim_it_reached_a_confidential_reporter(
+    site: Site,
+) -> None:
+    """A unit never sees a 举报 reporter's number: 已联系上市民 starts unticked (it counts in the
+    response rate); for an ordinary complaint it starts ticked as before."""
+    unit = await unit_account(site)
+    numbers = {}
+    for kind, body in (("report", REPORT), ("complaint", {**REPORT, "kind": "投诉"})):
+        r = await api(site, "POST", "/api/v1/tickets", "op", json={**body, "auto_dispatch": False})
+        number = r.json()["number"]
+        if r.json()["awaiting_confirmation"]:
+            confirm = {"title": TITLE, "dispatch_text": TEXT}
+            await api(
+                site, "POST", f"/api/v1/tickets/{number}/confirm-dispatch-text", "op", json=confirm
+            )
+        dispatched = await api(
+            site, "POST", f"/api/v1/tickets/{number}/dispatch", "op", json={"lead_unit": "RSJ"}
+        )
+        assert dispatched.status_code == 200, dispatched.text
+        signed = await api(site, "POST", f"/api/v1/tickets/{number}/sign", unit, json={})
+        assert signed.status_code == 200, signed.text
+        numbers[kind] = number
+    c = await site.login(unit)
+    async with aclosing(c):
+        report = (await c.get(f"/tickets/{numbers['report']}")).text
+        complaint = (await c.get(f"/tickets/{numbers['complaint']}")).text
+    box = re.compile(r'<input type="checkbox" id="[^"]*" name="contacted" ?(checked)?>')
+    assert [m.group(1) for m in box.finditer(report)] == [None]
+    assert [m.group(1) for m in box.finditer(complaint)] == ["checked"]

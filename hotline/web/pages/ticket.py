@@ -114,6 +114,11 @@ async def _page_context(
         if confidential and name in _DISPATCHES:
             # What units read of a 举报 or confidential ticket is changed by confirming only.
             fields = [f for f in fields if f.name != "dispatch_text"]
+        if confidential and name == Action.REPLY.value and not mine:
+            # A unit never sees a confidential reporter's number: 已联系上市民 starts unticked.
+            for f in fields:
+                if f.name == "contacted":
+                    f.value = False
         not_contacted = name == Action.CALLBACK and out.complainant.no_contact
         if not_contacted:
             fields = [f for f in fields if f.name in NOT_CONTACTED_FIELDS]
