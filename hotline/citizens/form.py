@@ -16,6 +16,7 @@ from hotline.privacy.rules import may_ask_no_contact
 # Which kinds need a way to answer, and a place: declared with the kinds (KindSpec).
 NEEDS_CONTACT = frozenset(k.word for k in KIND_SPECS if k.needs_contact)
 NEEDS_PLACE = frozenset(k.word for k in KIND_SPECS if k.needs_place)
+NEEDS_PLACE_WORDS = "、".join(k.word for k in KIND_SPECS if k.needs_place)  # 求助、投诉、举报
 KIND_CHOICES = kind_choices()
 MAX_TITLE = 50
 MAX_CONTENT = 2000
@@ -77,8 +78,12 @@ def rule_errors(values: dict[str, Any]) -> dict[str, str]:
     errors = {}
     if kind in NEEDS_CONTACT and not (values.get("phone") or values.get("email")):
         errors["phone"] = f"{kind}需要答复您：请留下手机号或电子邮箱（至少一项）"
-    if kind in NEEDS_PLACE and not (values.get("place") or str(values.get("address")).strip()):
+    no_place = not (values.get("place") or str(values.get("address") or "").strip())
+    if kind in NEEDS_PLACE and no_place:
         errors["address"] = "请选择所在区县/街道，或填写事发地址，以便转给属地办理"
+    elif not kind and no_place:
+        # The kind is not chosen yet: say now what most kinds will ask on the next try.
+        errors["address"] = f"{NEEDS_PLACE_WORDS}需要事发地点：请选择所在区县/街道，或填写事发地址"
     return errors
 
 

@@ -8,6 +8,7 @@ random key makes a repeated post (double click, reload) return the first ticket.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ class FormToken:
     def too_fast(self, now: float) -> bool:
         """Whether the form came back sooner than a person could have filled it."""
         return now - self.issued < MIN_SECONDS
+
+    def wait(self, now: float) -> int:
+        """Whole seconds still to wait before the form may come back (at least 1)."""
+        return max(1, math.ceil(MIN_SECONDS - (now - self.issued)))
 
     def expired(self, now: float) -> bool:
         """Whether the form was served too long ago to accept (or claims a future time)."""

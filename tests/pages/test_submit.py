@@ -307,7 +307,7 @@ async def test_checks_keep_what_was_typed_and_speak_beside_the_fields(app: Any) 
         kind="咨询", content="太短", phone="12345", email="不是邮箱", name="王<b>先生</b>"
     )
     assert r.status_code == 422
-    assert "还不能提交：请按红字提示修改后再提交。" in r.text
+    assert "还不能提交：请按红字提示修改 具体情况、手机号、电子邮箱。" in r.text
     assert re.search(r'id="e-content">太短：至少 10 个字，请补充<', r.text)
     assert re.search(r'id="e-phone">请填写 11 位手机号', r.text)
     assert re.search(r'id="e-email">电子邮箱格式不正确', r.text)
@@ -336,7 +336,7 @@ async def test_robots_are_refused_and_nothing_is_created(app: Any) -> None:
     r = await citizen.post(website="http://spam.example")
     assert r.status_code == 400 and "提交未成功" in r.text and "spam.example" not in r.text
     r = await citizen.post(token=await citizen.token(age=1))
-    assert r.status_code == 429 and "提交过快，请确认内容后再提交" in r.text
+    assert r.status_code == 429 and "提交过快：请稍等 2 秒后再提交" in r.text
     assert CONTENT in r.text  # what was typed is kept
     r = await citizen.post(token="forged.token")
     assert r.status_code == 400 and "表单已失效" in r.text
@@ -524,6 +524,31 @@ async def test_a_quick_empty_submit_lists_the_missing_fields_not_the_speed(app: 
         kind="", content="", place="", address="", name="", phone="",
     )  # fmt: skip
     assert r.status_code == 422 and "提交过快" not in r.text
-    assert "还不能提交：请按红字提示修改后再提交" in r.text
-    assert re.search(r'id="e-kind">请选择诉求类型<', r.text) and 'id="e-content"' in r.text
+    assert "还不能提交：请填写 诉求类型、具体情况、事发地点。" in r.text
+    assert re.search(r'id="e-kind">请选择诉求类型<', r.text)
+    assert re.search(r'id="e-content">请填写具体情况（至少 10 个字）<', r.text)
+    assert re.search(r'id="e-address">求助、投诉、举报需要事发地点', r.text)
     assert await Ticket.all().count() == 0
+
+
+async def test_one_submission_reports_every_missing_field_and_keeps_the_rest(app: Any) -> None:
+    """A 投诉 without content nor place, with a bad phone: all three at once, typing kept."""
+    citizen = Citizen(app)
+    r = await citizen.post(content="", place="", address="", phone="123", name="张三")
+    assert r.status_code == 422
+    assert "还不能提交：请填写 具体情况、事发地点；请按红字提示修改 手机号。" in r.text
+    assert re.search(r'id="e-content">请填写具体情况', r.text)
+    assert re.search(r'id="e-address">请选择所在区县/街道，或填写事发地址', r.text)
+    assert re.search(r'id="e-phone">请填写 11 位手机号', r.text)
+    assert '<option value="投诉" selected>' in r.text and 'value="张三"' in r.text
+    # a 建议 needs no place: only the content is asked for
+    r = await citizen.post(kind="建议", content="", place="", address="")
+    assert "还不能提交：请填写 具体情况。" in r.text and 'id="e-address"' not in r.text
+    assert await Ticket.all().count() == 0
+
+
+async def test_the_place_is_marked_required_and_says_for_which_kinds(app: Any) -> None:
+    page = (await Citizen(app).http.get("/submit")).text
+    legend = re.search(r"<legend>事发地点(.*?)</legend>", page, re.S)
+    assert legend and 'class="req"' in legend.group(1)
+    assert "求助、投诉、举报必须填写" in page

@@ -215,7 +215,9 @@ async def test_an_incomplete_rating_keeps_what_was_chosen(site: Site) -> None:
         )
         long = await _rate(c, t["number"], t["query_code"], comment="很" * 501)
     assert r.status_code == 422
-    assert "评价未提交" in r.text and "请选择一项" in r.text
+    assert 'id="rating" novalidate' in r.text  # no English browser tooltip: the page answers
+    assert "评价未提交：请选择 您对办理结果是否满意。" in r.text
+    assert "请选择满意、基本满意或不满意" in r.text and "请选择一项" not in r.text
     assert 'value="yes" required checked' in r.text and ">快</textarea>" in r.text
     assert long.status_code == 422 and "最多 500 个字" in long.text
     assert (await Ticket.get(number=t["number"])).status == "replied"

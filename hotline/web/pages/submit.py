@@ -26,7 +26,9 @@ from hotline.citizens.form import (
     KIND_CHOICES,
     MAX_CONTENT,
     MAX_TITLE,
+    MIN_CONTENT,
     NEEDS_CONTACT,
+    NEEDS_PLACE_WORDS,
     CitizenForm,
     form_values,
     rule_errors,
@@ -50,6 +52,19 @@ HONEYPOT = "website"
 PARSE_MAX_FILES = 2 * MAX_PHOTOS
 FIELDS_ALLOWANCE = 1024 * 1024  # the text fields and multipart framing besides the photos
 TRY_AGAIN = "如多次提交不成功，请拨打 12345 热线。"
+# Short field names for the top message, in the form's order (place and address are one
+# question: 事发地点).
+SUMMARY_NAMES = {
+    "kind": "诉求类型",
+    "content": "具体情况",
+    "title": "标题",
+    "place": "事发地点",
+    "address": "事发地点",
+    "name": "姓名",
+    "phone": "手机号",
+    "email": "电子邮箱",
+    "photos": "照片",
+}
 
 
 class BodyTooLarge(Exception):
@@ -111,6 +126,7 @@ def _form_page(
         "labels": CITIZEN_FIELD_LABELS,
         "kinds": KIND_CHOICES,
         "needs_contact": "、".join(k for k in KINDS if k in NEEDS_CONTACT),
+        "needs_place": NEEDS_PLACE_WORDS,
         "may_be_anonymous": "、".join(k for k in KINDS if k not in NEEDS_CONTACT),
         "places": _picker(request).groups,
         "max_photos": MAX_PHOTOS,
@@ -198,7 +214,7 @@ async def _submitted(request: Request, form: Any) -> Response:
             request,
             values=values,
             token=str(form.get(formtoken.FIELD)),
-            message="提交过快，请确认内容后再提交。",
+            message=f"提交过快：请稍等 {token.wait(now)} 秒后再提交。",
             status=429,
         )
     assert place is not None
@@ -262,6 +278,8 @@ def _invalid(
         shown.setdefault(name, message)
     if "kind" in shown:
         shown["kind"] = "请选择诉求类型"
+    if "content" in shown and not str(values.get("content") or "").strip():
+        shown["content"] = f"请填写具体情况（至少 {MIN_CONTENT} 个字）"
     sent_photos = any(_is_file(f) for f in form.getlist("photos"))
     if sent_photos and "photos" not in shown:
         shown["photos"] = "照片未保存：改正上面的内容后，请重新选择照片。"
@@ -270,9 +288,28 @@ def _invalid(
         values=values,
         errors=shown,
         token=str(form.get(formtoken.FIELD)),
-        message="还不能提交：请按红字提示修改后再提交。",
+        message=_summary(values, shown),
         status=422,
     )
+
+
+def _summary(values: dict[str, Any], shown: dict[str, str]) -> str:
+    """The top message: every field still to fill in, then every one to correct, by name."""
+    missing: list[str] = []
+    wrong: list[str] = []
+    for field, name in SUMMARY_NAMES.items():
+        if field not in shown or name in missing or name in wrong:
+            continue
+        empty = field != "photos" and not str(values.get(field) or "").strip()
+        if field == "phone" and empty and not values.get("email"):
+            name = "手机号或电子邮箱"  # the contact rule: either one will do
+        (missing if empty else wrong).append(name)
+    parts = []
+    if missing:
+        parts.append(f"请填写 {'、'.join(missing)}")
+    if wrong:
+        parts.append(f"请按红字提示修改 {'、'.join(wrong)}")
+    return f"还不能提交：{'；'.join(parts) or '请按红字提示修改'}。"
 
 
 def _is_file(value: Any) -> bool:

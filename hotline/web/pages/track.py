@@ -67,6 +67,8 @@ UNSOLVED_WORDS = (
     "如情况紧急，请拨打 12345 热线。",
 )
 SATISFACTION = typing.get_args(Satisfaction)  # 满意 / 基本满意 / 不满意
+# The rating form's questions, as its legends ask them.
+RATING_QUESTIONS = {"satisfaction": "您对办理结果是否满意", "solved": "问题是否已经解决"}
 SOLVED = {"yes": True, "no": False}
 HEIC = ("image/heic", "image/heif")
 CODE_PLEASE = "请输入受理短信或回执上的 6 位查询码，即可查看这张工单的办理进度。"
@@ -138,7 +140,7 @@ async def _lookup(
         return _form_page(request, number, code, problem=NOT_FOUND, status=404)
     status, problem = 200, ""
     if errors:
-        status, problem = 422, "评价未提交：请按红字提示选择后再提交。"
+        status, problem = 422, _rating_problem(errors)
     elif rating_body is not None:
         try:
             await rating.rate(
@@ -164,8 +166,17 @@ async def _lookup(
         "errors": errors or {},
         "values": values or {},
         "satisfaction_choices": SATISFACTION,
+        "satisfaction_prompt": f"请选择{'、'.join(SATISFACTION[:-1])}或{SATISFACTION[-1]}",
     }
     return _form_page(request, number, code, problem=problem, status=status, **context)
+
+
+def _rating_problem(errors: dict[str, str]) -> str:
+    """The top message of a rating sent incomplete: each question still unanswered, by name."""
+    unanswered = [q for field, q in RATING_QUESTIONS.items() if field in errors]
+    if unanswered:
+        return f"评价未提交：请选择 {'、'.join(unanswered)}。"
+    return "评价未提交：请按红字提示修改 意见或建议 后再提交。"
 
 
 def _form_problem(number: str, code: str) -> str:
