@@ -9,8 +9,6 @@ TEST_DATABASE_URL, PostgreSQL with two workers sharing the limits.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +17,10 @@ import httpx
 import pytest
 
 from tests.e2e.test_server import (
-    MAIN,
     _cli,
     _env,
-    _free_port,
     _needs_model,
-    _stop,
-    _wait_healthy,
+    running_server,
     server_url,  # noqa: F401 - the fixture: SQLite file, or a fresh PostgreSQL schema
 )
 
@@ -44,24 +39,8 @@ def served(server_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:  # noq
     issued = _cli(env, "users", "token", "shift-op", cwd=tmp_path)
     assert issued.returncode == 0, issued.stderr
     workers = ["--workers", "2"] if server_url.startswith("postgres") else []
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(MAIN), "--host", "127.0.0.1", "--port", str(port), *workers],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(proc, url, log)
+    with running_server(tmp_path, env, *workers) as url:
         yield url, issued.stdout.strip().splitlines()[-1]
-    finally:
-        _stop(proc)
 
 
 async def _track(url: str, number: str, code: str) -> int:

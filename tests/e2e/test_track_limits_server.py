@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
+from tests.e2e.test_server import (
+    _cli,
+    _env,
+    _needs_model,
+    running_server,
+)
 
 WRONG = "ZZZZZZ"
 
@@ -20,24 +23,8 @@ def _serve(tmp: Path, *args: str, **env_extra: str) -> Iterator[str]:
     _needs_model()
     env = _env(f"sqlite://{tmp / 'limits.db'}", **env_extra)
     assert _cli(env, "check", cwd=tmp).returncode == 0  # builds the database once
-    port = _free_port()
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(MAIN), "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=tmp,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(proc, url, log)
+    with running_server(tmp, env, *args) as url:
         yield url
-    finally:
-        _stop(proc)
 
 
 def _early_in_a_minute() -> None:
