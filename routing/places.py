@@ -61,13 +61,22 @@ class PlaceMatch(NamedTuple):
 class Gazetteer:
     """Leftmost-longest matcher over place names and aliases (a trie-shaped regex)."""
 
-    def __init__(self, places: Iterable[Place]) -> None:
+    def __init__(
+        self, places: Iterable[Place], *, parents: Mapping[str, str] | None = None
+    ) -> None:
         self.places: tuple[Place, ...] = tuple(places)
+        self._parents: Mapping[str, str] = parents or {}
         self._forms: dict[str, Place] = {}
         for place in self.places:
             for form in (place.name, *place.aliases):
                 self._forms[_fold(form)] = place
         self._pattern = _trie_pattern(self._forms) if self._forms else None
+        # The district of any place is the district place of its unit or of the nearest
+        # ancestor unit that has one (units.toml files a street office under its district).
+        self._district_of_unit: dict[str, str] = {}
+        for place in self.places:
+            if place.kind == "district":
+                self._district_of_unit.setdefault(place.unit, place.name)
 
     def __len__(self) -> int:
         return len(self.places)
@@ -83,6 +92,40 @@ class Gazetteer:
             place = forms[m.group()]
             out.append(PlaceMatch(place.name, text[start:end], place.unit, place.kind, start, end))
         return out
+
+    def locate(self, matches: Iterable[PlaceMatch]) -> tuple[str, str]:
+        """(district, street) a ticket is filed under, from the places of its matter.
+
+        The street is the first street or town named; the district is the first district
+        named, else the district of the first place whose unit has one. Either may be "".
+        """
+        district = street = ""
+        fallback = ""
+        for m in matches:
+            if m.kind == "district" and not district:
+                district = m.name
+            elif m.kind in ("street", "town") and not street:
+                street = m.name
+                fallback = fallback or self.district_of(m.unit)
+            elif not fallback:
+                fallback = self.district_of(m.unit)
+        if street and (own := self.district_of(self._unit_of(street))):
+            district = own  # a street belongs to one district, whatever else the text names
+        return district or fallback, street
+
+    def district_of(self, unit: str) -> str:
+        """The district place of a unit or of its nearest ancestor that has one ("" if none)."""
+        seen: set[str] = set()
+        while unit and unit not in seen:
+            if name := self._district_of_unit.get(unit):
+                return name
+            seen.add(unit)
+            unit = self._parents.get(unit, "")
+        return ""
+
+    def _unit_of(self, name: str) -> str:
+        place = self._forms.get(_fold(name))
+        return place.unit if place else ""
 
 
 def _trie_pattern(forms: Iterable[str]) -> re.Pattern[str]:
@@ -169,4 +212,6 @@ def load_places(path: str | Path, units: Iterable[Unit] | Mapping[str, Unit]) ->
                 )
             forms[form] = i
         places.append(Place(name, tuple(a.strip() for a in aliases), entry["unit"], entry["kind"]))
-    return Gazetteer(places)
+    listed = units.values() if isinstance(units, Mapping) else units
+    parents = {u.code: u.parent for u in listed}
+    return Gazetteer(places, parents=parents)

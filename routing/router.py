@@ -26,6 +26,9 @@ class RoutingDecision:
     needs_review: bool
     rule: str
     place: str | None
+    # Where the matter is, as the 热点区域 figures file it ("" when no place is named).
+    district: str = ""
+    street: str = ""
 
 
 def route(
@@ -86,6 +89,7 @@ def route(
         # nobody left to take a report on everyone named: an operator must decide
         needs_review = needs_review or lead == rules.fallback
 
+    district, street = gazetteer.locate(addr_places + text_places)
     return RoutingDecision(
         lead_unit=lead,
         assisting_units=assist,
@@ -94,6 +98,8 @@ def route(
         needs_review=needs_review,
         rule="；".join(notes),
         place=place,
+        district=district,
+        street=street,
     )
 
 

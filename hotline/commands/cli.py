@@ -1,5 +1,5 @@
 """`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, rebuild-rates,
-check, outbox, sms."""
+fill-places, check, outbox, sms."""
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
     sub.add_parser("rebuild-rates", help="按事件日志重新生成考核指标明细（升级或规则变更后）")
+    sub.add_parser("fill-places", help="为没有区县的旧工单按内容和地址补填区县、街道（可重复执行）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
     requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
@@ -160,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(settings)
         if command == "rebuild-rates":
             _run(settings, lambda d: _rebuild_rates(), with_model=False)
+            return 0
+        if command == "fill-places":
+            _run(settings, _fill_places, with_model=False)
             return 0
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
@@ -513,6 +517,22 @@ async def _rebuild_rates() -> None:
 
     assignments, callbacks = await rebuild_rates()
     print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
+
+
+async def _fill_places(deployment: Any) -> None:
+    from hotline.services.ticket_places import fill_places
+
+    if deployment.router is None:
+        print("未配置路由规则（data/routing.toml），无法判断地点", file=sys.stderr)
+        return
+
+    def progress(seen: int, filled: int) -> None:
+        print(f"\r已读 {seen} 张，补填 {filled} 张", end="", file=sys.stderr, flush=True)
+
+    seen, filled = await fill_places(deployment.router.routing, progress=progress)
+    if seen:
+        print(file=sys.stderr)
+    print(f"已补填 {filled} 张工单的区县和街道（共检查 {seen} 张没有区县的工单）")
 
 
 async def _recompute(deployment: Any) -> None:

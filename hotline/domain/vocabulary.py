@@ -24,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from hotline.domain.errors import HotlineError
 from routing.errors import RuleError
 from routing.tomlsource import TomlSource, read_toml
 
@@ -173,6 +174,22 @@ class Vocabulary:
     def categories(self) -> tuple[str, ...]:
         """Every first-level category: the model's, then the hand-chosen ones."""
         return self.model_categories + self.other_categories
+
+    def check_category(self, value: str | None) -> None:
+        """Refuse a category that is not a word of the list (None or "": the router decides).
+
+        Categories are a closed list: a typed 「城建」 would start a category of its own in
+        the hot-category figures, the Open311 services and the labels the router retrains on.
+        """
+        if value and value not in self.categories:
+            allowed = "、".join(self.categories)
+            message = f"分类「{value}」不在分类表中，请从以下分类中选择：{allowed}"
+            raise HotlineError(
+                message,
+                status=422,
+                code="unknown_category",
+                fields=[{"field": "category", "message": message, "type": "unknown_category"}],
+            )
 
 
 def load_vocabulary(data_dir: Path) -> Vocabulary:

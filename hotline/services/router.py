@@ -49,6 +49,8 @@ class TicketRouter:
             "needs_review": bool(decision.needs_review),
             "rule": decision.rule,
             "place": decision.place,
+            "district": decision.district,
+            "street": decision.street,
             "top3": top3,
             "tokens": tokens[:50],
         }

@@ -58,6 +58,7 @@ async def resolve_units(
     assert isinstance(body, DispatchBody)
     routing = ticket.routing or {}
     redispatch = action == Action.REDISPATCH
+    deployment.words().check_category(body.category)
     lead_code = body.lead_unit or (None if redispatch else routing.get("lead_unit"))
     if not lead_code:
         raise HotlineError(

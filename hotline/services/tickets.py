@@ -194,6 +194,7 @@ async def _create(
 ) -> TicketRecord:
     from hotline.services.numbering import new_query_code, next_number
 
+    deployment.words().check_category(data.category)
     text = f"{data.title}\n{data.content}"
     proposal = deployment.propose(
         text=text, address=data.location.address, kind=data.kind, category=data.category
@@ -221,8 +222,7 @@ async def _create(
             names=(complainant.name,),
         ),
         address=data.location.address,
-        district=data.location.district,
-        street=data.location.street,
+        **_place(data, proposal),
         latitude=data.location.latitude,
         longitude=data.location.longitude,
         complainant_name="" if complainant.anonymous else complainant.name,
@@ -293,6 +293,20 @@ async def _create(
             outbox=[text] if text is not None else [],
         )
     return record
+
+
+def _place(data: TicketCreate, proposal: dict[str, Any]) -> dict[str, str]:
+    """District and street as given, else where the router found the matter.
+
+    A phone call's place is in its words (「含浦街道…」), not in form fields: without this
+    the 热点区域 figures would miss the main channel. A street is taken only with its own
+    district, so a given district is never paired with another district's street.
+    """
+    district = data.location.district or str(proposal.get("district") or "")
+    street = data.location.street
+    if not street and district == (proposal.get("district") or ""):
+        street = str(proposal.get("street") or "")
+    return {"district": district, "street": street}
 
 
 # ---- actions ----------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from hotline.domain.models import Unit
+from hotline.domain.models import Unit, User
 
 _directory: dict[str, Unit] = {}
 
@@ -66,3 +66,21 @@ async def unit_choices() -> list[tuple[str, str]]:
 async def all_units() -> list[Unit]:
     """Every unit, the active ones first, each group in the order of data/units.toml."""
     return list(await Unit.all().order_by("-active", "id"))
+
+
+async def unstaffed_codes(codes: Iterable[str] | None = None) -> set[str]:
+    """Codes of active units (among `codes`, or all) with no active account to act for them.
+
+    A ticket dispatched there would wait unsigned until its receipt deadline passes: the
+    operator is warned at dispatch and the admin page lists such units.
+    """
+    query = Unit.filter(active=True)
+    if codes is not None:
+        query = query.filter(code__in=list(codes))
+    wanted = set(await query.values_list("code", flat=True))
+    if not wanted:
+        return set()
+    staffed = await User.filter(active=True, unit__code__in=list(wanted)).values_list(
+        "unit__code", flat=True
+    )
+    return wanted - set(staffed)

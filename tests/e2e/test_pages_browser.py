@@ -121,9 +121,14 @@ def test_call_to_close_in_the_browser(site: str, browser: object) -> None:
     op.shot("02-operator-console")
     assert op.overflow() <= 0
     page.keyboard.press("Alt+S")
-    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
-    number = page.url.rsplit("/", 1)[1]
-    assert "已受理" in page.inner_text("main")
+    # back to an empty form for the next caller, the new number shown and one click away
+    page.wait_for_url(re.compile(r"/operator\?created=\d{8}-\d{5}$"))
+    number = page.url.rsplit("=", 1)[1]
+    assert f"已受理，工单号 {number}" in page.inner_text("main")
+    assert page.get_by_label("标题").input_value() == ""
+    assert page.get_by_label("来电号码").input_value() == ""
+    page.click(f"#created a[href='/tickets/{number}']")
+    page.wait_for_url(re.compile(rf"/tickets/{number}$"))
 
     # 派单 to 住建局 from the ticket page's dispatch form
     page.select_option("#dispatch-lead_unit", "ZJJ")

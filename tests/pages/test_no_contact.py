@@ -94,7 +94,7 @@ async def _intake(site: Site, **fields: Any) -> Ticket:
     }
     r = await op.post("/operator/tickets", data=data)
     assert r.status_code == 303, r.text
-    number = r.headers["location"].rsplit("/", 1)[-1]
+    number = r.headers["location"].rsplit("=", 1)[-1]
     return await Ticket.get(number=number)
 
 

@@ -177,6 +177,7 @@ async def units_page(request: Request) -> Response:
     _admin(request)
     rows = await unit_service.all_units()
     names = {u.code: u.name for u in rows}
+    unstaffed = await unit_service.unstaffed_codes()
     return _page(
         request,
         "admin_units.html",
@@ -184,6 +185,8 @@ async def units_page(request: Request) -> Response:
         {
             "rows": rows,
             "names": names,
+            "unstaffed": [u for u in rows if u.code in unstaffed],
+            "unstaffed_codes": unstaffed,
             "kinds": UNIT_KINDS,
             "file": _data_dir(request) / "units.toml",
         },

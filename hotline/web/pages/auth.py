@@ -21,10 +21,14 @@ def _throttle(request: Request) -> LoginThrottle:
 
 
 async def root(request: Request) -> Response:
-    """GET / — signed out: the sign-in page; signed in: the role's home."""
+    """GET / — signed out: the citizens' front page; signed in: the role's home.
+
+    Most people who type the hotline's address are citizens: they get 我要反映 and
+    进度查询 first, and staff a discreet sign-in link at the foot.
+    """
     principal = getattr(request.state, "session_principal", None)
     if principal is None:
-        return redirect("/login")
+        return render(request, "home.html", {})
     return redirect(HOMES.get(principal.role, "/tickets"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -9,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.domain.schemas import AnswerBody, TicketCreate
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, AnswerBody, TicketCreate
 from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import (
     DEFAULT_URGENCY,
@@ -61,13 +63,19 @@ def _intake_context(
         "urgencies": URGENCIES,
         # An operator records calls, forms and messages; Open311 requests come by program.
         "channels": [(c, labels[c]) for c in OPERATOR_CHANNELS],
+        # A closed list (the API refuses other words); the input filters it as one types.
+        "categories": request.app.state.deployment.words().categories,
     }
 
 
 async def console(request: Request) -> Response:
     """GET /operator — intake form and the queues."""
     signed_in(request, *CONSOLE_ROLES)
-    return render(request, "operator.html", _intake_context(request))
+    context = _intake_context(request)
+    created = request.query_params.get("created") or ""
+    if re.fullmatch(TICKET_NUMBER_PATTERN, created):
+        context["created"] = created
+    return render(request, "operator.html", context)
 
 
 def _create_data(form: Any) -> dict[str, Any]:
@@ -107,14 +115,24 @@ async def intake(request: Request) -> Response:
         context["extra_flashes"] = [("error", "未受理：请按红字提示修改，已填写的内容都还在。")]
         return render(request, "operator.html", context, status=422)
     settings = request.app.state.settings
-    record = await svc.create_ticket(
-        data=data,
-        actor=svc.Actor.of(principal),
-        now=utcnow(),
-        deployment=request.app.state.deployment,
-        # 直接办结 must not be dispatched first; otherwise as the deployment says.
-        auto_dispatch=False if answer_now else settings.auto_dispatch,
-    )
+    try:
+        record = await svc.create_ticket(
+            data=data,
+            actor=svc.Actor.of(principal),
+            now=utcnow(),
+            deployment=request.app.state.deployment,
+            # 直接办结 must not be dispatched first; otherwise as the deployment says.
+            auto_dispatch=False if answer_now else settings.auto_dispatch,
+        )
+    except HotlineError as exc:
+        if not exc.fields:
+            raise
+        # A refusal about a field (a category not in the list) is shown beside it, the call's
+        # words kept, as the form's own checks are.
+        shown = {ERROR_FIELDS.get(f["field"], f["field"]): f["message"] for f in exc.fields}
+        context = _intake_context(request, values, shown)
+        context["extra_flashes"] = [("error", "未受理：请按红字提示修改，已填写的内容都还在。")]
+        return render(request, "operator.html", context, status=exc.status)
     number = record.ticket.number
     if answer_now:
         await svc.perform_action(
@@ -128,23 +146,16 @@ async def intake(request: Request) -> Response:
         flash(request, f"已受理并直接办结，工单号 {number}（查询码 {record.ticket.query_code}）。")
         return redirect("/operator")
     status = record.ticket.status
+    code = record.ticket.query_code
     if needs_confirmation(kind=record.ticket.kind, confidential=record.ticket.confidential):
-        flash(
-            request,
-            f"已受理，工单号 {number}（查询码 {record.ticket.query_code}）。"
-            "这是举报件或保密件：请先核对右侧「确认转办内容」中单位将看到的标题和内容，确认后再派单。",
-        )
+        then = "这是举报件或保密件：请打开工单核对单位将看到的标题和内容，确认后再派单。"
     elif status == Status.DISPATCHED.value:
-        flash(
-            request,
-            f"已受理并按系统建议自动派单，工单号 {number}（查询码 {record.ticket.query_code}）。",
-        )
+        then = "已按系统建议自动派单。"
     else:
-        flash(
-            request,
-            f"已受理，工单号 {number}（查询码 {record.ticket.query_code}）。请核对下方建议后派单。",
-        )
-    return redirect(f"/tickets/{number}")
+        then = "待派单：可稍后在「待派单」中打开核对建议后派单。"
+    flash(request, f"已受理，工单号 {number}（查询码 {code}）。{then}")
+    # Back to an empty form for the next caller; the new ticket stays one click away.
+    return redirect(f"/operator?created={number}")
 
 
 async def caller(request: Request) -> Response:

@@ -15,7 +15,7 @@ from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.services import tickets as svc
-from hotline.services.units import active_units, unit_directory
+from hotline.services.units import active_units, unit_directory, unstaffed_codes
 from hotline.web.pages.common import (
     CENTRE,
     clock_views,
@@ -76,7 +76,12 @@ def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[
 
 
 async def _unit_choices() -> list[tuple[str, str]]:
-    return [(u.code, u.name) for u in await active_units()]
+    # A unit nobody can sign for is marked in the select, before the operator picks it.
+    unstaffed = await unstaffed_codes()
+    return [
+        (u.code, f"{u.name}（无可用账号）" if u.code in unstaffed else u.name)
+        for u in await active_units()
+    ]
 
 
 async def _page_context(
@@ -172,6 +177,21 @@ async def print_page(request: Request) -> Response:
     return render(request, "ticket_print.html", context)
 
 
+async def _warn_unstaffed(request: Request, record: Any) -> None:
+    """Warn when a unit just given the ticket has nobody who can sign in and act for it."""
+    by_id = {u.id: u for u in (await unit_directory()).values()}
+    given = [by_id[link.unit_id] for link in record.links if link.active and link.unit_id in by_id]
+    missing = await unstaffed_codes(u.code for u in given)
+    if missing:
+        names = "、".join(u.name for u in given if u.code in missing)
+        flash(
+            request,
+            f"注意：{names}还没有可用的账号，无人能签收办理。"
+            "请联系管理员为其开通账号，或改派其他单位。",
+            "error",
+        )
+
+
 async def act(request: Request) -> Response:
     """POST /tickets/{number}/act/{action} — one lifecycle action from a page form."""
     principal = signed_in(request)
@@ -212,6 +232,8 @@ async def act(request: Request) -> Response:
             flash(request, f"「{spec.label}」未执行：{exc.message}", "error")
         return redirect(back)
     flash(request, f"工单 {number} 已{spec.label}。")
+    if spec.action in (Action.DISPATCH, Action.REDISPATCH):
+        await _warn_unstaffed(request, record)
     if not svc.may_see(record, principal):
         return redirect("/unit")
     return redirect(back)
