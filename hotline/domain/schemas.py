@@ -386,6 +386,10 @@ class ComplainantOut(BaseModel):
     no_contact: bool = Field(
         description="保密举报人要求不被联系：请勿致电或发短信，回访只能记为未联系"
     )
+    wechat: bool = Field(
+        default=False,
+        description="通过公众号反映的微信用户（可在微信上联系；标识本身不对外显示）",
+    )
 
 
 class TicketOut(BaseModel):

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from hotline.runtime.config import Settings
     from hotline.runtime.deployment import Deployment
 
-ADAPTERS = {"mail": "hotline.mail.transport", "sms": "hotline.sms.transport"}
+ADAPTERS = {
+    "mail": "hotline.mail.transport",
+    "sms": "hotline.sms.transport",
+    "wechat": "hotline.wechat.transport",
+}
 
 
 def _adapter(name: str) -> ModuleType:

@@ -28,6 +28,8 @@ class Deployment:
     public_base_url: str = "http://127.0.0.1:8000"
     # The complainants' text messages (data/sms.toml); None: no text is queued.
     sms: SmsTemplates | None = None
+    # Replies and closings go to WeChat reporters too (WECHAT_APPID and WECHAT_SECRET set).
+    wechat_push: bool = False
     # Kept for callers that read extras["units"]; new code uses `units`.
     extras: dict[str, Any] = field(default_factory=dict)
 

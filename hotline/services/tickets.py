@@ -51,7 +51,7 @@ from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
 from hotline.services.steps import STEPS, StepResult
-from hotline.services.texts import sms_row
+from hotline.services.texts import citizen_messages, sms_row
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
 NO_CONTACT_REFUSED = (
@@ -575,11 +575,9 @@ async def _write(
             deployment=deployment,
         )
     if spec.sms is not None:
-        text = sms_row(
+        messages += citizen_messages(
             ticket=ticket, sms=spec.sms, payload=outcome.payload, now=now, deployment=deployment
         )
-        if text is not None:
-            messages.append(text)
     if len(messages) == 1:
         await messages[0].save(using_db=conn)
     elif messages:

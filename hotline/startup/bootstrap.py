@@ -105,6 +105,7 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         units=routing.units,
         public_base_url=settings.public_base_url,
         sms=sms,
+        wechat_push=bool(settings.wechat_appid and settings.wechat_secret),
         extras={"units": list(routing.units)},
     )
 

@@ -210,6 +210,7 @@ def ticket_out(
             no_contact=no_contact_applies(
                 no_contact=ticket.no_contact, confidential=ticket.confidential
             ),
+            wechat=bool(ticket.complainant_openid),
         ),
         attachments=[] if unit_blind else list(ticket.attachments or []),
         lead_unit=unit_out(units_by_id.get(ticket.lead_unit_id)) if ticket.lead_unit_id else None,

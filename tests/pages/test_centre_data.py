@@ -146,3 +146,23 @@ async def test_the_front_page_is_for_citizens_with_a_discreet_staff_link(site: S
     assert '<a class="home-action primary" href="/submit"><b>我要反映</b>' in r.text
     assert 'href="/track"><b>进度查询</b>' in r.text
     assert '<p class="home-staff"><a href="/login">工作人员登录</a></p>' in r.text
+
+
+async def test_a_wechat_reporter_is_named_so_and_reached_on_wechat_only(site: Site) -> None:
+    t = await site.create(channel="wechat", complainant={"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"})
+    number = t["number"]
+    assert t["complainant"]["wechat"] is True and "oUpF8" not in str(t)
+    await site.act(number, "dispatch", "op", {"lead_unit": "ZJJ"})
+    await site.act(number, "sign", "zjj")
+    await site.act(number, "reply", "zjj", {"result": "solved", "text": "已责令物业维修电梯。"})
+    op = await site.login("op")
+    page = (await op.get(f"/tickets/{number}")).text
+    assert "<dd>微信用户" in page and "（匿名）" not in page
+    assert "未留电话，仅可通过微信联系" in page
+    queue = (await op.get("/operator/queue", headers={"HX-Request": "true"})).text
+    section = queue[queue.index("已回复待回访") :]  # the callback queue
+    row = section[section.index(f'<a href="/tickets/{number}">') :]
+    assert "未留电话，仅可通过微信联系" in row[: row.index("</tr>")]
+    # an anonymous phone caller is still 匿名
+    plain = await site.create(complainant={"anonymous": True})
+    assert "（匿名）" in (await op.get(f"/tickets/{plain['number']}")).text
