@@ -28,4 +28,5 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "merge": {"into": "20260101-00001"},
     "urge": {"reason": "市民多次来电"},
     "supervise": {"reason": "超期未办结"},
+    "supplement": {"text": "今天电梯又坏了，请尽快维修。"},
 }

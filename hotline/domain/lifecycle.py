@@ -29,6 +29,7 @@ from hotline.domain.schemas import (
     ReplyBody,
     ResumeBody,
     SignBody,
+    SupplementBody,
 )
 
 # Statuses and roles (with their labels) are words of the vocabulary; callers may keep
@@ -61,6 +62,7 @@ class Action(StrEnum):
     MERGE = "merge"
     URGE = "urge"
     SUPERVISE = "supervise"
+    SUPPLEMENT = "supplement"
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -96,6 +98,7 @@ class Step(StrEnum):
     UNITS = "units"  # resolve the lead/assisting unit codes, then relink the ticket's units
     EXTENSION_DAYS = "extension-days"  # the days asked for in the pending extension request
     MERGE_TARGET = "merge-target"  # lock and check the ticket this one is merged into
+    ATTACH_PHOTOS = "attach-photos"  # add a supplement's stored photos to the attachments
 
 
 class Mail(StrEnum):
@@ -182,6 +185,8 @@ _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
 # A repeat is merged into the open ticket before a unit has replied to it.
 _MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
 
+# A citizen may add to a ticket until it is answered (then: rate it, or report anew).
+SUPPLEMENT_STATUSES = (_S.RECEIVED, *_WITH_UNIT)
 # The centre may confirm (or correct) what units read while the ticket is open.
 _CONFIRMABLE = (_S.RECEIVED, *_WITH_UNIT)
 
@@ -363,7 +368,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         Action.URGE,
         "催办",
         ReasonBody,
-        _moves(_WITH_UNIT, None, _CENTRE),
+        # A citizen urges from the tracking page once the promised reply time has passed
+        # (hotline.services.citizen_followup: at most once a day).
+        _moves(_WITH_UNIT, None, _CENTRE | {Role.CITIZEN}),
         public=False,
     ),
     ActionSpec(
@@ -373,7 +380,16 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_WITH_UNIT, None, frozenset({Role.SUPERVISOR})),
         public=False,
     ),
+    ActionSpec(
+        Action.SUPPLEMENT,
+        "市民补充说明",
+        SupplementBody,
+        # Only from the tracking page: the centre records what a caller adds as a note.
+        _moves(SUPPLEMENT_STATUSES, None, frozenset({Role.CITIZEN})),
+        step=Step.ATTACH_PHOTOS,
+    ),
 )
+
 
 ACTIONS: dict[Action, ActionSpec] = {spec.action: spec for spec in ACTION_SPECS}
 ACTION_BODIES: dict[str, type[ActionBody]] = {s.action.value: s.body for s in ACTION_SPECS}

@@ -26,6 +26,7 @@ UnitCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}$")
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024  # a phone photo or a scanned document, not a video
+MAX_ATTACHMENTS = 20  # per ticket, whoever added them
 TICKET_NUMBER_PATTERN = r"^[0-9]{8}-[0-9]{5,11}$"  # the number column holds 20 characters
 MAX_INT = 2**31 - 1  # INTEGER columns (version, days) on PostgreSQL
 
@@ -128,7 +129,7 @@ class TicketCreate(Strict):
     content: str = Field(min_length=5, max_length=20000)
     location: Location = Field(default_factory=Location)
     complainant: Complainant = Field(default_factory=Complainant)
-    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     dispatch_text: str | None = Field(
         default=None,
         max_length=20000,
@@ -191,6 +192,20 @@ class ConfirmTextBody(ActionBody):
     def ticket_columns(self) -> dict[str, Any]:
         """Stored exactly as confirmed: what the person read is what the units read."""
         return {"dispatch_title": self.title, "dispatch_text": self.dispatch_text}
+
+
+class SupplementBody(ActionBody):
+    """补充说明: what a citizen adds on the tracking page (text; photos stored beforehand)."""
+
+    text: str = Field(min_length=5, max_length=2000, description="补充说明的内容")
+    # Attachment rows of the photos already stored (hotline.services.citizen_followup); never
+    # filled from a request: only the tracking page may add a supplement.
+    photos: list[dict[str, Any]] = Field(default_factory=list, max_length=9)
+
+    def event_payload(self) -> dict[str, Any]:
+        """The text and how many photos came with it (the photos join the attachments)."""
+        extra = {"photos": len(self.photos)} if self.photos else {}
+        return {"supplement": self.text, **extra, **super().event_payload()}
 
 
 class ReasonBody(ActionBody):

@@ -11,7 +11,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status, Step
 from hotline.domain.models import Ticket, TicketEvent, Unit
-from hotline.domain.schemas import ActionBody, DispatchBody, ExtensionApproveBody, MergeBody
+from hotline.domain.schemas import (
+    MAX_ATTACHMENTS,
+    ActionBody,
+    DispatchBody,
+    ExtensionApproveBody,
+    MergeBody,
+    SupplementBody,
+)
 from hotline.privacy.rules import mask_personal
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
@@ -169,8 +176,27 @@ async def merge_target(
     return StepResult(updates={"merged_into_id": target.id}, payload={"into": body.into})
 
 
+async def attach_photos(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody, **_: Any
+) -> StepResult:
+    """补充说明: the supplement's stored photos join the ticket's attachments (at most 20)."""
+    assert isinstance(body, SupplementBody)
+    if not body.photos:
+        return StepResult()
+    attachments = list(ticket.attachments or [])
+    if len(attachments) + len(body.photos) > MAX_ATTACHMENTS:
+        raise HotlineError(
+            f"这张工单已有 {len(attachments)} 个附件，最多 {MAX_ATTACHMENTS} 个："
+            "请少选几张照片，或只补充文字说明。",
+            status=422,
+            code="too_many_attachments",
+        )
+    return StepResult(updates={"attachments": attachments + list(body.photos)})
+
+
 STEPS: dict[Step, StepFn] = {
     Step.UNITS: resolve_units,
     Step.EXTENSION_DAYS: requested_days,
     Step.MERGE_TARGET: merge_target,
+    Step.ATTACH_PHOTOS: attach_photos,
 }

@@ -113,14 +113,14 @@ async def submit(
             photos=[s.name for s in stored],
         )
     except BaseException:
-        await _discard(upload_dir, stored)
+        await discard_unused(upload_dir, stored)
         raise
     # A replay (a twin post of this form won the race) keeps the files: the first ticket
     # names the same bytes, so the same stored names.
     return record
 
 
-async def _discard(upload_dir: Path, stored: list[photo_store.Stored]) -> None:
+async def discard_unused(upload_dir: Path, stored: list[photo_store.Stored]) -> None:
     """Remove what a failed submission wrote, except files a committed ticket now names.
 
     Between our save and our failure a concurrent submission may have sent the same photo

@@ -140,7 +140,9 @@ def ticket_text(ticket: Ticket, *, role: str) -> TicketText:
 
 # Event payload keys a unit may not read on a 举报 or confidential ticket: an earlier
 # confirmed text may be the one the centre corrected because it said too much.
-_UNIT_HIDDEN_PAYLOAD = frozenset({"title", "dispatch_text"})
+# A citizen's 补充说明 is their own words (it may name them): for a 举报 the centre reads it
+# and confirms anew what the unit reads.
+_UNIT_HIDDEN_PAYLOAD = frozenset({"title", "dispatch_text", "supplement"})
 
 
 def ticket_out(

@@ -152,7 +152,13 @@ class History:
         if not moves:
             return
         action, move = self.rng.choices(moves, weights)[0]
-        roles = [r for r in move.roles if r is not Role.SYSTEM and r is not Role.ADMIN]
+        # A citizen's own steps other than the rating (催一催, 补充说明) count for no rate.
+        roles = [
+            r
+            for r in move.roles
+            if r not in (Role.SYSTEM, Role.ADMIN)
+            and (r is not Role.CITIZEN or action is Action.CALLBACK)
+        ]
         if not roles:
             return
         role = self.rng.choice(roles)

@@ -191,11 +191,15 @@ def test_the_system_may_only_dispatch_a_received_ticket() -> None:
     ]
 
 
-def test_the_citizen_may_only_rate_a_replied_ticket() -> None:
-    # The tracking page's rating is the callback (回访), so it counts in the rates like one.
-    assert [(s, a) for s, a, r in COMBOS if r == Role.CITIZEN and _allowed(s, a, r)] == [
-        (Status.REPLIED, Action.CALLBACK)
-    ]
+def test_the_citizen_may_rate_a_replied_ticket_urge_and_add_while_it_is_handled() -> None:
+    # The tracking page's rating is the callback (回访), so it counts in the rates like one;
+    # 催一催 is the centre's 催办; 补充说明 until the ticket is answered.
+    allowed = {(s, a) for s, a, r in COMBOS if r == Role.CITIZEN and _allowed(s, a, r)}
+    assert allowed == {
+        (Status.REPLIED, Action.CALLBACK),
+        *((s, Action.URGE) for s in WITH_UNIT),
+        *((s, Action.SUPPLEMENT) for s in (Status.RECEIVED, *WITH_UNIT)),
+    }
     assert decide(Status.REPLIED, Action.CALLBACK, Role.CITIZEN) == Status.CALLED_BACK
     assert allowed_actions(Status.REPLIED, Role.CITIZEN) == [Action.CALLBACK]
     assert Action.CALLBACK not in LEAD_UNIT_ACTIONS

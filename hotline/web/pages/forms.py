@@ -46,6 +46,9 @@ ACTION_FIELD_LABELS = {
     ("redispatch", "category"): "分类（不填则保持不变）",
     ("notify-parties", "text"): "告知情况（告知了谁、何时、以何种方式）",
     ("confirm-dispatch-text", "title"): "单位看到的标题",
+    # Only the tracking page posts a supplement (photos stored first); labelled all the same.
+    ("supplement", "text"): "补充的情况",
+    ("supplement", "photos"): "照片",
     ("confirm-dispatch-text", "dispatch_text"): (
         "单位看到的转办内容（已预填隐去个人信息的建议稿：请对照原文删去能认出诉求人的内容，"
         "无误按 Ctrl+Enter 确认）"

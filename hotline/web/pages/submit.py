@@ -12,16 +12,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message
 
-from hotline.citizens import photo_clean
 from hotline.citizens.form import (
     KIND_CHOICES,
     MAX_CONTENT,
@@ -34,7 +30,7 @@ from hotline.citizens.form import (
     rule_errors,
     to_ticket,
 )
-from hotline.citizens.photos import MAX_PHOTOS, sniff
+from hotline.citizens.photos import MAX_PHOTOS
 from hotline.citizens.places import Picker, picker
 from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import KINDS
@@ -44,12 +40,16 @@ from hotline.services.tickets import TicketRecord
 from hotline.web import formtoken
 from hotline.web.pages.common import render
 from hotline.web.pages.forms import CITIZEN_FIELD_LABELS, validate_form
+from hotline.web.pages.uploads import (
+    BodyTooLarge,
+    checked_uploads,
+    cleaned_photos,
+    is_file,
+    read_form,
+)
 from hotline.web.submitlimit import SubmitLimiter
 
 HONEYPOT = "website"
-# Files beyond MAX_PHOTOS are still parsed (up to this many) so the form can say how many
-# were chosen and keep what was typed; more than this is no person's form.
-PARSE_MAX_FILES = 2 * MAX_PHOTOS
 FIELDS_ALLOWANCE = 1024 * 1024  # the text fields and multipart framing besides the photos
 TRY_AGAIN = "如多次提交不成功，请拨打 12345 热线。"
 # Short field names for the top message, in the form's order (place and address are one
@@ -65,10 +65,6 @@ SUMMARY_NAMES = {
     "email": "电子邮箱",
     "photos": "照片",
 }
-
-
-class BodyTooLarge(Exception):
-    """The request body passed the form's size bound."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +142,7 @@ async def submit_form(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     """POST /submit — check the form and its photos, then open one ticket (or show why not)."""
     try:
-        form = await _read_form(request, body_limit(request))
+        form = await read_form(request, body_limit(request))
     except BodyTooLarge:
         mb = body_limit(request) // (1024 * 1024)
         return _form_page(
@@ -204,7 +200,9 @@ async def _submitted(request: Request, form: Any) -> Response:
     place = _picker(request).resolve(values["place"]) if values["place"] else ("", "")
     if place is None:
         errors["place"] = "请从列表中选择区县或街道"
-    uploads, photo_error = await _uploads(form, int(request.app.state.settings.photo_max_bytes))
+    uploads, photo_error = await checked_uploads(
+        form, int(request.app.state.settings.photo_max_bytes)
+    )
     if photo_error:
         errors["photos"] = photo_error
     if checked is None or errors:
@@ -236,7 +234,7 @@ async def _submitted(request: Request, form: Any) -> Response:
     settings = request.app.state.settings
     try:
         # Decoding is the costly part: done only for a form that passed the submit limits.
-        photos, photo_error = await _cleaned(uploads)
+        photos, photo_error = await cleaned_photos(uploads)
         if photo_error:
             await taken.give_back()  # nothing was created: choosing another photo is no retry
             return _invalid(request, form, values, {"photos": photo_error})
@@ -280,7 +278,7 @@ def _invalid(
         shown["kind"] = "请选择诉求类型"
     if "content" in shown and not str(values.get("content") or "").strip():
         shown["content"] = f"请填写具体情况（至少 {MIN_CONTENT} 个字）"
-    sent_photos = any(_is_file(f) for f in form.getlist("photos"))
+    sent_photos = any(is_file(f) for f in form.getlist("photos"))
     if sent_photos and "photos" not in shown:
         shown["photos"] = "照片未保存：改正上面的内容后，请重新选择照片。"
     return _form_page(
@@ -310,70 +308,6 @@ def _summary(values: dict[str, Any], shown: dict[str, str]) -> str:
     if wrong:
         parts.append(f"请按红字提示修改 {'、'.join(wrong)}")
     return f"还不能提交：{'；'.join(parts) or '请按红字提示修改'}。"
-
-
-def _is_file(value: Any) -> bool:
-    """A file part the browser really filled (an empty file input posts a nameless part)."""
-    return isinstance(value, UploadFile) and bool(value.filename or value.size)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A posted photo that passed the cheap checks (count, size, type by its bytes)."""
-
-    name: str
-    data: bytes
-
-
-async def _uploads(form: Any, max_bytes: int) -> tuple[list[Upload], str]:
-    """The photos posted, checked by count, size and their bytes' type; or the first
-    problem, in Chinese."""
-    files = [f for f in form.getlist("photos") if _is_file(f)]
-    if len(files) > MAX_PHOTOS:
-        return [], f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。"
-    uploads = []
-    for upload in files:
-        name = upload.filename or "照片"
-        data = await upload.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            mb = max_bytes // (1024 * 1024)
-            return [], f"「{name}」超过 {mb} MB。请压缩或截图后重新选择。"
-        if sniff(data) is None:
-            return [], f"「{name}」不是 JPEG、PNG 或 HEIC 格式的照片。请选择手机拍摄的照片。"
-        uploads.append(Upload(name, data))
-    return uploads, ""
-
-
-async def _cleaned(uploads: list[Upload]) -> tuple[list[web_intake.Photo], str]:
-    """Each photo re-encoded without metadata (hotline.citizens.photo_clean), or why not."""
-    photos = []
-    for upload in uploads:
-        try:
-            # CPU-bound: a worker thread keeps the server answering meanwhile.
-            cleaned = await run_in_threadpool(photo_clean.clean, upload.data)
-        except photo_clean.PhotoRefused as exc:
-            return [], f"「{upload.name}」：{exc.message}"
-        photos.append(web_intake.Photo(cleaned.photo_type, cleaned.data))
-    return photos, ""
-
-
-async def _read_form(request: Request, limit: int) -> Any:
-    """The multipart form, refusing a body over `limit` bytes before reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise BodyTooLarge()
-        return message
-
-    bounded = Request(request.scope, receive)
-    return await bounded.form(max_files=PARSE_MAX_FILES, max_fields=50)
 
 
 def _done(request: Request, record: TicketRecord) -> Response:

@@ -47,6 +47,8 @@ PAYLOAD_LABELS = {
     "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
     "dispatch_text": "转办内容",
     "note": "备注",
+    "supplement": "市民补充",
+    "photos": "附照片（张）",
 }
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)

@@ -13,20 +13,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.citizens.photos import MAX_PHOTOS
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import WITH_UNIT, Status
+from hotline.domain.lifecycle import SUPPLEMENT_STATUSES, WITH_UNIT, Status
 from hotline.domain.schemas import TICKET_NUMBER_PATTERN, RatingIn, Satisfaction, TrackOut
 from hotline.domain.timefmt import SHANGHAI, utcnow
-from hotline.services import rating
+from hotline.services import citizen_followup, rating
 from hotline.services.numbering import QUERY_ALPHABET
 from hotline.services.ratelimit import Refused
 from hotline.web.http import read_body
 from hotline.web.pages.common import redirect, render
 from hotline.web.pages.forms import validate_form
+from hotline.web.pages.uploads import BodyTooLarge, checked_uploads, cleaned_photos, read_form
 from hotline.web.session import flash
 from hotline.web.tracking import same_origin, too_many_tries, track_view, tracked_ticket
 
@@ -71,6 +75,7 @@ SATISFACTION = typing.get_args(Satisfaction)  # 满意 / 基本满意 / 不满�
 RATING_QUESTIONS = {"satisfaction": "您对办理结果是否满意", "solved": "问题是否已经解决"}
 SOLVED = {"yes": True, "no": False}
 HEIC = ("image/heic", "image/heif")
+FIELDS_ALLOWANCE = 64 * 1024  # the number, the code and up to 2,000 characters, with framing
 CODE_PLEASE = "请输入受理短信或回执上的 6 位查询码，即可查看这张工单的办理进度。"
 
 
@@ -155,7 +160,25 @@ async def _lookup(
             flash(request, _thanks(rating_body))
             # No #fragment: the thank-you is above the result and must be in view.
             return redirect(_self_link(number, code))
+    return await _result_page(
+        request, ticket, number, code, problem=problem, status=status, errors=errors, values=values
+    )
+
+
+async def _result_page(
+    request: Request,
+    ticket: Any,
+    number: str,
+    code: str,
+    *,
+    problem: str = "",
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The ticket's progress, with the rating, 补充说明 and 催一催 where they apply."""
     view = await track_view(ticket)
+    urge_refused = await citizen_followup.urge_refusal(ticket, now=utcnow())
     context = {
         "view": view,
         "words": UNSOLVED_WORDS
@@ -167,8 +190,122 @@ async def _lookup(
         "values": values or {},
         "satisfaction_choices": SATISFACTION,
         "satisfaction_prompt": f"请选择{'、'.join(SATISFACTION[:-1])}或{SATISFACTION[-1]}",
+        "can_supplement": Status(ticket.status) in SUPPLEMENT_STATUSES,
+        "max_photos": MAX_PHOTOS,
+        "can_urge": urge_refused is None,
+        # Said instead of the button once the citizen urged today (not before the due time).
+        "urged_today": urge_refused is not None and urge_refused.code == "urged_today",
     }
     return _form_page(request, number, code, problem=problem, status=status, **context)
+
+
+async def _opened(request: Request, number: str, code: str) -> tuple[Any, Response | None]:
+    """The ticket a posted form names (counted by the guessing limits), or the page saying
+    why not."""
+    problem = _form_problem(number, code)
+    if problem:
+        return None, _form_page(request, number, code, problem=problem, status=422)
+    try:
+        return await tracked_ticket(request, number, code), None
+    except Refused as exc:
+        message = f"{too_many_tries(exc.retry_after)}。请在这段时间后再试；" + CALL
+        response = _form_page(request, number, code, problem=message, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return None, response
+    except HotlineError:
+        return None, _form_page(request, number, code, problem=NOT_FOUND, status=404)
+
+
+async def supplement_page(request: Request) -> Response:
+    """POST /track/supplement — 补充说明 (text and photos) for the unit holding the ticket."""
+    if not same_origin(request):
+        message = "请求来源不符，补充说明未提交。请打开本站的进度查询页，查到工单后再补充。"
+        return _form_page(request, "", "", problem=message, status=403)
+    limit = MAX_PHOTOS * int(request.app.state.settings.photo_max_bytes) + FIELDS_ALLOWANCE
+    try:
+        form = await read_form(request, limit)
+    except BodyTooLarge:
+        mb = limit // (1024 * 1024)
+        message = f"提交的内容过大（上限约 {mb} MB）。请减少照片数量或压缩照片后，重新查询并补充。"
+        return _form_page(request, "", "", problem=message, status=413)
+    except (HTTPException, MultiPartException):
+        message = f"提交的内容无法读取（照片最多 {MAX_PHOTOS} 张）。请重新查询并补充。"
+        return _form_page(request, "", "", problem=message, status=400)
+    try:
+        number = str(form.get("number") or "").strip()
+        code = str(form.get("code") or "").strip().upper()
+        ticket, refused = await _opened(request, number, code)
+        if refused is not None:
+            return refused
+        text = str(form.get("supplement") or "").strip()
+        values = {"supplement": text}
+        errors: dict[str, str] = {}
+        if not 5 <= len(text) <= 2000:
+            errors["supplement"] = "请写下要补充的情况（5 到 2000 字）。"
+        settings = request.app.state.settings
+        uploads, photo_error = await checked_uploads(form, int(settings.photo_max_bytes))
+        photos = []
+        if not photo_error and not errors:
+            photos, photo_error = await cleaned_photos(uploads)
+        if photo_error:
+            errors["supplement_photos"] = photo_error
+        if errors:
+            return await _result_page(
+                request,
+                ticket,
+                number,
+                code,
+                problem="补充说明未提交：请按红字提示修改；照片需要重新选择。",
+                status=422,
+                errors=errors,
+                values=values,
+            )
+        try:
+            await citizen_followup.supplement(
+                ticket=ticket,
+                text=text,
+                photos=photos,
+                upload_dir=settings.upload_dir,
+                now=utcnow(),
+                deployment=request.app.state.deployment,
+            )
+        except HotlineError as exc:
+            return await _result_page(
+                request, ticket, number, code, problem=exc.message, status=exc.status, values=values
+            )
+    finally:
+        await form.close()
+    flash(request, "已收到您的补充说明，承办单位办理时可以看到。")
+    return redirect(_self_link(number, code))
+
+
+async def urge_page(request: Request) -> Response:
+    """POST /track/urge — 催一催 once the promised reply time has passed (once a day)."""
+    if not same_origin(request):
+        message = "请求来源不符，未能催办。请打开本站的进度查询页，查到工单后再催办。"
+        return _form_page(request, "", "", problem=message, status=403)
+    try:
+        raw = await read_body(request)
+    except HotlineError as exc:  # too large: no person's 催一催
+        return _form_page(
+            request, "", "", problem=f"{exc.message}。请重新查询后再催办。", status=exc.status
+        )
+    form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+    number = form.get("number", "").strip()
+    code = form.get("code", "").strip().upper()
+    ticket, refused = await _opened(request, number, code)
+    if refused is not None:
+        return refused
+    try:
+        await citizen_followup.urge(
+            ticket=ticket, now=utcnow(), deployment=request.app.state.deployment
+        )
+    except HotlineError as exc:
+        return await _result_page(
+            request, ticket, number, code, problem=exc.message, status=exc.status
+        )
+    flash(request, "已催办：热线已提醒承办单位尽快答复，催办会计入对该单位的考核。")
+    return redirect(_self_link(number, code))
 
 
 def _rating_problem(errors: dict[str, str]) -> str:
@@ -237,6 +374,8 @@ async def rating_link(request: Request) -> Response:
 
 routes = [
     Route("/track", track_page, methods=["GET"]),
+    Route("/track/supplement", supplement_page, methods=["POST"]),
+    Route("/track/urge", urge_page, methods=["POST"]),
     Route("/track/rating", rate_page, methods=["POST"]),
     Route("/track/rating", rating_link, methods=["GET"]),
 ]
