@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from hotline.domain.auth import ROLES
@@ -75,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
     sub.add_parser("rebuild-rates", help="按事件日志重新生成考核指标明细（升级或规则变更后）")
+    history = sub.add_parser(
+        "import-history",
+        help="从原平台导出的 xlsx/csv 导入历史工单（已办结；可重复执行，不会重复导入）",
+    )
+    history.add_argument("file", help="导出文件（.xlsx 或 .csv）")
+    history.add_argument("--map", help="列对应表（TOML），原平台的列名与网上民声导出不同时使用")
+    history.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入数据库")
     sub.add_parser("fill-places", help="为没有区县的旧工单按内容和地址补填区县、街道（可重复执行）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
@@ -162,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "rebuild-rates":
             _run(settings, lambda d: _rebuild_rates(), with_model=False)
             return 0
+        if command == "import-history":
+            return _run(settings, lambda d: _import_history(d, args))
         if command == "fill-places":
             _run(settings, _fill_places, with_model=False)
             return 0
@@ -517,6 +527,41 @@ async def _rebuild_rates() -> None:
 
     assignments, callbacks = await rebuild_rates()
     print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
+
+
+async def _import_history(deployment: Any, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hotline.channels.history_file import DEFAULT_COLUMNS, ColumnMap, MapError, load_map
+    from hotline.services.history_import import HistoryFileError, import_history
+
+    path = Path(args.file)
+    channels = tuple(deployment.words().channels)
+    try:
+        mapping = (
+            load_map(Path(args.map), channels=channels)
+            if args.map
+            else ColumnMap(columns=dict(DEFAULT_COLUMNS))
+        )
+        with tqdm(desc="导入历史工单", unit="行", file=sys.stderr, disable=None) as bar:
+            report = await import_history(
+                path,
+                mapping=mapping,
+                deployment=deployment,
+                dry_run=args.dry_run,
+                progress=lambda rows: bar.update(rows - bar.n),
+            )
+    except (MapError, HistoryFileError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    for problem in report.problems:
+        print(f"第 {problem.line} 行未导入：{problem.reason}", file=sys.stderr)
+    verb = "可导入" if args.dry_run else "已导入"
+    print(
+        f"共 {report.rows} 行：{verb} {report.imported} 张，此前已导入 {report.already} 张，"
+        f"无法导入 {len(report.problems)} 行" + ("（试运行，未写入数据库）" if args.dry_run else "")
+    )
+    return 0
 
 
 async def _fill_places(deployment: Any) -> None:

@@ -200,6 +200,9 @@ class Ticket(Model):
     # The earliest due time of the ticket's running clocks, mirrored for "overdue" lists.
     next_due_at = fields.DatetimeField(null=True, db_index=True)
     version = fields.IntField(default=1)
+    # The ticket's id on the platform it was imported from (python main.py import-history):
+    # importing the same export again finds it and adds nothing.
+    external_id = fields.CharField(max_length=64, null=True, unique=True)
 
     class Meta:
         table = "ticket"

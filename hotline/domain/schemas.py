@@ -444,6 +444,9 @@ class TicketOut(BaseModel):
     updated_at: str
     closed_at: str | None
     version: int
+    external_id: str | None = Field(
+        default=None, description="原平台编号：从原平台导入的历史工单（import-history）"
+    )
     timeline: list[EventOut] | None = None
 
 

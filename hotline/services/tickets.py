@@ -684,6 +684,7 @@ class TicketFilter:
     needs_review: bool | None = None
     phone: str | None = None
     q: str | None = None
+    external_id: str | None = None  # a ticket imported from the old platform
 
 
 async def list_tickets(
@@ -724,6 +725,8 @@ async def list_tickets(
         query = query.filter(created_at__lt=local_midnight(filters.created_to + timedelta(days=1)))
     if filters.needs_review is not None:
         query = query.filter(needs_review=filters.needs_review)
+    if filters.external_id:
+        query = query.filter(external_id=filters.external_id)
     if filters.phone:
         # Units get a ticket's phone to call back, but may not look people up by number.
         if principal.role == Role.UNIT:

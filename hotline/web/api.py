@@ -90,6 +90,7 @@ async def list_tickets(request: Request) -> Response:
         needs_review=q.needs_review,
         phone=q.phone,
         q=q.q,
+        external_id=q.external_id,
     )
     page, per_page = q.page, q.per_page
     items, total = await ticket_service.list_tickets(

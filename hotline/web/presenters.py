@@ -233,5 +233,6 @@ def ticket_out(
         updated_at=local_iso(ticket.updated_at) or "",
         closed_at=local_iso(ticket.closed_at),
         version=ticket.version,
+        external_id=ticket.external_id,
         timeline=timeline,
     )

@@ -85,6 +85,9 @@ class TicketListQuery(Query):
     needs_review: bool | None = Field(default=None, description="是否待人工审核")
     phone: str | None = Field(default=None, max_length=32, description="来电号码（仅话务员）")
     q: str | None = Field(default=None, max_length=200, description="工单号或标题关键词")
+    external_id: str | None = Field(
+        default=None, max_length=64, description="原平台编号（导入的历史工单，见 import-history）"
+    )
     page: int = Field(default=1, ge=1, le=1_000_000, description="页码")
     per_page: int = Field(
         default=20, ge=1, le=MAX_PER_PAGE, description=f"每页条数（≤{MAX_PER_PAGE}）"

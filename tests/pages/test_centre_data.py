@@ -4,8 +4,11 @@ nobody can act for; and the console ready for the next caller after 受理."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from hotline.channels.history_file import DEFAULT_COLUMNS, ColumnMap
 from hotline.domain.models import Ticket
+from hotline.services.history_import import import_history
 from hotline.services.ticket_places import fill_places
 from tests.pages.conftest import Site, csrf_of
 
@@ -166,3 +169,28 @@ async def test_a_wechat_reporter_is_named_so_and_reached_on_wechat_only(site: Si
     # an anonymous phone caller is still 匿名
     plain = await site.create(complainant={"anonymous": True})
     assert "（匿名）" in (await op.get(f"/tickets/{plain['number']}")).text
+
+
+async def test_imported_history_is_found_by_its_old_id_with_its_reply(site: Site) -> None:
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "history" / "wangshang.csv"
+    report = await import_history(
+        fixture,
+        mapping=ColumnMap(columns=dict(DEFAULT_COLUMNS)),
+        deployment=site.app.state.deployment,
+    )
+    assert (report.imported, len(report.problems)) == (3, 3)
+    async with site.client() as c:
+        r = await c.get(
+            "/api/v1/tickets", params={"external_id": "9001"}, headers=site.bearer("op")
+        )
+        [item] = r.json()["items"]
+        assert item["external_id"] == "9001" and item["status"] == "closed"
+        one = (await c.get(f"/api/v1/tickets/{item['number']}", headers=site.bearer("op"))).json()
+        assert one["external_id"] == "9001" and one["created_at"].startswith("2019-04-25T09:32:09")
+        none = await c.get(
+            "/api/v1/tickets", params={"external_id": "no-such"}, headers=site.bearer("op")
+        )
+        assert none.json()["items"] == []
+        code = (await Ticket.get(external_id="9001")).query_code
+        track = (await c.get("/track", params={"number": item["number"], "code": code})).text
+    assert "已责令施工单位停止夜间施工" in track and "已办结" in track

@@ -206,6 +206,7 @@ NEW_COLUMNS = {
     "no_contact",
     "dispatch_title",
     "dispatch_confirmed_at",
+    "external_id",
 }
 
 
