@@ -203,6 +203,8 @@ class Ticket(Model):
     # The ticket's id on the platform it was imported from (python main.py import-history):
     # importing the same export again finds it and adds nothing.
     external_id = fields.CharField(max_length=64, null=True, unique=True)
+    # The switch's id of the call this ticket was taken on (CTI), for the call log.
+    call_id = fields.CharField(max_length=250, null=True)
 
     class Meta:
         table = "ticket"
@@ -211,6 +213,42 @@ class Ticket(Model):
             ("lead_unit_id", "created_at"),
             ("anonymised_at", "closed_at"),
         )
+
+
+class Call(Model):
+    """One telephone call as the switch (PBX) reported it through the CTI push API.
+
+    `newCall` creates it (ringing), `answer` names who took it, `hangup` ends it with its cause:
+    a call hung up before anyone answered is a missed call, waiting in the call log until an
+    operator calls back. Offered, answered and waiting times make the 接通率 figures.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    call_id = fields.CharField(max_length=250, unique=True)
+    direction = fields.CharField(max_length=3)  # in / out
+    from_number = fields.CharField(max_length=64, default="")
+    to_number = fields.CharField(max_length=64, default="")
+    queue = fields.CharField(max_length=64, default="")
+    user_names: Any = fields.JSONField(default=list)  # user[] as the switch sent it
+    state = fields.CharField(max_length=16)  # ringing / answered / missed / ended
+    cause = fields.CharField(max_length=32, default="")
+    answered_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="answered_calls", null=True, on_delete=fields.SET_NULL
+    )
+    answered_by_id: int | None
+    started_at = fields.DatetimeField(db_index=True)
+    answered_at = fields.DatetimeField(null=True, db_index=True)
+    ended_at = fields.DatetimeField(null=True)
+    # A missed call an operator returned: who and when (the call log's 回拨).
+    called_back_at = fields.DatetimeField(null=True)
+    called_back_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="returned_calls", null=True, on_delete=fields.SET_NULL
+    )
+    called_back_by_id: int | None
+
+    class Meta:
+        table = "phone_call"
+        indexes = (("answered_by_id", "answered_at"),)
 
 
 class TicketUnit(Model):

@@ -139,6 +139,9 @@ class TicketCreate(Strict):
         default=None,
         description="Dispatch at once when the router is confident; default from AUTO_DISPATCH.",
     )
+    call_id: str | None = Field(
+        default=None, max_length=250, description="交换机的通话编号（CTI 来电弹屏受理时自动填写）"
+    )
 
 
 class ActionBody(Strict):
@@ -447,6 +450,7 @@ class TicketOut(BaseModel):
     external_id: str | None = Field(
         default=None, description="原平台编号：从原平台导入的历史工单（import-history）"
     )
+    call_id: str | None = Field(default=None, description="受理这张工单的通话编号（CTI）")
     timeline: list[EventOut] | None = None
 
 
@@ -504,3 +508,63 @@ class ErrorOut(BaseModel):
     """Every error answer: a machine code and a message a person can act on."""
 
     error: dict[str, object]
+
+
+class CallOut(BaseModel):
+    """One call of the call log (CTI)."""
+
+    id: int
+    call_id: str
+    direction: str
+    caller: str = Field(description="来电号码（呼出为被叫号码；anonymous 为空）")
+    queue: str
+    state: str = Field(description="ringing 振铃中、answered 通话中、ended 已结束、missed 未接")
+    state_label: str
+    cause: str
+    cause_label: str
+    answered_by: str | None
+    started_at: str
+    answered_at: str | None
+    ended_at: str | None
+    wait_s: float | None = Field(description="等待秒数（振铃到接听）")
+    duration_s: float | None = Field(description="通话秒数（接听到挂断）")
+    called_back_at: str | None
+    called_back_by: str | None
+
+
+class CallPage(BaseModel):
+    """GET /api/v1/calls: one page of the call log."""
+
+    items: list[CallOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class CallBucket(BaseModel):
+    """Offered and answered calls of one hour, day or queue."""
+
+    offered: int
+    answered: int
+    missed: int
+    answer_rate: float | None
+    hour: int | None = None
+    day: str | None = None
+    queue: str | None = None
+
+
+class CallStatsOut(BaseModel):
+    """GET /api/v1/stats/calls: 接通率 and waiting of inbound calls in a period."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    since: str = Field(alias="from")
+    until: str = Field(alias="to")
+    offered: int
+    answered: int
+    missed: int
+    answer_rate: float | None = Field(description="接通率 = 接听数 ÷ 呼入数")
+    avg_wait_s: float | None = Field(description="平均等待秒数（接听的来电，振铃到接听）")
+    by_hour: list[CallBucket]
+    by_day: list[CallBucket]
+    by_queue: list[CallBucket]

@@ -67,6 +67,8 @@ class Settings:
     # messages through WECHAT_API_BASE; hotline.wechat). Without it nothing is queued for them.
     wechat_secret: str = field(default="", repr=False)
     wechat_api_base: str = "https://api.weixin.qq.com"
+    # The switch's secret path segment for POST /api/v1/cti/{token}; unset: the endpoint is 404.
+    cti_token: str = field(default="", repr=False)
     # Citizen web form (README 'Citizen web form'): where photos are kept, how big each may be.
     upload_dir: Path = field(default_factory=lambda: Path("var/uploads"))
     photo_max_bytes: int = 10 * 1024 * 1024
@@ -124,6 +126,7 @@ def load_settings(
             wechat_aes_key=config("WECHAT_AES_KEY", default=""),
             wechat_secret=config("WECHAT_SECRET", default=""),
             wechat_api_base=config("WECHAT_API_BASE", default="https://api.weixin.qq.com"),
+            cti_token=config("CTI_TOKEN", default="").strip(),
             # Relative to the working directory, like the SQLite file's default.
             upload_dir=Path(config("UPLOAD_DIR", default="var/uploads")).expanduser(),
             photo_max_bytes=_positive(config, "PHOTO_MAX_BYTES", 10 * 1024 * 1024, "字节数"),
@@ -133,6 +136,8 @@ def load_settings(
         # starlette names the variable ("Config 'MAX_BODY_BYTES' has value 'x'. Not a valid int.")
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
     _check_wechat_key(settings.wechat_aes_key, settings.wechat_appid)
+    if settings.cti_token and len(settings.cti_token) < 16:
+        raise ConfigError("CTI_TOKEN 太短：交换机用它作为地址中的密钥，请设为至少 16 个随机字符")
     if settings.wechat_secret and not settings.wechat_appid:
         raise ConfigError("设置了 WECHAT_SECRET 但没有 WECHAT_APPID：请填写公众号的 AppID")
     return settings

@@ -241,6 +241,7 @@ async def _create(
         created_at=now,
         updated_at=now,
         version=1,
+        call_id=data.call_id,
     )
     async with in_transaction() as conn:
         ticket.number = await next_number(conn, now)

@@ -54,6 +54,7 @@ NOT_FOUND = {
     "服务代码": "未知的服务（可用的服务见 services.json）",
     "格式": "不支持的格式：请使用 .json 或 .xml",
     "token": "未知的 token",
+    "CTI 令牌": "页面或接口不存在",
 }
 
 

@@ -234,5 +234,7 @@ def ticket_out(
         closed_at=local_iso(ticket.closed_at),
         version=ticket.version,
         external_id=ticket.external_id,
+        # The switch's id is not the unit's business: the centre keeps it for the call log.
+        call_id=None if viewer.role == Role.UNIT else ticket.call_id,
         timeline=timeline,
     )

@@ -136,3 +136,13 @@ class RatesQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/rates."""
 
     format: Literal["json", "xlsx", "csv"] = Field(default="json", description="输出格式")
+
+
+class CallLogQuery(PeriodQuery):
+    """GET /api/v1/calls and the call log page: a period, missed calls only, the page."""
+
+    missed: bool | None = Field(default=None, description="只看未接来电")
+    page: int = Field(default=1, ge=1, le=1_000_000, description="页码")
+    per_page: int = Field(
+        default=50, ge=1, le=MAX_PER_PAGE, description=f"每页条数（≤{MAX_PER_PAGE}）"
+    )

@@ -22,6 +22,7 @@ from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _s
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "browser-pass-1"
+CTI_TOKEN = "e2e-cti-token-0123456789"  # the switch's secret path segment
 
 # CI (CI=true) installs chromium and must run these, so there a missing browser fails them.
 pytestmark = pytest.mark.skipif(
@@ -35,7 +36,10 @@ def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str
     """A real server on a fresh SQLite file, with an operator and a 住建局 account."""
     _needs_model()
     env = _env(
-        f"sqlite://{migrated_sqlite('pages.db')}", AUTO_DISPATCH="false", SECRET_KEY="e2e-secret"
+        f"sqlite://{migrated_sqlite('pages.db')}",
+        AUTO_DISPATCH="false",
+        SECRET_KEY="e2e-secret",
+        CTI_TOKEN=CTI_TOKEN,
     )
     for username, role, extra in (
         ("wang", "operator", []),

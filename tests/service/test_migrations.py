@@ -197,6 +197,7 @@ NEW_TABLES = {
     "wechat_nonce",
     "login_known_address",
     "outbox_message",
+    "phone_call",
 }
 NEW_COLUMNS = {
     "expires_at",
@@ -207,6 +208,7 @@ NEW_COLUMNS = {
     "dispatch_title",
     "dispatch_confirmed_at",
     "external_id",
+    "call_id",
 }
 
 

@@ -80,7 +80,7 @@ async def console(request: Request) -> Response:
 
 def _create_data(form: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"location": {}, "complainant": {}}
-    for key in ("channel", "kind", "urgency", "title", "content", "category"):
+    for key in ("channel", "kind", "urgency", "title", "content", "category", "call_id"):
         value = str(form.get(key) or "").strip()
         if value:
             data[key] = value

@@ -23,6 +23,7 @@ from hotline.domain.lifecycle import ACTIONS, WITH_UNIT, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.reporting.exports import COUNT_LABELS, RATE_LABELS
 from hotline.reporting.unit_rates import UNIT_KINDS
+from hotline.services import calls as call_service
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import render, signed_in
@@ -215,6 +216,8 @@ async def dashboard(request: Request) -> Response:
         days=rate_service.DateRange.of(view.first, view.last),
         channel_labels=request.app.state.deployment.words().channels,
     )
+    # 接通率: the hotline's own target beside the units' rates (calls pushed by the switch).
+    calls = await call_service.call_stats(day_from=view.first, day_to=view.last)
     may = {
         name: principal.role in {r.value for r in _roles(name)}
         for name in (Action.URGE.value, Action.SUPERVISE.value)
@@ -243,6 +246,7 @@ async def dashboard(request: Request) -> Response:
             "kinds": KIND_CHOICES,
             "parents": await _parents(),
             "report": report,
+            "calls": calls,
             "overall": report["overall"],
             "units": ranked(report["units"], view.sort),
             "rate_order": RATE_ORDER,
