@@ -177,7 +177,8 @@ async def clock_mail(
     The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
     only, never to the unit that disputed the dispatch.
     """
-    centre = clock.kind == ClockKind.REDISPATCH.value
+    # 退单待改派: whatever clock runs, the ticket waits on the centre, not the disputing unit.
+    centre = clock.kind == ClockKind.REDISPATCH.value or ticket.status == "disputed"
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
         if ticket.lead_unit_id and not centre

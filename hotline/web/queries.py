@@ -129,6 +129,10 @@ class UnitGroupQuery(Query):
     )
 
 
+class HierarchyQuery(PeriodQuery, UnitGroupQuery):
+    """GET /api/v1/stats/hierarchy."""
+
+
 class RatesQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/rates."""
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.hierarchy import descendants
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
@@ -94,6 +95,8 @@ async def _page_context(
     out = ticket_out(svc.record_of(ticket), viewer=principal, units=units, events=events)
     choices = await _unit_choices()
     confidential = needs_confirmation(kind=out.kind, confidential=out.complainant.confidential)
+    deployment = request.app.state.deployment
+    extension = _extension_words(deployment, ticket)
     forms = []
     for name in out.allowed_actions:
         spec = ACTIONS[Action(name)]
@@ -122,6 +125,22 @@ async def _page_context(
         not_contacted = name == Action.CALLBACK and out.complainant.no_contact
         if not_contacted:
             fields = [f for f in fields if f.name in NOT_CONTACTED_FIELDS]
+        hint = ""
+        if name in _EXTENSION_FORMS and extension is not None:
+            # Asked and shown in the policy's own unit, with the maximum before submitting.
+            unit_words, most = extension
+            for f in fields:
+                if f.name == "days":
+                    f.label = f"{f.label}（{unit_words}，最多 {most} 个）"
+                    f.max = most
+            hint = f"本类诉求每次最多延期 {most} 个{unit_words}。"
+        if name == Action.SUBDISPATCH.value:
+            below = descendants(principal.unit_code or "", _parents(units))
+            for f in fields:
+                if f.name == "unit":
+                    f.choices = [(c, units[c].name) for c in below]
+        if name == Action.REPLY.value:
+            hint = _missing_opinions(out)
         forms.append(
             {
                 "action": name,
@@ -137,6 +156,7 @@ async def _page_context(
                     )
                 ),
                 "error": (errors or {}).get("_", "") if mine else "",
+                "hint": hint,
             }
         )
     timeline = [
@@ -153,10 +173,47 @@ async def _page_context(
 
 
 def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
-    """The confirm form starts from the current dispatch title and text (the proposal)."""
+    """The confirm form starts from the current dispatch title and text (the proposal); the
+    reply form from the approved answer of a 下派 (the draft)."""
     if action == Action.CONFIRM_TEXT.value:
         return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
+    if action == Action.REPLY.value and out.reply_draft:
+        return {"text": out.reply_draft, "contacted": True}
     return None
+
+
+_EXTENSION_FORMS = {Action.REQUEST_EXTENSION.value, Action.APPROVE_EXTENSION.value}
+_LIMIT_UNIT_WORDS = {"wd": "工作日", "d": "自然日"}
+
+
+def _extension_words(deployment: Any, ticket: Any) -> tuple[str, int] | None:
+    """The ticket's extension unit (工作日 / 自然日) and the most days one request may ask."""
+    sla = getattr(deployment, "sla", None)
+    if sla is None:
+        return None
+    policy = sla.policy_for(ticket)
+    limit = policy.extension
+    if limit is None or limit.unit.value not in _LIMIT_UNIT_WORDS:
+        return None
+    return _LIMIT_UNIT_WORDS[limit.unit.value], limit.amount
+
+
+def _parents(units: dict[str, Any]) -> dict[str, str]:
+    return {code: u.parent_code for code, u in units.items()}
+
+
+def _missing_opinions(out: TicketOut) -> str:
+    """What the reply form says about the assisting units' opinions."""
+    if not out.assists:
+        return ""
+    missing = [a.unit.name for a in out.assists if a.answered_at is None]
+    if not missing:
+        return f"协办意见已全部收到（{len(out.assists)}/{len(out.assists)}）。"
+    given = len(out.assists) - len(missing)
+    return (
+        f"协办意见已回 {given}/{len(out.assists)}，尚未收到：{'、'.join(missing)}。"
+        "可先催协办单位，或在答复中说明。"
+    )
 
 
 async def ticket_page(request: Request) -> Response:
