@@ -116,6 +116,11 @@ def _is_unit_code(annotation: Any) -> bool:
     return False
 
 
+def _with_metadata(info: Any) -> Any:
+    """A required field's constraints (pydantic moves them from the annotation to metadata)."""
+    return types.SimpleNamespace(__metadata__=tuple(info.metadata))
+
+
 def fields_of(
     model: type[BaseModel],
     *,
@@ -146,7 +151,7 @@ def fields_of(
             f.widget = "units"
             f.choices = units
             f.value = values.get(name) or []
-        elif _is_unit_code(annotation):
+        elif _is_unit_code(annotation) or _is_unit_code(_with_metadata(info)):
             f.widget = "unit"
             f.choices = units
         elif annotation is bool:
