@@ -73,7 +73,11 @@ HIERARCHY_TICKETS: list[tuple[str, str, str, list[str], list[tuple[str, str, dic
             ("YANGHU", "sign", {}),
             ("YANGHU", "subdispatch", {"unit": "YANGHU_XT"}),
             ("YANGHU_XT", "sub-sign", {}),
-            ("ZJJ", "assist-opinion", {"text": "已通知市政养护单位今日内补装井盖。", "done": False}),
+            (
+                "ZJJ",
+                "assist-opinion",
+                {"text": "已通知市政养护单位今日内补装井盖。", "done": False},
+            ),
         ],
     ),
 ]

@@ -276,7 +276,9 @@ async def subdispatch(
         )
     own_due = _feedback_due(clocks)
     sla = deployment.sla
-    limit = body.limit or (str(sla.policies.subdispatch) if sla and sla.policies.subdispatch else "")
+    limit = body.limit or (
+        str(sla.policies.subdispatch) if sla and sla.policies.subdispatch else ""
+    )
     due = sla.due_after(limit, now) if sla is not None and limit else own_due
     if own_due is not None and due is not None and due > own_due:
         if body.limit:

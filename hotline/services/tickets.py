@@ -523,8 +523,7 @@ def _check_party(party: Party, *, action: str, actor: Actor, links: list[TicketU
     if actor.role != Role.UNIT or party not in _PARTY_REFUSALS:
         return
     held = any(
-        link.active and link.role == party.value and link.unit_id == actor.unit_id
-        for link in links
+        link.active and link.role == party.value and link.unit_id == actor.unit_id for link in links
     )
     if not held:
         raise HotlineError(

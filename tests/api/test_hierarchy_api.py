@@ -76,7 +76,9 @@ async def test_subdispatch_down_to_a_community_and_back_up(world: World) -> None
     await world.act(n, "dispatch", "op", {"lead_unit": "HANPU"})
     assert (await _get(world, n, "xtp")).status_code == 404  # not before
     await world.act(n, "sign", "hanpu")
-    await world.act(n, "subdispatch", "hanpu", {"unit": "HANPU_XTP", "limit": "tomorrow"}, expect=422)
+    await world.act(
+        n, "subdispatch", "hanpu", {"unit": "HANPU_XTP", "limit": "tomorrow"}, expect=422
+    )
     out = await world.act(n, "subdispatch", "hanpu", {"unit": "HANPU_XTP", "limit": "2wd"})
     assert out["subdispatch"]["unit"]["code"] == "HANPU_XTP"
     assert out["subdispatch"]["state"] == "dispatched"
@@ -89,7 +91,9 @@ async def test_subdispatch_down_to_a_community_and_back_up(world: World) -> None
     await world.act(n, "reply", "xtp", {"result": "solved", "text": "已处理完毕。"}, expect=403)
     await world.act(n, "sub-reply", "xtp", {"result": "solved", "text": "社区已上门处理。"})
     await world.act(n, "sub-return", "hanpu", {"reason": "请补充居民意见"})
-    await world.act(n, "sub-reply", "xtp", {"result": "solved", "text": "社区已上门处理，居民满意。"})
+    await world.act(
+        n, "sub-reply", "xtp", {"result": "solved", "text": "社区已上门处理，居民满意。"}
+    )
     await world.act(n, "sub-approve", "xtp", expect=403)
     approved = await world.act(n, "sub-approve", "hanpu")
     assert approved["reply_draft"] == "社区已上门处理，居民满意。"

@@ -43,8 +43,14 @@ async def test_assisting_units_get_their_own_clock_and_opinion(
 ) -> None:
     n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设")
     await act(
-        deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"),
-        lead_unit="ZJJ", assisting_units=["SJJ", "RSJ"],
+        deployment,
+        people,
+        n,
+        "dispatch",
+        "op",
+        at("2026-11-02T09:00"),
+        lead_unit="ZJJ",
+        assisting_units=["SJJ", "RSJ"],
     )
     links = {
         link.unit_id: link
@@ -56,14 +62,26 @@ async def test_assisting_units_get_their_own_clock_and_opinion(
         assert link.due_at is not None
         assert link.due_at.astimezone(at("2026-11-02T00:00").tzinfo) == at("2026-11-06T00:00")
     await act(
-        deployment, people, n, "assist-opinion", "sjj", at("2026-11-03T10:00"),
-        text="经核查，该商户证照齐全，已责令整改。", done=True,
+        deployment,
+        people,
+        n,
+        "assist-opinion",
+        "sjj",
+        at("2026-11-03T10:00"),
+        text="经核查，该商户证照齐全，已责令整改。",
+        done=True,
     )
     # The lead unit may not give an assisting opinion on its own ticket.
     with pytest.raises(HotlineError) as refused:
         await act(
-            deployment, people, n, "assist-opinion", "zjj", at("2026-11-03T10:00"),
-            text="主办单位自己的意见", done=False,
+            deployment,
+            people,
+            n,
+            "assist-opinion",
+            "zjj",
+            at("2026-11-03T10:00"),
+            text="主办单位自己的意见",
+            done=False,
         )
     assert refused.value.status == 403
     ticket = await svc.visible_ticket(number=n, principal=people["zjj"])
@@ -91,36 +109,85 @@ async def test_a_street_passes_a_ticket_down_and_reviews_the_answer(
     assert not await _visible(n, people["xtp"])
     # Not before signing, and only to its own descendants.
     with pytest.raises(HotlineError) as early:
-        await act(deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:10"),
-                  unit="HANPU_XTP")
+        await act(
+            deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:10"), unit="HANPU_XTP"
+        )
     assert early.value.status == 409
     await act(deployment, people, n, "sign", "hanpu", at("2026-11-02T09:30"))
     with pytest.raises(HotlineError) as stranger:
-        await act(deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:40"),
-                  unit="YANGHU_XT")
+        await act(
+            deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:40"), unit="YANGHU_XT"
+        )
     assert stranger.value.status == 422 and "学堂坡社区" in stranger.value.message
     # A limit beyond the street's own feedback deadline is refused, saying so.
     with pytest.raises(HotlineError) as too_long:
-        await act(deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:40"),
-                  unit="HANPU_XTP", limit="30wd")
+        await act(
+            deployment,
+            people,
+            n,
+            "subdispatch",
+            "hanpu",
+            at("2026-11-02T09:40"),
+            unit="HANPU_XTP",
+            limit="30wd",
+        )
     assert too_long.value.code == "subdispatch_limit_too_long"
     feedback_before = await TicketClock.get(ticket__number=n, kind="feedback", current=True)
-    await act(deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:40"),
-              unit="HANPU_XTP", limit="2wd")
+    await act(
+        deployment,
+        people,
+        n,
+        "subdispatch",
+        "hanpu",
+        at("2026-11-02T09:40"),
+        unit="HANPU_XTP",
+        limit="2wd",
+    )
     assert await _visible(n, people["xtp"])
     assert not await _visible(n, people["fxy"])
     # The community signs, answers upward; the street returns it once, then approves.
     await act(deployment, people, n, "sub-sign", "xtp", at("2026-11-02T10:00"))
     with pytest.raises(HotlineError) as not_theirs:
-        await act(deployment, people, n, "reply", "xtp", at("2026-11-02T11:00"),
-                  result="solved", text="已上门处理完毕。")
+        await act(
+            deployment,
+            people,
+            n,
+            "reply",
+            "xtp",
+            at("2026-11-02T11:00"),
+            result="solved",
+            text="已上门处理完毕。",
+        )
     assert not_theirs.value.status == 403
-    await act(deployment, people, n, "sub-reply", "xtp", at("2026-11-03T10:00"),
-              result="solved", text="社区已上门核实，问题已处理。")
-    await act(deployment, people, n, "sub-return", "hanpu", at("2026-11-03T11:00"),
-              reason="请补充处理后的照片和居民意见")
-    await act(deployment, people, n, "sub-reply", "xtp", at("2026-11-03T15:00"),
-              result="solved", text="社区已上门核实，问题已处理，居民表示满意。")
+    await act(
+        deployment,
+        people,
+        n,
+        "sub-reply",
+        "xtp",
+        at("2026-11-03T10:00"),
+        result="solved",
+        text="社区已上门核实，问题已处理。",
+    )
+    await act(
+        deployment,
+        people,
+        n,
+        "sub-return",
+        "hanpu",
+        at("2026-11-03T11:00"),
+        reason="请补充处理后的照片和居民意见",
+    )
+    await act(
+        deployment,
+        people,
+        n,
+        "sub-reply",
+        "xtp",
+        at("2026-11-03T15:00"),
+        result="solved",
+        text="社区已上门核实，问题已处理，居民表示满意。",
+    )
     await act(deployment, people, n, "sub-approve", "hanpu", at("2026-11-03T16:00"))
     # Reviewed: the community no longer reads the ticket; its text is the street's draft.
     assert not await _visible(n, people["xtp"])
@@ -135,8 +202,16 @@ async def test_a_street_passes_a_ticket_down_and_reviews_the_answer(
     feedback_after = await TicketClock.get(ticket__number=n, kind="feedback", current=True)
     assert feedback_after.id == feedback_before.id
     assert feedback_after.due_at == feedback_before.due_at
-    await act(deployment, people, n, "reply", "hanpu", at("2026-11-03T17:00"),
-              result="solved", text=out.reply_draft)
+    await act(
+        deployment,
+        people,
+        n,
+        "reply",
+        "hanpu",
+        at("2026-11-03T17:00"),
+        result="solved",
+        text=out.reply_draft,
+    )
     link = await TicketUnit.get(ticket__number=n, role="sub")
     assert link.state == "adopted" and not link.active
 
@@ -150,8 +225,9 @@ async def test_after_redispatch_the_new_unit_is_not_born_overdue(
     """A month lost to a wrong dispatch is the centre's: the new unit starts its own clocks."""
     n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设")
     await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="RSJ")
-    await act(deployment, people, n, "reject", "rsj", at("2026-11-02T10:00"),
-              reason="不属于本单位职责")
+    await act(
+        deployment, people, n, "reject", "rsj", at("2026-11-02T10:00"), reason="不属于本单位职责"
+    )
     await act(deployment, people, n, "redispatch", "op", at("2026-12-02T09:00"), lead_unit="ZJJ")
     rows = {
         c.kind: c for c in await TicketClock.filter(ticket__number=n, current=True, is_open=True)
@@ -168,8 +244,9 @@ async def test_a_disputed_ticket_is_never_charged_to_the_unit_that_disputed(
 
     n = await make(deployment, people, at("2026-11-02T09:00"), category="城乡建设")
     await act(deployment, people, n, "dispatch", "op", at("2026-11-02T09:00"), lead_unit="RSJ")
-    await act(deployment, people, n, "reject", "rsj", at("2026-11-02T10:00"),
-              reason="不属于本单位职责")
+    await act(
+        deployment, people, n, "reject", "rsj", at("2026-11-02T10:00"), reason="不属于本单位职责"
+    )
     # Weeks later, still not re-dispatched: overdue, but on the centre's side.
     report = await overdue_by_unit(now=at("2026-12-01T09:00"))
     owners = {u["unit"]: [t["number"] for t in u["tickets"]] for u in report["units"]}

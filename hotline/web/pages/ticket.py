@@ -20,6 +20,7 @@ from hotline.services.units import active_units, unit_directory
 from hotline.web.pages.common import (
     CENTRE,
     clock_views,
+    limit_text,
     next_clock,
     redirect,
     render,
@@ -48,6 +49,11 @@ PAYLOAD_LABELS = {
     "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
     "dispatch_text": "转办内容",
     "note": "备注",
+    "unit": "下派给",
+    "limit": "下级时限",
+    "due_at": "截止",
+    "done": "所负责部分已办完",
+    "on_time": "按时",
 }
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
@@ -65,9 +71,13 @@ def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[
         if key not in payload or payload[key] in (None, "", []):
             continue
         value = payload[key]
-        if key in ("lead_unit",):
+        if key in ("lead_unit", "unit"):
             unit = units.get(value)
             value = unit.name if unit else value
+        elif key == "due_at" and isinstance(value, str):
+            value = value[:16].replace("T", " ")  # local ISO time → 2026-12-09 00:00
+        elif key == "limit" and isinstance(value, str):
+            value = limit_text(value)
         elif key == "assisting_units":
             value = "、".join(units[c].name if c in units else c for c in value)
         else:

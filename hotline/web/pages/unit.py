@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from datetime import datetime
 
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status
 from hotline.domain.timefmt import utcnow
@@ -27,7 +25,11 @@ GROUPS = (
     ("late", "已超期", "已超过时限，请尽快办理并回复；需要时申请延期。"),
     ("reopened", "重办退回", "市民不满意，中心要求重新办理。"),
     ("extension", "延期已答复", "中心已答复延期申请（同意或不同意）。"),
-    ("sub", "下派件", "上级单位下派给本单位的工单：签收、办理后向上级答复，上级审核后由其回复市民。"),
+    (
+        "sub",
+        "下派件",
+        "上级单位下派给本单位的工单：签收、办理后向上级答复，上级审核后由其回复市民。",
+    ),
     ("assist", "协办件", "本单位协办的工单：请在协办时限内给出协办意见。"),
     ("review", "下派待审核", "下级单位已答复：请审核通过（作为本单位回复草稿）或退回。"),
 )
@@ -120,15 +122,28 @@ def _hierarchy_part(
         if not notes:
             return None
         return ("review" if sub and sub.state == "replied" else None), "；".join(notes), None
-    if sub is not None and sub.unit.code == code and sub.state in ("dispatched", "handling", "replied"):
+    if (
+        sub is not None
+        and sub.unit.code == code
+        and sub.state in ("dispatched", "handling", "replied")
+    ):
         left = _left(sub.due_at, sub.limit, now=now, sla=sla, done=sub.state == "replied")
-        return "sub", f"下派件（{sub.parent.name if sub.parent else '上级'}）：{sub.state_label}", left
+        parent = sub.parent.name if sub.parent else "上级单位"
+        return "sub", f"{parent}下派：{_CHILD_WORDS.get(sub.state, sub.state_label)}", left
     mine = next((a for a in out.assists if a.unit.code == code), None)
     if mine is not None:
         note = "协办：意见已回" if mine.answered_at else "协办：意见未回"
         left = _left(mine.due_at, "", now=now, sla=sla, done=mine.answered_at is not None)
         return "assist", note, left
     return None
+
+
+# A 下派's stage as the descendant reads it (the stage labels speak for the parent).
+_CHILD_WORDS = {
+    "dispatched": "请签收",
+    "handling": "办理中，办完请向上级答复",
+    "replied": "已答复上级，待审核",
+}
 
 
 def _left(due: str | None, limit: str, *, now: datetime, sla: Any, done: bool) -> Remaining:
