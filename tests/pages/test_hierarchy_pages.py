@@ -83,6 +83,9 @@ async def test_subdispatch_forms_and_the_reply_draft(site: Site) -> None:
     reply = _form(page, "reply")
     assert "社区已上门处理完毕。" in reply  # the approved answer is the reply's draft
     assert (await xtp.get(f"/tickets/{n}")).status_code == 404
+    # The community's own figures show its part (the street's rates are its own).
+    own = (await xtp.get("/unit")).text
+    assert "本月本单位：下派件 1 件，已答复 1 件，按时 1 件" in own
 
 
 async def test_extension_days_are_asked_in_the_policys_unit(site: Site) -> None:

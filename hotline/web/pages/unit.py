@@ -10,9 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status
-from hotline.domain.timefmt import utcnow
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.services import tickets as svc
 from hotline.services.event_log import events_of
+from hotline.services.hierarchy_rates import hierarchy_figures
+from hotline.services.rates import DateRange, UnitGroup
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import Remaining, next_clock, remaining, render, signed_in
 from hotline.web.presenters import ticket_out
@@ -158,9 +160,27 @@ def _left(due: str | None, limit: str, *, now: datetime, sla: Any, done: bool) -
     )
 
 
+async def own_part(request: Request) -> dict[str, Any] | None:
+    """This month's part of the unit in tickets it does not lead (协办意见, 下派件), or None
+    when it had none: its own figures, which the lead unit's rates do not show."""
+    principal = signed_in(request, Role.UNIT.value)
+    now = utcnow()
+    today = now.astimezone(SHANGHAI).date()
+    figures = await hierarchy_figures(
+        days=DateRange(today.replace(day=1), today),
+        group=UnitGroup(unit=principal.unit_code),
+        now=now,
+    )
+    units = figures["units"]
+    return units[0] if units else None
+
+
 async def workbench(request: Request) -> Response:
-    """GET /unit — the workbench page."""
-    return render(request, "unit.html", await unit_groups(request))
+    """GET /unit — the workbench page (with the month's 协办/下派 figures; the polled
+    fragment leaves them out)."""
+    context = await unit_groups(request)
+    context["own_part"] = await own_part(request)
+    return render(request, "unit.html", context)
 
 
 async def workbench_fragment(request: Request) -> Response:
