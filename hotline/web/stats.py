@@ -58,7 +58,9 @@ async def rates(request: Request) -> Response:
     fmt = q.format
     report = await rate_service.rate_figures(days=_days(q), group=_group(q))
     if fmt == "json":
-        return JSONResponse(report)
+        # Each unit's part in tickets it does not lead (协办意见, 下派), beside its own rates.
+        part = await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow())
+        return JSONResponse({**report, "hierarchy": part["units"]})
     if fmt == "xlsx":
         body, media = rates_xlsx(report), XLSX
     else:

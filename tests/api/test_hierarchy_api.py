@@ -67,6 +67,13 @@ async def test_assisting_units_give_opinions_the_lead_sees(world: World) -> None
     assert units["SJJ"]["assists"] == 1 and units["SJJ"]["opinions_given"] == 1
     assert units["SJJ"]["opinions_on_time"] == 1
     assert units["RSJ"]["opinions_given"] == 0
+    # The same figures beside the unit rates.
+    day = _today()
+    r = await world.client.get(
+        f"/api/v1/stats/rates?from={day}&to={day}", headers=world.headers["sup"]
+    )
+    beside = {u["unit"]: u for u in r.json()["hierarchy"]}
+    assert beside["SJJ"]["opinions_on_time"] == 1
 
 
 async def test_subdispatch_down_to_a_community_and_back_up(world: World) -> None:
