@@ -274,6 +274,17 @@ async def subdispatch(
             status=422,
             code="not_descendant",
         )
+    # A 举报 dispatched by a supervisor's override never goes further down to a unit it names.
+    named = deployment.must_avoid(
+        kind=ticket.kind, text=f"{ticket.title}\n{ticket.content}", codes=[child.code]
+    )
+    if named:
+        raise HotlineError(
+            f"举报件不能下派给被举报的单位及其上下级：{'、'.join(named.values())}。"
+            "请由本单位办理或下派给其他下级单位",
+            status=422,
+            code="reported_unit",
+        )
     own_due = _feedback_due(clocks)
     sla = deployment.sla
     limit = body.limit or (

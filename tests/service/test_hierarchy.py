@@ -255,3 +255,51 @@ async def test_a_disputed_ticket_is_never_charged_to_the_unit_that_disputed(
     with pytest.raises(HotlineError) as urged:
         await act(deployment, people, n, "urge", "op", at("2026-12-01T09:00"), reason="市民催促")
     assert urged.value.status == 409
+
+
+async def test_a_report_is_never_passed_down_to_the_unit_it_names(
+    deployment: Deployment, people: dict[str, Any]
+) -> None:
+    from hotline.domain.models import User
+    from hotline.services.users import create_user, principal_of
+
+    await create_user(
+        username="sup", role="supervisor", password="secret-password", now=at("2026-11-01T09:00")
+    )
+    people["sup"] = principal_of(await User.get(username="sup").prefetch_related("unit"))
+    n = await make(
+        deployment,
+        people,
+        at("2026-11-02T09:00"),
+        kind="举报",
+        category="城乡建设",
+        title="社区工作人员收受好处",
+        content="举报A3区含浦街道学堂坡社区居民委员会工作人员在低保审核中收受好处。",
+    )
+    await act(
+        deployment,
+        people,
+        n,
+        "confirm-dispatch-text",
+        "op",
+        at("2026-11-02T09:05"),
+        title="举报社区工作人员违规",
+        dispatch_text="群众举报社区工作人员违规，请依法核查。",
+    )
+    await act(
+        deployment,
+        people,
+        n,
+        "dispatch",
+        "sup",
+        at("2026-11-02T09:10"),
+        lead_unit="HANPU",
+        avoidance_override="街道纪工委负责核查，已报区纪委同意",
+    )
+    await act(deployment, people, n, "sign", "hanpu", at("2026-11-02T09:30"))
+    with pytest.raises(HotlineError) as refused:
+        await act(
+            deployment, people, n, "subdispatch", "hanpu", at("2026-11-02T09:40"), unit="HANPU_XTP"
+        )
+    assert refused.value.code == "reported_unit" and "学堂坡社区" in refused.value.message
+    assert not await _visible(n, people["xtp"])
