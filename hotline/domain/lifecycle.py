@@ -116,6 +116,7 @@ class Mail(StrEnum):
     """Mail an action causes (written to the outbox in the action's transaction)."""
 
     DISPATCH = "dispatch"  # the lead and assisting units learn of the ticket at once
+    SUBDISPATCH = "subdispatch"  # the descendant learns of a 下派 at once
 
 
 class Sms(StrEnum):
@@ -417,6 +418,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_HELD, None, _UNIT),
         public=False,
         step=Step.SUBDISPATCH,
+        mail=Mail.SUBDISPATCH,
         sub_from=frozenset({SubState.NONE}),
         sub_to=SubState.DISPATCHED,
     ),

@@ -145,6 +145,16 @@ async def test_a_street_passes_a_ticket_down_and_reviews_the_answer(
     )
     assert await _visible(n, people["xtp"])
     assert not await _visible(n, people["fxy"])
+    # The community learns of it by mail at once, with its own deadline and who reviews.
+    from hotline.mail.templates import render_stored
+    from hotline.outbox.models import OutboxMessage
+
+    mail = await OutboxMessage.get(transport="mail", reason="subdispatch", ticket_number=n)
+    assert "hanpu-xtp@a.gov.example" in mail.to_addrs
+    rendered = render_stored(mail.template, mail.params)
+    # 2 working days from Monday 09:40: the end of Wednesday.
+    assert "下派办理时限：2026-11-05 00:00" in rendered.text
+    assert "A3区含浦街道办事处将一件12345工单下派给贵单位" in rendered.text
     # The community signs, answers upward; the street returns it once, then approves.
     await act(deployment, people, n, "sub-sign", "xtp", at("2026-11-02T10:00"))
     with pytest.raises(HotlineError) as not_theirs:
