@@ -97,3 +97,11 @@ async def test_extension_days_are_asked_in_the_policys_unit(site: Site) -> None:
     form = _form((await zjj.get(f"/tickets/{n}")).text, "request-extension")
     assert "自然日" in form and "工作日" not in form
     assert "最多 7 个" in form and re.search(r'name="days"[^>]*max="7"', form)
+    page = (await zjj.get(f"/tickets/{n}")).text
+    r = await zjj.post(
+        f"/tickets/{n}/act/request-extension",
+        data={"csrf_token": csrf_of(page), "reason": "需要协调物业公司", "days": "3"},
+    )
+    assert r.status_code == 303
+    timeline = (await zjj.get(f"/tickets/{n}")).text
+    assert "3 个自然日" in timeline  # shown in the unit it was asked in

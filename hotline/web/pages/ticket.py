@@ -64,8 +64,11 @@ def _safe_next(value: Any, default: str) -> str:
     return text if text.startswith("/") and not text.startswith("//") else default
 
 
-def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's payload as (label, text) lines a person reads."""
+def payload_lines(
+    payload: dict[str, Any], units: dict[str, Any], *, days_unit: str = ""
+) -> list[tuple[str, str]]:
+    """An event's payload as (label, text) lines a person reads (extension `days` in the
+    policy's unit, e.g. 3 个自然日)."""
     lines = []
     for key, label in PAYLOAD_LABELS.items():
         if key not in payload or payload[key] in (None, "", []):
@@ -78,6 +81,8 @@ def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[
             value = value[:16].replace("T", " ")  # local ISO time → 2026-12-09 00:00
         elif key == "limit" and isinstance(value, str):
             value = limit_text(value)
+        elif key == "days" and days_unit:
+            value = f"{value} 个{days_unit}"
         elif key == "assisting_units":
             value = "、".join(units[c].name if c in units else c for c in value)
         else:
@@ -170,7 +175,11 @@ async def _page_context(
             }
         )
     timeline = [
-        {"event": e, "lines": payload_lines(e.payload, units)} for e in (out.timeline or [])
+        {
+            "event": e,
+            "lines": payload_lines(e.payload, units, days_unit=extension[0] if extension else ""),
+        }
+        for e in (out.timeline or [])
     ]
     sla = request.app.state.deployment.sla if request.app.state.deployment else None
     return {
