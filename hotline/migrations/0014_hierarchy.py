@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0013_outbox_message')]
@@ -42,5 +43,13 @@ class Migration(migrations.Migration):
             model_name='TicketUnit',
             name='text',
             field=fields.TextField(null=True, unique=False),
+        ),
+        ops.AddIndex(
+            model_name='TicketUnit',
+            index=Index(fields=['unit_id', 'role', 'created_at']),
+        ),
+        ops.AddIndex(
+            model_name='TicketUnit',
+            index=Index(fields=['role', 'created_at']),
         ),
     ]

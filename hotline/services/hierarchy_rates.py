@@ -55,12 +55,13 @@ async def hierarchy_figures(*, days: DateRange, group: UnitGroup, now: datetime)
     by_id = {u.id: u for u in directory.values()}
     wanted = None if selected is None else {u.id for u in selected}
     figures: dict[int, HierarchyFigures] = {}
-    links = await TicketUnit.filter(
+    query = TicketUnit.filter(
         role__in=["assist", "sub"], created_at__gte=period.start, created_at__lt=period.end
-    ).values_list("unit_id", "role", "due_at", "answered_at")
+    )
+    if wanted is not None:
+        query = query.filter(unit_id__in=sorted(wanted))
+    links = await query.values_list("unit_id", "role", "due_at", "answered_at")
     for unit_id, role, due, answered in links:
-        if wanted is not None and unit_id not in wanted:
-            continue
         fig = figures.setdefault(unit_id, HierarchyFigures())
         if role == "assist":
             fig.assists += 1
