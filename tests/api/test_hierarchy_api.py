@@ -106,6 +106,11 @@ async def test_subdispatch_down_to_a_community_and_back_up(world: World) -> None
     assert approved["reply_draft"] == "社区已上门处理，居民满意。"
     assert (await _get(world, n, "xtp")).status_code == 404  # not after
     await world.act(n, "reply", "hanpu", {"result": "solved", "text": approved["reply_draft"]})
+    # The citizen deals with the street only: no 下派 step, one reply, the street's.
+    r = await world.client.get(f"/api/v1/track/{n}", params={"code": t["query_code"]})
+    assert r.status_code == 200
+    assert "下派" not in r.text and "学堂坡" not in r.text and "请补充居民意见" not in r.text
+    assert [x["text"] for x in r.json()["replies"]] == ["社区已上门处理，居民满意。"]
     # The community's part shows in its own figures; the street keeps its assignment.
     units = await _figures(world, "hierarchy")
     assert units["HANPU_XTP"]["subdispatched"] == 1
