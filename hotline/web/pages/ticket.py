@@ -49,7 +49,7 @@ PAYLOAD_LABELS = {
     "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
     "dispatch_text": "转办内容",
     "note": "备注",
-    "unit": "下派给",
+    "unit": "下级单位",
     "limit": "下级时限",
     "due_at": "截止",
     "done": "所负责部分已办完",
