@@ -14,7 +14,7 @@ from pathlib import Path
 from routing.names import alias_forms, city_prefix, derived_forms, normalise, place_forms
 from routing.tomlsource import TomlSource, read_toml
 
-UNIT_KINDS = ("department", "district", "street", "town", "enterprise")
+UNIT_KINDS = ("department", "district", "street", "town", "community", "enterprise")
 KIND_LABELS = {
     "department": "市直部门",
     "district": "区县",
@@ -159,9 +159,9 @@ def _check_parents(src: TomlSource, units: list[Unit], by_code: dict[str, int]) 
     parents = {u.code: u.parent for u in units}
     for i, u in enumerate(units):
         if not u.parent:
-            if u.kind in ("street", "town"):
+            if u.kind in ("street", "town", "community"):
                 raise src.error(
-                    "街道/镇必须填写所属区县（parent）", table="unit", index=i, key="parent"
+                    "街道/镇/社区必须填写上级单位（parent）", table="unit", index=i, key="parent"
                 )
             continue
         if u.parent not in by_code:

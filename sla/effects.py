@@ -106,7 +106,7 @@ def extension_limit(policy: Policy, days: int) -> Limit:
     if limit.unit.value not in ("wd", "d"):
         return limit  # hour-based extensions are granted whole
     if days > limit.amount:
-        unit = "个工作日" if limit.unit.value == "wd" else "天"
+        unit = "个工作日" if limit.unit.value == "wd" else "个自然日"
         raise PolicyRefusal(
             f"「{policy.name}」每次最多延期 {limit.amount} {unit}", "extension_too_long"
         )

@@ -42,7 +42,10 @@ _VALUE_FIELDS = {
     "extension",
     "max_extensions",
 }
-_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio", "redispatch"}
+_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio", "redispatch", "assist", "subdispatch"}
+# Limits of the hierarchy ([settings]): 协办时限 from dispatch, and the default internal
+# limit of a 下派 (always inside the parent's own feedback deadline).
+_HIERARCHY_SETTINGS = ("assist", "subdispatch")
 
 
 class PolicyError(ValueError):
@@ -114,6 +117,8 @@ class PolicySet:
     # The vocabulary the file was checked against; empty = not checked (match accepts any).
     kinds: frozenset[str] = frozenset()
     urgencies: frozenset[str] = frozenset()
+    assist: Limit | None = None  # 协办时限: dispatch → the assisting unit's opinion
+    subdispatch: Limit | None = None  # 下派 default internal limit (the parent may set its own)
 
     def match(
         self, *, kind: str, category: str | None, urgency: str = "一般", topics: Iterable[str] = ()
@@ -227,6 +232,13 @@ def load_policies(
             raise fail("settings", None, "redispatch", "settings.redispatch", str(exc)) from exc
         rules = tuple(replace(r, redispatch=centre) for r in rules)
         default = replace(default, redispatch=centre)
+    hierarchy: dict[str, Limit] = {}
+    for key in _HIERARCHY_SETTINGS:
+        if key in settings:
+            try:
+                hierarchy[key] = parse_limit(settings[key])
+            except (LimitError, TypeError) as exc:
+                raise fail("settings", None, key, f"settings.{key}", str(exc)) from exc
     return PolicySet(
         rules,
         default,
@@ -234,6 +246,7 @@ def load_policies(
         str(path),
         kinds=frozenset(kinds or ()),
         urgencies=frozenset(urgencies or ()),
+        **hierarchy,
     )
 
 

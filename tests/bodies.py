@@ -29,4 +29,10 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "urge": {"reason": "市民多次来电"},
     "supervise": {"reason": "超期未办结"},
     "supplement": {"text": "今天电梯又坏了，请尽快维修。"},
+    "assist-opinion": {"text": "协办意见：已核实相关情况", "done": True},
+    "subdispatch": {"unit": "SYJT"},  # 市水业集团, below 住建局 (ZJJ)
+    "sub-sign": {},
+    "sub-reply": {"result": "solved", "text": "已上门核实并处理完毕。"},
+    "sub-approve": {},
+    "sub-return": {"reason": "请补充处理照片"},
 }

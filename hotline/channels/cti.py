@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-EVENTS = ("newCall", "answer", "hangup")
+NEW_CALL, ANSWER, HANGUP = "newCall", "answer", "hangup"
+EVENTS = (NEW_CALL, ANSWER, HANGUP)
 DIRECTIONS = ("in", "out")
 CAUSES = (
     "normalClearing",

@@ -30,6 +30,56 @@ DEMO_ACCOUNTS = [
     ("rsj", "unit", "RSJ", "人社局 张科长"),
     ("supervisor", "supervisor", None, "督办科 陈主任"),
     ("admin", "admin", None, "系统管理员"),
+    # One district, two streets, two communities each: 下派 down the hierarchy.
+    ("a3", "unit", "A3", "A3区 值班员"),
+    ("hanpu", "unit", "HANPU", "含浦街道 周主任"),
+    ("yanghu", "unit", "YANGHU", "洋湖街道 吴主任"),
+    ("xuetangpo", "unit", "HANPU_XTP", "学堂坡社区 刘书记"),
+    ("fengxiangyuan", "unit", "HANPU_FXY", "枫香园社区 赵书记"),
+    ("xiangdi", "unit", "YANGHU_XT", "湘堤社区 孙书记"),
+    ("dajiahu", "unit", "YANGHU_DJ", "大家湖村 钱主任"),
+]
+# Tickets at the hierarchy's steps: (lead, assisting units, [(unit, action, body)…]).
+HIERARCHY_TICKETS: list[tuple[str, str, str, list[str], list[tuple[str, str, dict[str, Any]]]]] = [
+    (
+        "含浦街道学堂坡小区楼道堆放杂物",
+        "学堂坡小区3栋楼道长期堆放杂物，存在消防隐患，多次向物业反映无果。",
+        "HANPU",
+        [],
+        [("HANPU", "sign", {}), ("HANPU", "subdispatch", {"unit": "HANPU_XTP"})],
+    ),
+    (
+        "枫香园小区广场舞噪音扰民",
+        "枫香园小区广场每晚九点后仍有广场舞，音响声音很大，影响居民休息。",
+        "HANPU",
+        [],
+        [
+            ("HANPU", "sign", {}),
+            ("HANPU", "subdispatch", {"unit": "HANPU_FXY"}),
+            ("HANPU_FXY", "sub-sign", {}),
+            (
+                "HANPU_FXY",
+                "sub-reply",
+                {"result": "solved", "text": "社区已与广场舞队约定晚九点前结束并调低音量。"},
+            ),
+        ],
+    ),
+    (
+        "湘堤路井盖缺失",
+        "湘堤路与洋湖大道交叉口附近一处井盖缺失，夜间行人容易跌落。",
+        "YANGHU",
+        ["ZJJ", "SJJ"],
+        [
+            ("YANGHU", "sign", {}),
+            ("YANGHU", "subdispatch", {"unit": "YANGHU_XT"}),
+            ("YANGHU_XT", "sub-sign", {}),
+            (
+                "ZJJ",
+                "assist-opinion",
+                {"text": "已通知市政养护单位今日内补装井盖。", "done": False},
+            ),
+        ],
+    ),
 ]
 
 # Demo texts written for this project (not copied from any data set).
@@ -172,6 +222,7 @@ async def load_demo(
         accounts.append(DemoAccount(username, role, unit, password, created, name=name))
     if await Ticket.all().count() < tickets // 2:
         await _demo_tickets(deployment, tickets, random.Random(seed), now)
+        await _hierarchy_tickets(deployment, now)
     centre = await Ticket.filter(status__in=list(CENTRE_TURN)).count()
     named_units = {a.unit for a in accounts if a.unit}
     counts = await _unit_work()
@@ -242,7 +293,8 @@ async def _reached_unit_ids() -> list[int]:
 
 
 async def _unit_work() -> dict[str, int]:
-    """Open tickets waiting on each unit (as lead or assisting unit), by unit code."""
+    """Open tickets waiting on each unit (as lead, assisting unit or holding a 下派), by
+    unit code."""
     rows = await TicketUnit.filter(active=True, ticket__status__in=list(UNIT_TURN)).values_list(
         "unit__code", "ticket_id"
     )
@@ -325,6 +377,45 @@ async def _demo_tickets(
         )
         if (await Ticket.get(id=record.ticket.id)).status in OPEN_STATUSES:
             previous = record.ticket.number
+
+
+async def _hierarchy_tickets(deployment: Deployment, now: datetime) -> None:
+    """A few tickets at the hierarchy's steps: passed down to a community, answered upward
+    and waiting for the street's review, an assisting unit's opinion given."""
+    operator = principal_of(await User.get(username="operator").prefetch_related("unit"))
+    cache: dict[str, Any] = {}
+    for i, (title, content, lead, assisting, steps) in enumerate(HIERARCHY_TICKETS):
+        at = now - timedelta(days=1, hours=6 - i)
+        data = TicketCreate.model_validate(
+            {
+                "kind": "投诉",
+                "category": "城乡建设",
+                "title": title,
+                "content": content,
+                "complainant": {"name": "周女士", "phone": f"1390000{i:04d}"},
+            }
+        )
+        record = await svc.create_ticket(
+            data=data,
+            actor=svc.Actor.of(operator),
+            now=at,
+            deployment=deployment,
+            auto_dispatch=False,
+        )
+        number = record.ticket.number
+        dispatch = {"lead_unit": lead, "assisting_units": assisting}
+        plan = [("", "dispatch", dispatch), *steps]
+        for code, action, body in plan:
+            at += timedelta(hours=1)
+            principal = await _unit_principal(code, cache) if code else operator
+            await svc.perform_action(
+                number=number,
+                action=action,
+                body=ACTION_BODIES[action].model_validate(body),
+                principal=principal,
+                now=at,
+                deployment=deployment,
+            )
 
 
 async def _unit_principal(code: str, cache: dict[str, Any]) -> Any:

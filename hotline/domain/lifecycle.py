@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hotline.domain.errors import HotlineError
+from hotline.domain.hierarchy import Party, SubState
 from hotline.domain.schemas import (
     ActionBody,
     AnswerBody,
+    AssistOpinionBody,
     CallbackBody,
     CloseBody,
     ConfirmTextBody,
@@ -29,6 +31,9 @@ from hotline.domain.schemas import (
     ReplyBody,
     ResumeBody,
     SignBody,
+    SubApproveBody,
+    SubdispatchBody,
+    SubReplyBody,
     SupplementBody,
 )
 
@@ -63,6 +68,12 @@ class Action(StrEnum):
     URGE = "urge"
     SUPERVISE = "supervise"
     SUPPLEMENT = "supplement"
+    ASSIST_OPINION = "assist-opinion"
+    SUBDISPATCH = "subdispatch"
+    SUB_SIGN = "sub-sign"
+    SUB_REPLY = "sub-reply"
+    SUB_APPROVE = "sub-approve"
+    SUB_RETURN = "sub-return"
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -99,12 +110,16 @@ class Step(StrEnum):
     EXTENSION_DAYS = "extension-days"  # the days asked for in the pending extension request
     MERGE_TARGET = "merge-target"  # lock and check the ticket this one is merged into
     ATTACH_PHOTOS = "attach-photos"  # add a supplement's stored photos to the attachments
+    ASSIST = "assist"  # record the assisting unit's opinion on its own link
+    SUBDISPATCH = "subdispatch"  # check the descendant and the limit, link it to the ticket
+    SUB_STAGE = "sub-stage"  # move the open 下派 to the declared stage
 
 
 class Mail(StrEnum):
     """Mail an action causes (written to the outbox in the action's transaction)."""
 
     DISPATCH = "dispatch"  # the lead and assisting units learn of the ticket at once
+    SUBDISPATCH = "subdispatch"  # the descendant learns of a 下派 at once
 
 
 class Sms(StrEnum):
@@ -161,6 +176,11 @@ class ActionSpec:
     next_step: bool = False
     # What its event counts for in the rates (hotline.reporting); None: nothing.
     rate: RateEffect | None = None
+    # Which unit may take it (its link role on the ticket): the responsible unit by default.
+    party: Party = Party.LEAD
+    # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged).
+    sub_from: frozenset[SubState] | None = None
+    sub_to: SubState | None = None
 
     @property
     def affects_rates(self) -> bool:
@@ -182,6 +202,12 @@ _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
 _NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
+# 催办/督办 press the unit holding the ticket; a 退单待改派 ticket waits on the centre.
+_URGEABLE = tuple(s for s in _WITH_UNIT if s is not _S.DISPUTED)
+# The responsible unit has signed and holds the ticket: it may pass it down (下派).
+_HELD = (_S.HANDLING, _S.PAUSED, _S.EXTENSION_REQUESTED)
+# An assisting unit gives its opinion while the lead unit holds the ticket.
+_ASSISTABLE = (_S.DISPATCHED, *_HELD)
 # A repeat is merged into the open ticket before a unit has replied to it.
 _MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
 
@@ -248,8 +274,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # The centre may also correct its own dispatch before the unit signs.
         _moves((_S.DISPATCHED, _S.DISPUTED), _S.DISPATCHED, _CENTRE),
         public=False,
-        # A wrong dispatch restarts the receipt clock only: the citizen's wait goes on.
-        clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.START, _RECEIPT)),
+        # The time lost to a wrong dispatch is the centre's: the new unit's receipt and
+        # feedback clocks start from its own dispatch.
+        clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.START, _RECEIPT, _FEEDBACK)),
         step=Step.UNITS,
         mail=Mail.DISPATCH,
         rate=RateEffect.REASSIGN,
@@ -370,14 +397,14 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         # A citizen urges from the tracking page once the promised reply time has passed
         # (hotline.services.citizen_followup: at most once a day).
-        _moves(_WITH_UNIT, None, _CENTRE | {Role.CITIZEN}),
+        _moves(_URGEABLE, None, _CENTRE | {Role.CITIZEN}),
         public=False,
     ),
     ActionSpec(
         Action.SUPERVISE,
         "督办",
         ReasonBody,
-        _moves(_WITH_UNIT, None, frozenset({Role.SUPERVISOR})),
+        _moves(_URGEABLE, None, frozenset({Role.SUPERVISOR})),
         public=False,
     ),
     ActionSpec(
@@ -387,6 +414,74 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # Only from the tracking page: the centre records what a caller adds as a note.
         _moves(SUPPLEMENT_STATUSES, None, frozenset({Role.CITIZEN})),
         step=Step.ATTACH_PHOTOS,
+    ),
+    ActionSpec(
+        Action.ASSIST_OPINION,
+        "协办意见",
+        AssistOpinionBody,
+        _moves(_ASSISTABLE, None, _UNIT),
+        public=False,
+        step=Step.ASSIST,
+        party=Party.ASSIST,
+    ),
+    # 下派: the citizen and the centre deal only with the responsible unit, whose clocks
+    # and rates are unchanged; the descendant's part runs on the link's own deadline.
+    ActionSpec(
+        Action.SUBDISPATCH,
+        "下派",
+        SubdispatchBody,
+        _moves(_HELD, None, _UNIT),
+        public=False,
+        step=Step.SUBDISPATCH,
+        mail=Mail.SUBDISPATCH,
+        sub_from=frozenset({SubState.NONE}),
+        sub_to=SubState.DISPATCHED,
+    ),
+    ActionSpec(
+        Action.SUB_SIGN,
+        "下派签收",
+        SignBody,
+        _moves(_HELD, None, _UNIT),
+        public=False,
+        step=Step.SUB_STAGE,
+        party=Party.SUB,
+        sub_from=frozenset({SubState.DISPATCHED}),
+        sub_to=SubState.HANDLING,
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.SUB_REPLY,
+        "下派答复",
+        SubReplyBody,
+        _moves(_HELD, None, _UNIT),
+        public=False,
+        step=Step.SUB_STAGE,
+        party=Party.SUB,
+        sub_from=frozenset({SubState.HANDLING}),
+        sub_to=SubState.REPLIED,
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.SUB_APPROVE,
+        "下派审核通过",
+        SubApproveBody,
+        _moves(_HELD, None, _UNIT),
+        public=False,
+        step=Step.SUB_STAGE,
+        sub_from=frozenset({SubState.REPLIED}),
+        sub_to=SubState.APPROVED,
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.SUB_RETURN,
+        "下派退回",
+        ReasonBody,
+        _moves(_HELD, None, _UNIT),
+        public=False,
+        step=Step.SUB_STAGE,
+        party=Party.LEAD,
+        sub_from=frozenset({SubState.REPLIED}),
+        sub_to=SubState.HANDLING,
     ),
 )
 
@@ -432,7 +527,9 @@ TRANSITIONS: dict[tuple[Status, Action], Move] = {
 
 # Actions a unit may take only on tickets where it is the (active) lead unit.
 LEAD_UNIT_ACTIONS: frozenset[Action] = frozenset(
-    spec.action for spec in ACTION_SPECS if any(Role.UNIT in m.roles for m in spec.moves)
+    spec.action
+    for spec in ACTION_SPECS
+    if any(Role.UNIT in m.roles for m in spec.moves) and spec.party is Party.LEAD
 )
 
 
@@ -456,13 +553,23 @@ def decide(status: Status, action: Action, role: Role) -> Status:
     return move.to if move.to is not None else status
 
 
-def allowed_actions(status: Status, role: Role, *, lead: bool = True) -> list[Action]:
-    """The actions `role` may take in `status`; a unit that is not the lead gets none of
-    the lead's actions."""
+def allowed_actions(
+    status: Status,
+    role: Role,
+    *,
+    lead: bool = True,
+    parts: frozenset[Party] | None = None,
+    sub: SubState = SubState.NONE,
+) -> list[Action]:
+    """The actions `role` may take in `status`; a unit takes only the actions of its
+    `parts` on the ticket (default: the lead's if `lead`), in the 下派 stage `sub`."""
+    if parts is None:
+        parts = frozenset({Party.LEAD}) if lead else frozenset()
     return [
         spec.action
         for spec in ACTION_SPECS
         if (move := TRANSITIONS.get((status, spec.action))) is not None
         and role in move.roles
-        and (lead or role != Role.UNIT or spec.action not in LEAD_UNIT_ACTIONS)
+        and (role != Role.UNIT or spec.party in parts)
+        and (spec.sub_from is None or sub in spec.sub_from)
     ]

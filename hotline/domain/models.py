@@ -263,13 +263,31 @@ class TicketUnit(Model):
         "models.Unit", related_name="ticket_links", on_delete=fields.RESTRICT
     )
     unit_id: int
-    role = fields.CharField(max_length=8)
+    role = fields.CharField(max_length=8)  # "lead" | "assist" | "sub" (下派 to a descendant)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
+    # 协办时限 of an assisting unit, or the internal deadline its parent set on a 下派.
+    due_at = fields.DatetimeField(null=True)
+    limit = fields.CharField(max_length=16, default="", db_default="")
+    # A 下派's stage (hotline.domain.hierarchy.SubState); "" for lead and assisting links.
+    state = fields.CharField(max_length=12, default="", db_default="")
+    # The first 协办意见, or the latest 下派 answer upward; what it said and (协办) whether
+    # the unit's part is done.
+    answered_at = fields.DatetimeField(null=True)
+    text = fields.TextField(null=True)
+    done = fields.BooleanField(default=False, db_default=False)
+    # The unit that passed the ticket down (a 下派's parent); NULL otherwise.
+    parent_unit_id = fields.IntField(null=True)
 
     class Meta:
         table = "ticket_unit"
-        indexes = (("unit_id", "active", "ticket_id"),)
+        # The last two serve the 协办/下派 figures of a period (hotline.services.hierarchy_rates):
+        # one unit's (its workbench) and every unit's, without reading the whole history.
+        indexes = (
+            ("unit_id", "active", "ticket_id"),
+            ("unit_id", "role", "created_at"),
+            ("role", "created_at"),
+        )
 
 
 class TicketEvent(Model):

@@ -340,6 +340,50 @@ class ResumeBody(ActionBody):
     """恢复办理."""
 
 
+class AssistOpinionBody(ActionBody):
+    """协办意见: an assisting unit's opinion for the lead unit, and whether its part is done."""
+
+    text: str = Field(min_length=2, max_length=10000)
+    done: bool = False
+
+    def event_payload(self) -> dict[str, Any]:
+        """The opinion and whether the assisting unit's part is done."""
+        return {"text": self.text, "done": self.done, **super().event_payload()}
+
+
+class SubdispatchBody(ActionBody):
+    """下派: the descendant unit and, optionally, its internal limit (e.g. 3wd, 48h)."""
+
+    unit: UnitCode
+    limit: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^[0-9]{1,4}(h|d|wd|wh)$",
+        description="下级办理时限，如 3wd（工作日）、5d（自然日）、48h（小时）；"
+        "不填按 data/sla.toml 的 subdispatch，必须在本单位的反馈时限之内",
+    )
+
+    def event_payload(self) -> dict[str, Any]:
+        """The unit passed to and the limit asked for."""
+        payload: dict[str, Any] = {"unit": self.unit}
+        if self.limit:
+            payload["limit"] = self.limit
+        return {**payload, **super().event_payload()}
+
+
+class SubReplyBody(ReplyBody):
+    """下派答复: the body of 回复, answered upward to the parent (the ticket's result is the
+    responsible unit's own, set when it replies)."""
+
+    def ticket_columns(self) -> dict[str, Any]:
+        """Nothing: the answer goes to the parent for review, not to the citizen."""
+        return {}
+
+
+class SubApproveBody(ActionBody):
+    """下派审核通过: the descendant's answer becomes the parent's reply draft."""
+
+
 # ---- responses -------------------------------------------------------------
 
 
@@ -410,6 +454,30 @@ class ComplainantOut(BaseModel):
     )
 
 
+class AssistOut(BaseModel):
+    """One assisting unit's part: its 协办时限 and opinion."""
+
+    unit: UnitOut
+    due_at: str | None = Field(description="协办时限")
+    answered_at: str | None = Field(description="首次给出协办意见的时间；未给出为 null")
+    on_time: bool | None = Field(description="意见是否在时限内给出；未给出为 null")
+    done: bool = Field(description="协办单位表示其负责的部分已办完")
+    text: str | None = Field(description="最新的协办意见")
+
+
+class SubdispatchOut(BaseModel):
+    """The ticket's latest 下派 (passed down to a descendant)."""
+
+    unit: UnitOut
+    parent: UnitOut | None
+    state: str
+    state_label: str
+    due_at: str | None = Field(description="下级内部办理时限（在主办单位时限之内）")
+    limit: str
+    answered_at: str | None
+    text: str | None = Field(description="下级的答复；审核通过后为主办单位的回复草稿")
+
+
 class TicketOut(BaseModel):
     """A ticket as the viewer may see it."""
 
@@ -452,6 +520,11 @@ class TicketOut(BaseModel):
     )
     call_id: str | None = Field(default=None, description="受理这张工单的通话编号（CTI）")
     timeline: list[EventOut] | None = None
+    assists: list[AssistOut] = Field(default_factory=list, description="协办单位及其意见")
+    subdispatch: SubdispatchOut | None = Field(default=None, description="下派（如有）")
+    reply_draft: str | None = Field(
+        default=None, description="审核通过的下级答复，作为主办单位回复的草稿"
+    )
 
 
 class TicketPage(BaseModel):

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from hotline.domain.lifecycle import Mail
 from hotline.outbox.backlog import Backlog
 
 SUBJECT_PREFIX = "【12345热线】"
@@ -115,6 +116,30 @@ _TEMPLATES = {
 {% endfor %}</ul>
 <p><a href="{{ url }}">查看并办理工单</a></p>
 <p>如认为不属于贵单位职责，请在签收时限内提出派单异议（退单）并说明理由。</p>
+<p style="color:#888">本邮件由系统自动发送，请勿直接回复。</p>
+</div>
+""",
+    "subdispatch.txt": """\
+{{ unit_name }}：
+
+{{ parent_name }}将一件12345工单下派给贵单位办理。请及时签收，
+{#- #}办理后在系统中向{{ parent_name }}答复，由其审核后答复市民。
+
+{% include "ticket.txt" %}
+下派办理时限：{{ due_text }}
+
+办理链接：{{ url }}
+
+本邮件由系统自动发送，请勿直接回复。
+""",
+    "subdispatch.html": """\
+<div style="{{ style }}">
+<p>{{ unit_name }}：</p>
+<p>{{ parent_name }}将一件12345工单下派给贵单位办理。请及时签收，
+{#- #}办理后在系统中向{{ parent_name }}答复，由其审核后答复市民。</p>
+{% include "ticket.html" %}
+<p>下派办理时限：<strong>{{ due_text }}</strong></p>
+<p><a href="{{ url }}">查看并办理工单</a></p>
 <p style="color:#888">本邮件由系统自动发送，请勿直接回复。</p>
 </div>
 """,
@@ -271,7 +296,48 @@ def _render_dispatch_params(params: dict[str, Any]) -> RenderedMail:
     )
 
 
-STORED_TEMPLATES = {"dispatch": _render_dispatch_params}
+def subdispatch_subject(ticket: TicketInfo) -> str:
+    """The 下派 mail's subject."""
+    return " ".join(f"{SUBJECT_PREFIX}下派工单：{ticket.number} {ticket.title}".split())
+
+
+def render_subdispatch(
+    *, ticket: TicketInfo, unit_name: str, parent_name: str, due_text: str, link_base: str
+) -> RenderedMail:
+    """Mail to a descendant that its superior passed a ticket down to it (下派)."""
+    return _render(
+        "subdispatch",
+        subdispatch_subject(ticket),
+        ticket=ticket,
+        unit_name=unit_name,
+        parent_name=parent_name,
+        due_text=due_text,
+        url=ticket_url(link_base, ticket.number),
+    )
+
+
+def subdispatch_params(
+    *, ticket: TicketInfo, unit_name: str, parent_name: str, due_text: str, link_base: str
+) -> dict[str, Any]:
+    """The JSON-able values render_subdispatch needs, as stored in the outbox row."""
+    return {
+        "ticket": asdict(ticket),
+        "unit_name": unit_name,
+        "parent_name": parent_name,
+        "due_text": due_text,
+        "link_base": link_base,
+    }
+
+
+def _render_subdispatch_params(params: dict[str, Any]) -> RenderedMail:
+    return render_subdispatch(**{**params, "ticket": TicketInfo(**params["ticket"])})
+
+
+# By the Mail an action causes: its name is the stored template's.
+STORED_TEMPLATES = {
+    Mail.DISPATCH.value: _render_dispatch_params,
+    Mail.SUBDISPATCH.value: _render_subdispatch_params,
+}
 
 
 def render_stored(template: str, params: dict[str, Any]) -> RenderedMail:

@@ -131,6 +131,7 @@ UNIT_KINDS = {
     "district": "区县",
     "street": "街道",
     "town": "镇",
+    "community": "社区/村",
     "enterprise": "公共服务企业",
 }
 

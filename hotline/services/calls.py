@@ -19,7 +19,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from hotline.channels.cti import CtiEvent
+from hotline.channels.cti import ANSWER, HANGUP, CtiEvent
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.models import Call, Ticket, User
@@ -50,10 +50,10 @@ async def record_event(event: CtiEvent, *, now: datetime) -> Call:
         updates["queue"] = event.queue
     if event.users and not call.user_names:
         updates["user_names"] = list(event.users)
-    if event.event == "answer" and call.answered_at is None:
+    if event.event == ANSWER and call.answered_at is None:
         updates.update(state="answered", answered_at=now)
         updates["answered_by_id"] = await _answering_user(event)
-    elif event.event == "hangup" and call.ended_at is None:
+    elif event.event == HANGUP and call.ended_at is None:
         updates.update(ended_at=now, cause=event.cause)
         updates["state"] = "ended" if call.answered_at is not None else "missed"
     if updates:

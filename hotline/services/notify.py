@@ -21,6 +21,8 @@ from hotline.mail.templates import (
     dispatch_subject,
     render_breach,
     render_warning,
+    subdispatch_params,
+    subdispatch_subject,
 )
 from hotline.outbox.models import OutboxMessage
 from hotline.privacy.confirmed import unit_text_of
@@ -124,7 +126,48 @@ async def mail_dispatch(
     return mails
 
 
-MAILERS: dict[Mail, Mailer] = {Mail.DISPATCH: mail_dispatch}
+async def mail_subdispatch(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    payload: dict[str, Any],
+    now: datetime,
+    deployment: Deployment,
+    **_: Any,
+) -> list[OutboxMessage]:
+    """The descendant learns at once that a ticket was passed down to it, with its deadline."""
+    directory = await unit_directory()
+    unit = directory.get(payload["unit"])
+    parent = next((u for u in directory.values() if u.id == ticket.lead_unit_id), None)
+    if unit is None:
+        return []
+    to = await unit_recipients(conn, unit)
+    if not to:
+        return []
+    due = payload.get("due_at")
+    info = ticket_info(ticket)
+    return [
+        new_mail(
+            to=to,
+            subject=subdispatch_subject(info),
+            text="",
+            html=None,
+            template="subdispatch",
+            params=subdispatch_params(
+                ticket=info,
+                unit_name=unit.name,
+                parent_name=parent.name if parent else "上级单位",
+                due_text=local_text(datetime.fromisoformat(due)) if due else "—",
+                link_base=deployment.public_base_url,
+            ),
+            ticket_number=ticket.number,
+            reason="subdispatch",
+            now=now,
+        )
+    ]
+
+
+MAILERS: dict[Mail, Mailer] = {Mail.DISPATCH: mail_dispatch, Mail.SUBDISPATCH: mail_subdispatch}
 
 
 async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
@@ -177,7 +220,8 @@ async def clock_mail(
     The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
     only, never to the unit that disputed the dispatch.
     """
-    centre = clock.kind == ClockKind.REDISPATCH.value
+    # 退单待改派: whatever clock runs, the ticket waits on the centre, not the disputing unit.
+    centre = clock.kind == ClockKind.REDISPATCH.value or ticket.status == "disputed"
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
         if ticket.lead_unit_id and not centre

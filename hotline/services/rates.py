@@ -213,6 +213,11 @@ async def volume_figures(*, days: DateRange, channel_labels: Mapping[str, str]) 
     }
 
 
+def CENTRE_ENTRY() -> dict[str, Any]:  # noqa: N802 - reads as the constant it stands for
+    """The overdue list's entry for tickets waiting on the centre (退单待改派)."""
+    return {"unit": "CENTRE", "name": "热线中心（退单待改派）", "count": 0, "tickets": []}
+
+
 async def overdue_by_unit(*, now: datetime, group: UnitGroup | None = None) -> dict[str, Any]:
     """Open tickets with a clock past due (`next_due_at < now`), per lead unit, the
     longest overdue first; one query."""
@@ -229,12 +234,16 @@ async def overdue_by_unit(*, now: datetime, group: UnitGroup | None = None) -> d
         "number", "title", "status", "lead_unit_id", "next_due_at"
     )
     by_id = {u.id: u for u in directory.values()}
-    units: dict[int, dict[str, Any]] = {}
+    units: dict[int | None, dict[str, Any]] = {}
     for number, title, status, unit_id, due in rows:
         unit = by_id.get(unit_id)
+        # 退单待改派: the ticket waits on the centre, never on the unit that disputed it.
+        waits_on_centre = status == Status.DISPUTED.value
         entry = units.setdefault(
-            unit_id,
-            {
+            None if waits_on_centre else unit_id,
+            CENTRE_ENTRY()
+            if waits_on_centre
+            else {
                 "unit": unit.code if unit else str(unit_id),
                 "name": unit.name if unit else str(unit_id),
                 "count": 0,

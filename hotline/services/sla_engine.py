@@ -24,6 +24,7 @@ from sla import clock as clocks
 from sla.calendar import WorkCalendar, load_calendar
 from sla.clock import Clock, ClockError, ClockKind
 from sla.effects import ClockPlan, ExtensionsUsedUp, PolicyRefusal, next_due, plan
+from sla.limits import Limit, compute_due
 from sla.policy import Policy, PolicySet, load_policies
 
 log = logging.getLogger("hotline.sla")
@@ -144,6 +145,10 @@ class SlaEngine:
             rows=rows,
             next_due_at=next_due(result.open_after(open_clocks)),
         )
+
+    def due_after(self, limit: Limit | str, start: datetime) -> datetime:
+        """The deadline of `limit` counted from `start` on this calendar (协办, 下派)."""
+        return compute_due(start, limit, self.calendar, self.policies.office_hours).at
 
     def _note_provisional(self, years: Iterable[int]) -> None:
         for year in years:

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status, Step
-from hotline.domain.models import Ticket, TicketEvent, Unit
+from hotline.domain.hierarchy import OPEN_SUB_STATES, SubState, is_descendant
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status, Step
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit, Unit
 from hotline.domain.schemas import (
     MAX_ATTACHMENTS,
     ActionBody,
+    AssistOpinionBody,
     DispatchBody,
     ExtensionApproveBody,
     MergeBody,
+    ReplyBody,
+    SubdispatchBody,
     SupplementBody,
 )
+from hotline.domain.timefmt import local_iso
 from hotline.privacy.rules import mask_personal
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
@@ -31,6 +37,7 @@ class StepResult:
     updates: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
     links: list[tuple[int, str]] | None = None  # (unit id, "lead" | "assist")
+    relinked: bool = False  # the step changed the ticket's unit link rows itself
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # written alongside
 
 
@@ -55,6 +62,7 @@ async def resolve_units(
     body: ActionBody,
     actor_role: str,
     deployment: Deployment,
+    **_: Any,
 ) -> StepResult:
     """派单 / 改派: the lead (default: the router's proposal) and assisting units.
 
@@ -129,7 +137,13 @@ async def resolve_units(
 
 
 async def requested_days(
-    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, body: ActionBody, **_: Any
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    action: Action,
+    body: ActionBody,
+    deployment: Deployment,
+    **_: Any,
 ) -> StepResult:
     """同意延期: at most the days the unit asked for (default: all of them)."""
     assert isinstance(body, ExtensionApproveBody)
@@ -142,11 +156,18 @@ async def requested_days(
     requested = int(event.payload.get("days", 1)) if event else 1
     if body.days and body.days > requested:
         raise HotlineError(
-            f"批准的延期天数不能超过申请的 {requested} 个工作日",
+            f"批准的延期天数不能超过申请的 {requested} 个{_extension_unit(ticket, deployment)}",
             status=422,
             code="too_many_days",
         )
     return StepResult(payload={"days": body.days or requested})
+
+
+def _extension_unit(ticket: Ticket, deployment: Deployment) -> str:
+    """工作日 or 自然日: the unit the ticket's policy counts extension days in."""
+    sla = deployment.sla
+    limit = sla.policy_for(ticket).extension if sla is not None else None
+    return "自然日" if limit is not None and limit.unit.value == "d" else "工作日"
 
 
 async def merge_target(
@@ -194,9 +215,168 @@ async def attach_photos(
     return StepResult(updates={"attachments": attachments + list(body.photos)})
 
 
+# ---- the unit hierarchy: 协办意见 and 下派 -------------------------------------------
+
+
+def open_subdispatch(links: list[TicketUnit]) -> TicketUnit | None:
+    """The ticket's 下派 still held below (passed down, handled or awaiting review)."""
+    return next(
+        (
+            link
+            for link in links
+            if link.role == "sub" and link.active and link.state in OPEN_SUB_STATES
+        ),
+        None,
+    )
+
+
+def sub_state(links: list[TicketUnit]) -> SubState:
+    """The stage of the ticket's open 下派 (NONE when there is none)."""
+    link = open_subdispatch(links)
+    return SubState(link.state) if link is not None else SubState.NONE
+
+
+async def assist_opinion(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    body: ActionBody,
+    actor_unit_id: int | None,
+    links: list[TicketUnit],
+    now: datetime,
+    **_: Any,
+) -> StepResult:
+    """协办意见: kept on the assisting unit's own link (the first one times its clock)."""
+    assert isinstance(body, AssistOpinionBody)
+    link = next(
+        (k for k in links if k.active and k.role == "assist" and k.unit_id == actor_unit_id), None
+    )
+    if link is None:  # the party check in the service refuses first; kept for safety
+        raise HotlineError("只有本工单的协办单位可以给出协办意见", status=403, code="not_assisting")
+    answered = link.answered_at or now
+    values = {"text": body.text, "done": body.done, "answered_at": answered}
+    await TicketUnit.filter(id=link.id).using_db(conn).update(**values)
+    for key, value in values.items():
+        setattr(link, key, value)
+    on_time = link.due_at is None or answered <= link.due_at
+    return StepResult(payload={"on_time": on_time}, relinked=True)
+
+
+def _feedback_due(clocks: list[TicketClock]) -> datetime | None:
+    row = next((c for c in clocks if c.kind == "feedback" and c.is_open and c.current), None)
+    return row.due_at if row is not None else None
+
+
+async def subdispatch(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    body: ActionBody,
+    actor_unit_id: int | None,
+    links: list[TicketUnit],
+    clocks: list[TicketClock],
+    deployment: Deployment,
+    now: datetime,
+    **_: Any,
+) -> StepResult:
+    """下派: to a descendant of the acting unit, with a deadline inside the unit's own."""
+    assert isinstance(body, SubdispatchBody)
+    directory = await unit_directory()
+    parents = {code: u.parent_code for code, u in directory.items()}
+    mine = next((u for u in directory.values() if u.id == actor_unit_id), None)
+    child = (await units_by_code([body.unit]))[body.unit]
+    if mine is None or not is_descendant(child.code, mine.code, parents):
+        below = "、".join(
+            directory[c].name for c in sorted(parents) if mine and parents[c] == mine.code
+        )
+        hint = f"（本单位的直属下级：{below}）" if below else "（本单位没有下级单位）"
+        raise HotlineError(
+            f"只能下派给本单位的下级单位，「{child.name}」不是{hint}",
+            status=422,
+            code="not_descendant",
+        )
+    # A 举报 dispatched by a supervisor's override never goes further down to a unit it names.
+    named = deployment.must_avoid(
+        kind=ticket.kind, text=f"{ticket.title}\n{ticket.content}", codes=[child.code]
+    )
+    if named:
+        raise HotlineError(
+            f"举报件不能下派给被举报的单位及其上下级：{'、'.join(named.values())}。"
+            "请由本单位办理或下派给其他下级单位",
+            status=422,
+            code="reported_unit",
+        )
+    own_due = _feedback_due(clocks)
+    sla = deployment.sla
+    limit = body.limit or (
+        str(sla.policies.subdispatch) if sla and sla.policies.subdispatch else ""
+    )
+    due = sla.due_after(limit, now) if sla is not None and limit else own_due
+    if own_due is not None and due is not None and due > own_due:
+        if body.limit:
+            raise HotlineError(
+                f"下派时限 {body.limit} 将于 {local_iso(due)} 截止，晚于本单位的反馈时限"
+                f"（{local_iso(own_due)}）。请缩短下派时限，或不填（默认不超过本单位时限）",
+                status=422,
+                code="subdispatch_limit_too_long",
+            )
+        due = own_due  # the default never outlasts the parent's own deadline
+    row = TicketUnit(
+        ticket_id=ticket.id,
+        unit_id=child.id,
+        role="sub",
+        active=True,
+        created_at=now,
+        due_at=due,
+        limit=limit,
+        state=SubState.DISPATCHED.value,
+        parent_unit_id=actor_unit_id,
+    )
+    await row.save(using_db=conn)
+    links.append(row)
+    return StepResult(
+        payload={"unit": child.code, "due_at": local_iso(due), "limit": limit}, relinked=True
+    )
+
+
+async def sub_stage(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    action: Action,
+    body: ActionBody,
+    links: list[TicketUnit],
+    now: datetime,
+    **_: Any,
+) -> StepResult:
+    """下派签收 / 下派答复 / 审核通过 / 退回: the open 下派 moves to the declared stage."""
+    spec = ACTIONS[action]
+    link = open_subdispatch(links)
+    assert link is not None and spec.sub_to is not None  # the service checked sub_from
+    values: dict[str, Any] = {"state": spec.sub_to.value}
+    payload: dict[str, Any] = {"unit": await _code_of(link.unit_id)}
+    if isinstance(body, ReplyBody):
+        values.update(answered_at=now, text=body.text)
+        payload["on_time"] = link.due_at is None or now <= link.due_at
+    if spec.sub_to not in OPEN_SUB_STATES:
+        values["active"] = False  # reviewed: the descendant no longer holds the ticket
+    await TicketUnit.filter(id=link.id).using_db(conn).update(**values)
+    for key, value in values.items():
+        setattr(link, key, value)
+    return StepResult(payload=payload, relinked=True)
+
+
+async def _code_of(unit_id: int) -> str:
+    directory = await unit_directory()
+    return next((u.code for u in directory.values() if u.id == unit_id), str(unit_id))
+
+
 STEPS: dict[Step, StepFn] = {
     Step.UNITS: resolve_units,
     Step.EXTENSION_DAYS: requested_days,
     Step.MERGE_TARGET: merge_target,
     Step.ATTACH_PHOTOS: attach_photos,
+    Step.ASSIST: assist_opinion,
+    Step.SUBDISPATCH: subdispatch,
+    Step.SUB_STAGE: sub_stage,
 }

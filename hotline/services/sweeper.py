@@ -104,8 +104,11 @@ async def _escalate(ids: list[int], event: str, *, now: datetime, link_base: str
                 action=f"sla_{event}",
                 actor_name="系统",
                 actor_role="system",
-                # The centre's own clock (改派) is nobody's unit's lateness.
-                actor_unit_id=None if ClockKind(clock.kind).centre_owned else ticket.lead_unit_id,
+                # The centre's own clock (改派) is nobody's unit's lateness, nor is anything
+                # late while a 退单 waits for the centre to re-dispatch.
+                actor_unit_id=None
+                if ClockKind(clock.kind).centre_owned or ticket.status == "disputed"
+                else ticket.lead_unit_id,
                 from_status=ticket.status,
                 to_status=ticket.status,
                 payload={
@@ -146,7 +149,9 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
             }
             for clock in overdue:
                 ticket = tickets[clock.ticket_id]
-                by_unit.setdefault(ticket.lead_unit_id, []).append(
+                # 退单待改派 is listed under the centre, never the unit that disputed.
+                owner = None if ticket.status == "disputed" else ticket.lead_unit_id
+                by_unit.setdefault(owner, []).append(
                     OverdueItem(
                         number=ticket.number,
                         # Mail leaves the system: a 举报 shows its confirmed title only.
@@ -163,7 +168,10 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                 )
             }
             groups = [
-                UnitOverdue(unit_name=units[k].name if k in units else "（未派单）", items=items)
+                UnitOverdue(
+                    unit_name=units[k].name if k in units else "热线中心（未派单或退单待改派）",
+                    items=items,
+                )
                 for k, items in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))
             ]
             if to:

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.hierarchy import OPEN_SUB_STATES, SUB_STATE_LABELS, Party, SubState
 from hotline.domain.lifecycle import (
     ACTIONS,
     LEAD_UNIT_ACTIONS,
@@ -50,7 +51,7 @@ from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
-from hotline.services.steps import STEPS, StepResult
+from hotline.services.steps import STEPS, StepResult, sub_state
 from hotline.services.texts import citizen_messages, sms_row
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
@@ -115,6 +116,7 @@ class Outcome:
     links: list[tuple[int, str]] | None = None
     clocks: ClockChange | None = None
     extra_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    relinked: bool = False  # the step changed unit link rows (协办意见, 下派)
 
 
 # ---- create -----------------------------------------------------------------
@@ -397,6 +399,7 @@ async def apply_action(
             now=now,
             deployment=deployment,
             clock_rows=record.clocks,
+            links=record.links,
         )
         changed = await (
             Ticket.filter(id=ticket.id, version=ticket.version)
@@ -437,10 +440,12 @@ async def _decide(
     now: datetime,
     deployment: Deployment,
     clock_rows: list[TicketClock],
+    links: list[TicketUnit] | None = None,
 ) -> Outcome:
     """Check the table and the body, run the action's step and plan its clocks."""
     spec = ACTIONS[action]
     status = Status(ticket.status)
+    links = links if links is not None else []
     new_status = decide(status, action, Role(actor.role))
     if (
         actor.role == Role.UNIT
@@ -448,6 +453,14 @@ async def _decide(
         and ticket.lead_unit_id != actor.unit_id
     ):
         raise HotlineError(f"只有主办单位可以{spec.label}", status=403, code="not_lead_unit")
+    _check_party(spec.party, action=spec.label, actor=actor, links=links)
+    stage = sub_state(links)
+    if spec.sub_from is not None and stage not in spec.sub_from:
+        raise HotlineError(
+            f"下派状态为「{SUB_STATE_LABELS[stage]}」，不能执行「{spec.label}」",
+            status=409,
+            code="invalid_subdispatch_state",
+        )
     if (
         body.records_contact()
         # The citizen's own rating is not a contact: they chose to answer.
@@ -465,7 +478,11 @@ async def _decide(
             action=action,
             body=body,
             actor_role=actor.role,
+            actor_unit_id=actor.unit_id,
             deployment=deployment,
+            links=links,
+            clocks=clock_rows,
+            now=now,
         )
     # After the step: a unit the 举报 names is the first thing to correct (409 says so).
     if spec.needs_confirmed_text and needs_confirmation(
@@ -497,7 +514,36 @@ async def _decide(
     if change is not None:
         payload.update(change.payload())
         updates["next_due_at"] = change.next_due_at
-    return Outcome(action, status, new_status, updates, payload, step.links, change, step.events)
+    return Outcome(
+        action,
+        status,
+        new_status,
+        updates,
+        payload,
+        step.links,
+        change,
+        step.events,
+        relinked=step.relinked,
+    )
+
+
+_PARTY_REFUSALS = {
+    Party.ASSIST: "只有本工单的协办单位可以{label}",
+    Party.SUB: "只有承接下派的下级单位可以{label}",
+}
+
+
+def _check_party(party: Party, *, action: str, actor: Actor, links: list[TicketUnit]) -> None:
+    """A unit takes an assisting or 下派 action only through its own open link (403)."""
+    if actor.role != Role.UNIT or party not in _PARTY_REFUSALS:
+        return
+    held = any(
+        link.active and link.role == party.value and link.unit_id == actor.unit_id for link in links
+    )
+    if not held:
+        raise HotlineError(
+            _PARTY_REFUSALS[party].format(label=action), status=403, code=f"not_{party.value}_unit"
+        )
 
 
 def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
@@ -556,7 +602,14 @@ async def _write(
     else:
         await TicketEvent.bulk_create(events, using_db=conn)
     if outcome.links is not None:
-        links = await _relink(conn, ticket=ticket, links=links, new=outcome.links, now=now)
+        assist_due = None
+        if deployment.sla is not None and deployment.sla.policies.assist is not None:
+            assist_due = deployment.sla.due_after(deployment.sla.policies.assist, now)
+        links = await _relink(
+            conn, ticket=ticket, links=links, new=outcome.links, now=now, assist_due=assist_due
+        )
+    if outcome.to_status not in _HELD:
+        await _end_subdispatch(conn, ticket_id=ticket.id, links=links)
     if outcome.clocks is not None and outcome.clocks.plan.touches():
         clock_rows = await write_clocks(conn, ticket_id=ticket.id, change=outcome.clocks)
     if spec.affects_rates:
@@ -597,8 +650,10 @@ async def _relink(
     links: list[TicketUnit],
     new: list[tuple[int, str]],
     now: datetime,
+    assist_due: datetime | None = None,
 ) -> list[TicketUnit]:
-    """Replace the ticket's active unit links with the new lead and assisting units."""
+    """Replace the ticket's active unit links with the new lead and assisting units (each
+    assisting unit's 协办时限 counted from this dispatch)."""
     if any(link.active for link in links):
         await (
             TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
@@ -606,11 +661,44 @@ async def _relink(
         for link in links:
             link.active = False
     rows = [
-        TicketUnit(ticket_id=ticket.id, unit_id=unit_id, role=role, active=True, created_at=now)
+        TicketUnit(
+            ticket_id=ticket.id,
+            unit_id=unit_id,
+            role=role,
+            active=True,
+            created_at=now,
+            due_at=assist_due if role == "assist" else None,
+        )
         for unit_id, role in new
     ]
     await TicketUnit.bulk_create(rows, using_db=conn)
     return [*links, *rows]
+
+
+# The responsible unit holds the ticket (signed for, not yet replied): a 下派 may be open.
+_HELD = frozenset({Status.HANDLING, Status.PAUSED, Status.EXTENSION_REQUESTED})
+
+
+async def _end_subdispatch(
+    conn: BaseDBAsyncClient, *, ticket_id: int, links: list[TicketUnit]
+) -> None:
+    """The ticket left the responsible unit (回复, 改派, 并单…): an unfinished 下派 is
+    withdrawn (the descendant no longer reads the ticket), an approved one was adopted."""
+    open_states = {s.value for s in OPEN_SUB_STATES}
+    ends = {
+        SubState.WITHDRAWN: [k for k in links if k.role == "sub" and k.state in open_states],
+        SubState.ADOPTED: [k for k in links if k.role == "sub" and k.state == SubState.APPROVED],
+    }
+    for state, rows in ends.items():
+        if not rows:
+            continue
+        await (
+            TicketUnit.filter(id__in=[k.id for k in rows])
+            .using_db(conn)
+            .update(active=False, state=state.value)
+        )
+        for k in rows:
+            k.active, k.state = False, state.value
 
 
 def _event(

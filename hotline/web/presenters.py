@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.domain.auth import Principal
+from hotline.domain.hierarchy import SUB_STATE_LABELS, Party, SubState
 from hotline.domain.lifecycle import (
     STATUS_LABELS,
     Role,
@@ -14,11 +15,13 @@ from hotline.domain.lifecycle import (
     event_label,
 )
 from hotline.domain.schemas import (
+    AssistOut,
     ClockOut,
     ComplainantOut,
     EventOut,
     Location,
     RoutingOut,
+    SubdispatchOut,
     TicketOut,
     UnitOut,
 )
@@ -35,7 +38,7 @@ from hotline.services.tickets import TicketRecord
 from sla.clock import ClockKind
 
 if TYPE_CHECKING:  # rows the services read: the web layer shows them and runs no query
-    from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
+    from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit, Unit
 
 
 def unit_out(unit: Unit | None) -> UnitOut | None:
@@ -96,6 +99,67 @@ def event_out(event: TicketEvent, units_by_id: dict[int, Unit]) -> EventOut:
         payload=dict(event.payload),
         at=local_iso(event.created_at) or "",
     )
+
+
+def assists_out(links: list[TicketUnit], units_by_id: dict[int, Unit]) -> list[AssistOut]:
+    """Every active assisting unit's part: its 协办时限 and opinion."""
+    out = []
+    for link in links:
+        unit = unit_out(units_by_id.get(link.unit_id))
+        if not link.active or link.role != Party.ASSIST.value or unit is None:
+            continue
+        on_time = None
+        if link.answered_at is not None:
+            on_time = link.due_at is None or link.answered_at <= link.due_at
+        out.append(
+            AssistOut(
+                unit=unit,
+                due_at=local_iso(link.due_at),
+                answered_at=local_iso(link.answered_at),
+                on_time=on_time,
+                done=link.done,
+                text=link.text,
+            )
+        )
+    return out
+
+
+def subdispatch_out(
+    links: list[TicketUnit], units_by_id: dict[int, Unit]
+) -> tuple[SubdispatchOut | None, str | None]:
+    """The ticket's latest 下派 and, once approved, its text as the reply draft."""
+    subs = [k for k in links if k.role == Party.SUB.value]
+    if not subs:
+        return None, None
+    link = max(subs, key=lambda k: (k.created_at, k.id or 0))
+    unit = unit_out(units_by_id.get(link.unit_id))
+    if unit is None:
+        return None, None
+    state = SubState(link.state or SubState.NONE.value)
+    parent = units_by_id.get(link.parent_unit_id) if link.parent_unit_id else None
+    out = SubdispatchOut(
+        unit=unit,
+        parent=unit_out(parent),
+        state=state.value,
+        state_label=SUB_STATE_LABELS[state],
+        due_at=local_iso(link.due_at),
+        limit=link.limit,
+        answered_at=local_iso(link.answered_at),
+        text=link.text,
+    )
+    return out, link.text if state is SubState.APPROVED else None
+
+
+def _parts(links: list[TicketUnit], ticket: Ticket, viewer: Principal) -> frozenset[Party]:
+    """The viewer's parts in the ticket: lead, assisting, holding its 下派."""
+    if viewer.role != Role.UNIT:
+        return frozenset(Party)
+    parts = {Party(k.role) for k in links if k.active and k.unit_id == viewer.unit_id}
+    if ticket.lead_unit_id == viewer.unit_id:
+        parts.add(Party.LEAD)
+    else:
+        parts.discard(Party.LEAD)
+    return frozenset(parts)
 
 
 @dataclass(frozen=True)
@@ -172,6 +236,7 @@ def ticket_out(
     # Of a 举报 or confidential ticket a unit reads the confirmed text and nothing derived
     # from the original: no coordinates, attachments, routing evidence or earlier texts.
     unit_blind = role == Role.UNIT and hidden
+    subdispatch, reply_draft = subdispatch_out(record.links, units_by_id)
     timeline = None
     if events is not None:
         timeline = [event_out(e, units_by_id) for e in events]
@@ -228,7 +293,12 @@ def ticket_out(
         result=ticket.result,
         satisfaction=ticket.satisfaction,
         merged_into=record.merged_into,
-        allowed_actions=[a.value for a in allowed_actions(status, role, lead=lead)],
+        allowed_actions=[
+            a.value
+            for a in allowed_actions(
+                status, role, parts=_parts(active, ticket, viewer), sub=_sub_stage(active)
+            )
+        ],
         created_at=local_iso(ticket.created_at) or "",
         updated_at=local_iso(ticket.updated_at) or "",
         closed_at=local_iso(ticket.closed_at),
@@ -237,4 +307,12 @@ def ticket_out(
         # The switch's id is not the unit's business: the centre keeps it for the call log.
         call_id=None if viewer.role == Role.UNIT else ticket.call_id,
         timeline=timeline,
+        assists=assists_out(record.links, units_by_id),
+        subdispatch=subdispatch,
+        reply_draft=reply_draft if lead else None,
     )
+
+
+def _sub_stage(active: list[TicketUnit]) -> SubState:
+    link = next((k for k in active if k.role == Party.SUB.value), None)
+    return SubState(link.state) if link is not None and link.state else SubState.NONE

@@ -132,6 +132,10 @@ class UnitGroupQuery(Query):
     )
 
 
+class HierarchyQuery(PeriodQuery, UnitGroupQuery):
+    """GET /api/v1/stats/hierarchy."""
+
+
 class RatesQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/rates."""
 

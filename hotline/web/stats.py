@@ -17,9 +17,10 @@ from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
 from hotline.services import rates as rate_service
+from hotline.services.hierarchy_rates import hierarchy_figures
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
-from hotline.web.queries import PeriodQuery, RatesQuery, UnitGroupQuery
+from hotline.web.queries import HierarchyQuery, PeriodQuery, RatesQuery, UnitGroupQuery
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +58,9 @@ async def rates(request: Request) -> Response:
     fmt = q.format
     report = await rate_service.rate_figures(days=_days(q), group=_group(q))
     if fmt == "json":
-        return JSONResponse(report)
+        # Each unit's part in tickets it does not lead (协办意见, 下派), beside its own rates.
+        part = await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow())
+        return JSONResponse({**report, "hierarchy": part["units"]})
     if fmt == "xlsx":
         body, media = rates_xlsx(report), XLSX
     else:
@@ -96,9 +99,24 @@ async def overdue(request: Request) -> Response:
     return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
 
 
+@api(
+    summary="各单位协办与下派：协办意见按时给出、下派件按时答复（主办单位的指标不受影响）",
+    query=HierarchyQuery,
+    description="协办与下派指标",
+    errors=(401, 403, 422),
+)
+async def hierarchy(request: Request) -> Response:
+    """GET /api/v1/stats/hierarchy?from=&to=[&unit=|&kind=|&parent=] — each unit's part in
+    tickets it does not lead: opinions given (on time), 下派 answered (on time), returned."""
+    await _reader(request)
+    q: HierarchyQuery = request_query(request)
+    return JSONResponse(await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow()))
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
     Route("/stats/rates", rates, methods=["GET"]),
     Route("/stats/volumes", volumes, methods=["GET"]),
     Route("/stats/overdue", overdue, methods=["GET"]),
+    Route("/stats/hierarchy", hierarchy, methods=["GET"]),
 ]

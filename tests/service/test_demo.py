@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hotline.commands.demo import load_demo
+from hotline.commands.demo import HIERARCHY_TICKETS, load_demo
 from hotline.domain.lifecycle import Status
 from hotline.domain.models import Ticket
 from hotline.runtime.config import load_settings
@@ -32,7 +32,12 @@ async def test_demo_has_every_status_and_runs_twice(db: Any, deployment: Deploym
         assert new.password != old.password
         assert await principal_for_password(new.username, new.password) is not None
         assert await principal_for_password(old.username, old.password) is None
-    assert await Ticket.all().count() == 40  # tickets are added once
+    # Tickets are added once (and the few walked down the hierarchy).
+    assert await Ticket.all().count() == 40 + len(HIERARCHY_TICKETS)
+    # The hierarchy has work to show: a community holds a 下派, a street has one to review.
+    by_name = {a.username: a for a in again}
+    assert by_name["xuetangpo"].open_tickets == 1 and by_name["hanpu"].open_tickets == 2
+    assert by_name["fengxiangyuan"].open_tickets == 1
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from hotline.domain.errors import HotlineError
+from hotline.domain.hierarchy import Party
 from hotline.domain.lifecycle import (
     ACTION_BODIES,
     ACTIONS,
@@ -148,8 +149,12 @@ class History:
         moves = [(a, m) for (s, a), m in TRANSITIONS.items() if s is status]
         # Keep tickets moving forward: side-steps and merges are rarer.
         rare = (Action.URGE, Action.SUPERVISE, Action.ANSWER, Action.MERGE)
-        weights = [0.2 if a in rare else 1.0 for a, _ in moves]
-        if not moves:
+        # 协办意见, 下派 and a citizen's 补充说明 leave the responsible unit's rate rows alone:
+        # not drawn here.
+        apart = {a for a in Action if ACTIONS[a].party is not Party.LEAD or ACTIONS[a].sub_from}
+        apart.add(Action.SUPPLEMENT)
+        weights = [0.0 if a in apart else 0.2 if a in rare else 1.0 for a, _ in moves]
+        if not moves or not any(weights):
             return
         action, move = self.rng.choices(moves, weights)[0]
         # A citizen's own steps other than the rating (催一催, 补充说明) count for no rate.

@@ -7,6 +7,7 @@ from collections import deque
 
 import pytest
 
+from hotline.domain.hierarchy import Party, SubState
 from hotline.domain.lifecycle import (
     ACTION_BODIES,
     ACTION_SPECS,
@@ -197,7 +198,8 @@ def test_the_citizen_may_rate_a_replied_ticket_urge_and_add_while_it_is_handled(
     allowed = {(s, a) for s, a, r in COMBOS if r == Role.CITIZEN and _allowed(s, a, r)}
     assert allowed == {
         (Status.REPLIED, Action.CALLBACK),
-        *((s, Action.URGE) for s in WITH_UNIT),
+        # not while the centre re-dispatches a 退单 (the unit that disputed is not late)
+        *((s, Action.URGE) for s in WITH_UNIT if s is not Status.DISPUTED),
         *((s, Action.SUPPLEMENT) for s in (Status.RECEIVED, *WITH_UNIT)),
     }
     assert decide(Status.REPLIED, Action.CALLBACK, Role.CITIZEN) == Status.CALLED_BACK
@@ -208,7 +210,8 @@ def test_the_citizen_may_rate_a_replied_ticket_urge_and_add_while_it_is_handled(
 def test_urging_and_supervising_only_while_a_unit_holds_the_ticket() -> None:
     for action in (Action.URGE, Action.SUPERVISE):
         holding = {s for s in Status if any(_allowed(s, action, r) for r in Role)}
-        assert holding == WITH_UNIT
+        # A 退单待改派 ticket waits on the centre: urging it would charge the unit that disputed.
+        assert holding == WITH_UNIT - {Status.DISPUTED}
         for status in holding:
             assert decide(status, action, Role.SUPERVISOR) == status  # no status change
     assert not any(_allowed(s, Action.SUPERVISE, Role.OPERATOR) for s in Status)
@@ -220,17 +223,26 @@ def test_merge_only_before_the_unit_replied() -> None:
 
 
 def test_lead_unit_actions_are_exactly_what_units_may_do() -> None:
-    unit_actions = {a for s, a, r in COMBOS if r == Role.UNIT and _allowed(s, a, r)}
+    unit_actions = {
+        a
+        for s, a, r in COMBOS
+        if r == Role.UNIT and _allowed(s, a, r) and ACTIONS[a].party is Party.LEAD
+    }
     assert LEAD_UNIT_ACTIONS == unit_actions
+    # Assisting units and the descendant holding a 下派 have actions of their own.
+    assert Action.ASSIST_OPINION not in LEAD_UNIT_ACTIONS
+    assert Action.SUB_REPLY not in LEAD_UNIT_ACTIONS and Action.SUBDISPATCH in LEAD_UNIT_ACTIONS
     assert Action.SIGN in LEAD_UNIT_ACTIONS and Action.URGE not in LEAD_UNIT_ACTIONS
 
 
 @pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("role", list(Role))
 def test_allowed_actions_agrees_with_decide(status: Status, role: Role) -> None:
-    listed = allowed_actions(status, role)
-    assert len(listed) == len(set(listed))
-    assert set(listed) == {a for a in Action if _allowed(status, a, role)}
+    every = frozenset(Party)
+    stages = [allowed_actions(status, role, parts=every, sub=stage) for stage in SubState]
+    for listed in stages:
+        assert len(listed) == len(set(listed))
+    assert set().union(*stages) == {a for a in Action if _allowed(status, a, role)}
 
 
 def test_the_actions_that_refresh_rate_rows_are_those_the_rates_read() -> None:

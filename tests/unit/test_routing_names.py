@@ -130,7 +130,13 @@ def test_a_name_inside_a_longer_name_is_not_a_second_mention(
 
 def test_the_line_of_a_named_unit_is_avoided_with_the_reason(names: UnitNames) -> None:
     avoided = names.avoided("举报含浦街道办工作人员在拆违中收受好处")
-    assert {c: a.relation for c, a in avoided.items()} == {"HANPU": "self", "A3": "superior"}
+    assert {c: a.relation for c, a in avoided.items()} == {
+        "HANPU": "self",
+        "A3": "superior",
+        # its communities (社区) answer to it: they must not take a report on it either
+        "HANPU_FXY": "subordinate",
+        "HANPU_XTP": "subordinate",
+    }
     assert avoided["A3"].reason == (
         "A3区人民政府（被举报单位A3区含浦街道办事处的上级单位，文中称「含浦街道办」）"
     )

@@ -106,7 +106,7 @@ def test_street_needs_a_parent_and_cycles_are_rejected(tmp_path: Path) -> None:
         '\n[[unit]]\ncode = "HP"\nname = "含浦街道办事处"\nkind = "street"\n'
         'parent = ""\nemail = "hp@a.gov.example"\n'
     )
-    with pytest.raises(RuleError, match="所属区县"):
+    with pytest.raises(RuleError, match="上级单位"):
         load_units(write(tmp_path, street))
     cycle = GOOD.replace('parent = ""\nemail = "zjj', 'parent = "A3"\nemail = "zjj').replace(
         'parent = ""\nemail = "a3', 'parent = "ZJJ"\nemail = "a3'

@@ -19,7 +19,10 @@ from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 FIELD_LABELS = {
     "reason": "理由",
     "text": "内容",
-    "days": "延期天数（工作日）",
+    "days": "延期天数",  # the ticket page names the policy's unit and maximum
+    "done": "本单位负责的部分已办完",
+    "unit": "下派给（本单位的下级单位）",
+    "limit": "下级办理时限（如 3wd = 3 个工作日，不填按默认，须在本单位时限之内）",
     "outcome": "调解结果",
     "result": "办理结果",
     "contacted": "已联系上市民",
@@ -36,6 +39,9 @@ FIELD_LABELS = {
 # Per action, where the generic label says too little.
 ACTION_FIELD_LABELS = {
     ("reply", "text"): "答复内容（市民将看到）",
+    ("sub-reply", "text"): "答复内容（报上级单位审核，审核通过后作为其回复草稿）",
+    ("assist-opinion", "text"): "协办意见（主办单位将看到）",
+    ("sub-return", "reason"): "退回理由（下级单位将看到，请说明还需做什么）",
     ("answer", "text"): "答复内容（市民将看到）",
     ("mediate", "text"): "调解情况",
     ("reject", "reason"): "退单理由（说明为何不属于本单位）",
@@ -113,6 +119,11 @@ def _is_unit_code(annotation: Any) -> bool:
     return False
 
 
+def _with_metadata(info: Any) -> Any:
+    """A required field's constraints (pydantic moves them from the annotation to metadata)."""
+    return types.SimpleNamespace(__metadata__=tuple(info.metadata))
+
+
 def fields_of(
     model: type[BaseModel],
     *,
@@ -143,7 +154,7 @@ def fields_of(
             f.widget = "units"
             f.choices = units
             f.value = values.get(name) or []
-        elif _is_unit_code(annotation):
+        elif _is_unit_code(annotation) or _is_unit_code(_with_metadata(info)):
             f.widget = "unit"
             f.choices = units
         elif annotation is bool:

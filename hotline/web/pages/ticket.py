@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.hierarchy import descendants
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
@@ -19,6 +20,7 @@ from hotline.services.units import active_units, unit_directory, unstaffed_codes
 from hotline.web.pages.common import (
     CENTRE,
     clock_views,
+    limit_text,
     next_clock,
     redirect,
     render,
@@ -49,6 +51,11 @@ PAYLOAD_LABELS = {
     "note": "备注",
     "supplement": "市民补充",
     "photos": "附照片（张）",
+    "unit": "下级单位",
+    "limit": "下级时限",
+    "due_at": "截止",
+    "done": "所负责部分已办完",
+    "on_time": "按时",
 }
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
@@ -59,16 +66,25 @@ def _safe_next(value: Any, default: str) -> str:
     return text if text.startswith("/") and not text.startswith("//") else default
 
 
-def payload_lines(payload: dict[str, Any], units: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's payload as (label, text) lines a person reads."""
+def payload_lines(
+    payload: dict[str, Any], units: dict[str, Any], *, days_unit: str = ""
+) -> list[tuple[str, str]]:
+    """An event's payload as (label, text) lines a person reads (extension `days` in the
+    policy's unit, e.g. 3 个自然日)."""
     lines = []
     for key, label in PAYLOAD_LABELS.items():
         if key not in payload or payload[key] in (None, "", []):
             continue
         value = payload[key]
-        if key in ("lead_unit",):
+        if key in ("lead_unit", "unit"):
             unit = units.get(value)
             value = unit.name if unit else value
+        elif key == "due_at" and isinstance(value, str):
+            value = value[:16].replace("T", " ")  # local ISO time → 2026-12-09 00:00
+        elif key == "limit" and isinstance(value, str):
+            value = limit_text(value)
+        elif key == "days" and days_unit:
+            value = f"{value} 个{days_unit}"
         elif key == "assisting_units":
             value = "、".join(units[c].name if c in units else c for c in value)
         else:
@@ -101,6 +117,8 @@ async def _page_context(
     out = ticket_out(svc.record_of(ticket), viewer=principal, units=units, events=events)
     choices = await _unit_choices()
     confidential = needs_confirmation(kind=out.kind, confidential=out.complainant.confidential)
+    deployment = request.app.state.deployment
+    extension = _extension_words(deployment, ticket)
     forms = []
     for name in out.allowed_actions:
         spec = ACTIONS[Action(name)]
@@ -129,6 +147,22 @@ async def _page_context(
         not_contacted = name == Action.CALLBACK and out.complainant.no_contact
         if not_contacted:
             fields = [f for f in fields if f.name in NOT_CONTACTED_FIELDS]
+        hint = ""
+        if name in _EXTENSION_FORMS and extension is not None:
+            # Asked and shown in the policy's own unit, with the maximum before submitting.
+            unit_words, most = extension
+            for f in fields:
+                if f.name == "days":
+                    f.label = f"{f.label}（{unit_words}，最多 {most} 个）"
+                    f.max = most
+            hint = f"本类诉求每次最多延期 {most} 个{unit_words}。"
+        if name == Action.SUBDISPATCH.value:
+            below = descendants(principal.unit_code or "", _parents(units))
+            for f in fields:
+                if f.name == "unit":
+                    f.choices = [(c, units[c].name) for c in below]
+        if name == Action.REPLY.value:
+            hint = _missing_opinions(out)
         forms.append(
             {
                 "action": name,
@@ -144,10 +178,15 @@ async def _page_context(
                     )
                 ),
                 "error": (errors or {}).get("_", "") if mine else "",
+                "hint": hint,
             }
         )
     timeline = [
-        {"event": e, "lines": payload_lines(e.payload, units)} for e in (out.timeline or [])
+        {
+            "event": e,
+            "lines": payload_lines(e.payload, units, days_unit=extension[0] if extension else ""),
+        }
+        for e in (out.timeline or [])
     ]
     sla = request.app.state.deployment.sla if request.app.state.deployment else None
     return {
@@ -160,10 +199,47 @@ async def _page_context(
 
 
 def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
-    """The confirm form starts from the current dispatch title and text (the proposal)."""
+    """The confirm form starts from the current dispatch title and text (the proposal); the
+    reply form from the approved answer of a 下派 (the draft)."""
     if action == Action.CONFIRM_TEXT.value:
         return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
+    if action == Action.REPLY.value and out.reply_draft:
+        return {"text": out.reply_draft, "contacted": True}
     return None
+
+
+_EXTENSION_FORMS = {Action.REQUEST_EXTENSION.value, Action.APPROVE_EXTENSION.value}
+_LIMIT_UNIT_WORDS = {"wd": "工作日", "d": "自然日"}
+
+
+def _extension_words(deployment: Any, ticket: Any) -> tuple[str, int] | None:
+    """The ticket's extension unit (工作日 / 自然日) and the most days one request may ask."""
+    sla = getattr(deployment, "sla", None)
+    if sla is None:
+        return None
+    policy = sla.policy_for(ticket)
+    limit = policy.extension
+    if limit is None or limit.unit.value not in _LIMIT_UNIT_WORDS:
+        return None
+    return _LIMIT_UNIT_WORDS[limit.unit.value], limit.amount
+
+
+def _parents(units: dict[str, Any]) -> dict[str, str]:
+    return {code: u.parent_code for code, u in units.items()}
+
+
+def _missing_opinions(out: TicketOut) -> str:
+    """What the reply form says about the assisting units' opinions."""
+    if not out.assists:
+        return ""
+    missing = [a.unit.name for a in out.assists if a.answered_at is None]
+    if not missing:
+        return f"协办意见已全部收到（{len(out.assists)}/{len(out.assists)}）。"
+    given = len(out.assists) - len(missing)
+    return (
+        f"协办意见已回 {given}/{len(out.assists)}，尚未收到：{'、'.join(missing)}。"
+        "可先催协办单位，或在答复中说明。"
+    )
 
 
 async def ticket_page(request: Request) -> Response:

@@ -1,0 +1,131 @@
+"""下派 in a real browser against a real server: a street passes a ticket down to a
+community, which signs and answers upward; the street approves, replies with the draft, and
+the operator calls back. Skips without /usr/bin/chromium (CI installs it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.test_pages_browser import PASSWORD, Person
+from tests.e2e.test_server import _cli, _env, _needs_model, running_server
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+    reason=f"browser tests need {CHROMIUM} (apt-get install chromium)",
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
+    """A real server with an operator, 含浦街道 and its 学堂坡社区."""
+    _needs_model()
+    env = _env(
+        f"sqlite://{migrated_sqlite('hierarchy.db')}",
+        AUTO_DISPATCH="false",
+        SECRET_KEY="e2e-secret",
+    )
+    for username, role, extra in (
+        ("wang", "operator", []),
+        ("hanpu01", "unit", ["--unit", "HANPU"]),
+        ("xtp01", "unit", ["--unit", "HANPU_XTP"]),
+    ):
+        added = _cli(
+            env, "users", "add", "--username", username, "--role", role, *extra,
+            stdin=f"{PASSWORD}\n", cwd=tmp_path,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    with running_server(tmp_path, env) as url:
+        yield url
+
+
+def _open(person: Person, action: str) -> None:
+    """Unfold an action's form (it may start folded)."""
+    person.page.locator(f"#act-{action}").evaluate("d => { d.open = true; }")
+
+
+def _submit(person: Person, action: str) -> None:
+    _open(person, action)
+    person.page.click(f"#act-{action} button[type=submit]")
+    person.page.wait_for_load_state()
+
+
+def test_subdispatch_to_a_community_then_reply_and_callback(site: str, browser: object) -> None:
+    op = Person(browser, site)
+    op.sign_in("wang")
+    page = op.page
+    page.get_by_label("来电号码").fill("13907311846")
+    page.get_by_label("标题").fill("学堂坡小区楼道堆放杂物")
+    page.get_by_label("诉求内容").fill(
+        "学堂坡小区3栋楼道长期堆放杂物，存在消防隐患，请社区督促清理。"
+    )
+    page.get_by_label("事发地址").fill("A3区含浦街道学堂坡小区")
+    page.keyboard.press("Alt+S")
+    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
+    number = page.url.rsplit("/", 1)[1]
+    page.select_option("#dispatch-lead_unit", "HANPU")
+    _submit(op, "dispatch")
+    assert "已派单待签收" in page.inner_text(".facts")
+
+    # The street signs and passes it down to its community with a 2-working-day limit.
+    street = Person(browser, site)
+    street.sign_in("hanpu01")
+    street.page.goto(f"{site}/tickets/{number}")
+    _submit(street, "sign")
+    _open(street, "subdispatch")
+    options = street.page.locator("#subdispatch-unit option").all_inner_texts()
+    assert any("学堂坡社区" in o for o in options) and not any("湘堤" in o for o in options)
+    street.page.select_option("#subdispatch-unit", "HANPU_XTP")
+    street.page.fill("#subdispatch-limit", "2wd")
+    _submit(street, "subdispatch")
+    assert "待下级签收" in street.page.inner_text("#subdispatch")
+    street.shot("hierarchy-01-street-subdispatched")
+
+    # The community finds it on its workbench, signs and answers upward.
+    community = Person(browser, site)
+    community.sign_in("xtp01")
+    assert number in community.page.inner_text("#g-sub")
+    community.shot("hierarchy-02-community-workbench")
+    community.page.click(f"#g-sub a[href='/tickets/{number}']")
+    assert "act-reply" not in community.page.content()  # the street answers the citizen
+    _submit(community, "sub-sign")
+    _open(community, "sub-reply")
+    community.page.select_option("#sub-reply-result", "solved")
+    community.page.fill("#sub-reply-text", "社区已督促物业清理楼道杂物，并张贴消防提示。")
+    _submit(community, "sub-reply")
+    assert "待审核" in community.page.inner_text("#subdispatch")
+
+    # The street approves: the answer is its reply draft; it replies to the citizen.
+    street.page.goto(f"{site}/unit")
+    assert number in street.page.inner_text("#g-review")
+    street.page.goto(f"{site}/tickets/{number}")
+    _submit(street, "sub-approve")
+    _open(street, "reply")
+    assert "社区已督促物业清理" in street.page.input_value("#reply-text")
+    street.page.select_option("#reply-result", "solved")
+    _submit(street, "reply")
+    assert "已回复待回访" in street.page.inner_text(".facts")
+    street.shot("hierarchy-03-street-replied")
+
+    # The community no longer reads the ticket.
+    gone = community.page.goto(f"{site}/tickets/{number}")
+    assert gone is not None and gone.status == 404
+
+    # The operator calls back from the console's queue.
+    page.goto(f"{site}/operator")
+    page.wait_for_selector(f"#cb-{number}-contacted")
+    page.check(f"#cb-{number}-contacted")
+    page.select_option(f"#cb-{number}-satisfaction", "满意")
+    page.click(f"form[action='/tickets/{number}/act/callback'] button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{site}/tickets/{number}")
+    assert "已回访" in page.inner_text(".facts")
+    assert not op.errors, op.errors
+    assert not street.errors, street.errors
+    assert [e for e in community.errors if "404" not in e] == [], community.errors
