@@ -28,4 +28,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "merge": {"into": "20260101-00001"},
     "urge": {"reason": "市民多次来电"},
     "supervise": {"reason": "超期未办结"},
+    "approve-pause": {},
+    "deny-pause": {"reason": "等待材料不是挂起的理由，请先电话联系市民"},
+    "reject-dispute": {"reason": "该事项属于本单位职责，请签收办理"},
+    "approve-reply": {},
+    "return-reply": {"reason": "答复未说明处理结果，请补充后重新答复"},
 }

@@ -9,13 +9,14 @@ adding an action means one declaration (plus its tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.schemas import (
     ActionBody,
     AnswerBody,
+    ApproveBody,
     CallbackBody,
     CloseBody,
     ConfirmTextBody,
@@ -29,6 +30,7 @@ from hotline.domain.schemas import (
     ReplyBody,
     ResumeBody,
     SignBody,
+    SuperviseBody,
 )
 
 # Statuses and roles (with their labels) are words of the vocabulary; callers may keep
@@ -61,6 +63,12 @@ class Action(StrEnum):
     MERGE = "merge"
     URGE = "urge"
     SUPERVISE = "supervise"
+    # The centre's decisions on a unit's requests (one approvals queue).
+    APPROVE_PAUSE = "approve-pause"
+    DENY_PAUSE = "deny-pause"
+    REJECT_DISPUTE = "reject-dispute"
+    APPROVE_REPLY = "approve-reply"
+    RETURN_REPLY = "return-reply"
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -71,6 +79,8 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
         Status.HANDLING,
         Status.EXTENSION_REQUESTED,
         Status.PAUSED,
+        Status.PAUSE_REQUESTED,
+        Status.REPLY_REVIEW,
         Status.REPLIED,
         Status.CALLED_BACK,
     }
@@ -83,8 +93,27 @@ WITH_UNIT: frozenset[Status] = frozenset(
         Status.HANDLING,
         Status.EXTENSION_REQUESTED,
         Status.PAUSED,
+        Status.PAUSE_REQUESTED,
     }
 )
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A unit's request the centre decides: the action whose event holds the unit's reason
+    (or answer), and its name in the approvals queue."""
+
+    request: Action
+    label: str
+
+
+# The statuses in which a ticket waits for the centre's decision, in the approvals queue.
+APPROVAL_REQUESTS: dict[Status, ApprovalRequest] = {
+    Status.EXTENSION_REQUESTED: ApprovalRequest(Action.REQUEST_EXTENSION, "延期申请"),
+    Status.PAUSE_REQUESTED: ApprovalRequest(Action.PAUSE, "挂起申请"),
+    Status.DISPUTED: ApprovalRequest(Action.REJECT, "退单"),
+    Status.REPLY_REVIEW: ApprovalRequest(Action.REPLY, "待审核答复"),
+}
 
 _CENTRE = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 _UNIT = frozenset({Role.UNIT})
@@ -96,6 +125,7 @@ class Step(StrEnum):
     UNITS = "units"  # resolve the lead/assisting unit codes, then relink the ticket's units
     EXTENSION_DAYS = "extension-days"  # the days asked for in the pending extension request
     MERGE_TARGET = "merge-target"  # lock and check the ticket this one is merged into
+    PENDING_REPLY = "pending-reply"  # the unit's reply under review, released as it was
 
 
 class Mail(StrEnum):
@@ -136,6 +166,16 @@ class Move:
 
 
 @dataclass(frozen=True)
+class Review:
+    """For the kinds the deployment reviews (答复审核), the action goes to the centre first:
+    it leads to `to` instead, with these clock effects, unseen by the complainant and
+    without its text message (both come with the centre's approval)."""
+
+    to: Status
+    clocks: tuple[ClockEffect, ...]
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """Everything about one action, declared once."""
 
@@ -158,6 +198,22 @@ class ActionSpec:
     next_step: bool = False
     # What its event counts for in the rates (hotline.reporting); None: nothing.
     rate: RateEffect | None = None
+    # What the action becomes on a ticket of a reviewed kind; None: never reviewed.
+    review: Review | None = None
+
+    def under_review(self) -> ActionSpec:
+        """The declaration as it applies to a ticket whose kind the centre reviews."""
+        if self.review is None:
+            return self
+        return replace(
+            self,
+            public=False,
+            shows_reply=False,
+            sms=None,
+            clocks=self.review.clocks,
+            next_step=False,
+            review=None,
+        )
 
     @property
     def affects_rates(self) -> bool:
@@ -178,6 +234,9 @@ def _moves(
 _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
 _NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
+_DECISION, _SUPERVISION = ClockKind.DECISION, ClockKind.SUPERVISION
+# What a unit's answer meets: the complainant's clocks and any supervisor's deadline.
+_ANSWERED = (_FEEDBACK, _MEDIATION, _NOTICE, _SUPERVISION)
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
 # A repeat is merged into the open ticket before a unit has replied to it.
 _MERGEABLE = (_S.RECEIVED, _S.DISPATCHED, _S.DISPUTED, _S.HANDLING)
@@ -252,18 +311,29 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         next_step=True,
     ),
     ActionSpec(
+        Action.REJECT_DISPUTE,
+        "驳回退单",
+        ReasonBody,
+        # The dispute was unjustified: back to the unit that disputed, its receipt clock as if
+        # the dispute had never stopped it (the rates count it as disputes_rejected).
+        _moves(_S.DISPUTED, _S.DISPATCHED, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.RESTORE, _RECEIPT)),
+    ),
+    ActionSpec(
         Action.REQUEST_EXTENSION,
         "延期申请",
         ExtensionRequestBody,
         _moves(_S.HANDLING, _S.EXTENSION_REQUESTED, _UNIT),
-        clocks=(effect(ClockOp.CHECK_EXTENSION, _FEEDBACK),),
+        # The request waits on the centre's own decision clock; the unit's clocks run on.
+        clocks=(effect(ClockOp.CHECK_EXTENSION, _FEEDBACK), effect(ClockOp.START, _DECISION)),
     ),
     ActionSpec(
         Action.APPROVE_EXTENSION,
         "同意延期",
         ExtensionApproveBody,
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
-        clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.EXTEND, _FEEDBACK)),
         step=Step.EXTENSION_DAYS,
         rate=RateEffect.EXTEND,
         next_step=True,
@@ -274,13 +344,35 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
         public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
     ),
     ActionSpec(
         Action.PAUSE,
-        "挂起",
+        "挂起申请",
         ReasonBody,
-        _moves(_S.HANDLING, _S.PAUSED, _UNIT),
-        clocks=(effect(ClockOp.PAUSE, _FEEDBACK, _MEDIATION),),
+        # 挂起 is the centre's decision: the unit asks, its clocks run on until approved.
+        _moves(_S.HANDLING, _S.PAUSE_REQUESTED, _UNIT),
+        public=False,
+        clocks=(
+            effect(ClockOp.CHECK_PAUSE, _FEEDBACK, _MEDIATION),
+            effect(ClockOp.START, _DECISION),
+        ),
+    ),
+    ActionSpec(
+        Action.APPROVE_PAUSE,
+        "同意挂起",
+        ApproveBody,
+        _moves(_S.PAUSE_REQUESTED, _S.PAUSED, _CENTRE),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.PAUSE, _FEEDBACK, _MEDIATION)),
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.DENY_PAUSE,
+        "不同意挂起",
+        ReasonBody,
+        _moves(_S.PAUSE_REQUESTED, _S.HANDLING, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
     ),
     ActionSpec(
         Action.RESUME,
@@ -314,10 +406,39 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReplyBody,
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
+        clocks=(effect(ClockOp.MEET, *_ANSWERED),),
         sms=Sms.REPLY,
         rate=RateEffect.REPLY,
         next_step=True,
+        # The unit answered in time or not when it replied; the centre's review is on its own
+        # decision clock, and a returned answer brings the unit's clocks back (return-reply).
+        review=Review(
+            _S.REPLY_REVIEW,
+            (effect(ClockOp.MEET, *_ANSWERED), effect(ClockOp.START, _DECISION)),
+        ),
+    ),
+    ActionSpec(
+        Action.APPROVE_REPLY,
+        "答复审核通过",
+        ApproveBody,
+        # Released as the unit wrote it: the tracking page, the text and the callback queue.
+        _moves(_S.REPLY_REVIEW, _S.REPLIED, _CENTRE),
+        shows_reply=True,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
+        step=Step.PENDING_REPLY,
+        sms=Sms.REPLY,
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.RETURN_REPLY,
+        "退回答复",
+        ReasonBody,
+        # Back to the unit: its clocks run on from where they were, as if it had not answered.
+        _moves(_S.REPLY_REVIEW, _S.HANDLING, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.RESTORE, *_ANSWERED)),
+        step=Step.PENDING_REPLY,
+        clears=("result",),
     ),
     ActionSpec(
         Action.CALLBACK,
@@ -369,9 +490,11 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec(
         Action.SUPERVISE,
         "督办",
-        ReasonBody,
+        SuperviseBody,
         _moves(_WITH_UNIT, None, frozenset({Role.SUPERVISOR})),
         public=False,
+        # With a limit (e.g. 3wd) the unit answers on a shortened clock of its own.
+        clocks=(effect(ClockOp.START, _SUPERVISION, limit_from="limit"),),
     ),
 )
 
@@ -449,4 +572,15 @@ def allowed_actions(status: Status, role: Role, *, lead: bool = True) -> list[Ac
         if (move := TRANSITIONS.get((status, spec.action))) is not None
         and role in move.roles
         and (lead or role != Role.UNIT or spec.action not in LEAD_UNIT_ACTIONS)
+    ]
+
+
+def decisions(status: Status, role: Role) -> list[Action]:
+    """The centre's decisions on a request waiting in `status` (approvals queue): its actions
+    that take the ticket out of the request, not merging it away."""
+    return [
+        action
+        for action in allowed_actions(status, role)
+        if (to := TRANSITIONS[(status, action)].to) is not None
+        and to not in (status, Status.MERGED)
     ]

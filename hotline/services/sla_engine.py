@@ -130,6 +130,7 @@ class SlaEngine:
                 calendar=self.calendar,
                 office_hours=self.policies.office_hours,
                 params=payload,
+                latest={ClockKind(k): clock_of(r) for k, r in latest_rows(rows).items()},
             )
         except PolicyRefusal as exc:
             raise HotlineError(str(exc), status=422, code=exc.code) from exc
@@ -159,6 +160,15 @@ class SlaEngine:
     def recompute(self, clock: Clock) -> Clock:
         """Replay a stored clock on today's calendar (after a holiday file arrives)."""
         return clocks.recompute(clock, self.calendar, office_hours=self.policies.office_hours)
+
+
+def latest_rows(rows: Iterable[TicketClock]) -> dict[str, TicketClock]:
+    """Each kind's latest clock row (highest generation), open or not."""
+    latest: dict[str, TicketClock] = {}
+    for r in rows:
+        if r.kind not in latest or r.generation > latest[r.kind].generation:
+            latest[r.kind] = r
+    return latest
 
 
 async def write_clocks(
@@ -191,17 +201,17 @@ async def write_clocks(
         for key, value in values.items():
             setattr(row, key, value)
     if result.started:
-        generations: dict[str, int] = {}
-        for r in rows:
-            generations[r.kind] = max(generations.get(r.kind, 0), r.generation)
+        before = latest_rows(rows)
+        # A restored clock keeps its escalations: its warning and breach were already sent.
+        restored = {k.value for k in result.restored}
         fresh = [
             TicketClock(
                 ticket_id=ticket_id,
                 kind=c.kind.value,
-                generation=generations.get(c.kind.value, 0) + 1,
+                generation=(before[c.kind.value].generation if c.kind.value in before else 0) + 1,
                 current=True,
-                warned=False,
-                breached=False,
+                warned=c.kind.value in restored and before[c.kind.value].warned,
+                breached=c.kind.value in restored and before[c.kind.value].breached,
                 **clock_columns(c, change.policy.name),
             )
             for c in result.started

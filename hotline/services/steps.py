@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -168,8 +169,34 @@ async def merge_target(
     return StepResult(updates={"merged_into_id": target.id}, payload={"into": body.into})
 
 
+async def pending_reply(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, **_: Any
+) -> StepResult:
+    """答复审核: the unit's reply waiting for review. Approved, it is released as written (its
+    result and text in the approval's payload, which the complainant reads); returned, its
+    time says which of the unit's clocks it met and so come back."""
+    event = (
+        await TicketEvent.filter(ticket_id=ticket.id, action=Action.REPLY.value)
+        .using_db(conn)
+        .order_by("-id")
+        .first()
+    )
+    if event is None:  # pragma: no cover - the status is only reached by a reply
+        raise HotlineError("没有找到待审核的答复", status=409, code="no_pending_reply")
+    at = event.created_at
+    answered_at = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    if action is Action.RETURN_REPLY:
+        return StepResult(payload={"answered_at": answered_at})
+    released = {k: event.payload[k] for k in ("result", "text", "contacted") if k in event.payload}
+    unit = await Unit.filter(id=event.actor_unit_id).using_db(conn).first()
+    return StepResult(
+        payload={**released, "unit": unit.code if unit else None, "answered_at": answered_at}
+    )
+
+
 STEPS: dict[Step, StepFn] = {
     Step.UNITS: resolve_units,
     Step.EXTENSION_DAYS: requested_days,
     Step.MERGE_TARGET: merge_target,
+    Step.PENDING_REPLY: pending_reply,
 }

@@ -24,6 +24,7 @@ from hotline.domain.lifecycle import (
     ACTIONS,
     LEAD_UNIT_ACTIONS,
     Action,
+    ActionSpec,
     Role,
     Sms,
     Status,
@@ -115,6 +116,8 @@ class Outcome:
     links: list[tuple[int, str]] | None = None
     clocks: ClockChange | None = None
     extra_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # The declaration as it applied (a reviewed kind's reply goes to the centre first).
+    spec: ActionSpec | None = None
 
 
 # ---- create -----------------------------------------------------------------
@@ -427,6 +430,10 @@ async def _decide(
     spec = ACTIONS[action]
     status = Status(ticket.status)
     new_status = decide(status, action, Role(actor.role))
+    if spec.review is not None and reviewed_kind(ticket.kind, deployment):
+        # 答复审核: the answer waits for the centre before the complainant reads it.
+        new_status = spec.review.to
+        spec = spec.under_review()
     if (
         actor.role == Role.UNIT
         and action in LEAD_UNIT_ACTIONS
@@ -482,7 +489,14 @@ async def _decide(
     if change is not None:
         payload.update(change.payload())
         updates["next_due_at"] = change.next_due_at
-    return Outcome(action, status, new_status, updates, payload, step.links, change, step.events)
+    return Outcome(
+        action, status, new_status, updates, payload, step.links, change, step.events, spec
+    )
+
+
+def reviewed_kind(kind: str, deployment: Deployment) -> bool:
+    """Whether the deployment reviews units' answers on tickets of this kind (答复审核)."""
+    return deployment.sla is not None and kind in deployment.sla.policies.review_kinds
 
 
 def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
@@ -512,7 +526,7 @@ async def _write(
     `outbox` holds rows the caller built (the new ticket's text): every outbox row of the
     change goes in one INSERT.
     """
-    spec = ACTIONS[outcome.action]
+    spec = outcome.spec or ACTIONS[outcome.action]
     event = _event(
         ticket,
         action=outcome.action.value,
@@ -521,6 +535,7 @@ async def _write(
         to_status=outcome.to_status.value,
         payload=outcome.payload,
         now=now,
+        public=spec.public,
     )
     # Events a step asks for (e.g. a supervisor's override of the 举报 rule) come first.
     extra = [
@@ -609,8 +624,10 @@ def _event(
     to_status: str,
     payload: dict[str, Any],
     now: datetime,
+    public: bool | None = None,
 ) -> TicketEvent:
-    """One row of the event log, not yet written."""
+    """One row of the event log, not yet written (`public`: as the action applied, when it
+    differs from its name's default, e.g. a reply under review)."""
     return TicketEvent(
         ticket_id=ticket.id,
         action=action,
@@ -621,7 +638,7 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         payload=payload,
-        public=event_public(action),
+        public=event_public(action) if public is None else public,
         created_at=now,
     )
 

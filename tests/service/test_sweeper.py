@@ -257,6 +257,7 @@ async def test_a_paused_clock_does_not_breach_while_paused(env: Env) -> None:
     ticket = await env.dispatched()
     await env.act(ticket, "sign", "zjj", T0 + H)
     await env.act(ticket, "pause", "zjj", T0 + 2 * H, reason="等待市民提供材料")
+    await env.act(ticket, "approve-pause", "op", T0 + 2 * H)
     for when in (T0 + 6 * D, T0 + 8 * D, T0 + 20 * D):
         assert empty(await sweep(now=when, link_base=LINK))
     assert await escalations(ticket) == []
