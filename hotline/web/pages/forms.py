@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "note": "备注（可不填）",
     "dispatch_text": "转办内容（单位看到的内容；不填则沿用，电话、证件号会自动隐去）",
     "avoidance_override": "举报回避例外的书面理由（仅督办人员；派给被举报单位时必填）",
+    "limit": "督办时限（可不填；如 3wd = 3 个工作日、48h = 48 小时，单位须在此时限内答复）",
 }
 # Per action, where the generic label says too little.
 ACTION_FIELD_LABELS = {
@@ -39,6 +40,10 @@ ACTION_FIELD_LABELS = {
     ("answer", "text"): "答复内容（市民将看到）",
     ("mediate", "text"): "调解情况",
     ("reject", "reason"): "退单理由（说明为何不属于本单位）",
+    ("pause", "reason"): "挂起理由（中心同意后才暂停计时）",
+    ("deny-pause", "reason"): "不同意挂起的理由（单位会看到，时限照常计算）",
+    ("reject-dispute", "reason"): "驳回退单的理由（说明为何属于该单位，工单退回该单位签收）",
+    ("return-reply", "reason"): "退回答复的理由（说明要补充或改正什么，反馈时限照常计算）",
     ("approve-extension", "days"): "同意延期天数（不填则按申请天数）",
     ("dispatch", "lead_unit"): "主办单位（不选则按系统建议）",
     ("redispatch", "lead_unit"): "主办单位（不选则按系统建议）",

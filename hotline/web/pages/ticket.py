@@ -9,7 +9,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError, not_found
-from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
+from hotline.domain.lifecycle import (
+    ACTIONS,
+    APPROVAL_REQUESTS,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Action,
+)
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
@@ -46,6 +52,7 @@ PAYLOAD_LABELS = {
     "into": "并入",
     "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
     "dispatch_text": "转办内容",
+    "limit": "督办时限",
     "note": "备注",
 }
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
@@ -224,6 +231,10 @@ async def search(request: Request) -> Response:
     principal = signed_in(request)
     q = request.query_params
     status = [s for s in q.getlist("status") if s]
+    if q.get("approvals"):
+        # 待审批: the requests of the approvals queue (a status chosen as well narrows it).
+        waiting = [s.value for s in APPROVAL_REQUESTS]
+        status = [s for s in status if s in waiting] or waiting
     channel_labels = request.app.state.deployment.words().channels
     error, page, per_page = "", 1, 30
     items: list[Any] = []
