@@ -174,10 +174,10 @@ async def clock_mail(
 ) -> None:
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
 
-    The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
-    only, never to the unit that disputed the dispatch.
+    The centre's own clocks (改派, 审批) are the centre's lateness: their mail goes to
+    supervisors only, never to the unit that disputed the dispatch or made the request.
     """
-    centre = clock.kind == ClockKind.REDISPATCH.value
+    centre = ClockKind(clock.kind).centre_owned
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
         if ticket.lead_unit_id and not centre

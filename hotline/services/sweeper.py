@@ -146,7 +146,9 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
             }
             for clock in overdue:
                 ticket = tickets[clock.ticket_id]
-                by_unit.setdefault(ticket.lead_unit_id, []).append(
+                # The centre's own clocks (改派, 审批) are nobody's unit's lateness.
+                owner = None if ClockKind(clock.kind).centre_owned else ticket.lead_unit_id
+                by_unit.setdefault(owner, []).append(
                     OverdueItem(
                         number=ticket.number,
                         # Mail leaves the system: a 举报 shows its confirmed title only.
@@ -163,7 +165,10 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
                 )
             }
             groups = [
-                UnitOverdue(unit_name=units[k].name if k in units else "（未派单）", items=items)
+                UnitOverdue(
+                    unit_name=units[k].name if k in units else "12345热线中心（含未派单）",
+                    items=items,
+                )
                 for k, items in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))
             ]
             if to:
