@@ -119,3 +119,22 @@ async def test_the_workbench_shows_supervision_urging_and_the_centres_answers(
     assert denied in answered and "不同意挂起：请先电话联系市民" in answered
     sign = section(html, "g-sign")
     assert back in sign and "驳回退单：属于住建局职责请签收" in sign
+
+
+async def test_the_tracking_page_shows_a_reviewed_answer_only_once_released(
+    site: Site, deployment: Deployment
+) -> None:
+    with reviewing(deployment, "投诉"):
+        t = await site.create(title="电梯经常坏")
+        number = str(t["number"])
+        await site.act(number, "dispatch", "op", {"lead_unit": "ZJJ"})
+        await site.act(number, "sign", "zjj")
+        await site.act(number, "reply", "zjj", {"result": "solved", "text": "电梯已更换主板"})
+        params = {"number": number, "code": t["query_code"]}
+        async with site.client() as c:
+            held = await c.get("/track", params=params)
+            assert held.status_code == 200 and "答复审核中" in held.text
+            assert "电梯已更换主板" not in held.text and "满意" not in held.text
+            await site.act(number, "approve-reply", "op")
+            released = (await c.get("/track", params=params)).text
+            assert "电梯已更换主板" in released and "请您评价" in released
