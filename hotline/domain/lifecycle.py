@@ -126,6 +126,7 @@ class Step(StrEnum):
     EXTENSION_DAYS = "extension-days"  # the days asked for in the pending extension request
     MERGE_TARGET = "merge-target"  # lock and check the ticket this one is merged into
     PENDING_REPLY = "pending-reply"  # the unit's reply under review, released as it was
+    HOLDER = "holder"  # name the unit holding the ticket in the event (whom it concerns)
 
 
 class Mail(StrEnum):
@@ -319,6 +320,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_S.DISPUTED, _S.DISPATCHED, _CENTRE),
         public=False,
         clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.RESTORE, _RECEIPT)),
+        step=Step.HOLDER,
     ),
     ActionSpec(
         Action.REQUEST_EXTENSION,
@@ -486,6 +488,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_WITH_UNIT, None, _CENTRE),
         public=False,
+        step=Step.HOLDER,  # the rates count urged tickets per unit
     ),
     ActionSpec(
         Action.SUPERVISE,
@@ -495,6 +498,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         public=False,
         # With a limit (e.g. 3wd) the unit answers on a shortened clock of its own.
         clocks=(effect(ClockOp.START, _SUPERVISION, limit_from="limit"),),
+        step=Step.HOLDER,
     ),
 )
 

@@ -185,13 +185,21 @@ async def pending_reply(
         raise HotlineError("没有找到待审核的答复", status=409, code="no_pending_reply")
     at = event.created_at
     answered_at = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
-    if action is Action.RETURN_REPLY:
-        return StepResult(payload={"answered_at": answered_at})
-    released = {k: event.payload[k] for k in ("result", "text", "contacted") if k in event.payload}
     unit = await Unit.filter(id=event.actor_unit_id).using_db(conn).first()
-    return StepResult(
-        payload={**released, "unit": unit.code if unit else None, "answered_at": answered_at}
-    )
+    # The unit that answered, by code (the rates count returned answers per unit).
+    named = {"unit": unit.code if unit else None, "answered_at": answered_at}
+    if action is Action.RETURN_REPLY:
+        return StepResult(payload=named)
+    released = {k: event.payload[k] for k in ("result", "text", "contacted") if k in event.payload}
+    return StepResult(payload={**released, **named})
+
+
+async def holding_unit(conn: BaseDBAsyncClient, *, ticket: Ticket, **_: Any) -> StepResult:
+    """催办 / 督办 / 驳回退单: the event names the lead unit it concerns (by code), so the
+    rates count urged, supervised and unjustly disputed tickets per unit from the log."""
+    directory = await unit_directory()
+    code = next((u.code for u in directory.values() if u.id == ticket.lead_unit_id), None)
+    return StepResult(payload={"unit": code})
 
 
 STEPS: dict[Step, StepFn] = {
@@ -199,4 +207,5 @@ STEPS: dict[Step, StepFn] = {
     Step.EXTENSION_DAYS: requested_days,
     Step.MERGE_TARGET: merge_target,
     Step.PENDING_REPLY: pending_reply,
+    Step.HOLDER: holding_unit,
 }

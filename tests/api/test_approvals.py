@@ -201,3 +201,30 @@ async def test_the_new_actions_are_in_openapi(world: World) -> None:
         assert name in text, name
     assert "SuperviseBody" in doc["components"]["schemas"]
     assert "limit" in doc["components"]["schemas"]["SuperviseBody"]["properties"]
+
+
+async def test_urging_supervision_and_decisions_name_the_unit_for_the_rates(
+    world: World, deployment: Deployment
+) -> None:
+    with reviewing(deployment, "投诉"):
+        number = await signed(world)
+        await world.act(number, "urge", "op", {"reason": "市民再次来电"})
+        await world.act(number, "supervise", "sup", {"reason": "超期风险"})
+        await world.act(number, "reply", "zjj", {"result": "solved", "text": "已处理完毕。"})
+        await world.act(number, "return-reply", "op", {"reason": "请补充处理结果"})
+        t = await world.create()
+        await world.act(t["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+        await world.act(t["number"], "reject", "zjj", {"reason": "不属于本单位"})
+        await world.act(t["number"], "reject-dispute", "op", {"reason": "属于本单位"})
+    named = {
+        e.action: e.payload.get("unit")
+        for e in await TicketEvent.filter(
+            action__in=["urge", "supervise", "return-reply", "reject-dispute"]
+        )
+    }
+    assert named == {
+        "urge": "ZJJ",
+        "supervise": "ZJJ",
+        "return-reply": "ZJJ",
+        "reject-dispute": "ZJJ",
+    }
