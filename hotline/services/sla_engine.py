@@ -117,8 +117,8 @@ class SlaEngine:
         now: datetime,
     ) -> ClockChange | None:
         """Plan an action's clock effects; refuse with 409 (clock state) or 422 (policy)."""
-        if not spec.clocks:
-            return None
+        if not any(item.applies(payload) for item in spec.clocks):
+            return None  # e.g. 督办 without a limit: the clocks stay as they are
         policy = self.policy_for(ticket, category=category)
         open_clocks = {ClockKind(r.kind): clock_of(r) for r in rows if r.is_open}
         try:

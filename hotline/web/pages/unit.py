@@ -70,8 +70,9 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     )
     ids = [t.id for t in items]
     # The latest extension answer and any 重办 per ticket, from the event log.
-    reopened: set[int] = set()
-    extension: dict[int, str] = {}
+    reopened: dict[int, str] = {}  # 重办 or an answer returned by review: the centre's words
+    extension: dict[int, str] = {}  # the answer to the latest extension or pause request
+    disputed: dict[int, str] = {}  # a dispute the centre turned down (驳回退单)
     # 催办 / 督办 per ticket: how many and the latest reason (a mark on every row).
     urged: dict[int, dict[str, dict[str, Any]]] = {}
     events = await events_of(
@@ -88,8 +89,7 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     for e in events:
         action = Action(e.action)
         if action in (Action.REOPEN, Action.RETURN_REPLY):
-            reopened.add(e.ticket_id)
-            extension[e.ticket_id] = _answer(action, e.payload)
+            reopened[e.ticket_id] = _answer(action, e.payload)
         elif action in (Action.REQUEST_EXTENSION, Action.PAUSE):
             extension.pop(e.ticket_id, None)
         elif action in _URGING:
@@ -100,6 +100,8 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             mark["reason"] = str(e.payload.get("reason", ""))
             if e.payload.get("limit"):
                 mark["limit"] = limit_text(str(e.payload["limit"]))
+        elif action is Action.REJECT_DISPUTE:
+            disputed[e.ticket_id] = _answer(action, e.payload)
         else:  # the centre's answer, named as the action table names it
             extension[e.ticket_id] = _answer(action, e.payload)
     units = await unit_directory()
@@ -121,7 +123,7 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             groups["supervised"].append(row)
         if t.status == Status.DISPATCHED.value and lead:
             # A dispute the centre turned down comes back here, with the centre's reason.
-            groups["sign"].append({**row, "note": extension.get(t.id, "")})
+            groups["sign"].append({**row, "note": disputed.get(t.id, "")})
         if t.status in _HANDLING:
             groups["handling"].append(row)
         if t.next_due_at is not None and now <= t.next_due_at < soon:
@@ -129,7 +131,7 @@ async def unit_groups(request: Request) -> dict[str, Any]:
         if t.next_due_at is not None and t.next_due_at < now:
             groups["late"].append(row)
         if t.id in reopened and t.status in _HANDLING:
-            groups["reopened"].append({**row, "note": extension.get(t.id, "")})
+            groups["reopened"].append({**row, "note": reopened[t.id]})
         if t.id in extension and t.status in _HANDLING:
             groups["extension"].append({**row, "note": extension[t.id]})
     return {
