@@ -110,7 +110,7 @@ async def test_the_workbench_shows_supervision_urging_and_the_centres_answers(
     assert supervised in top and returned not in top
     assert "督 ×1" in top and "催 ×2" in top
     assert "市第三次来电" not in top and "市民第三次来电" in top  # the latest reason
-    assert "督办时限 3 个工作日" in top
+    assert "督办时限 3个工作日" in top
     # The supervisor's shortened deadline is the row's clock.
     assert "督办" in top
     reopened = section(html, "g-reopened")

@@ -16,6 +16,7 @@ from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, render, signed_in
 from hotline.web.presenters import ticket_out
+from sla.limits import limit_words
 
 _WITH_UNIT = {s.value for s in WITH_UNIT}
 MAX_OPEN = 500  # a unit with more open tickets than this needs the search page, not a list
@@ -99,7 +100,7 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             mark["count"] += 1
             mark["reason"] = str(e.payload.get("reason", ""))
             if e.payload.get("limit"):
-                mark["limit"] = limit_text(str(e.payload["limit"]))
+                mark["limit"] = limit_words(str(e.payload["limit"]))
         elif action is Action.REJECT_DISPUTE:
             disputed[e.ticket_id] = _answer(action, e.payload)
         else:  # the centre's answer, named as the action table names it
@@ -140,17 +141,6 @@ async def unit_groups(request: Request) -> dict[str, Any]:
         "truncated": total > MAX_OPEN,
         "unit_name": units[principal.unit_code].name if principal.unit_code in units else "",
     }
-
-
-_LIMIT_UNITS = {"wd": "个工作日", "wh": "个工作小时", "h": "小时", "d": "天"}
-
-
-def limit_text(limit: str) -> str:
-    """A limit as people say it: 3wd → 3 个工作日."""
-    for unit, words in _LIMIT_UNITS.items():
-        if limit.endswith(unit) and limit[: -len(unit)].isdigit():
-            return f"{limit[: -len(unit)]} {words}"
-    return limit
 
 
 def _answer(action: Action, payload: dict[str, Any]) -> str:
