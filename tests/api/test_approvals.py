@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hotline.domain.models import TicketClock, TicketEvent
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
@@ -78,6 +80,7 @@ async def test_a_policy_without_pause_refuses_the_request_at_once(world: World) 
 # ---- 驳回退单 -------------------------------------------------------------------------
 
 
+@pytest.mark.backends  # the queue and restored clocks, on both databases
 async def test_a_rejected_dispute_goes_back_to_the_unit_on_its_first_receipt_clock(
     world: World,
 ) -> None:
@@ -160,6 +163,7 @@ async def test_a_reviewed_reply_reaches_the_citizen_only_once_approved(
         await world.act(number, "callback", "op", {"contacted": True, "satisfaction": "满意"})
 
 
+@pytest.mark.backends  # the queue and restored clocks, on both databases
 async def test_a_returned_reply_goes_back_with_the_feedback_clock_running_on(
     world: World, deployment: Deployment
 ) -> None:

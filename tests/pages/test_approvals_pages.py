@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hotline.domain.models import TicketClock
 from hotline.runtime.deployment import Deployment
 from tests.pages.conftest import Site, csrf_of
@@ -22,6 +24,7 @@ def section(html: str, anchor: str) -> str:
     return html.split(f'id="{anchor}"')[1].split("</section>")[0]
 
 
+@pytest.mark.backends  # the queue and restored clocks, on both databases
 async def test_one_approvals_queue_oldest_first_with_reasons_and_decisions(
     site: Site, deployment: Deployment
 ) -> None:
