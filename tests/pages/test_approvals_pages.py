@@ -4,10 +4,12 @@ workbench of the centre's decisions and of urging."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from hotline.domain.models import TicketClock
+from hotline.domain.timefmt import utcnow
 from hotline.runtime.deployment import Deployment
 from tests.pages.conftest import Site, csrf_of
 from tests.reviewing import reviewing
@@ -41,7 +43,9 @@ async def test_one_approvals_queue_oldest_first_with_reasons_and_decisions(
         review = await signed(site, "待审核答复的工单")
         await site.act(review, "reply", "zjj", {"result": "solved", "text": "已处理完毕请查收"})
         # Requests made before there was a decision clock (the demo's old data) wait too.
-        await TicketClock.filter(kind="decision").delete()
+        await TicketClock.filter(kind="decision").exclude(ticket__number=paused).delete()
+        # The pause request waited past the centre's own limit.
+        await TicketClock.filter(kind="decision").update(due_at=utcnow() - timedelta(hours=1))
 
     op = await site.login("op")
     html = (await op.get("/operator/queue", headers={"HX-Request": "true"})).text
@@ -56,6 +60,8 @@ async def test_one_approvals_queue_oldest_first_with_reasons_and_decisions(
     ]:
         assert label in queue and reason in queue
     assert "申请延期 3 天" in queue and "不到1分钟" in queue
+    late = queue.split(f'data-number="{paused}"')[1].split("</tr>")[0]
+    assert "已超审批时限" in late and queue.count("已超审批时限") == 1
     # One click approves; refusing asks for a reason; 改派 opens the ticket's form.
     for action in ("approve-extension", "approve-pause", "approve-reply"):
         assert f"/act/{action}" in queue

@@ -31,6 +31,7 @@ from hotline.web.pages.params import page_query
 from hotline.web.presenters import ticket_out
 from hotline.web.queries import TicketListQuery
 from hotline.web.session import flash
+from sla.clock import ClockKind
 
 CONSOLE_ROLES = (Role.OPERATOR.value, Role.SUPERVISOR.value)
 QUEUE_SIZE = 30
@@ -295,6 +296,11 @@ def approval_row(
         "unit_name": unit.name if unit else "",
         "asked_at": item.asked_at,
         "waited": waited_text(now - item.asked_at),
+        # Past the centre's own limit for deciding (改派 or 审批 clock): supervisors are told.
+        "late": any(
+            c.current and c.is_open and ClockKind(c.kind).centre_owned and c.due_at < now
+            for c in item.record.clocks
+        ),
         "decisions": [
             {"action": a.value, "label": ACTIONS[a].label, "kind": _decision_kind(a)}
             for a in decisions(status, Role(principal.role))
