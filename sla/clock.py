@@ -249,7 +249,8 @@ def _pause(clock: Clock, at: dt.datetime, *, allow_overdue: bool) -> Clock:
     if at < last:
         raise ClockError(f"挂起时间 {at.isoformat()} 早于时限开始或上次恢复时间 {last.isoformat()}")
     if at >= clock.due_at and not allow_overdue:
-        raise ClockError("时限已超期，不能挂起")
+        # Only the centre's approval pauses a clock: it is told what to do instead.
+        raise ClockError("时限已超期，不能挂起；请选择「不同意挂起」并写明理由，由单位继续办理")
     return replace(clock, paused_since=at, state=ClockState.PAUSED)
 
 
