@@ -3,11 +3,13 @@ refused, 督办 may set its own deadline, and a reviewed kind's answer waits for
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from hotline.domain.models import TicketClock, TicketEvent
+from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from tests.api.conftest import World
@@ -232,3 +234,14 @@ async def test_urging_supervision_and_decisions_name_the_unit_for_the_rates(
         "return-reply": "ZJJ",
         "reject-dispute": "ZJJ",
     }
+
+
+async def test_a_pause_asked_for_too_late_is_denied_not_approved(world: World) -> None:
+    number = await signed(world)
+    await world.act(number, "pause", "zjj", {"reason": "等待市民提供照片"})
+    # The unit's clock ran out while the request waited: pausing it now would hide that.
+    await TicketClock.filter(kind="feedback").update(due_at=utcnow() - timedelta(hours=1))
+    err = await world.act(number, "approve-pause", "op", {}, expect=409)
+    assert "不同意挂起" in err["error"]["message"]
+    denied = await world.act(number, "deny-pause", "op", {"reason": "已超期，请尽快办理"})
+    assert denied["status"] == "handling"
