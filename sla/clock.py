@@ -52,6 +52,7 @@ __all__ = [
     "pause",
     "recompute",
     "refresh",
+    "restore",
     "resume",
     "start",
     "status_at",
@@ -70,6 +71,8 @@ class ClockKind(StrEnum):
     FEEDBACK = "feedback"  # 办理/反馈时限: dispatch → reply to the complainant
     MEDIATION_NOTICE = "mediation_notice"  # 调解不成告知时限: failed mediation → both told
     REDISPATCH = "redispatch"  # 改派时限 (the centre's own): 退单 → re-dispatch
+    DECISION = "decision"  # 审批时限 (the centre's own): a unit's request → the centre decides
+    SUPERVISION = "supervision"  # 督办时限 (the unit's): a supervisor's shortened deadline
 
     @property
     def label(self) -> str:
@@ -79,7 +82,7 @@ class ClockKind(StrEnum):
     @property
     def centre_owned(self) -> bool:
         """True for the centre's own clock: its lateness is not the unit's."""
-        return self is ClockKind.REDISPATCH
+        return self in (ClockKind.REDISPATCH, ClockKind.DECISION)
 
 
 CLOCK_LABELS: dict[ClockKind, str] = {
@@ -88,6 +91,8 @@ CLOCK_LABELS: dict[ClockKind, str] = {
     ClockKind.FEEDBACK: "反馈",
     ClockKind.MEDIATION_NOTICE: "调解告知",
     ClockKind.REDISPATCH: "改派",
+    ClockKind.DECISION: "审批",
+    ClockKind.SUPERVISION: "督办",
 }
 
 
@@ -244,7 +249,8 @@ def _pause(clock: Clock, at: dt.datetime, *, allow_overdue: bool) -> Clock:
     if at < last:
         raise ClockError(f"挂起时间 {at.isoformat()} 早于时限开始或上次恢复时间 {last.isoformat()}")
     if at >= clock.due_at and not allow_overdue:
-        raise ClockError("时限已超期，不能挂起")
+        # Only the centre's approval pauses a clock: it is told what to do instead.
+        raise ClockError("时限已超期，不能挂起；请选择「不同意挂起」并写明理由，由单位继续办理")
     return replace(clock, paused_since=at, state=ClockState.PAUSED)
 
 
@@ -323,6 +329,14 @@ def meet(clock: Clock, at: dt.datetime) -> Clock:
         raise ClockError(f"完成时间 {at.isoformat()} 早于时限开始 {clock.started_at.isoformat()}")
     # A clock met while paused keeps `paused_since`: it was stopped when met, so it is on time.
     return replace(clock, met_at=at, state=ClockState.MET)
+
+
+def restore(clock: Clock, now: dt.datetime) -> Clock:
+    """The clock open again with its own start and deadline, as if it had never been met or
+    stopped (驳回退单, an answer returned by review): the time in between counts too."""
+    now = _utc(now, "now")
+    back = replace(clock, met_at=None, paused_since=None, state=ClockState.RUNNING)
+    return replace(back, state=status_at(back, now))
 
 
 def status_at(clock: Clock, now: dt.datetime) -> ClockState:

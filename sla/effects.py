@@ -17,7 +17,7 @@ from typing import Any
 from sla import clock as clocks
 from sla.calendar import WorkCalendar
 from sla.clock import Clock, ClockError, ClockKind, ClockState
-from sla.limits import DEFAULT_OFFICE_HOURS, Limit, OfficeHours
+from sla.limits import DEFAULT_OFFICE_HOURS, Limit, OfficeHours, parse_limit
 from sla.policy import Policy
 
 
@@ -31,6 +31,10 @@ class ClockOp(StrEnum):
     CHECK_EXTENSION = "check-extension"  # an extension may be asked for: allowed, none used up
     EXTEND = "extend"  # grant the approved extension
     STOP = "stop"  # retire open clocks unmet (并单, 办结: all of them; 退单: the receipt clock)
+    CHECK_PAUSE = "check-pause"  # 挂起申请: refused at once where the policy allows no pause
+    # Bring the kind's latest clock back open with its own deadline (驳回退单; an answer
+    # returned by review): as if it had never been stopped or met.
+    RESTORE = "restore"
 
 
 @dataclass(frozen=True)
@@ -38,21 +42,30 @@ class ClockEffect:
     """One effect of an action on the clocks of `kinds` (empty: every open clock).
 
     `when` = (field, value) applies the effect only when the action's payload has that
-    value, e.g. a failed mediation starts the notice clock.
+    value, e.g. a failed mediation starts the notice clock. `limit_from` names the payload
+    field holding a START's limit (督办 with a limit) instead of the policy's.
     """
 
     op: ClockOp
     kinds: tuple[ClockKind, ...] = ()
     when: tuple[str, str] | None = None
+    limit_from: str | None = None
 
     def applies(self, params: Mapping[str, Any]) -> bool:
         """Whether the payload meets the effect's condition."""
+        if self.limit_from is not None and not params.get(self.limit_from):
+            return False
         return self.when is None or params.get(self.when[0]) == self.when[1]
 
 
-def effect(op: ClockOp, *kinds: ClockKind, when: tuple[str, str] | None = None) -> ClockEffect:
+def effect(
+    op: ClockOp,
+    *kinds: ClockKind,
+    when: tuple[str, str] | None = None,
+    limit_from: str | None = None,
+) -> ClockEffect:
     """Shorthand for declarations: `effect(ClockOp.START, ClockKind.RECEIPT)`."""
-    return ClockEffect(op, tuple(kinds), when)
+    return ClockEffect(op, tuple(kinds), when, limit_from)
 
 
 class PolicyRefusal(ValueError):
@@ -76,6 +89,7 @@ class ClockPlan:
     stopped: frozenset[ClockKind] = frozenset()  # open clocks retired unmet
     stop_all: bool = False
     extension: Limit | None = None  # the extension granted, for the event log
+    restored: frozenset[ClockKind] = frozenset()  # started again from their latest clock
     provisional_years: frozenset[int] = field(default_factory=frozenset)
 
     def open_after(self, open_clocks: Mapping[ClockKind, Clock]) -> dict[ClockKind, Clock]:
@@ -93,8 +107,16 @@ class ClockPlan:
 
 
 def next_due(open_clocks: Mapping[ClockKind, Clock]) -> dt.datetime | None:
-    """The earliest deadline among running (not paused) clocks: the ticket's "next due"."""
-    dues = [c.due_at for c in open_clocks.values() if c.state is not ClockState.PAUSED]
+    """The earliest deadline among running (not paused) clocks: the ticket's "next due".
+
+    The centre's decision clock is not one: a ticket waiting for the centre's approval is
+    not overdue for the unit that asked (its breach goes to supervisors).
+    """
+    dues = [
+        c.due_at
+        for c in open_clocks.values()
+        if c.state is not ClockState.PAUSED and c.kind is not ClockKind.DECISION
+    ]
     return min(dues) if dues else None
 
 
@@ -122,11 +144,16 @@ def plan(
     calendar: WorkCalendar,
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
     params: Mapping[str, Any] | None = None,
+    latest: Mapping[ClockKind, Clock] | None = None,
 ) -> ClockPlan:
     """Apply `effects` in order to the open clocks; raise ClockError or PolicyRefusal.
 
     `params` is the action's payload: `days` of an extension, fields `when` conditions read.
+    `latest` is each kind's latest clock, open or not, which RESTORE brings back (a met one
+    only when met at or after `answered_at` in `params`).
     """
+    latest = latest or {}
+    restored: set[ClockKind] = set()
     params = params or {}
     days = params.get("days")
     current = dict(open_clocks)
@@ -147,9 +174,29 @@ def plan(
                 started.pop(kind, None)
                 changed.pop(kind, None)
             continue
+        if item.op is ClockOp.RESTORE:
+            # A stopped clock comes back; a met one only if the answer being returned met it
+            # (`answered_at`), never one met earlier by its own step (调解结果, say).
+            since = params.get("answered_at")
+            for kind in kinds:
+                old = latest.get(kind)
+                if old is None or (kind in current and current[kind].met_at is None):
+                    continue  # nothing to bring back, or it still runs
+                if old.met_at is not None and (
+                    since is None or old.met_at < dt.datetime.fromisoformat(since)
+                ):
+                    continue
+                started[kind] = current[kind] = clocks.restore(old, now)
+                changed.pop(kind, None)
+                restored.add(kind)
+            continue
         if item.op is ClockOp.START:
             for kind in kinds:
-                limit = policy.limit_for(kind)
+                limit = (
+                    parse_limit(params[item.limit_from])
+                    if item.limit_from
+                    else policy.limit_for(kind)
+                )
                 if limit is None:
                     continue
                 new = clocks.start(
@@ -158,8 +205,10 @@ def plan(
                 started[kind] = current[kind] = new
                 changed.pop(kind, None)
             continue
-        if item.op is ClockOp.PAUSE and not policy.pause_allowed:
+        if item.op in (ClockOp.PAUSE, ClockOp.CHECK_PAUSE) and not policy.pause_allowed:
             raise PolicyRefusal(f"「{policy.name}」类诉求不允许挂起", "pause_not_allowed")
+        if item.op is ClockOp.CHECK_PAUSE:
+            continue
         if item.op in (ClockOp.CHECK_EXTENSION, ClockOp.EXTEND):
             extension = extension_limit(policy, days or 1)
         for kind in kinds:
@@ -180,6 +229,7 @@ def plan(
         stopped=frozenset(stopped),
         stop_all=stop_all,
         extension=extension if any(e.op is ClockOp.EXTEND for e in applied) else None,
+        restored=frozenset(restored),
         provisional_years=years,
     )
 

@@ -42,7 +42,16 @@ _VALUE_FIELDS = {
     "extension",
     "max_extensions",
 }
-_SETTINGS_FIELDS = {"timezone", "office_hours", "warn_ratio", "redispatch", "assist", "subdispatch"}
+_SETTINGS_FIELDS = {
+    "timezone",
+    "office_hours",
+    "warn_ratio",
+    "redispatch",
+    "decision",
+    "review_kinds",
+    "assist",
+    "subdispatch",
+}
 # Limits of the hierarchy ([settings]): 协办时限 from dispatch, and the default internal
 # limit of a 下派 (always inside the parent's own feedback deadline).
 _HIERARCHY_SETTINGS = ("assist", "subdispatch")
@@ -62,6 +71,7 @@ class Policy:
     mediation: Limit | None = None
     mediation_failed_notice: Limit | None = None
     redispatch: Limit | None = None  # the centre's own limit from 退单 to 改派 ([settings])
+    decision: Limit | None = None  # the centre's own limit to decide a unit's request
     warn_ratio: float = 0.75
     pause_allowed: bool = True
     extension: Limit | None = None
@@ -86,6 +96,9 @@ class Policy:
             ClockKind.FEEDBACK: self.feedback,
             ClockKind.MEDIATION_NOTICE: self.mediation_failed_notice,
             ClockKind.REDISPATCH: self.redispatch,
+            ClockKind.DECISION: self.decision,
+            # A supervisor sets it per ticket (督办 with a limit): no policy limit.
+            ClockKind.SUPERVISION: None,
         }[ClockKind(clock)]
 
     def matches(
@@ -119,6 +132,8 @@ class PolicySet:
     urgencies: frozenset[str] = frozenset()
     assist: Limit | None = None  # 协办时限: dispatch → the assisting unit's opinion
     subdispatch: Limit | None = None  # 下派 default internal limit (the parent may set its own)
+    # Kinds whose unit replies the centre reviews before the complainant reads them.
+    review_kinds: frozenset[str] = frozenset()
 
     def match(
         self, *, kind: str, category: str | None, urgency: str = "一般", topics: Iterable[str] = ()
@@ -224,14 +239,31 @@ def load_policies(
         lambda k, lab, msg: fail("default", None, k, lab, msg),
         vocabulary,
     )
-    centre: Limit | None = None
-    if "redispatch" in settings:
+    # The centre's own limits ([settings]) apply to every rule alike.
+    for key in ("redispatch", "decision"):
+        if key not in settings:
+            continue
         try:
-            centre = parse_limit(settings["redispatch"])
+            centre = parse_limit(settings[key])
         except (LimitError, TypeError) as exc:
-            raise fail("settings", None, "redispatch", "settings.redispatch", str(exc)) from exc
-        rules = tuple(replace(r, redispatch=centre) for r in rules)
-        default = replace(default, redispatch=centre)
+            raise fail("settings", None, key, f"settings.{key}", str(exc)) from exc
+        rules = tuple(replace(r, **{key: centre}) for r in rules)
+        default = replace(default, **{key: centre})
+    reviewed = settings.get("review_kinds", [])
+    if isinstance(reviewed, str):
+        reviewed = [reviewed]
+    if not isinstance(reviewed, list) or not all(isinstance(v, str) and v for v in reviewed):
+        raise fail("settings", None, "review_kinds", "settings.review_kinds", "应为字符串列表")
+    for value in reviewed:
+        allowed = vocabulary["kinds"]
+        if allowed is not None and value not in allowed:
+            raise fail(
+                "settings",
+                None,
+                "review_kinds",
+                "settings.review_kinds",
+                f"未知取值 {value!r}（应为 {'、'.join(allowed)} 之一）",
+            )
     hierarchy: dict[str, Limit] = {}
     for key in _HIERARCHY_SETTINGS:
         if key in settings:
@@ -247,6 +279,7 @@ def load_policies(
         kinds=frozenset(kinds or ()),
         urgencies=frozenset(urgencies or ()),
         **hierarchy,
+        review_kinds=frozenset(reviewed),
     )
 
 

@@ -35,4 +35,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "sub-reply": {"result": "solved", "text": "已上门核实并处理完毕。"},
     "sub-approve": {},
     "sub-return": {"reason": "请补充处理照片"},
+    "approve-pause": {},
+    "deny-pause": {"reason": "等待材料不是挂起的理由，请先电话联系市民"},
+    "reject-dispute": {"reason": "该事项属于本单位职责，请签收办理"},
+    "approve-reply": {},
+    "return-reply": {"reason": "答复未说明处理结果，请补充后重新答复"},
 }

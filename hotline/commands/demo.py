@@ -472,6 +472,8 @@ async def _advance(
         plan.append(("unit", "sign", {}))
     if 0.36 <= stage < 0.4:
         plan.append(("unit", "pause", {"reason": "市民外出，约定下周上门核实"}))
+        if stage < 0.38:  # the centre approved it; above, the request waits in its queue
+            plan.append(("operator", "approve-pause", {}))
         stage = 0.0  # waits paused
     elif 0.4 <= stage < 0.44:
         plan.append(
@@ -494,6 +496,12 @@ async def _advance(
                 },
             )
         )
+    if stage > 0.45 and svc.reviewed_kind(ticket.kind, deployment):
+        # 答复审核: the centre releases the answer; a few wait in the approvals queue.
+        if stage < 0.5:
+            stage = 0.0
+        else:
+            plan.append(("operator", "approve-reply", {}))
     if stage > 0.6:
         satisfaction = rng.choice(["满意", "满意", "基本满意", "不满意"])
         plan.append(

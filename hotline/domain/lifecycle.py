@@ -9,7 +9,7 @@ adding an action means one declaration (plus its tests).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from hotline.domain.errors import HotlineError
@@ -17,6 +17,7 @@ from hotline.domain.hierarchy import Party, SubState
 from hotline.domain.schemas import (
     ActionBody,
     AnswerBody,
+    ApproveBody,
     AssistOpinionBody,
     CallbackBody,
     CloseBody,
@@ -34,6 +35,7 @@ from hotline.domain.schemas import (
     SubApproveBody,
     SubdispatchBody,
     SubReplyBody,
+    SuperviseBody,
     SupplementBody,
 )
 
@@ -74,6 +76,12 @@ class Action(StrEnum):
     SUB_REPLY = "sub-reply"
     SUB_APPROVE = "sub-approve"
     SUB_RETURN = "sub-return"
+    # The centre's decisions on a unit's requests (one approvals queue).
+    APPROVE_PAUSE = "approve-pause"
+    DENY_PAUSE = "deny-pause"
+    REJECT_DISPUTE = "reject-dispute"
+    APPROVE_REPLY = "approve-reply"
+    RETURN_REPLY = "return-reply"
 
 
 OPEN_STATUSES: frozenset[Status] = frozenset(
@@ -84,6 +92,8 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
         Status.HANDLING,
         Status.EXTENSION_REQUESTED,
         Status.PAUSED,
+        Status.PAUSE_REQUESTED,
+        Status.REPLY_REVIEW,
         Status.REPLIED,
         Status.CALLED_BACK,
     }
@@ -96,8 +106,27 @@ WITH_UNIT: frozenset[Status] = frozenset(
         Status.HANDLING,
         Status.EXTENSION_REQUESTED,
         Status.PAUSED,
+        Status.PAUSE_REQUESTED,
     }
 )
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A unit's request the centre decides: the action whose event holds the unit's reason
+    (or answer), and its name in the approvals queue."""
+
+    request: Action
+    label: str
+
+
+# The statuses in which a ticket waits for the centre's decision, in the approvals queue.
+APPROVAL_REQUESTS: dict[Status, ApprovalRequest] = {
+    Status.EXTENSION_REQUESTED: ApprovalRequest(Action.REQUEST_EXTENSION, "延期申请"),
+    Status.PAUSE_REQUESTED: ApprovalRequest(Action.PAUSE, "挂起申请"),
+    Status.DISPUTED: ApprovalRequest(Action.REJECT, "退单"),
+    Status.REPLY_REVIEW: ApprovalRequest(Action.REPLY, "待审核答复"),
+}
 
 _CENTRE = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 _UNIT = frozenset({Role.UNIT})
@@ -113,6 +142,8 @@ class Step(StrEnum):
     ASSIST = "assist"  # record the assisting unit's opinion on its own link
     SUBDISPATCH = "subdispatch"  # check the descendant and the limit, link it to the ticket
     SUB_STAGE = "sub-stage"  # move the open 下派 to the declared stage
+    PENDING_REPLY = "pending-reply"  # the unit's reply under review, released as it was
+    HOLDER = "holder"  # name the unit holding the ticket in the event (whom it concerns)
 
 
 class Mail(StrEnum):
@@ -154,6 +185,16 @@ class Move:
 
 
 @dataclass(frozen=True)
+class Review:
+    """For the kinds the deployment reviews (答复审核), the action goes to the centre first:
+    it leads to `to` instead, with these clock effects, unseen by the complainant and
+    without its text message (both come with the centre's approval)."""
+
+    to: Status
+    clocks: tuple[ClockEffect, ...]
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """Everything about one action, declared once."""
 
@@ -181,6 +222,22 @@ class ActionSpec:
     # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged).
     sub_from: frozenset[SubState] | None = None
     sub_to: SubState | None = None
+    # What the action becomes on a ticket of a reviewed kind; None: never reviewed.
+    review: Review | None = None
+
+    def under_review(self) -> ActionSpec:
+        """The declaration as it applies to a ticket whose kind the centre reviews."""
+        if self.review is None:
+            return self
+        return replace(
+            self,
+            public=False,
+            shows_reply=False,
+            sms=None,
+            clocks=self.review.clocks,
+            next_step=False,
+            review=None,
+        )
 
     @property
     def affects_rates(self) -> bool:
@@ -201,11 +258,14 @@ def _moves(
 _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
 _NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
+_DECISION, _SUPERVISION = ClockKind.DECISION, ClockKind.SUPERVISION
+# What a unit's answer meets: the complainant's clocks and any supervisor's deadline.
+_ANSWERED = (_FEEDBACK, _MEDIATION, _NOTICE, _SUPERVISION)
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
 # 催办/督办 press the unit holding the ticket; a 退单待改派 ticket waits on the centre.
 _URGEABLE = tuple(s for s in _WITH_UNIT if s is not _S.DISPUTED)
 # The responsible unit has signed and holds the ticket: it may pass it down (下派).
-_HELD = (_S.HANDLING, _S.PAUSED, _S.EXTENSION_REQUESTED)
+_HELD = (_S.HANDLING, _S.PAUSED, _S.PAUSE_REQUESTED, _S.EXTENSION_REQUESTED)
 # An assisting unit gives its opinion while the lead unit holds the ticket.
 _ASSISTABLE = (_S.DISPATCHED, *_HELD)
 # A repeat is merged into the open ticket before a unit has replied to it.
@@ -284,18 +344,30 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         next_step=True,
     ),
     ActionSpec(
+        Action.REJECT_DISPUTE,
+        "驳回退单",
+        ReasonBody,
+        # The dispute was unjustified: back to the unit that disputed, its receipt clock as if
+        # the dispute had never stopped it (the rates count it as disputes_rejected).
+        _moves(_S.DISPUTED, _S.DISPATCHED, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _CENTRE_CLOCK), effect(ClockOp.RESTORE, _RECEIPT)),
+        step=Step.HOLDER,
+    ),
+    ActionSpec(
         Action.REQUEST_EXTENSION,
         "延期申请",
         ExtensionRequestBody,
         _moves(_S.HANDLING, _S.EXTENSION_REQUESTED, _UNIT),
-        clocks=(effect(ClockOp.CHECK_EXTENSION, _FEEDBACK),),
+        # The request waits on the centre's own decision clock; the unit's clocks run on.
+        clocks=(effect(ClockOp.CHECK_EXTENSION, _FEEDBACK), effect(ClockOp.START, _DECISION)),
     ),
     ActionSpec(
         Action.APPROVE_EXTENSION,
         "同意延期",
         ExtensionApproveBody,
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
-        clocks=(effect(ClockOp.EXTEND, _FEEDBACK),),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.EXTEND, _FEEDBACK)),
         step=Step.EXTENSION_DAYS,
         rate=RateEffect.EXTEND,
         next_step=True,
@@ -306,13 +378,35 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_S.EXTENSION_REQUESTED, _S.HANDLING, _CENTRE),
         public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
     ),
     ActionSpec(
         Action.PAUSE,
-        "挂起",
+        "挂起申请",
         ReasonBody,
-        _moves(_S.HANDLING, _S.PAUSED, _UNIT),
-        clocks=(effect(ClockOp.PAUSE, _FEEDBACK, _MEDIATION),),
+        # 挂起 is the centre's decision: the unit asks, its clocks run on until approved.
+        _moves(_S.HANDLING, _S.PAUSE_REQUESTED, _UNIT),
+        public=False,
+        clocks=(
+            effect(ClockOp.CHECK_PAUSE, _FEEDBACK, _MEDIATION),
+            effect(ClockOp.START, _DECISION),
+        ),
+    ),
+    ActionSpec(
+        Action.APPROVE_PAUSE,
+        "同意挂起",
+        ApproveBody,
+        _moves(_S.PAUSE_REQUESTED, _S.PAUSED, _CENTRE),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.PAUSE, _FEEDBACK, _MEDIATION)),
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.DENY_PAUSE,
+        "不同意挂起",
+        ReasonBody,
+        _moves(_S.PAUSE_REQUESTED, _S.HANDLING, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
     ),
     ActionSpec(
         Action.RESUME,
@@ -346,10 +440,39 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReplyBody,
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, _FEEDBACK, _MEDIATION, _NOTICE),),
+        clocks=(effect(ClockOp.MEET, *_ANSWERED),),
         sms=Sms.REPLY,
         rate=RateEffect.REPLY,
         next_step=True,
+        # The unit answered in time or not when it replied; the centre's review is on its own
+        # decision clock, and a returned answer brings the unit's clocks back (return-reply).
+        review=Review(
+            _S.REPLY_REVIEW,
+            (effect(ClockOp.MEET, *_ANSWERED), effect(ClockOp.START, _DECISION)),
+        ),
+    ),
+    ActionSpec(
+        Action.APPROVE_REPLY,
+        "答复审核通过",
+        ApproveBody,
+        # Released as the unit wrote it: the tracking page, the text and the callback queue.
+        _moves(_S.REPLY_REVIEW, _S.REPLIED, _CENTRE),
+        shows_reply=True,
+        clocks=(effect(ClockOp.MEET, _DECISION),),
+        step=Step.PENDING_REPLY,
+        sms=Sms.REPLY,
+        next_step=True,
+    ),
+    ActionSpec(
+        Action.RETURN_REPLY,
+        "退回答复",
+        ReasonBody,
+        # Back to the unit: its clocks run on from where they were, as if it had not answered.
+        _moves(_S.REPLY_REVIEW, _S.HANDLING, _CENTRE),
+        public=False,
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.RESTORE, *_ANSWERED)),
+        step=Step.PENDING_REPLY,
+        clears=("result",),
     ),
     ActionSpec(
         Action.CALLBACK,
@@ -399,13 +522,17 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # (hotline.services.citizen_followup: at most once a day).
         _moves(_URGEABLE, None, _CENTRE | {Role.CITIZEN}),
         public=False,
+        step=Step.HOLDER,  # the rates count urged tickets per unit
     ),
     ActionSpec(
         Action.SUPERVISE,
         "督办",
-        ReasonBody,
+        SuperviseBody,
         _moves(_URGEABLE, None, frozenset({Role.SUPERVISOR})),
         public=False,
+        # With a limit (e.g. 3wd) the unit answers on a shortened clock of its own.
+        clocks=(effect(ClockOp.START, _SUPERVISION, limit_from="limit"),),
+        step=Step.HOLDER,
     ),
     ActionSpec(
         Action.SUPPLEMENT,
@@ -572,4 +699,15 @@ def allowed_actions(
         and role in move.roles
         and (role != Role.UNIT or spec.party in parts)
         and (spec.sub_from is None or sub in spec.sub_from)
+    ]
+
+
+def decisions(status: Status, role: Role) -> list[Action]:
+    """The centre's decisions on a request waiting in `status` (approvals queue): its actions
+    that take the ticket out of the request, not merging it away."""
+    return [
+        action
+        for action in allowed_actions(status, role)
+        if (to := TRANSITIONS[(status, action)].to) is not None
+        and to not in (status, Status.MERGED)
     ]

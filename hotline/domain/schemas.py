@@ -340,6 +340,35 @@ class ResumeBody(ActionBody):
     """恢复办理."""
 
 
+class ApproveBody(ActionBody):
+    """同意挂起 / 答复审核通过: the centre agrees to what the unit asked or wrote."""
+
+
+SUPERVISE_LIMIT = re.compile(r"^[1-9][0-9]{0,2}(wd|wh|h|d)$")
+
+
+class SuperviseBody(ReasonBody):
+    """督办: why, and optionally a shortened deadline the unit must answer by."""
+
+    limit: str | None = Field(
+        default=None,
+        max_length=8,
+        description="督办时限：如 3wd（3 个工作日）、48h（48 小时）、5d（5 天）；不填则不另设时限",
+    )
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: str | None) -> str | None:
+        if value is not None and value and not SUPERVISE_LIMIT.match(value):
+            raise ValueError("督办时限写法如 3wd（3 个工作日）、48h（48 小时）、5d（5 天）")
+        return value or None
+
+    def event_payload(self) -> dict[str, Any]:
+        """The reason and the limit set, if any."""
+        payload = super().event_payload()
+        return {**payload, "limit": self.limit} if self.limit else payload
+
+
 class AssistOpinionBody(ActionBody):
     """协办意见: an assisting unit's opinion for the lead unit, and whether its part is done."""
 

@@ -93,6 +93,8 @@ class Status(StrEnum):
     HANDLING = "handling"
     EXTENSION_REQUESTED = "extension_requested"
     PAUSED = "paused"
+    PAUSE_REQUESTED = "pause_requested"  # 挂起申请: the unit asked, the centre decides
+    REPLY_REVIEW = "reply_review"  # 答复审核: a reviewed kind's reply waits for the centre
     REPLIED = "replied"
     CALLED_BACK = "called_back"
     CLOSED = "closed"
@@ -118,6 +120,8 @@ STATUS_LABELS: dict[Status, str] = {
     Status.HANDLING: "办理中",
     Status.EXTENSION_REQUESTED: "延期审核中",
     Status.PAUSED: "已挂起",
+    Status.PAUSE_REQUESTED: "挂起审核中",
+    Status.REPLY_REVIEW: "答复待审核",
     Status.REPLIED: "已回复待回访",
     Status.CALLED_BACK: "已回访待办结",
     Status.CLOSED: "已办结",

@@ -55,7 +55,11 @@ def track_out(
         }
         for event in [*events, *main_events]
         if _shows_reply(event.action)
-        for unit in [units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None]
+        # A reviewed answer is released by the centre but written by the unit it names.
+        for unit in [
+            units.get(event.payload.get("unit") or "")
+            or (units_by_id.get(event.actor_unit_id) if event.actor_unit_id else None)
+        ]
     ]
     status = Status(ticket.status)
     main_status = Status(main[0].status) if main else None

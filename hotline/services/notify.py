@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hotline.domain.lifecycle import Mail
 from hotline.domain.models import Ticket, TicketClock, Unit, User
 from hotline.domain.timefmt import local_text
+from hotline.domain.vocabulary import Status
 from hotline.mail.outbox import enqueue_mail, new_mail
 from hotline.mail.templates import (
     Deadline,
@@ -217,11 +218,12 @@ async def clock_mail(
 ) -> None:
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
 
-    The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
-    only, never to the unit that disputed the dispatch.
+    The centre's own clocks (改派, 审批) are the centre's lateness: their mail goes to
+    supervisors only, never to the unit that disputed the dispatch or made the request.
     """
-    # 退单待改派: whatever clock runs, the ticket waits on the centre, not the disputing unit.
-    centre = clock.kind == ClockKind.REDISPATCH.value or ticket.status == "disputed"
+    # The centre's own clocks (改派, 审批), and 退单待改派 whatever clock runs: the ticket
+    # waits on the centre, not on the unit that disputed it.
+    centre = ClockKind(clock.kind).centre_owned or ticket.status == Status.DISPUTED.value
     unit = (
         await Unit.filter(id=ticket.lead_unit_id).using_db(conn).first()
         if ticket.lead_unit_id and not centre

@@ -118,8 +118,8 @@ class SlaEngine:
         now: datetime,
     ) -> ClockChange | None:
         """Plan an action's clock effects; refuse with 409 (clock state) or 422 (policy)."""
-        if not spec.clocks:
-            return None
+        if not any(item.applies(payload) for item in spec.clocks):
+            return None  # e.g. 督办 without a limit: the clocks stay as they are
         policy = self.policy_for(ticket, category=category)
         open_clocks = {ClockKind(r.kind): clock_of(r) for r in rows if r.is_open}
         try:
@@ -131,6 +131,7 @@ class SlaEngine:
                 calendar=self.calendar,
                 office_hours=self.policies.office_hours,
                 params=payload,
+                latest={ClockKind(k): clock_of(r) for k, r in latest_rows(rows).items()},
             )
         except PolicyRefusal as exc:
             raise HotlineError(str(exc), status=422, code=exc.code) from exc
@@ -166,6 +167,15 @@ class SlaEngine:
         return clocks.recompute(clock, self.calendar, office_hours=self.policies.office_hours)
 
 
+def latest_rows(rows: Iterable[TicketClock]) -> dict[str, TicketClock]:
+    """Each kind's latest clock row (highest generation), open or not."""
+    latest: dict[str, TicketClock] = {}
+    for r in rows:
+        if r.kind not in latest or r.generation > latest[r.kind].generation:
+            latest[r.kind] = r
+    return latest
+
+
 async def write_clocks(
     conn: BaseDBAsyncClient, *, ticket_id: int, change: ClockChange
 ) -> list[TicketClock]:
@@ -196,17 +206,17 @@ async def write_clocks(
         for key, value in values.items():
             setattr(row, key, value)
     if result.started:
-        generations: dict[str, int] = {}
-        for r in rows:
-            generations[r.kind] = max(generations.get(r.kind, 0), r.generation)
+        before = latest_rows(rows)
+        # A restored clock keeps its escalations: its warning and breach were already sent.
+        restored = {k.value for k in result.restored}
         fresh = [
             TicketClock(
                 ticket_id=ticket_id,
                 kind=c.kind.value,
-                generation=generations.get(c.kind.value, 0) + 1,
+                generation=(before[c.kind.value].generation if c.kind.value in before else 0) + 1,
                 current=True,
-                warned=False,
-                breached=False,
+                warned=c.kind.value in restored and before[c.kind.value].warned,
+                breached=c.kind.value in restored and before[c.kind.value].breached,
                 **clock_columns(c, change.policy.name),
             )
             for c in result.started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -371,6 +371,39 @@ async def _code_of(unit_id: int) -> str:
     return next((u.code for u in directory.values() if u.id == unit_id), str(unit_id))
 
 
+async def pending_reply(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, action: Action, **_: Any
+) -> StepResult:
+    """答复审核: the unit's reply waiting for review. Approved, it is released as written (its
+    result and text in the approval's payload, which the complainant reads); returned, its
+    time says which of the unit's clocks it met and so come back."""
+    event = (
+        await TicketEvent.filter(ticket_id=ticket.id, action=Action.REPLY.value)
+        .using_db(conn)
+        .order_by("-id")
+        .first()
+    )
+    if event is None:  # pragma: no cover - the status is only reached by a reply
+        raise HotlineError("没有找到待审核的答复", status=409, code="no_pending_reply")
+    at = event.created_at
+    answered_at = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    unit = await Unit.filter(id=event.actor_unit_id).using_db(conn).first()
+    # The unit that answered, by code (the rates count returned answers per unit).
+    named = {"unit": unit.code if unit else None, "answered_at": answered_at}
+    if action is Action.RETURN_REPLY:
+        return StepResult(payload=named)
+    released = {k: event.payload[k] for k in ("result", "text", "contacted") if k in event.payload}
+    return StepResult(payload={**released, **named})
+
+
+async def holding_unit(conn: BaseDBAsyncClient, *, ticket: Ticket, **_: Any) -> StepResult:
+    """催办 / 督办 / 驳回退单: the event names the lead unit it concerns (by code), so the
+    rates count urged, supervised and unjustly disputed tickets per unit from the log."""
+    directory = await unit_directory()
+    code = next((u.code for u in directory.values() if u.id == ticket.lead_unit_id), None)
+    return StepResult(payload={"unit": code})
+
+
 STEPS: dict[Step, StepFn] = {
     Step.UNITS: resolve_units,
     Step.EXTENSION_DAYS: requested_days,
@@ -379,4 +412,6 @@ STEPS: dict[Step, StepFn] = {
     Step.ASSIST: assist_opinion,
     Step.SUBDISPATCH: subdispatch,
     Step.SUB_STAGE: sub_stage,
+    Step.PENDING_REPLY: pending_reply,
+    Step.HOLDER: holding_unit,
 }

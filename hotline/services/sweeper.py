@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from hotline.domain.models import JobRun, Ticket, TicketClock, TicketEvent, Unit
 from hotline.domain.timefmt import SHANGHAI, local_day, local_text
+from hotline.domain.vocabulary import Status
 from hotline.mail.outbox import enqueue_mail
 from hotline.mail.templates import OverdueItem, UnitOverdue, render_digest
 from hotline.outbox.backlog import backlog
@@ -149,8 +150,13 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
             }
             for clock in overdue:
                 ticket = tickets[clock.ticket_id]
-                # 退单待改派 is listed under the centre, never the unit that disputed.
-                owner = None if ticket.status == "disputed" else ticket.lead_unit_id
+                # The centre's own clocks (改派, 审批) and 退单待改派 are nobody's unit's lateness.
+                centre = ClockKind(clock.kind).centre_owned
+                owner = (
+                    None
+                    if centre or ticket.status == Status.DISPUTED.value
+                    else ticket.lead_unit_id
+                )
                 by_unit.setdefault(owner, []).append(
                     OverdueItem(
                         number=ticket.number,
@@ -169,7 +175,9 @@ async def send_daily_digest(*, now: datetime, link_base: str, hour: int = 8) -> 
             }
             groups = [
                 UnitOverdue(
-                    unit_name=units[k].name if k in units else "热线中心（未派单或退单待改派）",
+                    unit_name=units[k].name
+                    if k in units
+                    else "12345热线中心（未派单、退单待改派、审批）",
                     items=items,
                 )
                 for k, items in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))

@@ -25,6 +25,7 @@ from hotline.domain.lifecycle import (
     ACTIONS,
     LEAD_UNIT_ACTIONS,
     Action,
+    ActionSpec,
     Role,
     Sms,
     Status,
@@ -117,6 +118,8 @@ class Outcome:
     clocks: ClockChange | None = None
     extra_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     relinked: bool = False  # the step changed unit link rows (协办意见, 下派)
+    # The declaration as it applied (a reviewed kind's reply goes to the centre first).
+    spec: ActionSpec | None = None
 
 
 # ---- create -----------------------------------------------------------------
@@ -447,6 +450,10 @@ async def _decide(
     status = Status(ticket.status)
     links = links if links is not None else []
     new_status = decide(status, action, Role(actor.role))
+    if spec.review is not None and reviewed_kind(ticket.kind, deployment):
+        # 答复审核: the answer waits for the centre before the complainant reads it.
+        new_status = spec.review.to
+        spec = spec.under_review()
     if (
         actor.role == Role.UNIT
         and action in LEAD_UNIT_ACTIONS
@@ -524,6 +531,7 @@ async def _decide(
         change,
         step.events,
         relinked=step.relinked,
+        spec=spec,
     )
 
 
@@ -544,6 +552,11 @@ def _check_party(party: Party, *, action: str, actor: Actor, links: list[TicketU
         raise HotlineError(
             _PARTY_REFUSALS[party].format(label=action), status=403, code=f"not_{party.value}_unit"
         )
+
+
+def reviewed_kind(kind: str, deployment: Deployment) -> bool:
+    """Whether the deployment reviews units' answers on tickets of this kind (答复审核)."""
+    return deployment.sla is not None and kind in deployment.sla.policies.review_kinds
 
 
 def _set(ticket: Ticket, outcome: Outcome, now: datetime) -> None:
@@ -573,7 +586,7 @@ async def _write(
     `outbox` holds rows the caller built (the new ticket's text): every outbox row of the
     change goes in one INSERT.
     """
-    spec = ACTIONS[outcome.action]
+    spec = outcome.spec or ACTIONS[outcome.action]
     event = _event(
         ticket,
         action=outcome.action.value,
@@ -582,6 +595,7 @@ async def _write(
         to_status=outcome.to_status.value,
         payload=outcome.payload,
         now=now,
+        public=spec.public,
     )
     # Events a step asks for (e.g. a supervisor's override of the 举报 rule) come first.
     extra = [
@@ -676,7 +690,9 @@ async def _relink(
 
 
 # The responsible unit holds the ticket (signed for, not yet replied): a 下派 may be open.
-_HELD = frozenset({Status.HANDLING, Status.PAUSED, Status.EXTENSION_REQUESTED})
+_HELD = frozenset(
+    {Status.HANDLING, Status.PAUSED, Status.PAUSE_REQUESTED, Status.EXTENSION_REQUESTED}
+)
 
 
 async def _end_subdispatch(
@@ -710,8 +726,10 @@ def _event(
     to_status: str,
     payload: dict[str, Any],
     now: datetime,
+    public: bool | None = None,
 ) -> TicketEvent:
-    """One row of the event log, not yet written."""
+    """One row of the event log, not yet written (`public`: as the action applied, when it
+    differs from its name's default, e.g. a reply under review)."""
     return TicketEvent(
         ticket_id=ticket.id,
         action=action,
@@ -722,7 +740,7 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         payload=payload,
-        public=event_public(action),
+        public=event_public(action) if public is None else public,
         created_at=now,
     )
 

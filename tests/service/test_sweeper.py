@@ -257,6 +257,7 @@ async def test_a_paused_clock_does_not_breach_while_paused(env: Env) -> None:
     ticket = await env.dispatched()
     await env.act(ticket, "sign", "zjj", T0 + H)
     await env.act(ticket, "pause", "zjj", T0 + 2 * H, reason="等待市民提供材料")
+    await env.act(ticket, "approve-pause", "op", T0 + 2 * H)
     for when in (T0 + 6 * D, T0 + 8 * D, T0 + 20 * D):
         assert empty(await sweep(now=when, link_base=LINK))
     assert await escalations(ticket) == []
@@ -378,3 +379,25 @@ async def test_the_digest_names_a_report_by_its_confirmed_title(env: Env) -> Non
     assert ticket.number in digest.body_text and "举报工作人员违规收受好处" in digest.body_text
     for leaked in ("李建国", "13973112345", "王五受贿"):
         assert leaked not in digest.body_text and leaked not in (digest.body_html or "")
+
+
+async def test_a_late_decision_on_a_request_is_the_centres_not_the_units(env: Env) -> None:
+    ticket = await env.dispatched()
+    await env.act(ticket, "sign", "zjj", T0 + H)
+    await env.act(ticket, "pause", "zjj", T0 + 2 * H, reason="等待市民提供材料")
+    decision = await TicketClock.get(ticket_id=ticket.id, kind="decision")
+    feedback = await TicketClock.get(ticket_id=ticket.id, kind="feedback")
+    # Waiting for the centre is not the unit's next deadline (1 working day < 7 days).
+    assert decision.due_at < feedback.due_at
+    assert (await Ticket.get(id=ticket.id)).next_due_at == feedback.due_at
+
+    report = await sweep(now=T0 + 2 * D, link_base=LINK)
+    assert report.breaches == [decision.id]
+    event = await TicketEvent.get(ticket_id=ticket.id, action="sla_breach")
+    assert event.payload["clock"] == "decision" and event.actor_unit_id is None
+    [breach] = await mails("breach")
+    assert set(breach.to_addrs) == SUPERVISORS  # never the unit that asked
+    assert "审批" in breach.subject
+    # Decided late, still decided: the clock is met and nothing escalates again.
+    await env.act(ticket, "approve-pause", "op", T0 + 2 * D + H)
+    assert empty(await sweep(now=T0 + 3 * D, link_base=LINK))

@@ -141,8 +141,11 @@ async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
     n = await signed_general_ticket(deployment, people)
     due = (await clocks(n))["feedback"].due_at
     await act(
-        deployment, people, n, "pause", "zjj", at("2026-11-03T10:00"), reason="等待市民提供照片"
+        deployment, people, n, "pause", "zjj", at("2026-11-03T09:00"), reason="等待市民提供照片"
     )
+    # 挂起 is a request: the clock runs on until the centre approves it.
+    assert (await clocks(n))["feedback"].state != "paused"
+    await act(deployment, people, n, "approve-pause", "op", at("2026-11-03T10:00"))
     assert (await clocks(n))["feedback"].state == "paused"
     await act(deployment, people, n, "resume", "zjj", at("2026-11-05T10:00"))
     assert (await clocks(n))["feedback"].due_at - due == timedelta(days=2)

@@ -22,6 +22,7 @@ from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.bodies import VALID_BODIES
+from tests.reviewing import reviewing
 from tests.service.conftest import make_people
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -53,7 +54,10 @@ PATHS: dict[Status, list[tuple[str, str]]] = {
     Status.DISPUTED: [DISPATCH, ("reject", "zjj")],
     Status.HANDLING: [DISPATCH, SIGN],
     Status.EXTENSION_REQUESTED: [DISPATCH, SIGN, ("request-extension", "zjj")],
-    Status.PAUSED: [DISPATCH, SIGN, ("pause", "zjj")],
+    Status.PAUSED: [DISPATCH, SIGN, ("pause", "zjj"), ("approve-pause", "op")],
+    Status.PAUSE_REQUESTED: [DISPATCH, SIGN, ("pause", "zjj")],
+    # Reached with reply review on for the ticket's kind (see the test).
+    Status.REPLY_REVIEW: [DISPATCH, SIGN, REPLY],
     Status.REPLIED: [DISPATCH, SIGN, REPLY],
     Status.CALLED_BACK: [DISPATCH, SIGN, REPLY, CALLBACK],
     Status.CLOSED: [DISPATCH, SIGN, REPLY, CALLBACK, ("close", "op")],
@@ -193,12 +197,31 @@ async def check_clock_effect(
     elif action == Action.REPLY:
         assert after["feedback"].met_at == now
     elif action == Action.PAUSE:
-        assert after["feedback"].state == "paused"
+        # A request: the unit's clock runs on, the centre's decision clock starts.
+        assert after["feedback"].state != "paused"
+        assert after["decision"].started_at == now and after["decision"].met_at is None
+    elif action == Action.APPROVE_PAUSE:
+        assert after["feedback"].state == "paused" and after["decision"].met_at == now
+    elif action == Action.REQUEST_EXTENSION:
+        assert after["feedback"].due_at == before["feedback"].due_at
+        assert after["decision"].started_at == now and after["decision"].met_at is None
+    elif action in (Action.DENY_PAUSE, Action.REFUSE_EXTENSION, Action.APPROVE_REPLY):
+        assert after["decision"].met_at == now
+        assert after["feedback"].due_at == before["feedback"].due_at
+    elif action == Action.REJECT_DISPUTE:
+        # Back to the unit on its first receipt clock, as if it had never been stopped.
+        assert after["receipt"].met_at is None and after["receipt"].started_at < now
+        assert after["redispatch"].met_at == now
+    elif action == Action.RETURN_REPLY:
+        assert after["feedback"].met_at is None
+        assert after["feedback"].due_at == before["feedback"].due_at
+        assert after["decision"].met_at == now
     elif action == Action.RESUME:
         assert after["feedback"].state != "paused"
         assert after["feedback"].due_at > before["feedback"].due_at
     elif action == Action.APPROVE_EXTENSION:
         assert after["feedback"].due_at == before["feedback"].due_at + timedelta(days=3)
+        assert after["decision"].met_at == now
     elif action == Action.REOPEN:
         assert after["feedback"].started_at == now and after["feedback"].met_at is None
     elif action in (Action.ANSWER, Action.CLOSE, Action.MERGE):
@@ -211,6 +234,14 @@ async def check_clock_effect(
 
 @pytest.mark.parametrize("status", list(Status), ids=[s.value for s in Status])
 async def test_every_action_by_every_role(env: Env, status: Status) -> None:
+    if status is Status.REPLY_REVIEW:
+        with reviewing(env.deployment, "投诉"):
+            await _every_action_by_every_role(env, status)
+    else:
+        await _every_action_by_every_role(env, status)
+
+
+async def _every_action_by_every_role(env: Env, status: Status) -> None:
     shared = await env.ticket_in(status)
     linked = await TicketUnit.exists(ticket_id=shared.id, active=True)
     refused = allowed = 0

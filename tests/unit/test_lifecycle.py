@@ -146,10 +146,12 @@ def _reachable(start: Status, roles: tuple[Role, ...]) -> set[Status]:
         status = queue.popleft()
         for action, role in itertools.product(Action, roles):
             if _allowed(status, action, role):
-                nxt = decide(status, action, role)
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append(nxt)
+                review = ACTIONS[action].review
+                # A reviewed kind's answer goes to the centre's review instead (答复审核).
+                for nxt in (decide(status, action, role), review.to if review else None):
+                    if nxt is not None and nxt not in seen:
+                        seen.add(nxt)
+                        queue.append(nxt)
     return seen
 
 

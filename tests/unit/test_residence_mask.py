@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hotline.privacy.confirmed import proposed_text
@@ -65,6 +65,8 @@ _STOP = st.sampled_from(["，", "。", "；", "！", "\n"])
 def test_nothing_of_a_stated_residence_survives(
     marker: str, place: str, stop: str, rest: str
 ) -> None:
+    # What follows the stop is another matter, unless it states a residence of its own.
+    assume(not any(m in rest for m in RESIDENCE_MARKERS))
     text = f"举报人{marker}{place}{stop}{rest}"
     out = mask_residence(text)
     assert place not in out.split(stop, 1)[0]

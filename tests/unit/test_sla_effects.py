@@ -124,3 +124,59 @@ def test_restarting_a_clock_replaces_it() -> None:
     [restarted] = result.started
     assert restarted.started_at == later.astimezone(dt.UTC)
     assert result.open_after(clocks)[R] is restarted and result.changed == ()
+
+
+def test_restore_brings_back_a_stopped_clock_with_its_own_deadline() -> None:
+    """驳回退单: the receipt clock comes back as if the dispute had not stopped it."""
+    p = policy()
+    clocks = dispatched(p)
+    later = T0 + dt.timedelta(hours=30)  # past the 24 h receipt deadline
+    back = plan(
+        [effect(ClockOp.RESTORE, R)], {F: clocks[F]}, policy=p, now=later, calendar=CAL,
+        latest={R: clocks[R], F: clocks[F]},
+    )  # fmt: skip
+    [receipt] = back.started
+    assert (receipt.started_at, receipt.due_at) == (clocks[R].started_at, clocks[R].due_at)
+    assert receipt.met_at is None and receipt.state is ClockState.BREACHED
+    assert back.restored == frozenset({R})
+    # A clock still running is left as it is.
+    assert plan(
+        [effect(ClockOp.RESTORE, F)], {F: clocks[F]}, policy=p, now=later, calendar=CAL,
+        latest={F: clocks[F]},
+    ).started == ()  # fmt: skip
+
+
+def test_restore_reopens_only_what_the_returned_answer_met() -> None:
+    """退回答复: the feedback clock the reply met comes back; one met earlier stays met."""
+    p = policy(mediation=parse_limit("45wd"))
+    clocks = dispatched(p)
+    mediated = run([effect(ClockOp.START, M)], clocks, p).started[0]
+    mediated_met = run([effect(ClockOp.MEET, M)], {M: mediated}, p, T0 + dt.timedelta(hours=2))
+    answered_at = T0 + dt.timedelta(days=2)
+    replied = run([effect(ClockOp.MEET, F)], clocks, p, answered_at).changed[0]
+    latest = {F: replied, M: mediated_met.changed[0]}
+    back = plan(
+        [effect(ClockOp.RESTORE, F, M)], {}, policy=p, now=answered_at + dt.timedelta(hours=1),
+        calendar=CAL, params={"answered_at": answered_at.isoformat()}, latest=latest,
+    )  # fmt: skip
+    assert [c.kind for c in back.started] == [F]
+    assert back.started[0].due_at == clocks[F].due_at and back.started[0].met_at is None
+
+
+def test_a_start_may_take_its_limit_from_the_payload_and_skips_without_one() -> None:
+    """督办 with a limit starts its own clock; without one, nothing happens."""
+    p = policy()
+    supervise = [effect(ClockOp.START, ClockKind.SUPERVISION, limit_from="limit")]
+    assert not run(supervise, {}, p).touches()
+    started = plan(supervise, {}, policy=p, now=T0, calendar=CAL, params={"limit": "3wd"}).started
+    assert [(c.kind, str(c.limit)) for c in started] == [(ClockKind.SUPERVISION, "3wd")]
+
+
+def test_the_centres_decision_clock_is_never_the_next_due() -> None:
+    p = policy(decision=parse_limit("1wd"))
+    clocks = dispatched(p)
+    asked = run([effect(ClockOp.START, ClockKind.DECISION)], clocks, p).started
+    both = {**clocks, ClockKind.DECISION: asked[0]}
+    assert asked[0].due_at < clocks[F].due_at
+    assert next_due({ClockKind.DECISION: asked[0], F: clocks[F]}) == clocks[F].due_at
+    assert next_due(both) == clocks[R].due_at

@@ -237,3 +237,19 @@ def test_every_accepted_policy_field_reaches_the_policy(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="无法读取文件"):
         load_policies(tmp_path / "absent.toml")
+
+
+def test_the_centres_decision_limit_and_reviewed_kinds(tmp_path: Path) -> None:
+    body = '[settings]\ndecision = "1wd"\nreview_kinds = ["投诉", "举报"]\n'
+    ps = load_policies(write(tmp_path, body + DEFAULT), **VOCAB)
+    assert ps.review_kinds == frozenset({"投诉", "举报"})
+    assert str(ps.default.limit_for(ClockKind.DECISION)) == "1wd"
+    assert ps.default.limit_for(ClockKind.SUPERVISION) is None  # set per 督办
+    with pytest.raises(PolicyError, match=r"sla\.toml:2: settings\.review_kinds: 未知取值 '抱怨'"):
+        load_policies(write(tmp_path, '[settings]\nreview_kinds = ["抱怨"]\n' + DEFAULT), **VOCAB)
+    with pytest.raises(PolicyError, match=r"sla\.toml:2: settings\.decision"):
+        load_policies(write(tmp_path, '[settings]\ndecision = "一天"\n' + DEFAULT), **VOCAB)
+
+
+def test_the_shipped_file_has_a_decision_limit(shipped: PolicySet) -> None:
+    assert str(shipped.default.limit_for(ClockKind.DECISION)) == "1wd"

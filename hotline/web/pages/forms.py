@@ -22,7 +22,6 @@ FIELD_LABELS = {
     "days": "延期天数",  # the ticket page names the policy's unit and maximum
     "done": "本单位负责的部分已办完",
     "unit": "下派给（本单位的下级单位）",
-    "limit": "下级办理时限（如 3wd = 3 个工作日，不填按默认，须在本单位时限之内）",
     "outcome": "调解结果",
     "result": "办理结果",
     "contacted": "已联系上市民",
@@ -38,6 +37,11 @@ FIELD_LABELS = {
 }
 # Per action, where the generic label says too little.
 ACTION_FIELD_LABELS = {
+    ("subdispatch", "limit"): "下级办理时限（如 3wd = 3 个工作日，不填按默认，须在本单位时限之内）",
+    (
+        "supervise",
+        "limit",
+    ): "督办时限（可不填；如 3wd = 3 个工作日、48h = 48 小时，单位须在此时限内答复）",
     ("reply", "text"): "答复内容（市民将看到）",
     ("sub-reply", "text"): "答复内容（报上级单位审核，审核通过后作为其回复草稿）",
     ("assist-opinion", "text"): "协办意见（主办单位将看到）",
@@ -45,6 +49,10 @@ ACTION_FIELD_LABELS = {
     ("answer", "text"): "答复内容（市民将看到）",
     ("mediate", "text"): "调解情况",
     ("reject", "reason"): "退单理由（说明为何不属于本单位）",
+    ("pause", "reason"): "挂起理由（中心同意后才暂停计时）",
+    ("deny-pause", "reason"): "不同意挂起的理由（单位会看到，时限照常计算）",
+    ("reject-dispute", "reason"): "驳回退单的理由（说明为何属于该单位，工单退回该单位签收）",
+    ("return-reply", "reason"): "退回答复的理由（说明要补充或改正什么，反馈时限照常计算）",
     ("approve-extension", "days"): "同意延期天数（不填则按申请天数）",
     ("dispatch", "lead_unit"): "主办单位（不选则按系统建议）",
     ("redispatch", "lead_unit"): "主办单位（不选则按系统建议）",

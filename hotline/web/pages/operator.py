@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import OPEN_STATUSES, Action, Role, Status
-from hotline.domain.schemas import TICKET_NUMBER_PATTERN, AnswerBody, TicketCreate
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status, decisions
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, ActionBody, AnswerBody, TicketCreate
 from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import (
     DEFAULT_URGENCY,
@@ -24,6 +24,7 @@ from hotline.domain.vocabulary import (
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.privacy.rules import may_ask_no_contact
 from hotline.services import tickets as svc
+from hotline.services.approvals import PendingRequest, pending_requests
 from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
@@ -32,6 +33,7 @@ from hotline.web.pages.params import page_query
 from hotline.web.presenters import ticket_out
 from hotline.web.queries import TicketListQuery
 from hotline.web.session import flash
+from sla.clock import ClockKind
 
 CONSOLE_ROLES = (Role.OPERATOR.value, Role.SUPERVISOR.value)
 QUEUE_SIZE = 30
@@ -211,7 +213,6 @@ async def _last_payload(ids: list[int], action: str) -> dict[int, dict[str, Any]
 
 async def queues(request: Request) -> Response:
     """GET /operator/queue — dispatch queue, disputes and callbacks (polled)."""
-    from hotline.domain.lifecycle import ACTIONS
     from hotline.services.units import active_units
     from hotline.web.pages.forms import fields_of
 
@@ -220,7 +221,7 @@ async def queues(request: Request) -> Response:
     sla = request.app.state.deployment.sla
     now = utcnow()
     review, review_total = await _queue(principal, Status.RECEIVED.value)
-    disputed, disputed_total = await _queue(principal, Status.DISPUTED.value)
+    pending, pending_total = await pending_requests(page=1, per_page=QUEUE_SIZE)
     replied, replied_total = await _queue(principal, Status.REPLIED.value)
     # Contacts made without an operator (web form, WeChat, Open311): worth a look even when
     # the router dispatched them, e.g. to call back a citizen who left only a phone number.
@@ -231,7 +232,6 @@ async def queues(request: Request) -> Response:
         per_page=QUEUE_SIZE,
         now=now,
     )
-    reasons = await _last_payload([t.id for t in disputed], Action.REJECT.value)
     replies = await _last_payload([t.id for t in replied], Action.REPLY.value)
 
     def rows(items: list[Any], extra: dict[int, dict[str, Any]] | None = None) -> list[Any]:
@@ -252,8 +252,8 @@ async def queues(request: Request) -> Response:
         {
             "review": rows(review),
             "review_total": review_total,
-            "disputed": rows(disputed, reasons),
-            "disputed_total": disputed_total,
+            "approvals": [approval_row(p, principal, units, now) for p in pending],
+            "approvals_total": pending_total,
             "replied": rows(replied, replies),
             "replied_total": replied_total,
             "online": rows(online),
@@ -269,6 +269,54 @@ async def queues(request: Request) -> Response:
             ),
         },
     )
+
+
+def waited_text(waited: timedelta) -> str:
+    """How long a request has waited, as the queue says it: 2天3小时 / 3小时5分 / 不到1分钟."""
+    waited = max(waited, timedelta(0))
+    hours, minutes = waited.seconds // 3600, (waited.seconds % 3600) // 60
+    if waited.days:
+        return f"{waited.days}天{hours}小时"
+    return f"{hours}小时{minutes}分" if hours else (f"{minutes}分钟" if minutes else "不到1分钟")
+
+
+def _decision_kind(action: Action) -> str:
+    """How the queue offers a decision: one click, a reason to write, or the ticket's form
+    (a decision that needs more, e.g. 改派 naming a unit)."""
+    extra = set(ACTIONS[action].body.model_fields) - set(ActionBody.model_fields)
+    required = {n for n in extra if ACTIONS[action].body.model_fields[n].is_required()}
+    if required == {"reason"} and extra == {"reason"}:
+        return "reason"
+    if not required and not any("unit" in n for n in extra):
+        return "click"
+    return "form"
+
+
+def approval_row(
+    item: PendingRequest, principal: Any, units: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """One request of the approvals queue as the console shows it, with its decisions."""
+    t = ticket_out(item.record, viewer=principal, units=units)
+    unit = next((u for u in units.values() if u.id == item.unit_id), None)
+    status = Status(t.status)
+    return {
+        "t": t,
+        "label": item.request.label,
+        "reason": item.reason,
+        "days": item.payload.get("days"),
+        "unit_name": unit.name if unit else "",
+        "asked_at": item.asked_at,
+        "waited": waited_text(now - item.asked_at),
+        # Past the centre's own limit for deciding (改派 or 审批 clock): supervisors are told.
+        "late": any(
+            c.current and c.is_open and ClockKind(c.kind).centre_owned and c.due_at < now
+            for c in item.record.clocks
+        ),
+        "decisions": [
+            {"action": a.value, "label": ACTIONS[a].label, "kind": _decision_kind(a)}
+            for a in decisions(status, Role(principal.role))
+        ],
+    }
 
 
 def _words(items: list[str]) -> str:

@@ -10,7 +10,13 @@ from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.hierarchy import descendants
-from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, STATUS_LABELS, Action
+from hotline.domain.lifecycle import (
+    ACTIONS,
+    APPROVAL_REQUESTS,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Action,
+)
 from hotline.domain.schemas import TicketOut
 from hotline.domain.timefmt import utcnow
 from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
@@ -48,11 +54,11 @@ PAYLOAD_LABELS = {
     "into": "并入",
     "title": "标题",  # 确认转办内容: what units read (never shown to units, see presenters)
     "dispatch_text": "转办内容",
+    "limit": "时限",  # 督办 or 下派, as the event says
     "note": "备注",
     "supplement": "市民补充",
     "photos": "附照片（张）",
     "unit": "下级单位",
-    "limit": "下级时限",
     "due_at": "截止",
     "done": "所负责部分已办完",
     "on_time": "按时",
@@ -324,6 +330,10 @@ async def search(request: Request) -> Response:
     principal = signed_in(request)
     q = request.query_params
     status = [s for s in q.getlist("status") if s]
+    if q.get("approvals"):
+        # 待审批: the requests of the approvals queue (a status chosen as well narrows it).
+        waiting = [s.value for s in APPROVAL_REQUESTS]
+        status = [s for s in status if s in waiting] or waiting
     channel_labels = request.app.state.deployment.words().channels
     error, page, per_page = "", 1, 30
     items: list[Any] = []

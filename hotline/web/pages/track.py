@@ -54,6 +54,12 @@ STATUS_WORDS: dict[Status, tuple[str, str]] = {
         "暂停办理",
         "办理暂时中止（例如等待补充材料），恢复后继续办理。如承办单位联系过您，请按要求补充。",
     ),
+    # The unit's request is the centre's business: the citizen sees the matter being handled.
+    Status.PAUSE_REQUESTED: ("办理中", "承办单位正在办理，可能会与您联系，请留意来电。"),
+    Status.REPLY_REVIEW: (
+        "办理中（答复审核中）",
+        "承办单位已答复，热线中心正在审核答复内容；审核通过后本页会显示答复，届时请您评价。",
+    ),
     Status.REPLIED: (
         "已答复，请您评价",
         "承办单位已答复（见下方）。请对办理结果评价，这就是回访。",

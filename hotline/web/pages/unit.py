@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status
+from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, WITH_UNIT, Action, Role, Status
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.services import tickets as svc
 from hotline.services.event_log import events_of
@@ -18,15 +18,30 @@ from hotline.services.rates import DateRange, UnitGroup
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import Remaining, next_clock, remaining, render, signed_in
 from hotline.web.presenters import ticket_out
+from sla.limits import limit_words
 
+_WITH_UNIT = {s.value for s in WITH_UNIT}
 MAX_OPEN = 500  # a unit with more open tickets than this needs the search page, not a list
 GROUPS = (
+    (
+        "supervised",
+        "督办件",
+        "督办人员督办的工单，请优先办理；设了督办时限的，须在督办时限内答复。",
+    ),
     ("sign", "待签收", "派来的工单，请先签收；不属于本单位的请退单并说明理由。"),
     ("handling", "办理中", "已签收、正在办理（含挂起和延期审核中）。办完请回复。"),
     ("soon", "一天内到期", "24 小时内有时限到期，请优先办理。"),
     ("late", "已超期", "已超过时限，请尽快办理并回复；需要时申请延期。"),
-    ("reopened", "重办退回", "市民不满意，中心要求重新办理。"),
-    ("extension", "延期已答复", "中心已答复延期申请（同意或不同意）。"),
+    (
+        "reopened",
+        "重办退回",
+        "市民不满意要求重办，或中心审核退回了答复：请按理由重新办理后再答复，时限照常计算。",
+    ),
+    (
+        "extension",
+        "申请已答复",
+        "中心已答复延期或挂起申请（同意或不同意，见说明）；不同意的，时限照常计算。",
+    ),
     (
         "sub",
         "下派件",
@@ -35,7 +50,21 @@ GROUPS = (
     ("assist", "协办件", "本单位协办的工单：请在协办时限内给出协办意见。"),
     ("review", "下派待审核", "下级单位已答复：请审核通过（作为本单位回复草稿）或退回。"),
 )
-_HANDLING = {Status.HANDLING.value, Status.PAUSED.value, Status.EXTENSION_REQUESTED.value}
+_HANDLING = {
+    Status.HANDLING.value,
+    Status.PAUSED.value,
+    Status.EXTENSION_REQUESTED.value,
+    Status.PAUSE_REQUESTED.value,
+}
+# The centre's answers a unit reads beside the ticket, by the action that gave them.
+_ANSWERS = (
+    Action.APPROVE_EXTENSION,
+    Action.REFUSE_EXTENSION,
+    Action.APPROVE_PAUSE,
+    Action.DENY_PAUSE,
+    Action.REJECT_DISPUTE,
+)
+_URGING = (Action.URGE, Action.SUPERVISE)
 
 
 async def unit_groups(request: Request) -> dict[str, Any]:
@@ -51,25 +80,40 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     )
     ids = [t.id for t in items]
     # The latest extension answer and any 重办 per ticket, from the event log.
-    reopened: set[int] = set()
-    extension: dict[int, str] = {}
+    reopened: dict[int, str] = {}  # 重办 or an answer returned by review: the centre's words
+    extension: dict[int, str] = {}  # the answer to the latest extension or pause request
+    disputed: dict[int, str] = {}  # a dispute the centre turned down (驳回退单)
+    # 催办 / 督办 per ticket: how many and the latest reason (a mark on every row).
+    urged: dict[int, dict[str, dict[str, Any]]] = {}
     events = await events_of(
         ids,
         [
             Action.REOPEN.value,
+            Action.RETURN_REPLY.value,
             Action.REQUEST_EXTENSION.value,
-            Action.APPROVE_EXTENSION.value,
-            Action.REFUSE_EXTENSION.value,
+            Action.PAUSE.value,
+            *(a.value for a in _ANSWERS),
+            *(a.value for a in _URGING),
         ],
     )
     for e in events:
         action = Action(e.action)
-        if action is Action.REOPEN:
-            reopened.add(e.ticket_id)
-        elif action is Action.REQUEST_EXTENSION:
+        if action in (Action.REOPEN, Action.RETURN_REPLY):
+            reopened[e.ticket_id] = _answer(action, e.payload)
+        elif action in (Action.REQUEST_EXTENSION, Action.PAUSE):
             extension.pop(e.ticket_id, None)
+        elif action in _URGING:
+            mark = urged.setdefault(e.ticket_id, {}).setdefault(
+                action.value, {"label": ACTIONS[action].label[0], "count": 0}
+            )
+            mark["count"] += 1
+            mark["reason"] = str(e.payload.get("reason", ""))
+            if e.payload.get("limit"):
+                mark["limit"] = limit_words(str(e.payload["limit"]))
+        elif action is Action.REJECT_DISPUTE:
+            disputed[e.ticket_id] = _answer(action, e.payload)
         else:  # the centre's answer, named as the action table names it
-            extension[e.ticket_id] = ACTIONS[action].label
+            extension[e.ticket_id] = _answer(action, e.payload)
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in GROUPS}
@@ -77,7 +121,16 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     for t in sorted(items, key=lambda t: (t.next_due_at is None, t.next_due_at or t.created_at)):
         out = ticket_out(svc.record_of(t), viewer=principal, units=units)
         lead = t.lead_unit_id == principal.unit_id
-        row = {"t": out, "left": next_clock(out, now=now, sla=sla), "lead": lead, "note": ""}
+        marks = urged.get(t.id, {})
+        row = {
+            "t": out,
+            "left": next_clock(out, now=now, sla=sla),
+            "lead": lead,
+            "note": "",
+            "marks": [marks[a.value] for a in _URGING if a.value in marks],
+        }
+        if Action.SUPERVISE.value in marks and t.status in _WITH_UNIT:
+            groups["supervised"].append(row)
         part = _hierarchy_part(out, principal.unit_code, lead=lead, now=now, sla=sla)
         if part is not None:
             group, note, left = part
@@ -87,7 +140,8 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             if group in ("sub", "assist"):
                 continue  # the lead unit's groups are not this unit's work
         if t.status == Status.DISPATCHED.value and lead:
-            groups["sign"].append(row)
+            # A dispute the centre turned down comes back here, with the centre's reason.
+            groups["sign"].append({**row, "note": disputed.get(t.id, "")})
         if t.status in _HANDLING:
             groups["handling"].append(row)
         if t.next_due_at is not None and now <= t.next_due_at < soon:
@@ -95,7 +149,7 @@ async def unit_groups(request: Request) -> dict[str, Any]:
         if t.next_due_at is not None and t.next_due_at < now:
             groups["late"].append(row)
         if t.id in reopened and t.status in _HANDLING:
-            groups["reopened"].append(row)
+            groups["reopened"].append({**row, "note": reopened[t.id]})
         if t.id in extension and t.status in _HANDLING:
             groups["extension"].append({**row, "note": extension[t.id]})
     return {
@@ -173,6 +227,12 @@ async def own_part(request: Request) -> dict[str, Any] | None:
     )
     units = figures["units"]
     return units[0] if units else None
+
+
+def _answer(action: Action, payload: dict[str, Any]) -> str:
+    """The centre's answer as a unit reads it: 不同意挂起：理由."""
+    reason = str(payload.get("reason") or "")
+    return f"{ACTIONS[action].label}：{reason}" if reason else ACTIONS[action].label
 
 
 async def workbench(request: Request) -> Response:
