@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from hotline.domain.indexes import NOT_BREACHED, NOT_WARNED, WhereIndex
+
 
 class Unit(Model):
     """A responsible unit (承办单位) loaded from data/units.toml."""
@@ -293,6 +295,12 @@ class TicketClock(Model):
             ("is_open", "breached", "due_at"),
             ("is_open", "warned", "warn_at"),
             ("ticket_id", "kind", "current"),
+            # The sweeper's look-ups: only running clocks not yet escalated, so a sweep reads
+            # a few entries however many million clocks history holds.
+            WhereIndex(fields=("due_at", "id"), name="ticket_clock_breach_due", where=NOT_BREACHED),
+            WhereIndex(
+                fields=("warn_at", "id"), name="ticket_clock_warning_due", where=NOT_WARNED
+            ),
         )
 
 
@@ -379,12 +387,22 @@ class RateCallback(Model):
 
 
 class JobRun(Model):
-    """A periodic job that must run once per day across all workers (e.g. the digest)."""
+    """A periodic job that must run once per day across all workers (e.g. the digest).
+
+    The row is the claim, committed before the work starts: a worker that fails (or dies)
+    leaves it unfinished, and another may claim it again after a pause, a bounded number of
+    times (`hotline.services.digest`), instead of the whole job rolling back and starting
+    over every minute.
+    """
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=32)
     day = fields.CharField(max_length=8)
     created_at = fields.DatetimeField()
+    attempts = fields.SmallIntField(default=1, db_default=1)
+    attempted_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=500, default="", db_default="")
 
     class Meta:
         table = "job_run"

@@ -60,6 +60,18 @@ class UnitOverdue:
 
     unit_name: str
     items: Sequence[OverdueItem] = field(default_factory=tuple)
+    # Every overdue clock of the unit; `items` lists only the longest overdue of them.
+    count: int | None = None
+
+    @property
+    def total(self) -> int:
+        """How many overdue clocks the unit has (listed or not)."""
+        return len(self.items) if self.count is None else max(self.count, len(self.items))
+
+    @property
+    def unlisted(self) -> int:
+        """How many of them the mail does not list."""
+        return self.total - len(self.items)
 
 
 def ticket_url(link_base: str, number: str) -> str:
@@ -169,7 +181,8 @@ _TEMPLATES = {
     "digest.txt": """\
 截至{{ as_of_text }}，共有{{ total }}件工单超时未办结，涉及{{ units|length }}个承办单位。
 {% for unit in units %}
-【{{ unit.unit_name }}】{{ unit.items|length }}件
+【{{ unit.unit_name }}】{{ unit.total }}件{% if unit.unlisted %}（以下列出超时最久的{{ unit.items|length }}件，{#
+#}其余{{ unit.unlisted }}件请在工单查询中查看：{{ list_url }}）{% endif %}
 {% for item in unit.items %}  - {{ item.number }} {{ item.title }}
 {{- "｜" }}{{ item.clock_name }}时限 {{ item.due_text }}
 {%- if item.overdue_text %}｜{{ item.overdue_text }}{% endif %}
@@ -190,7 +203,9 @@ _TEMPLATES = {
 <p>截至{{ as_of_text }}，共有<strong>{{ total }}</strong>件工单超时未办结，{#
 #}涉及{{ units|length }}个承办单位。</p>
 {% for unit in units %}
-<h3>{{ unit.unit_name }}（{{ unit.items|length }}件）</h3>
+<h3>{{ unit.unit_name }}（{{ unit.total }}件）</h3>
+{% if unit.unlisted %}<p>以下列出超时最久的{{ unit.items|length }}件，{#
+#}其余{{ unit.unlisted }}件请在<a href="{{ list_url }}">工单查询</a>中查看。</p>{% endif %}
 <table border="1" cellpadding="4" style="border-collapse:collapse">
 <tr><th>工单编号</th><th>标题</th><th>时限</th><th>到期时间</th><th>超时</th></tr>
 {% for item in unit.items %}<tr>
@@ -333,7 +348,7 @@ def render_digest(
 ) -> RenderedMail:
     """Daily summary for supervisors of overdue tickets per unit, and any mail backlog."""
     shown = [unit for unit in units if unit.items]
-    total = sum(len(unit.items) for unit in shown)
+    total = sum(unit.total for unit in shown)
     return _render(
         "digest",
         f"{SUBJECT_PREFIX}每日超时工单汇总（{date_text}）：{total}件",
@@ -341,5 +356,6 @@ def render_digest(
         total=total,
         as_of_text=as_of_text,
         url_for=lambda number: ticket_url(link_base, number),
+        list_url=f"{link_base.rstrip('/')}/tickets?overdue=1",
         backlog=backlog,
     )

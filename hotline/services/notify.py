@@ -13,7 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hotline.domain.lifecycle import Mail
 from hotline.domain.models import Ticket, TicketClock, Unit, User
 from hotline.domain.timefmt import local_text
-from hotline.mail.outbox import enqueue_mail, new_mail
+from hotline.mail.outbox import new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
@@ -97,7 +97,7 @@ async def mail_dispatch(
     info = ticket_info(ticket)
     mails = []
     for unit in units:
-        to = _deliverable(
+        to = deliverable(
             [*([unit.email] if unit.email else []), *(e for uid, e in staff if uid == unit.id)]
         )
         if not to:
@@ -131,16 +131,16 @@ async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
     """The unit's mailbox and its staff's addresses."""
     staff = await User.filter(unit_id=unit.id, active=True).exclude(email="").using_db(conn)
     addresses = [unit.email] if unit.email else []
-    return _deliverable([*addresses, *(u.email for u in staff)])
+    return deliverable([*addresses, *(u.email for u in staff)])
 
 
 async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
     """Every active supervisor with a mail address."""
     rows = await User.filter(role="supervisor", active=True).exclude(email="").using_db(conn)
-    return _deliverable(u.email for u in rows)
+    return deliverable(u.email for u in rows)
 
 
-def _deliverable(addresses: Any) -> list[str]:
+def deliverable(addresses: Any) -> list[str]:
     """Distinct usable addresses; a mistyped one is logged and skipped.
 
     One bad address in a user record must not make the dispatch or the sweeper's
@@ -175,7 +175,8 @@ async def clock_mail(
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
 
     The centre's own clock (改派) is the centre's lateness: its mail goes to supervisors
-    only, never to the unit that disputed the dispatch.
+    only, never to the unit that disputed the dispatch. (The sweeper escalates in batches
+    through `hotline.services.escalation`, which picks the same recipients.)
     """
     centre = clock.kind == ClockKind.REDISPATCH.value
     unit = (
@@ -186,36 +187,53 @@ async def clock_mail(
     to = await unit_recipients(conn, unit) if unit else []
     if centre:
         to += await supervisor_recipients(conn)
+    if event != "warning":
+        to += await supervisor_recipients(conn)
+    mail = clock_mail_row(
+        ticket=ticket,
+        clock=clock,
+        unit=unit,
+        to=list(dict.fromkeys(to)),
+        event=event,
+        now=now,
+        link_base=link_base,
+    )
+    if mail is not None:
+        await mail.save(using_db=conn)
+
+
+def clock_mail_row(
+    *,
+    ticket: Ticket,
+    clock: TicketClock,
+    unit: Unit | None,
+    to: list[str],
+    event: str,
+    now: datetime,
+    link_base: str,
+) -> OutboxMessage | None:
+    """The unsaved warning or breach mail of one clock to `to` (None when nobody to tell)."""
+    if not to:
+        return None
+    centre = clock.kind == ClockKind.REDISPATCH.value
     name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
     info = ticket_info(ticket)
     unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
-    if event == "warning":
-        mail = render_warning(
-            ticket=info,
-            unit_name=unit_name,
-            clock_name=name,
-            due_text=due_text,
-            link_base=link_base,
-        )
-    else:
-        to += await supervisor_recipients(conn)
-        mail = render_breach(
-            ticket=info,
-            unit_name=unit_name,
-            clock_name=name,
-            due_text=due_text,
-            link_base=link_base,
-        )
-    to = list(dict.fromkeys(to))
-    if to:
-        await enqueue_mail(
-            to=to,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            ticket_number=ticket.number,
-            reason=event,
-            now=now,
-            using_db=conn,
-        )
+    render = render_warning if event == "warning" else render_breach
+    mail = render(
+        ticket=info,
+        unit_name=unit_name,
+        clock_name=name,
+        due_text=due_text,
+        link_base=link_base,
+    )
+    return new_mail(
+        to=to,
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        ticket_number=ticket.number,
+        reason=event,
+        now=now,
+    )

@@ -206,6 +206,11 @@ NEW_COLUMNS = {
     "no_contact",
     "dispatch_title",
     "dispatch_confirmed_at",
+    # 0014: a daily job's claim records its attempts (a digest sent before counts as finished).
+    "attempts",
+    "attempted_at",
+    "finished_at",
+    "error",
 }
 
 
@@ -269,6 +274,8 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
     for table, rows in before.items():
         got = [{k: v for k, v in row.items() if k not in added} for row in after[table]]
         assert got == rows, table
+    # The digest a first release sent is finished: no worker sends that day's again.
+    assert all(r["finished_at"] == r["created_at"] for r in after["job_run"])
     clocks = {c.id: c.is_open for c in await TicketClock.all()}
     assert clocks == OPEN_CLOCKS
     # The upgraded database serves the models: the sweeper's query and ORM reads and writes.
