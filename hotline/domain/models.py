@@ -298,9 +298,7 @@ class TicketClock(Model):
             # The sweeper's look-ups: only running clocks not yet escalated, so a sweep reads
             # a few entries however many million clocks history holds.
             WhereIndex(fields=("due_at", "id"), name="ticket_clock_breach_due", where=NOT_BREACHED),
-            WhereIndex(
-                fields=("warn_at", "id"), name="ticket_clock_warning_due", where=NOT_WARNED
-            ),
+            WhereIndex(fields=("warn_at", "id"), name="ticket_clock_warning_due", where=NOT_WARNED),
         )
 
 

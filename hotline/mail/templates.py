@@ -181,7 +181,8 @@ _TEMPLATES = {
     "digest.txt": """\
 截至{{ as_of_text }}，共有{{ total }}件工单超时未办结，涉及{{ units|length }}个承办单位。
 {% for unit in units %}
-【{{ unit.unit_name }}】{{ unit.total }}件{% if unit.unlisted %}（以下列出超时最久的{{ unit.items|length }}件，{#
+【{{ unit.unit_name }}】{{ unit.total }}件{% if unit.unlisted %}{#
+#}（以下列出超时最久的{{ unit.items|length }}件，{#
 #}其余{{ unit.unlisted }}件请在工单查询中查看：{{ list_url }}）{% endif %}
 {% for item in unit.items %}  - {{ item.number }} {{ item.title }}
 {{- "｜" }}{{ item.clock_name }}时限 {{ item.due_text }}

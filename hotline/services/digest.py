@@ -90,9 +90,7 @@ async def tally_overdue(*, now: datetime, listed: int = LISTED_PER_UNIT) -> Over
     sql = placeholders(dialect, _RANKED)
     cutoff = stored_time(dialect, now)
     for start in range(lo, hi + 1, ID_CHUNK):
-        _, rows = await conn.execute_query(
-            sql, [start, start + ID_CHUNK, True, cutoff, listed]
-        )
+        _, rows = await conn.execute_query(sql, [start, start + ID_CHUNK, True, cutoff, listed])
         seen: set[int | None] = set()
         for row in rows:
             unit_id = row["unit_id"]

@@ -20,8 +20,8 @@ from tortoise.transactions import in_transaction
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit, User
 from hotline.outbox.models import OutboxMessage
 from hotline.services.notify import (
-    clock_name,
     clock_mail_row,
+    clock_name,
     deliverable,
     supervisor_recipients,
 )
@@ -76,14 +76,12 @@ async def _escalate_chunk(
         if not taken:
             return []  # another sweeper got there first
         order = [i for i in ids if i in taken]
-        clocks = {
-            c.id: c for c in await TicketClock.filter(id__in=order).using_db(conn)
-        }
+        clocks = {c.id: c for c in await TicketClock.filter(id__in=order).using_db(conn)}
         tickets = {
             t.id: t
-            for t in await Ticket.filter(
-                id__in={c.ticket_id for c in clocks.values()}
-            ).using_db(conn)
+            for t in await Ticket.filter(id__in={c.ticket_id for c in clocks.values()}).using_db(
+                conn
+            )
         }
         recipients = await _Recipients.load(conn, tickets.values(), clocks.values(), event)
         events: list[TicketEvent] = []
@@ -152,9 +150,7 @@ class _Recipients:
     ) -> _Recipients:
         unit_ids = {t.lead_unit_id for t in tickets if t.lead_unit_id}
         units = (
-            {u.id: u for u in await Unit.filter(id__in=unit_ids).using_db(conn)}
-            if unit_ids
-            else {}
+            {u.id: u for u in await Unit.filter(id__in=unit_ids).using_db(conn)} if unit_ids else {}
         )
         staff: dict[int, list[str]] = {}
         if units:
@@ -167,19 +163,13 @@ class _Recipients:
             ):
                 staff.setdefault(unit_id, []).append(email)
         centre = any(c.kind == ClockKind.REDISPATCH.value for c in clocks)
-        supervisors = (
-            await supervisor_recipients(conn) if event == "breach" or centre else []
-        )
+        supervisors = await supervisor_recipients(conn) if event == "breach" or centre else []
         return cls(units, staff, supervisors)
 
     def of(self, ticket: Ticket, clock: TicketClock, event: str) -> tuple[Unit | None, list[str]]:
         """The unit named in the mail and its recipients, as `notify.clock_mail` picks them."""
         centre = clock.kind == ClockKind.REDISPATCH.value
-        unit = (
-            self.units.get(ticket.lead_unit_id)
-            if ticket.lead_unit_id and not centre
-            else None
-        )
+        unit = self.units.get(ticket.lead_unit_id) if ticket.lead_unit_id and not centre else None
         to = (
             deliverable([*([unit.email] if unit.email else []), *self.staff.get(unit.id, [])])
             if unit
