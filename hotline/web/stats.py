@@ -16,10 +16,11 @@ from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
+from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
-from hotline.web.queries import PeriodQuery, RatesQuery, UnitGroupQuery
+from hotline.web.queries import OverdueQuery, PeriodQuery, RatesQuery, UnitGroupQuery
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,16 +85,23 @@ async def volumes(request: Request) -> Response:
 
 
 @api(
-    summary="各单位超时未办结工单",
-    query=UnitGroupQuery,
+    summary="各单位超时未办结工单：各单位件数，及按超时时长排列的一页工单",
+    query=OverdueQuery,
     description="超时工单",
     errors=(401, 403, 422),
 )
 async def overdue(request: Request) -> Response:
-    """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=] — open overdue tickets per unit."""
+    """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=][&page=&per_page=] — every unit's
+    count of open overdue tickets and one page of them, the longest overdue first."""
     await _reader(request)
-    q: UnitGroupQuery = request_query(request)
-    return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
+    q: OverdueQuery = request_query(request)
+    return JSONResponse(
+        await overdue_service.overdue_summary(
+            now=utcnow(),
+            group=_group(q),
+            page=overdue_service.OverduePage(page=q.page, per_page=q.per_page),
+        )
+    )
 
 
 # Mounted at /api/v1 (hotline.web.app).
