@@ -7,7 +7,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from hotline.domain.indexes import NOT_BREACHED, NOT_WARNED, WhereIndex
+from hotline.domain.indexes import NOT_BREACHED, NOT_WARNED, OVERDUE_CANDIDATES, WhereIndex
 
 
 class Unit(Model):
@@ -209,6 +209,13 @@ class Ticket(Model):
             ("status", "lead_unit_id"),
             ("lead_unit_id", "created_at"),
             ("anonymised_at", "closed_at"),
+            # Overdue work (hotline.services.overdue): only tickets with a running clock, each
+            # entry carrying what the per-unit counts need, in the order the list is shown.
+            WhereIndex(
+                fields=("next_due_at", "id", "lead_unit_id", "status"),
+                name="ticket_overdue",
+                where=OVERDUE_CANDIDATES,
+            ),
         )
 
 

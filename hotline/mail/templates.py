@@ -287,7 +287,48 @@ def _render_dispatch_params(params: dict[str, Any]) -> RenderedMail:
     )
 
 
-STORED_TEMPLATES = {"dispatch": _render_dispatch_params}
+def clock_params(
+    *, ticket: TicketInfo, unit_name: str, clock_name: str, due_text: str, link_base: str
+) -> dict[str, Any]:
+    """The JSON-able values of a warning or breach mail, as stored in the outbox row.
+
+    The sweeper queues thousands of these at once after a holiday; the sender renders each
+    when it delivers it, so the sweep's transactions stay short.
+    """
+    return {
+        "ticket": asdict(ticket),
+        "unit_name": unit_name,
+        "clock_name": clock_name,
+        "due_text": due_text,
+        "link_base": link_base,
+    }
+
+
+def clock_subject(event: str, *, number: str, clock_name: str, due_text: str) -> str:
+    """The subject of a warning or breach mail."""
+    what = "即将超时预警" if event == "warning" else "已超时"
+    return f"{SUBJECT_PREFIX}{what}：{number} {clock_name}时限 {due_text}"
+
+
+def _render_clock_params(event: str) -> Any:
+    def render(params: dict[str, Any]) -> RenderedMail:
+        fn = render_warning if event == "warning" else render_breach
+        return fn(
+            ticket=TicketInfo(**params["ticket"]),
+            unit_name=params["unit_name"],
+            clock_name=params["clock_name"],
+            due_text=params["due_text"],
+            link_base=params["link_base"],
+        )
+
+    return render
+
+
+STORED_TEMPLATES = {
+    "dispatch": _render_dispatch_params,
+    "warning": _render_clock_params("warning"),
+    "breach": _render_clock_params("breach"),
+}
 
 
 def render_stored(template: str, params: dict[str, Any]) -> RenderedMail:
@@ -307,7 +348,7 @@ def render_warning(
     """Mail to a unit that a clock is about to run out (即将超时预警)."""
     return _render(
         "warning",
-        f"{SUBJECT_PREFIX}即将超时预警：{ticket.number} {clock_name}时限 {due_text}",
+        clock_subject("warning", number=ticket.number, clock_name=clock_name, due_text=due_text),
         ticket=ticket,
         unit_name=unit_name,
         clock_name=clock_name,
@@ -329,7 +370,7 @@ def render_breach(
     """Mail to a unit (and its supervisors) that a clock has run out (已超时)."""
     return _render(
         "breach",
-        f"{SUBJECT_PREFIX}已超时：{ticket.number} {clock_name}时限 {due_text}",
+        clock_subject("breach", number=ticket.number, clock_name=clock_name, due_text=due_text),
         ticket=ticket,
         unit_name=unit_name,
         clock_name=clock_name,

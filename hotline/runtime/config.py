@@ -39,6 +39,9 @@ class Settings:
     database_url: str
     data_dir: Path
     model_dir: Path
+    # A read replica for the dashboard and the exports (README 'Running for a whole city');
+    # "" reads them from DATABASE_URL.
+    reporting_database_url: str = ""
     max_body_bytes: int = 1_048_576
     auto_dispatch: bool = True
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
@@ -99,6 +102,7 @@ def load_settings(
     try:
         settings = Settings(
             database_url=database_url(config),
+            reporting_database_url=config("REPORTING_DATABASE_URL", default="").strip(),
             data_dir=data_dir,
             model_dir=Path(model_dir).expanduser() if model_dir else data_dir / "model",
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),

@@ -10,6 +10,7 @@ the same as escalating each clock on its own (`tests/service/test_escalation_bat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -166,15 +167,18 @@ class _Recipients:
         supervisors = await supervisor_recipients(conn) if event == "breach" or centre else []
         return cls(units, staff, supervisors)
 
+    @functools.cache  # noqa: B019 - one chunk's units; the object lives as long as the chunk
+    def _unit_addresses(self, unit: Unit) -> tuple[str, ...]:
+        """The unit's mailbox and its staff's usable addresses (checked once per chunk)."""
+        return tuple(
+            deliverable([*([unit.email] if unit.email else []), *self.staff.get(unit.id, [])])
+        )
+
     def of(self, ticket: Ticket, clock: TicketClock, event: str) -> tuple[Unit | None, list[str]]:
         """The unit named in the mail and its recipients, as `notify.clock_mail` picks them."""
         centre = clock.kind == ClockKind.REDISPATCH.value
         unit = self.units.get(ticket.lead_unit_id) if ticket.lead_unit_id and not centre else None
-        to = (
-            deliverable([*([unit.email] if unit.email else []), *self.staff.get(unit.id, [])])
-            if unit
-            else []
-        )
+        to = list(self._unit_addresses(unit)) if unit else []
         if centre:
             to += self.supervisors
         if event == "breach":

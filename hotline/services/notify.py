@@ -17,10 +17,10 @@ from hotline.mail.outbox import new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
+    clock_params,
+    clock_subject,
     dispatch_params,
     dispatch_subject,
-    render_breach,
-    render_warning,
 )
 from hotline.outbox.models import OutboxMessage
 from hotline.privacy.confirmed import unit_text_of
@@ -218,21 +218,21 @@ def clock_mail_row(
     centre = clock.kind == ClockKind.REDISPATCH.value
     name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
-    info = ticket_info(ticket)
     unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
-    render = render_warning if event == "warning" else render_breach
-    mail = render(
-        ticket=info,
-        unit_name=unit_name,
-        clock_name=name,
-        due_text=due_text,
-        link_base=link_base,
-    )
+    # Rendered by the sender from these values (hotline.mail.outbox.mail_content).
     return new_mail(
         to=to,
-        subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
+        subject=clock_subject(event, number=ticket.number, clock_name=name, due_text=due_text),
+        text="",
+        html=None,
+        template=event,
+        params=clock_params(
+            ticket=ticket_info(ticket),
+            unit_name=unit_name,
+            clock_name=name,
+            due_text=due_text,
+            link_base=link_base,
+        ),
         ticket_number=ticket.number,
         reason=event,
         now=now,

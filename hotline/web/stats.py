@@ -1,6 +1,8 @@
 """Supervisors' figures over HTTP: per-unit rates (JSON, xlsx, CSV), volumes, overdue work.
 
-Each endpoint parses the query string, calls one service function and answers. Operators,
+Each endpoint parses the query string, calls one service function and answers; the figures
+are read from the reporting replica when there is one (`reporting_reads`), the caller's
+token from the primary. Operators,
 supervisors and admins may read them; unit staff get 403 (a unit sees its own tickets, not
 the ranking of every unit).
 """
@@ -16,6 +18,7 @@ from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
+from hotline.runtime.reporting import reporting_reads
 from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.web.endpoint import api, request_query
@@ -56,7 +59,8 @@ async def rates(request: Request) -> Response:
     await _reader(request)
     q: RatesQuery = request_query(request)
     fmt = q.format
-    report = await rate_service.rate_figures(days=_days(q), group=_group(q))
+    with reporting_reads():
+        report = await rate_service.rate_figures(days=_days(q), group=_group(q))
     if fmt == "json":
         return JSONResponse(report)
     if fmt == "xlsx":
@@ -81,7 +85,9 @@ async def volumes(request: Request) -> Response:
     await _reader(request)
     q: PeriodQuery = request_query(request)
     labels = request.app.state.deployment.words().channels
-    return JSONResponse(await rate_service.volume_figures(days=_days(q), channel_labels=labels))
+    with reporting_reads():
+        figures = await rate_service.volume_figures(days=_days(q), channel_labels=labels)
+    return JSONResponse(figures)
 
 
 @api(
@@ -95,13 +101,13 @@ async def overdue(request: Request) -> Response:
     count of open overdue tickets and one page of them, the longest overdue first."""
     await _reader(request)
     q: OverdueQuery = request_query(request)
-    return JSONResponse(
-        await overdue_service.overdue_summary(
+    with reporting_reads():
+        summary = await overdue_service.overdue_summary(
             now=utcnow(),
             group=_group(q),
             page=overdue_service.OverduePage(page=q.page, per_page=q.per_page),
         )
-    )
+    return JSONResponse(summary)
 
 
 # Mounted at /api/v1 (hotline.web.app).

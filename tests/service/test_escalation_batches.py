@@ -14,6 +14,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, User
+from hotline.mail.outbox import mail_content
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from hotline.services import escalation
@@ -100,7 +101,7 @@ async def recorded() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         for e in await TicketEvent.filter(action__startswith="sla_").order_by("id")
     ]
     mails = [
-        (m.to_addrs, m.subject, m.body_text, m.body_html, m.ticket_number, m.reason, m.status)
+        (m.to_addrs, *mail_content(m), m.ticket_number, m.reason, m.status)
         for m in await OutboxMessage.filter(reason__in=["warning", "breach"]).order_by("id")
     ]
     return events, mails

@@ -23,6 +23,7 @@ from hotline.domain.lifecycle import ACTIONS, WITH_UNIT, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.reporting.exports import COUNT_LABELS, RATE_LABELS
 from hotline.reporting.unit_rates import UNIT_KINDS
+from hotline.runtime.reporting import on_replica
 from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
@@ -194,6 +195,7 @@ async def _parents() -> list[tuple[str, str]]:
     ]
 
 
+@on_replica
 async def dashboard(request: Request) -> Response:
     """GET /supervisor — the dashboard for a period and a unit group."""
     principal = signed_in(request, *VIEWERS)
@@ -316,6 +318,7 @@ def buckets(first: date, last: date) -> list[tuple[date, date, str]]:
     return out
 
 
+@on_replica
 async def trend(request: Request) -> Response:
     """GET /supervisor/trend?from=&to=[&kind=|&parent=] — chart data: tickets received and
     按时办结率 / 满意率 per day (week, month), from the same service functions."""
