@@ -47,6 +47,8 @@ class Settings:
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     run_sweeper: bool = True
     sweep_interval: float = 60.0
+    # Local (Asia/Shanghai) hour from which the sweeper sends the supervisors' daily digest.
+    digest_hour: int = 8
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
@@ -110,6 +112,7 @@ def load_settings(
             public_base_url=public_base_url,
             run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
             sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
+            digest_hour=_hour(config("DIGEST_HOUR", cast=int, default=8)),
             smtp=smtp,
             sms=sms,
             secret_key=config("SECRET_KEY", cast=Secret, default=None),
@@ -132,6 +135,13 @@ def load_settings(
         raise ConfigError(f"环境变量设置有误：{exc}") from exc
     _check_wechat_key(settings.wechat_aes_key, settings.wechat_appid)
     return settings
+
+
+def _hour(value: int) -> int:
+    """An hour of the day, 0–23."""
+    if not 0 <= value <= 23:
+        raise ValueError(f"DIGEST_HOUR 为 {value}：须为 0 到 23 之间的整点（几点发送每日超时汇总）")
+    return value
 
 
 def follow_served_address(environ: MutableMapping[str, str], host: str, port: int) -> None:

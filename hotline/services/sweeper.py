@@ -75,7 +75,12 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 2000) -> SweepRep
 
 
 async def run_sweeper(
-    *, interval: float, stop: asyncio.Event, link_base: str, clock: object = None
+    *,
+    interval: float,
+    stop: asyncio.Event,
+    link_base: str,
+    clock: object = None,
+    digest_hour: int = 8,
 ) -> None:
     """Sweep every `interval` seconds until `stop` is set; errors are logged, not fatal."""
     from hotline.domain.timefmt import utcnow
@@ -87,6 +92,6 @@ async def run_sweeper(
         report = await sweep(now=now, link_base=link_base)
         if report.warnings or report.breaches:
             log.info("sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches))
-        await send_daily_digest(now=now, link_base=link_base)
+        await send_daily_digest(now=now, link_base=link_base, hour=digest_hour)
 
     await run_every(once, interval=interval, stop=stop, name="sweep", log=log)
