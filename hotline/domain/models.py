@@ -7,7 +7,13 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from hotline.domain.indexes import NOT_BREACHED, NOT_WARNED, OVERDUE_CANDIDATES, WhereIndex
+from hotline.domain.indexes import (
+    NOT_BREACHED,
+    NOT_WARNED,
+    OPEN_CLOCK,
+    OVERDUE_CANDIDATES,
+    WhereIndex,
+)
 
 
 class Unit(Model):
@@ -306,6 +312,10 @@ class TicketClock(Model):
             # a few entries however many million clocks history holds.
             WhereIndex(fields=("due_at", "id"), name="ticket_clock_breach_due", where=NOT_BREACHED),
             WhereIndex(fields=("warn_at", "id"), name="ticket_clock_warning_due", where=NOT_WARNED),
+            # The daily digest: open clocks by id range, with what it needs, from the index.
+            WhereIndex(
+                fields=("id", "due_at", "ticket_id"), name="ticket_clock_open", where=OPEN_CLOCK
+            ),
         )
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
+from hotline.domain.indexes import OPEN_CLOCK
 from hotline.domain.models import Ticket, TicketClock, Unit
 from hotline.domain.timefmt import SHANGHAI, local_day, local_text
 from hotline.mail.outbox import enqueue_mail
@@ -49,7 +50,7 @@ SELECT unit_id, n, clock_id, due_at FROM (
          ROW_NUMBER() OVER (PARTITION BY t.lead_unit_id ORDER BY c.due_at, c.id) AS rk,
          COUNT(*) OVER (PARTITION BY t.lead_unit_id) AS n
   FROM ticket_clock c JOIN ticket t ON t.id = c.ticket_id
-  WHERE c.id >= ? AND c.id < ? AND c.is_open = ? AND c.due_at < ?
+  WHERE c.id >= ? AND c.id < ? AND {open_clock} AND c.due_at < ?
 ) ranked WHERE rk <= ?
 """
 
@@ -87,10 +88,12 @@ async def tally_overdue(*, now: datetime, listed: int = LISTED_PER_UNIT) -> Over
     if not bounds or bounds[0]["lo"] is None:
         return tally
     lo, hi = int(bounds[0]["lo"]), int(bounds[0]["hi"])
-    sql = placeholders(dialect, _RANKED)
+    # The predicate literally, as the partial index over open clocks declares it: both
+    # databases then read the index alone (a bound parameter would not prove it applies).
+    sql = placeholders(dialect, _RANKED.format(open_clock=f"c.{OPEN_CLOCK}"))
     cutoff = stored_time(dialect, now)
     for start in range(lo, hi + 1, ID_CHUNK):
-        _, rows = await conn.execute_query(sql, [start, start + ID_CHUNK, True, cutoff, listed])
+        _, rows = await conn.execute_query(sql, [start, start + ID_CHUNK, cutoff, listed])
         seen: set[int | None] = set()
         for row in rows:
             unit_id = row["unit_id"]
