@@ -23,7 +23,7 @@ from hotline.mail.templates import (
     dispatch_subject,
 )
 from hotline.outbox.models import OutboxMessage
-from hotline.privacy.confirmed import unit_text_of
+from hotline.privacy.confirmed import TicketWords, unit_text, unit_text_of
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
@@ -51,6 +51,21 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
         category=ticket.category or "",
         summary=summary,
     )
+
+
+def mail_title(ticket: TicketWords) -> str:
+    """The title a mail may show: `ticket_info(ticket).title`, without masking the content
+    (the digest lists thousands of titles and no text)."""
+    return unit_text(
+        kind=ticket.kind,
+        confidential=ticket.confidential,
+        title=ticket.title,
+        content="",
+        complainant_name=ticket.complainant_name,
+        dispatch_title=ticket.dispatch_title,
+        dispatch_text="",
+        confirmed=ticket.dispatch_confirmed_at is not None,
+    ).title
 
 
 def clock_name(kind: str) -> str:
