@@ -296,7 +296,8 @@ def clock_params(
     when it delivers it, so the sweep's transactions stay short.
     """
     return {
-        "ticket": asdict(ticket),
+        # vars(): the flat dataclass's fields, without asdict's deep copy (thousands a sweep).
+        "ticket": dict(vars(ticket)),
         "unit_name": unit_name,
         "clock_name": clock_name,
         "due_text": due_text,
