@@ -7,6 +7,14 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from hotline.domain.indexes import (
+    NOT_BREACHED,
+    NOT_WARNED,
+    OPEN_CLOCK,
+    OVERDUE_CANDIDATES,
+    WhereIndex,
+)
+
 
 class Unit(Model):
     """A responsible unit (承办单位) loaded from data/units.toml."""
@@ -212,6 +220,13 @@ class Ticket(Model):
             ("status", "lead_unit_id"),
             ("lead_unit_id", "created_at"),
             ("anonymised_at", "closed_at"),
+            # Overdue work (hotline.services.overdue): only tickets with a running clock, each
+            # entry carrying what the per-unit counts need, in the order the list is shown.
+            WhereIndex(
+                fields=("next_due_at", "id", "lead_unit_id", "status"),
+                name="ticket_overdue",
+                where=OVERDUE_CANDIDATES,
+            ),
         )
 
 
@@ -352,6 +367,14 @@ class TicketClock(Model):
             ("is_open", "breached", "due_at"),
             ("is_open", "warned", "warn_at"),
             ("ticket_id", "kind", "current"),
+            # The sweeper's look-ups: only running clocks not yet escalated, so a sweep reads
+            # a few entries however many million clocks history holds.
+            WhereIndex(fields=("due_at", "id"), name="ticket_clock_breach_due", where=NOT_BREACHED),
+            WhereIndex(fields=("warn_at", "id"), name="ticket_clock_warning_due", where=NOT_WARNED),
+            # The daily digest: open clocks by id range, with what it needs, from the index.
+            WhereIndex(
+                fields=("id", "due_at", "ticket_id"), name="ticket_clock_open", where=OPEN_CLOCK
+            ),
         )
 
 
@@ -438,12 +461,22 @@ class RateCallback(Model):
 
 
 class JobRun(Model):
-    """A periodic job that must run once per day across all workers (e.g. the digest)."""
+    """A periodic job that must run once per day across all workers (e.g. the digest).
+
+    The row is the claim, committed before the work starts: a worker that fails (or dies)
+    leaves it unfinished, and another may claim it again after a pause, a bounded number of
+    times (`hotline.services.digest`), instead of the whole job rolling back and starting
+    over every minute.
+    """
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=32)
     day = fields.CharField(max_length=8)
     created_at = fields.DatetimeField()
+    attempts = fields.SmallIntField(default=1, db_default=1)
+    attempted_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=500, default="", db_default="")
 
     class Meta:
         table = "job_run"

@@ -61,6 +61,18 @@ class UnitOverdue:
 
     unit_name: str
     items: Sequence[OverdueItem] = field(default_factory=tuple)
+    # Every overdue clock of the unit; `items` lists only the longest overdue of them.
+    count: int | None = None
+
+    @property
+    def total(self) -> int:
+        """How many overdue clocks the unit has (listed or not)."""
+        return len(self.items) if self.count is None else max(self.count, len(self.items))
+
+    @property
+    def unlisted(self) -> int:
+        """How many of them the mail does not list."""
+        return self.total - len(self.items)
 
 
 def ticket_url(link_base: str, number: str) -> str:
@@ -194,7 +206,9 @@ _TEMPLATES = {
     "digest.txt": """\
 截至{{ as_of_text }}，共有{{ total }}件工单超时未办结，涉及{{ units|length }}个承办单位。
 {% for unit in units %}
-【{{ unit.unit_name }}】{{ unit.items|length }}件
+【{{ unit.unit_name }}】{{ unit.total }}件{% if unit.unlisted %}{#
+#}（以下列出超时最久的{{ unit.items|length }}件，{#
+#}其余{{ unit.unlisted }}件请在工单查询中查看：{{ list_url }}）{% endif %}
 {% for item in unit.items %}  - {{ item.number }} {{ item.title }}
 {{- "｜" }}{{ item.clock_name }}时限 {{ item.due_text }}
 {%- if item.overdue_text %}｜{{ item.overdue_text }}{% endif %}
@@ -215,7 +229,9 @@ _TEMPLATES = {
 <p>截至{{ as_of_text }}，共有<strong>{{ total }}</strong>件工单超时未办结，{#
 #}涉及{{ units|length }}个承办单位。</p>
 {% for unit in units %}
-<h3>{{ unit.unit_name }}（{{ unit.items|length }}件）</h3>
+<h3>{{ unit.unit_name }}（{{ unit.total }}件）</h3>
+{% if unit.unlisted %}<p>以下列出超时最久的{{ unit.items|length }}件，{#
+#}其余{{ unit.unlisted }}件请在<a href="{{ list_url }}">工单查询</a>中查看。</p>{% endif %}
 <table border="1" cellpadding="4" style="border-collapse:collapse">
 <tr><th>工单编号</th><th>标题</th><th>时限</th><th>到期时间</th><th>超时</th></tr>
 {% for item in unit.items %}<tr>
@@ -329,14 +345,54 @@ def subdispatch_params(
     }
 
 
+def clock_params(
+    *, ticket: TicketInfo, unit_name: str, clock_name: str, due_text: str, link_base: str
+) -> dict[str, Any]:
+    """The JSON-able values of a warning or breach mail, as stored in the outbox row.
+
+    The sweeper queues thousands of these at once after a holiday; the sender renders each
+    when it delivers it, so the sweep's transactions stay short.
+    """
+    return {
+        # vars(): the flat dataclass's fields, without asdict's deep copy (thousands a sweep).
+        "ticket": dict(vars(ticket)),
+        "unit_name": unit_name,
+        "clock_name": clock_name,
+        "due_text": due_text,
+        "link_base": link_base,
+    }
+
+
 def _render_subdispatch_params(params: dict[str, Any]) -> RenderedMail:
     return render_subdispatch(**{**params, "ticket": TicketInfo(**params["ticket"])})
 
 
-# By the Mail an action causes: its name is the stored template's.
+def clock_subject(event: str, *, number: str, clock_name: str, due_text: str) -> str:
+    """The subject of a warning or breach mail."""
+    what = "即将超时预警" if event == "warning" else "已超时"
+    return f"{SUBJECT_PREFIX}{what}：{number} {clock_name}时限 {due_text}"
+
+
+def _render_clock_params(event: str) -> Any:
+    def render(params: dict[str, Any]) -> RenderedMail:
+        fn = render_warning if event == "warning" else render_breach
+        return fn(
+            ticket=TicketInfo(**params["ticket"]),
+            unit_name=params["unit_name"],
+            clock_name=params["clock_name"],
+            due_text=params["due_text"],
+            link_base=params["link_base"],
+        )
+
+    return render
+
+
+# By the Mail an action causes (its name is the stored template's), and the clock mails.
 STORED_TEMPLATES = {
     Mail.DISPATCH.value: _render_dispatch_params,
     Mail.SUBDISPATCH.value: _render_subdispatch_params,
+    "warning": _render_clock_params("warning"),
+    "breach": _render_clock_params("breach"),
 }
 
 
@@ -357,7 +413,7 @@ def render_warning(
     """Mail to a unit that a clock is about to run out (即将超时预警)."""
     return _render(
         "warning",
-        f"{SUBJECT_PREFIX}即将超时预警：{ticket.number} {clock_name}时限 {due_text}",
+        clock_subject("warning", number=ticket.number, clock_name=clock_name, due_text=due_text),
         ticket=ticket,
         unit_name=unit_name,
         clock_name=clock_name,
@@ -379,7 +435,7 @@ def render_breach(
     """Mail to a unit (and its supervisors) that a clock has run out (已超时)."""
     return _render(
         "breach",
-        f"{SUBJECT_PREFIX}已超时：{ticket.number} {clock_name}时限 {due_text}",
+        clock_subject("breach", number=ticket.number, clock_name=clock_name, due_text=due_text),
         ticket=ticket,
         unit_name=unit_name,
         clock_name=clock_name,
@@ -399,7 +455,7 @@ def render_digest(
 ) -> RenderedMail:
     """Daily summary for supervisors of overdue tickets per unit, and any mail backlog."""
     shown = [unit for unit in units if unit.items]
-    total = sum(len(unit.items) for unit in shown)
+    total = sum(unit.total for unit in shown)
     return _render(
         "digest",
         f"{SUBJECT_PREFIX}每日超时工单汇总（{date_text}）：{total}件",
@@ -407,5 +463,6 @@ def render_digest(
         total=total,
         as_of_text=as_of_text,
         url_for=lambda number: ticket_url(link_base, number),
+        list_url=f"{link_base.rstrip('/')}/tickets?overdue=1",
         backlog=backlog,
     )

@@ -39,11 +39,16 @@ class Settings:
     database_url: str
     data_dir: Path
     model_dir: Path
+    # A read replica for the dashboard and the exports (README 'Running for a whole city');
+    # "" reads them from DATABASE_URL.
+    reporting_database_url: str = ""
     max_body_bytes: int = 1_048_576
     auto_dispatch: bool = True
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     run_sweeper: bool = True
     sweep_interval: float = 60.0
+    # Local (Asia/Shanghai) hour from which the sweeper sends the supervisors' daily digest.
+    digest_hour: int = 8
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     secret_key: Secret | None = field(default=None, repr=False)  # signs page sessions
@@ -105,6 +110,7 @@ def load_settings(
     try:
         settings = Settings(
             database_url=database_url(config),
+            reporting_database_url=config("REPORTING_DATABASE_URL", default="").strip(),
             data_dir=data_dir,
             model_dir=Path(model_dir).expanduser() if model_dir else data_dir / "model",
             max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=1_048_576),
@@ -112,6 +118,7 @@ def load_settings(
             public_base_url=public_base_url,
             run_sweeper=config("RUN_SWEEPER", cast=bool, default=True),
             sweep_interval=config("SWEEP_INTERVAL", cast=float, default=60.0),
+            digest_hour=_hour(config("DIGEST_HOUR", cast=int, default=8)),
             smtp=smtp,
             sms=sms,
             secret_key=config("SECRET_KEY", cast=Secret, default=None),
@@ -141,6 +148,13 @@ def load_settings(
     if settings.wechat_secret and not settings.wechat_appid:
         raise ConfigError("设置了 WECHAT_SECRET 但没有 WECHAT_APPID：请填写公众号的 AppID")
     return settings
+
+
+def _hour(value: int) -> int:
+    """An hour of the day, 0–23."""
+    if not 0 <= value <= 23:
+        raise ValueError(f"DIGEST_HOUR 为 {value}：须为 0 到 23 之间的整点（几点发送每日超时汇总）")
+    return value
 
 
 def follow_served_address(environ: MutableMapping[str, str], host: str, port: int) -> None:

@@ -9,6 +9,7 @@ from tortoise.context import TortoiseContext, require_context
 
 from hotline.runtime import schema
 from hotline.runtime.dbconfig import DatabaseError, tortoise_config
+from hotline.runtime.reporting import close_replica, open_replica
 
 __all__ = [
     "DatabaseError",
@@ -21,24 +22,41 @@ __all__ = [
 
 
 async def open_database(
-    database_url: str, *, global_fallback: bool = True, create_schema: bool = True
+    database_url: str,
+    *,
+    global_fallback: bool = True,
+    create_schema: bool = True,
+    reporting_url: str = "",
+    connection: str = "default",
 ) -> TortoiseContext:
     """Connect and check the database answers; with create_schema, see that the schema is current.
 
     An empty database gets every migration applied; one with pending migrations is refused
     with a line naming `python main.py migrate` (hotline/runtime/schema.py explains why).
+    With `reporting_url` (REPORTING_DATABASE_URL) a second connection reaches the read
+    replica the dashboard and exports read from; it must answer too.
     """
     ctx = TortoiseContext()
     # Enter before init: init finalises the models, which looks up the active context.
     ctx.__enter__()
     try:
         await ctx.init(
-            config=tortoise_config(database_url), _enable_global_fallback=global_fallback
+            config=tortoise_config(database_url, connection=connection),
+            _enable_global_fallback=global_fallback,
         )
         await ctx.db().execute_query("SELECT 1")
     except Exception as exc:  # any driver error becomes one clear line
         await _quiet_close(ctx)
         raise DatabaseError(f"无法连接数据库 {_redact(database_url)}: {exc}") from exc
+    if reporting_url:
+        try:
+            await open_replica(ctx, reporting_url)
+        except Exception as exc:
+            await _quiet_close(ctx)
+            raise DatabaseError(
+                f"无法连接统计用只读数据库（REPORTING_DATABASE_URL）"
+                f" {_redact(reporting_url)}: {exc}"
+            ) from exc
     if create_schema:
         try:
             await ensure_schema(ctx.db())
@@ -75,6 +93,10 @@ async def close_database(ctx: TortoiseContext) -> None:
 
 
 async def _quiet_close(ctx: TortoiseContext) -> None:
+    try:
+        await close_replica(ctx)
+    except Exception:  # noqa: BLE001 - as below
+        pass
     try:
         await ctx.close_connections()
     except Exception:  # noqa: BLE001 - closing a broken connection must not mask the cause

@@ -14,19 +14,19 @@ from hotline.domain.lifecycle import Mail
 from hotline.domain.models import Ticket, TicketClock, Unit, User
 from hotline.domain.timefmt import local_text
 from hotline.domain.vocabulary import Status
-from hotline.mail.outbox import enqueue_mail, new_mail
+from hotline.mail.outbox import new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
+    clock_params,
+    clock_subject,
     dispatch_params,
     dispatch_subject,
-    render_breach,
-    render_warning,
     subdispatch_params,
     subdispatch_subject,
 )
 from hotline.outbox.models import OutboxMessage
-from hotline.privacy.confirmed import unit_text_of
+from hotline.privacy.confirmed import TicketWords, unit_text, unit_text_of
 from hotline.runtime.deployment import Deployment
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
@@ -54,6 +54,21 @@ def ticket_info(ticket: Ticket) -> TicketInfo:
         category=ticket.category or "",
         summary=summary,
     )
+
+
+def mail_title(ticket: TicketWords) -> str:
+    """The title a mail may show: `ticket_info(ticket).title`, without masking the content
+    (the digest lists thousands of titles and no text)."""
+    return unit_text(
+        kind=ticket.kind,
+        confidential=ticket.confidential,
+        title=ticket.title,
+        content="",
+        complainant_name=ticket.complainant_name,
+        dispatch_title=ticket.dispatch_title,
+        dispatch_text="",
+        confirmed=ticket.dispatch_confirmed_at is not None,
+    ).title
 
 
 def clock_name(kind: str) -> str:
@@ -100,7 +115,7 @@ async def mail_dispatch(
     info = ticket_info(ticket)
     mails = []
     for unit in units:
-        to = _deliverable(
+        to = deliverable(
             [*([unit.email] if unit.email else []), *(e for uid, e in staff if uid == unit.id)]
         )
         if not to:
@@ -175,16 +190,16 @@ async def unit_recipients(conn: BaseDBAsyncClient, unit: Unit) -> list[str]:
     """The unit's mailbox and its staff's addresses."""
     staff = await User.filter(unit_id=unit.id, active=True).exclude(email="").using_db(conn)
     addresses = [unit.email] if unit.email else []
-    return _deliverable([*addresses, *(u.email for u in staff)])
+    return deliverable([*addresses, *(u.email for u in staff)])
 
 
 async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
     """Every active supervisor with a mail address."""
     rows = await User.filter(role="supervisor", active=True).exclude(email="").using_db(conn)
-    return _deliverable(u.email for u in rows)
+    return deliverable(u.email for u in rows)
 
 
-def _deliverable(addresses: Any) -> list[str]:
+def deliverable(addresses: Any) -> list[str]:
     """Distinct usable addresses; a mistyped one is logged and skipped.
 
     One bad address in a user record must not make the dispatch or the sweeper's
@@ -218,8 +233,10 @@ async def clock_mail(
 ) -> None:
     """Queue the warning (to the unit) or breach (to the unit and supervisors) mail.
 
-    The centre's own clocks (改派, 审批) are the centre's lateness: their mail goes to
-    supervisors only, never to the unit that disputed the dispatch or made the request.
+        The centre's own clocks (改派, 审批) are the centre's lateness: their mail goes to
+        supervisors only, never to the unit that disputed the dispatch or made the request.
+    (The sweeper escalates in batches
+        through `hotline.services.escalation`, which picks the same recipients.)
     """
     # The centre's own clocks (改派, 审批), and 退单待改派 whatever clock runs: the ticket
     # waits on the centre, not on the unit that disputed it.
@@ -232,36 +249,53 @@ async def clock_mail(
     to = await unit_recipients(conn, unit) if unit else []
     if centre:
         to += await supervisor_recipients(conn)
+    if event != "warning":
+        to += await supervisor_recipients(conn)
+    mail = clock_mail_row(
+        ticket=ticket,
+        clock=clock,
+        unit=unit,
+        to=list(dict.fromkeys(to)),
+        event=event,
+        now=now,
+        link_base=link_base,
+    )
+    if mail is not None:
+        await mail.save(using_db=conn)
+
+
+def clock_mail_row(
+    *,
+    ticket: Ticket,
+    clock: TicketClock,
+    unit: Unit | None,
+    to: list[str],
+    event: str,
+    now: datetime,
+    link_base: str,
+) -> OutboxMessage | None:
+    """The unsaved warning or breach mail of one clock to `to` (None when nobody to tell)."""
+    if not to:
+        return None
+    centre = clock.kind == ClockKind.REDISPATCH.value
     name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
-    info = ticket_info(ticket)
     unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
-    if event == "warning":
-        mail = render_warning(
-            ticket=info,
+    # Rendered by the sender from these values (hotline.mail.outbox.mail_content).
+    return new_mail(
+        to=to,
+        subject=clock_subject(event, number=ticket.number, clock_name=name, due_text=due_text),
+        text="",
+        html=None,
+        template=event,
+        params=clock_params(
+            ticket=ticket_info(ticket),
             unit_name=unit_name,
             clock_name=name,
             due_text=due_text,
             link_base=link_base,
-        )
-    else:
-        to += await supervisor_recipients(conn)
-        mail = render_breach(
-            ticket=info,
-            unit_name=unit_name,
-            clock_name=name,
-            due_text=due_text,
-            link_base=link_base,
-        )
-    to = list(dict.fromkeys(to))
-    if to:
-        await enqueue_mail(
-            to=to,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            ticket_number=ticket.number,
-            reason=event,
-            now=now,
-            using_db=conn,
-        )
+        ),
+        ticket_number=ticket.number,
+        reason=event,
+        now=now,
+    )

@@ -15,9 +15,9 @@ from typing import Any
 from tortoise.functions import Count
 
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import OPEN_STATUSES, Status
+from hotline.domain.lifecycle import Status
 from hotline.domain.models import Ticket, TicketEvent, Unit
-from hotline.domain.timefmt import SHANGHAI, local_iso
+from hotline.domain.timefmt import SHANGHAI
 from hotline.reporting.unit_rates import (
     DATED_ACTIONS,
     RATE_ACTIONS,
@@ -210,59 +210,4 @@ async def volume_figures(*, days: DateRange, channel_labels: Mapping[str, str]) 
         "to": days.last.isoformat(),
         **volumes((VolumeRow(*r) for r in rows), channel_labels=channel_labels),
         "merged": merged,
-    }
-
-
-def CENTRE_ENTRY() -> dict[str, Any]:  # noqa: N802 - reads as the constant it stands for
-    """The overdue list's entry for tickets waiting on the centre (退单待改派)."""
-    return {"unit": "CENTRE", "name": "热线中心（退单待改派）", "count": 0, "tickets": []}
-
-
-async def overdue_by_unit(*, now: datetime, group: UnitGroup | None = None) -> dict[str, Any]:
-    """Open tickets with a clock past due (`next_due_at < now`), per lead unit, the
-    longest overdue first; one query."""
-    directory = await unit_directory()
-    selected = (group or UnitGroup()).select(directory.values())
-    query = Ticket.filter(
-        next_due_at__lt=now,
-        status__in=[s.value for s in OPEN_STATUSES],
-        lead_unit_id__isnull=False,
-    )
-    if selected is not None:
-        query = query.filter(lead_unit_id__in=[u.id for u in selected])
-    rows = await query.order_by("next_due_at", "id").values_list(
-        "number", "title", "status", "lead_unit_id", "next_due_at"
-    )
-    by_id = {u.id: u for u in directory.values()}
-    units: dict[int | None, dict[str, Any]] = {}
-    for number, title, status, unit_id, due in rows:
-        unit = by_id.get(unit_id)
-        # 退单待改派: the ticket waits on the centre, never on the unit that disputed it.
-        waits_on_centre = status == Status.DISPUTED.value
-        entry = units.setdefault(
-            None if waits_on_centre else unit_id,
-            CENTRE_ENTRY()
-            if waits_on_centre
-            else {
-                "unit": unit.code if unit else str(unit_id),
-                "name": unit.name if unit else str(unit_id),
-                "count": 0,
-                "tickets": [],
-            },
-        )
-        entry["count"] += 1
-        entry["tickets"].append(
-            {
-                "number": number,
-                "title": title,
-                "status": status,
-                "due_at": local_iso(due),
-                "overdue_hours": round((now - due).total_seconds() / 3600, 1),
-            }
-        )
-    # Units with the longest-waiting ticket first.
-    return {
-        "now": local_iso(now),
-        "total": len(rows),
-        "units": list(units.values()),
     }

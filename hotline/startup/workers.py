@@ -30,7 +30,10 @@ def start_background(
     tasks = [
         asyncio.create_task(
             run_sweeper(
-                interval=settings.sweep_interval, stop=stop, link_base=deployment.public_base_url
+                interval=settings.sweep_interval,
+                stop=stop,
+                link_base=deployment.public_base_url,
+                digest_hour=settings.digest_hour,
             ),
             name="sla-sweeper",
         ),

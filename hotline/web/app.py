@@ -111,7 +111,9 @@ def create_app(
             from hotline.services.units import sync_units
             from hotline.startup.bootstrap import announce, load_deployment
 
-            ctx = await open_database(settings.database_url)
+            ctx = await open_database(
+                settings.database_url, reporting_url=settings.reporting_database_url
+            )
             # Each worker process: aiosqlite's thread must not wait 5 ms for the GIL.
             tune_thread_switching(settings.database_url)
             if app.state.deployment is None:

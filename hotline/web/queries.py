@@ -24,6 +24,7 @@ from hotline.domain.schemas import NUL_MESSAGE, Channel, Kind, has_nul
 from hotline.outbox.status import OutboxStatus
 
 MAX_PER_PAGE = 100
+MAX_OVERDUE_PER_PAGE = 200
 # Days people ask about; later ones would overflow `day + 1` and the database's timestamps.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
@@ -134,6 +135,18 @@ class UnitGroupQuery(Query):
 
 class HierarchyQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/hierarchy."""
+
+
+class OverdueQuery(UnitGroupQuery):
+    """GET /api/v1/stats/overdue: the unit group and the page of tickets."""
+
+    page: int = Field(default=1, ge=1, le=1_000_000, description="页码")
+    per_page: int = Field(
+        default=50,
+        ge=1,
+        le=MAX_OVERDUE_PER_PAGE,
+        description=f"每页条数（≤{MAX_OVERDUE_PER_PAGE}）",
+    )
 
 
 class RatesQuery(PeriodQuery, UnitGroupQuery):

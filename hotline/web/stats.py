@@ -1,6 +1,8 @@
 """Supervisors' figures over HTTP: per-unit rates (JSON, xlsx, CSV), volumes, overdue work.
 
-Each endpoint parses the query string, calls one service function and answers. Operators,
+Each endpoint parses the query string, calls one service function and answers; the figures
+are read from the reporting replica when there is one (`reporting_reads`), the caller's
+token from the primary. Operators,
 supervisors and admins may read them; unit staff get 403 (a unit sees its own tickets, not
 the ranking of every unit).
 """
@@ -16,11 +18,19 @@ from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
+from hotline.runtime.reporting import reporting_reads
+from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.hierarchy_rates import hierarchy_figures
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
-from hotline.web.queries import HierarchyQuery, PeriodQuery, RatesQuery, UnitGroupQuery
+from hotline.web.queries import (
+    HierarchyQuery,
+    OverdueQuery,
+    PeriodQuery,
+    RatesQuery,
+    UnitGroupQuery,
+)
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,7 +66,8 @@ async def rates(request: Request) -> Response:
     await _reader(request)
     q: RatesQuery = request_query(request)
     fmt = q.format
-    report = await rate_service.rate_figures(days=_days(q), group=_group(q))
+    with reporting_reads():
+        report = await rate_service.rate_figures(days=_days(q), group=_group(q))
     if fmt == "json":
         # Each unit's part in tickets it does not lead (协办意见, 下派), beside its own rates.
         part = await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow())
@@ -83,20 +94,29 @@ async def volumes(request: Request) -> Response:
     await _reader(request)
     q: PeriodQuery = request_query(request)
     labels = request.app.state.deployment.words().channels
-    return JSONResponse(await rate_service.volume_figures(days=_days(q), channel_labels=labels))
+    with reporting_reads():
+        figures = await rate_service.volume_figures(days=_days(q), channel_labels=labels)
+    return JSONResponse(figures)
 
 
 @api(
-    summary="各单位超时未办结工单",
-    query=UnitGroupQuery,
+    summary="各单位超时未办结工单：各单位件数，及按超时时长排列的一页工单",
+    query=OverdueQuery,
     description="超时工单",
     errors=(401, 403, 422),
 )
 async def overdue(request: Request) -> Response:
-    """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=] — open overdue tickets per unit."""
+    """GET /api/v1/stats/overdue[?unit=|&kind=|&parent=][&page=&per_page=] — every unit's
+    count of open overdue tickets and one page of them, the longest overdue first."""
     await _reader(request)
-    q: UnitGroupQuery = request_query(request)
-    return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
+    q: OverdueQuery = request_query(request)
+    with reporting_reads():
+        summary = await overdue_service.overdue_summary(
+            now=utcnow(),
+            group=_group(q),
+            page=overdue_service.OverduePage(page=q.page, per_page=q.per_page),
+        )
+    return JSONResponse(summary)
 
 
 @api(

@@ -320,11 +320,34 @@ async def test_overdue_work_per_unit_oldest_first(world: World) -> None:
     r = await world.client.get("/api/v1/stats/overdue", headers=world.headers["sup"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["total"] == 3
-    assert [u["unit"] for u in body["units"]] == ["ZJJ", "RSJ"]
-    assert [t["number"] for t in body["units"][0]["tickets"]] == [numbers[2], numbers[0]]
-    assert body["units"][0]["tickets"][0]["overdue_hours"] >= 9
+    assert body["total"] == 3 and body["pages"] == 1
+    # Every unit's count, the unit with the longest wait first.
+    assert [(u["unit"], u["count"]) for u in body["units"]] == [("ZJJ", 2), ("RSJ", 1)]
+    assert body["units"][0]["overdue_hours"] >= 9
+    # The tickets, the longest overdue first, each naming its unit.
+    assert [(t["number"], t["unit"]) for t in body["tickets"]] == [
+        (numbers[2], "ZJJ"),
+        (numbers[1], "RSJ"),
+        (numbers[0], "ZJJ"),
+    ]
+    assert body["tickets"][0]["overdue_hours"] >= 9
     only = await world.client.get(
         "/api/v1/stats/overdue", params={"unit": "RSJ"}, headers=world.headers["sup"]
     )
     assert [u["unit"] for u in only.json()["units"]] == ["RSJ"]
+    # Paged: the counts stay whole, the list is the page asked for.
+    second = await world.client.get(
+        "/api/v1/stats/overdue", params={"per_page": 2, "page": 2}, headers=world.headers["sup"]
+    )
+    page = second.json()
+    assert (page["total"], page["pages"], page["page"]) == (3, 2, 2)
+    assert [t["number"] for t in page["tickets"]] == [numbers[0]]
+    assert sum(u["count"] for u in page["units"]) == 3
+    past = await world.client.get(
+        "/api/v1/stats/overdue", params={"page": 9}, headers=world.headers["sup"]
+    )
+    assert past.json()["tickets"] == [] and past.json()["total"] == 3
+    too_many = await world.client.get(
+        "/api/v1/stats/overdue", params={"per_page": 5000}, headers=world.headers["sup"]
+    )
+    assert too_many.status_code == 422 and "per_page" in too_many.text

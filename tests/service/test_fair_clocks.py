@@ -9,6 +9,7 @@ import pytest
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.models import TicketClock, TicketEvent, User
+from hotline.mail.outbox import mail_content
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime.deployment import Deployment
 from hotline.services.sweeper import sweep
@@ -54,7 +55,7 @@ async def test_a_dispute_stops_the_units_receipt_clock_and_starts_the_centres(
     assert breaches[0].actor_unit_id is None
     assert len(report.breaches) == 1
     mail = await OutboxMessage.get(transport="mail", reason="breach", ticket_number=n)
-    assert mail.to_addrs == ["sup@test.example"] and "12345热线中心" in mail.body_text
+    assert mail.to_addrs == ["sup@test.example"] and "12345热线中心" in mail_content(mail).text
     # Re-dispatch meets the centre's clock and starts a fresh receipt clock for the new unit.
     await act(deployment, people, n, "redispatch", "op", at("2026-11-02T15:00"), lead_unit="SJJ")
     c = await clocks(n)

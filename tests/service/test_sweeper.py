@@ -307,7 +307,7 @@ async def test_a_clock_retired_while_the_sweeper_works_is_not_escalated(
     ticket = await env.dispatched()
     other = await env.dispatched(T0 + 20 * H, title="同一问题的另一张工单")
     now = T0 + 25 * H
-    real = sweeper._escalate
+    real = sweeper.escalate
     raced = []
 
     async def racing(ids: list[int], event: str, **kw: Any) -> list[int]:
@@ -319,7 +319,7 @@ async def test_a_clock_retired_while_the_sweeper_works_is_not_escalated(
                 await env.act(ticket, "merge", "op", now, into=other.number)
         return await real(ids, event, **kw)
 
-    monkeypatch.setattr(sweeper, "_escalate", racing)
+    monkeypatch.setattr(sweeper, "escalate", racing)
     report = await sweep(now=now, link_base=LINK)
     assert raced, "the sweeper selected the overdue receipt clock"
     # Same outcome as if the centre had acted just before the sweep: nothing to escalate.

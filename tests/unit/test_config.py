@@ -45,6 +45,9 @@ def test_every_setting_comes_from_the_one_settings_object() -> None:
     assert s.data_dir == ROOT / "data" and s.data_dir_origin == "源码目录"
     assert s.session_max_hours == 12
     assert load_settings(environ={"SESSION_MAX_HOURS": "8"}).session_max_hours == 8
+    assert (s.digest_hour, s.reporting_database_url) == (8, "")
+    replica = load_settings(environ={"REPORTING_DATABASE_URL": "postgres://r/hotline"})
+    assert replica.reporting_database_url == "postgres://r/hotline"
 
 
 @pytest.mark.parametrize(
@@ -54,6 +57,7 @@ def test_every_setting_comes_from_the_one_settings_object() -> None:
         ({"SMTP_PORT": "twenty-five"}, "邮件设置有误：SMTP_PORT"),
         ({"MAX_BODY_BYTES": "1MB"}, "环境变量设置有误：.*MAX_BODY_BYTES"),
         ({"SESSION_MAX_HOURS": "0"}, "环境变量 SESSION_MAX_HOURS 必须是正整数（小时数）"),
+        ({"DIGEST_HOUR": "25"}, "DIGEST_HOUR 为 25：须为 0 到 23 之间的整点"),
     ],
 )
 def test_a_bad_variable_is_one_clear_error(environ: dict[str, str], expected: str) -> None:

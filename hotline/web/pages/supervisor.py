@@ -1,7 +1,7 @@
 """The supervisors' dashboard: volumes, every unit's rates, trends, overdue work to urge.
 
 Every figure comes from the service functions the statistics API calls
-(`hotline.services.rates`: `rate_figures`, `volume_figures`, `overdue_by_unit`), with the
+(`hotline.services.rates`: `rate_figures`, `volume_figures`; `hotline.services.overdue`), with the
 same period and unit group as the API's query string, so the page, the JSON and the Excel
 export show the same numbers. Nothing here counts anything itself.
 """
@@ -23,7 +23,9 @@ from hotline.domain.lifecycle import ACTIONS, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.reporting.exports import COUNT_LABELS, RATE_LABELS
 from hotline.reporting.unit_rates import UNIT_KINDS
+from hotline.runtime.reporting import on_replica
 from hotline.services import calls as call_service
+from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import render, signed_in
@@ -196,6 +198,7 @@ async def _parents() -> list[tuple[str, str]]:
     ]
 
 
+@on_replica
 async def dashboard(request: Request) -> Response:
     """GET /supervisor — the dashboard for a period and a unit group."""
     principal = signed_in(request, *VIEWERS)
@@ -205,7 +208,7 @@ async def dashboard(request: Request) -> Response:
         report = await rate_service.rate_figures(
             days=rate_service.DateRange.of(view.first, view.last), group=_group(view)
         )
-        overdue = await rate_service.overdue_by_unit(now=utcnow(), group=_group(view))
+        overdue = await _overdue(view)
     except HotlineError as exc:
         # An unknown parent code: say so and show every unit instead.
         error = f"单位范围有误（{exc.message}），已显示全部单位。"
@@ -213,7 +216,7 @@ async def dashboard(request: Request) -> Response:
         report = await rate_service.rate_figures(
             days=rate_service.DateRange.of(view.first, view.last), group=_group(view)
         )
-        overdue = await rate_service.overdue_by_unit(now=utcnow(), group=_group(view))
+        overdue = await _overdue(view)
     volumes = await rate_service.volume_figures(
         days=rate_service.DateRange.of(view.first, view.last),
         channel_labels=request.app.state.deployment.words().channels,
@@ -224,19 +227,15 @@ async def dashboard(request: Request) -> Response:
         name: principal.role in {r.value for r in _roles(name)}
         for name in (Action.URGE.value, Action.SUPERVISE.value)
     }
-    overdue_rows = []
-    for entry in overdue["units"]:
-        for t in entry["tickets"]:
-            overdue_rows.append(
-                {
-                    **t,
-                    "unit": entry["unit"],
-                    "unit_name": entry["name"],
-                    "late": _overdue_words(t["overdue_hours"]),
-                    "actionable": t["status"] in _URGEABLE,
-                }
-            )
-    overdue_rows.sort(key=lambda r: -r["overdue_hours"])
+    overdue_rows = [
+        {
+            **t,
+            "unit_name": t["name"],
+            "late": _overdue_words(t["overdue_hours"]),
+            "actionable": t["status"] in _URGEABLE,
+        }
+        for t in overdue["tickets"]
+    ]
     top = volumes["top_categories"]
     return render(
         request,
@@ -259,8 +258,8 @@ async def dashboard(request: Request) -> Response:
             "percent": percent,
             "volumes": volumes,
             "overdue": overdue,
-            "overdue_rows": overdue_rows[:OVERDUE_SHOWN],
-            "overdue_more": max(0, len(overdue_rows) - OVERDUE_SHOWN),
+            "overdue_rows": overdue_rows,
+            "overdue_more": max(0, overdue["total"] - len(overdue_rows)),
             "may": may,
             "export_xlsx": "/api/v1/stats/rates?" + view.api_query(format="xlsx"),
             "export_csv": "/api/v1/stats/rates?" + view.api_query(format="csv"),
@@ -279,6 +278,13 @@ async def dashboard(request: Request) -> Response:
             ),
             "next": "/supervisor?" + view.page_query(),
         },
+    )
+
+
+async def _overdue(view: View) -> dict[str, Any]:
+    """The overdue card: counts from the database and the OVERDUE_SHOWN longest overdue."""
+    return await overdue_service.overdue_summary(
+        now=utcnow(), group=_group(view), page=overdue_service.OverduePage(1, OVERDUE_SHOWN)
     )
 
 
@@ -318,6 +324,7 @@ def buckets(first: date, last: date) -> list[tuple[date, date, str]]:
     return out
 
 
+@on_replica
 async def trend(request: Request) -> Response:
     """GET /supervisor/trend?from=&to=[&kind=|&parent=] — chart data: tickets received and
     按时办结率 / 满意率 per day (week, month), from the same service functions."""
