@@ -39,6 +39,7 @@ import sqlite3
 import sys
 import time
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,7 @@ from hotline.domain.models import (  # noqa: E402
     TicketUnit,
 )
 from hotline.domain.timefmt import SHANGHAI  # noqa: E402
+from hotline.services.numbering import QUERY_ALPHABET  # noqa: E402
 from hotline.reporting.unit_rates import (  # noqa: E402
     RATE_ACTIONS,
     RateClock,
@@ -120,7 +122,7 @@ CATEGORIES = (
     ("国土资源", 40), ("经济管理", 30),
 )  # fmt: skip
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
 RESULTS = (("solved", 70), ("partly", 22), ("unsolvable", 8))
 SATISFACTION = (("满意", 62), ("基本满意", 25), ("不满意", 13))
 
@@ -150,9 +152,12 @@ def weighted(pairs: Sequence[tuple[Any, float]]) -> tuple[list[Any], list[float]
     return values, cum
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def js(value: Any) -> str:
     """JSON as tortoise's JSONField writes it."""
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 # ---- the deployment's data -----------------------------------------------------------
@@ -798,6 +803,16 @@ def model_columns(table: str) -> tuple[list[str], list[Any]]:
     return extra_cols, extra_vals
 
 
+def pg_dsn(url: str) -> tuple[str, str | None]:
+    """An asyncpg DSN of a tortoise URL, and the `?schema=` it names (tests use one each)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.replace("asyncpg://", "postgres://", 1))
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema", None)
+    return urlunsplit(parts._replace(query=urlencode(query))), schema
+
+
 class Writer:
     """Bulk writes of plain tuples: executemany on SQLite, COPY on PostgreSQL."""
 
@@ -812,8 +827,9 @@ class Writer:
         if self.pg:
             import asyncpg
 
-            dsn = self.url.replace("asyncpg://", "postgres://")
-            self.conn = await asyncpg.connect(dsn)
+            dsn, schema = pg_dsn(self.url)
+            settings = {"search_path": schema} if schema else None
+            self.conn = await asyncpg.connect(dsn, server_settings=settings)
             # Foreign keys are right by construction; skipping their triggers halves the load.
             await self.conn.execute("SET session_replication_role = replica")
         else:
@@ -830,7 +846,8 @@ class Writer:
                 rows = await self.conn.fetch(
                     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
                     "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-                    "WHERE t.relname = $1 AND NOT EXISTS "
+                    "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                    "WHERE t.relname = $1 AND n.nspname = current_schema() AND NOT EXISTS "
                     "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)",
                     table,
                 )
@@ -906,7 +923,8 @@ class Writer:
 
 def sqlite_adapters() -> None:
     """Datetimes as tortoise writes them on SQLite (UTC text), JSON already text."""
-    sqlite3.register_adapter(datetime, lambda d: str(d.astimezone(UTC)))
+    # Every datetime here is already UTC: str() gives tortoise's '2026-11-28 03:56:22.406611+00:00'.
+    sqlite3.register_adapter(datetime, datetime.__str__)
 
 
 async def prepare(url: str, *, password: str) -> dict[str, Any]:
@@ -1051,6 +1069,7 @@ async def generate(
     counters: dict[str, int] = {}
     phones: list[str] = []
     last_ticket_of: dict[str, tuple[int, str]] = {}
+    recent: deque[str] = deque(maxlen=300)
     progress = Progress(tickets) if not quiet else None
     now_ts = now.timestamp()
     stats = {"open": 0, "overdue": 0, "merged": 0, "repeat": 0}
@@ -1059,11 +1078,15 @@ async def generate(
         fate = fate_text.rstrip("!")
         created = datetime.fromtimestamp(now_ts + neg_age, UTC)
         local = created.astimezone(SHANGHAI)
-        day = local.strftime("%Y%m%d")
+        day = f"{local.year:04d}{local.month:02d}{local.day:02d}"
         seq = counters.get(day, 0) + 1
         counters[day] = seq
         number = f"{day}-{seq:05d}"
-        if phones and rng.random() < 0.30:
+        if fate == MERGED and recent:
+            # A repeat merged (并单) into the caller's open ticket: a caller of the last days.
+            phone = recent[rng.randrange(len(recent))]
+            stats["repeat"] += 1
+        elif phones and rng.random() < 0.30:
             phone = phones[rng.randrange(len(phones))]
             stats["repeat"] += 1
         else:
@@ -1076,6 +1099,7 @@ async def generate(
                 fate = CLOSED
         add_ticket(chunk, ids, w, tid, number, created, fate, rng, phone, merge_into)
         last_ticket_of[phone] = (tid, number)
+        recent.append(phone)
         if len(chunk.rows["ticket"]) >= CHUNK:
             await writer.write(chunk)
             if progress:
