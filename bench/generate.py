@@ -40,7 +40,7 @@ import sys
 import time
 import tomllib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,25 +54,31 @@ from hotline.domain.models import (  # noqa: E402
     RateCallback,
     Ticket,
     TicketClock,
-    TicketCounter,
     TicketEvent,
     TicketUnit,
 )
 from hotline.domain.timefmt import SHANGHAI  # noqa: E402
-from hotline.services.numbering import QUERY_ALPHABET  # noqa: E402
 from hotline.reporting.unit_rates import (  # noqa: E402
     RATE_ACTIONS,
     RateClock,
     RateEvent,
     ticket_rate_rows,
 )
+from hotline.services.numbering import QUERY_ALPHABET  # noqa: E402
 from sla.clock import start as start_clock  # noqa: E402
 from sla.limits import compute_due, parse_limit  # noqa: E402
 
 RAW_MESSAGES = Path("/work/shared/data/raw/tipdm2020_messages_with_replies.csv")
 PASSWORD = "bench-password-2026"
 CHUNK = 20_000
-TABLES = ("ticket", "ticket_unit", "ticket_event", "ticket_clock", "rate_assignment", "rate_callback")
+TABLES = (
+    "ticket",
+    "ticket_unit",
+    "ticket_event",
+    "ticket_clock",
+    "rate_assignment",
+    "rate_callback",
+)
 MODELS = {
     "ticket": Ticket,
     "ticket_unit": TicketUnit,
@@ -384,9 +390,7 @@ def build_ticket(
     key = (kind, category, urgency, "停水" in title or "停电" in title or "燃气" in title)
     policy = w.policy_cache.get(key)
     if policy is None:
-        policy = w.sla.policies.match(
-            kind=kind, category=category, urgency=urgency, topics=[title]
-        )
+        policy = w.sla.policies.match(kind=kind, category=category, urgency=urgency, topics=[title])
         w.policy_cache[key] = policy
     life = Life(tid, w, rng, policy)
     report = kind == "举报"
@@ -430,7 +434,7 @@ def build_ticket(
     for a in assist:
         life.links.append([a, "assist", True, t])
     receipt = life.clock("receipt", policy.receipt, t)
-    feedback = life.clock("feedback", policy.feedback, t)
+    life.clock("feedback", policy.feedback, t)
     # Open tickets squeeze their steps into the time they have had; closed ones take their time.
     span = (now - t) if fate not in (CLOSED, MERGED) else None
 
@@ -640,9 +644,7 @@ def clock_row(cid: int, tid: int, c: Clock, current: bool, now: datetime) -> tup
 
 @dataclass
 class Chunk:
-    rows: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {t: [] for t in TABLES}
-    )
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {t: [] for t in TABLES})
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -677,7 +679,9 @@ def add_ticket(
                 "due_at": c.due_at.isoformat(),
                 "generation": c.generation,
             }
-            events.append((name, None, "系统", "system", unit_id, st, st, js(payload), False, stamp))
+            events.append(
+                (name, None, "系统", "system", unit_id, st, st, js(payload), False, stamp)
+            )
         events.sort(key=lambda e: e[-1])
     rows = chunk.rows
     first_event = ids.ticket_event
@@ -791,9 +795,11 @@ def model_columns(table: str) -> tuple[list[str], list[Any]]:
         value = default() if callable(default) else default
         if value is None and not f.null:
             db_default = getattr(f, "db_default", None)
-            if db_default is not None and type(db_default).__name__ != "_NoneType" and str(
-                db_default
-            ) != "NOT_PROVIDED":
+            if (
+                db_default is not None
+                and type(db_default).__name__ != "_NoneType"
+                and str(db_default) != "NOT_PROVIDED"
+            ):
                 continue  # the database's own default fills it
             raise SystemExit(f"{table}.{column}: NOT NULL without a default; teach the generator")
         if isinstance(value, (dict, list)):
@@ -931,11 +937,11 @@ async def prepare(url: str, *, password: str) -> dict[str, Any]:
     """Migrate, load units and create the accounts; returns what the tickets need."""
     from argon2 import PasswordHasher
 
+    from hotline.domain.models import Unit, User
     from hotline.runtime.config import load_settings
     from hotline.runtime.db import close_database, open_database
     from hotline.services.units import sync_units
     from hotline.startup.bootstrap import load_deployment
-    from hotline.domain.models import Unit, User
 
     ctx = await open_database(url)
     try:
@@ -992,7 +998,9 @@ def make_world(prep: dict[str, Any], now: datetime, days: float) -> World:
                 d = unit_parent.get(d, "")
             places.append((p["name"], p["unit"], district_name.get(d, "")))
     routing = tomllib.loads((data_dir / "routing.toml").read_text(encoding="utf-8"))
-    category_lead = {c["name"]: (c.get("lead", ""), bool(c.get("local"))) for c in routing["category"]}
+    category_lead = {
+        c["name"]: (c.get("lead", ""), bool(c.get("local"))) for c in routing["category"]
+    }
     # The hotline centre itself is not a unit tickets are dispatched to.
     codes = [c for c in sorted(units) if c != "RXZX"]
     return World(

@@ -58,7 +58,7 @@ class Row:
     """One line of the table."""
 
     name: str
-    target: float  # seconds
+    target: float | None  # seconds; None: the issue's target is not a time (figure shown)
     figures: list[float | None] = field(default_factory=list)  # one per sub-measure
     labels: list[str] = field(default_factory=list)
     note: str = ""
@@ -70,6 +70,8 @@ class Row:
             return "n/a"
         if self.note.startswith("error"):
             return "FAIL"
+        if self.target is None:
+            return "measured"
         worst = max(f for f in self.figures if f is not None)
         return "pass" if worst <= self.target else "FAIL"
 
@@ -121,7 +123,8 @@ async def facts(url: str) -> dict[str, Any]:
 
         marks = ", ".join("?" * len(OPEN))
         busiest = await one(
-            f"SELECT u.code, u.id, COUNT(*) AS n FROM ticket t JOIN unit u ON u.id = t.lead_unit_id "
+            "SELECT u.code, u.id, COUNT(*) AS n FROM ticket t "
+            "JOIN unit u ON u.id = t.lead_unit_id "
             f"WHERE t.status IN ({marks}) GROUP BY u.code, u.id ORDER BY n DESC LIMIT 1",
             *OPEN,
         )
@@ -401,6 +404,9 @@ async def digest(url: str, repeat: int) -> tuple[float | None, str]:
                 note = "digest not sent (already sent today?)"
             await _exec(conn, "DELETE FROM outbox_message WHERE id > ?", [max_mail])
             await _exec(conn, "DELETE FROM job_run WHERE id > ?", [max_job])
+            if times[0] > 10:
+                # Minutes for the median of 5 would say nothing more: one run, said so.
+                return times[0], (note + "; " if note else "") + "one run (over 10 s)"
         return statistics.median(times[1:]), note
 
     return await _with_db(url, work)
@@ -498,12 +504,26 @@ def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str)
         row(
             "rates API, one year",
             1.0,
-            [("api", get(sup_api, "/api/v1/stats/rates", **{"from": str(year_ago), "to": str(today)}))],
+            [
+                (
+                    "api",
+                    get(
+                        sup_api, "/api/v1/stats/rates", **{"from": str(year_ago), "to": str(today)}
+                    ),
+                )
+            ],
         )
         row(
             "trend chart, one month",
             0.500,
-            [("api", get(sup_page, "/supervisor/trend", **{"from": str(month_ago), "to": str(today)}))],
+            [
+                (
+                    "api",
+                    get(
+                        sup_page, "/supervisor/trend", **{"from": str(month_ago), "to": str(today)}
+                    ),
+                )
+            ],
         )
         row(
             "search q= rare / common 2-char / no hit",
@@ -537,7 +557,8 @@ def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str)
     r.figures, r.note = [seconds3], note
     rows.append(r)
     print(f"  {r.name}: {r.figure_text()} {r.note}", file=sys.stderr)
-    r = Row("rebuild-rates (CLI)", 600.0 if not smoke else 60.0, labels=["cli"])
+    # The issue's target is "one transaction" (atomic), not a time: the time is shown.
+    r = Row("rebuild-rates (CLI)", None, labels=["cli"])
     seconds4, note = rebuild_rates(url)
     r.figures, r.note = [seconds4], note
     rows.append(r)
@@ -550,8 +571,9 @@ def print_table(rows: list[Row]) -> None:
     print("|---|---|---|---|---|")
     for r in rows:
         labels = "/".join(r.labels)
+        target = "one transaction" if r.target is None else f"≤ {_fmt(r.target)}"
         print(
-            f"| {r.name} | ≤ {_fmt(r.target)} | {r.figure_text()} ({labels}) | {r.status} | "
+            f"| {r.name} | {target} | {r.figure_text()} ({labels}) | {r.status} | "
             f"{r.note.strip().rstrip(';')} |"
         )
 
