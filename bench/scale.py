@@ -323,6 +323,7 @@ async def _exec(conn: Any, sql: str, args: list[Any] | None = None) -> list[Any]
 async def mass_escalation(url: str, count: int) -> tuple[float | None, str]:
     """Move `count` open clocks due a minute ago, time one sweep, then put everything back."""
     from tortoise import connections
+    from tortoise.transactions import in_transaction
 
     from hotline.services.sweeper import sweep
 
@@ -355,14 +356,25 @@ async def mass_escalation(url: str, count: int) -> tuple[float | None, str]:
         t = time.perf_counter()
         report = await sweep(now=now, link_base="http://127.0.0.1:8000")
         seconds = time.perf_counter() - t
-        # Put the database back as it was.
-        for r in rows:
-            await _exec(
-                conn,
-                "UPDATE ticket_clock SET due_at = ?, warn_at = ?, state = ?, warned = ?, "
-                "breached = ? WHERE id = ?",
-                [r[2], r[3], r[4], r[5], False, r[0]],
-            )
+        # Put the database back as it was (one statement on PostgreSQL, one transaction on
+        # SQLite: 14,000 autocommitted round trips took minutes on a busy machine).
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query(
+                "UPDATE ticket_clock c SET due_at = v.due, warn_at = v.warn, state = v.state, "
+                "warned = v.warned, breached = false FROM unnest($1::int[], "
+                "$2::timestamptz[], $3::timestamptz[], $4::text[], $5::bool[]) "
+                "AS v(id, due, warn, state, warned) WHERE c.id = v.id",
+                [[r[0] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+                 [r[4] for r in rows], [bool(r[5]) for r in rows]],
+            )  # fmt: skip
+        else:
+            async with in_transaction() as tx:
+                for r in rows:
+                    await tx.execute_query(
+                        "UPDATE ticket_clock SET due_at = ?, warn_at = ?, state = ?, "
+                        "warned = ?, breached = ? WHERE id = ?",
+                        [r[2], r[3], r[4], r[5], False, r[0]],
+                    )
         await _exec(
             conn,
             "DELETE FROM ticket_event WHERE id > ? AND action IN ('sla_breach', 'sla_warning')",
