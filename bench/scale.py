@@ -66,10 +66,10 @@ class Row:
 
     @property
     def status(self) -> str:
+        if self.note.startswith("error"):  # a crash (the digest on PostgreSQL) fails the row
+            return "FAIL"
         if not self.figures or all(f is None for f in self.figures):
             return "n/a"
-        if self.note.startswith("error"):
-            return "FAIL"
         if self.target is None:
             return "measured"
         worst = max(f for f in self.figures if f is not None)
