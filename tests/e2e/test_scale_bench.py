@@ -144,6 +144,11 @@ async def _check(url: str) -> dict[str, Any]:
 def test_generated_history_is_consistent_and_the_scale_bench_measures_it(
     database_url: str, tmp_path: Path
 ) -> None:
+    from tortoise.backends.base import executor
+
+    # Tortoise caches each model's INSERT per connection name across contexts; this module
+    # opens "default" on SQLite and then on PostgreSQL in one process (`?` vs `$1`).
+    executor.EXECUTOR_CACHE.clear()
     url = f"sqlite://{tmp_path / 'gen.db'}" if database_url.startswith("sqlite") else database_url
     generate = _generate_module()
     made = asyncio.run(generate.generate(url, tickets=300, days=30, seed=7, now=NOW, quiet=True))
