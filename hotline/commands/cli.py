@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="检查配置和数据库（包括未执行的迁移）后退出")
     sub.add_parser("migrate", help="执行未执行的数据库迁移（升级数据库结构）")
     sub.add_parser("rebuild-rates", help="按事件日志重新生成考核指标明细（升级或规则变更后）")
+    index = sub.add_parser("search-index", help="全文检索索引").add_subparsers(dest="index_command")
+    index.add_parser("rebuild", help="按工单和事件日志重新生成全文检索索引（显示进度）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
     requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
@@ -160,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(settings)
         if command == "rebuild-rates":
             _run(settings, lambda d: _rebuild_rates(), with_model=False)
+            return 0
+        if command == "search-index":
+            if args.index_command != "rebuild":
+                print("用法：python main.py search-index rebuild", file=sys.stderr)
+                return EXIT_CONFIG
+            _run(settings, lambda d: _rebuild_search_index(), with_model=False)
             return 0
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
@@ -513,6 +521,22 @@ async def _rebuild_rates() -> None:
 
     assignments, callbacks = await rebuild_rates()
     print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
+
+
+async def _rebuild_search_index() -> None:
+    import time
+
+    from hotline.services.ticket_search import rebuild_index
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        share = done * 100 // total if total else 100
+        print(f"\r全文检索索引：{done}/{total} 张工单（{share}%）", end="", file=sys.stderr)
+
+    count = await rebuild_index(progress=progress)
+    print(file=sys.stderr)
+    print(f"已重新生成全文检索索引：{count} 张工单，用时 {time.monotonic() - started:.1f} 秒")
 
 
 async def _recompute(deployment: Any) -> None:
