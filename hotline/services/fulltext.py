@@ -140,8 +140,10 @@ async def match(
 ) -> Hits:
     """The newest `cap` documents matching `query` in `columns`, ranked.
 
-    `within` is an SQL subquery (with `?` placeholders) yielding the ids allowed — a unit's
-    tickets — applied before the cap, so a unit's own matches are never crowded out.
+    `within` is an SQL condition on `{id}`, the document's id (with `?` placeholders) — a
+    unit's tickets — applied before the cap, so a unit's own matches are never crowded out.
+    It is checked per match, newest first (a correlated EXISTS through an index): given as
+    `id IN (subquery)`, SQLite would run the whole text match once per id of the subquery.
     """
     if not query:
         return Hits([], 0, False)
@@ -169,7 +171,7 @@ async def _match_sqlite(
     params: list[Any] = [query.fts5(columns)]
     extra = ""
     if within is not None:
-        extra = f" AND rowid IN ({within[0]})"
+        extra = " AND " + within[0].format(id=f"{kind.table}.rowid")
         params += within[1]
     # bm25 is negative, better matches lower: negated so that higher is better, as ts_rank.
     sql = (
@@ -196,7 +198,7 @@ async def _match_postgres(
         for value in sub_params:
             params.append(value)
             sub = sub.replace("?", f"${len(params)}", 1)
-        extra = f" AND id IN ({sub})"
+        extra = " AND " + sub.format(id=f"{kind.table}.id")
     rank = " + ".join(f"ts_rank({c}, $1::tsquery)" for c in columns)
     # Ranked in the outer query: ts_rank reads each tsvector, so only for the capped rows.
     sql = (

@@ -194,7 +194,8 @@ async def search(*, principal: Principal, text: str, cap: int = fulltext.DEFAULT
     conn = Ticket._meta.db
     if principal.role == Role.UNIT:
         within = (
-            "SELECT ticket_id FROM ticket_unit WHERE unit_id = ? AND active = ?",
+            "EXISTS (SELECT 1 FROM ticket_unit WHERE ticket_unit.ticket_id = {id}"
+            " AND ticket_unit.unit_id = ? AND ticket_unit.active = ?)",
             [principal.unit_id, True],
         )
         hits = await fulltext.match(
