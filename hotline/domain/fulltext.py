@@ -16,8 +16,8 @@ Any kind of document (tickets now; the knowledge base and similar tickets next) 
 from __future__ import annotations
 
 import re
-from operator import add
 from dataclasses import dataclass
+from operator import add
 
 # Han (with extension A and compatibility ideographs), kana and hangul: scripts without spaces.
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -111,6 +111,10 @@ class Query:
             parts.append(quoted + (" *" if phrase.prefix else ""))
         scope = "{" + " ".join(columns) + "}"
         return f"{scope} : ({' AND '.join(parts)})"
+
+    def single_phrases(self) -> list[Query]:
+        """Each phrase as a query of its own (matched column by column, then ANDed)."""
+        return [Query((phrase,), ()) for phrase in self.phrases]
 
     def tsquery(self) -> str:
         """The PostgreSQL tsquery literal: phrases with <->, prefixes with :*, joined by &."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from hotline.domain.fulltext import Query, fts5_text, tsvector_literal
 
@@ -190,20 +191,50 @@ async def _match_postgres(
     within: tuple[str, list[Any]] | None,
     cap: int,
 ) -> list[tuple[int, float]]:
+    """Newest matches first, looked for in ever larger windows of the newest ids.
+
+    A GIN index yields row addresses in no useful order, and every match costs a visit to
+    its heap page (the tsvectors live there): a common word's 40,000 matches in a year of
+    tickets would be 40,000 page reads to keep the newest 1,000. So the newest `cap * 20`
+    ids are searched first (the GIN bitmap ANDed with the primary key's range), then eight
+    times as many, and so on; a common word stops at the first window, a rare one reaches
+    the whole table with few matches to visit.
+    """
+    # Each phrase may match in any of the columns (an original-only name AND a reply's word).
     params: list[Any] = [query.tsquery()]
-    hit = " OR ".join(f"{c} @@ $1::tsquery" for c in columns)
-    extra = ""
+    hits = []
+    for phrase in query.single_phrases():
+        params.append(phrase.tsquery())
+        n = len(params)
+        hits.append("(" + " OR ".join(f"{c} @@ ${n}::tsquery" for c in columns) + ")")
+    where = " AND ".join(hits)
     if within is not None:
         sub, sub_params = within
         for value in sub_params:
             params.append(value)
             sub = sub.replace("?", f"${len(params)}", 1)
-        extra = " AND " + sub.format(id=f"{kind.table}.id")
+        where += " AND " + sub.format(id=f"{kind.table}.id")
     rank = " + ".join(f"ts_rank({c}, $1::tsquery)" for c in columns)
+    params.append(0)
+    lowest = f"${len(params)}"
     # Ranked in the outer query: ts_rank reads each tsvector, so only for the capped rows.
+    # `id + 0`: sorted after the bitmap scan, never by walking the primary key backwards
+    # and testing every row's tsvector (190 ms for a common word at 200,000 tickets).
     sql = (
         f"SELECT id, {rank} FROM (SELECT id, {', '.join(columns)} FROM {kind.table} "
-        f"WHERE ({hit}){extra} ORDER BY id DESC LIMIT {int(cap) + 1}) AS newest"
+        f"WHERE {where} AND id > {lowest} ORDER BY id + 0 DESC LIMIT {int(cap) + 1}) AS newest"
     )
-    _, rows = await conn.execute_query(sql, params)
+    async with in_transaction(conn.connection_name) as tx:
+        # The planner would rather walk the primary key over the window and test each
+        # row's tsvector; a bitmap AND of both indexes reads only the matching rows.
+        await tx.execute_script("SET LOCAL enable_indexscan = off")
+        _, top = await tx.execute_query(f"SELECT MAX(id) AS top FROM {kind.table}")
+        newest = int(top[0]["top"] or 0)
+        span = int(cap) * 20
+        while True:
+            params[-1] = newest - span
+            _, rows = await tx.execute_query(sql, params)
+            if len(rows) > cap or span >= newest:
+                break
+            span *= 8
     return [(row[0], row[1]) for row in rows]

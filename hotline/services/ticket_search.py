@@ -25,7 +25,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from hotline.domain.auth import Principal
-from hotline.domain.fulltext import Query, parse_query
+from hotline.domain.fulltext import Query, normalise, parse_query, runs
 from hotline.domain.lifecycle import Role
 from hotline.domain.models import Ticket, TicketEvent
 from hotline.privacy.confirmed import needs_confirmation, unit_text_of
@@ -118,9 +118,12 @@ def document(ticket: _Words, said: Iterable[_Said]) -> dict[str, list[str]]:
         # An unconfirmed proposal: the centre may search it, no unit reads it yet.
         centre += [ticket.dispatch_title or "", ticket.dispatch_text or ""]
     (centre if hidden else shared).append(ticket.address)
-    # The original, where it differs from what units read (most tickets hold no personal
-    # data, and the same words twice would only double the index).
-    centre += [t for t in (ticket.title, ticket.content) if t not in shared]
+    # Of the original only the runs units do not read already: the masked name and number
+    # (我叫李建国, 13912345678), not the whole text a second time, which would double the index
+    # (a phrase never spans two runs, so every search finds the same tickets).
+    seen_runs = normalise("\n".join(shared))
+    for text in (ticket.title, ticket.content):
+        centre.append(" ".join(run for run in runs(text) if run not in seen_runs))
     for item in said:
         texts = item.texts
         if ticket.anonymised_at is not None:

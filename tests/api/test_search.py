@@ -76,6 +76,9 @@ async def test_a_unit_cannot_find_a_report_by_what_the_reporter_said(world: Worl
         assert await _found(world, "op", words) == [n], words
     # What the unit was shown, it finds.
     assert await _found(world, "zjj", "依法核查") == [n]
+    # The centre finds it by words of the original and of the confirmed text at once.
+    assert await _found(world, "op", "李建国 依法核查") == [n]
+    assert await _found(world, "zjj", "李建国 依法核查") == []
 
 
 async def test_an_unconfirmed_report_is_not_found_by_a_unit_even_by_its_proposal(
