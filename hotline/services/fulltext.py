@@ -96,11 +96,15 @@ async def put_many(
             f"INSERT INTO {kind.table} (id, {cols}) VALUES ($1, {casts}) "
             f"ON CONFLICT (id) DO UPDATE SET {sets}"
         )
+    else:
+        marks = ", ".join("?" for _ in kind.columns)
+        # FTS5 replaces a row with the same rowid (its old terms leave the index).
+        sql = f"INSERT OR REPLACE INTO {kind.table} (rowid, {cols}) VALUES (?, {marks})"
+    # One document (every write): one statement, not a prepared batch.
+    if len(rows) == 1:
+        await conn.execute_query(sql, rows[0])
+    else:
         await conn.execute_many(sql, rows)
-        return len(rows)
-    marks = ", ".join("?" for _ in kind.columns)
-    await remove(conn, kind, [row[0] for row in rows])
-    await conn.execute_many(f"INSERT INTO {kind.table} (rowid, {cols}) VALUES (?, {marks})", rows)
     return len(rows)
 
 
