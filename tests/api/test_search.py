@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from hotline.domain.auth import Principal
 from hotline.domain.models import Ticket
 from hotline.domain.timefmt import utcnow
+from hotline.services import ticket_search
 from hotline.services.retention import anonymise_due
 from hotline.services.ticket_search import rebuild_index
 from tests.api.conftest import World
@@ -168,3 +170,17 @@ async def test_results_rank_by_relevance_then_recency_and_page(world: World) -> 
     # Other filters narrow the hits; a ticket number is still found as one.
     assert await _found(world, "op", "噪音", status="received") == found
     assert await _found(world, "op", plain[0]) == [plain[0]]
+
+
+async def test_a_common_word_ranks_only_the_newest_matches_and_says_so(world: World) -> None:
+    numbers = [
+        (await world.create(title="噪音扰民", content=f"第{i}次反映夜间噪音。"))["number"]
+        for i in range(5)
+    ]
+    operator = Principal(1, "op", "op", "operator", None, None)
+    found = await ticket_search.search(principal=operator, text="噪音", cap=3)
+    assert found.hits.capped and found.hits.total == 3
+    ids = await Ticket.filter(number__in=numbers[-3:]).values_list("id", flat=True)
+    assert sorted(found.hits.ids) == sorted(ids)  # the newest three of five
+    every = await ticket_search.search(principal=operator, text="噪音")
+    assert not every.hits.capped and every.hits.total == 5
