@@ -229,11 +229,12 @@ async def _match_postgres(
         f"WHERE {where} AND id > {lowest} ORDER BY id + 0 DESC LIMIT {int(cap) + 1}) AS newest"
     )
     async with in_transaction(conn.connection_name) as tx:
+        # Read first: with index scans off, MAX(id) would scan the table.
+        _, top = await tx.execute_query(f"SELECT MAX(id) AS top FROM {kind.table}")
+        newest = int(top[0]["top"] or 0)
         # The planner would rather walk the primary key over the window and test each
         # row's tsvector; a bitmap AND of both indexes reads only the matching rows.
         await tx.execute_script("SET LOCAL enable_indexscan = off")
-        _, top = await tx.execute_query(f"SELECT MAX(id) AS top FROM {kind.table}")
-        newest = int(top[0]["top"] or 0)
         span = int(cap) * 20
         while True:
             params[-1] = newest - span
