@@ -33,6 +33,8 @@ from collections.abc import AsyncIterator  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from hotline.runtime.db import tortoise_config  # noqa: E402
+from hotline.services import fulltext  # noqa: E402
+from hotline.services.ticket_search import TICKETS  # noqa: E402
 
 # Database tests run on in-memory SQLite. A test whose behaviour depends on the database
 # (locking, concurrency, migrations, outbox leases, limits shared by workers, the no-5xx fuzz)
@@ -104,6 +106,8 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
         name = "pg" if database_url.startswith("postgres") else "default"
         await ctx.init(config=tortoise_config(database_url, connection=name))
         await ctx.generate_schemas(safe=False)
+        # The full-text index is no model (an FTS5 table / tsvectors): made as 0014 makes it.
+        await fulltext.ensure(ctx.db(), TICKETS)
         yield ctx
 
 

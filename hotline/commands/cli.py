@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--map", help="列对应表（TOML），原平台的列名与网上民声导出不同时使用")
     history.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入数据库")
     sub.add_parser("fill-places", help="为没有区县的旧工单按内容和地址补填区县、街道（可重复执行）")
+    index = sub.add_parser("search-index", help="全文检索索引").add_subparsers(dest="index_command")
+    index.add_parser("rebuild", help="按工单和事件日志重新生成全文检索索引（显示进度）")
 
     outbox = sub.add_parser("outbox", help="邮件发件箱").add_subparsers(dest="outbox_command")
     requeue = outbox.add_parser("requeue", help="把发送失败的邮件重新排队")
@@ -174,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run(settings, lambda d: _import_history(d, args))
         if command == "fill-places":
             _run(settings, _fill_places, with_model=False)
+            return 0
+        if command == "search-index":
+            if args.index_command != "rebuild":
+                print("用法：python main.py search-index rebuild", file=sys.stderr)
+                return EXIT_CONFIG
+            _run(settings, lambda d: _rebuild_search_index(), with_model=False)
             return 0
     except (ConfigError, DatabaseError) as exc:
         print(f"启动失败：{exc}", file=sys.stderr)
@@ -578,6 +586,22 @@ async def _fill_places(deployment: Any) -> None:
     if seen:
         print(file=sys.stderr)
     print(f"已补填 {filled} 张工单的区县和街道（共检查 {seen} 张没有区县的工单）")
+
+
+async def _rebuild_search_index() -> None:
+    import time
+
+    from hotline.services.ticket_search import rebuild_index
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        share = done * 100 // total if total else 100
+        print(f"\r全文检索索引：{done}/{total} 张工单（{share}%）", end="", file=sys.stderr)
+
+    count = await rebuild_index(progress=progress)
+    print(file=sys.stderr)
+    print(f"已重新生成全文检索索引：{count} 张工单，用时 {time.monotonic() - started:.1f} 秒")
 
 
 async def _recompute(deployment: Any) -> None:

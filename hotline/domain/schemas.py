@@ -563,6 +563,10 @@ class TicketPage(BaseModel):
     total: int
     page: int
     per_page: int
+    total_capped: bool = Field(
+        default=False,
+        description="全文检索（q）命中太多时只排序最新的 total 张，total 为下限",
+    )
 
 
 class TrackPhoto(BaseModel):

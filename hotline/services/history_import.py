@@ -28,6 +28,7 @@ from hotline.domain.models import Ticket, TicketEvent, TicketUnit
 from hotline.privacy.confirmed import proposed_text
 from hotline.privacy.rules import is_confidential
 from hotline.runtime.deployment import Deployment
+from hotline.services import ticket_search
 from hotline.services.numbering import new_query_code, next_number
 from hotline.services.units import unit_directory
 
@@ -167,6 +168,7 @@ async def _import_batch(
     kinds = deployment.words().kinds
     async with in_transaction() as conn:
         events: list[TicketEvent] = []
+        written: list[tuple[Ticket, list[TicketEvent]]] = []
         for row in todo:
             ticket, unit_id = _ticket(row, mapping, deployment, directory, by_name, kinds)
             ticket.number = await next_number(conn, row.created_at)
@@ -180,8 +182,13 @@ async def _import_batch(
                     created_at=row.created_at,
                     using_db=conn,
                 )
-            events += _events(ticket, row, unit_id)
+            own = _events(ticket, row, unit_id)
+            events += own
+            written.append((ticket, own))
         await TicketEvent.bulk_create(events, using_db=conn)
+        # Found by search like any ticket: its words and the old platform's reply.
+        for ticket, own in written:
+            await ticket_search.index_ticket(conn, ticket, events=own)
 
 
 def _ticket(

@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from hotline.domain.models import Ticket, TicketEvent
 from hotline.outbox.models import OutboxMessage
 from hotline.privacy.rules import mask_phone
-from hotline.services import photo_store
+from hotline.services import photo_store, ticket_search
 from hotline.services.photo_refs import photo_in_use, stored_names
 
 MASK = "***"
@@ -163,6 +163,9 @@ async def _anonymise_one(
             public=False,
             created_at=now,
         )
+        # The removed name and number leave the search index in the same transaction.
+        ticket = await Ticket.get(id=row["id"]).using_db(conn)
+        await ticket_search.index_ticket(conn, ticket)
     return True
 
 

@@ -16,10 +16,12 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.fulltext import Query
 from hotline.domain.hierarchy import OPEN_SUB_STATES, SUB_STATE_LABELS, Party, SubState
 from hotline.domain.lifecycle import (
     ACTIONS,
@@ -43,11 +45,11 @@ from hotline.privacy.confirmed import (
     proposed_text,
 )
 from hotline.privacy.rules import (
-    CONFIDENTIAL_KINDS,
     is_confidential,
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
+from hotline.services import ticket_search
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
@@ -285,6 +287,7 @@ async def _create(
             if text is not None:
                 await text.save(using_db=conn)
             await created.save(using_db=conn)
+            await ticket_search.index_ticket(conn, ticket, events=[created])
             return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
         record = await _write(
             conn,
@@ -615,6 +618,9 @@ async def _write(
         await event.save(using_db=conn)
     else:
         await TicketEvent.bulk_create(events, using_db=conn)
+    if before or ticket_search.touches_document(outcome.updates, (e.payload for e in events)):
+        # The search index in this transaction: a reply is findable once it is committed.
+        await ticket_search.index_ticket(conn, ticket, events=events if before else None)
     if outcome.links is not None:
         assist_due = None
         if deployment.sla is not None and deployment.sla.policies.assist is not None:
@@ -794,6 +800,16 @@ class TicketFilter:
     external_id: str | None = None  # a ticket imported from the old platform
 
 
+@dataclass
+class TicketList:
+    """One page of a list; a text search (`query`) ranks by relevance, its total capped."""
+
+    items: list[Ticket]
+    total: int
+    capped: bool = False
+    query: Query | None = None
+
+
 async def list_tickets(
     *,
     principal: Principal,
@@ -804,7 +820,29 @@ async def list_tickets(
     oldest_first: bool = False,
 ) -> tuple[list[Ticket], int]:
     """One page of the tickets this user may see, newest first (queues: oldest first)."""
+    found = await find_tickets(
+        principal=principal,
+        filters=filters,
+        page=page,
+        per_page=per_page,
+        now=now,
+        oldest_first=oldest_first,
+    )
+    return found.items, found.total
+
+
+async def find_tickets(
+    *,
+    principal: Principal,
+    filters: TicketFilter,
+    page: int,
+    per_page: int,
+    now: datetime,
+    oldest_first: bool = False,
+) -> TicketList:
+    """`list_tickets`, with a text search's ranking, cap and query for highlighting."""
     query = Ticket.filter(_scope(principal))
+    found: ticket_search.Found | None = None
     if filters.status:
         unknown = [s for s in filters.status if s not in Status.__members__.values()]
         if unknown:
@@ -840,7 +878,8 @@ async def list_tickets(
             raise HotlineError("承办单位不能按来电号码查询工单", status=403, code="forbidden")
         query = query.filter(complainant_phone=filters.phone)
     if filters.q:
-        words = _text_match(filters.q, principal)
+        found = await ticket_search.search(principal=principal, text=filters.q)
+        words = _text_match(found, principal)
         # Only something shaped like a ticket number is looked up as one (the column holds 20).
         if re.fullmatch(TICKET_NUMBER_PATTERN, filters.q):
             query = query.filter(Q(number=filters.q) | words)
@@ -851,6 +890,8 @@ async def list_tickets(
     elif filters.overdue is False:
         query = query.filter(Q(next_due_at__isnull=True) | Q(next_due_at__gte=now))
     query = query.distinct()
+    if found is not None:
+        return await _ranked_page(query, found, page=page, per_page=per_page)
     total = await query.count()
     items = (
         await query.order_by(*(("created_at", "id") if oldest_first else ("-created_at", "-id")))
@@ -858,22 +899,35 @@ async def list_tickets(
         .limit(per_page)
         .prefetch_related(*TICKET_RELATIONS)
     )
-    return list(items), total
+    return TicketList(list(items), total)
 
 
-def _text_match(q: str, principal: Principal) -> Q:
-    """Tickets whose words, as this user reads them, contain `q`.
+def _text_match(found: ticket_search.Found, principal: Principal) -> Q:
+    """Tickets the full-text index found for this user (see `ticket_search`).
 
-    A unit reads the dispatch title and text only, and those of a 举报 or confidential
-    ticket only once a person confirmed them: matching anything else would tell the unit
-    what it may not read (that 李建国 is in the original, say).
+    A unit's index column holds only what it is shown; the same rule its pages use is
+    applied once more here, so a 举报 or confidential ticket whose text no person has
+    confirmed can never be found by a unit through its original words (李建国, say).
     """
+    hits = Q(id__in=found.hits.ids)
     if principal.role != Role.UNIT:
-        return Q(title__icontains=q)
-    # is_confidential() in SQL: neither flagged nor of a confidential kind.
-    plain = Q(confidential=False) & ~Q(kind__in=sorted(CONFIDENTIAL_KINDS))
-    shown = Q(dispatch_confirmed_at__isnull=False) | plain
-    return shown & (Q(dispatch_title__icontains=q) | Q(dispatch_text__icontains=q))
+        return hits
+    return ticket_search.unit_shown() & hits
+
+
+async def _ranked_page(
+    query: QuerySet[Ticket], found: ticket_search.Found, *, page: int, per_page: int
+) -> TicketList:
+    """A page of search results in rank order (a ticket number typed in comes first)."""
+    # At most the index's cap (+ one number) ids: the other filters are applied to these.
+    ids = await query.values_list("id", flat=True)
+    rank = {ticket_id: i for i, ticket_id in enumerate(found.hits.ids)}
+    ordered = sorted(ids, key=lambda i: rank.get(i, -1))
+    shown = ordered[(page - 1) * per_page : page * per_page]
+    rows = await Ticket.filter(id__in=shown).prefetch_related(*TICKET_RELATIONS)
+    by_id = {t.id: t for t in rows}
+    items = [by_id[i] for i in shown if i in by_id]
+    return TicketList(items, len(ordered), capped=found.hits.capped, query=found.query)
 
 
 def local_midnight(day: date) -> datetime:

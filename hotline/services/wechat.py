@@ -26,6 +26,7 @@ from hotline.domain.timefmt import local_text
 from hotline.privacy.public_view import track_out
 from hotline.privacy.rules import citizen_title
 from hotline.runtime.deployment import Deployment
+from hotline.services import ticket_search
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import Retry, earlier_result, remember, retry_key
 from hotline.services.units import unit_directory
@@ -185,6 +186,10 @@ async def attach_location(*, message: Message, now: datetime, automatic: bool = 
             if message.label and not ticket.address:
                 columns["address"] = message.label
             await Ticket.filter(id=ticket.id).using_db(conn).update(**columns)
+            if "address" in columns:
+                # The address is searchable: the index changes with it.
+                ticket.address = message.label
+                await ticket_search.index_ticket(conn, ticket)
             await _attach_event(conn, ticket, {"what": "location"}, now)
             await remember(conn, retry, ticket_number=ticket.number, action="attach", now=now)
     except IntegrityError:

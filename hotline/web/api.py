@@ -93,7 +93,7 @@ async def list_tickets(request: Request) -> Response:
         external_id=q.external_id,
     )
     page, per_page = q.page, q.per_page
-    items, total = await ticket_service.list_tickets(
+    found = await ticket_service.find_tickets(
         principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
     )
     units = await unit_directory()
@@ -101,11 +101,12 @@ async def list_tickets(request: Request) -> Response:
         TicketPage(
             items=[
                 ticket_out(ticket_service.record_of(t), viewer=principal, units=units)
-                for t in items
+                for t in found.items
             ],
-            total=total,
+            total=found.total,
             page=page,
             per_page=per_page,
+            total_capped=found.capped,
         )
     )
 

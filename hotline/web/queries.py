@@ -85,7 +85,15 @@ class TicketListQuery(Query):
     overdue: bool | None = Field(default=None, description="是否超时")
     needs_review: bool | None = Field(default=None, description="是否待人工审核")
     phone: str | None = Field(default=None, max_length=32, description="来电号码（仅话务员）")
-    q: str | None = Field(default=None, max_length=200, description="工单号或标题关键词")
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "工单号或关键词：全文检索标题、内容、地址、转办内容、答复与备注"
+            "（承办单位只检索本单位看到的转办内容、地址和单位答复）；空格分隔的词须同时出现，"
+            "按相关度、再按时间排序"
+        ),
+    )
     external_id: str | None = Field(
         default=None, max_length=64, description="原平台编号（导入的历史工单，见 import-history）"
     )

@@ -17,9 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from hotline.domain.auth import Principal
 from hotline.domain.models import IdempotencyKey, Ticket, TicketEvent
 from hotline.runtime.config import load_settings
 from hotline.runtime.deployment import Deployment
+from hotline.services import ticket_search
 from hotline.services.units import sync_units
 from hotline.web.app import create_app
 from tests.wechatpeer import AES_KEY, APPID, TOKEN, Peer, sign
@@ -439,6 +441,10 @@ async def test_location_within_ten_minutes_completes_the_ticket(wx: WeChat) -> N
     event = await TicketEvent.get(ticket_id=ticket.id, action="attach")
     assert event.public and event.actor_name == "微信公众号"
     assert "28.19" not in str(event.payload)  # the place stays in the ticket's columns
+    # Staff find it by the place the citizen sent.
+    operator = Principal(1, "op", "op", "operator", None, None)
+    found = await ticket_search.search(principal=operator, text="含浦街道")
+    assert found.hits.ids == [ticket.id]
     # A second place does not overwrite the first.
     again = await wx.send(wx.peer.location(ALICE, 30.0, 120.0, "别处"))
     assert "已有位置" in again.content

@@ -13,10 +13,13 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationTarget
 
+from hotline.domain.auth import Principal
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit, User
 from hotline.outbox.models import OutboxMessage
 from hotline.runtime import schema
 from hotline.runtime.db import DatabaseError, ensure_schema, tortoise_config
+from hotline.services import fulltext, ticket_search
+from hotline.services.ticket_search import TICKETS
 
 # Migrations are SQL per dialect: an old database upgrades on both.
 pytestmark = pytest.mark.backends
@@ -50,7 +53,8 @@ async def _wipe(conn: Any) -> None:
             await conn.execute_script(f'DROP TABLE "{table}" CASCADE')
         else:
             await conn.execute_script("PRAGMA foreign_keys = OFF")
-            await conn.execute_script(f'DROP TABLE "{table}"')
+            # IF EXISTS: dropping an FTS5 table drops its shadow tables with it.
+            await conn.execute_script(f'DROP TABLE IF EXISTS "{table}"')
     assert await schema.existing_columns(conn) == {}
 
 
@@ -103,6 +107,8 @@ async def test_migrations_build_exactly_the_models_schema(bare: TortoiseContext)
     migrated = _without_records(await _shape(conn))
     await _wipe(conn)
     await bare.generate_schemas(safe=False)
+    # The search index is no model: the test databases get it as tests/conftest.py does.
+    await fulltext.ensure(conn, TICKETS)
     generated = await _shape(conn)
     assert migrated["columns"] == generated["columns"]
     assert migrated["indexes"] == generated["indexes"]
@@ -273,9 +279,16 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
         for r in before.pop("outbox_mail")
     ]
     # Tables later migrations add start empty; every other table that was there is still there.
-    new_tables = {"idempotency_key", *NEW_TABLES}
+    # The search index (0014; on SQLite an FTS5 table and its shadow tables) is built for
+    # the tickets already there.
+    search = {t for t in after if t.startswith("ticket_search")}
+    new_tables = {"idempotency_key", *NEW_TABLES, *search}
     assert set(after) - set(before) <= new_tables and set(before) <= set(after)
-    assert all(after[t] == [] for t in set(after) - set(before) - {"outbox_message"})
+    assert all(after[t] == [] for t in set(after) - set(before) - {"outbox_message"} - search)
+    operator = Principal(1, "op", "op", "operator", None, None)
+    found = await ticket_search.search(principal=operator, text="噪音")
+    assert found.hits.ids == [1]
+    assert (await ticket_search.search(principal=operator, text="凌晨 施工")).hits.ids == [1]
     # Columns later migrations add are new; every value that was there is unchanged.
     added = {"is_open", "dispatch_text", *NEW_COLUMNS}
     for table, rows in before.items():

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.fulltext import snippet
 from hotline.domain.hierarchy import descendants
 from hotline.domain.lifecycle import (
     ACTIONS,
@@ -337,7 +338,7 @@ async def search(request: Request) -> Response:
     channel_labels = request.app.state.deployment.words().channels
     error, page, per_page = "", 1, 30
     items: list[Any] = []
-    total = 0
+    total, capped, words = 0, False, None
     try:
         # The API's model (sizes, ranges, messages): an oversize phone or page number is
         # said on the page, never sent to the database.
@@ -368,16 +369,22 @@ async def search(request: Request) -> Response:
             q=query.q,
         )
         page = query.page
-        items, total = await svc.list_tickets(
+        found = await svc.find_tickets(
             principal=principal, filters=filters, page=page, per_page=per_page, now=utcnow()
         )
+        items, total, capped, words = found.items, found.total, found.capped, found.query
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     now = utcnow()
     rows = []
     for t in items:
         out = ticket_out(svc.record_of(t), viewer=principal, units=units)
-        rows.append({"t": out, "left": next_clock(out, now=now, sla=sla)})
+        row = {"t": out, "left": next_clock(out, now=now, sla=sla)}
+        if words:
+            # The matched words marked in what this viewer reads (units: the dispatch text).
+            row["title_marks"] = snippet(out.title, words, width=len(out.title))
+            row["snippet"] = snippet(out.content, words) or snippet(out.location.address, words)
+        rows.append(row)
     query = [(k, v) for k, v in q.multi_items() if k != "page"]
     return render(
         request,
@@ -385,6 +392,7 @@ async def search(request: Request) -> Response:
         {
             "rows": rows,
             "total": total,
+            "capped": capped,
             "page": page,
             "pages": max(1, -(-total // per_page)),
             "q": q,
