@@ -17,7 +17,7 @@ from tortoise.functions import Count
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import OPEN_STATUSES, Status
 from hotline.domain.models import Ticket, TicketEvent, Unit
-from hotline.domain.timefmt import SHANGHAI, local_iso
+from hotline.domain.timefmt import SHANGHAI, local_iso, utcnow
 from hotline.reporting.unit_rates import (
     DATED_ACTIONS,
     RATE_ACTIONS,
@@ -153,8 +153,11 @@ async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateC
     return [rate_event_of(r) for r in event_rows], [rate_clock_of(r) for r in clock_rows]
 
 
-async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
-    """签收率 … 满意率 for the period, overall and per unit of the group."""
+async def rate_figures(
+    *, days: DateRange, group: UnitGroup, now: datetime | None = None
+) -> dict[str, Any]:
+    """签收率 … 满意率 for the period, overall and per unit of the group; deadlines are
+    judged at the period's end, or `now` (default: the present) while it runs."""
     directory = await unit_directory()
     selected = group.select(directory.values())
     codes = None if selected is None else {u.code for u in selected}
@@ -162,7 +165,9 @@ async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
     # `unit_rates.ticket_rate_rows` of each ticket: the same figures as `unit_rates`.
     per_unit = {
         code: fig
-        for code, fig in (await sum_rate_rows(days.period())).items()
+        for code, fig in (
+            await sum_rate_rows(days.period(), now=utcnow() if now is None else now)
+        ).items()
         if codes is None or code in codes
     }
     overall = Figures()
