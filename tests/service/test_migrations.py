@@ -197,6 +197,9 @@ NEW_TABLES = {
     "wechat_nonce",
     "login_known_address",
     "outbox_message",
+    "rate_daily",
+    "assessment_month",
+    "assessment_log",
 }
 NEW_COLUMNS = {
     "expires_at",
@@ -206,6 +209,8 @@ NEW_COLUMNS = {
     "no_contact",
     "dispatch_title",
     "dispatch_confirmed_at",
+    "unsigned_due_at",
+    "unreplied_due_at",
 }
 
 
