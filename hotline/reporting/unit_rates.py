@@ -194,19 +194,23 @@ class Figures:
         """The counts by name."""
         return {name: getattr(self, name) for name in COUNT_FIELDS}
 
+    def ratio(self, name: str) -> float | None:
+        """One rate unrounded (the 考核 score multiplies it); None where the denominator is 0."""
+        num, den = RATE_FIELDS[name]
+        d = getattr(self, den)
+        if not d:
+            return None
+        if name == "satisfaction_rate":
+            # In tenths, so 0.9 × n stays an exact integer before the one division.
+            return (10 * self.satisfied + 9 * self.basically_satisfied) / (10 * d)
+        return getattr(self, num) / d
+
     def rates(self) -> dict[str, float | None]:
         """Each rate in 0–1, rounded to 4 decimals; None where the denominator is 0."""
         out: dict[str, float | None] = {}
-        for name, (num, den) in RATE_FIELDS.items():
-            d = getattr(self, den)
-            if not d:
-                out[name] = None
-            elif name == "satisfaction_rate":
-                # In tenths, so 0.9 × n stays an exact integer before the one division.
-                weighted = 10 * self.satisfied + 9 * self.basically_satisfied
-                out[name] = round(weighted / (10 * d), 4)
-            else:
-                out[name] = round(getattr(self, num) / d, 4)
+        for name in RATE_FIELDS:
+            value = self.ratio(name)
+            out[name] = None if value is None else round(value, 4)
         return out
 
     def as_dict(self) -> dict[str, int | float | None]:
@@ -365,7 +369,8 @@ def ticket_rate_rows(
     receipt = _Clocks(by_kind["receipt"]) if by_kind.get("receipt") else None
     feedback = _Clocks(by_kind["feedback"]) if by_kind.get("feedback") else None
     assignments: list[Assignment] = []
-    ended: dict[int, datetime] = {}  # assignment ordinal → when a 改派 or 并单 ended it
+    # assignment ordinal → when a 改派 or 并单 ended it; -ordinal → its pending 退单
+    ended: dict[int, datetime] = {}
     callbacks: list[Callback] = []
     n_dispatch = n_callback = 0
     unit: str | None = None  # who holds the ticket (latest 派单/改派)
@@ -383,16 +388,23 @@ def ticket_rate_rows(
                 stint = Assignment(e.ticket_id, n_dispatch, unit, e.at)
                 assignments.append(stint)
         elif effect is RateEffect.SIGN:
+            if stint:
+                ended.pop(-stint.ordinal, None)  # acting on it again: the unit holds it
             if stint and not stint.signed:
                 stint.signed = True
                 stint.signed_on_time = _on_time(receipt, e.at)
         elif effect is RateEffect.DISPUTE:
             if stint:
                 stint.disputed = True
+                # From a 退单 until the centre decides, the time is the centre's (not late).
+                ended[-stint.ordinal] = e.at
         elif effect is RateEffect.EXTEND:
             if stint:
                 stint.extended = True
+                ended.pop(-stint.ordinal, None)
         elif effect is RateEffect.REPLY:
+            if stint:
+                ended.pop(-stint.ordinal, None)
             if stint and not stint.replied:
                 stint.replied = True
                 stint.replied_on_time = _on_time(feedback, e.at)
@@ -423,7 +435,8 @@ def ticket_rate_rows(
     for a in assignments:
         if a.merged:
             continue
-        end = ended.get(a.ordinal)
+        stops = [t for t in (ended.get(a.ordinal), ended.get(-a.ordinal)) if t is not None]
+        end = min(stops) if stops else None
         if not a.signed:
             a.unsigned_due_at = _due_while_held(by_kind.get("receipt", []), a.at, end)
         if not a.replied:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.domain.timefmt import SHANGHAI
@@ -83,9 +84,7 @@ async def upsert_days(conn: BaseDBAsyncClient, days: Days, *, replace: bool = Fa
             f"ON CONFLICT (day, unit) DO UPDATE SET {updates}"
         )
         params = [
-            v
-            for (day, unit), counts in chunk
-            for v in (stored_day(dialect, day), unit, *counts)
+            v for (day, unit), counts in chunk for v in (stored_day(dialect, day), unit, *counts)
         ]
         await conn.execute_query(placeholders(dialect, sql), params)
 
@@ -104,7 +103,9 @@ def days_change(old: Days, new: Days) -> Days:
     return change
 
 
-def stored_rows_sql(where: str, tables: tuple[str, str] = ("rate_assignment", "rate_callback")) -> str:
+def stored_rows_sql(
+    where: str, tables: tuple[str, str] = ("rate_assignment", "rate_callback")
+) -> str:
     """One SELECT over both row tables: (0|1, unit, date, DAILY_COUNTS…) of the rows
     matching `where` (its placeholders appear twice: once per table)."""
     return (
@@ -148,10 +149,7 @@ async def daily_figures(conn: BaseDBAsyncClient, period: Period) -> dict[tuple[d
     """The rollup rows of the period's days: (day, unit) → counts (overdue ones left at 0)."""
     dialect = conn.capabilities.dialect
     first, last = _local_days(period)
-    sql = (
-        f"SELECT day, unit, {', '.join(DAILY_COUNTS)} FROM rate_daily "
-        "WHERE day >= ? AND day <= ?"
-    )
+    sql = f"SELECT day, unit, {', '.join(DAILY_COUNTS)} FROM rate_daily WHERE day >= ? AND day <= ?"
     _, rows = await conn.execute_query(
         placeholders(dialect, sql), [stored_day(dialect, first), stored_day(dialect, last)]
     )

@@ -67,9 +67,7 @@ async def _compute(
     )
     if not event_rows:
         return [], []
-    _, clock_rows = await conn.execute_query(
-        placeholders(dialect, rate_clock_sql(where)), params
-    )
+    _, clock_rows = await conn.execute_query(placeholders(dialect, rate_clock_sql(where)), params)
     return all_rate_rows(
         [rate_event_of(r) for r in event_rows], [rate_clock_of(r) for r in clock_rows]
     )
@@ -163,7 +161,9 @@ async def _catch_up(tx: BaseDBAsyncClient, days: Days, *, since: int) -> None:
         )
         add_days(days, days_of_rows(old), sign=-1)
         for stage in STAGES:
-            await tx.execute_query(placeholders(dialect, f"DELETE FROM {stage} WHERE {where}"), chunk)
+            await tx.execute_query(
+                placeholders(dialect, f"DELETE FROM {stage} WHERE {where}"), chunk
+            )
         assignments, callbacks = await _compute(tx, where, chunk)
         await _stage(tx, assignments, callbacks)
         add_days(days, day_sums([*assignments, *callbacks]))

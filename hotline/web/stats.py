@@ -15,11 +15,24 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
+from hotline.reporting.assessment_exports import (
+    assessment_csv,
+    assessment_filename,
+    assessment_xlsx,
+)
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
+from hotline.services import assessment as assessment_service
 from hotline.services import rates as rate_service
-from hotline.web.endpoint import api, request_query
+from hotline.web.endpoint import api, request_body, request_query
 from hotline.web.http import require_principal
-from hotline.web.queries import PeriodQuery, RatesQuery, UnitGroupQuery
+from hotline.web.queries import (
+    AssessmentQuery,
+    MonthQuery,
+    PeriodQuery,
+    RatesQuery,
+    UnitGroupQuery,
+)
+from hotline.web.schemas_assessment import ReopenBody
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +68,9 @@ async def rates(request: Request) -> Response:
     await _reader(request)
     q: RatesQuery = request_query(request)
     fmt = q.format
-    report = await rate_service.rate_figures(days=_days(q), group=_group(q))
+    report = await rate_service.rate_figures(
+        days=_days(q), group=_group(q), rules=request.app.state.deployment.assessment_rules()
+    )
     if fmt == "json":
         return JSONResponse(report)
     if fmt == "xlsx":
@@ -96,8 +111,78 @@ async def overdue(request: Request) -> Response:
     return JSONResponse(await rate_service.overdue_by_unit(now=utcnow(), group=_group(q)))
 
 
+@api(
+    summary="月度考核：各单位综合得分与名次（JSON、xlsx、CSV）",
+    query=AssessmentQuery,
+    description="考核",
+    errors=(401, 403, 422),
+)
+async def assessment(request: Request) -> Response:
+    """GET /api/v1/stats/assessment?from=&to=[&format=json|xlsx|csv] — weighted score per
+    unit (data/assessment.toml), rank and every part; a locked month answers its stored
+    figures."""
+    await _reader(request)
+    q: AssessmentQuery = request_query(request)
+    report = await assessment_service.assessment(
+        days=_days(q), rules=request.app.state.deployment.assessment_rules()
+    )
+    if q.format == "json":
+        return JSONResponse(report)
+    if q.format == "xlsx":
+        body, media = assessment_xlsx(report), XLSX
+    else:
+        body, media = assessment_csv(report), "text/csv; charset=utf-8"
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": content_disposition(assessment_filename(report, q.format))
+        },
+    )
+
+
+@api(
+    summary="确认月度考核（锁定）：此后事件和重算不再改变该月考核结果",
+    query=MonthQuery,
+    description="考核",
+    errors=(401, 403, 409, 422),
+)
+async def lock_assessment(request: Request) -> Response:
+    """POST /api/v1/stats/assessment/lock?month=2026-11 — a supervisor confirms a month."""
+    principal = await require_principal(request)
+    q: MonthQuery = request_query(request)
+    report = await assessment_service.lock_month(
+        month=q.month,
+        principal=principal,
+        rules=request.app.state.deployment.assessment_rules(),
+    )
+    return JSONResponse(report)
+
+
+@api(
+    summary="重新打开已确认的月度考核（管理员，须写明理由，记入日志）",
+    query=MonthQuery,
+    body=ReopenBody,
+    description="考核",
+    errors=(401, 403, 409, 422),
+)
+async def reopen_assessment(request: Request) -> Response:
+    """POST /api/v1/stats/assessment/reopen?month=2026-11 {reason} — an admin reopens."""
+    principal = await require_principal(request)
+    q: MonthQuery = request_query(request)
+    data: ReopenBody = await request_body(request)
+    return JSONResponse(
+        await assessment_service.reopen_month(
+            month=q.month, principal=principal, reason=data.reason
+        )
+    )
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
+    Route("/stats/assessment", assessment, methods=["GET"]),
+    Route("/stats/assessment/lock", lock_assessment, methods=["POST"]),
+    Route("/stats/assessment/reopen", reopen_assessment, methods=["POST"]),
     Route("/stats/rates", rates, methods=["GET"]),
     Route("/stats/volumes", volumes, methods=["GET"]),
     Route("/stats/overdue", overdue, methods=["GET"]),

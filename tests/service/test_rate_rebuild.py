@@ -16,7 +16,6 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,8 +26,13 @@ from hotline.runtime.db import tortoise_config
 from hotline.runtime.deployment import Deployment
 from hotline.services.rate_rows import rebuild_rates
 from tests.conftest import _postgres_schema
-from tests.service.test_rate_rows import pure_days, pure_rows, stored_days, stored_rows
-from tests.service.test_rate_rows import make_history
+from tests.service.test_rate_rows import (
+    make_history,
+    pure_days,
+    pure_rows,
+    stored_days,
+    stored_rows,
+)
 
 FINGERPRINT = (
     "SELECT (SELECT COUNT(*) FROM rate_assignment), "
@@ -166,4 +170,3 @@ async def test_a_reader_sees_the_old_or_the_new_figures_never_a_mix(
     # Nothing the actions wrote during the rebuild was lost.
     assert await stored_rows() == await pure_rows()
     assert await stored_days() == await pure_days()
-

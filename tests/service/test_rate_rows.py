@@ -39,9 +39,17 @@ from hotline.runtime.deployment import Deployment
 from hotline.services import rating
 from hotline.services.rate_daily import DAILY_COUNTS, day_sums
 from hotline.services.rate_rows import rates_need_rebuild, rebuild_rates
-from hotline.services.rates import DateRange, UnitGroup, load_rate_records, rate_figures
+from hotline.services.rates import (
+    DateRange,
+    UnitGroup,
+    load_rate_records,
+    rate_figures,
+    trend_figures,
+    volume_figures,
+)
 from hotline.services.tickets import TICKET_RELATIONS, Actor, create_ticket, perform_action
 from hotline.services.units import unit_directory
+from hotline.web.pages.supervisor import buckets
 from tests.service.conftest import make_people
 
 UNITS = ["ZJJ", "RSJ", "JYJ", "A7", "XINGSHA", "LANGLI"]
@@ -230,8 +238,14 @@ async def pure_rows() -> tuple[list[tuple], list[tuple]]:
     assignments, callbacks = all_rate_rows(events, clocks)
     a = [
         (
-            x.ticket_id, x.ordinal, x.unit, x.at, x.merged, *x.counts().values(),
-            x.unsigned_due_at, x.unreplied_due_at,
+            x.ticket_id,
+            x.ordinal,
+            x.unit,
+            x.at,
+            x.merged,
+            *x.counts().values(),
+            x.unsigned_due_at,
+            x.unreplied_due_at,
         )  # fmt: skip
         for x in sorted(assignments, key=lambda x: (x.ticket_id, x.ordinal))
     ]
@@ -339,12 +353,33 @@ async def test_stored_rows_and_figures_equal_the_pure_batch(
         overall = got["overall"]
         late += overall["overdue_unreplied"] > 0 and overall["overdue_unsigned"] > 0
         units = [
-            (u["unit"], {k: u[k] for k in u if k not in ("unit", "name", "kind")})
+            (u["unit"], {k: u[k] for k in u if k not in ("unit", "name", "kind", "insufficient")})
             for u in got["units"]
         ]
         assert units == want["units"], (first, last, group)
         interesting += got["overall"]["dispatched"] > 0 and got["overall"]["callbacks"] > 0
     assert interesting >= 10 and late >= 5, (interesting, late)
+
+    # The trend (three queries) is, bucket by bucket, what the figures of each bucket say.
+    for first, last in (
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 10, 1), date(2026, 12, 31)),
+    ):
+        for group, now in itertools.product(GROUPS[:3], NOWS):
+            now = now or history.now
+            bucket_list = buckets(first, last)
+            trend = await trend_figures(buckets=bucket_list, group=group, now=now)
+            for n, (a, b, _) in enumerate(bucket_list):
+                part = DateRange.of(a, b)
+                want = (await expected_figures(part, group, now))["overall"]
+                volume = await volume_figures(days=part, channel_labels={})
+                assert trend["volume"][n] == volume["total"], (a, b)
+                for key, rate in (
+                    ("on_time", "on_time_rate"),
+                    ("satisfaction", "satisfaction_rate"),
+                ):
+                    expected = None if want[rate] is None else want[rate] * 100
+                    assert trend[key][n] == expected, (a, b, group, now, key)
 
     # The rebuild recomputes the same rows from the log.
     await RateAssignment.all().update(signed=0, unit="XXX")
