@@ -162,7 +162,8 @@ async def lock_month(
         row = await AssessmentMonth.select_for_update().using_db(conn).get_or_none(month=key)
         if row is not None and row.locked:
             raise _invalid(
-                f"{key} 的考核已于 {local_iso(row.locked_at)} 由 {row.locked_by} 确认，无需再次确认",
+                f"{key} 的考核已于 {local_iso(row.locked_at)} 由 {row.locked_by} 确认，"
+                "无需再次确认；如需更正请管理员重新打开",
                 status=409,
                 code="already_locked",
             )

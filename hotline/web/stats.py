@@ -135,9 +135,7 @@ async def assessment(request: Request) -> Response:
     return Response(
         body,
         media_type=media,
-        headers={
-            "Content-Disposition": content_disposition(assessment_filename(report, q.format))
-        },
+        headers={"Content-Disposition": content_disposition(assessment_filename(report, q.format))},
     )
 
 
