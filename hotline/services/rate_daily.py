@@ -13,7 +13,6 @@ through the indexes that lead with those due times.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -186,12 +185,23 @@ async def overdue_rows(
 async def period_figures(
     conn: BaseDBAsyncClient, period: Period, now: datetime | None
 ) -> dict[str, Figures]:
-    """Per-unit figures of a period of whole local days: the rollup's days summed, plus the
-    overdue counts judged at the period's end (or `now` when earlier)."""
-    per_unit: dict[str, Figures] = defaultdict(Figures)
-    for (_, unit), fig in (await daily_figures(conn, period)).items():
-        per_unit[unit].add(fig)
+    """Per-unit figures of a period of whole local days: the rollup's days summed by the
+    database (one row per unit comes back), plus the overdue counts judged at the period's
+    end (or `now` when earlier)."""
+    dialect = conn.capabilities.dialect
+    first, last = _local_days(period)
+    sql = (
+        f"SELECT unit, {', '.join(f'SUM({c})' for c in DAILY_COUNTS)} FROM rate_daily "
+        "WHERE day >= ? AND day <= ? GROUP BY unit"
+    )
+    _, rows = await conn.execute_query(
+        placeholders(dialect, sql), [stored_day(dialect, first), stored_day(dialect, last)]
+    )
+    per_unit: dict[str, Figures] = {
+        r[0]: Figures(**{name: int(v) for name, v in zip(DAILY_COUNTS, list(r)[1:], strict=True)})
+        for r in rows
+    }
     for which, unit, _, _ in await overdue_rows(conn, period, period.cutoff(now)):
-        fig = per_unit[unit]
+        fig = per_unit.setdefault(unit, Figures())
         setattr(fig, which, getattr(fig, which) + 1)
-    return dict(per_unit)
+    return per_unit
