@@ -19,6 +19,9 @@ from hotline.services.rate_rows import rebuild_rates
 from tests.api.conftest import World
 from tests.api.test_rates_api import REPLY, _deadline_passed, get_rates, today
 
+# Deduction counts and the rollup are SQL of each backend's own.
+pytestmark = pytest.mark.backends
+
 # Every rate ranked from one assignment or callback, so the small scenario is scored.
 SMALL = AssessmentRules(
     weights={"on_time_rate": 50, "satisfaction_rate": 50},

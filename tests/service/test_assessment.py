@@ -25,6 +25,9 @@ from hotline.services.rates import DateRange
 from hotline.services.tickets import Actor, create_ticket, perform_action
 from tests.service.conftest import make_people
 
+# Deduction counts and the rollup are SQL of each backend's own.
+pytestmark = pytest.mark.backends
+
 RULES = AssessmentRules(
     weights={"on_time_rate": 100}, deductions={"overdue": 5.0}, min_assignments=1
 )
