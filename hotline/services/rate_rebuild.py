@@ -34,8 +34,8 @@ from hotline.services.rate_daily import (
     upsert_days,
 )
 from hotline.services.rate_rows import (
-    _ASSIGNMENT_COLUMNS,
-    _CALLBACK_COLUMNS,
+    ASSIGNMENT_COLUMNS,
+    CALLBACK_COLUMNS,
     rate_clock_of,
     rate_clock_sql,
     rate_event_of,
@@ -131,8 +131,8 @@ async def _build_and_swap(
         if last_event is not None:
             await _catch_up(tx, days, since=last_event - IN_FLIGHT_IDS)
         for stage, live, columns in (
-            (STAGES[0], LIVE[0], _ASSIGNMENT_COLUMNS),
-            (STAGES[1], LIVE[1], _CALLBACK_COLUMNS),
+            (STAGES[0], LIVE[0], ASSIGNMENT_COLUMNS),
+            (STAGES[1], LIVE[1], CALLBACK_COLUMNS),
         ):
             listed = ", ".join(columns)
             await tx.execute_query(f"DELETE FROM {live}")

@@ -59,7 +59,7 @@ from sla.clock import ClockKind, ClockState
 __all__ = ["placeholders", "stored_time", "when", "flag"]
 
 RATE_CLOCK_KINDS = (ClockKind.RECEIPT.value, ClockKind.FEEDBACK.value)
-_ASSIGNMENT_COLUMNS = (
+ASSIGNMENT_COLUMNS = (
     "ticket_id",
     "ordinal",
     "unit",
@@ -70,7 +70,7 @@ _ASSIGNMENT_COLUMNS = (
     "unreplied_due_at",
 )
 _CALLBACK_COUNT_COLUMNS = tuple(c for c in CALLBACK_COUNTS if c != "callbacks")
-_CALLBACK_COLUMNS = (
+CALLBACK_COLUMNS = (
     "ticket_id",
     "ordinal",
     "unit",
@@ -200,14 +200,14 @@ async def write_rate_rows(
     await _upsert(
         conn,
         tables[0],
-        _ASSIGNMENT_COLUMNS,
+        ASSIGNMENT_COLUMNS,
         [_assignment_values(dialect, a) for a in assignments],
         plain=plain,
     )
     await _upsert(
         conn,
         tables[1],
-        _CALLBACK_COLUMNS,
+        CALLBACK_COLUMNS,
         [_callback_values(dialect, c) for c in callbacks],
         plain=plain,
     )
