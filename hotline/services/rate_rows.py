@@ -1,11 +1,13 @@
 """The rows the audited rates are summed from: one per assignment, one per callback.
 
-`hotline.reporting.unit_rates.ticket_rate_rows` derives a ticket's rows from its events and met
-clocks (pure); this module keeps them in `rate_assignment` / `rate_callback`:
+`hotline.reporting.unit_rates.ticket_rate_rows` derives a ticket's rows from its events and
+receipt/feedback clocks (pure); this module keeps them in `rate_assignment` / `rate_callback`:
 
 * the write path calls `refresh_ticket_rates` in the transaction of every action that
-  can change them (`ActionSpec.affects_rates`): one read of the ticket's rate events and
-  one upsert per table that has rows, so the rows always match the log;
+  can change them (`ActionSpec.affects_rates`, or any clock change: the rows keep the
+  deadline an unanswered assignment is late against): one read of the ticket's rate events,
+  one of its stored rows, one upsert per table that has rows, so the rows always match the
+  log;
 * the same transaction adds the change to the daily per-unit rollup (`rate_daily`);
 * `rebuild_rates` recomputes every row from the log with the same function (after an
   upgrade, or after a change of the rules) into staging tables and swaps them in with one
@@ -55,8 +57,6 @@ from hotline.services.rate_sql import (
     when,
 )
 from sla.clock import ClockKind, ClockState
-
-__all__ = ["placeholders", "stored_time", "when", "flag"]
 
 RATE_CLOCK_KINDS = (ClockKind.RECEIPT.value, ClockKind.FEEDBACK.value)
 ASSIGNMENT_COLUMNS = (
