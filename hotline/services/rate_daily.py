@@ -172,9 +172,13 @@ async def overdue_rows(
         ("overdue_unsigned", "unsigned_due_at"),
         ("overdue_unreplied", "unreplied_due_at"),
     ):
+        # SQLite would take the dispatched_at index (every row of the period); the unary +
+        # keeps it on the due-time index, which holds only unanswered rows' deadlines.
+        # PostgreSQL's statistics see the mostly-NULL due column and choose it themselves.
+        at = "+dispatched_at" if dialect != "postgres" else "dispatched_at"
         sql = (
             f"SELECT unit, dispatched_at, {column} FROM rate_assignment "
-            f"WHERE {column} < ? AND dispatched_at >= ? AND dispatched_at < ?"
+            f"WHERE {column} < ? AND {at} >= ? AND {at} < ?"
         )
         params = [stored_time(dialect, t) for t in (cutoff, period.start, period.end)]
         _, rows = await conn.execute_query(placeholders(dialect, sql), params)
