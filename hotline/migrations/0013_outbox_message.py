@@ -42,65 +42,39 @@ async def copy_rows(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_login_limits")]
+    dependencies = [('models', '0012_login_limits')]
 
     initial = False
 
     operations = [
         ops.CreateModel(
-            name="OutboxMessage",
+            name='OutboxMessage',
             fields=[
-                (
-                    "id",
-                    fields.BigIntField(
-                        generated=True, primary_key=True, unique=True, db_index=True
-                    ),
-                ),
-                ("transport", fields.CharField(max_length=16)),
-                ("dedupe_key", fields.CharField(unique=True, max_length=255)),
-                (
-                    "recipients",
-                    fields.JSONField(
-                        encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
-                    ),
-                ),
-                ("subject", fields.CharField(null=True, max_length=500)),
-                ("body", fields.TextField(unique=False)),
-                ("body_html", fields.TextField(null=True, unique=False)),
-                ("template", fields.CharField(null=True, max_length=32)),
-                (
-                    "params",
-                    fields.JSONField(
-                        default=dict,
-                        encoder=functools.partial(dumps, separators=(",", ":")),
-                        decoder=loads,
-                    ),
-                ),
-                ("status", fields.CharField(default="pending", max_length=16)),
-                ("attempts", fields.IntField(default=0)),
-                ("next_attempt_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ("last_error", fields.TextField(null=True, unique=False)),
-                ("external_ref", fields.CharField(null=True, max_length=128)),
-                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ("sent_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ("ticket_number", fields.CharField(null=True, db_index=True, max_length=64)),
-                ("reason", fields.CharField(max_length=32)),
-                (
-                    "claimed_until",
-                    fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
-                ),
-                ("claim_token", fields.CharField(null=True, max_length=36)),
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('transport', fields.CharField(max_length=16)),
+                ('dedupe_key', fields.CharField(unique=True, max_length=255)),
+                ('recipients', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('subject', fields.CharField(null=True, max_length=500)),
+                ('body', fields.TextField(unique=False)),
+                ('body_html', fields.TextField(null=True, unique=False)),
+                ('template', fields.CharField(null=True, max_length=32)),
+                ('params', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('status', fields.CharField(default='pending', max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_error', fields.TextField(null=True, unique=False)),
+                ('external_ref', fields.CharField(null=True, max_length=128)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('ticket_number', fields.CharField(null=True, db_index=True, max_length=64)),
+                ('reason', fields.CharField(max_length=32)),
+                ('claimed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('claim_token', fields.CharField(null=True, max_length=36)),
             ],
-            options={
-                "table": "outbox_message",
-                "app": "models",
-                "indexes": [Index(fields=["transport", "status", "next_attempt_at"])],
-                "pk_attr": "id",
-                "table_description": "One message waiting for (or done with) delivery through its transport.",
-            },
-            bases=["Model"],
+            options={'table': 'outbox_message', 'app': 'models', 'indexes': [Index(fields=['transport', 'status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One message waiting for (or done with) delivery through its transport.'},
+            bases=['Model'],
         ),
         ops.RunPython(copy_rows, atomic=True),
-        ops.DeleteModel(name="OutboxMail"),
-        ops.DeleteModel(name="OutboxSms"),
+        ops.DeleteModel(name='OutboxMail'),
+        ops.DeleteModel(name='OutboxSms'),
     ]

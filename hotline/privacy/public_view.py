@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # rows read by the services; only their fields are used here
     from hotline.domain.models import Ticket, TicketClock, TicketEvent, Unit
 
 
+
 def track_out(
     ticket: Ticket,
     clocks: Iterable[TicketClock],
