@@ -168,19 +168,9 @@ async def overdue_rows(
     range scans over unanswered rows only."""
     dialect = conn.capabilities.dialect
     out: list[tuple[str, str, datetime, datetime]] = []
-    for which, column in (
-        ("overdue_unsigned", "unsigned_due_at"),
-        ("overdue_unreplied", "unreplied_due_at"),
-    ):
-        # SQLite would take the dispatched_at index (every row of the period); the unary +
-        # keeps it on the due-time index, which holds only unanswered rows' deadlines.
-        # PostgreSQL's statistics see the mostly-NULL due column and choose it themselves.
-        at = "+dispatched_at" if dialect != "postgres" else "dispatched_at"
-        sql = (
-            f"SELECT unit, dispatched_at, {column} FROM rate_assignment "
-            f"WHERE {column} < ? AND {at} >= ? AND {at} < ?"
-        )
-        params = [stored_time(dialect, t) for t in (cutoff, period.start, period.end)]
+    params = [stored_time(dialect, t) for t in (cutoff, period.start, period.end)]
+    for which, column in OVERDUE_COLUMNS:
+        sql = _overdue_sql(dialect, column, f"unit, dispatched_at, {column}")
         _, rows = await conn.execute_query(placeholders(dialect, sql), params)
         out += [(which, r[0], when(r[1]), when(r[2])) for r in rows]
     return out
@@ -205,7 +195,38 @@ async def period_figures(
         r[0]: Figures(**{name: int(v) for name, v in zip(DAILY_COUNTS, list(r)[1:], strict=True)})
         for r in rows
     }
-    for which, unit, _, _ in await overdue_rows(conn, period, period.cutoff(now)):
+    for which, unit, count in await overdue_counts(conn, period, period.cutoff(now)):
         fig = per_unit.setdefault(unit, Figures())
-        setattr(fig, which, getattr(fig, which) + 1)
+        setattr(fig, which, count)
     return per_unit
+
+
+def _overdue_sql(dialect: str, column: str, select: str, tail: str = "") -> str:
+    # SQLite would take the dispatched_at index (every row of the period); the unary +
+    # keeps it on the due-time index, which holds only unanswered rows' deadlines.
+    # PostgreSQL's statistics see the mostly-NULL due column and choose it themselves.
+    at = "+dispatched_at" if dialect != "postgres" else "dispatched_at"
+    return (
+        f"SELECT {select} FROM rate_assignment WHERE {column} < ? AND {at} >= ? AND {at} < ?{tail}"
+    )
+
+
+OVERDUE_COLUMNS = (
+    ("overdue_unsigned", "unsigned_due_at"),
+    ("overdue_unreplied", "unreplied_due_at"),
+)
+
+
+async def overdue_counts(
+    conn: BaseDBAsyncClient, period: Period, cutoff: datetime
+) -> list[tuple[str, str, int]]:
+    """(which, unit, count) of the period's unanswered assignments whose deadline is before
+    `cutoff`, counted by the database (two grouped index range scans)."""
+    dialect = conn.capabilities.dialect
+    params = [stored_time(dialect, t) for t in (cutoff, period.start, period.end)]
+    out: list[tuple[str, str, int]] = []
+    for which, column in OVERDUE_COLUMNS:
+        sql = _overdue_sql(dialect, column, "unit, COUNT(*)", " GROUP BY unit")
+        _, rows = await conn.execute_query(placeholders(dialect, sql), params)
+        out += [(which, r[0], int(r[1])) for r in rows]
+    return out
