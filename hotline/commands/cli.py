@@ -533,7 +533,16 @@ async def _anonymise(settings: Settings) -> None:
 async def _rebuild_rates() -> None:
     from hotline.services.rate_rows import rebuild_rates
 
-    assignments, callbacks = await rebuild_rates()
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        # One line per tenth: a long rebuild shows it is moving, a short one stays quiet.
+        tenth = done * 10 // max(total, 1)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            print(f"重新生成考核指标明细：已处理 {done}/{total} 个工单编号区间", flush=True)
+
+    assignments, callbacks = await rebuild_rates(progress=progress)
     print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
 
 

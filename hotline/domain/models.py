@@ -403,6 +403,10 @@ class RateAssignment(Model):
     extended = fields.SmallIntField(default=0)
     replied = fields.SmallIntField(default=0)
     replied_on_time = fields.SmallIntField(default=0)
+    # While unanswered: the deadline it is late against (unit_rates.Assignment); a period's
+    # overdue_unsigned / overdue_unreplied count the rows whose due time is before its end.
+    unsigned_due_at = fields.DatetimeField(null=True)
+    unreplied_due_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "rate_assignment"
@@ -421,6 +425,9 @@ class RateAssignment(Model):
                 "replied",
                 "replied_on_time",
             ),
+            # The overdue counts read only unanswered rows whose deadline passed.
+            ("unsigned_due_at", "dispatched_at", "unit"),
+            ("unreplied_due_at", "dispatched_at", "unit"),
         )
 
 
@@ -532,3 +539,67 @@ class Open311Token(Model):
 
     class Meta:
         table = "open311_token"
+
+
+class RateDaily(Model):
+    """A unit's rate counts of one local (Asia/Shanghai) day: the sums of its assignment rows
+    dispatched and callback rows called back that day.
+
+    Written with the rate rows (the same transaction adds the change of a ticket's rows) and
+    rebuilt by `rebuild-rates`, so a period's figures read one row per unit and day however
+    long the history grows (`hotline.services.rate_rows`).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    unit = fields.CharField(max_length=32)
+    dispatched = fields.IntField(default=0)
+    signed = fields.IntField(default=0)
+    signed_on_time = fields.IntField(default=0)
+    disputed = fields.IntField(default=0)
+    extended = fields.IntField(default=0)
+    replied = fields.IntField(default=0)
+    replied_on_time = fields.IntField(default=0)
+    callbacks = fields.IntField(default=0)
+    contacted = fields.IntField(default=0)
+    solved = fields.IntField(default=0)
+    satisfied = fields.IntField(default=0)
+    basically_satisfied = fields.IntField(default=0)
+    unsatisfied = fields.IntField(default=0)
+    reopened = fields.IntField(default=0)
+
+    class Meta:
+        table = "rate_daily"
+        unique_together = (("day", "unit"),)
+
+
+class AssessmentMonth(Model):
+    """A month's 考核 as a supervisor confirmed it: the stored figures stay while `locked`.
+
+    Reopening (an admin, with a reason) clears `locked`; every lock and reopen is also an
+    `AssessmentLog` row.
+    """
+
+    id = fields.IntField(primary_key=True)
+    month = fields.CharField(max_length=7, unique=True)  # "2026-11"
+    locked = fields.BooleanField(default=True)
+    figures: Any = fields.JSONField(default=dict)  # the assessment answer as confirmed
+    locked_at = fields.DatetimeField()
+    locked_by = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "assessment_month"
+
+
+class AssessmentLog(Model):
+    """One lock or reopen of a month's 考核: who, when, why."""
+
+    id = fields.IntField(primary_key=True)
+    month = fields.CharField(max_length=7, db_index=True)
+    action = fields.CharField(max_length=16)  # lock / reopen
+    actor = fields.CharField(max_length=64)
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "assessment_log"

@@ -32,6 +32,8 @@ COUNT_LABELS = {
     "basically_satisfied": "基本满意数",
     "unsatisfied": "不满意数",
     "reopened": "重办数",
+    "overdue_unsigned": "超时未签收数",
+    "overdue_unreplied": "超时未回复数",
 }
 RATE_LABELS = {
     "sign_rate": "签收率",
@@ -50,7 +52,9 @@ LABELS = {**UNIT_COLUMNS, **COUNT_LABELS, **RATE_LABELS}
 OVERALL = "总体"
 PERIOD_RULE = (
     "派单、签收、退单、延期、回复按派单（改派）日期计入期间，归派单所指主办单位；"
-    "回访、重办按回访日期计入期间，归回访时的主办单位"
+    "回访、重办按回访日期计入期间，归回访时的主办单位；"
+    "超时未签收（未回复）= 期间内的派单至期末（进行中的期间至当前时刻）仍未签收（回复）"
+    "且已过签收（反馈）时限，计为超时"
 )
 assert set(RATE_LABELS) == set(RATE_FIELDS)
 
@@ -85,7 +89,12 @@ def _header() -> list[str]:
 
 
 def _definitions() -> list[tuple[str, str]]:
-    den = {**COUNT_LABELS, "satisfied + 0.9 × basically_satisfied": "满意数 + 0.9 × 基本满意数"}
+    den = {
+        **COUNT_LABELS,
+        "satisfied + 0.9 × basically_satisfied": "满意数 + 0.9 × 基本满意数",
+        "sign_due": "（签收数 + 超时未签收数）",
+        "reply_due": "（回复数 + 超时未回复数）",
+    }
     return [
         (RATE_LABELS[name], f"{den[num]} ÷ {den[d]}（分母为 0 时留空）")
         for name, (num, d) in RATE_FIELDS.items()

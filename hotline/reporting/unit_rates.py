@@ -14,6 +14,12 @@ are written out in the README under "Rates supervisors audit"; in short:
 * A **callback** (回访 event) belongs to the period of its own date and to the unit that
   held the ticket then (the latest 派单/改派 before it). `reopened` counts the callbacks
   followed by a 重办 before the ticket's next callback.
+* An on-time rate counts what was **due**, not only what was answered: an assignment of the
+  period not replied (not signed) whose feedback (receipt) deadline passed while the unit
+  held it, before the period's end (or now, for a running period), is `overdue_unreplied`
+  (`overdue_unsigned`) and counts as late. Each assignment keeps the due time it can be
+  late against (`unreplied_due_at`, `unsigned_due_at`), so the count is a comparison with
+  the cut-off, not a rule that needs the clock.
 """
 
 from __future__ import annotations
@@ -83,6 +89,8 @@ class RateClock:
     kind: str
     started_at: datetime
     due_at: datetime | None
+    met_at: datetime | None = None  # stopped (by a sign, reply, 退单, 改派 …); None: running
+    paused: bool = False  # an approved 挂起: not running, so not late while it lasts
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,10 @@ class Period:
 
     def __contains__(self, at: datetime) -> bool:
         return self.start <= at < self.end
+
+    def cutoff(self, now: datetime | None) -> datetime:
+        """The moment deadlines are judged at: the period's end, or `now` while it runs."""
+        return self.end if now is None else min(self.end, now)
 
 
 COUNT_FIELDS = (
@@ -111,14 +123,20 @@ COUNT_FIELDS = (
     "basically_satisfied",
     "unsatisfied",
     "reopened",
+    "overdue_unsigned",
+    "overdue_unreplied",
 )
+# Counted against a cut-off (the period's end or now), not summed from 0/1 columns.
+OVERDUE_COUNTS = ("overdue_unsigned", "overdue_unreplied")
 # rate name → (numerator, denominator); 满意率 is computed apart (weighted numerator).
 RATE_FIELDS: dict[str, tuple[str, str]] = {
     "sign_rate": ("signed", "dispatched"),
-    "sign_on_time_rate": ("signed_on_time", "dispatched"),
+    # Due = signed, or unsigned past the receipt deadline (late): never fewer by not signing.
+    "sign_on_time_rate": ("signed_on_time", "sign_due"),
     "dispute_rate": ("disputed", "dispatched"),
     "reply_rate": ("replied", "signed"),
-    "on_time_rate": ("replied_on_time", "replied"),
+    # Due = replied, or unreplied past the feedback deadline (late): never fewer by not replying.
+    "on_time_rate": ("replied_on_time", "reply_due"),
     "extension_rate": ("extended", "signed"),
     "reopen_rate": ("reopened", "callbacks"),
     "response_rate": ("contacted", "callbacks"),
@@ -154,6 +172,18 @@ class Figures:
     basically_satisfied: int = 0
     unsatisfied: int = 0
     reopened: int = 0
+    overdue_unsigned: int = 0
+    overdue_unreplied: int = 0
+
+    @property
+    def sign_due(self) -> int:
+        """Assignments whose 签收 was due: signed (on time or late) or unsigned and overdue."""
+        return self.signed + self.overdue_unsigned
+
+    @property
+    def reply_due(self) -> int:
+        """Assignments whose reply was due: replied (on time or late) or unreplied and overdue."""
+        return self.replied + self.overdue_unreplied
 
     def add(self, other: Figures) -> None:
         """Add another figure set's counts to this one."""
@@ -164,19 +194,23 @@ class Figures:
         """The counts by name."""
         return {name: getattr(self, name) for name in COUNT_FIELDS}
 
+    def ratio(self, name: str) -> float | None:
+        """One rate unrounded (the 考核 score multiplies it); None where the denominator is 0."""
+        num, den = RATE_FIELDS[name]
+        d = getattr(self, den)
+        if not d:
+            return None
+        if name == "satisfaction_rate":
+            # In tenths, so 0.9 × n stays an exact integer before the one division.
+            return (10 * self.satisfied + 9 * self.basically_satisfied) / (10 * d)
+        return getattr(self, num) / d
+
     def rates(self) -> dict[str, float | None]:
         """Each rate in 0–1, rounded to 4 decimals; None where the denominator is 0."""
         out: dict[str, float | None] = {}
-        for name, (num, den) in RATE_FIELDS.items():
-            d = getattr(self, den)
-            if not d:
-                out[name] = None
-            elif name == "satisfaction_rate":
-                # In tenths, so 0.9 × n stays an exact integer before the one division.
-                weighted = 10 * self.satisfied + 9 * self.basically_satisfied
-                out[name] = round(weighted / (10 * d), 4)
-            else:
-                out[name] = round(getattr(self, num) / d, 4)
+        for name in RATE_FIELDS:
+            value = self.ratio(name)
+            out[name] = None if value is None else round(value, 4)
         return out
 
     def as_dict(self) -> dict[str, int | float | None]:
@@ -224,6 +258,11 @@ class Assignment:
     replied: bool = False
     replied_on_time: bool = False
     merged: bool = False  # the ticket was merged (并单) into another during this assignment
+    # The deadline this assignment is late against while it stays unanswered: the due time
+    # of its receipt (feedback) clock when that passed before the clock stopped (or it still
+    # runs); None when signed (replied), merged, paused, or stopped in time (退单, 改派).
+    unsigned_due_at: datetime | None = None
+    unreplied_due_at: datetime | None = None
 
     def counts(self) -> dict[str, int]:
         """What this assignment adds to its unit's counts (0 or 1 each)."""
@@ -238,6 +277,17 @@ class Assignment:
             "extended": int(kept and self.extended),
             "replied": int(self.replied),
             "replied_on_time": int(self.replied_on_time),
+        }
+
+    def overdue(self, cutoff: datetime) -> dict[str, int]:
+        """Whether it is an overdue unsigned / unreplied assignment at `cutoff` (0 or 1)."""
+        return {
+            "overdue_unsigned": int(
+                self.unsigned_due_at is not None and self.unsigned_due_at < cutoff
+            ),
+            "overdue_unreplied": int(
+                self.unreplied_due_at is not None and self.unreplied_due_at < cutoff
+            ),
         }
 
 
@@ -276,7 +326,30 @@ ASSIGNMENT_COUNTS = (
     "replied",
     "replied_on_time",
 )
-CALLBACK_COUNTS = tuple(name for name in COUNT_FIELDS if name not in ASSIGNMENT_COUNTS)
+CALLBACK_COUNTS = tuple(
+    name for name in COUNT_FIELDS if name not in ASSIGNMENT_COUNTS and name not in OVERDUE_COUNTS
+)
+
+
+def _due_while_held(
+    clocks: list[RateClock], start: datetime, end: datetime | None
+) -> datetime | None:
+    """The due time an unanswered assignment [start, end) is late against, or None.
+
+    The latest clock of the kind started during the assignment; its due time counts when it
+    passed before the clock stopped (met, or the assignment ended) — a 退单 or 改派 in time
+    is no lateness — and the clock is not paused (an approved 挂起).
+    """
+    mine = [c for c in clocks if c.started_at >= start and (end is None or c.started_at < end)]
+    if not mine:
+        return None
+    clock = max(mine, key=lambda c: c.started_at)
+    if clock.due_at is None or clock.paused:
+        return None
+    stops = [t for t in (clock.met_at, end) if t is not None]
+    if stops and min(stops) <= clock.due_at:
+        return None
+    return clock.due_at
 
 
 def ticket_rate_rows(
@@ -296,6 +369,8 @@ def ticket_rate_rows(
     receipt = _Clocks(by_kind["receipt"]) if by_kind.get("receipt") else None
     feedback = _Clocks(by_kind["feedback"]) if by_kind.get("feedback") else None
     assignments: list[Assignment] = []
+    # assignment ordinal → when a 改派 or 并单 ended it; -ordinal → its pending 退单
+    ended: dict[int, datetime] = {}
     callbacks: list[Callback] = []
     n_dispatch = n_callback = 0
     unit: str | None = None  # who holds the ticket (latest 派单/改派)
@@ -306,21 +381,30 @@ def ticket_rate_rows(
         if effect in _ASSIGNING:
             n_dispatch += 1
             unit = e.lead_unit
+            if stint is not None:
+                ended[stint.ordinal] = e.at
             stint = None
             if unit:
                 stint = Assignment(e.ticket_id, n_dispatch, unit, e.at)
                 assignments.append(stint)
         elif effect is RateEffect.SIGN:
+            if stint:
+                ended.pop(-stint.ordinal, None)  # acting on it again: the unit holds it
             if stint and not stint.signed:
                 stint.signed = True
                 stint.signed_on_time = _on_time(receipt, e.at)
         elif effect is RateEffect.DISPUTE:
             if stint:
                 stint.disputed = True
+                # From a 退单 until the centre decides, the time is the centre's (not late).
+                ended[-stint.ordinal] = e.at
         elif effect is RateEffect.EXTEND:
             if stint:
                 stint.extended = True
+                ended.pop(-stint.ordinal, None)
         elif effect is RateEffect.REPLY:
+            if stint:
+                ended.pop(-stint.ordinal, None)
             if stint and not stint.replied:
                 stint.replied = True
                 stint.replied_on_time = _on_time(feedback, e.at)
@@ -346,7 +430,17 @@ def ticket_rate_rows(
             # Merged before any reply: the assignment is the other ticket's, not a second.
             if stint is not None:
                 stint.merged = True
+                ended[stint.ordinal] = e.at
                 stint = None
+    for a in assignments:
+        if a.merged:
+            continue
+        stops = [t for t in (ended.get(a.ordinal), ended.get(-a.ordinal)) if t is not None]
+        end = min(stops) if stops else None
+        if not a.signed:
+            a.unsigned_due_at = _due_while_held(by_kind.get("receipt", []), a.at, end)
+        if not a.replied:
+            a.unreplied_due_at = _due_while_held(by_kind.get("feedback", []), a.at, end)
     return assignments, callbacks
 
 
@@ -356,17 +450,23 @@ def count_rows(
     period: Period,
     *,
     include: Callable[[str], bool] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Figures, dict[str, Figures]]:
     """Overall and per-unit figures of the rows whose own date is in `period`.
 
     A unit with a row in the period is listed even when the row adds nothing (a merged
     repeat's assignment); `include` limits the units, overall is the sum over them.
+    Deadlines are judged at the period's end, or at `now` when that is earlier.
     """
+    cutoff = period.cutoff(now)
     per_unit: dict[str, Figures] = defaultdict(Figures)
     for row in (*assignments, *callbacks):
         if row.at in period and (include is None or include(row.unit)):
             fig = per_unit[row.unit]
-            for name, n in row.counts().items():
+            counts = row.counts()
+            if isinstance(row, Assignment):
+                counts.update(row.overdue(cutoff))
+            for name, n in counts.items():
                 setattr(fig, name, getattr(fig, name) + n)
     overall = Figures()
     for fig in per_unit.values():
@@ -380,6 +480,7 @@ def unit_rates(
     period: Period,
     *,
     include: Callable[[str], bool] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Figures, dict[str, Figures]]:
     """Overall and per-unit figures of `period` (the definition: rows of every ticket, counted).
 
@@ -390,7 +491,7 @@ def unit_rates(
     overall is the sum over the included units.
     """
     assignments, callbacks = all_rate_rows(events, clocks)
-    return count_rows(assignments, callbacks, period, include=include)
+    return count_rows(assignments, callbacks, period, include=include, now=now)
 
 
 def all_rate_rows(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the real imports load numpy and the policy files' parsers
     from classifier.model import CategoryModel
     from hotline.domain.vocabulary import Vocabulary
+    from hotline.reporting.assessment import AssessmentRules
     from hotline.services.router import TicketRouter
     from hotline.services.sla_engine import SlaEngine
     from hotline.sms.templates import SmsTemplates
@@ -30,6 +31,8 @@ class Deployment:
     sms: SmsTemplates | None = None
     # Replies and closings go to WeChat reporters too (WECHAT_APPID and WECHAT_SECRET set).
     wechat_push: bool = False
+    # The 考核 weights, deductions and minimum samples (data/assessment.toml).
+    assessment: AssessmentRules | None = None
     # Kept for callers that read extras["units"]; new code uses `units`.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -40,6 +43,14 @@ class Deployment:
 
             self.vocabulary = load_vocabulary(self.data_dir)
         return self.vocabulary
+
+    def assessment_rules(self) -> AssessmentRules:
+        """The 考核 rules (read from data_dir if start-up did not)."""
+        if self.assessment is None:
+            from hotline.reporting.assessment import load_assessment_rules
+
+            self.assessment = load_assessment_rules(self.data_dir)
+        return self.assessment
 
     def propose(
         self, *, text: str, address: str, kind: str, category: str | None

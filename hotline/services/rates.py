@@ -17,7 +17,8 @@ from tortoise.functions import Count
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Status
 from hotline.domain.models import Ticket, TicketEvent, Unit
-from hotline.domain.timefmt import SHANGHAI
+from hotline.domain.timefmt import SHANGHAI, utcnow
+from hotline.reporting.assessment import DEFAULT_RULES, AssessmentRules
 from hotline.reporting.unit_rates import (
     DATED_ACTIONS,
     RATE_ACTIONS,
@@ -28,6 +29,7 @@ from hotline.reporting.unit_rates import (
     RateEvent,
 )
 from hotline.reporting.volumes import VolumeRow, volumes
+from hotline.services.rate_daily import daily_figures, local_day, overdue_rows
 from hotline.services.rate_rows import (
     placeholders,
     rate_clock_of,
@@ -37,6 +39,7 @@ from hotline.services.rate_rows import (
     stored_time,
     sum_rate_rows,
 )
+from hotline.services.rate_sql import day_of
 from hotline.services.units import unit_directory
 
 MAX_DAYS = 3 * 366
@@ -153,8 +156,18 @@ async def load_rate_records(period: Period) -> tuple[list[RateEvent], list[RateC
     return [rate_event_of(r) for r in event_rows], [rate_clock_of(r) for r in clock_rows]
 
 
-async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
-    """签收率 … 满意率 for the period, overall and per unit of the group."""
+async def rate_figures(
+    *,
+    days: DateRange,
+    group: UnitGroup,
+    now: datetime | None = None,
+    rules: AssessmentRules | None = None,
+) -> dict[str, Any]:
+    """签收率 … 满意率 for the period, overall and per unit of the group; deadlines are
+    judged at the period's end, or `now` (default: the present) while it runs. Each unit
+    lists the rates its sample is too small to rank it on (`insufficient`, 样本不足) by
+    the minimums of `rules` (data/assessment.toml)."""
+    rules = rules or DEFAULT_RULES
     directory = await unit_directory()
     selected = group.select(directory.values())
     codes = None if selected is None else {u.code for u in selected}
@@ -162,7 +175,9 @@ async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
     # `unit_rates.ticket_rate_rows` of each ticket: the same figures as `unit_rates`.
     per_unit = {
         code: fig
-        for code, fig in (await sum_rate_rows(days.period())).items()
+        for code, fig in (
+            await sum_rate_rows(days.period(), now=utcnow() if now is None else now)
+        ).items()
         if codes is None or code in codes
     }
     overall = Figures()
@@ -185,10 +200,83 @@ async def rate_figures(*, days: DateRange, group: UnitGroup) -> dict[str, Any]:
                 "name": directory[code].name if code in directory else code,
                 "kind": directory[code].kind if code in directory else None,
                 **per_unit.get(code, Figures()).as_dict(),
+                "insufficient": rules.insufficient(per_unit.get(code, Figures())),
             }
             for code in listed
         ],
     }
+
+
+async def trend_figures(
+    *,
+    buckets: list[tuple[date, date, str]],
+    group: UnitGroup,
+    now: datetime | None = None,
+) -> dict[str, list[Any]]:
+    """Per bucket of local days: tickets received, 按时办结率 and 满意率 (in %), as
+    `rate_figures` and `volume_figures` give them for that bucket alone.
+
+    Three queries whatever the number of buckets: the rollup's days, the overdue
+    unanswered rows, and the tickets received per local day.
+    """
+    if not buckets:
+        return {"labels": [], "volume": [], "on_time": [], "satisfaction": []}
+    now = utcnow() if now is None else now
+    directory = await unit_directory()
+    selected = group.select(directory.values())
+    codes = None if selected is None else {u.code for u in selected}
+    whole = DateRange(buckets[0][0], buckets[-1][1])
+    period = whole.period()
+    conn = TicketEvent._meta.db
+    index = {}  # local day → bucket number
+    for n, (a, b, _) in enumerate(buckets):
+        day = a
+        while day <= b:
+            index[day] = n
+            day += timedelta(days=1)
+    figures = [Figures() for _ in buckets]
+    for (day, unit), fig in (await daily_figures(conn, period)).items():
+        if (codes is None or unit in codes) and day in index:
+            figures[index[day]].add(fig)
+    ends = [DateRange(a, b).period().end for a, b, _ in buckets]
+    for which, unit, at, due in await overdue_rows(conn, period, period.cutoff(now)):
+        n = index.get(local_day(at))
+        if n is not None and (codes is None or unit in codes) and due < min(ends[n], now):
+            setattr(figures[n], which, getattr(figures[n], which) + 1)
+    received = [0] * len(buckets)
+    for day, count in await received_per_day(period):
+        if day in index:
+            received[index[day]] += count
+    rates = [f.rates() for f in figures]
+    return {
+        "labels": [label for _, _, label in buckets],
+        "volume": received,
+        "on_time": [None if r["on_time_rate"] is None else r["on_time_rate"] * 100 for r in rates],
+        "satisfaction": [
+            None if r["satisfaction_rate"] is None else r["satisfaction_rate"] * 100 for r in rates
+        ],
+    }
+
+
+async def received_per_day(period: Period) -> list[tuple[date, int]]:
+    """Tickets received per local day (merged repeats left out), one grouped query."""
+    conn = Ticket._meta.db
+    dialect = conn.capabilities.dialect
+    if dialect == "postgres":
+        day = "(created_at AT TIME ZONE 'Asia/Shanghai')::date"
+    else:
+        day = "date(created_at, '+8 hours')"  # Asia/Shanghai has kept UTC+8 since 1991
+    sql = (
+        f"SELECT {day}, COUNT(*) FROM ticket WHERE created_at >= ? AND created_at < ? "
+        f"AND status <> ? GROUP BY {day}"
+    )
+    params = [
+        stored_time(dialect, period.start),
+        stored_time(dialect, period.end),
+        Status.MERGED.value,
+    ]
+    _, rows = await conn.execute_query(placeholders(dialect, sql), params)
+    return [(day_of(r[0]), int(r[1])) for r in rows]
 
 
 async def volume_figures(*, days: DateRange, channel_labels: Mapping[str, str]) -> dict[str, Any]:

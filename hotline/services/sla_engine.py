@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ActionSpec
@@ -241,11 +242,20 @@ async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
 async def recompute_provisional(engine: SlaEngine) -> tuple[int, int]:
     """Recompute every open provisional clock; returns (recomputed, still provisional)."""
     done = still = 0
+    from hotline.services.rate_rows import RATE_CLOCK_KINDS, refresh_ticket_rates
+
     for row in await TicketClock.filter(provisional=True, is_open=True):
         clock = engine.recompute(clock_of(row))
-        await TicketClock.filter(id=row.id).update(
-            **clock_columns(clock, (row.detail or {}).get("policy"))
-        )
+        async with in_transaction() as conn:
+            await (
+                TicketClock.filter(id=row.id)
+                .using_db(conn)
+                .update(**clock_columns(clock, (row.detail or {}).get("policy")))
+            )
+            if row.kind in RATE_CLOCK_KINDS:
+                # The rate rows keep the due time an unanswered assignment is late against.
+                clocks = await TicketClock.filter(ticket_id=row.ticket_id).using_db(conn)
+                await refresh_ticket_rates(conn, ticket_id=row.ticket_id, clocks=clocks)
         await sync_next_due(None, row.ticket_id)
         done += 1
         still += int(clock.provisional)

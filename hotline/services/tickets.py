@@ -632,9 +632,10 @@ async def _write(
         await _end_subdispatch(conn, ticket_id=ticket.id, links=links)
     if outcome.clocks is not None and outcome.clocks.plan.touches():
         clock_rows = await write_clocks(conn, ticket_id=ticket.id, change=outcome.clocks)
-    if spec.affects_rates:
+    if spec.affects_rates or (outcome.clocks is not None and outcome.clocks.plan.touches()):
         # The rows the audited rates are summed from, in this same transaction; a ticket
-        # created here (`before`) has all its events in hand, others are read back.
+        # created here (`before`) has all its events in hand, others are read back. A clock
+        # change (挂起, 恢复 …) moves the deadline an unanswered assignment is late against.
         await refresh_ticket_rates(
             conn, ticket_id=ticket.id, clocks=clock_rows, events=events if before else None
         )

@@ -12,6 +12,7 @@ from hotline.runtime.deployment import Deployment
 
 if TYPE_CHECKING:
     from hotline.domain.vocabulary import Vocabulary
+    from hotline.reporting.assessment import AssessmentRules
     from hotline.services.sla_engine import SlaEngine
     from hotline.sms.templates import SmsTemplates
 
@@ -96,6 +97,7 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
             raise ConfigError(f"分类模型无法读取：{model_dir}：{exc}") from exc
     use_msgid_domain(settings.smtp.msgid_domain)
     sms = load_sms(data_dir, gateway=settings.sms.gateway)
+    assessment = load_assessment(data_dir)
     return Deployment(
         data_dir=data_dir,
         router=TicketRouter(routing=routing, model=model),
@@ -106,8 +108,19 @@ def load_deployment(settings: Settings, *, with_model: bool = True) -> Deploymen
         public_base_url=settings.public_base_url,
         sms=sms,
         wechat_push=bool(settings.wechat_appid and settings.wechat_secret),
+        assessment=assessment,
         extras={"units": list(routing.units)},
     )
+
+
+def load_assessment(data_dir: Path) -> AssessmentRules:
+    """The 考核 rules of data/assessment.toml, checked (ConfigError names file:line)."""
+    from hotline.reporting.assessment import AssessmentError, load_assessment_rules
+
+    try:
+        return load_assessment_rules(data_dir)
+    except AssessmentError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_sms(data_dir: Path, *, gateway: str) -> SmsTemplates | None:

@@ -157,6 +157,18 @@ class OverdueQuery(UnitGroupQuery):
     )
 
 
+class AssessmentQuery(PeriodQuery):
+    """GET /api/v1/stats/assessment."""
+
+    format: Literal["json", "xlsx", "csv"] = Field(default="json", description="输出格式")
+
+
+class MonthQuery(Query):
+    """POST /api/v1/stats/assessment/lock and /reopen: one calendar month."""
+
+    month: str = Field(description="年月，如 2026-11", max_length=7)
+
+
 class RatesQuery(PeriodQuery, UnitGroupQuery):
     """GET /api/v1/stats/rates."""
 

@@ -17,20 +17,29 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
+from hotline.reporting.assessment_exports import (
+    assessment_csv,
+    assessment_filename,
+    assessment_xlsx,
+)
 from hotline.reporting.exports import content_disposition, filename, rates_csv, rates_xlsx
 from hotline.runtime.reporting import reporting_reads
+from hotline.services import assessment as assessment_service
 from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.hierarchy_rates import hierarchy_figures
-from hotline.web.endpoint import api, request_query
+from hotline.web.endpoint import api, request_body, request_query
 from hotline.web.http import require_principal
 from hotline.web.queries import (
+    AssessmentQuery,
     HierarchyQuery,
+    MonthQuery,
     OverdueQuery,
     PeriodQuery,
     RatesQuery,
     UnitGroupQuery,
 )
+from hotline.web.schemas_assessment import ReopenBody
 
 READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,7 +76,9 @@ async def rates(request: Request) -> Response:
     q: RatesQuery = request_query(request)
     fmt = q.format
     with reporting_reads():
-        report = await rate_service.rate_figures(days=_days(q), group=_group(q))
+        report = await rate_service.rate_figures(
+            days=_days(q), group=_group(q), rules=request.app.state.deployment.assessment_rules()
+        )
     if fmt == "json":
         # Each unit's part in tickets it does not lead (协办意见, 下派), beside its own rates.
         part = await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow())
@@ -133,8 +144,76 @@ async def hierarchy(request: Request) -> Response:
     return JSONResponse(await hierarchy_figures(days=_days(q), group=_group(q), now=utcnow()))
 
 
+@api(
+    summary="月度考核：各单位综合得分与名次（JSON、xlsx、CSV）",
+    query=AssessmentQuery,
+    description="考核",
+    errors=(401, 403, 422),
+)
+async def assessment(request: Request) -> Response:
+    """GET /api/v1/stats/assessment?from=&to=[&format=json|xlsx|csv] — weighted score per
+    unit (data/assessment.toml), rank and every part; a locked month answers its stored
+    figures."""
+    await _reader(request)
+    q: AssessmentQuery = request_query(request)
+    report = await assessment_service.assessment(
+        days=_days(q), rules=request.app.state.deployment.assessment_rules()
+    )
+    if q.format == "json":
+        return JSONResponse(report)
+    if q.format == "xlsx":
+        body, media = assessment_xlsx(report), XLSX
+    else:
+        body, media = assessment_csv(report), "text/csv; charset=utf-8"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": content_disposition(assessment_filename(report, q.format))},
+    )
+
+
+@api(
+    summary="确认月度考核（锁定）：此后事件和重算不再改变该月考核结果",
+    query=MonthQuery,
+    description="考核",
+    errors=(401, 403, 409, 422),
+)
+async def lock_assessment(request: Request) -> Response:
+    """POST /api/v1/stats/assessment/lock?month=2026-11 — a supervisor confirms a month."""
+    principal = await require_principal(request)
+    q: MonthQuery = request_query(request)
+    report = await assessment_service.lock_month(
+        month=q.month,
+        principal=principal,
+        rules=request.app.state.deployment.assessment_rules(),
+    )
+    return JSONResponse(report)
+
+
+@api(
+    summary="重新打开已确认的月度考核（管理员，须写明理由，记入日志）",
+    query=MonthQuery,
+    body=ReopenBody,
+    description="考核",
+    errors=(401, 403, 409, 422),
+)
+async def reopen_assessment(request: Request) -> Response:
+    """POST /api/v1/stats/assessment/reopen?month=2026-11 {reason} — an admin reopens."""
+    principal = await require_principal(request)
+    q: MonthQuery = request_query(request)
+    data: ReopenBody = await request_body(request)
+    return JSONResponse(
+        await assessment_service.reopen_month(
+            month=q.month, principal=principal, reason=data.reason
+        )
+    )
+
+
 # Mounted at /api/v1 (hotline.web.app).
 routes = [
+    Route("/stats/assessment", assessment, methods=["GET"]),
+    Route("/stats/assessment/lock", lock_assessment, methods=["POST"]),
+    Route("/stats/assessment/reopen", reopen_assessment, methods=["POST"]),
     Route("/stats/rates", rates, methods=["GET"]),
     Route("/stats/volumes", volumes, methods=["GET"]),
     Route("/stats/overdue", overdue, methods=["GET"]),

@@ -31,6 +31,8 @@ COUNTS = [
     "basically_satisfied",
     "unsatisfied",
     "reopened",
+    "overdue_unsigned",
+    "overdue_unreplied",
 ]
 RATES = [
     "sign_rate",
@@ -54,11 +56,11 @@ async def _ticket_id(number: str) -> int:
     return (await Ticket.get(number=number)).id
 
 
-async def _deadline_passed(number: str, kind: str) -> None:
-    """The running clock of `kind` fell due an hour ago (as if the unit had waited)."""
+async def _deadline_passed(number: str, kind: str, ago: timedelta = timedelta(hours=1)) -> None:
+    """The running clock of `kind` fell due `ago` (as if the unit had waited)."""
     await TicketClock.filter(
         ticket_id=await _ticket_id(number), kind=kind, current=True, is_open=True
-    ).update(due_at=utcnow() - timedelta(hours=1))
+    ).update(due_at=utcnow() - ago)
 
 
 async def scenario(world: World) -> None:
@@ -87,7 +89,8 @@ async def scenario(world: World) -> None:
     await world.act(t3, "reject", "zjj", {"reason": "不属于本单位职责"})
     await world.act(t3, "redispatch", "op", {"lead_unit": "RSJ"})
     await world.act(t3, "sign", "rsj")
-    await _deadline_passed(t3, "feedback")
+    # Due just now: after ZJJ's 退单 (not ZJJ's lateness), before RSJ's reply (RSJ's).
+    await _deadline_passed(t3, "feedback", ago=timedelta(0))
     await world.act(t3, "reply", "rsj", REPLY)
     await world.act(t3, "callback", "op", {"contacted": False})
     await world.act(t3, "reopen", "op", {"reason": "未联系上市民，重新办理"})
@@ -130,7 +133,8 @@ async def test_rates_per_unit_from_real_actions(world: World) -> None:
     )
     assert {k: units["ZJJ"][k] for k in RATES} == {
         "sign_rate": 0.6667,
-        "sign_on_time_rate": 0.3333,
+        # 1 of the 2 signed (T3's 退单 came before its receipt deadline: not due, not late).
+        "sign_on_time_rate": 0.5,
         "dispute_rate": 0.3333,
         "reply_rate": 1.0,
         "on_time_rate": 1.0,

@@ -204,6 +204,9 @@ NEW_TABLES = {
     "login_known_address",
     "outbox_message",
     "phone_call",
+    "rate_daily",
+    "assessment_month",
+    "assessment_log",
 }
 NEW_COLUMNS = {
     "expires_at",
@@ -220,6 +223,8 @@ NEW_COLUMNS = {
     "attempted_at",
     "finished_at",
     "error",
+    "unsigned_due_at",
+    "unreplied_due_at",
 }
 # Columns later migrations add to one table (names other tables also use, e.g. state).
 NEW_TABLE_COLUMNS = {

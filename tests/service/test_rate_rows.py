@@ -14,6 +14,7 @@ and signs and replies come late. Then:
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,16 +32,25 @@ from hotline.domain.lifecycle import (
     Role,
     Status,
 )
-from hotline.domain.models import RateAssignment, RateCallback, Ticket
+from hotline.domain.models import RateAssignment, RateCallback, RateDaily, Ticket
 from hotline.domain.schemas import RatingIn, TicketCreate
 from hotline.domain.timefmt import SHANGHAI
 from hotline.reporting.unit_rates import COUNT_FIELDS, Figures, all_rate_rows, unit_rates
 from hotline.runtime.deployment import Deployment
 from hotline.services import rating
+from hotline.services.rate_daily import DAILY_COUNTS, day_sums
 from hotline.services.rate_rows import rates_need_rebuild, rebuild_rates
-from hotline.services.rates import DateRange, UnitGroup, load_rate_records, rate_figures
+from hotline.services.rates import (
+    DateRange,
+    UnitGroup,
+    load_rate_records,
+    rate_figures,
+    trend_figures,
+    volume_figures,
+)
 from hotline.services.tickets import TICKET_RELATIONS, Actor, create_ticket, perform_action
 from hotline.services.units import unit_directory
+from hotline.web.pages.supervisor import buckets
 from tests.service.conftest import make_people
 
 UNITS = ["ZJJ", "RSJ", "JYJ", "A7", "XINGSHA", "LANGLI"]
@@ -222,7 +232,7 @@ async def stored_rows() -> tuple[list[tuple], list[tuple]]:
     a = await RateAssignment.all().order_by("ticket_id", "ordinal").values_list(
         "ticket_id", "ordinal", "unit", "dispatched_at", "merged",
         "dispatched", "signed", "signed_on_time", "disputed", "extended",
-        "replied", "replied_on_time",
+        "replied", "replied_on_time", "unsigned_due_at", "unreplied_due_at",
     )  # fmt: skip
     c = await RateCallback.all().order_by("ticket_id", "ordinal").values_list(
         "ticket_id", "ordinal", "unit", "called_at", "satisfaction",
@@ -238,7 +248,16 @@ async def pure_rows() -> tuple[list[tuple], list[tuple]]:
     )
     assignments, callbacks = all_rate_rows(events, clocks)
     a = [
-        (x.ticket_id, x.ordinal, x.unit, x.at, x.merged, *x.counts().values())
+        (
+            x.ticket_id,
+            x.ordinal,
+            x.unit,
+            x.at,
+            x.merged,
+            *x.counts().values(),
+            x.unsigned_due_at,
+            x.unreplied_due_at,
+        )  # fmt: skip
         for x in sorted(assignments, key=lambda x: (x.ticket_id, x.ordinal))
     ]
     c = [
@@ -248,6 +267,23 @@ async def pure_rows() -> tuple[list[tuple], list[tuple]]:
     return a, c
 
 
+async def stored_days() -> dict[tuple[date, str], list[int]]:
+    """The rollup table as (day, unit) → counts."""
+    rows = await RateDaily.all().values_list("day", "unit", *DAILY_COUNTS)
+    return {(r[0], r[1]): list(r[2:]) for r in rows}
+
+
+async def pure_days() -> dict[tuple[date, str], list[int]]:
+    """The pure rows of the whole log summed per local day and unit."""
+    events, clocks = await load_rate_records(
+        DateRange.of(date(2026, 1, 1), date(2027, 12, 31)).period()
+    )
+    assignments, callbacks = all_rate_rows(events, clocks)
+    return day_sums([*assignments, *callbacks])
+
+
+# Deadlines judged at the end of the history (None) and at moments inside it.
+NOWS = [None, datetime(2026, 11, 3, 2, tzinfo=UTC), datetime(2026, 11, 20, 9, 30, tzinfo=UTC)]
 PERIODS = [
     (date(2026, 10, 1), date(2026, 10, 31)),
     (date(2026, 11, 1), date(2026, 11, 30)),
@@ -265,14 +301,20 @@ GROUPS = [
 ]
 
 
-async def expected_figures(days: DateRange, group: UnitGroup) -> dict[str, Any]:
+async def expected_figures(
+    days: DateRange, group: UnitGroup, now: datetime | None = None
+) -> dict[str, Any]:
     """What rate_figures answered before the rows existed: the pure batch computation."""
     directory = await unit_directory()
     selected = group.select(directory.values())
     codes = None if selected is None else {u.code for u in selected}
     events, clocks = await load_rate_records(days.period())
     overall, per_unit = unit_rates(
-        events, clocks, days.period(), include=None if codes is None else codes.__contains__
+        events,
+        clocks,
+        days.period(),
+        include=None if codes is None else codes.__contains__,
+        now=now,
     )
     if selected is None:
         order = {u.code: u.id for u in directory.values()}
@@ -309,26 +351,53 @@ async def test_stored_rows_and_figures_equal_the_pure_batch(
     assert stored[1] == pure[1]
     assert len(stored[0]) > 40 and len(stored[1]) > 5, history.done
 
-    interesting = 0
-    for first, last in PERIODS:
+    # The daily rollup is the pure rows summed per local day and unit.
+    assert await stored_days() == await pure_days()
+
+    interesting = late = 0
+    for (first, last), group, now in itertools.product(PERIODS, GROUPS, NOWS):
         days = DateRange.of(first, last)
-        for group in GROUPS:
-            got = await rate_figures(days=days, group=group)
-            want = await expected_figures(days, group)
-            assert got["overall"] == want["overall"], (first, last, group)
-            units = [
-                (u["unit"], {k: u[k] for k in u if k not in ("unit", "name", "kind")})
-                for u in got["units"]
-            ]
-            assert units == want["units"], (first, last, group)
-            interesting += got["overall"]["dispatched"] > 0 and got["overall"]["callbacks"] > 0
-    assert interesting >= 10
+        now = now or history.now
+        got = await rate_figures(days=days, group=group, now=now)
+        want = await expected_figures(days, group, now)
+        assert got["overall"] == want["overall"], (first, last, group, now)
+        overall = got["overall"]
+        late += overall["overdue_unreplied"] > 0 and overall["overdue_unsigned"] > 0
+        units = [
+            (u["unit"], {k: u[k] for k in u if k not in ("unit", "name", "kind", "insufficient")})
+            for u in got["units"]
+        ]
+        assert units == want["units"], (first, last, group)
+        interesting += got["overall"]["dispatched"] > 0 and got["overall"]["callbacks"] > 0
+    assert interesting >= 10 and late >= 5, (interesting, late)
+
+    # The trend (three queries) is, bucket by bucket, what the figures of each bucket say.
+    for first, last in (
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 10, 1), date(2026, 12, 31)),
+    ):
+        for group, now in itertools.product(GROUPS[:3], NOWS):
+            now = now or history.now
+            bucket_list = buckets(first, last)
+            trend = await trend_figures(buckets=bucket_list, group=group, now=now)
+            for n, (a, b, _) in enumerate(bucket_list):
+                part = DateRange.of(a, b)
+                want = (await expected_figures(part, group, now))["overall"]
+                volume = await volume_figures(days=part, channel_labels={})
+                assert trend["volume"][n] == volume["total"], (a, b)
+                for key, rate in (
+                    ("on_time", "on_time_rate"),
+                    ("satisfaction", "satisfaction_rate"),
+                ):
+                    expected = None if want[rate] is None else want[rate] * 100
+                    assert trend[key][n] == expected, (a, b, group, now, key)
 
     # The rebuild recomputes the same rows from the log.
     await RateAssignment.all().update(signed=0, unit="XXX")
     await RateCallback.all().delete()
     assert await rebuild_rates(batch=7) == (len(pure[0]), len(pure[1]))
     assert await stored_rows() == pure
+    assert await stored_days() == await pure_days()
     assert not await rates_need_rebuild()
 
 

@@ -133,6 +133,11 @@ async def test_december_clock_is_provisional_until_the_2027_schedule_arrives(
     assert done >= 1 and still == 0
     mediation = (await clocks(n))["mediation"]
     assert not mediation.provisional and mediation.due_at > before
+    # The rate row keeps the recomputed feedback deadline the reply is late against.
+    from hotline.domain.models import RateAssignment, Ticket
+
+    row = await RateAssignment.get(ticket_id=(await Ticket.get(number=n)).id)
+    assert row.unreplied_due_at == (await clocks(n))["feedback"].due_at
 
 
 async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
@@ -147,8 +152,16 @@ async def test_pause_pushes_the_deadline_and_emergencies_cannot_pause(
     assert (await clocks(n))["feedback"].state != "paused"
     await act(deployment, people, n, "approve-pause", "op", at("2026-11-03T10:00"))
     assert (await clocks(n))["feedback"].state == "paused"
+    # Paused: not late while it lasts; resumed: late against the moved deadline (the rate
+    # row follows every clock change, not only the rate actions).
+    from hotline.domain.models import RateAssignment, Ticket
+
+    ticket_id = (await Ticket.get(number=n)).id
+    assert (await RateAssignment.get(ticket_id=ticket_id)).unreplied_due_at is None
     await act(deployment, people, n, "resume", "zjj", at("2026-11-05T10:00"))
     assert (await clocks(n))["feedback"].due_at - due == timedelta(days=2)
+    row = await RateAssignment.get(ticket_id=ticket_id)
+    assert row.unreplied_due_at == (await clocks(n))["feedback"].due_at
 
     urgent = await make(
         deployment,

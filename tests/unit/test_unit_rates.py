@@ -29,8 +29,15 @@ def cb(ticket: int, at: datetime, contacted: bool, satisfaction: str | None, sol
     return ev(ticket, "callback", at, contacted=contacted, satisfaction=satisfaction, solved=solved)
 
 
-def clock(ticket: int, kind: str, started: datetime, due: datetime) -> RateClock:
-    return RateClock(ticket, kind, started, due)
+def clock(
+    ticket: int, kind: str, started: datetime, due: datetime, met: datetime | None = None
+) -> RateClock:
+    """A clock met at `met` (default: at its start, i.e. answered; None via `running`)."""
+    return RateClock(ticket, kind, started, due, met or started)
+
+
+def running(ticket: int, kind: str, started: datetime, due: datetime) -> RateClock:
+    return RateClock(ticket, kind, started, due, None)
 
 
 # ZJJ and RSJ, November 2026. Comments say how each ticket counts.
@@ -84,9 +91,9 @@ EVENTS = [
     ev(6, "sign", t(12, 1, 7)),
     ev(6, "reply", t(12, 5)),
     cb(6, t(12, 6), True, "不满意", False),
-    # T7 ZJJ: dispatched, never signed.
+    # T7 ZJJ: dispatched, never signed: both deadlines passed in November (late twice).
     ev(7, "dispatch", nov(10), lead_unit="ZJJ"),
-    # T8 ZJJ: signed on time, one extension, no reply yet.
+    # T8 ZJJ: signed on time, one extension, no reply yet (not due before December).
     ev(8, "dispatch", nov(11), lead_unit="ZJJ"),
     ev(8, "sign", nov(11, 10)),
     ev(8, "approve-extension", nov(14)),
@@ -114,19 +121,21 @@ CLOCKS = [
     clock(1, "feedback", nov(2), nov(9)),
     clock(2, "receipt", nov(3), nov(3, 11)),
     clock(2, "feedback", nov(3), nov(20)),  # due moved by the extensions
-    clock(3, "receipt", nov(4), nov(4, 11)),
+    clock(3, "receipt", nov(4), nov(4, 11), nov(4, 10)),  # met by the 退单 in time
     clock(3, "receipt", nov(4, 14), nov(4, 16)),  # restarted by the 改派
     clock(3, "feedback", nov(4), nov(11)),
     clock(3, "feedback", nov(13, 10), nov(20)),  # restarted by the 重办
     clock(6, "receipt", nov(30, 20), t(12, 1, 8)),
     clock(6, "feedback", nov(30, 20), t(12, 7)),
-    clock(7, "receipt", nov(10), nov(10, 11)),
+    running(7, "receipt", nov(10), nov(10, 11)),
+    running(7, "feedback", nov(10), nov(17)),
     clock(8, "receipt", nov(11), nov(11, 11)),
+    running(8, "feedback", nov(11), t(12, 2)),
     clock(9, "receipt", nov(12), nov(12, 11)),
     clock(9, "feedback", nov(12), nov(19)),
     clock(10, "receipt", nov(20), nov(20, 11)),
     clock(10, "feedback", nov(20), nov(27)),
-    clock(11, "receipt", nov(28), nov(28, 11)),
+    clock(11, "receipt", nov(28), nov(28, 11), nov(28, 10)),
     clock(12, "receipt", nov(13), nov(13, 11)),
 ]
 
@@ -149,6 +158,8 @@ def test_each_units_counts_follow_the_period_and_attribution_rules() -> None:
         "basically_satisfied": 2,  # T2 T5
         "unsatisfied": 1,  # T9
         "reopened": 1,  # T5
+        "overdue_unsigned": 1,  # T7 (T3 and T11 disputed in time)
+        "overdue_unreplied": 1,  # T7 (T8's deadline is in December)
     }
     assert units["RSJ"].counts() == {
         "dispatched": 1,
@@ -165,6 +176,8 @@ def test_each_units_counts_follow_the_period_and_attribution_rules() -> None:
         "basically_satisfied": 0,
         "unsatisfied": 1,
         "reopened": 1,
+        "overdue_unsigned": 0,
+        "overdue_unreplied": 0,
     }
 
 
@@ -172,10 +185,10 @@ def test_rates_by_hand() -> None:
     overall, units = unit_rates(EVENTS, CLOCKS, NOVEMBER)
     assert units["ZJJ"].rates() == {
         "sign_rate": 0.6667,  # 6/9
-        "sign_on_time_rate": 0.4444,  # 4/9
+        "sign_on_time_rate": 0.5714,  # 4/(6 signed + 1 overdue unsigned)
         "dispute_rate": 0.2222,  # 2/9
         "reply_rate": 0.8333,  # 5/6
-        "on_time_rate": 0.8,  # 4/5
+        "on_time_rate": 0.6667,  # 4/(5 replied + 1 overdue unreplied)
         "extension_rate": 0.3333,  # 2/6
         "reopen_rate": 0.1429,  # 1/7
         "response_rate": 0.8571,  # 6/7
@@ -196,10 +209,10 @@ def test_rates_by_hand() -> None:
     }
     assert overall.rates() == {
         "sign_rate": 0.7,  # 7/10
-        "sign_on_time_rate": 0.5,  # 5/10
+        "sign_on_time_rate": 0.625,  # 5/(7 + 1)
         "dispute_rate": 0.2,  # 2/10
         "reply_rate": 0.8571,  # 6/7
-        "on_time_rate": 0.6667,  # 4/6
+        "on_time_rate": 0.5714,  # 4/(6 + 1)
         "extension_rate": 0.2857,  # 2/7
         "reopen_rate": 0.2222,  # 2/9
         "response_rate": 0.8889,  # 8/9
@@ -260,8 +273,8 @@ def test_a_zero_denominator_gives_null_not_zero(empty: str) -> None:
     setattr(fig, empty, 0)
     rates = fig.rates()
     depends = {
-        "dispatched": ["sign_rate", "sign_on_time_rate", "dispute_rate"],
-        "signed": ["reply_rate", "extension_rate"],
+        "dispatched": ["sign_rate", "dispute_rate"],
+        "signed": ["sign_on_time_rate", "reply_rate", "extension_rate"],
         "replied": ["on_time_rate"],
         "callbacks": [
             "reopen_rate",
@@ -302,6 +315,8 @@ def test_one_tickets_rows_are_what_its_log_says() -> None:
         "replied": 1,
         "replied_on_time": 0,
     }
+    # ZJJ disputed before its receipt deadline and lost the ticket before its feedback one.
+    assert (assignments[0].unsigned_due_at, assignments[0].unreplied_due_at) == (None, None)
     assert [(c.ordinal, c.unit, c.at, c.satisfaction, c.reopened) for c in callbacks] == [
         (1, "RSJ", nov(13), "不满意", True),
         (2, "RSJ", nov(15), "满意", False),
@@ -315,3 +330,32 @@ def test_a_merged_repeats_row_stays_but_adds_nothing() -> None:
     (row,), callbacks = ticket_rate_rows([e for e in EVENTS if e.ticket_id == 12], CLOCKS)
     assert row.merged and row.signed and callbacks == []
     assert set(row.counts().values()) == {0}
+
+
+def test_an_unanswered_assignment_counts_as_late_once_its_deadline_passed() -> None:
+    """T7 is never signed nor answered: 市教育局's 100% with unanswered work is gone."""
+    t7 = [e for e in EVENTS if e.ticket_id == 7]
+    _, units = unit_rates(t7, CLOCKS, NOVEMBER)
+    fig = units["ZJJ"]
+    assert (fig.overdue_unsigned, fig.overdue_unreplied) == (1, 1)
+    assert fig.rates()["sign_on_time_rate"] == 0.0 and fig.rates()["on_time_rate"] == 0.0
+    # Judged at `now` for a running period: before the feedback deadline only the receipt
+    # one has passed, and nothing is due yet before the receipt deadline.
+    _, early = unit_rates(t7, CLOCKS, NOVEMBER, now=nov(12))
+    assert (early["ZJJ"].overdue_unsigned, early["ZJJ"].overdue_unreplied) == (1, 0)
+    assert early["ZJJ"].rates()["on_time_rate"] is None
+    _, first = unit_rates(t7, CLOCKS, NOVEMBER, now=nov(10, 10))
+    assert first["ZJJ"].rates()["sign_on_time_rate"] is None
+
+
+def test_a_paused_or_late_stopped_clock() -> None:
+    """An approved 挂起 is not lateness; a 退单 after the receipt deadline is late."""
+    events = [ev(50, "dispatch", nov(3), lead_unit="ZJJ"), ev(50, "reject", nov(3, 14))]
+    late = [clock(50, "receipt", nov(3), nov(3, 11), nov(3, 14))]
+    assert unit_rates(events, late, NOVEMBER)[1]["ZJJ"].overdue_unsigned == 1
+    events = [ev(51, "dispatch", nov(3), lead_unit="ZJJ"), ev(51, "sign", nov(3, 10))]
+    paused = [
+        clock(51, "receipt", nov(3), nov(3, 11), nov(3, 10)),
+        RateClock(51, "feedback", nov(3), nov(10), None, paused=True),
+    ]
+    assert unit_rates(events, paused, NOVEMBER)[1]["ZJJ"].overdue_unreplied == 0

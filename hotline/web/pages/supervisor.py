@@ -21,23 +21,30 @@ from starlette.routing import Route
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ACTIONS, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
+from hotline.reporting.assessment import DEDUCTION_LABELS, INSUFFICIENT
 from hotline.reporting.exports import COUNT_LABELS, RATE_LABELS
 from hotline.reporting.unit_rates import UNIT_KINDS
 from hotline.runtime.reporting import on_replica
+from hotline.services import assessment as assessment_service
 from hotline.services import calls as call_service
 from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
-from hotline.web.pages.common import render, signed_in
+from hotline.web.pages.common import redirect, render, require_form, signed_in
+from hotline.web.session import flash
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 PRESETS = {"month": "本月", "last_month": "上月", "7d": "近7天", "custom": "自定义"}
 # What each rate means, for the tooltip (README "Rates supervisors audit").
 RATE_HELP = {
     "sign_rate": "签收率 = 签收数 ÷ 派单数。每次派单或改派算一次派单，计入派单日期所在期间。",
-    "sign_on_time_rate": "按时签收率 = 按时签收数 ÷ 派单数。签收不晚于签收时限即为按时。",
+    "sign_on_time_rate": (
+        "按时签收率 = 按时签收数 ÷ （签收数 + 超时未签收数）。签收不晚于签收时限即为按时；"
+        "已过签收时限仍未签收的派单计为超时。"
+    ),
     "on_time_rate": (
-        "按时办结率 = 按时回复数 ÷ 回复数。回复不晚于反馈时限（含批准的延期和挂起）即为按时。"
+        "按时办结率 = 按时回复数 ÷ （回复数 + 超时未回复数）。回复不晚于反馈时限（含批准的延期"
+        "和挂起）即为按时；已过反馈时限（至期末，本期未结束时至当前）仍未回复的计为超时。"
     ),
     "reply_rate": "回复率 = 回复数 ÷ 签收数。",
     "dispute_rate": "退单率 = 退单数 ÷ 派单数。越低越好。",
@@ -161,12 +168,25 @@ def _group(view: View) -> rate_service.UnitGroup:
 
 
 def ranked(units: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
-    """Units by the chosen rate, best first; units without a figure for it last."""
+    """Units by the chosen rate, best first, each with its 名次 (`place`); units without a
+    figure for it, or with too small a sample (样本不足), last and unranked."""
+
+    def unranked(u: dict[str, Any]) -> bool:
+        return u[sort] is None or sort in u.get("insufficient", ())
+
     sign = 1 if sort in LOWER_IS_BETTER else -1
-    return sorted(
+    out = sorted(
         units,
-        key=lambda u: (u[sort] is None, sign * (u[sort] or 0), -(u["callbacks"] or 0), u["unit"]),
+        key=lambda u: (unranked(u), sign * (u[sort] or 0), -(u["callbacks"] or 0), u["unit"]),
     )
+    place = 0
+    for u in out:
+        if unranked(u):
+            u.update(place=None, short=sort in u.get("insufficient", ()))
+        else:
+            place += 1
+            u.update(place=place, short=False)
+    return out
 
 
 def percent(value: float | None) -> str:
@@ -206,7 +226,9 @@ async def dashboard(request: Request) -> Response:
     error = view.error
     try:
         report = await rate_service.rate_figures(
-            days=rate_service.DateRange.of(view.first, view.last), group=_group(view)
+            days=rate_service.DateRange.of(view.first, view.last),
+            group=_group(view),
+            rules=request.app.state.deployment.assessment_rules(),
         )
         overdue = await _overdue(view)
     except HotlineError as exc:
@@ -217,6 +239,7 @@ async def dashboard(request: Request) -> Response:
             days=rate_service.DateRange.of(view.first, view.last), group=_group(view)
         )
         overdue = await _overdue(view)
+    assessment = await _assessment_view(request, principal, view)
     volumes = await rate_service.volume_figures(
         days=rate_service.DateRange.of(view.first, view.last),
         channel_labels=request.app.state.deployment.words().channels,
@@ -277,6 +300,7 @@ async def dashboard(request: Request) -> Response:
                 values=[c["count"] for c in volumes["by_channel"]],
             ),
             "next": "/supervisor?" + view.page_query(),
+            "assessment": assessment,
         },
     )
 
@@ -286,6 +310,74 @@ async def _overdue(view: View) -> dict[str, Any]:
     return await overdue_service.overdue_summary(
         now=utcnow(), group=_group(view), page=overdue_service.OverduePage(1, OVERDUE_SHOWN)
     )
+
+
+async def _assessment_view(request: Request, principal: Any, view: View) -> dict[str, Any]:
+    """The period's 考核 (the API's figures) and what this user may do about the month."""
+    days = rate_service.DateRange.of(view.first, view.last)
+    report = await assessment_service.assessment(
+        days=days, rules=request.app.state.deployment.assessment_rules()
+    )
+    month = f"{view.first:%Y-%m}"
+    month_days = assessment_service.month_range(month)
+    ended = month_days == days and view.last < today()
+    # 本月 so far counts as this month, still running.
+    whole = month_days == days or (
+        view.first == month_days.first and view.last == today() <= month_days.last
+    )
+    query = urlencode({"from": view.first.isoformat(), "to": view.last.isoformat()})
+    return {
+        "report": report,
+        "month": month if whole else None,
+        "may_lock": ended and not report["locked"] and principal.role in assessment_service.LOCKERS,
+        "may_reopen": bool(report["locked"]) and principal.role == Role.ADMIN.value,
+        "not_ended": whole and not ended,
+        "log": await assessment_service.month_log(month) if whole else [],
+        "export_xlsx": "/api/v1/stats/assessment?" + query + "&format=xlsx",
+        "export_csv": "/api/v1/stats/assessment?" + query + "&format=csv",
+        "labels": {**RATE_LABELS, **DEDUCTION_LABELS},
+        "insufficient": INSUFFICIENT,
+    }
+
+
+async def lock_assessment(request: Request) -> Response:
+    """POST /supervisor/assessment/lock — a supervisor confirms the month shown."""
+    principal = signed_in(request, *VIEWERS)
+    form = await require_form(request)
+    back = safe_next(form.get("next"))
+    try:
+        await assessment_service.lock_month(
+            month=form.get("month"),
+            principal=principal,
+            rules=request.app.state.deployment.assessment_rules(),
+        )
+    except HotlineError as exc:
+        flash(request, f"考核未确认：{exc.message}", "error")
+        return redirect(back)
+    flash(request, f"{form.get('month')} 的考核已确认：此后的事件和重算不再改变该月结果。")
+    return redirect(back)
+
+
+async def reopen_assessment(request: Request) -> Response:
+    """POST /supervisor/assessment/reopen — an admin reopens the month shown, with a reason."""
+    principal = signed_in(request, *VIEWERS)
+    form = await require_form(request)
+    back = safe_next(form.get("next"))
+    try:
+        await assessment_service.reopen_month(
+            month=form.get("month"), principal=principal, reason=form.get("reason") or ""
+        )
+    except HotlineError as exc:
+        flash(request, f"未重新打开：{exc.message}", "error")
+        return redirect(back)
+    flash(request, f"{form.get('month')} 的考核已重新打开，理由已记入日志。")
+    return redirect(back)
+
+
+def safe_next(value: Any) -> str:
+    """Back to the dashboard (only a path of it: never another site)."""
+    text = str(value or "")
+    return text if text.startswith("/supervisor") and "//" not in text else "/supervisor"
 
 
 def _roles(action: str) -> frozenset[Any]:
@@ -332,25 +424,16 @@ async def trend(request: Request) -> Response:
     q = request.query_params
     days = rate_service.DateRange.of(_parse_day(q.get("from")), _parse_day(q.get("to")))
     group = rate_service.UnitGroup(kind=q.get("kind") or None, parent=q.get("parent") or None)
-    labels, volume, on_time, satisfaction = [], [], [], []
-    for a, b, label in buckets(days.first, days.last):
-        part = rate_service.DateRange.of(a, b)
-        rates = (await rate_service.rate_figures(days=part, group=group))["overall"]
-        labels.append(label)
-        counted = await rate_service.volume_figures(days=part, channel_labels={})
-        volume.append(counted["total"])
-        on_time.append(None if rates["on_time_rate"] is None else rates["on_time_rate"] * 100)
-        satisfaction.append(
-            None if rates["satisfaction_rate"] is None else rates["satisfaction_rate"] * 100
-        )
+    # One service call for every bucket: the rollup's days, not four queries per bucket.
+    points = await rate_service.trend_figures(buckets=buckets(days.first, days.last), group=group)
     return JSONResponse(
         {
             "type": "trend",
-            "labels": labels,
+            "labels": points["labels"],
             "series": [
-                {"name": "受理量", "kind": "bar", "data": volume},
-                {"name": "按时办结率 %", "kind": "line", "data": on_time},
-                {"name": "满意率 %", "kind": "line", "data": satisfaction},
+                {"name": "受理量", "kind": "bar", "data": points["volume"]},
+                {"name": "按时办结率 %", "kind": "line", "data": points["on_time"]},
+                {"name": "满意率 %", "kind": "line", "data": points["satisfaction"]},
             ],
         }
     )
@@ -358,5 +441,7 @@ async def trend(request: Request) -> Response:
 
 routes = [
     Route("/supervisor", dashboard, methods=["GET"]),
+    Route("/supervisor/assessment/lock", lock_assessment, methods=["POST"]),
+    Route("/supervisor/assessment/reopen", reopen_assessment, methods=["POST"]),
     Route("/supervisor/trend", trend, methods=["GET"]),
 ]
