@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -166,7 +165,7 @@ def _share(answered: int, offered: int) -> float | None:
 
 async def call_stats(*, day_from: date, day_to: date) -> CallStats:
     """The period's figures, aggregated in the database (a year of calls is millions)."""
-    conn = connections.get("default")
+    conn = Call._meta.db
     postgres = conn.capabilities.dialect == "postgres"
     start, end = local_midnight(day_from), local_midnight(day_to + timedelta(days=1))
     if postgres:

@@ -4,9 +4,7 @@ chromium against a real server)."""
 
 from __future__ import annotations
 
-import re
-
-from tests.e2e.test_pages_browser import Person, pytestmark, site
+from tests.e2e.test_pages_browser import Person, open_created, pytestmark, site
 
 __all__ = ["pytestmark", "site"]  # the fixture and the skip, shared
 
@@ -21,8 +19,7 @@ def test_a_pause_request_is_approved_from_the_approvals_queue(site: str, browser
     page.get_by_label("标题").fill("楼上漏水影响住户")
     page.get_by_label("诉求内容").fill("楼上住户卫生间漏水，已经渗到我家天花板，请尽快协调处理。")
     page.keyboard.press("Alt+S")
-    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
-    number = page.url.rsplit("/", 1)[1]
+    number = open_created(page)
     page.select_option("#dispatch-lead_unit", "ZJJ")
     page.click("#act-dispatch button[type=submit]")
     page.wait_for_load_state()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.test_pages_browser import Person, pytestmark, site
+from tests.e2e.test_pages_browser import Person, open_created, pytestmark, site
 
 __all__ = ["pytestmark", "site"]  # the fixture and the skip, shared
 
@@ -28,10 +28,10 @@ def test_a_report_is_confirmed_in_one_keystroke_and_the_unit_reads_only_that(
     page.get_by_label("标题").fill("李建国举报餐馆使用过期食材")
     page.get_by_label("诉求内容").fill(CONTENT)
     page.keyboard.press("Alt+S")
-    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
-    number = page.url.rsplit("/", 1)[1]
-    assert "待确认转办内容" in page.inner_text(".facts")
+    page.wait_for_url(re.compile(r"/operator\?created=\d{8}-\d{5}$"))
     assert "确认后再派单" in page.inner_text("main")  # the intake says what to do next
+    number = open_created(page)
+    assert "待确认转办内容" in page.inner_text(".facts")
     # The cursor waits in the proposal: the operator edits it and confirms with Ctrl+Enter.
     focused = page.evaluate("document.activeElement.id")
     assert focused == "confirm-dispatch-text-dispatch_text"

@@ -5,7 +5,6 @@ the operator calls back. Skips without /usr/bin/chromium (CI installs it)."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CHROMIUM
-from tests.e2e.test_pages_browser import PASSWORD, Person
+from tests.e2e.test_pages_browser import PASSWORD, Person, open_created
 from tests.e2e.test_server import _cli, _env, _needs_model, running_server
 
 pytestmark = pytest.mark.skipif(
@@ -67,8 +66,7 @@ def test_subdispatch_to_a_community_then_reply_and_callback(site: str, browser: 
     )
     page.get_by_label("事发地址").fill("A3区含浦街道学堂坡小区")
     page.keyboard.press("Alt+S")
-    page.wait_for_url(re.compile(r"/tickets/\d{8}-\d{5}$"))
-    number = page.url.rsplit("/", 1)[1]
+    number = open_created(page)
     page.select_option("#dispatch-lead_unit", "HANPU")
     _submit(op, "dispatch")
     assert "已派单待签收" in page.inner_text(".facts")

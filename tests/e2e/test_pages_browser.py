@@ -70,6 +70,15 @@ def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str
         _stop(proc)
 
 
+def open_created(page: object) -> str:
+    """After 受理 the console is empty again: follow 「上一件」 to the new ticket's page."""
+    page.wait_for_url(re.compile(r"/operator\?created=\d{8}-\d{5}$"))  # type: ignore[attr-defined]
+    number = page.url.rsplit("=", 1)[1]  # type: ignore[attr-defined]
+    page.click(f"#created a[href='/tickets/{number}']")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(rf"/tickets/{number}$"))  # type: ignore[attr-defined]
+    return number
+
+
 class Person:
     """One signed-in browser context; collects console errors (CSP violations included)."""
 
