@@ -127,7 +127,7 @@ async def call_back(request: Request) -> Response:
     """POST /calls/{id}/callback — a missed call was returned (回拨)."""
     principal = signed_in(request, *CONSOLE_ROLES)
     form = await require_form(request)
-    raw = str(request.path_params.get("id", ""))
+    raw = str(request.path_params.get("row_id", ""))
     if not raw.isdigit() or int(raw) >= 2**63:
         raise HotlineError("没有这个未接来电", status=404, code="not_found")
     call = await call_service.mark_called_back(
@@ -141,5 +141,5 @@ async def call_back(request: Request) -> Response:
 routes = [
     Route("/operator/calls/stream", call_stream, methods=["GET"]),
     Route("/calls", call_log_page, methods=["GET"]),
-    Route("/calls/{id}/callback", call_back, methods=["POST"]),
+    Route("/calls/{row_id}/callback", call_back, methods=["POST"]),
 ]
