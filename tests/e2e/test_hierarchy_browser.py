@@ -4,44 +4,25 @@ the operator calls back. Skips without /usr/bin/chromium (CI installs it)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM
-from tests.e2e.test_pages_browser import PASSWORD, Person, open_created
-from tests.e2e.test_server import _cli, _env, _needs_model, running_server
+from tests.e2e.test_pages_browser import Person, browser_site, open_created, pytestmark
 
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-    reason=f"browser tests need {CHROMIUM} (apt-get install chromium)",
-)
+__all__ = ["pytestmark"]  # the skip without chromium, shared
 
 
 @pytest.fixture
 def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """A real server with an operator, 含浦街道 and its 学堂坡社区."""
-    _needs_model()
-    env = _env(
-        f"sqlite://{migrated_sqlite('hierarchy.db')}",
-        AUTO_DISPATCH="false",
-        SECRET_KEY="e2e-secret",
-    )
-    for username, role, extra in (
+    accounts = [
         ("wang", "operator", []),
         ("hanpu01", "unit", ["--unit", "HANPU"]),
         ("xtp01", "unit", ["--unit", "HANPU_XTP"]),
-    ):
-        added = _cli(
-            env, "users", "add", "--username", username, "--role", role, *extra,
-            stdin=f"{PASSWORD}\n", cwd=tmp_path,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
-    with running_server(tmp_path, env) as url:
-        yield url
+    ]
+    yield from browser_site(tmp_path, migrated_sqlite("hierarchy.db"), accounts)
 
 
 def _open(person: Person, action: str) -> None:

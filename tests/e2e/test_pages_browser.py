@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import CHROMIUM
-from tests.e2e.test_server import MAIN, _cli, _env, _free_port, _needs_model, _stop, _wait_healthy
+from tests.e2e.test_server import _cli, _env, _needs_model, running_server
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "browser-pass-1"
@@ -31,43 +29,32 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
-    """A real server on a fresh SQLite file, with an operator and a 住建局 account."""
+def browser_site(
+    tmp_path: Path, database: Path, accounts: list[tuple[str, str, list[str]]]
+) -> Iterator[str]:
+    """A real server on a fresh SQLite file with these accounts (all with PASSWORD)."""
     _needs_model()
     env = _env(
-        f"sqlite://{migrated_sqlite('pages.db')}",
+        f"sqlite://{database}",
         AUTO_DISPATCH="false",
         SECRET_KEY="e2e-secret",
         CTI_TOKEN=CTI_TOKEN,
     )
-    for username, role, extra in (
-        ("wang", "operator", []),
-        ("zjj01", "unit", ["--unit", "ZJJ"]),
-    ):
+    for username, role, extra in accounts:
         added = _cli(
             env, "users", "add", "--username", username, "--role", role, *extra,
             stdin=f"{PASSWORD}\n", cwd=tmp_path,
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(MAIN), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(proc, url, log)
+    with running_server(tmp_path, env) as url:
         yield url
-    finally:
-        _stop(proc)
+
+
+@pytest.fixture
+def site(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
+    """A real server with an operator and a 住建局 account."""
+    accounts = [("wang", "operator", []), ("zjj01", "unit", ["--unit", "ZJJ"])]
+    yield from browser_site(tmp_path, migrated_sqlite("pages.db"), accounts)
 
 
 def open_created(page: object) -> str:
