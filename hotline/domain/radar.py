@@ -15,12 +15,14 @@ A cluster is tickets about the same matter at the same place or for the same gro
 
 Heat (documented in README "Hot-issue radar"):
 
-    growth  = rate / baseline        rate = count / max(span, 1 h), per day
+    growth  = rate / baseline        rate = people / max(span, 1 day), per day
                                      baseline = (n + 1) / baseline_days, per day, n = tickets
                                      of the cluster's area and category before the window
     recency = 0.5 ** (hours since the last member / half_life),
               half_life = max(half_life_hours, window length / 4)
-    heat    = count × recency × (1 + ln(1 + growth))
+    heat    = people × recency × (1 + ln(1 + growth))
+
+where people = distinct callers among the members (one caller ringing five times is one).
 
 The id of a cluster is a hash of its block key and its first member: the same members give
 the same id in every run, and a cluster keeps its id while it grows.
@@ -48,7 +50,7 @@ class RadarSettings:
     """Thresholds of the radar (data/radar.toml)."""
 
     min_size: int = 2
-    min_shared: int = 1
+    min_shared: int = 2
     cross_jaccard: float = 0.3
     terms_per_ticket: int = 10
     # In windows of at least `df_min_tickets`, a term in more than this share of them is
@@ -60,6 +62,9 @@ class RadarSettings:
     terms_shown: int = 5
     groups: tuple[str, ...] = ()
     generic: frozenset[str] = frozenset()
+    # Gazetteer places too wide to be "the same place" alone (a whole town area): their
+    # tickets need the street level's extra shared term.
+    coarse: frozenset[str] = frozenset()
     # Alert: at least `alert_min_count` members in the last `alert_hours`, growing at least
     # `alert_growth` times the baseline rate.
     alert_hours: float = 2.0
@@ -80,6 +85,9 @@ class RadarTicket:
     area: str  # street or town, else district ("" when unknown): where the baseline is read
     tokens: tuple[str, ...]  # segmented text without stop words ((): text not to be used)
     street: str = ""  # street or town only: the coarsest block (a district is too wide)
+    # An opaque key of who called (a hash, never shown; "": unknown, counted as one person):
+    # one caller ringing five times is no burst.
+    caller: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,8 @@ class Cluster:
     last_at: datetime
     heat: float
     growth: float
-    recent: int  # members in the last alert_hours before the window's end
+    recent: int  # distinct callers in the last alert_hours before the window's end
+    callers: int  # distinct callers among the members
     tickets: tuple[str, ...]
 
     def alerting(self, settings: RadarSettings) -> bool:
@@ -116,7 +125,7 @@ class _Item:
 def block_key(ticket: RadarTicket, settings: RadarSettings) -> tuple[str, bool]:
     """(where or whom the ticket is about, whether that is finer than a street)."""
     if ticket.place:
-        return ticket.place, True
+        return ticket.place, ticket.place not in settings.coarse
     if settings.groups:
         text = "".join(ticket.tokens)  # 出租车 司机 → 出租车司机
         for group in settings.groups:
@@ -185,7 +194,8 @@ def heat_of(
 ) -> tuple[float, float]:
     """(heat, growth) of a cluster; see the module docstring."""
     half_life = half_life_hours or settings.half_life_hours
-    span_days = max((last_at - first_at).total_seconds(), 3600.0) / 86400.0
+    # At least a day: two calls a minute apart are not a rate of 2,880 a day.
+    span_days = max((last_at - first_at).total_seconds(), 86400.0) / 86400.0
     rate = count / span_days
     baseline = (baseline_count + 1) / settings.baseline_days
     growth = rate / baseline
@@ -272,8 +282,9 @@ def _cluster(
         (t for t, n in term_counts.items() if n >= 2),
         key=lambda t: (-term_counts[t], order[t]),
     )[: settings.terms_shown]
+    people = _people(tickets)
     heat, growth = heat_of(
-        count=len(tickets), first_at=first_at, last_at=last_at, end=end,
+        count=people, first_at=first_at, last_at=last_at, end=end,
         baseline_count=baseline.get((area, category), 0), settings=settings,
         half_life_hours=half_life,
     )
@@ -293,9 +304,22 @@ def _cluster(
         last_at=last_at,
         heat=heat,
         growth=growth,
-        recent=sum(1 for t in tickets if t.created_at > since),
+        recent=_people(t for t in tickets if t.created_at > since),
+        callers=people,
         tickets=tuple(t.number for t in tickets),
     )
+
+
+def _people(tickets: Iterable[RadarTicket]) -> int:
+    """Distinct callers: each ticket of an unknown caller counts as one."""
+    known: set[str] = set()
+    unknown = 0
+    for t in tickets:
+        if t.caller:
+            known.add(t.caller)
+        else:
+            unknown += 1
+    return len(known) + unknown
 
 
 def _most_common(values: list[str]) -> str:
@@ -354,11 +378,11 @@ def load_radar_config(data_dir: str | Path) -> RadarConfig:
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     for name, value in data.items():
-        if name in ("groups", "generic"):
+        if name in ("groups", "generic", "coarse"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{path}: {name} 必须是字符串列表")
         elif name not in _SECTIONS or not isinstance(value, dict):
-            raise ValueError(f"{path}: 未知的字段 {name}（允许：cluster、heat、alert、groups、generic）")
+            raise ValueError(f"{path}: 未知的字段 {name}（允许：cluster、heat、alert、groups、generic、coarse）")
         else:
             unknown = set(value) - _SECTIONS[name]
             if unknown:
@@ -383,6 +407,7 @@ def load_radar_config(data_dir: str | Path) -> RadarConfig:
         # Longer names first: 乡村教师 is the block, not 教师 inside it.
         groups=tuple(sorted(data.get("groups", ()), key=lambda g: (-len(g), g))),
         generic=frozenset(data.get("generic", ())),
+        coarse=frozenset(data.get("coarse", ())),
     )
     return RadarConfig(
         settings=settings,
@@ -432,5 +457,6 @@ def cluster_json(c: Cluster) -> dict[str, object]:
         "heat": c.heat,
         "growth": c.growth,
         "recent": c.recent,
+        "callers": c.callers,
         "tickets": list(c.tickets),
     }

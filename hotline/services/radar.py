@@ -11,11 +11,13 @@ placed (address and street) but takes part in no cluster's words.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from classifier.tokenize import tokenize
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -42,7 +44,10 @@ log = logging.getLogger("hotline.radar")
 _FIELDS = (
     "number", "created_at", "category", "title", "content", "address", "street", "district",
     "kind", "confidential", "dispatch_title", "dispatch_text", "dispatch_confirmed_at",
+    "complainant_phone", "complainant_openid", "complainant_name",
 )
+# A title says what the matter is in a few words: its words count this many times.
+TITLE_WEIGHT = 3
 _BASELINE = (
     "SELECT CASE WHEN street <> '' THEN street ELSE district END AS area, category,"
     " COUNT(*) AS n FROM ticket WHERE created_at >= ? AND created_at < ? AND category IS NOT NULL"
@@ -59,16 +64,13 @@ def private(row: dict[str, Any]) -> bool:
 
 def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
     """One ticket row as the radar sees it: place, area, category and tokens."""
-    from classifier.tokenize import tokenize
-
     if private(row):
-        text = (
-            f"{row['dispatch_title'] or ''} {row['dispatch_text'] or ''}"
-            if row["dispatch_confirmed_at"]
-            else ""
-        )
+        confirmed = bool(row["dispatch_confirmed_at"])
+        title = (row["dispatch_title"] or "") if confirmed else ""
+        body = (row["dispatch_text"] or "") if confirmed else ""
     else:
-        text = f"{row['title']} {row['content']}"
+        title, body = row["title"] or "", row["content"] or ""
+    text = f"{title} {body}"
     place = ""
     if gazetteer is not None:
         found = gazetteer.find(f"{row['address']} {text}")
@@ -80,8 +82,20 @@ def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicke
         place=place,
         area=row["street"] or row["district"] or "",
         street=row["street"] or "",
-        tokens=tuple(tokenize(text)) if text.strip() else (),
+        tokens=_tokens(title, body),
+        caller=caller_key(row),
     )
+
+
+def _tokens(title: str, body: str) -> tuple[str, ...]:
+    words = tokenize(title) * TITLE_WEIGHT if title.strip() else []
+    return tuple(words + (tokenize(body) if body.strip() else []))
+
+
+def caller_key(row: dict[str, Any]) -> str:
+    """Who called, as an opaque key (a hash): the radar counts people, it shows nobody."""
+    who = row["complainant_phone"] or row["complainant_openid"] or row["complainant_name"]
+    return hashlib.sha256(who.encode()).hexdigest()[:16] if who else ""
 
 
 async def window_tickets(

@@ -52,9 +52,10 @@ class RadarClusterOut(BaseModel):
     count: int
     first_at: str | None
     last_at: str | None
-    heat: float = Field(description="热度 = 件数 × 新近度 × (1 + ln(1 + 增速))，见 README")
-    growth: float = Field(description="增速：本组每日件数 ÷ 该街道该分类此前 28 天的日均件数")
-    recent: int = Field(description="最近 2 小时（data/radar.toml alert.hours）内的件数")
+    heat: float = Field(description="热度 = 来电人数 × 新近度 × (1 + ln(1 + 增速))，见 README")
+    growth: float = Field(description="增速：本组每日来电人数 ÷ 该街道该分类此前 28 天的日均件数")
+    recent: int = Field(description="最近 2 小时（data/radar.toml alert.hours）内的来电人数")
+    callers: int = Field(description="来电人数：同一来电人多次反映算一人（不显示是谁）")
     tickets: list[str] = Field(description="成员工单号")
 
 

@@ -14,14 +14,17 @@ from tests.pages.conftest import Site, csrf_of
 TEXTS = [
     "板桥小区停水一整天了，自来水公司没有任何通知",
     "板桥小区又停水，自来水水压很低",
-    "板桥小区停水，自来水管道好像爆了",
+    "板桥小区停水，自来水的管道好像爆了",
 ]
 
 
 async def outage(site: Site) -> tuple[list[str], str]:
     numbers = [
-        (await site.create(title="小区停水", content=t, location={"address": "板桥小区"}))["number"]
-        for t in TEXTS
+        (await site.create(
+            title="小区停水", content=t, location={"address": "板桥小区"},
+            complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
+        ))["number"]
+        for i, t in enumerate(TEXTS)
     ]
     report = await site.create(
         kind="举报", title="举报停水期间物业乱收费", location={"address": "板桥小区"},
@@ -70,10 +73,11 @@ async def test_an_alert_shows_on_the_dashboard_and_units_cannot_open_the_radar(
     site: Site, deployment: Any
 ) -> None:
     numbers, _ = await outage(site)
-    for t in TEXTS[:2]:
-        numbers.append(
-            (await site.create(title="停水", content=t, location={"address": "板桥小区"}))["number"]
-        )
+    for i, t in enumerate(TEXTS[:2], 5):
+        numbers.append((await site.create(
+            title="停水", content=t, location={"address": "板桥小区"},
+            complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
+        ))["number"])
     await radar_sweep(
         now=utcnow(), config=load_radar_config(deployment.data_dir),
         gazetteer=deployment.router.routing.gazetteer, link_base="http://test",
