@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hotline.domain.auth import Principal
 from hotline.domain.models import RadarAlert, Ticket, User
 from hotline.domain.radar import load_radar_config
@@ -13,6 +15,9 @@ from hotline.outbox.models import OutboxMessage
 from hotline.services.radar import radar_sweep
 from hotline.services.radar_actions import batch_dispatch, batch_merge
 from tests.api.conftest import World
+
+# The window read and the baseline's GROUP BY are SQL of their own: both databases.
+pytestmark = pytest.mark.backends
 
 OUTAGE = [
     "板桥小区停水一整天了，自来水公司没有任何通知",
