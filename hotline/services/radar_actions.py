@@ -48,6 +48,9 @@ async def batch_dispatch(
     """批量派单: dispatch each ticket to `lead_unit`, one ordinary dispatch each."""
     from hotline.services.tickets import perform_action
 
+    if not lead_unit:
+        # Without a unit the ordinary dispatch would take each router's proposal: not a batch.
+        raise HotlineError("请选择承办单位后再批量派单", status=422, code="validation_error")
     outcome = BatchOutcome()
     for number in _checked(numbers):
         try:
@@ -72,8 +75,14 @@ async def batch_merge(
     """并单: merge every other ticket into `into` (the one kept and handled)."""
     from hotline.services.tickets import perform_action
 
+    members = _checked(numbers)
+    if into not in members:
+        raise HotlineError(
+            "保留的主工单须是本组工单之一，请在「并入」中重新选择", status=422,
+            code="validation_error",
+        )
     outcome = BatchOutcome()
-    for number in _checked(numbers):
+    for number in members:
         if number == into:
             continue
         try:

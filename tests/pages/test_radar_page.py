@@ -90,3 +90,22 @@ async def test_an_alert_shows_on_the_dashboard_and_units_cannot_open_the_radar(
     assert (await unit.get("/radar")).status_code == 403
     op = await site.login("op")
     assert (await op.get("/radar")).status_code == 403
+
+
+async def test_a_batch_without_a_unit_or_with_an_outside_main_ticket_is_refused(
+    site: Site,
+) -> None:
+    numbers, report = await outage(site)
+    c = await site.login("sup")
+    page = await c.get("/radar")
+    token = csrf_of(page.text)
+    await c.post("/radar/dispatch", data={"csrf_token": token, "tickets": ",".join(numbers),
+                                          "lead_unit": "", "next": "/radar"})
+    await c.post("/radar/merge", data={"csrf_token": token, "tickets": ",".join(numbers),
+                                       "into": report, "next": "/radar"})
+    after = (await c.get("/radar")).text
+    assert "未派单：请选择承办单位后再批量派单" in after
+    assert "未并单：保留的主工单须是本组工单之一" in after
+    for n in numbers:  # nothing moved
+        r = await c.get(f"/api/v1/tickets/{n}", headers=site.bearer("sup"))
+        assert r.json()["status"] == "received"

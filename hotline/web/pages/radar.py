@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.radar import cluster_json, load_radar_config, parse_moment
 from hotline.domain.timefmt import SHANGHAI, utcnow
@@ -103,10 +104,14 @@ async def radar_merge(request: Request) -> Response:
     principal = signed_in(request, *ACTORS)
     form = await require_form(request)
     into = str(form.get("into") or "")
-    outcome = await batch_merge(
-        numbers=_numbers(form), into=into, principal=principal,
-        deployment=request.app.state.deployment,
-    )
+    try:
+        outcome = await batch_merge(
+            numbers=_numbers(form), into=into, principal=principal,
+            deployment=request.app.state.deployment,
+        )
+    except HotlineError as exc:
+        flash(request, f"未并单：{exc.message}", "error")
+        return redirect(_back(form))
     for line in outcome_text(outcome, verb=f"并入 {into}"):
         flash(request, line, "error" if "未能" in line else "ok")
     return redirect(_back(form))
@@ -117,10 +122,14 @@ async def radar_dispatch(request: Request) -> Response:
     principal = signed_in(request, *ACTORS)
     form = await require_form(request)
     unit = str(form.get("lead_unit") or "")
-    outcome = await batch_dispatch(
-        numbers=_numbers(form), lead_unit=unit, principal=principal,
-        deployment=request.app.state.deployment,
-    )
+    try:
+        outcome = await batch_dispatch(
+            numbers=_numbers(form), lead_unit=unit, principal=principal,
+            deployment=request.app.state.deployment,
+        )
+    except HotlineError as exc:
+        flash(request, f"未派单：{exc.message}", "error")
+        return redirect(_back(form))
     for line in outcome_text(outcome, verb="派单"):
         flash(request, line, "error" if "未能" in line else "ok")
     return redirect(_back(form))
