@@ -140,18 +140,16 @@ def key_terms(
     """A ticket's key terms: its most frequent words of two or more characters with Chinese
     in them, without the generic ones and the place itself; ties in order of first use."""
     places = [d for d in drop if len(d) >= 2]
-    dropped = set(places) | settings.generic
-    counts: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for i, tok in enumerate(tokens):
-        if len(tok) < 2 or not _CJK.search(tok) or tok in dropped:
-            continue
-        if any(tok in d or d in tok for d in places):
-            continue  # 枫林 of 枫林小区: a piece of the place name is no matter
-        counts[tok] += 1
-        first.setdefault(tok, i)
-    ranked = sorted(counts, key=lambda t: (-counts[t], first[t]))
-    return ranked[: settings.terms_per_ticket]
+    generic = settings.generic
+    counts = Counter(tokens)  # keeps first-use order: the sort below is stable
+    kept = [
+        tok for tok in counts
+        if len(tok) >= 2 and tok not in generic and _CJK.search(tok)
+        # 枫林 of 枫林小区: a piece of the place name is no matter
+        and not any(tok in d or d in tok for d in places)
+    ]
+    kept.sort(key=lambda t: -counts[t])
+    return kept[: settings.terms_per_ticket]
 
 
 class _Links:
@@ -181,6 +179,27 @@ def _linked(a: _Item, b: _Item, settings: RadarSettings) -> bool:
         return True
     union = len(a.terms | b.terms)
     return union > 0 and shared / union >= settings.cross_jaccard
+
+
+def _link_block(
+    members: list[int], items: list[_Item], links: _Links, settings: RadarSettings
+) -> None:
+    """Link the block's pairs that share enough terms, through a term index: only pairs with
+    a term in common are looked at (a street can hold thousands of unrelated tickets)."""
+    postings: dict[str, list[int]] = {}
+    for i in members:
+        for term in items[i].terms:
+            postings.setdefault(term, []).append(i)
+    for i in members:
+        shared: Counter[int] = Counter()
+        for term in items[i].terms:
+            for j in postings[term]:
+                if j > i:
+                    shared[j] += 1
+        need = settings.min_shared + (0 if items[i].fine else 1)
+        for j, n in shared.items():
+            if n >= need and links.root(i) != links.root(j) and _linked(items[i], items[j], settings):
+                links.join(i, j)
 
 
 def cluster_id(key: str, first_number: str) -> str:
@@ -240,10 +259,7 @@ def find_clusters(
         blocks.setdefault(it.key, []).append(i)
     links = _Links(len(items))
     for members in blocks.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if _linked(items[i], items[j], settings):
-                    links.join(i, j)
+        _link_block(members, items, links, settings)
     groups: dict[int, list[int]] = {}
     for i in range(len(items)):
         groups.setdefault(links.root(i), []).append(i)
@@ -358,8 +374,8 @@ class RadarConfig:
     """data/radar.toml: the radar's settings and the windows of the API and the sweeper."""
 
     settings: RadarSettings
-    window_hours: float = 168.0
-    scan_hours: float = 24.0
+    window_hours: float = 24.0
+    scan_hours: float = 6.0
 
 
 _SECTIONS = {
@@ -411,8 +427,8 @@ def load_radar_config(data_dir: str | Path) -> RadarConfig:
     )
     return RadarConfig(
         settings=settings,
-        window_hours=float(c.get("window_hours", 168.0)),
-        scan_hours=float(a.get("scan_hours", 24.0)),
+        window_hours=float(c.get("window_hours", 24.0)),
+        scan_hours=float(a.get("scan_hours", 6.0)),
     )
 
 

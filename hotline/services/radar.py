@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from hotline.domain.radar import (
     find_clusters,
     same_cluster,
 )
-from hotline.domain.timefmt import local_text
+from hotline.domain.timefmt import SHANGHAI, local_text
 from hotline.mail.outbox import enqueue_mail
 from hotline.mail.templates import SUBJECT_PREFIX
 from hotline.services.notify import supervisor_recipients
@@ -48,11 +49,15 @@ _FIELDS = (
 )
 # A title says what the matter is in a few words: its words count this many times.
 TITLE_WEIGHT = 3
+# The text read for key terms: a matter is stated at the start, and segmenting is the radar's
+# costliest step (long letters run to thousands of characters).
+TEXT_CHARS = 400
 _BASELINE = (
     "SELECT CASE WHEN street <> '' THEN street ELSE district END AS area, category,"
     " COUNT(*) AS n FROM ticket WHERE created_at >= ? AND created_at < ? AND category IS NOT NULL"
     " GROUP BY CASE WHEN street <> '' THEN street ELSE district END, category"
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
 # Tickets tokenised between yields: a long window must not hold the event loop.
 _CHUNK = 500
 
@@ -88,8 +93,14 @@ def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicke
 
 
 def _tokens(title: str, body: str) -> tuple[str, ...]:
-    words = tokenize(title) * TITLE_WEIGHT if title.strip() else []
-    return tuple(words + (tokenize(body) if body.strip() else []))
+    """One segmentation of title and text (the costly step); the title's words are repeated
+    so they weigh TITLE_WEIGHT times."""
+    text = f"{title}。{body[:TEXT_CHARS]}" if title.strip() else body[:TEXT_CHARS]
+    if not text.strip():
+        return ()
+    words = tokenize(text)
+    extra = [w for w in words if w in title] * (TITLE_WEIGHT - 1) if title else []
+    return tuple(words + extra)
 
 
 def caller_key(row: dict[str, Any]) -> str:
@@ -109,18 +120,64 @@ async def window_tickets(
     )
     out: list[RadarTicket] = []
     for i in range(0, len(rows), _CHUNK):
-        out += [radar_ticket(r, gazetteer) for r in rows[i : i + _CHUNK]]
+        out += [_seen(r, gazetteer) for r in rows[i : i + _CHUNK]]
         await asyncio.sleep(0)
     return out
 
 
+# Tickets already segmented, by what their radar view depends on: each sweep reads the last
+# hours again, and only the tickets new since the last pass need segmenting. Bounded (oldest
+# dropped first); tokens kept are only those a key term can be (two or more characters, CJK).
+_FEATURES_MAX = 20_000
+_features: dict[tuple[Any, ...], RadarTicket] = {}
+
+
+def _seen(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
+    key = (
+        row["number"], row["category"], row["street"], row["district"],
+        str(row["dispatch_confirmed_at"]), id(gazetteer),
+        # The words too: the same number in another database (a test, a restore) is another
+        # ticket.
+        hash((row["title"], row["content"], row["address"], row["dispatch_text"], row["kind"])),
+    )
+    found = _features.get(key)
+    if found is None:
+        ticket = radar_ticket(row, gazetteer)
+        kept = tuple(t for t in ticket.tokens if len(t) >= 2 and _CJK.search(t))
+        found = replace(ticket, tokens=kept)
+        if len(_features) >= _FEATURES_MAX:
+            _features.pop(next(iter(_features)))
+        _features[key] = found
+    return found
+
+
+_LAST_BEFORE = (
+    "SELECT id FROM ticket WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+# (days, first local day after the baseline, last ticket before it) → counts. The baseline
+# is whole local days before the window's day, so it is the same for every window starting
+# that day: counted once a day per process, not at every sweep (0.5 M rows at a big city).
+_baseline_cache: dict[tuple[int, str, int | None], dict[tuple[str, str], int]] = {}
+
+
 async def baseline_counts(*, start: datetime, days: int) -> dict[tuple[str, str], int]:
-    """Tickets per (area, category) in the `days` before `start`."""
+    """Tickets per (area, category) in the `days` whole local days before `start`'s day."""
     conn = Ticket._meta.db
     dialect = conn.capabilities.dialect
-    params = [stored_time(dialect, start - timedelta(days=days)), stored_time(dialect, start)]
+    day_start = start.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = stored_time(dialect, day_start)
+    # The last ticket before the day tells one database (or a history import) from another.
+    _, last = await conn.execute_query(placeholders(dialect, _LAST_BEFORE), [until])
+    key = (days, day_start.date().isoformat(), int(last[0]["id"]) if last else None)
+    if key in _baseline_cache:
+        return _baseline_cache[key]
+    params = [stored_time(dialect, day_start - timedelta(days=days)), until]
     _, rows = await conn.execute_query(placeholders(dialect, _BASELINE), params)
-    return {(r["area"] or "", r["category"] or ""): int(r["n"]) for r in rows}
+    counts = {(r["area"] or "", r["category"] or ""): int(r["n"]) for r in rows}
+    if len(_baseline_cache) >= 8:
+        _baseline_cache.pop(next(iter(_baseline_cache)))
+    _baseline_cache[key] = counts
+    return counts
 
 
 @dataclass(frozen=True)

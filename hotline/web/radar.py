@@ -32,7 +32,7 @@ class RadarQuery(Query):
 
     since: str | None = Field(
         default=None, alias="from", max_length=32,
-        description="起始：2026-12-01 或 2026-12-01T08:00（北京时间）；默认截止前 7 天",
+        description="起始：2026-12-01 或 2026-12-01T08:00（北京时间）；默认截止前 24 小时",
     )
     until: str | None = Field(
         default=None, alias="to", max_length=32,
