@@ -139,3 +139,19 @@ async def test_batch_merge_folds_the_cluster_into_one(world: World, deployment: 
     # Merged tickets leave the radar: the outage is no longer a cluster.
     places = [c["place"] for c in (await radar(world)).json()["clusters"]]
     assert "板桥小区" not in places
+
+
+async def test_two_sweepers_at_once_alert_once(world: World, deployment: Any) -> None:
+    import asyncio
+
+    await make_outage(world)
+    config = load_radar_config(deployment.data_dir)
+    gazetteer = deployment.router.routing.gazetteer
+    now = utcnow()
+    results = await asyncio.gather(
+        *(radar_sweep(now=now, config=config, gazetteer=gazetteer, link_base="http://x")
+          for _ in range(2))
+    )
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert await RadarAlert.all().count() == 1
+    assert await OutboxMessage.filter(reason="radar").count() == 1
