@@ -12,7 +12,8 @@ scale: times `run_radar` (read the window's tickets by the created_at index, pla
 segment them, cluster, baseline counts) cold (nothing cached) and warm (a second run, as the
 sweeper's next pass: tickets seen before are not segmented again, the day's baseline is
 counted once) for windows ending at the
-newest ticket of a big database (`--hours 2 6 24`), and shows the plan of the window read. Read-only: copy the
+newest ticket of a big database (`--hours 2 6 24`), and shows the plan of the window read.
+Read-only: copy the
 database first when it is shared.
 
     python bench/radar.py scale --database-url sqlite:///tmp/radar/1m.sqlite3
@@ -61,8 +62,11 @@ async def replay(args: argparse.Namespace, gazetteer: object, config: object) ->
         windows += 1
         for c in run.clusters:
             seen = next(
-                (i for i, b in enumerate(best)
-                 if b.id == c.id or same_cluster(c.tickets, b.tickets, config.settings)),  # type: ignore[attr-defined]
+                (
+                    i
+                    for i, b in enumerate(best)
+                    if b.id == c.id or same_cluster(c.tickets, b.tickets, config.settings)
+                ),  # type: ignore[attr-defined]
                 None,
             )
             if seen is None:
@@ -87,16 +91,22 @@ async def replay(args: argparse.Namespace, gazetteer: object, config: object) ->
     if args.dump:
         out = []
         for c in best[: args.top]:
-            rows = await Ticket.filter(number__in=list(c.tickets)).order_by("number").values(
-                "number", "title", "content"
+            rows = (
+                await Ticket.filter(number__in=list(c.tickets))
+                .order_by("number")
+                .values("number", "title", "content")
             )
-            out.append({
-                "title": c.title, "count": c.count, "terms": list(c.terms),
-                "members": [
-                    {"number": r["number"], "title": r["title"], "text": r["content"][:300]}
-                    for r in rows
-                ],
-            })
+            out.append(
+                {
+                    "title": c.title,
+                    "count": c.count,
+                    "terms": list(c.terms),
+                    "members": [
+                        {"number": r["number"], "title": r["title"], "text": r["content"][:300]}
+                        for r in rows
+                    ],
+                }
+            )
         Path(args.dump).write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
         print(f"members written to {args.dump}")
 
@@ -108,11 +118,15 @@ async def scale(args: argparse.Namespace, gazetteer: object, config: object) -> 
     if conn.capabilities.dialect == "sqlite":
         _, plan = await conn.execute_query(
             "EXPLAIN QUERY PLAN SELECT number FROM ticket WHERE created_at >= ? AND"
-            " created_at < ? AND merged_into_id IS NULL", ["2026-01-01", "2026-01-02"]
+            " created_at < ? AND merged_into_id IS NULL",
+            ["2026-01-01", "2026-01-02"],
         )
         print("plan of the window read:", " / ".join(str(r["detail"]) for r in plan))
     print(f"{total:,} tickets; windows end at the newest ticket ({local_text(last)})")  # type: ignore[arg-type]
-    print("| window | tickets in it | clusters | cold: first run, s | warm: the next run (a sweep 5 min later), s |")
+    print(
+        "| window | tickets in it | clusters | cold: first run, s"
+        " | warm: the next run (a sweep 5 min later), s |"
+    )
     print("|---|---|---|---|---|")
     for hours in args.hours:
         end = last + timedelta(seconds=1)  # type: ignore[operator]
@@ -123,11 +137,17 @@ async def scale(args: argparse.Namespace, gazetteer: object, config: object) -> 
         for _ in range(2):
             t0 = time.perf_counter()
             run = await run_radar(
-                start=end - timedelta(hours=hours), end=end, config=config, gazetteer=gazetteer  # type: ignore[arg-type]
+                start=end - timedelta(hours=hours),
+                end=end,
+                config=config,
+                gazetteer=gazetteer,  # type: ignore[arg-type]
             )
             times.append(time.perf_counter() - t0)
         label = f"{hours} h"
-        print(f"| {label} | {run.tickets:,} | {len(run.clusters):,} | {times[0]:.2f} | {times[1]:.2f} |")  # type: ignore[union-attr]
+        print(
+            f"| {label} | {run.tickets:,} | {len(run.clusters):,}"
+            f" | {times[0]:.2f} | {times[1]:.2f} |"
+        )  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -137,8 +157,9 @@ def main() -> None:
     parser.add_argument("--window-days", type=int, default=30)
     parser.add_argument("--step-days", type=int, default=7)
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--hours", type=int, nargs="+", default=[2, 6, 24],
-                        help="scale: window lengths in hours")
+    parser.add_argument(
+        "--hours", type=int, nargs="+", default=[2, 6, 24], help="scale: window lengths in hours"
+    )
     parser.add_argument("--dump", help="replay: write the top clusters' members (JSON)")
     args = parser.parse_args()
 

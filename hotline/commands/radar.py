@@ -15,7 +15,9 @@ from hotline.domain.timefmt import local_text, utcnow
 def add_parser(sub: Any) -> None:
     """The `radar` sub-command's arguments."""
     radar = sub.add_parser("radar", help="热点雷达：某段时间内集中反映的同一地点、同一事项的工单")
-    radar.add_argument("--from", dest="since", help="起始（2026-12-01 或 2026-12-01T08:00，北京时间）")
+    radar.add_argument(
+        "--from", dest="since", help="起始（2026-12-01 或 2026-12-01T08:00，北京时间）"
+    )
     radar.add_argument("--to", dest="until", help="截止（日期含当天；默认现在）")
     radar.add_argument("--limit", type=int, default=20, help="最多列出几组（默认 20；0 = 全部）")
     radar.add_argument("--json", action="store_true", help="输出 JSON（与 GET /api/v1/radar 相同）")
@@ -23,9 +25,8 @@ def add_parser(sub: Any) -> None:
 
 async def run(deployment: Any, args: argparse.Namespace) -> int:
     """Print the window's clusters, hottest first."""
-    from hotline.services.radar import run_radar
-
     from classifier.tokenize import configure as configure_tokenizer
+    from hotline.services.radar import run_radar
 
     configure_tokenizer(deployment.data_dir)  # this deployment's stop words and dictionary
     config = load_radar_config(deployment.data_dir)

@@ -134,17 +134,18 @@ def block_key(ticket: RadarTicket, settings: RadarSettings) -> tuple[str, bool]:
     return ticket.street, False
 
 
-def key_terms(
-    tokens: Sequence[str], *, drop: Iterable[str], settings: RadarSettings
-) -> list[str]:
+def key_terms(tokens: Sequence[str], *, drop: Iterable[str], settings: RadarSettings) -> list[str]:
     """A ticket's key terms: its most frequent words of two or more characters with Chinese
     in them, without the generic ones and the place itself; ties in order of first use."""
     places = [d for d in drop if len(d) >= 2]
     generic = settings.generic
     counts = Counter(tokens)  # keeps first-use order: the sort below is stable
     kept = [
-        tok for tok in counts
-        if len(tok) >= 2 and tok not in generic and _CJK.search(tok)
+        tok
+        for tok in counts
+        if len(tok) >= 2
+        and tok not in generic
+        and _CJK.search(tok)
         # 枫林 of 枫林小区: a piece of the place name is no matter
         and not any(tok in d or d in tok for d in places)
     ]
@@ -198,7 +199,11 @@ def _link_block(
                     shared[j] += 1
         need = settings.min_shared + (0 if items[i].fine else 1)
         for j, n in shared.items():
-            if n >= need and links.root(i) != links.root(j) and _linked(items[i], items[j], settings):
+            if (
+                n >= need
+                and links.root(i) != links.root(j)
+                and _linked(items[i], items[j], settings)
+            ):
                 links.join(i, j)
 
 
@@ -208,8 +213,14 @@ def cluster_id(key: str, first_number: str) -> str:
 
 
 def heat_of(
-    *, count: int, first_at: datetime, last_at: datetime, end: datetime,
-    baseline_count: int, settings: RadarSettings, half_life_hours: float | None = None,
+    *,
+    count: int,
+    first_at: datetime,
+    last_at: datetime,
+    end: datetime,
+    baseline_count: int,
+    settings: RadarSettings,
+    half_life_hours: float | None = None,
 ) -> tuple[float, float]:
     """(heat, growth) of a cluster; see the module docstring."""
     half_life = half_life_hours or settings.half_life_hours
@@ -247,8 +258,9 @@ def find_clusters(
         if key:
             items.append(_Item(t, key, fine))
     raw = {
-        i: key_terms(it.ticket.tokens, drop=(it.key, it.ticket.place, it.ticket.area),
-                     settings=settings)
+        i: key_terms(
+            it.ticket.tokens, drop=(it.key, it.ticket.place, it.ticket.area), settings=settings
+        )
         for i, it in enumerate(items)
     }
     common = _too_common(raw.values(), settings)
@@ -264,8 +276,13 @@ def find_clusters(
     for i in range(len(items)):
         groups.setdefault(links.root(i), []).append(i)
     out = [
-        _cluster([items[i] for i in g], end=end, baseline=baseline, settings=settings,
-                 half_life=half_life)
+        _cluster(
+            [items[i] for i in g],
+            end=end,
+            baseline=baseline,
+            settings=settings,
+            half_life=half_life,
+        )
         for g in groups.values()
         if len(g) >= settings.min_size
     ]
@@ -283,8 +300,12 @@ def _too_common(term_lists: Iterable[list[str]], settings: RadarSettings) -> set
 
 
 def _cluster(
-    members: list[_Item], *, end: datetime, baseline: Mapping[tuple[str, str], int],
-    settings: RadarSettings, half_life: float,
+    members: list[_Item],
+    *,
+    end: datetime,
+    baseline: Mapping[tuple[str, str], int],
+    settings: RadarSettings,
+    half_life: float,
 ) -> Cluster:
     tickets = [m.ticket for m in members]
     first_at = min(t.created_at for t in tickets)
@@ -300,8 +321,12 @@ def _cluster(
     )[: settings.terms_shown]
     people = _people(tickets)
     heat, growth = heat_of(
-        count=people, first_at=first_at, last_at=last_at, end=end,
-        baseline_count=baseline.get((area, category), 0), settings=settings,
+        count=people,
+        first_at=first_at,
+        last_at=last_at,
+        end=end,
+        baseline_count=baseline.get((area, category), 0),
+        settings=settings,
         half_life_hours=half_life,
     )
     since = end - timedelta(hours=settings.alert_hours)
@@ -379,8 +404,14 @@ class RadarConfig:
 
 
 _SECTIONS = {
-    "cluster": {"min_size", "min_shared", "cross_jaccard", "terms_per_ticket", "max_df",
-                "window_hours"},
+    "cluster": {
+        "min_size",
+        "min_shared",
+        "cross_jaccard",
+        "terms_per_ticket",
+        "max_df",
+        "window_hours",
+    },
     "heat": {"baseline_days", "half_life_hours"},
     "alert": {"hours", "min_count", "growth", "overlap", "scan_hours"},
 }
@@ -398,7 +429,9 @@ def load_radar_config(data_dir: str | Path) -> RadarConfig:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{path}: {name} 必须是字符串列表")
         elif name not in _SECTIONS or not isinstance(value, dict):
-            raise ValueError(f"{path}: 未知的字段 {name}（允许：cluster、heat、alert、groups、generic、coarse）")
+            raise ValueError(
+                f"{path}: 未知的字段 {name}（允许：cluster、heat、alert、groups、generic、coarse）"
+            )
         else:
             unknown = set(value) - _SECTIONS[name]
             if unknown:

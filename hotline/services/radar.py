@@ -18,17 +18,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from classifier.tokenize import tokenize
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from classifier.tokenize import tokenize
 from hotline.domain.models import RadarAlert, Ticket
 from hotline.domain.radar import (
     Cluster,
     RadarConfig,
     RadarTicket,
-    fine_place,
     find_clusters,
+    fine_place,
     same_cluster,
 )
 from hotline.domain.timefmt import SHANGHAI, local_text
@@ -43,9 +43,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.radar")
 
 _FIELDS = (
-    "number", "created_at", "category", "title", "content", "address", "street", "district",
-    "kind", "confidential", "dispatch_title", "dispatch_text", "dispatch_confirmed_at",
-    "complainant_phone", "complainant_openid", "complainant_name",
+    "number",
+    "created_at",
+    "category",
+    "title",
+    "content",
+    "address",
+    "street",
+    "district",
+    "kind",
+    "confidential",
+    "dispatch_title",
+    "dispatch_text",
+    "dispatch_confirmed_at",
+    "complainant_phone",
+    "complainant_openid",
+    "complainant_name",
 )
 # A title says what the matter is in a few words: its words count this many times.
 TITLE_WEIGHT = 3
@@ -134,8 +147,12 @@ _features: dict[tuple[Any, ...], RadarTicket] = {}
 
 def _seen(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
     key = (
-        row["number"], row["category"], row["street"], row["district"],
-        str(row["dispatch_confirmed_at"]), id(gazetteer),
+        row["number"],
+        row["category"],
+        row["street"],
+        row["district"],
+        str(row["dispatch_confirmed_at"]),
+        id(gazetteer),
         # The words too: the same number in another database (a test, a restore) is another
         # ticket.
         hash((row["title"], row["content"], row["address"], row["dispatch_text"], row["kind"])),
@@ -218,7 +235,8 @@ def alert_mail(cluster: Cluster, *, link_base: str) -> tuple[str, str]:
         "",
         f"热点雷达发现一组集中反映的诉求：{cluster.title}",
         f"地点：{cluster.place}    分类：{cluster.category or '未分类'}",
-        f"件数：{cluster.count} 件（{local_text(cluster.first_at)} 至 {local_text(cluster.last_at)}），"
+        f"件数：{cluster.count} 件，{cluster.callers} 位来电人"
+        f"（{local_text(cluster.first_at)} 至 {local_text(cluster.last_at)}），"
         f"增速为平常的 {cluster.growth:g} 倍",
         f"工单：{'、'.join(cluster.tickets[:30])}"
         + (f" 等 {cluster.count} 件" if cluster.count > 30 else ""),
@@ -271,8 +289,14 @@ async def raise_alerts(
                 to = await supervisor_recipients(conn)
                 if to:
                     await enqueue_mail(
-                        to=to, subject=subject, text=text, html=None, ticket_number=None,
-                        reason="radar", now=now, using_db=conn,
+                        to=to,
+                        subject=subject,
+                        text=text,
+                        html=None,
+                        ticket_number=None,
+                        reason="radar",
+                        now=now,
+                        using_db=conn,
                     )
         except IntegrityError:
             continue  # another sweeper alerted this cluster a moment ago
@@ -287,7 +311,9 @@ async def radar_sweep(
 ) -> list[str]:
     """The sweeper's look at the recent window: alert the clusters bursting now."""
     run = await run_radar(
-        start=now - timedelta(hours=config.scan_hours), end=now, config=config,
+        start=now - timedelta(hours=config.scan_hours),
+        end=now,
+        config=config,
         gazetteer=gazetteer,
     )
     return await raise_alerts(run, config=config, now=now, link_base=link_base)

@@ -78,7 +78,8 @@ async def batch_merge(
     members = _checked(numbers)
     if into not in members:
         raise HotlineError(
-            "保留的主工单须是本组工单之一，请在「并入」中重新选择", status=422,
+            "保留的主工单须是本组工单之一，请在「并入」中重新选择",
+            status=422,
             code="validation_error",
         )
     outcome = BatchOutcome()

@@ -31,11 +31,15 @@ class RadarQuery(Query):
     """GET /api/v1/radar: the window (default: the last window_hours of data/radar.toml)."""
 
     since: str | None = Field(
-        default=None, alias="from", max_length=32,
+        default=None,
+        alias="from",
+        max_length=32,
         description="起始：2026-12-01 或 2026-12-01T08:00（北京时间）；默认截止前 24 小时",
     )
     until: str | None = Field(
-        default=None, alias="to", max_length=32,
+        default=None,
+        alias="to",
+        max_length=32,
         description="截止：日期含当天，或时刻；默认现在",
     )
 
@@ -96,17 +100,21 @@ async def radar(request: Request) -> Response:
     except ValueError as exc:
         raise HotlineError(str(exc), status=422, code="validation_error") from exc
     if start >= end:
-        raise HotlineError("起始时间须早于截止时间，请调整 from 和 to", status=422,
-                           code="validation_error")
+        raise HotlineError(
+            "起始时间须早于截止时间，请调整 from 和 to", status=422, code="validation_error"
+        )
     if end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise HotlineError(
             f"时间段最长 {MAX_WINDOW_DAYS} 天，请缩短 from 到 to 的范围（更长的回溯请用 "
             "python main.py radar）",
-            status=422, code="validation_error",
+            status=422,
+            code="validation_error",
         )
     router = deployment.router
     result = await run_radar(
-        start=start, end=end, config=config,
+        start=start,
+        end=end,
+        config=config,
         gazetteer=router.routing.gazetteer if router is not None else None,
     )
     body = {

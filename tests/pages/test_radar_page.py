@@ -20,15 +20,22 @@ TEXTS = [
 
 async def outage(site: Site) -> tuple[list[str], str]:
     numbers = [
-        (await site.create(
-            title="小区停水", content=t, location={"address": "板桥小区"},
-            complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
-        ))["number"]
+        (
+            await site.create(
+                title="小区停水",
+                content=t,
+                location={"address": "板桥小区"},
+                complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
+            )
+        )["number"]
         for i, t in enumerate(TEXTS)
     ]
     report = await site.create(
-        kind="举报", title="举报停水期间物业乱收费", location={"address": "板桥小区"},
-        content="举报板桥小区物业在停水期间收取自来水加压费", complainant={"name": "李秀英"},
+        kind="举报",
+        title="举报停水期间物业乱收费",
+        location={"address": "板桥小区"},
+        content="举报板桥小区物业在停水期间收取自来水加压费",
+        complainant={"name": "李秀英"},
     )
     return numbers, report["number"]
 
@@ -46,8 +53,12 @@ async def test_the_page_lists_the_cluster_and_dispatches_it_to_one_unit(site: Si
     # The report joins the batch by hand: it cannot go before its text is confirmed.
     r = await c.post(
         "/radar/dispatch",
-        data={"csrf_token": csrf_of(page.text), "tickets": f"{members},{report}",
-              "lead_unit": "ZJJ", "next": "/radar"},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "tickets": f"{members},{report}",
+            "lead_unit": "ZJJ",
+            "next": "/radar",
+        },
     )
     assert r.status_code == 303 and r.headers["location"] == "/radar"
     after = (await c.get("/radar")).text
@@ -61,8 +72,12 @@ async def test_merge_from_the_cluster_keeps_the_chosen_ticket(site: Site) -> Non
     page = await c.get("/radar")
     await c.post(
         "/radar/merge",
-        data={"csrf_token": csrf_of(page.text), "tickets": ",".join(numbers),
-              "into": numbers[1], "next": "/radar"},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "tickets": ",".join(numbers),
+            "into": numbers[1],
+            "next": "/radar",
+        },
     )
     after = (await c.get("/radar")).text
     assert f"已并入 {numbers[1]} 2 张" in after
@@ -74,13 +89,21 @@ async def test_an_alert_shows_on_the_dashboard_and_units_cannot_open_the_radar(
 ) -> None:
     numbers, _ = await outage(site)
     for i, t in enumerate(TEXTS[:2], 5):
-        numbers.append((await site.create(
-            title="停水", content=t, location={"address": "板桥小区"},
-            complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
-        ))["number"])
+        numbers.append(
+            (
+                await site.create(
+                    title="停水",
+                    content=t,
+                    location={"address": "板桥小区"},
+                    complainant={"name": f"居民{i}", "phone": f"1390000000{i}"},
+                )
+            )["number"]
+        )
     await radar_sweep(
-        now=utcnow(), config=load_radar_config(deployment.data_dir),
-        gazetteer=deployment.router.routing.gazetteer, link_base="http://test",
+        now=utcnow(),
+        config=load_radar_config(deployment.data_dir),
+        gazetteer=deployment.router.routing.gazetteer,
+        link_base="http://test",
     )
     sup = await site.login("sup")
     board = (await sup.get("/supervisor")).text
@@ -99,10 +122,14 @@ async def test_a_batch_without_a_unit_or_with_an_outside_main_ticket_is_refused(
     c = await site.login("sup")
     page = await c.get("/radar")
     token = csrf_of(page.text)
-    await c.post("/radar/dispatch", data={"csrf_token": token, "tickets": ",".join(numbers),
-                                          "lead_unit": "", "next": "/radar"})
-    await c.post("/radar/merge", data={"csrf_token": token, "tickets": ",".join(numbers),
-                                       "into": report, "next": "/radar"})
+    await c.post(
+        "/radar/dispatch",
+        data={"csrf_token": token, "tickets": ",".join(numbers), "lead_unit": "", "next": "/radar"},
+    )
+    await c.post(
+        "/radar/merge",
+        data={"csrf_token": token, "tickets": ",".join(numbers), "into": report, "next": "/radar"},
+    )
     after = (await c.get("/radar")).text
     assert "未派单：请选择承办单位后再批量派单" in after
     assert "未并单：保留的主工单须是本组工单之一" in after

@@ -23,8 +23,15 @@ RULES = RadarSettings(groups=("出租车司机", "教师"), generic=frozenset({"
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
-def t(number: str, hours_ago: float, *, place: str = "", area: str = "含浦街道",
-      category: str = "城乡建设", tokens: str = "") -> RadarTicket:
+def t(
+    number: str,
+    hours_ago: float,
+    *,
+    place: str = "",
+    area: str = "含浦街道",
+    category: str = "城乡建设",
+    tokens: str = "",
+) -> RadarTicket:
     return RadarTicket(
         number=number,
         created_at=END - timedelta(hours=hours_ago),
@@ -103,8 +110,14 @@ def test_private_tickets_without_words_join_no_cluster() -> None:
 def test_heat_grows_with_volume_and_fades_with_age() -> None:
     def heat(count: int, age_h: float) -> float:
         last = END - timedelta(hours=age_h)
-        return heat_of(count=count, first_at=last - timedelta(hours=2), last_at=last, end=END,
-                       baseline_count=0, settings=RULES)[0]
+        return heat_of(
+            count=count,
+            first_at=last - timedelta(hours=2),
+            last_at=last,
+            end=END,
+            baseline_count=0,
+            settings=RULES,
+        )[0]
 
     assert heat(10, 0) > heat(5, 0) > heat(5, 24) > heat(5, 48)
     assert heat(5, 24) == pytest.approx(heat(5, 0) / 2, abs=1e-3)

@@ -38,7 +38,10 @@ async def alert_rows(*, now: datetime) -> list[dict[str, object]]:
     rows = await recent_alerts(since=now - timedelta(days=7))
     return [
         {
-            "title": a.title, "count": a.count, "growth": a.growth, "created_at": a.created_at,
+            "title": a.title,
+            "count": a.count,
+            "growth": a.growth,
+            "created_at": a.created_at,
             "members": a.members,
         }
         for a in rows
@@ -55,8 +58,10 @@ async def radar_page(request: Request) -> Response:
     try:
         raw_to, raw_from = request.query_params.get("to"), request.query_params.get("from")
         end = parse_moment(raw_to, end=True) if raw_to else now
-        start = parse_moment(raw_from, end=False) if raw_from else end - timedelta(
-            hours=config.window_hours
+        start = (
+            parse_moment(raw_from, end=False)
+            if raw_from
+            else end - timedelta(hours=config.window_hours)
         )
         if start >= end or end - start > timedelta(days=MAX_DAYS):
             raise ValueError(f"时间段须从早到晚、最长 {MAX_DAYS} 天")
@@ -65,7 +70,9 @@ async def radar_page(request: Request) -> Response:
         end, start = now, now - timedelta(hours=config.window_hours)
     router = deployment.router
     result = await run_radar(
-        start=start, end=end, config=config,
+        start=start,
+        end=end,
+        config=config,
         gazetteer=router.routing.gazetteer if router is not None else None,
     )
     clusters = [
@@ -106,7 +113,9 @@ async def radar_merge(request: Request) -> Response:
     into = str(form.get("into") or "")
     try:
         outcome = await batch_merge(
-            numbers=_numbers(form), into=into, principal=principal,
+            numbers=_numbers(form),
+            into=into,
+            principal=principal,
             deployment=request.app.state.deployment,
         )
     except HotlineError as exc:
@@ -124,7 +133,9 @@ async def radar_dispatch(request: Request) -> Response:
     unit = str(form.get("lead_unit") or "")
     try:
         outcome = await batch_dispatch(
-            numbers=_numbers(form), lead_unit=unit, principal=principal,
+            numbers=_numbers(form),
+            lead_unit=unit,
+            principal=principal,
             deployment=request.app.state.deployment,
         )
     except HotlineError as exc:
