@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from hotline.commands import radar as radar_command
 from hotline.domain.auth import ROLES
 from hotline.runtime.config import (
     Settings,
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("file", help="导出文件（.xlsx 或 .csv）")
     history.add_argument("--map", help="列对应表（TOML），原平台的列名与网上民声导出不同时使用")
     history.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入数据库")
+    radar_command.add_parser(sub)
     sub.add_parser("fill-places", help="为没有区县的旧工单按内容和地址补填区县、街道（可重复执行）")
     index = sub.add_parser("search-index", help="全文检索索引").add_subparsers(dest="index_command")
     index.add_parser("rebuild", help="按工单和事件日志重新生成全文检索索引（显示进度）")
@@ -110,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     # One-shot admin commands print their own result; start-up news (data directory, model)
     # is for the server, the sweeper and `check`.
-    quiet = command in ("users", "retrain", "recompute-deadlines", "outbox", "sms", "migrate")
+    quiet = command in (
+        "users", "retrain", "recompute-deadlines", "outbox", "sms", "migrate", "radar"
+    )
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "import-history":
             return _run(settings, lambda d: _import_history(d, args))
+        if command == "radar":
+            return _run(settings, lambda d: radar_command.run(d, args), with_model=False)
         if command == "fill-places":
             _run(settings, _fill_places, with_model=False)
             return 0

@@ -606,3 +606,29 @@ class AssessmentLog(Model):
 
     class Meta:
         table = "assessment_log"
+
+
+class RadarAlert(Model):
+    """A burst the radar raised (热点预警): one row per cluster, so each alerts once.
+
+    The unique `cluster_id` is the claim: of several sweepers seeing the same burst, the one
+    whose insert succeeds queues the mail in the same transaction; the others skip it.
+    `members` are the ticket numbers at alert time (a later cluster sharing most of them is
+    the same burst, `hotline.domain.radar.same_cluster`).
+    """
+
+    id = fields.IntField(primary_key=True)
+    cluster_id = fields.CharField(max_length=32, unique=True)
+    title = fields.CharField(max_length=200)
+    place = fields.CharField(max_length=64, default="")
+    category = fields.CharField(max_length=32, default="")
+    count = fields.IntField()
+    heat = fields.FloatField()
+    growth = fields.FloatField()
+    members: Any = fields.JSONField(default=list)
+    first_at = fields.DatetimeField()
+    last_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "radar_alert"

@@ -19,6 +19,9 @@ from hotline.startup.bootstrap import ConfigError, reload_rules
 # Seconds between outbox rounds (a full batch goes again at once).
 SEND_INTERVAL = 30.0
 HOUSEKEEPING_INTERVAL = 3600.0
+# The radar reads and segments the last scan_hours of tickets: every 5 minutes is soon enough
+# for a burst measured in hours.
+RADAR_INTERVAL = 300.0
 log = logging.getLogger("hotline.startup.workers")
 rules_log = logging.getLogger("hotline.rules")
 
@@ -54,8 +57,33 @@ def start_background(
             ),
             name="housekeeping",
         ),
+        asyncio.create_task(
+            run_every(
+                lambda: radar_pass(deployment),
+                interval=RADAR_INTERVAL,
+                stop=stop,
+                name="radar pass",
+                log=log,
+            ),
+            name="radar",
+        ),
     ]
     return tasks
+
+
+async def radar_pass(deployment: Deployment) -> list[str]:
+    """One look of the hot-issue radar at the recent tickets: alert each new burst once."""
+    from hotline.domain.radar import load_radar_config
+    from hotline.domain.timefmt import utcnow
+    from hotline.services.radar import radar_sweep
+
+    router = deployment.router
+    return await radar_sweep(
+        now=utcnow(),
+        config=load_radar_config(deployment.data_dir),  # read each pass: edits apply at once
+        gazetteer=router.routing.gazetteer if router is not None else None,
+        link_base=deployment.public_base_url,
+    )
 
 
 async def housekeeping(*, settings: Settings) -> int:

@@ -207,6 +207,7 @@ NEW_TABLES = {
     "rate_daily",
     "assessment_month",
     "assessment_log",
+    "radar_alert",
 }
 NEW_COLUMNS = {
     "expires_at",

@@ -31,6 +31,7 @@ from hotline.services import overdue as overdue_service
 from hotline.services import rates as rate_service
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import redirect, render, require_form, signed_in
+from hotline.web.pages.radar import alert_rows as radar_alert_rows
 from hotline.web.session import flash
 
 VIEWERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -284,6 +285,7 @@ async def dashboard(request: Request) -> Response:
             "overdue_rows": overdue_rows,
             "overdue_more": max(0, overdue["total"] - len(overdue_rows)),
             "may": may,
+            "radar_alerts": await radar_alert_rows(now=utcnow()),
             "export_xlsx": "/api/v1/stats/rates?" + view.api_query(format="xlsx"),
             "export_csv": "/api/v1/stats/rates?" + view.api_query(format="csv"),
             "trend_src": "/supervisor/trend?" + view.api_query(),

@@ -1,0 +1,185 @@
+"""Benchmark: the hot-issue radar — clusters on replayed history, and its speed at scale.
+
+replay: slides the radar's window over a database of imported history (`python main.py
+import-history …`), as the sweeper would have seen it day by day, and prints the hottest
+clusters of the whole span (each cluster at its hottest moment; one seen again in a later
+window, with most members in common, counted once). `--dump FILE` writes every member's
+title and text for checking by hand.
+
+    python bench/radar.py replay --database-url sqlite:///tmp/radar/history.sqlite3
+
+scale: times `run_radar` (read the window's tickets by the created_at index, place and
+segment them, cluster, baseline counts) cold (nothing cached) and warm (a second run, as the
+sweeper's next pass: tickets seen before are not segmented again, the day's baseline is
+counted once) for windows ending at the
+newest ticket of a big database (`--hours 2 6 24`), and shows the plan of the window read.
+Read-only: copy the
+database first when it is shared.
+
+    python bench/radar.py scale --database-url sqlite:///tmp/radar/1m.sqlite3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from hotline.domain.models import Ticket  # noqa: E402
+from hotline.domain.radar import Cluster, load_radar_config, same_cluster  # noqa: E402
+from hotline.domain.timefmt import local_text  # noqa: E402
+from hotline.runtime.config import load_settings  # noqa: E402
+from hotline.runtime.db import close_database, open_database  # noqa: E402
+from hotline.services import radar as radar_service  # noqa: E402
+from hotline.services.radar import run_radar  # noqa: E402
+from hotline.services.rate_sql import when  # noqa: E402
+from hotline.startup.bootstrap import load_deployment  # noqa: E402
+
+
+async def _span() -> tuple[object, object]:
+    first = await Ticket.all().order_by("created_at").first().values("created_at")
+    last = await Ticket.all().order_by("-created_at").first().values("created_at")
+    return when(first["created_at"]), when(last["created_at"])
+
+
+async def replay(args: argparse.Namespace, gazetteer: object, config: object) -> None:
+    first, last = await _span()
+    window = timedelta(days=args.window_days)
+    step = timedelta(days=args.step_days)
+    best: list[Cluster] = []
+    end = first + step  # type: ignore[operator]
+    windows = 0
+    started = time.perf_counter()
+    while end <= last + step:  # type: ignore[operator]
+        run = await run_radar(start=end - window, end=end, config=config, gazetteer=gazetteer)  # type: ignore[arg-type]
+        windows += 1
+        for c in run.clusters:
+            seen = next(
+                (
+                    i
+                    for i, b in enumerate(best)
+                    if b.id == c.id or same_cluster(c.tickets, b.tickets, config.settings)
+                ),  # type: ignore[attr-defined]
+                None,
+            )
+            if seen is None:
+                best.append(c)
+            elif c.heat > best[seen].heat:
+                best[seen] = c
+        end += step
+    took = time.perf_counter() - started
+    best.sort(key=lambda c: (-c.heat, -c.count, c.id))
+    print(
+        f"replay {local_text(first)} – {local_text(last)}: {windows} windows of "  # type: ignore[arg-type]
+        f"{args.window_days} days every {args.step_days} days, {took:.1f} s; "
+        f"{len(best)} distinct clusters"
+    )
+    print("| # | cluster | tickets | heat | growth | first – last |")
+    print("|---|---|---|---|---|---|")
+    for rank, c in enumerate(best[: args.top], 1):
+        print(
+            f"| {rank} | {c.title} | {c.count} | {c.heat:.1f} | {c.growth:g} | "
+            f"{local_text(c.first_at)[:10]} – {local_text(c.last_at)[:10]} |"
+        )
+    if args.dump:
+        out = []
+        for c in best[: args.top]:
+            rows = (
+                await Ticket.filter(number__in=list(c.tickets))
+                .order_by("number")
+                .values("number", "title", "content")
+            )
+            out.append(
+                {
+                    "title": c.title,
+                    "count": c.count,
+                    "terms": list(c.terms),
+                    "members": [
+                        {"number": r["number"], "title": r["title"], "text": r["content"][:300]}
+                        for r in rows
+                    ],
+                }
+            )
+        Path(args.dump).write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
+        print(f"members written to {args.dump}")
+
+
+async def scale(args: argparse.Namespace, gazetteer: object, config: object) -> None:
+    _, last = await _span()
+    total = await Ticket.all().count()
+    conn = Ticket._meta.db
+    if conn.capabilities.dialect == "sqlite":
+        _, plan = await conn.execute_query(
+            "EXPLAIN QUERY PLAN SELECT number FROM ticket WHERE created_at >= ? AND"
+            " created_at < ? AND merged_into_id IS NULL",
+            ["2026-01-01", "2026-01-02"],
+        )
+        print("plan of the window read:", " / ".join(str(r["detail"]) for r in plan))
+    print(f"{total:,} tickets; windows end at the newest ticket ({local_text(last)})")  # type: ignore[arg-type]
+    print(
+        "| window | tickets in it | clusters | cold: first run, s"
+        " | warm: the next run (a sweep 5 min later), s |"
+    )
+    print("|---|---|---|---|---|")
+    for hours in args.hours:
+        end = last + timedelta(seconds=1)  # type: ignore[operator]
+        radar_service._features.clear()
+        radar_service._baseline_cache.clear()
+        times = []
+        run = None
+        for _ in range(2):
+            t0 = time.perf_counter()
+            run = await run_radar(
+                start=end - timedelta(hours=hours),
+                end=end,
+                config=config,
+                gazetteer=gazetteer,  # type: ignore[arg-type]
+            )
+            times.append(time.perf_counter() - t0)
+        label = f"{hours} h"
+        print(
+            f"| {label} | {run.tickets:,} | {len(run.clusters):,}"
+            f" | {times[0]:.2f} | {times[1]:.2f} |"
+        )  # type: ignore[union-attr]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["replay", "scale"])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--window-days", type=int, default=30)
+    parser.add_argument("--step-days", type=int, default=7)
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument(
+        "--hours", type=int, nargs="+", default=[2, 6, 24], help="scale: window lengths in hours"
+    )
+    parser.add_argument("--dump", help="replay: write the top clusters' members (JSON)")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    deployment = load_deployment(settings, with_model=False)
+    from classifier.tokenize import configure
+
+    configure(deployment.data_dir)
+    config = load_radar_config(deployment.data_dir)
+    gazetteer = deployment.router.routing.gazetteer if deployment.router else None
+
+    async def go() -> None:
+        ctx = await open_database(args.database_url, create_schema=False)
+        try:
+            await (replay if args.mode == "replay" else scale)(args, gazetteer, config)
+        finally:
+            await close_database(ctx)
+
+    asyncio.run(go())
+
+
+if __name__ == "__main__":
+    main()

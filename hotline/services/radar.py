@@ -1,0 +1,319 @@
+"""The hot-issue radar over the database: a window's tickets → clusters; bursts → alerts.
+
+Reads only the window's tickets (the `created_at` index) and one grouped count of the
+baseline period before it; the clustering and the heat are pure (`hotline.domain.radar`).
+
+What the radar reads of a ticket never includes the complainant: for a 举报 or a confidential
+ticket only its confirmed 转办内容 (what a unit may read) gives key terms; before that it is
+placed (address and street) but takes part in no cluster's words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from classifier.tokenize import tokenize
+from hotline.domain.models import RadarAlert, Ticket
+from hotline.domain.radar import (
+    Cluster,
+    RadarConfig,
+    RadarTicket,
+    find_clusters,
+    fine_place,
+    same_cluster,
+)
+from hotline.domain.timefmt import SHANGHAI, local_text
+from hotline.mail.outbox import enqueue_mail
+from hotline.mail.templates import SUBJECT_PREFIX
+from hotline.services.notify import supervisor_recipients
+from hotline.services.rate_sql import placeholders, stored_time, when
+
+if TYPE_CHECKING:
+    from routing.places import Gazetteer
+
+log = logging.getLogger("hotline.radar")
+
+_FIELDS = (
+    "number",
+    "created_at",
+    "category",
+    "title",
+    "content",
+    "address",
+    "street",
+    "district",
+    "kind",
+    "confidential",
+    "dispatch_title",
+    "dispatch_text",
+    "dispatch_confirmed_at",
+    "complainant_phone",
+    "complainant_openid",
+    "complainant_name",
+)
+# A title says what the matter is in a few words: its words count this many times.
+TITLE_WEIGHT = 3
+# The text read for key terms: a matter is stated at the start, and segmenting is the radar's
+# costliest step (long letters run to thousands of characters).
+TEXT_CHARS = 400
+_BASELINE = (
+    "SELECT CASE WHEN street <> '' THEN street ELSE district END AS area, category,"
+    " COUNT(*) AS n FROM ticket WHERE created_at >= ? AND created_at < ? AND category IS NOT NULL"
+    " GROUP BY CASE WHEN street <> '' THEN street ELSE district END, category"
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Tickets tokenised between yields: a long window must not hold the event loop.
+_CHUNK = 500
+
+
+def private(row: dict[str, Any]) -> bool:
+    """举报 and confidential tickets: their own words stay out of the radar."""
+    return row["kind"] == "举报" or bool(row["confidential"])
+
+
+def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
+    """One ticket row as the radar sees it: place, area, category and tokens."""
+    if private(row):
+        confirmed = bool(row["dispatch_confirmed_at"])
+        title = (row["dispatch_title"] or "") if confirmed else ""
+        body = (row["dispatch_text"] or "") if confirmed else ""
+    else:
+        title, body = row["title"] or "", row["content"] or ""
+    text = f"{title} {body}"
+    place = ""
+    if gazetteer is not None:
+        found = gazetteer.find(f"{row['address']} {text}")
+        place = fine_place((m.name, m.kind) for m in found)
+    return RadarTicket(
+        number=row["number"],
+        created_at=when(row["created_at"]),
+        category=row["category"] or "",
+        place=place,
+        area=row["street"] or row["district"] or "",
+        street=row["street"] or "",
+        tokens=_tokens(title, body),
+        caller=caller_key(row),
+    )
+
+
+def _tokens(title: str, body: str) -> tuple[str, ...]:
+    """One segmentation of title and text (the costly step); the title's words are repeated
+    so they weigh TITLE_WEIGHT times."""
+    text = f"{title}。{body[:TEXT_CHARS]}" if title.strip() else body[:TEXT_CHARS]
+    if not text.strip():
+        return ()
+    words = tokenize(text)
+    extra = [w for w in words if w in title] * (TITLE_WEIGHT - 1) if title else []
+    return tuple(words + extra)
+
+
+def caller_key(row: dict[str, Any]) -> str:
+    """Who called, as an opaque key (a hash): the radar counts people, it shows nobody."""
+    who = row["complainant_phone"] or row["complainant_openid"] or row["complainant_name"]
+    return hashlib.sha256(who.encode()).hexdigest()[:16] if who else ""
+
+
+async def window_tickets(
+    *, start: datetime, end: datetime, gazetteer: Gazetteer | None
+) -> list[RadarTicket]:
+    """The unmerged tickets created in [start, end), as the radar sees them."""
+    rows = await (
+        Ticket.filter(created_at__gte=start, created_at__lt=end, merged_into_id=None)
+        .order_by("created_at")
+        .values(*_FIELDS)
+    )
+    out: list[RadarTicket] = []
+    for i in range(0, len(rows), _CHUNK):
+        out += [_seen(r, gazetteer) for r in rows[i : i + _CHUNK]]
+        await asyncio.sleep(0)
+    return out
+
+
+# Tickets already segmented, by what their radar view depends on: each sweep reads the last
+# hours again, and only the tickets new since the last pass need segmenting. Bounded (oldest
+# dropped first); tokens kept are only those a key term can be (two or more characters, CJK).
+_FEATURES_MAX = 20_000
+_features: dict[tuple[Any, ...], RadarTicket] = {}
+
+
+def _seen(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
+    key = (
+        row["number"],
+        row["category"],
+        row["street"],
+        row["district"],
+        str(row["dispatch_confirmed_at"]),
+        id(gazetteer),
+        # The words too: the same number in another database (a test, a restore) is another
+        # ticket.
+        hash((row["title"], row["content"], row["address"], row["dispatch_text"], row["kind"])),
+    )
+    found = _features.get(key)
+    if found is None:
+        ticket = radar_ticket(row, gazetteer)
+        kept = tuple(t for t in ticket.tokens if len(t) >= 2 and _CJK.search(t))
+        found = replace(ticket, tokens=kept)
+        if len(_features) >= _FEATURES_MAX:
+            _features.pop(next(iter(_features)))
+        _features[key] = found
+    return found
+
+
+_LAST_BEFORE = (
+    "SELECT id FROM ticket WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+# (days, first local day after the baseline, last ticket before it) → counts. The baseline
+# is whole local days before the window's day, so it is the same for every window starting
+# that day: counted once a day per process, not at every sweep (0.5 M rows at a big city).
+_baseline_cache: dict[tuple[int, str, int | None], dict[tuple[str, str], int]] = {}
+
+
+async def baseline_counts(*, start: datetime, days: int) -> dict[tuple[str, str], int]:
+    """Tickets per (area, category) in the `days` whole local days before `start`'s day."""
+    conn = Ticket._meta.db
+    dialect = conn.capabilities.dialect
+    day_start = start.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = stored_time(dialect, day_start)
+    # The last ticket before the day tells one database (or a history import) from another.
+    _, last = await conn.execute_query(placeholders(dialect, _LAST_BEFORE), [until])
+    key = (days, day_start.date().isoformat(), int(last[0]["id"]) if last else None)
+    if key in _baseline_cache:
+        return _baseline_cache[key]
+    params = [stored_time(dialect, day_start - timedelta(days=days)), until]
+    _, rows = await conn.execute_query(placeholders(dialect, _BASELINE), params)
+    counts = {(r["area"] or "", r["category"] or ""): int(r["n"]) for r in rows}
+    if len(_baseline_cache) >= 8:
+        _baseline_cache.pop(next(iter(_baseline_cache)))
+    _baseline_cache[key] = counts
+    return counts
+
+
+@dataclass(frozen=True)
+class RadarRun:
+    """One run of the radar: the window and its clusters, hottest first."""
+
+    start: datetime
+    end: datetime
+    tickets: int
+    clusters: list[Cluster]
+
+
+async def run_radar(
+    *, start: datetime, end: datetime, config: RadarConfig, gazetteer: Gazetteer | None
+) -> RadarRun:
+    """The clusters of the window [start, end)."""
+    tickets = await window_tickets(start=start, end=end, gazetteer=gazetteer)
+    baseline = await baseline_counts(start=start, days=config.settings.baseline_days)
+    clusters = find_clusters(
+        tickets, start=start, end=end, baseline=baseline, settings=config.settings
+    )
+    return RadarRun(start=start, end=end, tickets=len(tickets), clusters=clusters)
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+
+async def recent_alerts(*, since: datetime, limit: int = 20) -> list[RadarAlert]:
+    """Alerts raised since `since`, newest first (the supervisor dashboard's 热点预警)."""
+    return await RadarAlert.filter(created_at__gte=since).order_by("-created_at").limit(limit)
+
+
+def alert_mail(cluster: Cluster, *, link_base: str) -> tuple[str, str]:
+    """(subject, text) of the mail to supervisors about one burst."""
+    subject = f"{SUBJECT_PREFIX}热点预警：{cluster.title}（{cluster.count} 件）"
+    lines = [
+        "督办人员：",
+        "",
+        f"热点雷达发现一组集中反映的诉求：{cluster.title}",
+        f"地点：{cluster.place}    分类：{cluster.category or '未分类'}",
+        f"件数：{cluster.count} 件，{cluster.callers} 位来电人"
+        f"（{local_text(cluster.first_at)} 至 {local_text(cluster.last_at)}），"
+        f"增速为平常的 {cluster.growth:g} 倍",
+        f"工单：{'、'.join(cluster.tickets[:30])}"
+        + (f" 等 {cluster.count} 件" if cluster.count > 30 else ""),
+        "",
+        "请打开热点雷达查看，可将这些工单并单，或批量派给同一承办单位：",
+        f"{link_base.rstrip('/')}/radar",
+    ]
+    return subject, "\n".join(lines)
+
+
+async def raise_alerts(
+    run: RadarRun, *, config: RadarConfig, now: datetime, link_base: str
+) -> list[str]:
+    """Alert each bursting cluster once: an alert row and a mail to supervisors, together.
+
+    The row's unique cluster id is the claim between several sweepers; a cluster that shares
+    most members with one alerted lately (its first member has left the window, or it grew
+    into another) is the same burst and alerts no more. Returns the ids alerted now.
+    """
+    settings = config.settings
+    bursting = [c for c in run.clusters if c.alerting(settings)]
+    if not bursting:
+        return []
+    lookback = now - timedelta(hours=config.scan_hours + settings.alert_hours + 24)
+    earlier = await RadarAlert.filter(created_at__gte=lookback).values("cluster_id", "members")
+    raised: list[str] = []
+    for cluster in bursting:
+        if any(
+            e["cluster_id"] == cluster.id or same_cluster(cluster.tickets, e["members"], settings)
+            for e in earlier
+        ):
+            continue
+        subject, text = alert_mail(cluster, link_base=link_base)
+        try:
+            async with in_transaction() as conn:
+                await RadarAlert.create(
+                    cluster_id=cluster.id,
+                    title=cluster.title[:200],
+                    place=cluster.place[:64],
+                    category=cluster.category[:32],
+                    count=cluster.count,
+                    heat=cluster.heat,
+                    growth=cluster.growth,
+                    members=list(cluster.tickets),
+                    first_at=cluster.first_at,
+                    last_at=cluster.last_at,
+                    created_at=now,
+                    using_db=conn,
+                )
+                to = await supervisor_recipients(conn)
+                if to:
+                    await enqueue_mail(
+                        to=to,
+                        subject=subject,
+                        text=text,
+                        html=None,
+                        ticket_number=None,
+                        reason="radar",
+                        now=now,
+                        using_db=conn,
+                    )
+        except IntegrityError:
+            continue  # another sweeper alerted this cluster a moment ago
+        earlier.append({"cluster_id": cluster.id, "members": list(cluster.tickets)})
+        raised.append(cluster.id)
+        log.info("radar alert %s: %s (%d tickets)", cluster.id, cluster.title, cluster.count)
+    return raised
+
+
+async def radar_sweep(
+    *, now: datetime, config: RadarConfig, gazetteer: Gazetteer | None, link_base: str
+) -> list[str]:
+    """The sweeper's look at the recent window: alert the clusters bursting now."""
+    run = await run_radar(
+        start=now - timedelta(hours=config.scan_hours),
+        end=now,
+        config=config,
+        gazetteer=gazetteer,
+    )
+    return await raise_alerts(run, config=config, now=now, link_base=link_base)
