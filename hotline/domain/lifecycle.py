@@ -259,6 +259,7 @@ _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
 _NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
 _DECISION, _SUPERVISION = ClockKind.DECISION, ClockKind.SUPERVISION
+_CALLBACK = ClockKind.CALLBACK
 # What a unit's answer meets: the complainant's clocks and any supervisor's deadline.
 _ANSWERED = (_FEEDBACK, _MEDIATION, _NOTICE, _SUPERVISION)
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
@@ -440,7 +441,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReplyBody,
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, *_ANSWERED),),
+        # Released to the complainant: the centre's callback clock (回访时限) starts.
+        clocks=(effect(ClockOp.MEET, *_ANSWERED), effect(ClockOp.START, _CALLBACK)),
         sms=Sms.REPLY,
         rate=RateEffect.REPLY,
         next_step=True,
@@ -458,7 +460,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # Released as the unit wrote it: the tracking page, the text and the callback queue.
         _moves(_S.REPLY_REVIEW, _S.REPLIED, _CENTRE),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, _DECISION),),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.START, _CALLBACK)),
         step=Step.PENDING_REPLY,
         sms=Sms.REPLY,
         next_step=True,
@@ -480,6 +482,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         CallbackBody,
         # The complainant's own rating on the tracking page is a callback like an operator's.
         _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE | {Role.CITIZEN}),
+        clocks=(effect(ClockOp.MEET, _CALLBACK),),
         rate=RateEffect.CALLBACK,
         next_step=True,
     ),
@@ -499,8 +502,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_S.CALLED_BACK, _S.HANDLING, _CENTRE)
         + _moves(_S.CLOSED, _S.HANDLING, frozenset({Role.SUPERVISOR})),
-        # 重办 starts a new feedback clock for the second round of handling.
-        clocks=(effect(ClockOp.START, _FEEDBACK),),
+        # 重办 starts a new feedback clock for the second round of handling; a callback
+        # still owed on the first answer is not (the next reply starts it again).
+        clocks=(effect(ClockOp.STOP, _CALLBACK), effect(ClockOp.START, _FEEDBACK)),
         clears=("result", "satisfaction", "closed_at"),
         rate=RateEffect.REOPEN,
     ),

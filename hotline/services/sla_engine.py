@@ -24,7 +24,14 @@ from hotline.domain.models import Ticket, TicketClock
 from sla import clock as clocks
 from sla.calendar import WorkCalendar, load_calendar
 from sla.clock import Clock, ClockError, ClockKind
-from sla.effects import ClockPlan, ExtensionsUsedUp, PolicyRefusal, next_due, plan
+from sla.effects import (
+    NOT_NEXT_DUE,
+    ClockPlan,
+    ExtensionsUsedUp,
+    PolicyRefusal,
+    next_due,
+    plan,
+)
 from sla.limits import Limit, compute_due
 from sla.policy import Policy, PolicySet, load_policies
 
@@ -232,6 +239,7 @@ async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
     rows = (
         await TicketClock.filter(ticket_id=ticket_id, is_open=True)
         .exclude(state="paused")
+        .exclude(kind__in=[k.value for k in NOT_NEXT_DUE])
         .using_db(conn)
         .values_list("due_at", flat=True)
     )

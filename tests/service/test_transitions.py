@@ -196,6 +196,10 @@ async def check_clock_effect(
         assert after["receipt"].met_at == now
     elif action == Action.REPLY:
         assert after["feedback"].met_at == now
+        # Released to the complainant: the centre's callback clock starts.
+        assert after["callback"].started_at == now and after["callback"].met_at is None
+    elif action == Action.CALLBACK:
+        assert after["callback"].met_at == now
     elif action == Action.PAUSE:
         # A request: the unit's clock runs on, the centre's decision clock starts.
         assert after["feedback"].state != "paused"
@@ -208,6 +212,9 @@ async def check_clock_effect(
     elif action in (Action.DENY_PAUSE, Action.REFUSE_EXTENSION, Action.APPROVE_REPLY):
         assert after["decision"].met_at == now
         assert after["feedback"].due_at == before["feedback"].due_at
+        # Released by review: the callback clock starts then, not at the unit's answer.
+        released = action == Action.APPROVE_REPLY
+        assert ("callback" in after and after["callback"].started_at == now) == released
     elif action == Action.REJECT_DISPUTE:
         # Back to the unit on its first receipt clock, as if it had never been stopped.
         assert after["receipt"].met_at is None and after["receipt"].started_at < now
