@@ -219,7 +219,8 @@ class ActionSpec:
     rate: RateEffect | None = None
     # Which unit may take it (its link role on the ticket): the responsible unit by default.
     party: Party = Party.LEAD
-    # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged).
+    # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged):
+    # of the unit's own 下派 for a SUB action, of the one it passed down for a PARENT action.
     sub_from: frozenset[SubState] | None = None
     sub_to: SubState | None = None
     # What the action becomes on a ticket of a reviewed kind; None: never reviewed.
@@ -565,6 +566,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         public=False,
         step=Step.SUBDISPATCH,
         mail=Mail.SUBDISPATCH,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.NONE}),
         sub_to=SubState.DISPATCHED,
     ),
@@ -599,6 +601,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_HELD, None, _UNIT),
         public=False,
         step=Step.SUB_STAGE,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.REPLIED}),
         sub_to=SubState.APPROVED,
         next_step=True,
@@ -610,7 +613,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_HELD, None, _UNIT),
         public=False,
         step=Step.SUB_STAGE,
-        party=Party.LEAD,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.REPLIED}),
         sub_to=SubState.HANDLING,
     ),
@@ -691,9 +694,11 @@ def allowed_actions(
     lead: bool = True,
     parts: frozenset[Party] | None = None,
     sub: SubState = SubState.NONE,
+    below: SubState = SubState.NONE,
 ) -> list[Action]:
     """The actions `role` may take in `status`; a unit takes only the actions of its
-    `parts` on the ticket (default: the lead's if `lead`), in the 下派 stage `sub`."""
+    `parts` on the ticket (default: the lead's if `lead`), its own 下派 in stage `sub` and
+    the one it passed down in stage `below`."""
     if parts is None:
         parts = frozenset({Party.LEAD}) if lead else frozenset()
     return [
@@ -702,7 +707,9 @@ def allowed_actions(
         if (move := TRANSITIONS.get((status, spec.action))) is not None
         and role in move.roles
         and (role != Role.UNIT or spec.party in parts)
-        and (spec.sub_from is None or sub in spec.sub_from)
+        and (
+            spec.sub_from is None or (below if spec.party is Party.PARENT else sub) in spec.sub_from
+        )
     ]
 
 

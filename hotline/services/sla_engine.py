@@ -159,6 +159,11 @@ class SlaEngine:
         """The deadline of `limit` counted from `start` on this calendar (协办, 下派)."""
         return compute_due(start, limit, self.calendar, self.policies.office_hours).at
 
+    def warn_point(self, ticket: Ticket, start: datetime, due: datetime) -> datetime:
+        """Where a 协办/下派 deadline from `start` warns: the ticket policy's warn_ratio of
+        the way, as a ticket clock does."""
+        return start + (due - start) * self.policy_for(ticket).warn_ratio
+
     def _note_provisional(self, years: Iterable[int]) -> None:
         for year in years:
             if year not in self._logged_years:

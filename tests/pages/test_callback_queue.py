@@ -59,5 +59,7 @@ async def test_the_callback_queue_is_sorted_by_its_deadline_and_keeps_a_note(sit
     assert r.status_code == 303, r.text
     page = (await op.get(f"/tickets/{first}")).text
     assert "回访备注" in page and "市民说晚上再去看一次电梯" in page
-    left = section((await op.get("/operator/queue", headers={"HX-Request": "true"})).text, "callbacks")
+    left = section(
+        (await op.get("/operator/queue", headers={"HX-Request": "true"})).text, "callbacks"
+    )
     assert first not in left and late in left

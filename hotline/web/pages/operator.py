@@ -283,7 +283,10 @@ def callback_due(due_at: datetime | None, now: datetime) -> dict[str, Any]:
     if due_at is None:
         return {"callback_due": None, "callback_late": None}
     late = now - due_at
-    return {"callback_due": due_at, "callback_late": waited_text(late) if late > timedelta(0) else None}
+    return {
+        "callback_due": due_at,
+        "callback_late": waited_text(late) if late > timedelta(0) else None,
+    }
 
 
 def waited_text(waited: timedelta) -> str:

@@ -221,7 +221,7 @@ def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
     reply form from the approved answer of a 下派 (the draft)."""
     if action == Action.CONFIRM_TEXT.value:
         return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
-    if action == Action.REPLY.value and out.reply_draft:
+    if action in (Action.REPLY.value, Action.SUB_REPLY.value) and out.reply_draft:
         return {"text": out.reply_draft, "contacted": True}
     return None
 
