@@ -302,6 +302,7 @@ def clock_mail_row(
             clock_name=name,
             due_text=due_text,
             link_base=link_base,
+            centre=centre,
         ),
         ticket_number=ticket.number,
         reason=event,

@@ -422,5 +422,10 @@ async def test_a_late_callback_is_the_centres_and_reaches_operators_and_supervis
     [breach] = await mails("breach")
     assert set(breach.to_addrs) == SUPERVISORS | {"op@test.example"}  # never the unit
     assert "回访" in breach.subject
+    from hotline.mail.templates import render_stored
+
+    text = render_stored(breach.template, breach.params).text
+    # The centre's lateness: addressed to the centre, no unit's extension to ask for.
+    assert "12345热线中心" in text and "已计为中心超时" in text and "延期申请" not in text
     await env.act(ticket, "callback", "op", T0 + 4 * D + H, contacted=True, satisfaction="满意")
     assert empty(await sweep(now=T0 + 9 * D, link_base=LINK))
