@@ -158,7 +158,9 @@ _TEMPLATES = {
     "warning.txt": """\
 {{ unit_name }}：
 
-以下工单的{{ clock_name }}时限即将到期，{% if centre %}这是中心自己的时限（不计入承办单位），请尽快处理。{% else %}请抓紧办理；确需延期的，请在到期前提交延期申请。{% endif %}
+以下工单的{{ clock_name }}时限即将到期，{#
+#}{% if centre %}这是中心自己的时限（不计入承办单位），请尽快处理。{#
+#}{% else %}请抓紧办理；确需延期的，请在到期前提交延期申请。{% endif %}
 
 {% include "ticket.txt" %}
 {{ clock_name }}时限：{{ due_text }}{% if remaining_text %}（{{ remaining_text }}）{% endif %}
@@ -183,7 +185,8 @@ _TEMPLATES = {
     "breach.txt": """\
 {{ unit_name }}：
 
-以下工单的{{ clock_name }}时限已到期未完成，{% if centre %}已计为中心超时，请立即处理。{% else %}已计为超时，请立即办理。{% endif %}
+以下工单的{{ clock_name }}时限已到期未完成，{#
+#}{% if centre %}已计为中心超时，请立即处理。{% else %}已计为超时，请立即办理。{% endif %}
 
 {% include "ticket.txt" %}
 {{ clock_name }}时限：{{ due_text }}{% if overdue_text %}（{{ overdue_text }}）{% endif %}
