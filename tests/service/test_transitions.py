@@ -164,7 +164,7 @@ def expected_outcome(status: Status, action: Action, role: Role, *, linked: bool
     if role not in rule.roles:
         return 403
     spec = ACTIONS[action]
-    if role == Role.UNIT and spec.party is not Party.LEAD:
+    if role == Role.UNIT and spec.party not in (Party.LEAD, Party.PARENT):
         return 403  # the lead unit holds no assisting or 下派 link of its own
     if spec.sub_from is not None and SubState.NONE not in spec.sub_from:
         return 409  # nothing was passed down
