@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from hotline.domain.models import TicketClock
 from hotline.domain.timefmt import utcnow
 from tests.pages.conftest import Site, csrf_of
@@ -24,6 +26,7 @@ def section(html: str, anchor: str) -> str:
     return html.split(f'id="{anchor}"')[1].split("</section>")[0]
 
 
+@pytest.mark.backends  # the raw claim and the queue's join, on both databases
 async def test_the_callback_queue_is_sorted_by_its_deadline_and_keeps_a_note(site: Site) -> None:
     first = await replied(site, "楼道灯长期不亮")
     soon = await replied(site, "路面井盖松动")

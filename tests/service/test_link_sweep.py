@@ -40,6 +40,7 @@ async def escalations(number: str) -> list[tuple[str, str, int | None]]:
     ]
 
 
+@pytest.mark.backends  # the raw claim and the queue's join, on both databases
 async def test_a_missing_opinion_warns_then_breaches_once_each(
     deployment: Deployment, people: dict[str, Any]
 ) -> None:
