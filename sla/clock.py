@@ -73,6 +73,7 @@ class ClockKind(StrEnum):
     REDISPATCH = "redispatch"  # 改派时限 (the centre's own): 退单 → re-dispatch
     DECISION = "decision"  # 审批时限 (the centre's own): a unit's request → the centre decides
     SUPERVISION = "supervision"  # 督办时限 (the unit's): a supervisor's shortened deadline
+    CALLBACK = "callback"  # 回访时限 (the centre's own): the reply released → the callback
 
     @property
     def label(self) -> str:
@@ -82,7 +83,7 @@ class ClockKind(StrEnum):
     @property
     def centre_owned(self) -> bool:
         """True for the centre's own clock: its lateness is not the unit's."""
-        return self in (ClockKind.REDISPATCH, ClockKind.DECISION)
+        return self in (ClockKind.REDISPATCH, ClockKind.DECISION, ClockKind.CALLBACK)
 
 
 CLOCK_LABELS: dict[ClockKind, str] = {
@@ -93,6 +94,7 @@ CLOCK_LABELS: dict[ClockKind, str] = {
     ClockKind.REDISPATCH: "改派",
     ClockKind.DECISION: "审批",
     ClockKind.SUPERVISION: "督办",
+    ClockKind.CALLBACK: "回访",
 }
 
 

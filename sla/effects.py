@@ -106,16 +106,20 @@ class ClockPlan:
         return bool(self.started or self.changed or self.stopped or self.stop_all)
 
 
+# The centre's clocks that wait on the centre alone, never on the unit holding the ticket.
+NOT_NEXT_DUE = frozenset({ClockKind.DECISION, ClockKind.CALLBACK})
+
+
 def next_due(open_clocks: Mapping[ClockKind, Clock]) -> dt.datetime | None:
     """The earliest deadline among running (not paused) clocks: the ticket's "next due".
 
-    The centre's decision clock is not one: a ticket waiting for the centre's approval is
-    not overdue for the unit that asked (its breach goes to supervisors).
+    The centre's decision and callback clocks are not: a ticket waiting for the centre's
+    approval or its callback is not overdue for the unit (their breach goes to the centre).
     """
     dues = [
         c.due_at
         for c in open_clocks.values()
-        if c.state is not ClockState.PAUSED and c.kind is not ClockKind.DECISION
+        if c.state is not ClockState.PAUSED and c.kind not in NOT_NEXT_DUE
     ]
     return min(dues) if dues else None
 

@@ -48,6 +48,7 @@ _SETTINGS_FIELDS = {
     "warn_ratio",
     "redispatch",
     "decision",
+    "callback",
     "review_kinds",
     "assist",
     "subdispatch",
@@ -72,6 +73,7 @@ class Policy:
     mediation_failed_notice: Limit | None = None
     redispatch: Limit | None = None  # the centre's own limit from 退单 to 改派 ([settings])
     decision: Limit | None = None  # the centre's own limit to decide a unit's request
+    callback: Limit | None = None  # the centre's own limit to call back once a reply is out
     warn_ratio: float = 0.75
     pause_allowed: bool = True
     extension: Limit | None = None
@@ -97,6 +99,7 @@ class Policy:
             ClockKind.MEDIATION_NOTICE: self.mediation_failed_notice,
             ClockKind.REDISPATCH: self.redispatch,
             ClockKind.DECISION: self.decision,
+            ClockKind.CALLBACK: self.callback,
             # A supervisor sets it per ticket (督办 with a limit): no policy limit.
             ClockKind.SUPERVISION: None,
         }[ClockKind(clock)]
@@ -240,7 +243,7 @@ def load_policies(
         vocabulary,
     )
     # The centre's own limits ([settings]) apply to every rule alike.
-    for key in ("redispatch", "decision"):
+    for key in ("redispatch", "decision", "callback"):
         if key not in settings:
             continue
         try:

@@ -80,6 +80,19 @@ HIERARCHY_TICKETS: list[tuple[str, str, str, list[str], list[tuple[str, str, dic
             ),
         ],
     ),
+    (
+        # Two levels: the district passes to its street, the street on to its community.
+        "学堂坡社区健身器材损坏",
+        "学堂坡社区广场的健身器材有两台断裂，老人锻炼时容易受伤，希望尽快维修或拆除。",
+        "A3",
+        [],
+        [
+            ("A3", "sign", {}),
+            ("A3", "subdispatch", {"unit": "HANPU"}),
+            ("HANPU", "sub-sign", {}),
+            ("HANPU", "subdispatch", {"unit": "HANPU_XTP"}),
+        ],
+    ),
 ]
 
 # Demo texts written for this project (not copied from any data set).

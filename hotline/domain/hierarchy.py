@@ -7,8 +7,10 @@ A ticket has one responsible unit (主办) for the citizen and the centre. Assis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class Party(StrEnum):
@@ -17,6 +19,9 @@ class Party(StrEnum):
     LEAD = "lead"  # the responsible unit (主办)
     ASSIST = "assist"  # an assisting unit (协办)
     SUB = "sub"  # the descendant holding a 下派
+    # Who may pass the ticket down and review what comes back up: the responsible unit, or
+    # a descendant holding a signed 下派 (街道 → 社区, one level further). Not a link role.
+    PARENT = "parent"
 
 
 class SubState(StrEnum):
@@ -61,3 +66,58 @@ def is_descendant(code: str, ancestor: str, parents: Mapping[str, str]) -> bool:
 def descendants(ancestor: str, parents: Mapping[str, str]) -> list[str]:
     """Every unit below `ancestor`, in code order."""
     return sorted(c for c in parents if is_descendant(c, ancestor, parents))
+
+
+class UnitLink(Protocol):
+    """What these rules read of a ticket's unit link (hotline.domain.models.TicketUnit)."""
+
+    unit_id: int
+    role: str
+    active: bool
+    state: str
+    parent_unit_id: int | None
+    due_at: datetime | None
+
+
+def open_subdispatch(
+    links: Sequence[UnitLink], *, unit_id: int | None = None, parent_id: int | None = None
+) -> UnitLink | None:
+    """A 下派 still held below (passed down, handled or awaiting review): the one `unit_id`
+    holds, or the one `parent_id` passed down (either: the ticket's first open one)."""
+    return next(
+        (
+            link
+            for link in links
+            if link.role == "sub"
+            and link.active
+            and link.state in OPEN_SUB_STATES
+            and (unit_id is None or link.unit_id == unit_id)
+            and (parent_id is None or link.parent_unit_id == parent_id)
+        ),
+        None,
+    )
+
+
+def sub_stages(links: Sequence[UnitLink], unit_id: int | None) -> tuple[SubState, SubState]:
+    """For a unit: the stage of the 下派 it holds and of the one it passed down (NONE when
+    there is none). A street holding a 下派 from its district may pass it to a community."""
+    if unit_id is None:
+        return SubState.NONE, SubState.NONE
+    own = open_subdispatch(links, unit_id=unit_id)
+    below = open_subdispatch(links, parent_id=unit_id)
+    return (
+        SubState(own.state) if own is not None else SubState.NONE,
+        SubState(below.state) if below is not None else SubState.NONE,
+    )
+
+
+def may_pass_down(
+    links: Sequence[UnitLink], *, unit_id: int | None, lead_unit_id: int | None
+) -> bool:
+    """The responsible unit, or a descendant that signed for its 下派 and holds it (handling)."""
+    if unit_id is None:
+        return False
+    if unit_id == lead_unit_id:
+        return True
+    own = open_subdispatch(links, unit_id=unit_id)
+    return own is not None and own.state == SubState.HANDLING.value

@@ -219,7 +219,8 @@ class ActionSpec:
     rate: RateEffect | None = None
     # Which unit may take it (its link role on the ticket): the responsible unit by default.
     party: Party = Party.LEAD
-    # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged).
+    # The 下派 stages it is allowed in (None: any) and the stage it leads to (None: unchanged):
+    # of the unit's own 下派 for a SUB action, of the one it passed down for a PARENT action.
     sub_from: frozenset[SubState] | None = None
     sub_to: SubState | None = None
     # What the action becomes on a ticket of a reviewed kind; None: never reviewed.
@@ -259,6 +260,7 @@ _S = Status
 _RECEIPT, _MEDIATION, _FEEDBACK = ClockKind.RECEIPT, ClockKind.MEDIATION, ClockKind.FEEDBACK
 _NOTICE, _CENTRE_CLOCK = ClockKind.MEDIATION_NOTICE, ClockKind.REDISPATCH
 _DECISION, _SUPERVISION = ClockKind.DECISION, ClockKind.SUPERVISION
+_CALLBACK = ClockKind.CALLBACK
 # What a unit's answer meets: the complainant's clocks and any supervisor's deadline.
 _ANSWERED = (_FEEDBACK, _MEDIATION, _NOTICE, _SUPERVISION)
 _WITH_UNIT = tuple(s for s in Status if s in WITH_UNIT)
@@ -440,7 +442,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReplyBody,
         _moves(_S.HANDLING, _S.REPLIED, _UNIT),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, *_ANSWERED),),
+        # Released to the complainant: the centre's callback clock (回访时限) starts.
+        clocks=(effect(ClockOp.MEET, *_ANSWERED), effect(ClockOp.START, _CALLBACK)),
         sms=Sms.REPLY,
         rate=RateEffect.REPLY,
         next_step=True,
@@ -458,7 +461,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         # Released as the unit wrote it: the tracking page, the text and the callback queue.
         _moves(_S.REPLY_REVIEW, _S.REPLIED, _CENTRE),
         shows_reply=True,
-        clocks=(effect(ClockOp.MEET, _DECISION),),
+        clocks=(effect(ClockOp.MEET, _DECISION), effect(ClockOp.START, _CALLBACK)),
         step=Step.PENDING_REPLY,
         sms=Sms.REPLY,
         next_step=True,
@@ -480,6 +483,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         CallbackBody,
         # The complainant's own rating on the tracking page is a callback like an operator's.
         _moves(_S.REPLIED, _S.CALLED_BACK, _CENTRE | {Role.CITIZEN}),
+        clocks=(effect(ClockOp.MEET, _CALLBACK),),
         rate=RateEffect.CALLBACK,
         next_step=True,
     ),
@@ -499,8 +503,9 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         ReasonBody,
         _moves(_S.CALLED_BACK, _S.HANDLING, _CENTRE)
         + _moves(_S.CLOSED, _S.HANDLING, frozenset({Role.SUPERVISOR})),
-        # 重办 starts a new feedback clock for the second round of handling.
-        clocks=(effect(ClockOp.START, _FEEDBACK),),
+        # 重办 starts a new feedback clock for the second round of handling; a callback
+        # still owed on the first answer is not (the next reply starts it again).
+        clocks=(effect(ClockOp.STOP, _CALLBACK), effect(ClockOp.START, _FEEDBACK)),
         clears=("result", "satisfaction", "closed_at"),
         rate=RateEffect.REOPEN,
     ),
@@ -561,6 +566,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         public=False,
         step=Step.SUBDISPATCH,
         mail=Mail.SUBDISPATCH,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.NONE}),
         sub_to=SubState.DISPATCHED,
     ),
@@ -595,6 +601,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_HELD, None, _UNIT),
         public=False,
         step=Step.SUB_STAGE,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.REPLIED}),
         sub_to=SubState.APPROVED,
         next_step=True,
@@ -606,7 +613,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         _moves(_HELD, None, _UNIT),
         public=False,
         step=Step.SUB_STAGE,
-        party=Party.LEAD,
+        party=Party.PARENT,
         sub_from=frozenset({SubState.REPLIED}),
         sub_to=SubState.HANDLING,
     ),
@@ -687,9 +694,11 @@ def allowed_actions(
     lead: bool = True,
     parts: frozenset[Party] | None = None,
     sub: SubState = SubState.NONE,
+    below: SubState = SubState.NONE,
 ) -> list[Action]:
     """The actions `role` may take in `status`; a unit takes only the actions of its
-    `parts` on the ticket (default: the lead's if `lead`), in the 下派 stage `sub`."""
+    `parts` on the ticket (default: the lead's if `lead`), its own 下派 in stage `sub` and
+    the one it passed down in stage `below`."""
     if parts is None:
         parts = frozenset({Party.LEAD}) if lead else frozenset()
     return [
@@ -698,7 +707,9 @@ def allowed_actions(
         if (move := TRANSITIONS.get((status, spec.action))) is not None
         and role in move.roles
         and (role != Role.UNIT or spec.party in parts)
-        and (spec.sub_from is None or sub in spec.sub_from)
+        and (
+            spec.sub_from is None or (below if spec.party is Party.PARENT else sub) in spec.sub_from
+        )
     ]
 
 

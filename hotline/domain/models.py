@@ -293,6 +293,11 @@ class TicketUnit(Model):
     done = fields.BooleanField(default=False, db_default=False)
     # The unit that passed the ticket down (a 下派's parent); NULL otherwise.
     parent_unit_id = fields.IntField(null=True)
+    # The sweeper warns and escalates a 协办/下派 deadline once each, like a ticket clock:
+    # the warning point (warn_ratio of the way to due_at) and whether each was sent.
+    warn_at = fields.DatetimeField(null=True)
+    warned = fields.BooleanField(default=False, db_default=False)
+    breached = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "ticket_unit"
@@ -305,6 +310,9 @@ class TicketUnit(Model):
             # A ticket's links (every prefetch of a ticket, the relink of 改派): without it
             # PostgreSQL scans the whole table for each ticket opened.
             ("ticket_id", "active"),
+            # The sweeper's look-ups of 协办/下派 deadlines not yet escalated.
+            ("active", "breached", "due_at"),
+            ("active", "warned", "warn_at"),
         )
 
 

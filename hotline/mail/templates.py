@@ -158,7 +158,9 @@ _TEMPLATES = {
     "warning.txt": """\
 {{ unit_name }}：
 
-以下工单的{{ clock_name }}时限即将到期，请抓紧办理；确需延期的，请在到期前提交延期申请。
+以下工单的{{ clock_name }}时限即将到期，{#
+#}{% if centre %}这是中心自己的时限（不计入承办单位），请尽快处理。{#
+#}{% else %}请抓紧办理；确需延期的，请在到期前提交延期申请。{% endif %}
 
 {% include "ticket.txt" %}
 {{ clock_name }}时限：{{ due_text }}{% if remaining_text %}（{{ remaining_text }}）{% endif %}
@@ -170,8 +172,9 @@ _TEMPLATES = {
     "warning.html": """\
 <div style="{{ style }}">
 <p>{{ unit_name }}：</p>
-<p>以下工单的<strong>{{ clock_name }}</strong>时限即将到期，请抓紧办理；{#
-#}确需延期的，请在到期前提交延期申请。</p>
+<p>以下工单的<strong>{{ clock_name }}</strong>时限即将到期，{#
+#}{% if centre %}这是中心自己的时限（不计入承办单位），请尽快处理。{% else %}请抓紧办理；{#
+#}确需延期的，请在到期前提交延期申请。{% endif %}</p>
 {% include "ticket.html" %}
 <p>{{ clock_name }}时限：<strong>{{ due_text }}</strong>
 {%- if remaining_text %}（{{ remaining_text }}）{% endif %}</p>
@@ -182,7 +185,8 @@ _TEMPLATES = {
     "breach.txt": """\
 {{ unit_name }}：
 
-以下工单的{{ clock_name }}时限已到期未完成，已计为超时，请立即办理。
+以下工单的{{ clock_name }}时限已到期未完成，{#
+#}{% if centre %}已计为中心超时，请立即处理。{% else %}已计为超时，请立即办理。{% endif %}
 
 {% include "ticket.txt" %}
 {{ clock_name }}时限：{{ due_text }}{% if overdue_text %}（{{ overdue_text }}）{% endif %}
@@ -195,7 +199,7 @@ _TEMPLATES = {
 <div style="{{ style }}">
 <p>{{ unit_name }}：</p>
 <p style="color:#c00">以下工单的<strong>{{ clock_name }}</strong>时限已到期未完成，{#
-#}已计为超时，请立即办理。</p>
+#}{% if centre %}已计为中心超时，请立即处理。{% else %}已计为超时，请立即办理。{% endif %}</p>
 {% include "ticket.html" %}
 <p>{{ clock_name }}时限：<strong>{{ due_text }}</strong>
 {%- if overdue_text %}（{{ overdue_text }}）{% endif %}</p>
@@ -346,7 +350,13 @@ def subdispatch_params(
 
 
 def clock_params(
-    *, ticket: TicketInfo, unit_name: str, clock_name: str, due_text: str, link_base: str
+    *,
+    ticket: TicketInfo,
+    unit_name: str,
+    clock_name: str,
+    due_text: str,
+    link_base: str,
+    centre: bool = False,
 ) -> dict[str, Any]:
     """The JSON-able values of a warning or breach mail, as stored in the outbox row.
 
@@ -360,6 +370,8 @@ def clock_params(
         "clock_name": clock_name,
         "due_text": due_text,
         "link_base": link_base,
+        # The centre's own clock (改派, 审批, 回访): nothing for a unit to ask an extension of.
+        "centre": centre,
     }
 
 
@@ -382,6 +394,7 @@ def _render_clock_params(event: str) -> Any:
             clock_name=params["clock_name"],
             due_text=params["due_text"],
             link_base=params["link_base"],
+            centre=bool(params.get("centre", False)),  # rows queued before it was kept
         )
 
     return render
@@ -409,6 +422,7 @@ def render_warning(
     due_text: str,
     link_base: str,
     remaining_text: str = "",
+    centre: bool = False,
 ) -> RenderedMail:
     """Mail to a unit that a clock is about to run out (即将超时预警)."""
     return _render(
@@ -419,6 +433,7 @@ def render_warning(
         clock_name=clock_name,
         due_text=due_text,
         remaining_text=remaining_text,
+        centre=centre,
         url=ticket_url(link_base, ticket.number),
     )
 
@@ -431,6 +446,7 @@ def render_breach(
     due_text: str,
     link_base: str,
     overdue_text: str = "",
+    centre: bool = False,
 ) -> RenderedMail:
     """Mail to a unit (and its supervisors) that a clock has run out (已超时)."""
     return _render(
@@ -441,6 +457,7 @@ def render_breach(
         clock_name=clock_name,
         due_text=due_text,
         overdue_text=overdue_text,
+        centre=centre,
         url=ticket_url(link_base, ticket.number),
     )
 

@@ -26,6 +26,7 @@ from hotline.services.notify import (
     clock_mail_row,
     clock_name,
     deliverable,
+    operator_recipients,
     supervisor_recipients,
 )
 from hotline.services.rate_rows import placeholders
@@ -142,7 +143,7 @@ def _event(ticket: Ticket, clock: TicketClock, event: str, now: datetime) -> Tic
         action=f"sla_{event}",
         actor_name="系统",
         actor_role="system",
-        # The centre's own clocks (改派, 审批) are nobody's unit's lateness, nor is anything
+        # The centre's own clocks (改派, 审批, 回访) are nobody's unit's lateness, nor is anything
         # late while a 退单 waits for the centre to re-dispatch.
         actor_unit_id=None
         if ClockKind(clock.kind).centre_owned or ticket.status == Status.DISPUTED.value
@@ -164,11 +165,16 @@ class _Recipients:
     """The lead units of a chunk, their staff's addresses and the supervisors', read once."""
 
     def __init__(
-        self, units: dict[int, Unit], staff: dict[int, list[str]], supervisors: list[str]
+        self,
+        units: dict[int, Unit],
+        staff: dict[int, list[str]],
+        supervisors: list[str],
+        operators: list[str] | None = None,
     ) -> None:
         self.units = units
         self.staff = staff
         self.supervisors = supervisors
+        self.operators = operators or []
 
     @classmethod
     async def load(
@@ -194,7 +200,10 @@ class _Recipients:
                 staff.setdefault(unit_id, []).append(email)
         centre = any(ClockKind(c.kind).centre_owned for c in clocks)
         supervisors = await supervisor_recipients(conn) if event == "breach" or centre else []
-        return cls(units, staff, supervisors)
+        # A late callback is the operators' own work to do: they hear of it too.
+        callback = any(c.kind == ClockKind.CALLBACK.value for c in clocks)
+        operators = await operator_recipients(conn) if callback else []
+        return cls(units, staff, supervisors, operators)
 
     @functools.cache  # noqa: B019 - one chunk's units; the object lives as long as the chunk
     def _unit_addresses(self, unit: Unit) -> tuple[str, ...]:
@@ -212,6 +221,8 @@ class _Recipients:
         to = list(self._unit_addresses(unit)) if unit else []
         if centre:
             to += self.supervisors
+        if clock.kind == ClockKind.CALLBACK.value:
+            to += self.operators
         if event == "breach":
             to += self.supervisors
         return unit, list(dict.fromkeys(to))

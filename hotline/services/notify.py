@@ -199,6 +199,12 @@ async def supervisor_recipients(conn: BaseDBAsyncClient) -> list[str]:
     return deliverable(u.email for u in rows)
 
 
+async def operator_recipients(conn: BaseDBAsyncClient) -> list[str]:
+    """Every active operator with a mail address (they make the callbacks)."""
+    rows = await User.filter(role="operator", active=True).exclude(email="").using_db(conn)
+    return deliverable(u.email for u in rows)
+
+
 def deliverable(addresses: Any) -> list[str]:
     """Distinct usable addresses; a mistyped one is logged and skipped.
 
@@ -249,6 +255,8 @@ async def clock_mail(
     to = await unit_recipients(conn, unit) if unit else []
     if centre:
         to += await supervisor_recipients(conn)
+    if clock.kind == ClockKind.CALLBACK.value:
+        to += await operator_recipients(conn)  # the callback is the operators' own work
     if event != "warning":
         to += await supervisor_recipients(conn)
     mail = clock_mail_row(
@@ -277,7 +285,7 @@ def clock_mail_row(
     """The unsaved warning or breach mail of one clock to `to` (None when nobody to tell)."""
     if not to:
         return None
-    centre = clock.kind == ClockKind.REDISPATCH.value
+    centre = ClockKind(clock.kind).centre_owned
     name = clock_name(clock.kind)
     due_text = local_text(clock.due_at)
     unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
@@ -294,6 +302,7 @@ def clock_mail_row(
             clock_name=name,
             due_text=due_text,
             link_base=link_base,
+            centre=centre,
         ),
         ticket_number=ticket.number,
         reason=event,

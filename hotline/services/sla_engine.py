@@ -24,7 +24,14 @@ from hotline.domain.models import Ticket, TicketClock
 from sla import clock as clocks
 from sla.calendar import WorkCalendar, load_calendar
 from sla.clock import Clock, ClockError, ClockKind
-from sla.effects import ClockPlan, ExtensionsUsedUp, PolicyRefusal, next_due, plan
+from sla.effects import (
+    NOT_NEXT_DUE,
+    ClockPlan,
+    ExtensionsUsedUp,
+    PolicyRefusal,
+    next_due,
+    plan,
+)
 from sla.limits import Limit, compute_due
 from sla.policy import Policy, PolicySet, load_policies
 
@@ -152,6 +159,11 @@ class SlaEngine:
         """The deadline of `limit` counted from `start` on this calendar (协办, 下派)."""
         return compute_due(start, limit, self.calendar, self.policies.office_hours).at
 
+    def warn_point(self, ticket: Ticket, start: datetime, due: datetime) -> datetime:
+        """Where a 协办/下派 deadline from `start` warns: the ticket policy's warn_ratio of
+        the way, as a ticket clock does."""
+        return start + (due - start) * self.policy_for(ticket).warn_ratio
+
     def _note_provisional(self, years: Iterable[int]) -> None:
         for year in years:
             if year not in self._logged_years:
@@ -232,6 +244,7 @@ async def sync_next_due(conn: BaseDBAsyncClient | None, ticket_id: int) -> None:
     rows = (
         await TicketClock.filter(ticket_id=ticket_id, is_open=True)
         .exclude(state="paused")
+        .exclude(kind__in=[k.value for k in NOT_NEXT_DUE])
         .using_db(conn)
         .values_list("due_at", flat=True)
     )

@@ -10,7 +10,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.domain.errors import HotlineError
-from hotline.domain.hierarchy import OPEN_SUB_STATES, SubState, is_descendant
+from hotline.domain.hierarchy import (
+    OPEN_SUB_STATES,
+    Party,
+    SubState,
+    is_descendant,
+    open_subdispatch,
+)
 from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, Action, Role, Status, Step
 from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit, Unit
 from hotline.domain.schemas import (
@@ -218,24 +224,6 @@ async def attach_photos(
 # ---- the unit hierarchy: 协办意见 and 下派 -------------------------------------------
 
 
-def open_subdispatch(links: list[TicketUnit]) -> TicketUnit | None:
-    """The ticket's 下派 still held below (passed down, handled or awaiting review)."""
-    return next(
-        (
-            link
-            for link in links
-            if link.role == "sub" and link.active and link.state in OPEN_SUB_STATES
-        ),
-        None,
-    )
-
-
-def sub_state(links: list[TicketUnit]) -> SubState:
-    """The stage of the ticket's open 下派 (NONE when there is none)."""
-    link = open_subdispatch(links)
-    return SubState(link.state) if link is not None else SubState.NONE
-
-
 async def assist_opinion(
     conn: BaseDBAsyncClient,
     *,
@@ -306,7 +294,11 @@ async def subdispatch(
             status=422,
             code="reported_unit",
         )
-    own_due = _feedback_due(clocks)
+    # The responsible unit passes down within its feedback deadline; a street holding a
+    # 下派 within the deadline its district gave it.
+    held = open_subdispatch(links, unit_id=actor_unit_id)
+    own_due = held.due_at if held is not None else _feedback_due(clocks)
+    own_words = "本单位的下派办理时限" if held is not None else "本单位的反馈时限"
     sla = deployment.sla
     limit = body.limit or (
         str(sla.policies.subdispatch) if sla and sla.policies.subdispatch else ""
@@ -315,7 +307,7 @@ async def subdispatch(
     if own_due is not None and due is not None and due > own_due:
         if body.limit:
             raise HotlineError(
-                f"下派时限 {body.limit} 将于 {local_iso(due)} 截止，晚于本单位的反馈时限"
+                f"下派时限 {body.limit} 将于 {local_iso(due)} 截止，晚于{own_words}"
                 f"（{local_iso(own_due)}）。请缩短下派时限，或不填（默认不超过本单位时限）",
                 status=422,
                 code="subdispatch_limit_too_long",
@@ -331,6 +323,7 @@ async def subdispatch(
         limit=limit,
         state=SubState.DISPATCHED.value,
         parent_unit_id=actor_unit_id,
+        warn_at=sla.warn_point(ticket, now, due) if sla is not None and due else None,
     )
     await row.save(using_db=conn)
     links.append(row)
@@ -346,12 +339,17 @@ async def sub_stage(
     action: Action,
     body: ActionBody,
     links: list[TicketUnit],
+    actor_unit_id: int | None,
     now: datetime,
     **_: Any,
 ) -> StepResult:
     """下派签收 / 下派答复 / 审核通过 / 退回: the open 下派 moves to the declared stage."""
     spec = ACTIONS[action]
-    link = open_subdispatch(links)
+    # The holder moves its own 下派; a parent the one it passed down.
+    if spec.party is Party.SUB:
+        link = open_subdispatch(links, unit_id=actor_unit_id)
+    else:
+        link = open_subdispatch(links, parent_id=actor_unit_id)
     assert link is not None and spec.sub_to is not None  # the service checked sub_from
     values: dict[str, Any] = {"state": spec.sub_to.value}
     payload: dict[str, Any] = {"unit": await _code_of(link.unit_id)}
@@ -363,7 +361,31 @@ async def sub_stage(
     await TicketUnit.filter(id=link.id).using_db(conn).update(**values)
     for key, value in values.items():
         setattr(link, key, value)
+    if spec.party is Party.SUB and spec.sub_to is not SubState.HANDLING:
+        # A street answering upward no longer holds what it passed further down.
+        await end_below(conn, links=links, parent_id=link.unit_id)
     return StepResult(payload=payload, relinked=True)
+
+
+async def end_below(conn: BaseDBAsyncClient, *, links: list[TicketUnit], parent_id: int) -> None:
+    """The 下派 `parent_id` passed down ends: unfinished ones are withdrawn (the unit below
+    no longer reads the ticket), an approved one was adopted into the parent's answer."""
+    open_states = {s.value for s in OPEN_SUB_STATES}
+    mine = [k for k in links if k.role == "sub" and k.parent_unit_id == parent_id]
+    ends = {
+        SubState.WITHDRAWN: [k for k in mine if k.state in open_states],
+        SubState.ADOPTED: [k for k in mine if k.state == SubState.APPROVED.value],
+    }
+    for state, rows in ends.items():
+        if not rows:
+            continue
+        await (
+            TicketUnit.filter(id__in=[k.id for k in rows])
+            .using_db(conn)
+            .update(active=False, state=state.value)
+        )
+        for k in rows:
+            k.active, k.state = False, state.value
 
 
 async def _code_of(unit_id: int) -> str:

@@ -22,6 +22,7 @@ from hotline.domain.models import TicketClock
 from hotline.runtime.periodic import run_every
 from hotline.services.digest import send_daily_digest
 from hotline.services.escalation import escalate
+from hotline.services.link_escalation import sweep_links
 from hotline.services.rate_rows import placeholders, stored_time
 
 __all__ = ["SweepReport", "due_clocks", "run_sweeper", "send_daily_digest", "sweep"]
@@ -36,6 +37,9 @@ class SweepReport:
     warnings: list[int] = field(default_factory=list)
     breaches: list[int] = field(default_factory=list)
     digest_sent: bool = False
+    # 协办/下派 deadlines (ticket_unit ids), escalated the same way (link_escalation).
+    link_warnings: list[int] = field(default_factory=list)
+    link_breaches: list[int] = field(default_factory=list)
 
 
 # The running clocks not yet escalated, in the text of the partial indexes over them
@@ -71,6 +75,8 @@ async def sweep(*, now: datetime, link_base: str, batch: int = 2000) -> SweepRep
             found += await escalate(ids, event, now=now, link_base=link_base)
             if len(ids) < batch:
                 break
+    report.link_breaches = await sweep_links("breach", now=now, link_base=link_base, batch=batch)
+    report.link_warnings = await sweep_links("warning", now=now, link_base=link_base, batch=batch)
     return report
 
 
@@ -92,6 +98,12 @@ async def run_sweeper(
         report = await sweep(now=now, link_base=link_base)
         if report.warnings or report.breaches:
             log.info("sweep: %d warnings, %d breaches", len(report.warnings), len(report.breaches))
+        if report.link_warnings or report.link_breaches:
+            log.info(
+                "sweep: 协办/下派 %d warnings, %d breaches",
+                len(report.link_warnings),
+                len(report.link_breaches),
+            )
         await send_daily_digest(now=now, link_base=link_base, hour=digest_hour)
 
     await run_every(once, interval=interval, stop=stop, name="sweep", log=log)

@@ -22,7 +22,14 @@ from tortoise.transactions import in_transaction
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.fulltext import Query
-from hotline.domain.hierarchy import OPEN_SUB_STATES, SUB_STATE_LABELS, Party, SubState
+from hotline.domain.hierarchy import (
+    OPEN_SUB_STATES,
+    SUB_STATE_LABELS,
+    Party,
+    SubState,
+    may_pass_down,
+    sub_stages,
+)
 from hotline.domain.lifecycle import (
     ACTIONS,
     LEAD_UNIT_ACTIONS,
@@ -54,7 +61,7 @@ from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
 from hotline.services.sla_engine import ClockChange, write_clocks
-from hotline.services.steps import STEPS, StepResult, sub_state
+from hotline.services.steps import STEPS, StepResult
 from hotline.services.texts import citizen_messages, sms_row
 
 TICKET_RELATIONS = ("unit_links", "clocks", "merged_into")
@@ -463,8 +470,11 @@ async def _decide(
         and ticket.lead_unit_id != actor.unit_id
     ):
         raise HotlineError(f"只有主办单位可以{spec.label}", status=403, code="not_lead_unit")
-    _check_party(spec.party, action=spec.label, actor=actor, links=links)
-    stage = sub_state(links)
+    _check_party(
+        spec.party, action=spec.label, actor=actor, links=links, lead_unit_id=ticket.lead_unit_id
+    )
+    own, below = sub_stages(links, actor.unit_id)
+    stage = below if spec.party is Party.PARENT else own
     if spec.sub_from is not None and stage not in spec.sub_from:
         raise HotlineError(
             f"下派状态为「{SUB_STATE_LABELS[stage]}」，不能执行「{spec.label}」",
@@ -541,16 +551,29 @@ async def _decide(
 _PARTY_REFUSALS = {
     Party.ASSIST: "只有本工单的协办单位可以{label}",
     Party.SUB: "只有承接下派的下级单位可以{label}",
+    Party.PARENT: "只有主办单位或已签收下派的下级单位可以{label}",
 }
 
 
-def _check_party(party: Party, *, action: str, actor: Actor, links: list[TicketUnit]) -> None:
-    """A unit takes an assisting or 下派 action only through its own open link (403)."""
+def _check_party(
+    party: Party,
+    *,
+    action: str,
+    actor: Actor,
+    links: list[TicketUnit],
+    lead_unit_id: int | None = None,
+) -> None:
+    """A unit takes an assisting or 下派 action only through its own open link (403); passes
+    down or reviews only as the responsible unit or a signed 下派's holder."""
     if actor.role != Role.UNIT or party not in _PARTY_REFUSALS:
         return
-    held = any(
-        link.active and link.role == party.value and link.unit_id == actor.unit_id for link in links
-    )
+    if party is Party.PARENT:
+        held = may_pass_down(links, unit_id=actor.unit_id, lead_unit_id=lead_unit_id)
+    else:
+        held = any(
+            link.active and link.role == party.value and link.unit_id == actor.unit_id
+            for link in links
+        )
     if not held:
         raise HotlineError(
             _PARTY_REFUSALS[party].format(label=action), status=403, code=f"not_{party.value}_unit"
@@ -622,11 +645,18 @@ async def _write(
         # The search index in this transaction: a reply is findable once it is committed.
         await ticket_search.index_ticket(conn, ticket, events=events if before else None)
     if outcome.links is not None:
-        assist_due = None
+        assist_due = assist_warn = None
         if deployment.sla is not None and deployment.sla.policies.assist is not None:
             assist_due = deployment.sla.due_after(deployment.sla.policies.assist, now)
+            assist_warn = deployment.sla.warn_point(ticket, now, assist_due)
         links = await _relink(
-            conn, ticket=ticket, links=links, new=outcome.links, now=now, assist_due=assist_due
+            conn,
+            ticket=ticket,
+            links=links,
+            new=outcome.links,
+            now=now,
+            assist_due=assist_due,
+            assist_warn=assist_warn,
         )
     if outcome.to_status not in _HELD:
         await _end_subdispatch(conn, ticket_id=ticket.id, links=links)
@@ -672,6 +702,7 @@ async def _relink(
     new: list[tuple[int, str]],
     now: datetime,
     assist_due: datetime | None = None,
+    assist_warn: datetime | None = None,
 ) -> list[TicketUnit]:
     """Replace the ticket's active unit links with the new lead and assisting units (each
     assisting unit's 协办时限 counted from this dispatch)."""
@@ -689,6 +720,7 @@ async def _relink(
             active=True,
             created_at=now,
             due_at=assist_due if role == "assist" else None,
+            warn_at=assist_warn if role == "assist" else None,
         )
         for unit_id, role in new
     ]

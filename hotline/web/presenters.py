@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.domain.auth import Principal
-from hotline.domain.hierarchy import SUB_STATE_LABELS, Party, SubState
+from hotline.domain.hierarchy import (
+    SUB_STATE_LABELS,
+    Party,
+    SubState,
+    may_pass_down,
+    sub_stages,
+)
 from hotline.domain.lifecycle import (
     STATUS_LABELS,
     Role,
@@ -125,10 +131,20 @@ def assists_out(links: list[TicketUnit], units_by_id: dict[int, Unit]) -> list[A
 
 
 def subdispatch_out(
-    links: list[TicketUnit], units_by_id: dict[int, Unit]
+    links: list[TicketUnit],
+    units_by_id: dict[int, Unit],
+    *,
+    viewer_unit_id: int | None = None,
+    lead_unit_id: int | None = None,
 ) -> tuple[SubdispatchOut | None, str | None]:
-    """The ticket's latest 下派 and, once approved, its text as the reply draft."""
+    """The 下派 the viewer deals with — the one it passed down, else the one it holds (the
+    centre: the responsible unit's) — latest first, and once approved its text as the draft
+    of the viewer's answer."""
     subs = [k for k in links if k.role == Party.SUB.value]
+    reviewer = viewer_unit_id if viewer_unit_id is not None else lead_unit_id
+    passed = [k for k in subs if reviewer is not None and k.parent_unit_id == reviewer]
+    held = [k for k in subs if viewer_unit_id is not None and k.unit_id == viewer_unit_id]
+    subs = passed or held or subs
     if not subs:
         return None, None
     link = max(subs, key=lambda k: (k.created_at, k.id or 0))
@@ -147,11 +163,12 @@ def subdispatch_out(
         answered_at=local_iso(link.answered_at),
         text=link.text,
     )
-    return out, link.text if state is SubState.APPROVED else None
+    drafted = state is SubState.APPROVED and link.parent_unit_id == reviewer
+    return out, link.text if drafted else None
 
 
 def _parts(links: list[TicketUnit], ticket: Ticket, viewer: Principal) -> frozenset[Party]:
-    """The viewer's parts in the ticket: lead, assisting, holding its 下派."""
+    """The viewer's parts in the ticket: lead, assisting, holding its 下派, passing down."""
     if viewer.role != Role.UNIT:
         return frozenset(Party)
     parts = {Party(k.role) for k in links if k.active and k.unit_id == viewer.unit_id}
@@ -159,6 +176,8 @@ def _parts(links: list[TicketUnit], ticket: Ticket, viewer: Principal) -> frozen
         parts.add(Party.LEAD)
     else:
         parts.discard(Party.LEAD)
+    if may_pass_down(links, unit_id=viewer.unit_id, lead_unit_id=ticket.lead_unit_id):
+        parts.add(Party.PARENT)
     return frozenset(parts)
 
 
@@ -231,12 +250,17 @@ def ticket_out(
     units_by_id = {u.id: u for u in units.values()}
     status = Status(ticket.status)
     role = Role(viewer.role)
-    lead = role != Role.UNIT or ticket.lead_unit_id == viewer.unit_id
     hidden = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
     # Of a 举报 or confidential ticket a unit reads the confirmed text and nothing derived
     # from the original: no coordinates, attachments, routing evidence or earlier texts.
     unit_blind = role == Role.UNIT and hidden
-    subdispatch, reply_draft = subdispatch_out(record.links, units_by_id)
+    own_stage, below_stage = sub_stages(active, viewer.unit_id if role == Role.UNIT else None)
+    subdispatch, reply_draft = subdispatch_out(
+        record.links,
+        units_by_id,
+        viewer_unit_id=viewer.unit_id if role == Role.UNIT else None,
+        lead_unit_id=ticket.lead_unit_id,
+    )
     timeline = None
     if events is not None:
         timeline = [event_out(e, units_by_id) for e in events]
@@ -296,7 +320,11 @@ def ticket_out(
         allowed_actions=[
             a.value
             for a in allowed_actions(
-                status, role, parts=_parts(active, ticket, viewer), sub=_sub_stage(active)
+                status,
+                role,
+                parts=_parts(active, ticket, viewer),
+                sub=own_stage,
+                below=below_stage,
             )
         ],
         created_at=local_iso(ticket.created_at) or "",
@@ -309,10 +337,5 @@ def ticket_out(
         timeline=timeline,
         assists=assists_out(record.links, units_by_id),
         subdispatch=subdispatch,
-        reply_draft=reply_draft if lead else None,
+        reply_draft=reply_draft,
     )
-
-
-def _sub_stage(active: list[TicketUnit]) -> SubState:
-    link = next((k for k in active if k.role == Party.SUB.value), None)
-    return SubState(link.state) if link is not None and link.state else SubState.NONE

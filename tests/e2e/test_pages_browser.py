@@ -30,15 +30,20 @@ pytestmark = pytest.mark.skipif(
 
 
 def browser_site(
-    tmp_path: Path, database: Path, accounts: list[tuple[str, str, list[str]]]
+    tmp_path: Path,
+    database: Path,
+    accounts: list[tuple[str, str, list[str]]],
+    **extra_env: str,
 ) -> Iterator[str]:
-    """A real server on a fresh SQLite file with these accounts (all with PASSWORD)."""
+    """A real server on a fresh SQLite file with these accounts (all with PASSWORD) and any
+    further settings (e.g. HOTLINE_DATA_DIR)."""
     _needs_model()
     env = _env(
         f"sqlite://{database}",
         AUTO_DISPATCH="false",
         SECRET_KEY="e2e-secret",
         CTI_TOKEN=CTI_TOKEN,
+        **extra_env,
     )
     for username, role, extra in accounts:
         added = _cli(

@@ -229,7 +229,18 @@ NEW_COLUMNS = {
 }
 # Columns later migrations add to one table (names other tables also use, e.g. state).
 NEW_TABLE_COLUMNS = {
-    "ticket_unit": {"due_at", "limit", "state", "answered_at", "text", "done", "parent_unit_id"},
+    "ticket_unit": {
+        "due_at",
+        "limit",
+        "state",
+        "answered_at",
+        "text",
+        "done",
+        "parent_unit_id",
+        "warn_at",
+        "warned",
+        "breached",
+    },
 }
 
 

@@ -232,6 +232,7 @@ async def test_a_met_clock_never_warns_or_breaches(env: Env) -> None:
     await env.act(
         replied, "reply", "zjj", T0 + 2 * H, result="solved", text="电梯已修复，垃圾已清运。"
     )
+    await env.act(replied, "callback", "op", T0 + 3 * H, contacted=True, satisfaction="满意")
     assert empty(await sweep(now=T0 + 30 * D, link_base=LINK))
     assert await escalations(replied) == []
 
@@ -401,3 +402,30 @@ async def test_a_late_decision_on_a_request_is_the_centres_not_the_units(env: En
     # Decided late, still decided: the clock is met and nothing escalates again.
     await env.act(ticket, "approve-pause", "op", T0 + 2 * D + H)
     assert empty(await sweep(now=T0 + 3 * D, link_base=LINK))
+
+
+async def test_a_late_callback_is_the_centres_and_reaches_operators_and_supervisors(
+    env: Env,
+) -> None:
+    ticket = await env.dispatched()
+    await env.act(ticket, "sign", "zjj", T0 + H)
+    await env.act(ticket, "reply", "zjj", T0 + 2 * H, result="solved", text="电梯已修复。")
+    callback = await TicketClock.get(ticket_id=ticket.id, kind="callback")
+    assert callback.limit == "2wd"
+    # Nothing of the unit's is due any more: the callback waits on the centre alone.
+    assert (await Ticket.get(id=ticket.id)).next_due_at is None
+
+    report = await sweep(now=T0 + 4 * D, link_base=LINK)
+    assert report.breaches == [callback.id]
+    event = await TicketEvent.get(ticket_id=ticket.id, action="sla_breach")
+    assert event.payload["clock"] == "callback" and event.actor_unit_id is None
+    [breach] = await mails("breach")
+    assert set(breach.to_addrs) == SUPERVISORS | {"op@test.example"}  # never the unit
+    assert "回访" in breach.subject
+    from hotline.mail.templates import render_stored
+
+    text = render_stored(breach.template, breach.params).text
+    # The centre's lateness: addressed to the centre, no unit's extension to ask for.
+    assert "12345热线中心" in text and "已计为中心超时" in text and "延期申请" not in text
+    await env.act(ticket, "callback", "op", T0 + 4 * D + H, contacted=True, satisfaction="满意")
+    assert empty(await sweep(now=T0 + 9 * D, link_base=LINK))

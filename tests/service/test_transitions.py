@@ -164,7 +164,7 @@ def expected_outcome(status: Status, action: Action, role: Role, *, linked: bool
     if role not in rule.roles:
         return 403
     spec = ACTIONS[action]
-    if role == Role.UNIT and spec.party is not Party.LEAD:
+    if role == Role.UNIT and spec.party not in (Party.LEAD, Party.PARENT):
         return 403  # the lead unit holds no assisting or 下派 link of its own
     if spec.sub_from is not None and SubState.NONE not in spec.sub_from:
         return 409  # nothing was passed down
@@ -196,6 +196,10 @@ async def check_clock_effect(
         assert after["receipt"].met_at == now
     elif action == Action.REPLY:
         assert after["feedback"].met_at == now
+        # Released to the complainant: the centre's callback clock starts.
+        assert after["callback"].started_at == now and after["callback"].met_at is None
+    elif action == Action.CALLBACK:
+        assert after["callback"].met_at == now
     elif action == Action.PAUSE:
         # A request: the unit's clock runs on, the centre's decision clock starts.
         assert after["feedback"].state != "paused"
@@ -208,6 +212,9 @@ async def check_clock_effect(
     elif action in (Action.DENY_PAUSE, Action.REFUSE_EXTENSION, Action.APPROVE_REPLY):
         assert after["decision"].met_at == now
         assert after["feedback"].due_at == before["feedback"].due_at
+        # Released by review: the callback clock starts then, not at the unit's answer.
+        released = action == Action.APPROVE_REPLY
+        assert ("callback" in after and after["callback"].started_at == now) == released
     elif action == Action.REJECT_DISPUTE:
         # Back to the unit on its first receipt clock, as if it had never been stopped.
         assert after["receipt"].met_at is None and after["receipt"].started_at < now

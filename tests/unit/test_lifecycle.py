@@ -233,7 +233,11 @@ def test_lead_unit_actions_are_exactly_what_units_may_do() -> None:
     assert LEAD_UNIT_ACTIONS == unit_actions
     # Assisting units and the descendant holding a 下派 have actions of their own.
     assert Action.ASSIST_OPINION not in LEAD_UNIT_ACTIONS
-    assert Action.SUB_REPLY not in LEAD_UNIT_ACTIONS and Action.SUBDISPATCH in LEAD_UNIT_ACTIONS
+    assert Action.SUB_REPLY not in LEAD_UNIT_ACTIONS and Action.SUBDISPATCH not in LEAD_UNIT_ACTIONS
+    # Passing down and reviewing are the responsible unit's or a signed 下派 holder's (街道 →
+    # 社区): not the lead's alone.
+    for action in (Action.SUBDISPATCH, Action.SUB_APPROVE, Action.SUB_RETURN):
+        assert ACTIONS[action].party is Party.PARENT
     assert Action.SIGN in LEAD_UNIT_ACTIONS and Action.URGE not in LEAD_UNIT_ACTIONS
 
 
@@ -241,7 +245,11 @@ def test_lead_unit_actions_are_exactly_what_units_may_do() -> None:
 @pytest.mark.parametrize("role", list(Role))
 def test_allowed_actions_agrees_with_decide(status: Status, role: Role) -> None:
     every = frozenset(Party)
-    stages = [allowed_actions(status, role, parts=every, sub=stage) for stage in SubState]
+    stages = [
+        allowed_actions(status, role, parts=every, sub=stage, below=below)
+        for stage in SubState
+        for below in SubState
+    ]
     for listed in stages:
         assert len(listed) == len(set(listed))
     assert set().union(*stages) == {a for a in Action if _allowed(status, a, role)}

@@ -25,6 +25,7 @@ from hotline.privacy.confirmed import needs_confirmation
 from hotline.privacy.rules import may_ask_no_contact
 from hotline.services import tickets as svc
 from hotline.services.approvals import PendingRequest, pending_requests
+from hotline.services.callbacks import callback_queue
 from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
@@ -222,7 +223,9 @@ async def queues(request: Request) -> Response:
     now = utcnow()
     review, review_total = await _queue(principal, Status.RECEIVED.value)
     pending, pending_total = await pending_requests(page=1, per_page=QUEUE_SIZE)
-    replied, replied_total = await _queue(principal, Status.REPLIED.value)
+    # Soonest 回访时限 first (overdue at the top): the callback is the centre's own clock.
+    callbacks, replied_total = await callback_queue(limit=QUEUE_SIZE)
+    replied = [c.ticket for c in callbacks]
     # Contacts made without an operator (web form, WeChat, Open311): worth a look even when
     # the router dispatched them, e.g. to call back a citizen who left only a phone number.
     online, online_total = await svc.list_tickets(
@@ -254,7 +257,10 @@ async def queues(request: Request) -> Response:
             "review_total": review_total,
             "approvals": [approval_row(p, principal, units, now) for p in pending],
             "approvals_total": pending_total,
-            "replied": rows(replied, replies),
+            "replied": [
+                {**row, **callback_due(c.due_at, now)}
+                for row, c in zip(rows(replied, replies), callbacks, strict=True)
+            ],
             "replied_total": replied_total,
             "online": rows(online),
             "online_total": online_total,
@@ -269,6 +275,18 @@ async def queues(request: Request) -> Response:
             ),
         },
     )
+
+
+def callback_due(due_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """What the callback queue shows of a ticket's 回访时限: the deadline and, past it, how
+    late (已超回访时限)."""
+    if due_at is None:
+        return {"callback_due": None, "callback_late": None}
+    late = now - due_at
+    return {
+        "callback_due": due_at,
+        "callback_late": waited_text(late) if late > timedelta(0) else None,
+    }
 
 
 def waited_text(waited: timedelta) -> str:
@@ -309,7 +327,10 @@ def approval_row(
         "waited": waited_text(now - item.asked_at),
         # Past the centre's own limit for deciding (改派 or 审批 clock): supervisors are told.
         "late": any(
-            c.current and c.is_open and ClockKind(c.kind).centre_owned and c.due_at < now
+            c.current
+            and c.is_open
+            and ClockKind(c.kind) in (ClockKind.REDISPATCH, ClockKind.DECISION)
+            and c.due_at < now
             for c in item.record.clocks
         ),
         "decisions": [

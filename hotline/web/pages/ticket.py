@@ -64,6 +64,8 @@ PAYLOAD_LABELS = {
     "done": "所负责部分已办完",
     "on_time": "按时",
 }
+# Per event, where the generic label says too little.
+EVENT_PAYLOAD_LABELS = {Action.CALLBACK.value: {"note": "回访备注"}}
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
 
@@ -74,12 +76,16 @@ def _safe_next(value: Any, default: str) -> str:
 
 
 def payload_lines(
-    payload: dict[str, Any], units: dict[str, Any], *, days_unit: str = ""
+    payload: dict[str, Any],
+    units: dict[str, Any],
+    *,
+    days_unit: str = "",
+    labels: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """An event's payload as (label, text) lines a person reads (extension `days` in the
-    policy's unit, e.g. 3 个自然日)."""
+    policy's unit, e.g. 3 个自然日; `labels` overrides the generic ones for one event)."""
     lines = []
-    for key, label in PAYLOAD_LABELS.items():
+    for key, label in {**PAYLOAD_LABELS, **(labels or {})}.items():
         if key not in payload or payload[key] in (None, "", []):
             continue
         value = payload[key]
@@ -191,7 +197,12 @@ async def _page_context(
     timeline = [
         {
             "event": e,
-            "lines": payload_lines(e.payload, units, days_unit=extension[0] if extension else ""),
+            "lines": payload_lines(
+                e.payload,
+                units,
+                days_unit=extension[0] if extension else "",
+                labels=EVENT_PAYLOAD_LABELS.get(e.action),
+            ),
         }
         for e in (out.timeline or [])
     ]
@@ -210,7 +221,7 @@ def _prefill(action: str, out: TicketOut) -> dict[str, Any] | None:
     reply form from the approved answer of a 下派 (the draft)."""
     if action == Action.CONFIRM_TEXT.value:
         return {"title": out.dispatch_title, "dispatch_text": out.dispatch_text}
-    if action == Action.REPLY.value and out.reply_draft:
+    if action in (Action.REPLY.value, Action.SUB_REPLY.value) and out.reply_draft:
         return {"text": out.reply_draft, "contacted": True}
     return None
 

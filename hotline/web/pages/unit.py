@@ -186,6 +186,15 @@ def _hierarchy_part(
         left = _left(sub.due_at, sub.limit, now=now, sla=sla, done=sub.state == "replied")
         parent = sub.parent.name if sub.parent else "上级单位"
         return "sub", f"{parent}下派：{_CHILD_WORDS.get(sub.state, sub.state_label)}", left
+    if (
+        sub is not None
+        and sub.parent is not None
+        and sub.parent.code == code
+        and sub.state in ("dispatched", "handling", "replied")
+    ):
+        # A street that passed its own 下派 further down (街道 → 社区): where that stands.
+        group = "review" if sub.state == "replied" else "sub"
+        return group, f"下派{sub.unit.name}：{sub.state_label}", None
     mine = next((a for a in out.assists if a.unit.code == code), None)
     if mine is not None:
         note = "协办：意见已回" if mine.answered_at else "协办：意见未回"
