@@ -8,7 +8,7 @@ from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0019_ticket_unit_by_ticket")]
+    dependencies = [("models", "0020_radar")]
 
     initial = False
 
