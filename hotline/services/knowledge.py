@@ -203,8 +203,8 @@ async def list_entries(
     text = parse_query(filters.q or "")
     if not text:
         total = await query.count()
-        rows = await query.order_by("-changed_at", "-id").offset((page - 1) * per_page).limit(
-            per_page
+        rows = (
+            await query.order_by("-changed_at", "-id").offset((page - 1) * per_page).limit(per_page)
         )
         return rows, total
     hits = await fulltext.match(KbEntry._meta.db, KB, text, columns=KB.columns, cap=SEARCH_CAP)
@@ -254,7 +254,9 @@ async def rebuild_index() -> int:
     async with in_transaction() as conn:
         await fulltext.ensure(conn, KB)
         await fulltext.clear(conn, KB)
-        rows = await KbEntry.all().using_db(conn).values(
-            "id", "title", "questions", "answer", "source_name"
+        rows = (
+            await KbEntry.all()
+            .using_db(conn)
+            .values("id", "title", "questions", "answer", "source_name")
         )
         return await fulltext.put_many(conn, KB, ((r["id"], document(r)) for r in rows))

@@ -1,4 +1,4 @@
-"""The knowledge base over the API: who writes and reads, checks in Chinese, history, suggestions."""
+"""The knowledge base over the API: who writes and reads, Chinese checks, history, suggestions."""
 
 from __future__ import annotations
 
@@ -40,9 +40,7 @@ async def _post(world: World, who: str, body: dict[str, Any], expect: int = 201)
 
 
 async def _suggest(world: World, text: str, who: str = "op") -> list[dict[str, Any]]:
-    r = await world.client.get(
-        "/api/v1/kb/suggest", params={"q": text}, headers=world.headers[who]
-    )
+    r = await world.client.get("/api/v1/kb/suggest", params={"q": text}, headers=world.headers[who])
     assert r.status_code == 200, r.text
     return r.json()["items"]
 
@@ -82,7 +80,9 @@ async def test_who_may_write_and_what_units_read(world: World) -> None:
     assert [e["id"] for e in r.json()["items"]] == [published["id"]]
     r = await world.client.get(f"/api/v1/kb/{published['id']}", headers=world.headers["zjj"])
     assert r.status_code == 200 and r.json()["history"] == []
-    r = await world.client.get("/api/v1/kb/suggest", params={"q": CALL}, headers=world.headers["zjj"])
+    r = await world.client.get(
+        "/api/v1/kb/suggest", params={"q": CALL}, headers=world.headers["zjj"]
+    )
     assert r.status_code == 403
     r = await world.client.get("/api/v1/kb")
     assert r.status_code == 401
