@@ -119,7 +119,13 @@ async def create_entry(
 
 
 async def update_entry(
-    *, entry_id: int, data: KbEntryIn, actor: str, now: datetime, words: Vocabulary
+    *,
+    entry_id: int,
+    data: KbEntryIn,
+    actor: str,
+    now: datetime,
+    words: Vocabulary,
+    action: str = "update",
 ) -> KbEntry:
     """Replace an entry's fields; the change is kept in its history (409 if changed meanwhile)."""
     await check(data, words)
@@ -142,7 +148,7 @@ async def update_entry(
         await entry.save(using_db=conn)
         await KbHistory.create(
             entry_id=entry.id,
-            action="update",
+            action=action,
             actor=actor,
             before=before,
             after=after,
