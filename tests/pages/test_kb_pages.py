@@ -118,3 +118,72 @@ async def test_console_suggests_entries_and_answer_records_the_entry(site: Site)
         "/operator/kb-suggest", params={"title": "停水", "content": "什么时候恢复供水"}
     )
     assert "已用 1 次，最近" in r.text
+
+
+async def test_a_unit_proposes_its_reply_and_a_supervisor_publishes_it(site: Site) -> None:
+    ticket = await site.create(
+        kind="咨询", title="住房公积金提取条件", content="想咨询买二手房能不能提取住房公积金。"
+    )
+    number = ticket["number"]
+    await site.act(number, "dispatch", "op", {"lead_unit": "ZJJ"})
+    zjj = await site.login("zjj")
+    page = await zjj.get(f"/tickets/{number}")
+    assert "建议加入知识库" not in page.text  # nothing to propose before the reply
+    await site.act(number, "sign", "zjj")
+    reply = "购买二手房可凭网签合同和完税证明申请提取，详询 13812345678 或到公积金中心窗口办理。"
+    await site.act(number, "reply", "zjj", {"result": "solved", "text": reply})
+    page = await zjj.get(f"/tickets/{number}")
+    assert 'id="kb-propose"' in page.text
+    r = await zjj.post(f"/tickets/{number}/kb-propose", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303
+    page = await zjj.get(f"/tickets/{number}")
+    assert "已建议加入知识库（草稿）" in page.text
+    # Proposing twice makes no second draft.
+    await zjj.post(f"/tickets/{number}/kb-propose", data={"csrf_token": csrf_of(page.text)})
+
+    sup = await site.login("sup")
+    listing = await sup.get("/kb?status=draft")
+    assert listing.text.count("住房公积金提取条件") == 1 and "单位建议" in listing.text
+    entry = await sup.get("/kb/1")
+    assert "网签合同" in entry.text and "13812345678" not in entry.text  # the number masked
+    assert f"/tickets/{number}" in entry.text and "单位建议" in entry.text
+    form = {
+        "csrf_token": csrf_of(entry.text),
+        "title": "二手房能否提取住房公积金",
+        "answer": "购买二手房可凭网签合同和完税证明到公积金中心申请提取。",
+        "unit_code": "ZJJ",
+        "status": "published",
+        "expected_version": "1",
+    }
+    assert (await sup.post("/kb/1", data=form)).status_code == 303
+    op = await site.login("op")
+    r = await op.get(
+        "/operator/kb-suggest", params={"title": "公积金", "content": "买二手房可以提取公积金吗"}
+    )
+    assert "二手房能否提取住房公积金" in r.text
+
+
+async def test_a_report_is_never_proposed(site: Site) -> None:
+    ticket = await site.create(
+        kind="举报",
+        title="举报工作人员违规",
+        content="举报某窗口工作人员收取好处费，我是当事人李某。",
+        complainant={"name": "李某", "phone": "13812345678"},
+    )
+    number = ticket["number"]
+    await site.act(
+        number,
+        "confirm-dispatch-text",
+        "op",
+        {"title": "举报工作人员违规", "dispatch_text": "群众举报有关工作人员违规，请依法核查。"},
+    )
+    await site.act(number, "dispatch", "op", {"lead_unit": "ZJJ"})
+    await site.act(number, "sign", "zjj")
+    await site.act(number, "reply", "zjj", {"result": "solved", "text": "经核查已依规处理。"})
+    zjj = await site.login("zjj")
+    page = await zjj.get(f"/tickets/{number}")
+    assert page.status_code == 200 and "建议加入知识库" not in page.text
+    r = await zjj.post(f"/tickets/{number}/kb-propose", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 403 and "举报件和保密件的答复不能建议加入知识库" in r.text
+    sup = await site.login("sup")
+    assert "举报" not in (await sup.get("/kb")).text.split("<main")[1].split("知识库")[-1]

@@ -23,11 +23,14 @@ from hotline.domain.knowledge import (
 from hotline.domain.lifecycle import Role
 from hotline.domain.timefmt import utcnow
 from hotline.services import knowledge as kb
+from hotline.services import knowledge_propose, tickets
 from hotline.services.knowledge_search import suggest
-from hotline.services.units import active_units
+from hotline.services.units import active_units, unit_directory
 from hotline.web.kb import detail, entry_out, may_edit, suggestion_out
 from hotline.web.pages.common import PageError, redirect, render, require_form, signed_in
 from hotline.web.pages.forms import validate_form
+from hotline.web.pages.params import ticket_number
+from hotline.web.presenters import ticket_out
 from hotline.web.session import flash
 
 STAFF = (Role.OPERATOR.value, Role.UNIT.value, Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -258,7 +261,30 @@ async def console_suggestions(request: Request) -> Response:
     )
 
 
+async def propose(request: Request) -> Response:
+    """POST /tickets/{number}/kb-propose — a unit proposes its reply as an entry (a draft)."""
+    principal = signed_in(request, Role.UNIT.value)
+    await require_form(request)
+    number = ticket_number(request.path_params["number"])
+    ticket = await tickets.visible_ticket(number=number, principal=principal)
+    # The title as this unit reads it (the dispatch title, when the centre edited it).
+    shown = ticket_out(tickets.record_of(ticket), viewer=principal, units=await unit_directory())
+    entry, made = await knowledge_propose.propose(
+        ticket=ticket,
+        title=shown.title,
+        principal=principal,
+        now=utcnow(),
+        words=request.app.state.deployment.words(),
+    )
+    if made:
+        flash(request, "已建议加入知识库（草稿）：热线中心督办人员核对后发布，话务员即可用于答复。")
+    else:
+        flash(request, "这件工单的答复已经建议过，热线中心会核对后发布，无需重复提交。")
+    return redirect(f"/tickets/{number}")
+
+
 routes = [
+    Route("/tickets/{number}/kb-propose", propose, methods=["POST"]),
     Route("/kb", list_page, methods=["GET"]),
     Route("/kb", create, methods=["POST"]),
     Route("/kb/new", new_page, methods=["GET"]),
