@@ -1,10 +1,10 @@
 """Suggestions for a call's text: the in-memory ranking (hotline.domain.kb_rank), kept fresh.
 
 Each worker process holds one `SuggestIndex` per database. Before ranking it asks the
-database for the entries' signature — how many there are and the latest `changed_at`, which
-every edit moves (a use does not: it changes no words) — and rebuilds when that differs, so an
-edit on one worker reaches the suggestions of every worker at their next request. Use counts
-and last use are read afresh for the few entries returned.
+database for the newest history row and entry id — every change of an entry's words writes a
+history row (a use does not: it changes no words) — and re-weighs the entries changed since,
+so an edit on one worker reaches the suggestions of every worker at their next request. Use
+counts and last use are read afresh for the few entries returned.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
+
 from hotline.domain.kb_rank import Doc, Ranked, SuggestIndex
 from hotline.domain.knowledge import offered
-from hotline.domain.models import KbEntry
+from hotline.domain.models import KbEntry, KbHistory
 from hotline.services.knowledge import local_today
 
 _FIELDS = ("id", "title", "questions", "answer", "status", "valid_from", "valid_to")
@@ -24,50 +26,69 @@ _FIELDS = ("id", "title", "questions", "answer", "status", "valid_from", "valid_
 
 @dataclass
 class _Cached:
-    signature: tuple[Any, ...]
+    """A worker's index and what it has seen: the newest history row and entry id."""
+
+    history: int
+    newest: int
     index: SuggestIndex
 
 
-_indexes: dict[str, _Cached] = {}
-_locks: dict[str, asyncio.Lock] = {}
+# Kept on the connection object: each database (a test's, a worker's) has its own.
+_ATTRIBUTE = "_hotline_kb_suggest_index"
+_locks: dict[int, asyncio.Lock] = {}
 
 
-async def _signature() -> tuple[Any, ...]:
-    conn = KbEntry._meta.db
-    _, rows = await conn.execute_query("SELECT COUNT(*), MAX(changed_at), MAX(id) FROM kb_entry")
+async def _signature(conn: Any) -> tuple[int, int]:
+    """(newest history row, newest entry id): every change of an entry's words writes history.
+    Both are read off primary keys: no scan, whatever the size."""
+    _, rows = await conn.execute_query(
+        "SELECT (SELECT MAX(id) FROM kb_history), (SELECT MAX(id) FROM kb_entry)"
+    )
     row = rows[0]
     values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-    return tuple(str(v) for v in values)
+    return int(values[0] or 0), int(values[1] or 0)
+
+
+def _doc(r: dict[str, Any]) -> Doc:
+    return Doc(
+        id=r["id"],
+        title=r["title"],
+        questions=tuple(r["questions"] or ()),
+        answer=r["answer"],
+        status=r["status"],
+        valid_from=r["valid_from"],
+        valid_to=r["valid_to"],
+    )
 
 
 async def current_index() -> SuggestIndex:
-    """This worker's ranking of every entry, rebuilt if an entry changed since it was built."""
-    name = KbEntry._meta.db.connection_name
-    signature = await _signature()
-    cached = _indexes.get(name)
-    if cached is not None and cached.signature == signature:
+    """This worker's ranking of every entry, brought up to date with the database.
+
+    The first call builds it in full (off the event loop); afterwards only the entries with
+    history rows (or ids) newer than the ones seen are read and re-weighed.
+    """
+    conn = KbEntry._meta.db
+    history, newest = await _signature(conn)
+    cached: _Cached | None = getattr(conn, _ATTRIBUTE, None)
+    if cached is not None and (cached.history, cached.newest) == (history, newest):
         return cached.index
-    lock = _locks.setdefault(name, asyncio.Lock())
+    lock = _locks.setdefault(id(conn), asyncio.Lock())
     async with lock:
-        cached = _indexes.get(name)
-        if cached is not None and cached.signature == signature:
+        cached = getattr(conn, _ATTRIBUTE, None)
+        if cached is not None and (cached.history, cached.newest) == (history, newest):
             return cached.index
-        rows = await KbEntry.all().order_by("id").values(*_FIELDS)
-        docs = [
-            Doc(
-                id=r["id"],
-                title=r["title"],
-                questions=tuple(r["questions"] or ()),
-                answer=r["answer"],
-                status=r["status"],
-                valid_from=r["valid_from"],
-                valid_to=r["valid_to"],
+        # Fewer than seen: another database behind the same connection (a restore) — rebuild.
+        if cached is None or history < cached.history or newest < cached.newest:
+            rows = await KbEntry.all().order_by("id").values(*_FIELDS)
+            index = await asyncio.to_thread(SuggestIndex, [_doc(r) for r in rows])
+        else:
+            edited = await KbHistory.filter(id__gt=cached.history).values_list(
+                "entry_id", flat=True
             )
-            for r in rows
-        ]
-        # Building 10,000 vectors takes about a second of CPU: off the event loop.
-        index = await asyncio.to_thread(SuggestIndex, docs)
-        _indexes[name] = _Cached(signature, index)
+            changed = Q(id__in=sorted(set(edited))) | Q(id__gt=cached.newest)
+            rows = await KbEntry.filter(changed).order_by("id").values(*_FIELDS)
+            index = cached.index.updated([_doc(r) for r in rows])
+        setattr(conn, _ATTRIBUTE, _Cached(history, newest, index))
         return index
 
 
