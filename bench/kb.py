@@ -31,11 +31,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from hotline.domain.kb_rank import text_terms  # noqa: E402
+from hotline.domain.knowledge import KbEntryIn  # noqa: E402
 from hotline.domain.models import KbEntry  # noqa: E402
+from hotline.domain.vocabulary import load_vocabulary  # noqa: E402
 from hotline.runtime.db import close_database, open_database  # noqa: E402
 from hotline.services import fulltext  # noqa: E402
-from hotline.domain.knowledge import KbEntryIn  # noqa: E402
-from hotline.domain.vocabulary import load_vocabulary  # noqa: E402
 from hotline.services.knowledge import KB, document, update_entry  # noqa: E402
 from hotline.services.knowledge_search import suggest  # noqa: E402
 
@@ -157,7 +157,8 @@ async def measure(calls: list[str]) -> None:
         f"p95 {p95:.1f} ms  target ≤ 50 ms: {verdict}; {found} calls got a suggestion"
     )
     print(
-        f"  first call (builds the index) {cold:.0f} ms; first call after an edit (re-weighs it) {rebuilt:.0f} ms"
+        f"  first call (builds the index) {cold:.0f} ms; "
+        f"first call after an edit (re-weighs it) {rebuilt:.0f} ms"
     )
     print(f"database OR query (alternative), 50 calls: median {alt_median:.1f} ms, "
           f"p95 {alt_p95:.1f} ms")  # fmt: skip
