@@ -63,6 +63,7 @@ PAYLOAD_LABELS = {
     "due_at": "截止",
     "done": "所负责部分已办完",
     "on_time": "按时",
+    "kb_entry": "所用知识库条目（编号）",  # 直接办结 with 「用此答复」
 }
 VALUE_LABELS = {True: "是", False: "否", **RESULT_LABELS, **OUTCOME_LABELS}
 _DISPATCHES = (Action.DISPATCH.value, Action.REDISPATCH.value)
