@@ -33,9 +33,10 @@ class _Cached:
     index: SuggestIndex
 
 
-# Kept on the connection object: each database (a test's, a worker's) has its own.
+# Kept on the connection object: each database (a test's, a worker's) has its own, and its
+# own lock (one build at a time; made in the loop that uses the connection).
 _ATTRIBUTE = "_hotline_kb_suggest_index"
-_locks: dict[int, asyncio.Lock] = {}
+_LOCK = "_hotline_kb_suggest_lock"
 
 
 async def _signature(conn: Any) -> tuple[int, int]:
@@ -72,7 +73,10 @@ async def current_index() -> SuggestIndex:
     cached: _Cached | None = getattr(conn, _ATTRIBUTE, None)
     if cached is not None and (cached.history, cached.newest) == (history, newest):
         return cached.index
-    lock = _locks.setdefault(id(conn), asyncio.Lock())
+    lock = getattr(conn, _LOCK, None)
+    if lock is None:
+        lock = asyncio.Lock()
+        setattr(conn, _LOCK, lock)
     async with lock:
         cached = getattr(conn, _ATTRIBUTE, None)
         if cached is not None and (cached.history, cached.newest) == (history, newest):

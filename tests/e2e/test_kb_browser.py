@@ -70,5 +70,9 @@ def test_suggestion_use_this_answer_and_close_at_once(site: str, browser: object
     page.goto(f"{site}{entry_path}")
     assert page.inner_text("#kb-uses") == "1"
     op.shot("kb-04-entry-used")
+    sup.page.goto(f"{site}/kb?q=停水")
+    assert "停水期间如何取水" in sup.page.inner_text("#kb-entries")
+    sup.shot("kb-05-list")
+    assert sup.overflow() <= 0
     assert not op.errors, op.errors
     assert not sup.errors, sup.errors
