@@ -166,7 +166,7 @@ async def create(request: Request) -> Response:
 
 
 def _entry_id(request: Request) -> int:
-    raw = str(request.path_params.get("entry_id", ""))
+    raw = str(request.path_params.get("row_id", ""))
     if not raw.isdigit() or not 0 < int(raw) < 2**31:
         raise PageError("没有这条知识：请从知识库列表中打开。", status=404, code="not_found")
     return int(raw)
@@ -288,7 +288,7 @@ routes = [
     Route("/kb", list_page, methods=["GET"]),
     Route("/kb", create, methods=["POST"]),
     Route("/kb/new", new_page, methods=["GET"]),
-    Route("/kb/{entry_id}", entry_page, methods=["GET"]),
-    Route("/kb/{entry_id}", update, methods=["POST"]),
+    Route("/kb/{row_id}", entry_page, methods=["GET"]),
+    Route("/kb/{row_id}", update, methods=["POST"]),
     Route("/operator/kb-suggest", console_suggestions, methods=["GET"]),
 ]
