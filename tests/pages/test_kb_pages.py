@@ -188,3 +188,39 @@ async def test_a_report_is_never_proposed(site: Site) -> None:
     async with site.client() as c:
         r = await c.get("/api/v1/kb", headers=site.bearer("sup"))
     assert r.json()["total"] == 0
+
+
+async def test_an_entry_expired_meanwhile_is_not_recorded_and_the_answer_stands(
+    site: Site,
+) -> None:
+    sup = await site.login("sup")
+    path = await _new_entry(site, sup)
+    entry_id = path.rsplit("/", 1)[1]
+    page = await sup.get(path)
+    expired = {**ENTRY, "status": "expired", "expected_version": "1"}
+    assert (
+        await sup.post(path, data={"csrf_token": csrf_of(page.text), **expired})
+    ).status_code == 303
+    op = await site.login("op")
+    r = await op.get(
+        "/operator/kb-suggest", params={"title": "停水", "content": "什么时候恢复供水"}
+    )
+    assert "停水期间如何取水" not in r.text and "没有相近的条目" in r.text
+    console = await op.get("/operator")
+    r = await op.post(
+        "/operator/tickets",
+        data={
+            "csrf_token": csrf_of(console.text),
+            "do": "answer",
+            "kind": "咨询",
+            "urgency": "一般",
+            "channel": "phone",
+            "title": "停水咨询",
+            "content": "今天早上突然停水了，想问什么时候恢复供水。",
+            "answer": ENTRY["answer"],
+            "kb_entry": entry_id,  # chosen before it expired
+        },
+    )
+    assert r.status_code == 303
+    assert "已受理并直接办结" in (await op.get("/operator")).text
+    assert 'id="kb-uses">0<' in (await op.get(path)).text
