@@ -6,6 +6,8 @@ unit staff read published entries only (a draft is the centre's work in progress
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +36,9 @@ from hotline.services.knowledge_search import Suggestion, suggest
 from hotline.web.endpoint import ROW_ID, api, request_body, request_query
 from hotline.web.http import json_response, require_principal
 from hotline.web.queries import Query
+
+if TYPE_CHECKING:  # annotations only: the web layer runs no query
+    from hotline.domain.models import KbEntry, KbHistory
 
 EDITORS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 SUGGESTERS = frozenset({Role.OPERATOR.value, Role.SUPERVISOR.value, Role.ADMIN.value})
@@ -83,7 +88,7 @@ def actor_name(principal: Principal) -> str:
     return principal.display_name or principal.username
 
 
-def entry_out(entry, names: dict[str, str]) -> KbEntryOut:  # type: ignore[no-untyped-def]
+def entry_out(entry: KbEntry, names: dict[str, str]) -> KbEntryOut:
     """An entry as the API and pages show it."""
     today = kb.local_today(utcnow())
     status = shown_status(entry.status, entry.valid_to, today)
@@ -113,7 +118,7 @@ def entry_out(entry, names: dict[str, str]) -> KbEntryOut:  # type: ignore[no-un
     )
 
 
-def history_out(row) -> KbHistoryOut:  # type: ignore[no-untyped-def]
+def history_out(row: KbHistory) -> KbHistoryOut:
     """One history row."""
     return KbHistoryOut(
         action=row.action,
