@@ -10,6 +10,7 @@ counts and last use are read afresh for the few entries returned.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from hotline.domain.knowledge import offered
 from hotline.domain.models import KbEntry, KbHistory
 from hotline.services.knowledge import local_today
 
+log = logging.getLogger("hotline.knowledge")
 _FIELDS = ("id", "title", "questions", "answer", "status", "valid_from", "valid_to")
 
 
@@ -94,6 +96,15 @@ async def current_index() -> SuggestIndex:
             index = cached.index.updated([_doc(r) for r in rows])
         setattr(conn, _ATTRIBUTE, _Cached(history, newest, index))
         return index
+
+
+async def warm_up() -> None:
+    """Build this worker's index at start-up (seconds at 10,000 entries), so the first call's
+    suggestions do not wait for it; a failure here is logged and the first call builds it."""
+    try:
+        await current_index()
+    except Exception:  # noqa: BLE001 - start-up must not fail for a cache
+        log.warning("knowledge base: suggestion index not built at start-up", exc_info=True)
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,11 @@ def create_app(
                     follow_rules(app.state.deployment, stop=stop), name="rules-follower"
                 )
             )
+        if manage_db:
+            from hotline.services.knowledge_search import warm_up
+
+            # The knowledge base's suggestion index, built before the first call needs it.
+            tasks.append(asyncio.create_task(warm_up(), name="kb-warm-up"))
         if run_background:
             from hotline.startup.workers import start_background
 
