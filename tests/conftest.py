@@ -34,6 +34,7 @@ from tortoise.context import TortoiseContext  # noqa: E402
 
 from hotline.runtime.db import tortoise_config  # noqa: E402
 from hotline.services import fulltext  # noqa: E402
+from hotline.services.knowledge import KB  # noqa: E402
 from hotline.services.ticket_search import TICKETS  # noqa: E402
 
 # Database tests run on in-memory SQLite. A test whose behaviour depends on the database
@@ -108,6 +109,7 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
         await ctx.generate_schemas(safe=False)
         # The full-text index is no model (an FTS5 table / tsvectors): made as 0014 makes it.
         await fulltext.ensure(ctx.db(), TICKETS)
+        await fulltext.ensure(ctx.db(), KB)  # the knowledge base's, as 0020 makes it
         yield ctx
 
 

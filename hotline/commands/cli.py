@@ -1,5 +1,5 @@
 """`python main.py …`: serve, demo, users, sweeper, recompute-deadlines, migrate, rebuild-rates,
-fill-places, check, outbox, sms."""
+fill-places, check, outbox, sms, kb."""
 
 from __future__ import annotations
 
@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入数据库")
     radar_command.add_parser(sub)
     sub.add_parser("fill-places", help="为没有区县的旧工单按内容和地址补填区县、街道（可重复执行）")
+    kb = sub.add_parser("kb", help="知识库").add_subparsers(dest="kb_command")
+    kb_in = kb.add_parser("import", help="从 xlsx/csv 导入知识库条目（有编号的行修改该条目）")
+    kb_in.add_argument("file", help="文件（.xlsx 或 .csv，列名见 kb export 导出的文件）")
+    kb_out = kb.add_parser("export", help="把知识库全部条目导出为 xlsx/csv")
+    kb_out.add_argument("file", help="输出文件（.xlsx 或 .csv）")
     index = sub.add_parser("search-index", help="全文检索索引").add_subparsers(dest="index_command")
     index.add_parser("rebuild", help="按工单和事件日志重新生成全文检索索引（显示进度）")
 
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     # One-shot admin commands print their own result; start-up news (data directory, model)
     # is for the server, the sweeper and `check`.
     quiet = command in (
-        "users", "retrain", "recompute-deadlines", "outbox", "sms", "migrate", "radar"
+        "users", "retrain", "recompute-deadlines", "outbox", "sms", "migrate", "radar", "kb"
     )
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
@@ -183,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "fill-places":
             _run(settings, _fill_places, with_model=False)
             return 0
+        if command == "kb":
+            from hotline.commands.kb import kb_command
+
+            return kb_command(settings, args, _run)
         if command == "search-index":
             if args.index_command != "rebuild":
                 print("用法：python main.py search-index rebuild", file=sys.stderr)

@@ -236,6 +236,7 @@ async def load_demo(
     if await Ticket.all().count() < tickets // 2:
         await _demo_tickets(deployment, tickets, random.Random(seed), now)
         await _hierarchy_tickets(deployment, now)
+    await load_knowledge(deployment, now)
     centre = await Ticket.filter(status__in=list(CENTRE_TURN)).count()
     named_units = {a.unit for a in accounts if a.unit}
     counts = await _unit_work()
@@ -262,6 +263,21 @@ async def load_demo(
             DemoAccount(username, "unit", unit.code, password, created, name, counts[unit.code])
         )
     return shown
+
+
+KNOWLEDGE_FILE = "knowledge.csv"
+
+
+async def load_knowledge(deployment: Deployment, now: datetime) -> int:
+    """The demo's knowledge base from data/knowledge.csv, once (an empty knowledge base only)."""
+    from hotline.domain.models import KbEntry
+    from hotline.services.knowledge_io import import_file
+
+    path = deployment.data_dir / KNOWLEDGE_FILE
+    if not path.exists() or await KbEntry.exists():
+        return 0
+    report = await import_file(path, actor="演示数据", now=now, words=deployment.words())
+    return report.created
 
 
 def unit_username(code: str) -> str:

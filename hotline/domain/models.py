@@ -640,3 +640,55 @@ class RadarAlert(Model):
 
     class Meta:
         table = "radar_alert"
+class KbEntry(Model):
+    """A knowledge-base (知识库) entry: a question people ask and the answer operators give.
+
+    Never deleted: an entry that no longer holds is set expired (or its valid_to passes), so
+    the tickets that record it keep pointing at what was said. The text index is `kb_search`
+    (hotline.services.knowledge_search); `changed_at` moves on every edit of the text, which
+    tells each worker's in-memory suggestion index that it is stale.
+    """
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    questions: Any = fields.JSONField(default=list)  # other ways callers ask it
+    answer = fields.TextField()
+    category = fields.CharField(max_length=32, null=True)
+    unit_code = fields.CharField(max_length=32, default="")  # the responsible unit, optional
+    source_name = fields.CharField(max_length=200, default="")  # the policy document
+    source_url = fields.CharField(max_length=500, default="")
+    valid_from = fields.DateField(null=True)  # local (Asia/Shanghai) days, inclusive
+    valid_to = fields.DateField(null=True)
+    status = fields.CharField(max_length=12)  # draft / published / expired
+    use_count = fields.IntField(default=0)
+    last_used_at = fields.DatetimeField(null=True)
+    # The ticket whose unit reply this entry was proposed from (「建议加入知识库」).
+    proposed_from = fields.CharField(max_length=20, null=True)
+    created_at = fields.DatetimeField()
+    created_by = fields.CharField(max_length=64)
+    changed_at = fields.DatetimeField(db_index=True)
+    changed_by = fields.CharField(max_length=64)
+    version = fields.IntField(default=1)  # guards an edit against another made meanwhile
+
+    class Meta:
+        table = "kb_entry"
+        indexes = (("status", "id"),)
+
+
+class KbHistory(Model):
+    """One change of a knowledge-base entry: who, when, and the fields before and after."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[KbEntry] = fields.ForeignKeyField(
+        "models.KbEntry", related_name="history", on_delete=fields.RESTRICT
+    )
+    entry_id: int
+    action = fields.CharField(max_length=16)  # create / update / import / propose
+    actor = fields.CharField(max_length=64)
+    before: Any = fields.JSONField(default=dict)  # only the fields that changed
+    after: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "kb_history"
+        indexes = (("entry_id", "id"),)

@@ -318,10 +318,14 @@ class AnswerBody(ActionBody):
     """直接办结: the answer given on the spot."""
 
     text: str = Field(min_length=2, max_length=10000)
+    kb_entry: int | None = Field(
+        default=None, ge=1, le=MAX_INT, description="答复所用的知识库条目编号（「用此答复」）"
+    )
 
     def event_payload(self) -> dict[str, Any]:
-        """The answer given."""
-        return {"text": self.text, **super().event_payload()}
+        """The answer given (and the knowledge-base entry it came from)."""
+        used = {"kb_entry": self.kb_entry} if self.kb_entry else {}
+        return {"text": self.text, **used, **super().event_payload()}
 
     def ticket_columns(self) -> dict[str, Any]:
         """An answered consultation counts as solved."""

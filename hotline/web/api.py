@@ -16,7 +16,7 @@ from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ACTION_BODIES, Action, Role
 from hotline.domain.schemas import RatingIn, TicketCreate, TicketOut, TicketPage, TrackOut
 from hotline.domain.timefmt import utcnow
-from hotline.services import rating
+from hotline.services import knowledge, rating
 from hotline.services import tickets as ticket_service
 from hotline.services.idempotency import retry_key
 from hotline.services.ratelimit import Refused
@@ -155,6 +155,8 @@ async def ticket_action(request: Request) -> Response:
     # Scope first: someone else's ticket is 404 whatever the body says.
     ticket = await ticket_service.visible_ticket(number=number, principal=principal)
     data = await request_body(request)
+    used = getattr(data, "kb_entry", None)  # 直接办结 with a knowledge-base entry
+    await knowledge.check_usable(used, utcnow())
     record = await ticket_service.perform_action(
         number=number,
         ticket=ticket,
@@ -169,6 +171,8 @@ async def ticket_action(request: Request) -> Response:
             [number, action, data.model_dump(mode="json")],
         ),
     )
+    if used and not record.replayed:
+        await knowledge.record_use(used, utcnow())
     # A unit that was re-dispatched away (改派) no longer sees the ticket.
     if not ticket_service.may_see(record, principal):
         return JSONResponse({"number": number, "status": "no_longer_visible"}, status_code=200)

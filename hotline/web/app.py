@@ -20,7 +20,7 @@ from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
 from hotline.runtime.threads import tune_thread_switching
 from hotline.services.ratelimit import TrackLimiter
-from hotline.web import admin, api, cti, open311, preview, radar, stats, wechat
+from hotline.web import admin, api, cti, kb, open311, preview, radar, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import (
     RETRY_AFTER_SECONDS,
@@ -131,6 +131,11 @@ def create_app(
                     follow_rules(app.state.deployment, stop=stop), name="rules-follower"
                 )
             )
+        if manage_db:
+            from hotline.services.knowledge_search import warm_up
+
+            # The knowledge base's suggestion index, built before the first call needs it.
+            tasks.append(asyncio.create_task(warm_up(), name="kb-warm-up"))
         if run_background:
             from hotline.startup.workers import start_background
 
@@ -155,7 +160,7 @@ def create_app(
             "/api/v1",
             routes=[
                 *api.routes, *admin.routes, *stats.routes, *preview.routes, *cti.routes,
-                *radar.routes,
+                *radar.routes, *kb.routes,
             ],
         ),
         *wechat.routes,

@@ -19,6 +19,7 @@ from hotline.outbox.models import OutboxMessage
 from hotline.runtime import schema
 from hotline.runtime.db import DatabaseError, ensure_schema, tortoise_config
 from hotline.services import fulltext, ticket_search
+from hotline.services.knowledge import KB
 from hotline.services.ticket_search import TICKETS
 
 # Migrations are SQL per dialect: an old database upgrades on both.
@@ -109,6 +110,7 @@ async def test_migrations_build_exactly_the_models_schema(bare: TortoiseContext)
     await bare.generate_schemas(safe=False)
     # The search index is no model: the test databases get it as tests/conftest.py does.
     await fulltext.ensure(conn, TICKETS)
+    await fulltext.ensure(conn, KB)
     generated = await _shape(conn)
     assert migrated["columns"] == generated["columns"]
     assert migrated["indexes"] == generated["indexes"]
@@ -205,6 +207,8 @@ NEW_TABLES = {
     "outbox_message",
     "phone_call",
     "rate_daily",
+    "kb_entry",
+    "kb_history",
     "assessment_month",
     "assessment_log",
     "radar_alert",
@@ -298,7 +302,7 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
     # Tables later migrations add start empty; every other table that was there is still there.
     # The search index (0014; on SQLite an FTS5 table and its shadow tables) is built for
     # the tickets already there.
-    search = {t for t in after if t.startswith("ticket_search")}
+    search = {t for t in after if t.startswith(("ticket_search", "kb_search"))}
     new_tables = {"idempotency_key", *NEW_TABLES, *search}
     assert set(after) - set(before) <= new_tables and set(before) <= set(after)
     assert all(after[t] == [] for t in set(after) - set(before) - {"outbox_message"} - search)

@@ -17,6 +17,7 @@ from hotline.domain.field_errors import field_errors
 from hotline.domain.vocabulary import OUTCOME_LABELS, RESULT_LABELS
 
 FIELD_LABELS = {
+    "kb_entry": "所用知识库条目",  # set by the console's 「用此答复」, not typed
     "reason": "理由",
     "text": "内容",
     "days": "延期天数",  # the ticket page names the policy's unit and maximum
@@ -88,7 +89,8 @@ TEXTAREA = frozenset({"reason", "text", "note", "dispatch_text"})
 # A callback for a reporter who asked not to be contacted keeps the note alone: without the
 # 「已联系上市民」 box the form posts contacted=false (未联系) and no satisfaction.
 NOT_CONTACTED_FIELDS = frozenset({"note"})
-HIDDEN = frozenset({"expected_version"})
+# kb_entry: only the console's 「用此答复」 sets it (and counts the use); not a field to type.
+HIDDEN = frozenset({"expected_version", "kb_entry"})
 # Fields only some roles may fill: the others do not see them (the service refuses them anyway,
 # hotline.services.steps: only a supervisor may dispatch a 举报 to a unit it names).
 FIELD_ROLES = {"avoidance_override": frozenset({"supervisor"})}

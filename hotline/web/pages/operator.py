@@ -23,6 +23,7 @@ from hotline.domain.vocabulary import (
 )
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.privacy.rules import may_ask_no_contact
+from hotline.services import knowledge
 from hotline.services import tickets as svc
 from hotline.services.approvals import PendingRequest, pending_requests
 from hotline.services.callbacks import callback_queue
@@ -100,6 +101,12 @@ def _create_data(form: Any) -> dict[str, Any]:
     return data
 
 
+def _entry_id(raw: object) -> int | None:
+    """The hidden field 「用此答复」 fills: an entry id, or nothing."""
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 async def intake(request: Request) -> Response:
     """POST /operator/tickets — record the call; 直接办结 answers and closes it at once."""
     principal = signed_in(request, *CONSOLE_ROLES)
@@ -109,7 +116,11 @@ async def intake(request: Request) -> Response:
     data, errors = validate_form(TicketCreate, _create_data(form))
     answer = None
     if answer_now:
-        answer, answer_errors = validate_form(AnswerBody, {"text": form.get("answer") or ""})
+        # 「用此答复」's entry, if it may still be used (else the answer stands on its own).
+        used = await knowledge.usable_entry(_entry_id(form.get("kb_entry")), utcnow())
+        answer, answer_errors = validate_form(
+            AnswerBody, {"text": form.get("answer") or "", "kb_entry": used.id if used else None}
+        )
         if answer_errors:
             errors["answer"] = "直接办结需要填写答复内容（至少 2 个字）"
     if errors:
@@ -146,6 +157,8 @@ async def intake(request: Request) -> Response:
             now=utcnow(),
             deployment=request.app.state.deployment,
         )
+        if answer is not None and answer.kb_entry:
+            await knowledge.record_use(answer.kb_entry, utcnow())
         flash(request, f"已受理并直接办结，工单号 {number}（查询码 {record.ticket.query_code}）。")
         return redirect("/operator")
     status = record.ticket.status

@@ -63,6 +63,7 @@ PAYLOAD_LABELS = {
     "due_at": "截止",
     "done": "所负责部分已办完",
     "on_time": "按时",
+    "kb_entry": "所用知识库条目（编号）",  # 直接办结 with 「用此答复」
 }
 # Per event, where the generic label says too little.
 EVENT_PAYLOAD_LABELS = {Action.CALLBACK.value: {"note": "回访备注"}}
