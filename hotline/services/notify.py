@@ -110,9 +110,7 @@ async def mail_dispatch(
     info = ticket_info(ticket)
     mails = []
     for unit in units:
-        to = deliverable(
-            [*([unit.email] if unit.email else []), *staff[unit.id]]
-        )
+        to = deliverable([*([unit.email] if unit.email else []), *staff[unit.id]])
         if not to:
             continue
         # Rendered by the sender from these values: no template work inside the request.

@@ -9,7 +9,8 @@ connection that keeps each write (the ORM's own SQL and values, so what is writt
 what the ORM writes) instead of sending it. `Trip.send` then sends them all at once:
 
 - SQLite: one function on the connection's thread runs every statement and the COMMIT;
-- PostgreSQL: one statement, a data-modifying WITH holding every insert.
+- PostgreSQL: one statement, a data-modifying WITH holding every insert (see `_PostgresTrip`
+  for why the number is taken in a statement of its own).
 
 The ticket's number and id are taken first (`Trip.reserve`), in the same transaction, so the
 rows that point at the ticket can be built before it is written. Reads made while building
@@ -27,12 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from tortoise.connection import get_connections
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 from hotline.domain.timefmt import local_day
 from hotline.services.numbering import counter_sql, ticket_number
@@ -121,7 +121,6 @@ async def trip(ticket_model: type[Model]) -> AsyncIterator[Trip]:
     Leaving the block without `send` (an error while building) rolls back what `reserve` did.
     """
     client = ticket_model._meta.db  # the caller's transaction, when inside one
-    name = client.connection_name
     table = ticket_model._meta.db_table
     if isinstance(client, SqliteTransactionWrapper):
         # Inside the caller's transaction (which holds the lock): a savepoint in one hop.
@@ -130,12 +129,17 @@ async def trip(ticket_model: type[Model]) -> AsyncIterator[Trip]:
     elif isinstance(client, SqliteClient):
         async with _sqlite_trip(client, table, nested=False) as t:
             yield t
+    elif isinstance(client, TransactionalDBClient):
+        # Inside the caller's transaction: the number, then every row, in it.
+        t = _PostgresTrip(Recorder(client), table, own=False)
+        yield t
+        if not t.sent:
+            raise OperationalError("a trip was left without sending its writes")
     else:
-        async with in_transaction(name) as conn:
-            t = _PostgresTrip(Recorder(conn), table)
-            yield t
-            if not t.sent:
-                raise OperationalError("a trip was left without sending its writes")
+        t = _PostgresTrip(Recorder(client), table, own=True)
+        yield t
+        if not t.sent:
+            raise OperationalError("a trip was left without sending its writes")
 
 
 # ---- SQLite -------------------------------------------------------------------------
@@ -261,11 +265,28 @@ class _SqliteTrip(Trip):
 
 @dataclass
 class _PostgresTrip(Trip):
+    """Two statements, each its own transaction when not inside the caller's (`own`).
+
+    The day's counter row is the one row every create updates: held from its bump to the
+    commit, it would make creates wait for each other's whole write, commit and flush
+    included. So the bump commits on its own, at once, without waiting for its flush
+    (`synchronous_commit` off for that statement only): the ticket's own commit, later in
+    the same log, flushes it too, so a number whose ticket was saved is never handed out
+    again. The ticket and all its rows are then one statement, atomic on its own.
+    A create that fails after its number was taken leaves that number unused.
+    """
+
+    own: bool = True
+
     async def reserve(self, now: datetime) -> tuple[str, int]:
         day = local_day(now)
+        quick = (
+            "quick AS (SELECT set_config('synchronous_commit', 'off', true)), " if self.own else ""
+        )
         sql = (
-            f"WITH c AS ({counter_sql('$1')}) "
+            f"WITH {quick}c AS ({counter_sql('$1')}) "
             "SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id FROM c"
+            + (", quick" if self.own else "")
         )
         rows = await self.recorder.reader.execute_query_dict(sql, [day, self.ticket_table])
         return ticket_number(day, rows[0]["value"]), rows[0]["id"]

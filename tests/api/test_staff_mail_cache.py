@@ -5,8 +5,8 @@ from __future__ import annotations
 from hotline.domain.timefmt import utcnow
 from hotline.outbox.models import OutboxMessage
 from hotline.services.users import create_user, disable_user
-from tests.api.test_statement_count import BODY, counting
 from tests.api.conftest import World
+from tests.api.test_statement_count import BODY, counting
 
 
 async def _dispatch_mail_to(world: World) -> set[str]:
