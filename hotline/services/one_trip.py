@@ -12,9 +12,11 @@ what the ORM writes) instead of sending it. `Trip.send` then sends them all at o
 - PostgreSQL: one statement, a data-modifying WITH holding every insert (see `_PostgresTrip`
   for why the number is taken in a statement of its own).
 
-The ticket's number and id are taken first (`Trip.reserve`), in the same transaction, so the
-rows that point at the ticket can be built before it is written. Reads made while building
-(the units' mail recipients) go to the transaction as usual.
+The ticket's number and id are taken first (`Trip.reserve`; on SQLite in the same
+transaction), so the rows that point at the ticket can be built before it is written. Reads
+made while building (the units' mail recipients, when not remembered) go to the database as
+usual. The caller's own transaction, if any (Open311 writes its token with the ticket), is
+kept: a savepoint on SQLite, the two statements inside it on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -97,20 +100,20 @@ def _is_write(query: str) -> bool:
 
 
 @dataclass
-class Trip:
+class Trip(ABC):
     """One transaction: `reserve` the number and id, record writes on `recorder`, `send`."""
 
     recorder: Recorder
     ticket_table: str = "ticket"
     sent: bool = field(default=False, init=False)
 
+    @abstractmethod
     async def reserve(self, now: datetime) -> tuple[str, int]:
         """The new ticket's number (the day's counter, bumped) and id."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def send(self) -> None:
         """Write every recorded statement and commit."""
-        raise NotImplementedError
 
 
 @asynccontextmanager
