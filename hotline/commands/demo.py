@@ -15,6 +15,7 @@ from hotline.domain.models import Ticket, TicketUnit, Unit, User
 from hotline.domain.schemas import TicketCreate
 from hotline.domain.timefmt import utcnow
 from hotline.runtime.deployment import Deployment
+from hotline.services import staff_mail
 from hotline.services import tickets as svc
 from hotline.services.users import create_user, principal_of
 
@@ -313,6 +314,7 @@ async def _ensure_account(
     if password is not None:
         changes["password_hash"] = hash_password(password)
     await User.filter(id=user.id).update(**changes)
+    staff_mail.forget()
     return False
 
 

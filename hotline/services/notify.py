@@ -28,6 +28,7 @@ from hotline.mail.templates import (
 from hotline.outbox.models import OutboxMessage
 from hotline.privacy.confirmed import TicketWords, unit_text, unit_text_of
 from hotline.runtime.deployment import Deployment
+from hotline.services.staff_mail import staff_addresses
 from hotline.services.units import unit_directory
 from sla.clock import ClockKind
 
@@ -105,19 +106,11 @@ async def mail_dispatch(
         )
     ]
     units = [u for code in codes if (u := directory.get(code)) is not None]
-    # One query for every unit's staff: this runs on the intake path.
-    staff = (
-        await User.filter(unit_id__in=[u.id for u in units], active=True)
-        .exclude(email="")
-        .using_db(conn)
-        .values_list("unit_id", "email")
-    )
+    staff = await staff_addresses(conn, [u.id for u in units])
     info = ticket_info(ticket)
     mails = []
     for unit in units:
-        to = deliverable(
-            [*([unit.email] if unit.email else []), *(e for uid, e in staff if uid == unit.id)]
-        )
+        to = deliverable([*([unit.email] if unit.email else []), *staff[unit.id]])
         if not to:
             continue
         # Rendered by the sender from these values: no template work inside the request.

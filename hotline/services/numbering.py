@@ -26,11 +26,19 @@ async def next_number(conn: BaseDBAsyncClient, now: datetime) -> str:
     """
     day = local_day(now)
     placeholder = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    sql = (
+    rows = await conn.execute_query_dict(counter_sql(placeholder), [day])
+    return ticket_number(day, rows[0]["value"])
+
+
+def counter_sql(placeholder: str) -> str:
+    """The per-day counter's bump, returning the new value (`placeholder`: the day's)."""
+    return (
         "INSERT INTO ticket_counter (day, value) VALUES "
         f"({placeholder}, 1) ON CONFLICT (day) DO UPDATE "
         "SET value = ticket_counter.value + 1 RETURNING value"
     )
-    rows = await conn.execute_query_dict(sql, [day])
-    value = rows[0]["value"]
+
+
+def ticket_number(day: str, value: int) -> str:
+    """The number of the day's `value`-th ticket."""
     return f"{day}-{value:05d}"

@@ -56,7 +56,7 @@ from hotline.privacy.rules import (
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
-from hotline.services import ticket_search
+from hotline.services import one_trip, ticket_search
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
@@ -206,21 +206,55 @@ async def _create(
     retry: Retry | None = None,
     photos: list[str] | None = None,
 ) -> TicketRecord:
-    from hotline.services.numbering import new_query_code, next_number
-
+    """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`)."""
     deployment.words().check_category(data.category)
-    text = f"{data.title}\n{data.content}"
     proposal = deployment.propose(
-        text=text, address=data.location.address, kind=data.kind, category=data.category
+        text=f"{data.title}\n{data.content}",
+        address=data.location.address,
+        kind=data.kind,
+        category=data.category,
     )
-    category = data.category or proposal.get("category")
+    async with one_trip.trip(Ticket) as trip:
+        number, ticket_id = await trip.reserve(now)
+        ticket = _new_ticket(
+            data, proposal, id=ticket_id, number=number, actor=actor, now=now, photos=photos
+        )
+        record = await _create_rows(
+            trip.recorder,
+            ticket=ticket,
+            data=data,
+            actor=actor,
+            now=now,
+            deployment=deployment,
+            auto_dispatch=auto_dispatch,
+            retry=retry,
+        )
+        await trip.send()
+    return record
+
+
+def _new_ticket(
+    data: TicketCreate,
+    proposal: dict[str, Any],
+    *,
+    id: int,
+    number: str,
+    actor: Actor,
+    now: datetime,
+    photos: list[str] | None,
+) -> Ticket:
+    """The new ticket's row, as received (not yet dispatched)."""
+    from hotline.services.numbering import new_query_code
+
     complainant = data.complainant
-    ticket = Ticket(
+    return Ticket(
+        id=id,
+        number=number,
         query_code=new_query_code(),
         channel=data.channel,
         kind=data.kind,
         urgency=data.urgency,
-        category=category,
+        category=data.category or proposal.get("category"),
         title=data.title,
         content=data.content,
         dispatch_text=proposed_text(
@@ -257,58 +291,73 @@ async def _create(
         version=1,
         call_id=data.call_id,
     )
-    async with in_transaction() as conn:
-        ticket.number = await next_number(conn, now)
-        outcome = None
-        # A 举报 or confidential ticket waits for a person to confirm what units read.
-        confirm = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
-        if auto_dispatch and proposal.get("lead_unit") and not ticket.needs_review and not confirm:
-            # Decided before the insert, so the ticket is written once, already dispatched.
-            outcome = await _decide(
-                conn,
-                ticket=ticket,
-                action=Action.DISPATCH,
-                body=DispatchBody(),
-                actor=SYSTEM,
-                now=now,
-                deployment=deployment,
-                clock_rows=[],
-            )
-            _set(ticket, outcome, now)
-        await ticket.save(using_db=conn)
-        created = _event(
-            ticket,
-            action="create",
-            actor=actor,
-            from_status=None,
-            to_status=Status.RECEIVED.value,
-            payload={"channel": data.channel, "category": category},
-            now=now,
-        )
-        if retry is not None:
-            await remember(conn, retry, ticket_number=ticket.number, action="create", now=now)
-        # The number and the query code, committed with the ticket (a replayed retry
-        # returns above without writing, so it never queues a second text).
-        text = sms_row(ticket=ticket, sms=Sms.CREATED, payload={}, now=now, deployment=deployment)
-        if outcome is None:
-            if text is not None:
-                await text.save(using_db=conn)
-            await created.save(using_db=conn)
-            await ticket_search.index_ticket(conn, ticket, events=[created])
-            return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
-        record = await _write(
+
+
+async def _create_rows(
+    conn: BaseDBAsyncClient,
+    *,
+    ticket: Ticket,
+    data: TicketCreate,
+    actor: Actor,
+    now: datetime,
+    deployment: Deployment,
+    auto_dispatch: bool,
+    retry: Retry | None,
+) -> TicketRecord:
+    """Every row of a new ticket, written through `conn` (in `_create`, a recorder that
+    keeps them for one trip): the ticket, dispatched at once when the router is confident,
+    its events, search row, links, clocks, rate rows, texts and mail."""
+    outcome = None
+    category = ticket.category  # as received, before a dispatch may set it
+    # A 举报 or confidential ticket waits for a person to confirm what units read.
+    confirm = needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
+    routing = ticket.routing
+    if auto_dispatch and routing.get("lead_unit") and not ticket.needs_review and not confirm:
+        # Decided before the insert, so the ticket is written once, already dispatched.
+        outcome = await _decide(
             conn,
             ticket=ticket,
-            outcome=outcome,
+            action=Action.DISPATCH,
+            body=DispatchBody(),
             actor=SYSTEM,
             now=now,
             deployment=deployment,
             clock_rows=[],
-            links=[],
-            before=[created],
-            outbox=[text] if text is not None else [],
         )
-    return record
+        _set(ticket, outcome, now)
+    await ticket.save(using_db=conn)
+    created = _event(
+        ticket,
+        action="create",
+        actor=actor,
+        from_status=None,
+        to_status=Status.RECEIVED.value,
+        payload={"channel": data.channel, "category": category},
+        now=now,
+    )
+    if retry is not None:
+        await remember(conn, retry, ticket_number=ticket.number, action="create", now=now)
+    # The number and the query code, committed with the ticket (a replayed retry
+    # returns above without writing, so it never queues a second text).
+    text = sms_row(ticket=ticket, sms=Sms.CREATED, payload={}, now=now, deployment=deployment)
+    if outcome is None:
+        if text is not None:
+            await text.save(using_db=conn)
+        await created.save(using_db=conn)
+        await ticket_search.index_ticket(conn, ticket, events=[created])
+        return TicketRecord(ticket=ticket, clocks=[], links=[], events=[created])
+    return await _write(
+        conn,
+        ticket=ticket,
+        outcome=outcome,
+        actor=SYSTEM,
+        now=now,
+        deployment=deployment,
+        clock_rows=[],
+        links=[],
+        before=[created],
+        outbox=[text] if text is not None else [],
+    )
 
 
 def _place(data: TicketCreate, proposal: dict[str, Any]) -> dict[str, str]:

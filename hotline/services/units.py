@@ -8,6 +8,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from hotline.domain.models import Unit, User
+from hotline.services import staff_mail
 
 _directory: dict[str, Unit] = {}
 
@@ -41,6 +42,7 @@ async def sync_units(units: Iterable[Any]) -> int:
 async def refresh_directory() -> dict[str, Unit]:
     """Reload the in-process unit cache (units change only when data/ is re-read)."""
     _directory.clear()
+    staff_mail.forget()  # units changed: their staff's addresses are read again too
     for row in await Unit.all():
         _directory[row.code] = row
     return _directory

@@ -19,6 +19,7 @@ from hotline.domain.auth import (
 )
 from hotline.domain.errors import HotlineError
 from hotline.domain.models import ApiToken, Unit, User
+from hotline.services import staff_mail
 from hotline.services.principal_cache import PrincipalCache, principal_cache
 from hotline.services.web_sessions import revoke_user_sessions
 
@@ -60,7 +61,7 @@ async def create_user(
         raise HotlineError("只有承办单位人员属于某个单位", status=422, code="unit_not_allowed")
     if await User.exists(username=username):
         raise HotlineError(f"用户名 {username} 已存在", status=409, code="duplicate_username")
-    return await User.create(
+    user = await User.create(
         username=username,
         display_name=display_name or username,
         password_hash=hash_password(password),
@@ -69,6 +70,8 @@ async def create_user(
         email=email,
         created_at=now,
     )
+    staff_mail.forget()  # the new account's address gets its unit's mail at once
+    return user
 
 
 async def issue_token(
@@ -238,6 +241,7 @@ async def disable_user(*, username: str, now: datetime) -> bool:
         )
     changed = await User.filter(id=user.id, active=True).update(active=False) == 1
     principal_cache.forget_user(user.id)
+    staff_mail.forget()
     await revoke_user_sessions(user_id=user.id, now=now)
     return changed
 
@@ -245,7 +249,9 @@ async def disable_user(*, username: str, now: datetime) -> bool:
 async def enable_user(*, username: str) -> bool:
     """Enable a disabled user again (tokens revoked meanwhile stay revoked). False if active."""
     user = await _user(username)
-    return await User.filter(id=user.id, active=False).update(active=True) == 1
+    changed = await User.filter(id=user.id, active=False).update(active=True) == 1
+    staff_mail.forget()
+    return changed
 
 
 async def revoke_tokens(*, username: str) -> int:
