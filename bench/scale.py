@@ -4,6 +4,7 @@
     python bench/scale.py --database-url URL            # the table
     python bench/scale.py --database-url URL --json     # the same, as JSON
     python bench/scale.py --database-url URL --smoke    # 1 timed run per row (CI)
+    python bench/scale.py --database-url URL --worklist # only the unit worklist rows
 
 Starts `python main.py` (RUN_SWEEPER off) against the database, signs in as the busiest
 unit's account, an operator and a supervisor (the accounts and password bench/generate.py
@@ -443,7 +444,9 @@ def rebuild_rates(url: str) -> tuple[float, str]:
 # ---- the table -------------------------------------------------------------------------
 
 
-def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str) -> list[Row]:
+def measure(
+    url: str, *, repeat: int, escalate: int, smoke: bool, password: str, worklist: bool = False
+) -> list[Row]:
     info = asyncio.run(facts(url))
     print(
         f"busiest unit {info['unit_code']} ({info['unit_open']:,} open), ticket "
@@ -498,6 +501,10 @@ def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str)
             0.100,
             [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))],
         )
+        if worklist:  # --worklist: only the unit's rows (before/after a worklist change)
+            for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
+                c.close()
+            return rows
         row(
             "one ticket (API / page), /track, caller history",
             0.050,
@@ -598,13 +605,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--escalate", type=int, default=14_000)
     parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument("--worklist", action="store_true", help="only the unit worklist rows")
     args = parser.parse_args()
     repeat = 1 if args.smoke else args.repeat
     escalate = min(args.escalate, 50) if args.smoke else args.escalate
     started = time.perf_counter()
     rows = measure(
         args.database_url, repeat=repeat, escalate=escalate, smoke=args.smoke,
-        password=args.password,
+        password=args.password, worklist=args.worklist,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],
