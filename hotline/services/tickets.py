@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -49,7 +49,7 @@ from hotline.privacy.rules import (
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
-from hotline.services import ticket_search
+from hotline.services import ticket_search, worklist
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
@@ -657,6 +657,8 @@ async def _write(
         await messages[0].save(using_db=conn)
     elif messages:
         await OutboxMessage.bulk_create(messages, using_db=conn)
+    # The unit worklists read their links' copy of the ticket: rewritten in this transaction.
+    await worklist.sync_links(conn, [ticket.id], now=now)
     return TicketRecord(ticket=ticket, clocks=clock_rows, links=links, events=events)
 
 
@@ -842,16 +844,12 @@ async def find_tickets(
     oldest_first: bool = False,
 ) -> TicketList:
     """`list_tickets`, with a text search's ranking, cap and query for highlighting."""
+    if _worklist_only(principal, filters, oldest_first):
+        return await _unit_worklist(principal, filters, page=page, per_page=per_page)
     query = Ticket.filter(_scope(principal))
     found: ticket_search.Found | None = None
     if filters.status:
-        unknown = [s for s in filters.status if s not in Status.__members__.values()]
-        if unknown:
-            raise HotlineError(
-                f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
-                status=422,
-                code="validation_error",
-            )
+        _check_statuses(filters.status)
         query = query.filter(status__in=filters.status)
     if filters.unit:
         query = query.filter(lead_unit__code=filters.unit)
@@ -901,6 +899,44 @@ async def find_tickets(
         .prefetch_related(*TICKET_RELATIONS)
     )
     return TicketList(list(items), total)
+
+
+def _check_statuses(statuses: list[str] | None) -> None:
+    unknown = [s for s in statuses or [] if s not in Status.__members__.values()]
+    if unknown:
+        raise HotlineError(
+            f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
+            status=422,
+            code="validation_error",
+        )
+
+
+def _worklist_only(principal: Principal, filters: TicketFilter, oldest_first: bool) -> bool:
+    """A unit's own list by status alone: read from its links (hotline.services.worklist)."""
+    return (
+        principal.role == Role.UNIT
+        and principal.unit_id is not None
+        and not oldest_first
+        and replace(filters, status=None) == TicketFilter()
+    )
+
+
+async def _unit_worklist(
+    principal: Principal, filters: TicketFilter, *, page: int, per_page: int
+) -> TicketList:
+    """One page of the unit's current tickets, newest first, through its links' copy."""
+    _check_statuses(filters.status)
+    ids, total = await worklist.unit_page(
+        principal.unit_id or 0, filters.status, page=page, per_page=per_page
+    )
+    return TicketList(await tickets_by_ids(ids), total)
+
+
+async def tickets_by_ids(ids: list[int]) -> list[Ticket]:
+    """These tickets with TICKET_RELATIONS, in the order of `ids` (a list's page)."""
+    rows = await Ticket.filter(id__in=ids).prefetch_related(*TICKET_RELATIONS)
+    by_id = {t.id: t for t in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _text_match(found: ticket_search.Found, principal: Principal) -> Q:

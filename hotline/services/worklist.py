@@ -1,0 +1,261 @@
+"""A unit's worklist from its own link rows (`ticket_unit`), never a scan of its history.
+
+Each link carries a copy of the ticket's status, next due time and receipt time and the
+marks of hotline.domain.worklist. `sync_links` rewrites the copy from the ticket and its
+events after every action (in the action's transaction); the workbench's groups and the
+unit's `GET /api/v1/tickets` page are then read `ORDER BY … LIMIT` through the partial
+indexes of hotline.domain.indexes (WORK_LINK, MARKED_LINK), whose WHERE text the queries
+below repeat literally so both planners use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from hotline.domain.lifecycle import WITH_UNIT, Status
+from hotline.domain.models import Ticket, TicketEvent, TicketUnit
+from hotline.domain.worklist import MARK_ACTIONS, Marks, marks_of
+from hotline.services.rate_sql import placeholders, stored_time, when
+
+# A group's count is read up to this many; beyond it the page says 「500+」.
+COUNT_CAP = 500
+
+HANDLING = (
+    Status.HANDLING.value,
+    Status.PAUSED.value,
+    Status.EXTENSION_REQUESTED.value,
+    Status.PAUSE_REQUESTED.value,
+)
+# The unit's own turn (a 退单待改派 ticket waits on the centre, not on the unit).
+UNIT_TURN = tuple(s.value for s in Status if s in WITH_UNIT and s is not Status.DISPUTED)
+WITH_UNIT_VALUES = tuple(s.value for s in Status if s in WITH_UNIT)
+SUB_OPEN = ("dispatched", "handling", "replied")
+
+
+async def sync_links(
+    conn: BaseDBAsyncClient | None, ticket_ids: Sequence[int], *, now: datetime | None = None
+) -> None:
+    """Rewrite the worklist copy on every link of these tickets from the tickets and their
+    events (called in the transaction that changed them)."""
+    if not ticket_ids:
+        return
+    ids = list(ticket_ids)
+    tickets = (
+        await Ticket.filter(id__in=ids)
+        .using_db(conn)
+        .values_list("id", "status", "next_due_at", "created_at")
+    )
+    events = (
+        await TicketEvent.filter(ticket_id__in=ids, action__in=list(MARK_ACTIONS))
+        .using_db(conn)
+        .order_by("id")
+        .values_list("ticket_id", "action")
+    )
+    actions: dict[int, list[str]] = {}
+    for ticket_id, action in events:
+        actions.setdefault(ticket_id, []).append(action)
+    for ticket_id, status, next_due_at, created_at in tickets:
+        await (
+            TicketUnit.filter(ticket_id=ticket_id)
+            .using_db(conn)
+            .update(
+                status=status,
+                next_due_at=next_due_at,
+                ticket_created_at=created_at,
+                changed_at=now or datetime.now(UTC),
+                **marks_of(actions.get(ticket_id, [])).columns(),
+            )
+        )
+
+
+async def recomputed(ticket_ids: Sequence[int]) -> dict[int, tuple[str, Any, Any, Marks]]:
+    """What `sync_links` would write for each ticket (tests compare the copy with it)."""
+    events = (
+        await TicketEvent.filter(ticket_id__in=list(ticket_ids), action__in=list(MARK_ACTIONS))
+        .order_by("id")
+        .values_list("ticket_id", "action")
+    )
+    actions: dict[int, list[str]] = {}
+    for ticket_id, action in events:
+        actions.setdefault(ticket_id, []).append(action)
+    rows = await Ticket.filter(id__in=list(ticket_ids)).values_list(
+        "id", "status", "next_due_at", "created_at"
+    )
+    return {i: (s, d, c, marks_of(actions.get(i, []))) for i, s, d, c in rows}
+
+
+# ---- the workbench's groups ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """Which of a unit's current links a workbench group lists (soonest due first)."""
+
+    statuses: tuple[str, ...]
+    roles: tuple[str, ...] = ("lead",)
+    mark: str | None = None  # supervised | reopened | answered
+    due: str | None = None  # "soon" (within a day) | "late" (past due)
+    sub_states: tuple[str, ...] = ()
+
+
+GROUPS: dict[str, Group] = {
+    "supervised": Group(WITH_UNIT_VALUES, roles=("lead", "assist", "sub"), mark="supervised"),
+    "sign": Group((Status.DISPATCHED.value,)),
+    "handling": Group(HANDLING),
+    "soon": Group(UNIT_TURN, due="soon"),
+    "late": Group(UNIT_TURN, due="late"),
+    "reopened": Group(HANDLING, mark="reopened"),
+    "extension": Group(HANDLING, mark="answered"),
+    "sub": Group(WITH_UNIT_VALUES, roles=("sub",), sub_states=SUB_OPEN),
+    "assist": Group(WITH_UNIT_VALUES, roles=("assist",)),
+}
+# The lead unit's 下派 answered by its descendant, waiting for its review.
+REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One group's rows (ticket ids, soonest due first) and its count (capped)."""
+
+    ids: list[int]
+    count: int
+    capped: bool
+
+
+def _where(group: Group, status: str, now: datetime, dialect: str) -> tuple[str, list[Any]]:
+    """The WHERE of one status of a group, in the partial indexes' own words."""
+    if group.mark:
+        # MARKED_LINK's predicate is implied by the mark's own term.
+        sql = f"unit_id = ? AND active = true AND {group.mark} = true AND status = ?"
+    else:
+        sql = "unit_id = ? AND active = true AND status = ?"
+    params: list[Any] = [status]
+    if len(group.roles) == 1:
+        sql += " AND role = ?"
+        params.append(group.roles[0])
+    else:
+        sql += f" AND role IN ({', '.join('?' * len(group.roles))})"
+        params += list(group.roles)
+    if group.sub_states:
+        sql += f" AND state IN ({', '.join('?' * len(group.sub_states))})"
+        params += list(group.sub_states)
+    if group.due == "soon":
+        sql += " AND next_due_at >= ? AND next_due_at < ?"
+        params += [stored_time(dialect, now), stored_time(dialect, now + timedelta(days=1))]
+    elif group.due == "late":
+        sql += " AND next_due_at < ?"
+        params.append(stored_time(dialect, now))
+    return sql, params
+
+
+async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, limit: int) -> Slice:
+    """Rows `offset … offset+limit` of one group, and how many it holds (up to COUNT_CAP)."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    if key == REVIEW:
+        return await _review_slice(conn, unit_id, offset=offset, limit=limit)
+    group = GROUPS[key]
+    take = offset + limit
+    parts: list[str] = []
+    counts: list[str] = []
+    params: list[Any] = []
+    count_params: list[Any] = []
+    for i, status in enumerate(group.statuses):
+        where, p = _where(group, status, now, dialect)
+        # Due first (index order), then the ones with no running clock: each branch
+        # walks the index in its own order and stops at `take`.
+        parts.append(
+            f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM ticket_unit"
+            f" WHERE {where} AND next_due_at IS NOT NULL ORDER BY next_due_at LIMIT {take})"
+            f" AS d{i}"
+        )
+        params += [unit_id, *p]
+        if group.due is None:
+            parts.append(
+                f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM ticket_unit"
+                f" WHERE {where} AND next_due_at IS NULL ORDER BY ticket_id LIMIT {take})"
+                f" AS n{i}"
+            )
+            params += [unit_id, *p]
+        counts.append(f"SELECT 1 FROM ticket_unit WHERE {where}")
+        count_params += [unit_id, *p]
+    rows = await conn.execute_query_dict(
+        placeholders(dialect, " UNION ALL ".join(parts)), params
+    )
+    count_sql = (
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ({' UNION ALL '.join(counts)}) AS u"
+        f" LIMIT {COUNT_CAP + 1}) AS c"
+    )
+    n = (await conn.execute_query_dict(placeholders(dialect, count_sql), count_params))[0]["n"]
+    ordered = sorted(
+        rows,
+        key=lambda r: (
+            r["next_due_at"] is None,
+            when(r["next_due_at"] or r["ticket_created_at"]),
+            r["ticket_id"],
+        ),
+    )
+    ids = list(dict.fromkeys(r["ticket_id"] for r in ordered))  # a ticket once per group
+    return Slice(ids[offset:take], min(n, COUNT_CAP), n > COUNT_CAP)
+
+
+async def _review_slice(
+    conn: BaseDBAsyncClient, unit_id: int, *, offset: int, limit: int
+) -> Slice:
+    """The lead unit's tickets whose 下派 has been answered upward (few: read them all)."""
+    sql = (
+        "SELECT s.ticket_id, l.next_due_at FROM ticket_unit s JOIN ticket_unit l"
+        " ON l.ticket_id = s.ticket_id AND l.unit_id = ? AND l.role = 'lead' AND l.active = true"
+        " WHERE s.role = 'sub' AND s.state = 'replied' AND s.active = true"
+        " AND s.parent_unit_id = ?"
+    )
+    dialect = conn.capabilities.dialect
+    rows = await conn.execute_query_dict(placeholders(dialect, sql), [unit_id, unit_id])
+    rows.sort(key=lambda r: (r["next_due_at"] is None, when(r["next_due_at"]) if r["next_due_at"] else 0, r["ticket_id"]))  # noqa: E501
+    ids = list(dict.fromkeys(r["ticket_id"] for r in rows))
+    return Slice(ids[offset : offset + limit], min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP)
+
+
+# ---- the unit's GET /api/v1/tickets ----------------------------------------------------
+
+
+async def unit_page(
+    unit_id: int, statuses: Sequence[str] | None, *, page: int, per_page: int
+) -> tuple[list[int], int]:
+    """One page of the unit's current tickets (newest first) and how many there are."""
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
+    where = "unit_id = ? AND active = true"
+    params: list[Any] = [unit_id]
+    if statuses:
+        where += f" AND status IN ({', '.join('?' * len(statuses))})"
+        params += list(statuses)
+    sql = (
+        f"SELECT ticket_id FROM ticket_unit WHERE {where}"
+        f" ORDER BY ticket_created_at DESC, ticket_id DESC"
+        f" LIMIT {int(per_page)} OFFSET {int((page - 1) * per_page)}"
+    )
+    rows = await conn.execute_query_dict(placeholders(dialect, sql), params)
+    count = await conn.execute_query_dict(
+        placeholders(dialect, f"SELECT COUNT(*) AS n FROM ticket_unit WHERE {where}"), params
+    )
+    return [r["ticket_id"] for r in rows], int(count[0]["n"])
+
+
+async def version(unit_id: int, now: datetime) -> str:
+    """What the unit's workbench shows, as a token: its links' newest change and the minute
+    (the time left on each row is shown to the minute)."""
+    latest = (
+        await TicketUnit.filter(unit_id=unit_id, changed_at__isnull=False)
+        .order_by("-changed_at")
+        .limit(1)
+        .values_list("changed_at", flat=True)
+    )
+    stamp = when(latest[0]).timestamp() if latest and latest[0] is not None else 0
+    return f"{stamp:.6f}-{int(now.timestamp() // 60)}"
