@@ -8,10 +8,10 @@ from tortoise import fields
 from tortoise.models import Model
 
 from hotline.domain.indexes import (
+    MARKED_LINK,
     NOT_BREACHED,
     NOT_WARNED,
     OPEN_CLOCK,
-    MARKED_LINK,
     OVERDUE_CANDIDATES,
     WORK_LINK,
     WhereIndex,

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.domain.lifecycle import WITH_UNIT, Status
-from hotline.domain.models import Ticket, TicketEvent, TicketUnit
+from hotline.domain.models import Ticket, TicketClock, TicketEvent, TicketUnit
 from hotline.domain.worklist import MARK_ACTIONS, Marks, marks_of
 from hotline.services.rate_sql import placeholders, stored_time, when
 
@@ -156,7 +156,7 @@ def _where(group: Group, status: str, now: datetime, dialect: str) -> tuple[str,
 
 async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, limit: int) -> Slice:
     """Rows `offset … offset+limit` of one group, and how many it holds (up to COUNT_CAP)."""
-    conn = connections.get("default")
+    conn = TicketUnit._meta.db  # the models' connection (test apps name theirs otherwise)
     dialect = conn.capabilities.dialect
     if key == REVIEW:
         return await _review_slice(conn, unit_id, offset=offset, limit=limit)
@@ -166,28 +166,33 @@ async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, lim
     counts: list[str] = []
     params: list[Any] = []
     count_params: list[Any] = []
+    # SQLite has no statistics for the new indexes until an ANALYZE, and would pick the
+    # work index for a marked group: name the index (PostgreSQL's planner costs them).
+    table = "ticket_unit"
+    if dialect == "sqlite":
+        table += f" INDEXED BY {'ticket_unit_marked' if group.mark else 'ticket_unit_work'}"
     for i, status in enumerate(group.statuses):
         where, p = _where(group, status, now, dialect)
         # Due first (index order), then the ones with no running clock: each branch
-        # walks the index in its own order and stops at `take`.
+        # walks the index in its own order and stops at `take`. (`+ticket_id` keeps
+        # SQLite from walking the unit's whole (unit_id, active, ticket_id) index instead
+        # to save sorting the few rows found.)
         parts.append(
-            f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM ticket_unit"
+            f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM {table}"
             f" WHERE {where} AND next_due_at IS NOT NULL ORDER BY next_due_at LIMIT {take})"
             f" AS d{i}"
         )
         params += [unit_id, *p]
         if group.due is None:
             parts.append(
-                f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM ticket_unit"
-                f" WHERE {where} AND next_due_at IS NULL ORDER BY ticket_id LIMIT {take})"
+                f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM {table}"
+                f" WHERE {where} AND next_due_at IS NULL ORDER BY +ticket_id LIMIT {take})"
                 f" AS n{i}"
             )
             params += [unit_id, *p]
-        counts.append(f"SELECT 1 FROM ticket_unit WHERE {where}")
+        counts.append(f"SELECT 1 FROM {table} WHERE {where}")
         count_params += [unit_id, *p]
-    rows = await conn.execute_query_dict(
-        placeholders(dialect, " UNION ALL ".join(parts)), params
-    )
+    rows = await conn.execute_query_dict(placeholders(dialect, " UNION ALL ".join(parts)), params)
     count_sql = (
         f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ({' UNION ALL '.join(counts)}) AS u"
         f" LIMIT {COUNT_CAP + 1}) AS c"
@@ -205,19 +210,37 @@ async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, lim
     return Slice(ids[offset:take], min(n, COUNT_CAP), n > COUNT_CAP)
 
 
-async def _review_slice(
-    conn: BaseDBAsyncClient, unit_id: int, *, offset: int, limit: int
-) -> Slice:
+async def _review_slice(conn: BaseDBAsyncClient, unit_id: int, *, offset: int, limit: int) -> Slice:
     """The lead unit's tickets whose 下派 has been answered upward (few: read them all)."""
-    sql = (
-        "SELECT s.ticket_id, l.next_due_at FROM ticket_unit s JOIN ticket_unit l"
-        " ON l.ticket_id = s.ticket_id AND l.unit_id = ? AND l.role = 'lead' AND l.active = true"
-        " WHERE s.role = 'sub' AND s.state = 'replied' AND s.active = true"
-        " AND s.parent_unit_id = ?"
-    )
     dialect = conn.capabilities.dialect
-    rows = await conn.execute_query_dict(placeholders(dialect, sql), [unit_id, unit_id])
-    rows.sort(key=lambda r: (r["next_due_at"] is None, when(r["next_due_at"]) if r["next_due_at"] else 0, r["ticket_id"]))  # noqa: E501
+    # Two short reads, not a join: SQLite would otherwise walk the unit's links first.
+    subs = await conn.execute_query_dict(
+        placeholders(
+            dialect,
+            "SELECT ticket_id FROM ticket_unit WHERE role = 'sub' AND state = 'replied'"
+            " AND active = true AND parent_unit_id = ?",
+        ),
+        [unit_id],
+    )
+    found = [r["ticket_id"] for r in subs]
+    rows = []
+    if found:
+        rows = await conn.execute_query_dict(
+            placeholders(
+                dialect,
+                "SELECT ticket_id, next_due_at FROM ticket_unit WHERE unit_id = ?"
+                " AND role = 'lead' AND active = true"
+                f" AND ticket_id IN ({', '.join('?' * len(found))})",
+            ),
+            [unit_id, *found],
+        )
+    rows.sort(
+        key=lambda r: (
+            r["next_due_at"] is None,
+            when(r["next_due_at"]).timestamp() if r["next_due_at"] else 0,
+            r["ticket_id"],
+        )
+    )
     ids = list(dict.fromkeys(r["ticket_id"] for r in rows))
     return Slice(ids[offset : offset + limit], min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP)
 
@@ -229,7 +252,7 @@ async def unit_page(
     unit_id: int, statuses: Sequence[str] | None, *, page: int, per_page: int
 ) -> tuple[list[int], int]:
     """One page of the unit's current tickets (newest first) and how many there are."""
-    conn = connections.get("default")
+    conn = TicketUnit._meta.db  # the models' connection (test apps name theirs otherwise)
     dialect = conn.capabilities.dialect
     where = "unit_id = ? AND active = true"
     params: list[Any] = [unit_id]
@@ -259,3 +282,35 @@ async def version(unit_id: int, now: datetime) -> str:
     )
     stamp = when(latest[0]).timestamp() if latest and latest[0] is not None else 0
     return f"{stamp:.6f}-{int(now.timestamp() // 60)}"
+
+
+# What a workbench row reads of a ticket (hotline.web.presenters.ticket_row): not its text.
+ROW_COLUMNS = (
+    "id", "number", "title", "kind", "urgency", "status", "lead_unit_id", "confidential",
+    "dispatch_title", "dispatch_confirmed_at", "complainant_name",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One ticket of the workbench: its row's columns, current clocks, 协办/下派 links."""
+
+    ticket: Any
+    clocks: list[TicketClock]
+    links: list[TicketUnit]
+
+
+async def shown(ids: Sequence[int]) -> list[Shown]:
+    """The tickets a workbench page shows, in the order of `ids`: three narrow reads."""
+    if not ids:
+        return []
+    wanted = list(ids)
+    rows = await Ticket.filter(id__in=wanted).values(*ROW_COLUMNS)
+    clocks: dict[int, list[TicketClock]] = {}
+    for c in await TicketClock.filter(ticket_id__in=wanted, current=True):
+        clocks.setdefault(c.ticket_id, []).append(c)
+    links: dict[int, list[TicketUnit]] = {}
+    for k in await TicketUnit.filter(ticket_id__in=wanted, role__in=["assist", "sub"]):
+        links.setdefault(k.ticket_id, []).append(k)
+    by_id = {r["id"]: SimpleNamespace(**r) for r in rows}
+    return [Shown(by_id[i], clocks.get(i, []), links.get(i, [])) for i in wanted if i in by_id]

@@ -26,7 +26,7 @@ from hotline.domain.schemas import (
     UnitOut,
 )
 from hotline.domain.timefmt import local_iso
-from hotline.privacy.confirmed import needs_confirmation, unit_text_of
+from hotline.privacy.confirmed import needs_confirmation, unit_text_of, unit_title_of
 from hotline.privacy.rules import (
     complainant_view,
     dispatch_text,
@@ -316,3 +316,38 @@ def ticket_out(
 def _sub_stage(active: list[TicketUnit]) -> SubState:
     link = next((k for k in active if k.role == Party.SUB.value), None)
     return SubState(link.state) if link is not None and link.state else SubState.NONE
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """What a unit's list row shows of a ticket (`ticket_out`'s fields of the same names)."""
+
+    number: str
+    title: str
+    kind: str
+    urgency: str
+    status: str
+    status_label: str
+    deadlines: list[ClockOut]
+    assists: list[AssistOut]
+    subdispatch: Any
+
+
+def ticket_row(
+    ticket: Any, *, clocks: list[TicketClock], links: list[TicketUnit], units: dict[str, Unit]
+) -> TicketRow:
+    """A ticket as a unit's workbench row shows it: the unit's title (as `ticket_out` gives
+    a unit), its clocks and its 协办/下派 parts; no content is read or masked."""
+    units_by_id = {u.id: u for u in units.values()}
+    status = Status(ticket.status)
+    return TicketRow(
+        number=ticket.number,
+        title=unit_title_of(ticket),
+        kind=ticket.kind,
+        urgency=ticket.urgency,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        deadlines=clocks_out(clocks),
+        assists=assists_out(links, units_by_id),
+        subdispatch=subdispatch_out(links, units_by_id)[0],
+    )

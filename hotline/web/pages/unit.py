@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +11,6 @@ from starlette.routing import Route
 
 from hotline.domain.lifecycle import ACTIONS, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
-from hotline.services import tickets as svc
 from hotline.services import worklist
 from hotline.services.event_log import events_of
 from hotline.services.hierarchy_rates import hierarchy_figures
@@ -25,7 +24,7 @@ from hotline.web.pages.common import (
     render,
     signed_in,
 )
-from hotline.web.presenters import ticket_out
+from hotline.web.presenters import ticket_row
 from sla.limits import limit_words
 
 ROWS = 20  # rows per group on the workbench; 「查看更多」 pages through the rest
@@ -100,7 +99,7 @@ async def _rows(request: Request, ids: list[int], *, now: datetime) -> dict[int,
     """The shown tickets' rows: the presenter's view, time left, urging marks and the
     centre's latest words on each (read for these tickets only)."""
     principal = signed_in(request, Role.UNIT.value)
-    items = await svc.tickets_by_ids(ids)
+    items = await worklist.shown(ids)
     # The latest extension answer and any 重办 per ticket, from the event log.
     reopened: dict[int, str] = {}  # 重办 or an answer returned by review: the centre's words
     extension: dict[int, str] = {}  # the answer to the latest extension or pause request
@@ -139,8 +138,9 @@ async def _rows(request: Request, ids: list[int], *, now: datetime) -> dict[int,
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     rows: dict[int, dict[str, Any]] = {}
-    for t in items:
-        out = ticket_out(svc.record_of(t), viewer=principal, units=units)
+    for item in items:
+        t = item.ticket
+        out = ticket_row(t, clocks=item.clocks, links=item.links, units=units)
         lead = t.lead_unit_id == principal.unit_id
         marks = urged.get(t.id, {})
         row = {
