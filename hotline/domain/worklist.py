@@ -43,9 +43,10 @@ class Marks:
         return {"supervised": self.supervised, "reopened": self.reopened, "answered": self.answered}
 
 
-def marks_of(actions: Iterable[str]) -> Marks:
-    """The marks of a ticket from its events' actions, oldest first."""
-    supervised = reopened = answered = False
+def marks_of(actions: Iterable[str], start: Marks = Marks()) -> Marks:
+    """The marks of a ticket from its events' actions, oldest first (from `start`: the
+    marks before these events)."""
+    supervised, reopened, answered = start.supervised, start.reopened, start.answered
     answers = {a.value for a in ANSWERS}
     requests = {a.value for a in REQUESTS}
     redo = {a.value for a in REDO}

@@ -621,12 +621,21 @@ async def _write(
     if before or ticket_search.touches_document(outcome.updates, (e.payload for e in events)):
         # The search index in this transaction: a reply is findable once it is committed.
         await ticket_search.index_ticket(conn, ticket, events=events if before else None)
+    # The worklist copy's marks: those the stored links carry, moved on by these events.
+    stored_links = [k for k in links if k.id is not None]
+    marks = worklist.marks_of((e.action for e in events), worklist.marks_on(stored_links))
     if outcome.links is not None:
         assist_due = None
         if deployment.sla is not None and deployment.sla.policies.assist is not None:
             assist_due = deployment.sla.due_after(deployment.sla.policies.assist, now)
         links = await _relink(
-            conn, ticket=ticket, links=links, new=outcome.links, now=now, assist_due=assist_due
+            conn,
+            ticket=ticket,
+            links=links,
+            new=outcome.links,
+            now=now,
+            assist_due=assist_due,
+            copy=worklist.link_copy(ticket, marks, now),
         )
     if outcome.to_status not in _HELD:
         await _end_subdispatch(conn, ticket_id=ticket.id, links=links)
@@ -657,8 +666,10 @@ async def _write(
         await messages[0].save(using_db=conn)
     elif messages:
         await OutboxMessage.bulk_create(messages, using_db=conn)
-    # The unit worklists read their links' copy of the ticket: rewritten in this transaction.
-    await worklist.sync_links(conn, [ticket.id], now=now)
+    if stored_links:
+        # The unit worklists read their links' copy of the ticket: rewritten in this
+        # transaction (links made by this action already carry it).
+        await worklist.write_copy(conn, ticket=ticket, marks=marks, now=now)
     return TicketRecord(ticket=ticket, clocks=clock_rows, links=links, events=events)
 
 
@@ -674,9 +685,10 @@ async def _relink(
     new: list[tuple[int, str]],
     now: datetime,
     assist_due: datetime | None = None,
+    copy: dict[str, Any] | None = None,
 ) -> list[TicketUnit]:
     """Replace the ticket's active unit links with the new lead and assisting units (each
-    assisting unit's 协办时限 counted from this dispatch)."""
+    assisting unit's 协办时限 counted from this dispatch), carrying the worklist `copy`."""
     if any(link.active for link in links):
         await (
             TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
@@ -691,6 +703,7 @@ async def _relink(
             active=True,
             created_at=now,
             due_at=assist_due if role == "assist" else None,
+            **(copy or {}),
         )
         for unit_id, role in new
     ]

@@ -38,19 +38,43 @@ WITH_UNIT_VALUES = tuple(s.value for s in Status if s in WITH_UNIT)
 SUB_OPEN = ("dispatched", "handling", "replied")
 
 
-async def sync_links(
-    conn: BaseDBAsyncClient | None, ticket_ids: Sequence[int], *, now: datetime | None = None
+def marks_on(links: Sequence[TicketUnit]) -> Marks:
+    """The marks the ticket's stored links carry (every link of a ticket carries the same)."""
+    for link in links:
+        if link.id is not None:
+            return Marks(link.supervised, link.reopened, link.answered)
+    return Marks()
+
+
+def link_copy(ticket: Ticket, marks: Marks, now: datetime) -> dict[str, Any]:
+    """The columns of the copy on a link of this ticket (as it is after the action)."""
+    return {
+        "status": ticket.status,
+        "next_due_at": ticket.next_due_at,
+        "ticket_created_at": ticket.created_at,
+        "changed_at": now,
+        **marks.columns(),
+    }
+
+
+async def write_copy(
+    conn: BaseDBAsyncClient, *, ticket: Ticket, marks: Marks, now: datetime
 ) -> None:
-    """Rewrite the worklist copy on every link of these tickets from the tickets and their
-    events (called in the transaction that changed them)."""
+    """Rewrite the copy on every link of the ticket: one UPDATE in the action's transaction."""
+    await (
+        TicketUnit.filter(ticket_id=ticket.id)
+        .using_db(conn)
+        .update(**link_copy(ticket, marks, now))
+    )
+
+
+async def sync_links(conn: BaseDBAsyncClient | None, ticket_ids: Sequence[int]) -> None:
+    """Rewrite the copy on every link of these tickets from the tickets and their events
+    (after a change outside the actions, e.g. `recompute-provisional` moving due times)."""
     if not ticket_ids:
         return
     ids = list(ticket_ids)
-    tickets = (
-        await Ticket.filter(id__in=ids)
-        .using_db(conn)
-        .values_list("id", "status", "next_due_at", "created_at")
-    )
+    tickets = await Ticket.filter(id__in=ids).using_db(conn)
     events = (
         await TicketEvent.filter(ticket_id__in=ids, action__in=list(MARK_ACTIONS))
         .using_db(conn)
@@ -60,17 +84,13 @@ async def sync_links(
     actions: dict[int, list[str]] = {}
     for ticket_id, action in events:
         actions.setdefault(ticket_id, []).append(action)
-    for ticket_id, status, next_due_at, created_at in tickets:
+    now = datetime.now(UTC)
+    for ticket in tickets:
+        marks = marks_of(actions.get(ticket.id, []))
         await (
-            TicketUnit.filter(ticket_id=ticket_id)
+            TicketUnit.filter(ticket_id=ticket.id)
             .using_db(conn)
-            .update(
-                status=status,
-                next_due_at=next_due_at,
-                ticket_created_at=created_at,
-                changed_at=now or datetime.now(UTC),
-                **marks_of(actions.get(ticket_id, [])).columns(),
-            )
+            .update(**link_copy(ticket, marks, now))
         )
 
 
