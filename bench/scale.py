@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import re
@@ -52,6 +53,7 @@ UNIT_OPEN = "dispatched,disputed,handling,extension_requested,paused"
 OPEN = ("received", "dispatched", "disputed", "handling", "extension_requested", "paused",
         "replied", "called_back")  # fmt: skip
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+POLL = re.compile(r'hx-get="/unit/list\?v=([^"]+)"')
 
 
 @dataclass
@@ -205,6 +207,7 @@ def server(url: str, workdir: Path) -> Iterator[str]:
             start_new_session=True,
         )
     base = f"http://{HOST}:{port}"
+    SERVER_PID[0] = proc.pid
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -259,6 +262,27 @@ async def _issue(url: str, username: str) -> str:
         return await issue_token(username=username, now=datetime.now(UTC), label="scale bench")
     finally:
         await close_database(ctx)
+
+
+SERVER_PID = [0]  # the running server's process, for its CPU time
+
+
+def server_cpu(fn: Callable[[], Any], repeat: int) -> float | None:
+    """The server process's CPU seconds per call (user + system, all its threads: on SQLite
+    that includes the database's work, on PostgreSQL not). On a loaded machine the wall
+    time includes waiting for a core; this does not."""
+    stat = Path(f"/proc/{SERVER_PID[0]}/stat")
+    if not SERVER_PID[0] or not stat.exists():
+        return None
+
+    def ticks() -> int:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+
+    before = ticks()
+    for _ in range(repeat):
+        fn()
+    return (ticks() - before) / os.sysconf("SC_CLK_TCK") / repeat
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -459,13 +483,19 @@ def measure(
     year_ago = today - timedelta(days=364)
     rows: list[Row] = []
 
-    def row(name: str, target: float, calls: list[tuple[str, Callable[[], Any]]]) -> Row:
+    def row(
+        name: str, target: float, calls: list[tuple[str, Callable[[], Any]]], cpu: bool = False
+    ) -> Row:
         r = Row(name, target)
         for label, call in calls:
             r.labels.append(label)
             try:
                 seconds, response = timed(call, repeat)
                 r.figures.append(seconds)
+                if cpu:
+                    used = server_cpu(call, repeat)
+                    if used is not None:
+                        r.note += f"{label}: server CPU {used * 1000:.0f} ms; "
                 if isinstance(response, httpx.Response):
                     if len(response.content) > 1_000_000:
                         r.note += f"{label}: {len(response.content) / 1e6:.1f} MB; "
@@ -495,12 +525,16 @@ def measure(
             "unit worklist API, busiest unit, page 1",
             0.050,
             [("api", get(unit_api, "/api/v1/tickets", status=UNIT_OPEN, page=1))],
+            cpu=worklist,
         )
-        row(
-            "/unit page and its 10-s poll",
-            0.100,
-            [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))],
-        )
+        polls = [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))]
+        # The poll carries the version its page shows: timed again as the browser sends it
+        # (204 while nothing changed; a server without versions renders the groups anyway).
+        shown = POLL.search(unit_page.get("/unit").text)
+        if shown:
+            version = html.unescape(shown.group(1))
+            polls.append(("poll unchanged", get(unit_page, "/unit/list", v=version)))
+        row("/unit page and its 10-s poll", 0.100, polls, cpu=worklist)
         if worklist:  # --worklist: only the unit's rows (before/after a worklist change)
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
                 c.close()
@@ -605,7 +639,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--escalate", type=int, default=14_000)
     parser.add_argument("--password", default=PASSWORD)
-    parser.add_argument("--worklist", action="store_true", help="only the unit worklist rows")
+    parser.add_argument(
+        "--worklist",
+        action="store_true",
+        help="only the unit worklist rows, with the server's CPU time per request",
+    )
     args = parser.parse_args()
     repeat = 1 if args.smoke else args.repeat
     escalate = min(args.escalate, 50) if args.smoke else args.escalate
