@@ -60,7 +60,7 @@ async def test_groups_show_their_first_rows_and_a_paged_list_of_the_rest(
     assert page == 3 and sorted(seen) == sorted(numbers)
     assert (await zjj.get("/unit/group/nosuch")).status_code == 404
     r = await zjj.get("/unit/group/sign", params={"page": "x"})
-    assert r.status_code == 422 and "页码必须是正整数" in r.text
+    assert r.status_code == 422 and "页码必须是 1 到 1000 之间的整数" in r.text
     # Beyond the count cap the count says so.
     monkeypatch.setattr(worklist, "COUNT_CAP", 3)
     html = (await zjj.get("/unit")).text

@@ -29,6 +29,7 @@ from sla.limits import limit_words
 
 ROWS = 20  # rows per group on the workbench; 「查看更多」 pages through the rest
 PAGE_ROWS = 50  # rows per page of one group's full list
+MAX_PAGE = 1000  # each page reads the rows before it: beyond this, the search page
 GROUPS = (
     (
         "supervised",
@@ -271,8 +272,12 @@ async def group_page(request: Request) -> Response:
     if key not in titles:
         raise PageError("没有这个分组，请回到承办工作台。", status=404, code="not_found")
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise PageError("页码必须是正整数，请从工作台的「查看更多」进入。", status=422, code="page")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise PageError(
+            f"页码必须是 1 到 {MAX_PAGE} 之间的整数；更多工单请用工单查询。",
+            status=422,
+            code="page",
+        )
     page = int(raw)
     now = utcnow()
     found = await worklist.group_slice(
