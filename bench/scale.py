@@ -308,6 +308,23 @@ def get(client: httpx.Client, path: str, **params: Any) -> Callable[[], httpx.Re
     return call
 
 
+def browser_poll(client: httpx.Client, version: str) -> Callable[[], httpx.Response]:
+    """The workbench's poll as htmx sends it: with the version the page shows, taking the
+    new one from a 200 (the minute turning, say) as the swapped-in element carries it."""
+    seen = [version]
+
+    def call() -> httpx.Response:
+        r = client.get("/unit/list", params={"v": seen[0]})
+        if r.status_code >= 400:
+            raise RuntimeError(f"GET /unit/list → {r.status_code}: {r.text[:300]}")
+        fresh = POLL.search(r.text) if r.status_code == 200 else None
+        if fresh:
+            seen[0] = html.unescape(fresh.group(1))
+        return r
+
+    return call
+
+
 # ---- in-process sweeper work -----------------------------------------------------------
 
 
@@ -532,8 +549,7 @@ def measure(
         # (204 while nothing changed; a server without versions renders the groups anyway).
         shown = POLL.search(unit_page.get("/unit").text)
         if shown:
-            version = html.unescape(shown.group(1))
-            polls.append(("poll unchanged", get(unit_page, "/unit/list", v=version)))
+            polls.append(("poll unchanged", browser_poll(unit_page, html.unescape(shown.group(1)))))
         row("/unit page and its 10-s poll", 0.100, polls, cpu=worklist)
         if worklist:  # --worklist: only the unit's rows (before/after a worklist change)
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):

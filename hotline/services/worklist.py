@@ -174,15 +174,12 @@ def _where(group: Group, status: str, now: datetime, dialect: str) -> tuple[str,
     return sql, params
 
 
-async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, limit: int) -> Slice:
-    """Rows `offset … offset+limit` of one group, and how many it holds (up to COUNT_CAP)."""
-    conn = TicketUnit._meta.db  # the models' connection (test apps name theirs otherwise)
-    dialect = conn.capabilities.dialect
-    if key == REVIEW:
-        return await _review_slice(conn, unit_id, offset=offset, limit=limit)
-    group = GROUPS[key]
-    take = offset + limit
-    parts: list[str] = []
+def _group_sql(
+    key: str, group: Group, unit_id: int, *, now: datetime, take: int, dialect: str
+) -> tuple[str, list[Any], str, list[Any]]:
+    """One group's rows (its first `take` of each status) and its count, as SQL the
+    workbench runs for every group at once (two statements in all)."""
+    rows: list[str] = []
     counts: list[str] = []
     params: list[Any] = []
     count_params: list[Any] = []
@@ -191,43 +188,87 @@ async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, lim
     table = "ticket_unit"
     if dialect == "sqlite":
         table += f" INDEXED BY {'ticket_unit_marked' if group.mark else 'ticket_unit_work'}"
+    columns = f"'{key}' AS grp, ticket_id, next_due_at, ticket_created_at"
     for i, status in enumerate(group.statuses):
         where, p = _where(group, status, now, dialect)
         # Due first (index order), then the ones with no running clock: each branch
         # walks the index in its own order and stops at `take`. (`+ticket_id` keeps
         # SQLite from walking the unit's whole (unit_id, active, ticket_id) index instead
         # to save sorting the few rows found.)
-        parts.append(
-            f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM {table}"
-            f" WHERE {where} AND next_due_at IS NOT NULL ORDER BY next_due_at LIMIT {take})"
-            f" AS d{i}"
+        rows.append(
+            f"SELECT * FROM (SELECT {columns} FROM {table} WHERE {where}"
+            f" AND next_due_at IS NOT NULL ORDER BY next_due_at LIMIT {take}) AS {key}_d{i}"
         )
         params += [unit_id, *p]
         if group.due is None:
-            parts.append(
-                f"SELECT * FROM (SELECT ticket_id, next_due_at, ticket_created_at FROM {table}"
-                f" WHERE {where} AND next_due_at IS NULL ORDER BY +ticket_id LIMIT {take})"
-                f" AS n{i}"
+            rows.append(
+                f"SELECT * FROM (SELECT {columns} FROM {table} WHERE {where}"
+                f" AND next_due_at IS NULL ORDER BY +ticket_id LIMIT {take}) AS {key}_n{i}"
             )
             params += [unit_id, *p]
-        counts.append(f"SELECT 1 FROM {table} WHERE {where}")
+        counts.append(f"SELECT 1 AS one FROM {table} WHERE {where}")
         count_params += [unit_id, *p]
-    rows = await conn.execute_query_dict(placeholders(dialect, " UNION ALL ".join(parts)), params)
-    count_sql = (
-        f"SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ({' UNION ALL '.join(counts)}) AS u"
-        f" LIMIT {COUNT_CAP + 1}) AS c"
+    count = (
+        f"SELECT '{key}' AS grp, COUNT(*) AS n FROM (SELECT one FROM"
+        f" ({' UNION ALL '.join(counts)}) AS {key}_u LIMIT {COUNT_CAP + 1}) AS {key}_c"
     )
-    n = (await conn.execute_query_dict(placeholders(dialect, count_sql), count_params))[0]["n"]
-    ordered = sorted(
-        rows,
-        key=lambda r: (
-            r["next_due_at"] is None,
-            when(r["next_due_at"] or r["ticket_created_at"]),
-            r["ticket_id"],
-        ),
-    )
-    ids = list(dict.fromkeys(r["ticket_id"] for r in ordered))  # a ticket once per group
-    return Slice(ids[offset:take], min(n, COUNT_CAP), n > COUNT_CAP)
+    return " UNION ALL ".join(rows), params, count, count_params
+
+
+async def group_slices(
+    unit_id: int, keys: Sequence[str], *, now: datetime, offset: int, limit: int
+) -> dict[str, Slice]:
+    """Rows `offset … offset+limit` of each group, and how many it holds (up to
+    COUNT_CAP): every group's rows in one statement, every count in another."""
+    conn = TicketUnit._meta.db  # the models' connection (test apps name theirs otherwise)
+    dialect = conn.capabilities.dialect
+    take = offset + limit
+    rows_sql, counts_sql = [], []
+    params: list[Any] = []
+    count_params: list[Any] = []
+    for key in keys:
+        if key == REVIEW:
+            continue
+        r, p, c, cp = _group_sql(key, GROUPS[key], unit_id, now=now, take=take, dialect=dialect)
+        rows_sql.append(r)
+        counts_sql.append(c)
+        params += p
+        count_params += cp
+    found: dict[str, Slice] = {}
+    if rows_sql:
+        rows = await conn.execute_query_dict(
+            placeholders(dialect, " UNION ALL ".join(rows_sql)), params
+        )
+        counts = await conn.execute_query_dict(
+            placeholders(dialect, " UNION ALL ".join(counts_sql)), count_params
+        )
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_group.setdefault(row["grp"], []).append(row)
+        n_of = {c["grp"]: int(c["n"]) for c in counts}
+        for key in keys:
+            if key == REVIEW:
+                continue
+            ordered = sorted(
+                by_group.get(key, []),
+                key=lambda r: (
+                    r["next_due_at"] is None,
+                    when(r["next_due_at"] or r["ticket_created_at"]),
+                    r["ticket_id"],
+                ),
+            )
+            ids = list(dict.fromkeys(r["ticket_id"] for r in ordered))  # once per group
+            n = n_of.get(key, 0)
+            found[key] = Slice(ids[offset:take], min(n, COUNT_CAP), n > COUNT_CAP)
+    if REVIEW in keys:
+        found[REVIEW] = await _review_slice(conn, unit_id, offset=offset, limit=limit)
+    return found
+
+
+async def group_slice(unit_id: int, key: str, *, now: datetime, offset: int, limit: int) -> Slice:
+    """Rows `offset … offset+limit` of one group, and how many it holds (up to COUNT_CAP)."""
+    found = await group_slices(unit_id, [key], now=now, offset=offset, limit=limit)
+    return found[key]
 
 
 async def _review_slice(conn: BaseDBAsyncClient, unit_id: int, *, offset: int, limit: int) -> Slice:

@@ -27,7 +27,7 @@ from hotline.web.pages.common import (
 from hotline.web.presenters import ticket_row
 from sla.limits import limit_words
 
-ROWS = 20  # rows per group on the workbench; 「查看更多」 pages through the rest
+ROWS = 10  # rows per group on the workbench; 「查看更多」 pages through the rest
 PAGE_ROWS = 50  # rows per page of one group's full list
 MAX_PAGE = 1000  # each page reads the rows before it: beyond this, the search page
 GROUPS = (
@@ -76,10 +76,9 @@ async def unit_groups(request: Request) -> dict[str, Any]:
     principal = signed_in(request, Role.UNIT.value)
     now = utcnow()
     unit_id = principal.unit_id or 0
-    slices = {
-        key: await worklist.group_slice(unit_id, key, now=now, offset=0, limit=ROWS)
-        for key, _, _ in GROUPS
-    }
+    slices = await worklist.group_slices(
+        unit_id, [key for key, _, _ in GROUPS], now=now, offset=0, limit=ROWS
+    )
     ids = list(dict.fromkeys(i for s in slices.values() for i in s.ids))
     rows = await _rows(request, ids, now=now)
     groups = [
