@@ -58,6 +58,7 @@ from hotline.domain.models import (  # noqa: E402
     TicketUnit,
 )
 from hotline.domain.timefmt import SHANGHAI  # noqa: E402
+from hotline.domain.worklist import marks_of  # noqa: E402
 from hotline.reporting.unit_rates import (  # noqa: E402
     RATE_ACTIONS,
     RateClock,
@@ -97,7 +98,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "merged_into_id", "result", "satisfaction", "created_by_id", "created_at",
         "updated_at", "closed_at", "next_due_at", "version",
     ),
-    "ticket_unit": ("id", "ticket_id", "unit_id", "role", "active", "created_at"),
+    "ticket_unit": (
+        "id", "ticket_id", "unit_id", "role", "active", "created_at", "status", "next_due_at",
+        "ticket_created_at", "supervised", "reopened", "answered",
+    ),
     "ticket_event": (
         "id", "ticket_id", "action", "actor_id", "actor_name", "actor_role", "actor_unit_id",
         "from_status", "to_status", "payload", "public", "created_at",
@@ -717,8 +721,14 @@ def add_ticket(
             rate_clocks.append(RateClock(tid, c.kind, c.started_at, c.due_at))
         if row[5] and row[6] != "paused":
             open_dues.append(c.due_at)
+    # The unit worklist's copy of the ticket on each link (hotline.domain.worklist).
+    marks = marks_of(e[0] for e in events)
+    next_due = min(open_dues) if open_dues else None
     for code, role, active, at in life.links:
-        rows["ticket_unit"].append((ids.ticket_unit, tid, w.units[code][0], role, active, at))
+        rows["ticket_unit"].append(
+            (ids.ticket_unit, tid, w.units[code][0], role, active, at, life.status, next_due,
+             created, marks.supervised, marks.reopened, marks.answered)
+        )  # fmt: skip
         ids.ticket_unit += 1
     assignments, callbacks = ticket_rate_rows(life.rate_events, rate_clocks)
     for a in assignments:

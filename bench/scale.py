@@ -4,6 +4,7 @@
     python bench/scale.py --database-url URL            # the table
     python bench/scale.py --database-url URL --json     # the same, as JSON
     python bench/scale.py --database-url URL --smoke    # 1 timed run per row (CI)
+    python bench/scale.py --database-url URL --worklist # only the unit worklist rows
 
 Starts `python main.py` (RUN_SWEEPER off) against the database, signs in as the busiest
 unit's account, an operator and a supervisor (the accounts and password bench/generate.py
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import re
@@ -51,6 +53,7 @@ UNIT_OPEN = "dispatched,disputed,handling,extension_requested,paused"
 OPEN = ("received", "dispatched", "disputed", "handling", "extension_requested", "paused",
         "replied", "called_back")  # fmt: skip
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+POLL = re.compile(r'hx-get="/unit/list\?v=([^"]+)"')
 
 
 @dataclass
@@ -204,6 +207,7 @@ def server(url: str, workdir: Path) -> Iterator[str]:
             start_new_session=True,
         )
     base = f"http://{HOST}:{port}"
+    SERVER_PID[0] = proc.pid
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -260,6 +264,27 @@ async def _issue(url: str, username: str) -> str:
         await close_database(ctx)
 
 
+SERVER_PID = [0]  # the running server's process, for its CPU time
+
+
+def server_cpu(fn: Callable[[], Any], repeat: int) -> float | None:
+    """The server process's CPU seconds per call (user + system, all its threads: on SQLite
+    that includes the database's work, on PostgreSQL not). On a loaded machine the wall
+    time includes waiting for a core; this does not."""
+    stat = Path(f"/proc/{SERVER_PID[0]}/stat")
+    if not SERVER_PID[0] or not stat.exists():
+        return None
+
+    def ticks() -> int:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+
+    before = ticks()
+    for _ in range(repeat):
+        fn()
+    return (ticks() - before) / os.sysconf("SC_CLK_TCK") / repeat
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Median seconds of `repeat` calls after one warm-up; the last result."""
     result = fn()
@@ -278,6 +303,23 @@ def get(client: httpx.Client, path: str, **params: Any) -> Callable[[], httpx.Re
             raise NotThere(path)
         if r.status_code >= 400:
             raise RuntimeError(f"GET {path} → {r.status_code}: {r.text[:300]}")
+        return r
+
+    return call
+
+
+def browser_poll(client: httpx.Client, version: str) -> Callable[[], httpx.Response]:
+    """The workbench's poll as htmx sends it: with the version the page shows, taking the
+    new one from a 200 (the minute turning, say) as the swapped-in element carries it."""
+    seen = [version]
+
+    def call() -> httpx.Response:
+        r = client.get("/unit/list", params={"v": seen[0]})
+        if r.status_code >= 400:
+            raise RuntimeError(f"GET /unit/list → {r.status_code}: {r.text[:300]}")
+        fresh = POLL.search(r.text) if r.status_code == 200 else None
+        if fresh:
+            seen[0] = html.unescape(fresh.group(1))
         return r
 
     return call
@@ -443,7 +485,9 @@ def rebuild_rates(url: str) -> tuple[float, str]:
 # ---- the table -------------------------------------------------------------------------
 
 
-def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str) -> list[Row]:
+def measure(
+    url: str, *, repeat: int, escalate: int, smoke: bool, password: str, worklist: bool = False
+) -> list[Row]:
     info = asyncio.run(facts(url))
     print(
         f"busiest unit {info['unit_code']} ({info['unit_open']:,} open), ticket "
@@ -456,13 +500,19 @@ def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str)
     year_ago = today - timedelta(days=364)
     rows: list[Row] = []
 
-    def row(name: str, target: float, calls: list[tuple[str, Callable[[], Any]]]) -> Row:
+    def row(
+        name: str, target: float, calls: list[tuple[str, Callable[[], Any]]], cpu: bool = False
+    ) -> Row:
         r = Row(name, target)
         for label, call in calls:
             r.labels.append(label)
             try:
                 seconds, response = timed(call, repeat)
                 r.figures.append(seconds)
+                if cpu:
+                    used = server_cpu(call, repeat)
+                    if used is not None:
+                        r.note += f"{label}: server CPU {used * 1000:.0f} ms; "
                 if isinstance(response, httpx.Response):
                     if len(response.content) > 1_000_000:
                         r.note += f"{label}: {len(response.content) / 1e6:.1f} MB; "
@@ -492,12 +542,19 @@ def measure(url: str, *, repeat: int, escalate: int, smoke: bool, password: str)
             "unit worklist API, busiest unit, page 1",
             0.050,
             [("api", get(unit_api, "/api/v1/tickets", status=UNIT_OPEN, page=1))],
+            cpu=worklist,
         )
-        row(
-            "/unit page and its 10-s poll",
-            0.100,
-            [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))],
-        )
+        polls = [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))]
+        # The poll carries the version its page shows: timed again as the browser sends it
+        # (204 while nothing changed; a server without versions renders the groups anyway).
+        shown = POLL.search(unit_page.get("/unit").text)
+        if shown:
+            polls.append(("poll unchanged", browser_poll(unit_page, html.unescape(shown.group(1)))))
+        row("/unit page and its 10-s poll", 0.100, polls, cpu=worklist)
+        if worklist:  # --worklist: only the unit's rows (before/after a worklist change)
+            for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
+                c.close()
+            return rows
         row(
             "one ticket (API / page), /track, caller history",
             0.050,
@@ -598,13 +655,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--escalate", type=int, default=14_000)
     parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument(
+        "--worklist",
+        action="store_true",
+        help="only the unit worklist rows, with the server's CPU time per request",
+    )
     args = parser.parse_args()
     repeat = 1 if args.smoke else args.repeat
     escalate = min(args.escalate, 50) if args.smoke else args.escalate
     started = time.perf_counter()
     rows = measure(
         args.database_url, repeat=repeat, escalate=escalate, smoke=args.smoke,
-        password=args.password,
+        password=args.password, worklist=args.worklist,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],

@@ -16,6 +16,10 @@ NOT_WARNED = "is_open = true AND warned = false AND state <> 'paused'"
 OPEN_CLOCK = "is_open = true"
 # Tickets with a running clock (closed ones have none): `next_due_at < ?` implies it.
 OVERDUE_CANDIDATES = "next_due_at IS NOT NULL"
+# A unit's current links (the worklist's; hotline.services.worklist repeats the text), and
+# those of them carrying a mark: a query naming one mark (`supervised = true`) implies it.
+WORK_LINK = "active = true"
+MARKED_LINK = "active = true AND (supervised = true OR reopened = true OR answered = true)"
 
 
 class WhereIndex(Index):

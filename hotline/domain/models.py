@@ -8,10 +8,12 @@ from tortoise import fields
 from tortoise.models import Model
 
 from hotline.domain.indexes import (
+    MARKED_LINK,
     NOT_BREACHED,
     NOT_WARNED,
     OPEN_CLOCK,
     OVERDUE_CANDIDATES,
+    WORK_LINK,
     WhereIndex,
 )
 
@@ -298,6 +300,17 @@ class TicketUnit(Model):
     warn_at = fields.DatetimeField(null=True)
     warned = fields.BooleanField(default=False, db_default=False)
     breached = fields.BooleanField(default=False, db_default=False)
+    # A copy of what the unit's worklist selects and sorts on (hotline.domain.worklist),
+    # rewritten after every action, so a unit's lists read its own links and nothing else.
+    status = fields.CharField(max_length=20, default="", db_default="")
+    next_due_at = fields.DatetimeField(null=True)
+    ticket_created_at = fields.DatetimeField(null=True)
+    supervised = fields.BooleanField(default=False, db_default=False)
+    reopened = fields.BooleanField(default=False, db_default=False)
+    answered = fields.BooleanField(default=False, db_default=False)
+    # When the copy was last rewritten: the workbench's poll answers 204 while a unit's
+    # newest change is the one it already shows.
+    changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "ticket_unit"
@@ -313,6 +326,25 @@ class TicketUnit(Model):
             # The sweeper's look-ups of 协办/下派 deadlines not yet escalated.
             ("active", "breached", "due_at"),
             ("active", "warned", "warn_at"),
+            # The workbench's groups: one status of the unit's current links, soonest due first.
+            WhereIndex(
+                fields=("unit_id", "status", "role", "next_due_at"),
+                name="ticket_unit_work",
+                where=WORK_LINK,
+            ),
+            # The worklist API: the unit's current links, newest ticket first.
+            WhereIndex(
+                fields=("unit_id", "ticket_created_at", "ticket_id", "status"),
+                name="ticket_unit_recent",
+                where=WORK_LINK,
+            ),
+            ("unit_id", "changed_at"),
+            # The marked few (督办, 重办退回, 申请已答复), found without walking the rest.
+            WhereIndex(
+                fields=("unit_id", "status", "next_due_at"),
+                name="ticket_unit_marked",
+                where=MARKED_LINK,
+            ),
         )
 
 

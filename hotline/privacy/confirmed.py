@@ -95,3 +95,14 @@ def unit_text_of(ticket: TicketWords) -> UnitText:
         dispatch_text=ticket.dispatch_text,
         confirmed=ticket.dispatch_confirmed_at is not None,
     )
+
+
+def unit_title_of(ticket: TicketWords) -> str:
+    """The title alone of `unit_text_of` (a list row masks no content it does not show)."""
+    if needs_confirmation(kind=ticket.kind, confidential=ticket.confidential):
+        if ticket.dispatch_confirmed_at is None:
+            return NOT_CONFIRMED
+        return ticket.dispatch_title or NOT_CONFIRMED
+    if ticket.dispatch_title is not None:
+        return ticket.dispatch_title
+    return mask_personal(ticket.title, names=(ticket.complainant_name,))

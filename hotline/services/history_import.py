@@ -180,6 +180,10 @@ async def _import_batch(
                     role="lead",
                     active=True,
                     created_at=row.created_at,
+                    # The worklist copy (hotline.services.worklist): imported tickets are closed.
+                    status=ticket.status,
+                    next_due_at=ticket.next_due_at,
+                    ticket_created_at=ticket.created_at,
                     using_db=conn,
                 )
             own = _events(ticket, row, unit_id)

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import ActionSpec
 from hotline.domain.models import Ticket, TicketClock
+from hotline.services import worklist
 from sla import clock as clocks
 from sla.calendar import WorkCalendar, load_calendar
 from sla.clock import Clock, ClockError, ClockKind
@@ -270,6 +271,7 @@ async def recompute_provisional(engine: SlaEngine) -> tuple[int, int]:
                 clocks = await TicketClock.filter(ticket_id=row.ticket_id).using_db(conn)
                 await refresh_ticket_rates(conn, ticket_id=row.ticket_id, clocks=clocks)
         await sync_next_due(None, row.ticket_id)
+        await worklist.sync_links(None, [row.ticket_id])  # the unit lists sort on the due time
         done += 1
         still += int(clock.provisional)
     return done, still

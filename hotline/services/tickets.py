@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -56,7 +56,7 @@ from hotline.privacy.rules import (
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
-from hotline.services import one_trip, ticket_search
+from hotline.services import one_trip, ticket_search, worklist
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
@@ -693,6 +693,9 @@ async def _write(
     if before or ticket_search.touches_document(outcome.updates, (e.payload for e in events)):
         # The search index in this transaction: a reply is findable once it is committed.
         await ticket_search.index_ticket(conn, ticket, events=events if before else None)
+    # The worklist copy's marks: those the stored links carry, moved on by these events.
+    stored_links = [k for k in links if k.id is not None]
+    marks = worklist.marks_of((e.action for e in events), worklist.marks_on(stored_links))
     if outcome.links is not None:
         assist_due = assist_warn = None
         if deployment.sla is not None and deployment.sla.policies.assist is not None:
@@ -706,6 +709,7 @@ async def _write(
             now=now,
             assist_due=assist_due,
             assist_warn=assist_warn,
+            copy=worklist.link_copy(ticket, marks, now),
         )
     if outcome.to_status not in _HELD:
         await _end_subdispatch(conn, ticket_id=ticket.id, links=links)
@@ -736,6 +740,10 @@ async def _write(
         await messages[0].save(using_db=conn)
     elif messages:
         await OutboxMessage.bulk_create(messages, using_db=conn)
+    if stored_links:
+        # The unit worklists read their links' copy of the ticket: rewritten in this
+        # transaction (links made by this action already carry it).
+        await worklist.write_copy(conn, ticket=ticket, marks=marks, now=now)
     return TicketRecord(ticket=ticket, clocks=clock_rows, links=links, events=events)
 
 
@@ -752,9 +760,10 @@ async def _relink(
     now: datetime,
     assist_due: datetime | None = None,
     assist_warn: datetime | None = None,
+    copy: dict[str, Any] | None = None,
 ) -> list[TicketUnit]:
     """Replace the ticket's active unit links with the new lead and assisting units (each
-    assisting unit's 协办时限 counted from this dispatch)."""
+    assisting unit's 协办时限 counted from this dispatch), carrying the worklist `copy`."""
     if any(link.active for link in links):
         await (
             TicketUnit.filter(ticket_id=ticket.id, active=True).using_db(conn).update(active=False)
@@ -770,6 +779,7 @@ async def _relink(
             created_at=now,
             due_at=assist_due if role == "assist" else None,
             warn_at=assist_warn if role == "assist" else None,
+            **(copy or {}),
         )
         for unit_id, role in new
     ]
@@ -923,16 +933,12 @@ async def find_tickets(
     oldest_first: bool = False,
 ) -> TicketList:
     """`list_tickets`, with a text search's ranking, cap and query for highlighting."""
+    if _worklist_only(principal, filters, oldest_first):
+        return await _unit_worklist(principal, filters, page=page, per_page=per_page)
     query = Ticket.filter(_scope(principal))
     found: ticket_search.Found | None = None
     if filters.status:
-        unknown = [s for s in filters.status if s not in Status.__members__.values()]
-        if unknown:
-            raise HotlineError(
-                f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
-                status=422,
-                code="validation_error",
-            )
+        _check_statuses(filters.status)
         query = query.filter(status__in=filters.status)
     if filters.unit:
         query = query.filter(lead_unit__code=filters.unit)
@@ -982,6 +988,44 @@ async def find_tickets(
         .prefetch_related(*TICKET_RELATIONS)
     )
     return TicketList(list(items), total)
+
+
+def _check_statuses(statuses: list[str] | None) -> None:
+    unknown = [s for s in statuses or [] if s not in Status.__members__.values()]
+    if unknown:
+        raise HotlineError(
+            f"参数 status 的取值「{'、'.join(unknown)}」无效，可选：{'、'.join(Status)}",
+            status=422,
+            code="validation_error",
+        )
+
+
+def _worklist_only(principal: Principal, filters: TicketFilter, oldest_first: bool) -> bool:
+    """A unit's own list by status alone: read from its links (hotline.services.worklist)."""
+    return (
+        principal.role == Role.UNIT
+        and principal.unit_id is not None
+        and not oldest_first
+        and replace(filters, status=None) == TicketFilter()
+    )
+
+
+async def _unit_worklist(
+    principal: Principal, filters: TicketFilter, *, page: int, per_page: int
+) -> TicketList:
+    """One page of the unit's current tickets, newest first, through its links' copy."""
+    _check_statuses(filters.status)
+    ids, total = await worklist.unit_page(
+        principal.unit_id or 0, filters.status, page=page, per_page=per_page
+    )
+    return TicketList(await tickets_by_ids(ids), total)
+
+
+async def tickets_by_ids(ids: list[int]) -> list[Ticket]:
+    """These tickets with TICKET_RELATIONS, in the order of `ids` (a list's page)."""
+    rows = await Ticket.filter(id__in=ids).prefetch_related(*TICKET_RELATIONS)
+    by_id = {t.id: t for t in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _text_match(found: ticket_search.Found, principal: Principal) -> Q:

@@ -32,7 +32,7 @@ from hotline.domain.schemas import (
     UnitOut,
 )
 from hotline.domain.timefmt import local_iso
-from hotline.privacy.confirmed import needs_confirmation, unit_text_of
+from hotline.privacy.confirmed import needs_confirmation, unit_text_of, unit_title_of
 from hotline.privacy.rules import (
     complainant_view,
     dispatch_text,
@@ -338,4 +338,46 @@ def ticket_out(
         assists=assists_out(record.links, units_by_id),
         subdispatch=subdispatch,
         reply_draft=reply_draft,
+    )
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """What a unit's list row shows of a ticket (`ticket_out`'s fields of the same names)."""
+
+    number: str
+    title: str
+    kind: str
+    urgency: str
+    status: str
+    status_label: str
+    deadlines: list[ClockOut]
+    assists: list[AssistOut]
+    subdispatch: Any
+
+
+def ticket_row(
+    ticket: Any,
+    *,
+    clocks: list[TicketClock],
+    links: list[TicketUnit],
+    units: dict[str, Unit],
+    viewer_unit_id: int | None = None,
+) -> TicketRow:
+    """A ticket as a unit's workbench row shows it: the unit's title (as `ticket_out` gives
+    a unit), its clocks and its 协办/下派 parts; no content is read or masked."""
+    units_by_id = {u.id: u for u in units.values()}
+    status = Status(ticket.status)
+    return TicketRow(
+        number=ticket.number,
+        title=unit_title_of(ticket),
+        kind=ticket.kind,
+        urgency=ticket.urgency,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        deadlines=clocks_out(clocks),
+        assists=assists_out(links, units_by_id),
+        subdispatch=subdispatch_out(
+            links, units_by_id, viewer_unit_id=viewer_unit_id, lead_unit_id=ticket.lead_unit_id
+        )[0],
     )

@@ -25,7 +25,7 @@ LONG_TEXT = "测" * 300
 # Every query parameter a page reads (hotline/web/pages/*.py).
 QUERY_NAMES = (
     "page", "phone", "q", "unit", "status", "from", "to", "channel", "overdue", "code",
-    "number", "preset", "kind", "parent", "sort", "expired", "next",
+    "number", "preset", "kind", "parent", "sort", "expired", "next", "v",
 )  # fmt: skip
 # Path parameters, oversize (the {index:int} converter takes digits only).
 PATH_VALUES = {
@@ -35,6 +35,7 @@ PATH_VALUES = {
     "row_id": [LONG_DIGITS],
     "throttle_id": [LONG_DIGITS],
     "index": [LONG_DIGITS],
+    "key": ["k" * 300],
 }
 ROLES = [None, "op", "sup", "adm", "zjj"]
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -234,16 +234,11 @@ NEW_COLUMNS = {
 # Columns later migrations add to one table (names other tables also use, e.g. state).
 NEW_TABLE_COLUMNS = {
     "ticket_unit": {
-        "due_at",
-        "limit",
-        "state",
-        "answered_at",
-        "text",
-        "done",
-        "parent_unit_id",
-        "warn_at",
-        "warned",
-        "breached",
+        "due_at", "limit", "state", "answered_at", "text", "done", "parent_unit_id",
+        "warn_at", "warned", "breached",
+        # 0020: the worklist's copy of the ticket (checked against the ticket below).
+        "status", "next_due_at", "ticket_created_at", "supervised", "reopened", "answered",
+        "changed_at",
     },
 }
 
@@ -316,6 +311,17 @@ async def test_first_release_database_upgrades_with_every_row(bare: TortoiseCont
         skip = added | NEW_TABLE_COLUMNS.get(table, set())
         got = [{k: v for k, v in row.items() if k not in skip} for row in after[table]]
         assert got == rows, table
+    # 0020 copied each ticket's status and times onto its links (the unit worklists').
+    tickets = {r["id"]: r for r in after["ticket"]}
+    assert after["ticket_unit"] and all(
+        (link["status"], link["next_due_at"], link["ticket_created_at"])
+        == (
+            tickets[link["ticket_id"]]["status"],
+            tickets[link["ticket_id"]]["next_due_at"],
+            tickets[link["ticket_id"]]["created_at"],
+        )
+        for link in after["ticket_unit"]
+    )
     # The digest a first release sent is finished: no worker sends that day's again.
     assert all(r["finished_at"] == r["created_at"] for r in after["job_run"])
     clocks = {c.id: c.is_open for c in await TicketClock.all()}

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hotline.domain.lifecycle import ACTIONS, OPEN_STATUSES, WITH_UNIT, Action, Role, Status
+from hotline.domain.lifecycle import ACTIONS, Action, Role
 from hotline.domain.timefmt import SHANGHAI, utcnow
-from hotline.services import tickets as svc
+from hotline.services import worklist
 from hotline.services.event_log import events_of
 from hotline.services.hierarchy_rates import hierarchy_figures
 from hotline.services.rates import DateRange, UnitGroup
 from hotline.services.units import unit_directory
-from hotline.web.pages.common import Remaining, next_clock, remaining, render, signed_in
-from hotline.web.presenters import ticket_out
+from hotline.web.pages.common import (
+    PageError,
+    Remaining,
+    next_clock,
+    remaining,
+    render,
+    signed_in,
+)
+from hotline.web.presenters import ticket_row
 from sla.limits import limit_words
 
-_WITH_UNIT = {s.value for s in WITH_UNIT}
-MAX_OPEN = 500  # a unit with more open tickets than this needs the search page, not a list
+ROWS = 10  # rows per group on the workbench; 「查看更多」 pages through the rest
+PAGE_ROWS = 50  # rows per page of one group's full list
+MAX_PAGE = 1000  # each page reads the rows before it: beyond this, the search page
 GROUPS = (
     (
         "supervised",
@@ -50,12 +58,6 @@ GROUPS = (
     ("assist", "协办件", "本单位协办的工单：请在协办时限内给出协办意见。"),
     ("review", "下派待审核", "下级单位已答复：请审核通过（作为本单位回复草稿）或退回。"),
 )
-_HANDLING = {
-    Status.HANDLING.value,
-    Status.PAUSED.value,
-    Status.EXTENSION_REQUESTED.value,
-    Status.PAUSE_REQUESTED.value,
-}
 # The centre's answers a unit reads beside the ticket, by the action that gave them.
 _ANSWERS = (
     Action.APPROVE_EXTENSION,
@@ -68,17 +70,36 @@ _URGING = (Action.URGE, Action.SUPERVISE)
 
 
 async def unit_groups(request: Request) -> dict[str, Any]:
-    """The unit's open tickets in the workbench groups (a ticket may be in several)."""
+    """The unit's open tickets in the workbench groups (a ticket may be in several): at
+    most ROWS per group, soonest due first, each group's count beside it; empty groups
+    are left out."""
     principal = signed_in(request, Role.UNIT.value)
     now = utcnow()
-    items, total = await svc.list_tickets(
-        principal=principal,
-        filters=svc.TicketFilter(status=[s.value for s in OPEN_STATUSES]),
-        page=1,
-        per_page=MAX_OPEN,
-        now=now,
+    unit_id = principal.unit_id or 0
+    slices = await worklist.group_slices(
+        unit_id, [key for key, _, _ in GROUPS], now=now, offset=0, limit=ROWS
     )
-    ids = [t.id for t in items]
+    ids = list(dict.fromkeys(i for s in slices.values() for i in s.ids))
+    rows = await _rows(request, ids, now=now)
+    groups = [
+        (key, title, hint, [_in_group(key, rows[i]) for i in slices[key].ids if i in rows],
+         slices[key])
+        for key, title, hint in GROUPS
+        if slices[key].count
+    ]  # fmt: skip
+    units = await unit_directory()
+    return {
+        "groups": groups,
+        "version": await worklist.version(unit_id, now),
+        "unit_name": units[principal.unit_code].name if principal.unit_code in units else "",
+    }
+
+
+async def _rows(request: Request, ids: list[int], *, now: datetime) -> dict[int, dict[str, Any]]:
+    """The shown tickets' rows: the presenter's view, time left, urging marks and the
+    centre's latest words on each (read for these tickets only)."""
+    principal = signed_in(request, Role.UNIT.value)
+    items = await worklist.shown(ids)
     # The latest extension answer and any 重办 per ticket, from the event log.
     reopened: dict[int, str] = {}  # 重办 or an answer returned by review: the centre's words
     extension: dict[int, str] = {}  # the answer to the latest extension or pause request
@@ -116,10 +137,12 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             extension[e.ticket_id] = _answer(action, e.payload)
     units = await unit_directory()
     sla = request.app.state.deployment.sla
-    groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in GROUPS}
-    soon = now + timedelta(days=1)
-    for t in sorted(items, key=lambda t: (t.next_due_at is None, t.next_due_at or t.created_at)):
-        out = ticket_out(svc.record_of(t), viewer=principal, units=units)
+    rows: dict[int, dict[str, Any]] = {}
+    for item in items:
+        t = item.ticket
+        out = ticket_row(
+            t, clocks=item.clocks, links=item.links, units=units, viewer_unit_id=principal.unit_id
+        )
         lead = t.lead_unit_id == principal.unit_id
         marks = urged.get(t.id, {})
         row = {
@@ -128,36 +151,24 @@ async def unit_groups(request: Request) -> dict[str, Any]:
             "lead": lead,
             "note": "",
             "marks": [marks[a.value] for a in _URGING if a.value in marks],
+            "notes": {
+                "sign": disputed.get(t.id, ""),
+                "reopened": reopened.get(t.id, ""),
+                "extension": extension.get(t.id, ""),
+            },
         }
-        if Action.SUPERVISE.value in marks and t.status in _WITH_UNIT:
-            groups["supervised"].append(row)
         part = _hierarchy_part(out, principal.unit_code, lead=lead, now=now, sla=sla)
         if part is not None:
             group, note, left = part
             row = {**row, "note": note, "left": left or row["left"], "part": group}
-            if group:
-                groups[group].append(row)
-            if group in ("sub", "assist"):
-                continue  # the lead unit's groups are not this unit's work
-        if t.status == Status.DISPATCHED.value and lead:
-            # A dispute the centre turned down comes back here, with the centre's reason.
-            groups["sign"].append({**row, "note": disputed.get(t.id, "")})
-        if t.status in _HANDLING:
-            groups["handling"].append(row)
-        if t.next_due_at is not None and now <= t.next_due_at < soon:
-            groups["soon"].append(row)
-        if t.next_due_at is not None and t.next_due_at < now:
-            groups["late"].append(row)
-        if t.id in reopened and t.status in _HANDLING:
-            groups["reopened"].append({**row, "note": reopened[t.id]})
-        if t.id in extension and t.status in _HANDLING:
-            groups["extension"].append({**row, "note": extension[t.id]})
-    return {
-        "groups": [(key, title, hint, groups[key]) for key, title, hint in GROUPS],
-        "total": total,
-        "truncated": total > MAX_OPEN,
-        "unit_name": units[principal.unit_code].name if principal.unit_code in units else "",
-    }
+        rows[t.id] = row
+    return rows
+
+
+def _in_group(key: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A row as one group shows it (the centre's words that put it there, if any)."""
+    note = row["notes"].get(key)
+    return {**row, "note": note} if note else row
 
 
 def _hierarchy_part(
@@ -253,11 +264,54 @@ async def workbench(request: Request) -> Response:
 
 
 async def workbench_fragment(request: Request) -> Response:
-    """GET /unit/list — the groups alone (polled every few seconds)."""
-    return render(request, "_unit_groups.html", await unit_groups(request))
+    """GET /unit/list?v=… — the groups alone (polled every 10 s): 204 while nothing the
+    unit's page shows has changed since version `v`, which the page it has carries."""
+    principal = signed_in(request, Role.UNIT.value)
+    seen = request.query_params.get("v")
+    if seen and seen == await worklist.version(principal.unit_id or 0, utcnow()):
+        return Response(status_code=204)
+    return render(request, "_unit_poll.html", await unit_groups(request))
+
+
+async def group_page(request: Request) -> Response:
+    """GET /unit/group/{key}?page=N — every ticket of one group, PAGE_ROWS a page
+    (the workbench's 「查看更多」)."""
+    principal = signed_in(request, Role.UNIT.value)
+    key = request.path_params["key"]
+    titles = {k: (title, hint) for k, title, hint in GROUPS}
+    if key not in titles:
+        raise PageError("没有这个分组，请回到承办工作台。", status=404, code="not_found")
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise PageError(
+            f"页码必须是 1 到 {MAX_PAGE} 之间的整数；更多工单请用工单查询。",
+            status=422,
+            code="page",
+        )
+    page = int(raw)
+    now = utcnow()
+    found = await worklist.group_slice(
+        principal.unit_id or 0, key, now=now, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS + 1
+    )
+    rows = await _rows(request, found.ids[:PAGE_ROWS], now=now)
+    title, hint = titles[key]
+    return render(
+        request,
+        "unit_group.html",
+        {
+            "key": key,
+            "title": title,
+            "hint": hint,
+            "rows": [_in_group(key, rows[i]) for i in found.ids[:PAGE_ROWS] if i in rows],
+            "slice": found,
+            "page": page,
+            "more": len(found.ids) > PAGE_ROWS,
+        },
+    )
 
 
 routes = [
     Route("/unit", workbench, methods=["GET"]),
     Route("/unit/list", workbench_fragment, methods=["GET"]),
+    Route("/unit/group/{key}", group_page, methods=["GET"]),
 ]
