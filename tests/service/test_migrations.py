@@ -236,7 +236,7 @@ NEW_TABLE_COLUMNS = {
     "ticket_unit": {
         "due_at", "limit", "state", "answered_at", "text", "done", "parent_unit_id",
         "warn_at", "warned", "breached",
-        # 0020: the worklist's copy of the ticket (checked against the ticket below).
+        # 0023: the worklist's copy of the ticket (checked against the ticket below).
         "status", "next_due_at", "ticket_created_at", "supervised", "reopened", "answered",
         "changed_at",
     },
