@@ -133,7 +133,8 @@ class FeatureIndex:
             keys = np.concatenate(
                 [self._string_keys(word_vocab, kinds), self._string_keys(char_vocab, 1 + char_lens)]
             )
-            if np.unique(keys).size != keys.size:  # 2^-64 per pair, but never a wrong column
+            ordered = np.sort(keys)
+            if (ordered[1:] == ordered[:-1]).any():  # 2^-64 a pair, but never a wrong column
                 keys = None
         self.numeric = keys is not None
         if not self.numeric:
@@ -180,7 +181,7 @@ class FeatureIndex:
         out = np.zeros(len(strings), dtype=np.uint64)
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         P = np.uint64(self.P)
-        for n in np.unique(lengths).tolist():
+        for n in np.flatnonzero(np.bincount(lengths, minlength=1)).tolist():
             sel = np.flatnonzero(lengths == n)
             joined = "".join([strings[i] for i in sel.tolist()])
             cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

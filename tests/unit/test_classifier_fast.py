@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from classifier import normalize as norm_mod
 from classifier.features import FeatureIndex, char_ngrams, char_text, word_ngrams
 from classifier.model import CategoryModel, load_model
-from classifier.tokenize import _CJK, get_tokenizer, looks_presegmented, tokenize
+from classifier.normalize import PLACEHOLDERS
+from classifier.tokenize import (
+    _CJK,
+    _HAS_WORD,
+    get_tokenizer,
+    keep_words,
+    load_stopwords,
+    looks_presegmented,
+    tokenize,
+)
 from classifier.train import read_table, train_model
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "classifier" / "tickets.csv"
@@ -83,6 +92,24 @@ def test_whole_text_jieba_equals_chunkwise() -> None:
     assert tokenize("没有占位符 的 文本，物业收费", segmented=False) == [
         t for c in ["没有占位符", "的", "文本，物业收费"] for t in tokenize(c, segmented=False)
     ]
+
+
+PIECES = st.lists(
+    st.one_of(
+        st.text(alphabet="的了小区a1，。！…_-<>　①ア\U0001f600", min_size=1, max_size=4),
+        st.sampled_from(sorted(PLACEHOLDERS) + ["的", "了", "A", "，", " ", "……"]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PIECES)
+def test_keep_words_equals_the_per_token_test(pieces: list[str]) -> None:
+    # The per-token rule it replaces: a placeholder, or a word character and no stop word.
+    stop = load_stopwords()
+    plain = [p for p in pieces if p in PLACEHOLDERS or (p not in stop and _HAS_WORD.search(p))]
+    assert keep_words(pieces) == plain
 
 
 # -- numeric n-gram look-up == dict look-up (what sklearn's analyzers produce) ----------------
