@@ -11,7 +11,7 @@ import numpy as np
 BIGRAM_SEP = " "
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, for Fibonacci hashing
 # Pads a ticket's code points: beyond Unicode (0x10FFFF), so in no vocabulary n-gram.
-_SENTINEL = np.uint64(0x110000)
+_SENTINEL = (0x110000).to_bytes(4, "little")
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -175,6 +175,7 @@ class FeatureIndex:
             q[filled : filled + step] = q[:step] * np.uint64(pow(self._pinv, filled, 1 << 64))
             filled += step
         self._pow, self._mixinv = p, q
+        self._cumpow = np.cumsum(p)  # sum_{i<=j} P^i (numpy wraps mod 2^64)
 
     def _string_keys(self, strings: Sequence[str], kinds: np.ndarray) -> np.ndarray:
         """Keys of whole strings (the vocabulary), by Horner's rule per string length."""
@@ -218,14 +219,13 @@ class FeatureIndex:
         size = len(text)
         pad = self.hi
         self._grow_powers(size + pad + 1)
-        c = np.empty(size + pad, dtype=np.uint64)
-        c[:size] = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        c[size:] = _SENTINEL
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass") + _SENTINEL * pad, np.uint32)
         # h[i] = sum_{j<i} (c_j + 1) · P^j; a substring [s, e) hashes to (h[e] - h[s]) · P^-s
-        h = np.zeros(size + pad + 1, dtype=np.uint64)
-        c += np.uint64(1)
-        c *= self._pow[: size + pad]
-        np.cumsum(c, out=h[1:])
+        # (the "+ 1" is the running sum of P^j, added at once)
+        h = np.empty(size + pad + 1, dtype=np.uint64)
+        h[0] = 0
+        np.cumsum(np.multiply(cp, self._pow[: size + pad], dtype=np.uint64), out=h[1:])
+        h[1:] += self._cumpow[: size + pad]
         # Word n-grams: each token's span, and the span from its start to the next token's end
         # (the last token's "bigram" ends in the padding). ends: (tokens, 2).
         lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
