@@ -12,6 +12,11 @@ BIGRAM_SEP = " "
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, for Fibonacci hashing
 # Pads a ticket's code points: beyond Unicode (0x10FFFF), so in no vocabulary n-gram.
 _SENTINEL = (0x110000).to_bytes(4, "little")
+# Keys are 57 bits; batch_keys puts a ticket's number (< MAX_BATCH) in the 7 above them.
+_KEY_BITS = np.uint64(57)
+_TICKET_SHIFT = np.uint64(64 - 57)
+_KEY_MASK = np.uint64((1 << 57) - 1)
+MAX_BATCH = 1 << 7
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -119,7 +124,7 @@ class FeatureIndex:
         self._word_tags = np.array([self._tags[self.KIND_UNI], self._tags[self.KIND_BI]])
         self._char_tags = np.array([self._tags[1 + n] for n in range(self.lo, self.hi + 1)])
         self._span = np.zeros((0, self.hi - self.lo + 1), dtype=np.int64)
-        self._pair = np.zeros((0, 2), dtype=np.int64)
+        self._ticket_tags = np.arange(MAX_BATCH, dtype=np.uint64) << _KEY_BITS
         self._pow = np.ones(1, dtype=np.uint64)
         self._mixinv = np.ones(1, dtype=np.uint64)
         self._grow_powers(1024)
@@ -192,7 +197,7 @@ class FeatureIndex:
                 acc = acc * P + c[:, j]
             out[sel] = acc
         tags = np.array(self._tags, dtype=np.uint64)[kinds]
-        return out * np.uint64(self.MIX) + tags
+        return (out * np.uint64(self.MIX) + tags) >> _TICKET_SHIFT
 
     def counts(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Slots (see ``order``) of the tokens' n-grams in the vocabulary, and counts."""
@@ -205,55 +210,85 @@ class FeatureIndex:
         return slots[hit], counts[hit]
 
     def ticket_keys(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct keys (ascending) of the tokens' word and char n-grams, and their counts.
+        """The distinct keys (ascending) of the tokens' word and char n-grams, and their counts."""
+        _, keys, counts = self.batch_keys([tokens])
+        return keys, counts
 
-        Written for few numpy calls (each costs microseconds when the CPU caches are cold, as
-        they are between two tickets beside a web server): the text is padded with hi - 1
-        sentinel characters (a code point beyond Unicode, in no vocabulary string), so every
-        position starts a char n-gram of every length and the last token a bigram; those that
-        run into the padding are unknown keys, found absent like any other.
+    def batch_keys(
+        self, token_lists: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ticket, key, count) of every distinct n-gram of each ticket: by ticket, then key.
+
+        A batch (at most MAX_BATCH tickets) is one buffer of code points: each ticket's
+        space-joined tokens followed by hi sentinel characters (a code point beyond Unicode, in
+        no vocabulary string), so every position starts a char n-gram of every length and every
+        token a bigram; those that run into a sentinel are unknown keys, found absent like any
+        other, and no n-gram spans two tickets. The same few dozen numpy calls serve one ticket
+        or a hundred (each call costs microseconds when the caches are cold). A key is 57 bits;
+        the ticket's number goes above it, so one sort orders and counts every ticket's
+        n-grams, and one ticket gets the same keys and counts, in the same order, alone or in
+        a batch.
         """
-        if not tokens or not self.numeric:
-            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-        text = char_text(tokens)
-        size = len(text)
+        n = len(token_lists)
+        if n > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} tickets per batch")
+        empty = np.zeros(0, dtype=np.int64)
+        if not self.numeric or n == 0:
+            return empty, np.zeros(0, dtype=np.uint64), empty
         pad = self.hi
-        self._grow_powers(size + pad + 1)
-        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass") + _SENTINEL * pad, np.uint32)
+        sentinel = _SENTINEL * pad
+        texts = [char_text(t) for t in token_lists]
+        buf = b"".join([t.encode("utf-32-le", "surrogatepass") + sentinel for t in texts])
+        cp = np.frombuffer(buf + sentinel, np.uint32)  # one more pad: n-grams at the end
+        size = cp.size - pad  # positions that start n-grams
+        self._grow_powers(cp.size + 1)
         # h[i] = sum_{j<i} (c_j + 1) · P^j; a substring [s, e) hashes to (h[e] - h[s]) · P^-s
         # (the "+ 1" is the running sum of P^j, added at once)
-        h = np.empty(size + pad + 1, dtype=np.uint64)
+        h = np.empty(cp.size + 1, dtype=np.uint64)
         h[0] = 0
-        np.cumsum(np.multiply(cp, self._pow[: size + pad], dtype=np.uint64), out=h[1:])
-        h[1:] += self._cumpow[: size + pad]
-        # Word n-grams: each token's span, and the span from its start to the next token's end
-        # (the last token's "bigram" ends in the padding). ends: (tokens, 2).
-        lens = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        bounds = np.empty(len(tokens) + 2, dtype=np.int64)
-        bounds[0] = -1
-        np.cumsum(lens + 1, out=bounds[1:-1])
-        bounds[1:-1] -= 1
-        bounds[-1] = size + 1
-        starts = bounds[:-2] + 1
-        ends = bounds[self._pairs(len(tokens))]
-        word = (h[ends] - h[starts, None]) * self._mixinv[starts, None] + self._word_tags
+        np.cumsum(np.multiply(cp, self._pow[: cp.size], dtype=np.uint64), out=h[1:])
+        h[1:] += self._cumpow[: cp.size]
+        # Each ticket's region: its text and pad; its number shifted above the 57-bit keys.
+        region = np.fromiter(map(len, texts), dtype=np.int64, count=n) + pad
+        owner = np.repeat(self._ticket_tags[:n], region)  # per position
+        # Word n-grams: token i spans [start, end); its bigram runs to the next token's end,
+        # or for a ticket's last token one sentinel past its own (an unknown key).
+        ntok = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+        flat = [tok for toks in token_lists for tok in toks]
+        if flat:
+            lens = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+            g = np.zeros(len(flat) + 1, dtype=np.int64)
+            np.cumsum(lens + 1, out=g[1:])
+            first = np.cumsum(ntok) - ntok  # each ticket's first token
+            base = np.cumsum(region) - region  # each ticket's first position
+            starts = g[:-1] + np.repeat(base - g[first], ntok)
+            ends = np.empty((len(flat), 2), dtype=np.int64)
+            ends[:, 0] = starts + lens
+            ends[:-1, 1] = ends[1:, 0]
+            last = (first + ntok - 1)[ntok > 0]
+            ends[last, 1] = ends[last, 0] + 1
+            word = (h[ends] - h[starts, None]) * self._mixinv[starts, None] + self._word_tags
+            word >>= _TICKET_SHIFT
+            word |= owner[starts, None]
+        else:
+            word = np.zeros((0, 2), dtype=np.uint64)
         # Char n-grams of every length lo..hi at every position: (size, hi - lo + 1).
         span = self._char_span(size)
         char = (h[span] - h[:size, None]) * self._mixinv[:size, None] + self._char_tags
+        char >>= _TICKET_SHIFT
+        char |= owner[:, None]
         q = np.concatenate([word.ravel(), char.ravel()])
         q.sort(kind="stable")  # a radix sort for 64-bit integers: the fastest here
-        first = np.empty(q.size, dtype=bool)
-        first[0] = True
-        np.not_equal(q[1:], q[:-1], out=first[1:])
-        idx = np.flatnonzero(first)
-        return q[idx], np.diff(idx, append=q.size)
-
-    def _pairs(self, k: int) -> np.ndarray:
-        """(k, 2) index rows [i + 1, i + 2] (cached): a token's end and the next one's."""
-        if self._pair.shape[0] < k:
-            rows = max(k, 2 * self._pair.shape[0])
-            self._pair = np.arange(rows)[:, None] + np.array([1, 2])[None, :]
-        return self._pair[:k]
+        new = np.empty(q.size, dtype=bool)
+        new[0] = True
+        np.not_equal(q[1:], q[:-1], out=new[1:])
+        idx = np.flatnonzero(new)
+        q = q[idx]
+        return (
+            (q >> _KEY_BITS).astype(np.int64),
+            q & _KEY_MASK,
+            np.diff(idx, append=new.size),
+        )
 
     def _char_span(self, size: int) -> np.ndarray:
         """(size, hi - lo + 1) end positions i + n of the char n-grams at i (cached by size)."""

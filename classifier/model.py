@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import FeatureIndex, tfidf_values
+from classifier.features import MAX_BATCH, FeatureIndex, tfidf_values
 from classifier.knn import KnnIndex, KnnMatrix, KnnPostings
 from classifier.tokenize import tokenize, tokenizer_files
 
@@ -195,19 +195,17 @@ class CategoryModel:
             return np.array([self.decision_tokens_numpy(t) for t in token_lists]).reshape(
                 n, len(self.labels)
             )
-        # Few numpy calls per ticket: each costs microseconds when the caches are cold, as
-        # they are between two tickets in a server (the arrays are a few hundred entries).
-        per = [self._index.ticket_keys(t) for t in token_lists]
-        if n == 1:
-            keys, counts = per[0]
-            ticket = None
-        else:
-            # No de-duplication across tickets: sorting a batch's keys cost more than the
-            # look-ups it saved once a look-up became a single probe.
-            keys = np.concatenate([k for k, _ in per]) if n else np.zeros(0, dtype=np.uint64)
-            counts = np.concatenate([c for _, c in per]) if n else np.zeros(0, dtype=np.int64)
-            lens = np.fromiter((len(k) for k, _ in per), dtype=np.int64, count=n)
-            ticket = np.repeat(np.arange(n), lens)
+        if n > MAX_BATCH:
+            return np.concatenate(
+                [
+                    self.decision_batch(token_lists[i : i + MAX_BATCH])
+                    for i in range(0, n, MAX_BATCH)
+                ]
+            )
+        # One pass of a few dozen numpy calls for the whole batch (each call costs
+        # microseconds when the caches are cold, as they are between two tickets in a
+        # server): every ticket's distinct n-gram keys, by ticket.
+        ticket, keys, counts = self._index.batch_keys(token_lists)
         slots = self._index.lookup(keys)
         known = slots >= 0
         table = self._slot_table[slots[known]]  # idf, coefficients, word flag, kNN row
@@ -216,10 +214,9 @@ class CategoryModel:
         vals = np.log(counts[known])
         vals += 1.0
         vals *= table[:, 0]
+        ticket = ticket[known]
         group = (table[:, -2] == 0).astype(np.intp)
-        if ticket is not None:
-            ticket = ticket[known]
-            group += 2 * ticket
+        group += 2 * ticket
         # bincount adds each group's terms in order, whatever else is in the batch
         norms = np.sqrt(np.bincount(group, weights=vals * vals, minlength=2 * n))
         vals /= norms[group]  # every present feature has a value > 0
@@ -227,27 +224,19 @@ class CategoryModel:
         # segment from its start), so predict_batch gives exactly what predict gives. A scipy
         # sparse product computes the same sums but costs more in set-up than in arithmetic.
         contrib = vals[:, None] * table[:, 1:-2]
-        if ticket is None:
-            scores = (
-                np.add.reduceat(contrib, [0], axis=0)
-                if vals.size
-                else np.zeros((1, len(self.labels)))
-            )
-        else:
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
-            scores = np.zeros((n, len(self.labels)))
-            filled = np.flatnonzero(indptr[1:] > indptr[:-1])
-            if filled.size:
-                scores[filled] = np.add.reduceat(contrib, indptr[filled], axis=0)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
+        scores = np.zeros((n, len(self.labels)))
+        filled = np.flatnonzero(indptr[1:] > indptr[:-1])
+        if filled.size:
+            scores[filled] = np.add.reduceat(contrib, indptr[filled], axis=0)
         scores += self.intercept
         km = self._knn_matrix
         if km is not None and self.knn is not None:
             krows = table[:, -1].astype(np.int64)
             kin = krows >= 0
             kptr = np.zeros(n + 1, dtype=np.int64)
-            owner = ticket if ticket is not None else np.zeros(vals.size, dtype=np.intp)
-            np.cumsum(np.bincount(owner[kin], minlength=n), out=kptr[1:])
+            np.cumsum(np.bincount(ticket[kin], minlength=n), out=kptr[1:])
             sums = km.sums(krows[kin], vals[kin], kptr)
             # Row by row, not a matrix product: BLAS may add in another order for a batch
             # than for one ticket, and predict_batch must give what predict gives.
@@ -457,7 +446,7 @@ MAX_CHUNK = 256
 # Tickets scored together by predict_batch: their n-gram keys are looked up and their rows
 # gathered in one pass each (numpy's per-call cost shared); the kNN top-k runs in chunks of
 # knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
-BATCH = 128
+BATCH = MAX_BATCH
 _worker_model: CategoryModel | None = None
 
 

@@ -154,6 +154,41 @@ def test_feature_index_equals_dict_lookup(
 
 
 @settings(max_examples=100, deadline=None)
+@given(TOKEN_LISTS, st.lists(TOKEN_LISTS, min_size=1, max_size=3).map(lambda ls: sum(ls, [])))
+def test_batch_keys_give_each_ticket_what_it_gets_alone(
+    train: list[list[str]], batch: list[list[str]]
+) -> None:
+    # No known n-gram spans two tickets in the shared buffer (empty tickets included), and
+    # each ticket's known keys and counts come out in the order they have alone. (The
+    # n-grams that run into the sentinels after a ticket are unknown either way.)
+    wv, cv = _vocab(train, 1, 3)
+    index = FeatureIndex(wv, cv, (1, 3))
+    ticket, keys, counts = index.batch_keys(batch)
+    for i, toks in enumerate(batch):
+        mine = ticket == i
+        slots = index.lookup(keys[mine])
+        alone_keys, alone_counts = index.ticket_keys(toks)
+        alone_slots = index.lookup(alone_keys)
+        assert slots[slots >= 0].tolist() == alone_slots[alone_slots >= 0].tolist()
+        assert counts[mine][slots >= 0].tolist() == alone_counts[alone_slots >= 0].tolist()
+        slots, n = index.counts(toks)
+        assert sorted(np.repeat(index.order[slots], n).tolist()) == sorted(
+            [
+                j
+                for j in map({g: i for i, g in enumerate(wv)}.get, word_ngrams(toks))
+                if j is not None
+            ]
+            + [
+                j + len(wv)
+                for j in map(
+                    {g: i for i, g in enumerate(cv)}.get, char_ngrams(char_text(toks), 1, 3)
+                )
+                if j is not None
+            ]
+        )
+
+
+@settings(max_examples=100, deadline=None)
 @given(TOKEN_LISTS, TOKEN_LISTS)
 def test_feature_index_dict_fallback_agrees(train: list[list[str]], probe: list[list[str]]) -> None:
     wv, cv = _vocab(train, 1, 3)
