@@ -9,8 +9,10 @@ Files: `model.json` (labels, settings, these figures), `vocab.json` (word and ch
 in column order), `weights.npz` (IDF vectors, the folded coefficients and intercepts in float32;
 with the optional kNN member (`--knn`) also its postings; no pickle). Prediction needs no
 scikit-learn (`classifier.model.CategoryModel`) and no compiled code of ours: every word and
-char n-gram of a ticket becomes a 64-bit key (`classifier.features.FeatureIndex`), found by
-one hash-bucket probe in records that hold each key beside its idf and coefficients, and the
+char n-gram of a ticket is a substring of its space-joined tokens and becomes a 57-bit
+polynomial hash of that substring (`classifier.features.FeatureIndex`; a whole batch in one
+pass, no token dictionary), found by one hash-bucket probe in records that hold each key
+beside its idf and coefficients, and the
 score is the TF-IDF values times the coefficient rows: the members and the meta-model are
 folded into one coefficient matrix. Tests check this equals the per-ticket numpy reference
 and the unfolded scikit-learn stack."""
