@@ -248,35 +248,43 @@ class FeatureIndex:
         h[0] = 0
         np.cumsum(np.multiply(cp, self._pow[: cp.size], dtype=np.uint64), out=h[1:])
         h[1:] += self._cumpow[: cp.size]
-        # Each ticket's region: its text and pad; its number shifted above the 57-bit keys.
-        region = np.fromiter(map(len, texts), dtype=np.int64, count=n) + pad
-        owner = np.repeat(self._ticket_tags[:n], region)  # per position
+        one = n == 1  # one ticket (predict): number 0, so the ticket bits stay zero
+        if not one:
+            # Each ticket's region: its text and pad; its number shifted above the keys.
+            region = np.fromiter(map(len, texts), dtype=np.int64, count=n) + pad
+            owner = np.repeat(self._ticket_tags[:n], region)  # per position
         # Word n-grams: token i spans [start, end); its bigram runs to the next token's end,
         # or for a ticket's last token one sentinel past its own (an unknown key).
-        ntok = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
-        flat = [tok for toks in token_lists for tok in toks]
+        flat = token_lists[0] if one else [tok for toks in token_lists for tok in toks]
         if flat:
             lens = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
             g = np.zeros(len(flat) + 1, dtype=np.int64)
             np.cumsum(lens + 1, out=g[1:])
-            first = np.cumsum(ntok) - ntok  # each ticket's first token
-            base = np.cumsum(region) - region  # each ticket's first position
-            starts = g[:-1] + np.repeat(base - g[first], ntok)
             ends = np.empty((len(flat), 2), dtype=np.int64)
+            if one:
+                starts = g[:-1]
+                last = [len(flat) - 1]
+            else:
+                ntok = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+                first = np.cumsum(ntok) - ntok  # each ticket's first token
+                base = np.cumsum(region) - region  # each ticket's first position
+                starts = g[:-1] + np.repeat(base - g[first], ntok)
+                last = (first + ntok - 1)[ntok > 0]
             ends[:, 0] = starts + lens
             ends[:-1, 1] = ends[1:, 0]
-            last = (first + ntok - 1)[ntok > 0]
             ends[last, 1] = ends[last, 0] + 1
             word = (h[ends] - h[starts, None]) * self._mixinv[starts, None] + self._word_tags
             word >>= _TICKET_SHIFT
-            word |= owner[starts, None]
+            if not one:
+                word |= owner[starts, None]
         else:
             word = np.zeros((0, 2), dtype=np.uint64)
         # Char n-grams of every length lo..hi at every position: (size, hi - lo + 1).
         span = self._char_span(size)
         char = (h[span] - h[:size, None]) * self._mixinv[:size, None] + self._char_tags
         char >>= _TICKET_SHIFT
-        char |= owner[:, None]
+        if not one:
+            char |= owner[:, None]
         q = np.concatenate([word.ravel(), char.ravel()])
         q.sort(kind="stable")  # a radix sort for 64-bit integers: the fastest here
         new = np.empty(q.size, dtype=bool)
@@ -284,11 +292,10 @@ class FeatureIndex:
         np.not_equal(q[1:], q[:-1], out=new[1:])
         idx = np.flatnonzero(new)
         q = q[idx]
-        return (
-            (q >> _KEY_BITS).astype(np.int64),
-            q & _KEY_MASK,
-            np.diff(idx, append=new.size),
-        )
+        counts = np.diff(idx, append=new.size)
+        if one:
+            return np.zeros(q.size, dtype=np.int64), q, counts
+        return (q >> _KEY_BITS).astype(np.int64), q & _KEY_MASK, counts
 
     def _char_span(self, size: int) -> np.ndarray:
         """(size, hi - lo + 1) end positions i + n of the char n-grams at i (cached by size)."""
