@@ -82,18 +82,20 @@ class FeatureIndex:
 
     The stacked feature space is the word vocabulary (columns 0..n_word-1) then the char
     vocabulary. Instead of one dict look-up per n-gram (~1,800 per 500-character ticket), every
-    n-gram becomes a 64-bit key and all keys of a ticket are found together in a hash-bucketed
-    array of the vocabulary's keys (``lookup``).
+    n-gram becomes a 57-bit key and all keys of a batch of tickets are found together in a
+    hash-bucketed array of the vocabulary's keys (``lookup``).
 
     Every n-gram is a substring of the text the char analyser reads (the tokens joined by one
     space; a word bigram ``a b`` is the span from a's start to b's end), so its key is a
     polynomial hash of that substring's code points, ``sum(c_j · P^j) mod 2^64``, times an odd
-    constant plus a tag per kind (word unigram, word bigram, char n-gram of length n). A
+    constant plus a tag per kind (word unigram, word bigram, char n-gram of length n), its top
+    57 bits kept. A
     ticket's prefix sums of ``c_j · P^j`` give every substring's hash with one subtraction and
     one multiplication by ``P^-start`` (P is odd, so it has an inverse mod 2^64): a handful of
     numpy passes over the code points, no dict of tokens and no per-character table, whose
     memory a ticket would otherwise fetch from RAM (jieba's dictionary evicts it between two
-    tickets). Two different strings share a key with probability about 2^-64 per pair; the
+    tickets). Two different strings share a key with probability about 2^-57 per pair (an
+    unknown n-gram meets one of 400,000 vocabulary keys about once in 3·10^11); the
     vocabulary's own keys are checked to be distinct when the index is built (else the plain
     dict path is used).
     """
@@ -116,7 +118,7 @@ class FeatureIndex:
         self.n_word = len(word_vocab)
         self._cache: dict[str, tuple[int, ...]] = {}
         self._pinv = pow(self.P, -1, 1 << 64)
-        # kind -> tag added to (hash × MIX); distinct, odd-multiplied, so kinds never line up.
+        # kind -> tag added to hash × MIX: the same string of two kinds gets unrelated keys.
         self._tags = [
             np.uint64((0xD1B54A32D192ED03 * (k + 1)) & 0xFFFFFFFFFFFFFFFF)
             for k in range(2 + self.hi)
