@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from itertools import chain, repeat
 
 import numpy as np
 
 # Bigrams are joined with a space: tokens never contain one, so the key is unambiguous.
 BIGRAM_SEP = " "
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, for Fibonacci hashing
+# Pads a ticket's code points: beyond Unicode (0x10FFFF), so in no vocabulary n-gram.
+_SENTINEL = (0x110000).to_bytes(4, "little")
+# Keys are 57 bits; batch_keys puts a ticket's number (< MAX_BATCH) in the 7 above them.
+_KEY_BITS = np.uint64(57)
+_TICKET_SHIFT = np.uint64(64 - 57)
+_KEY_MASK = np.uint64((1 << 57) - 1)
+MAX_BATCH = 1 << 7
 
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
@@ -75,27 +81,30 @@ class FeatureIndex:
     """Columns of the word 1–2-grams and char n-grams of a token list, found with numpy.
 
     The stacked feature space is the word vocabulary (columns 0..n_word-1) then the char
-    vocabulary. Instead of one dict look-up per n-gram (~1,800 per 500-character ticket, the slow
-    part of prediction), every n-gram becomes a 64-bit key and all keys of a ticket are found
-    together in a hash-bucketed array of the vocabulary's keys (``lookup``):
+    vocabulary. Instead of one dict look-up per n-gram (~1,800 per 500-character ticket), every
+    n-gram becomes a 57-bit key and all keys of a batch of tickets are found together in a
+    hash-bucketed array of the vocabulary's keys (``lookup``).
 
-    - key = kind tag (top 4 bits: 1..hi for char n-grams of that length, 14 word unigram,
-      15 word bigram) | payload;
-    - word: each token becomes a token id (one dict look-up per token, 0 when unknown); a
-      unigram's payload is its id, a bigram's is ``id_a << tok_bits | id_b``;
-    - char: the joined text is read as code points (``str.encode("utf-32-le")``), each mapped
-      to a character id (0 for a character in no vocabulary n-gram); an n-gram's payload is its
-      n character ids written in base ``2**char_bits``.
-
-    Ids start at 1, so a key holding an unknown token or character (a 0 digit) is never in the
-    vocabulary. No Python loop over n-grams, no cache: the cost barely depends on the text.
-    When the keys do not fit 60 bits (a huge alphabet with long n-grams) the plain dict path
-    (word_ngrams / char_ngram_ids) is used instead.
+    Every n-gram is a substring of the text the char analyser reads (the tokens joined by one
+    space; a word bigram ``a b`` is the span from a's start to b's end), so its key is a
+    polynomial hash of that substring's code points, ``sum(c_j · P^j) mod 2^64``, times an odd
+    constant plus a tag per kind (word unigram, word bigram, char n-gram of length n), its top
+    57 bits kept. A
+    ticket's prefix sums of ``c_j · P^j`` give every substring's hash with one subtraction and
+    one multiplication by ``P^-start`` (P is odd, so it has an inverse mod 2^64): a handful of
+    numpy passes over the code points, no dict of tokens and no per-character table, whose
+    memory a ticket would otherwise fetch from RAM (jieba's dictionary evicts it between two
+    tickets). Two different strings share a key with probability about 2^-57 per pair (an
+    unknown n-gram meets one of 400,000 vocabulary keys about once in 3·10^11); the
+    vocabulary's own keys are checked to be distinct when the index is built (else the plain
+    dict path is used).
     """
 
-    TAG_SHIFT = 60
-    TAG_UNI = 14
-    TAG_BI = 15
+    # Odd multipliers: P for the polynomial, MIX to spread a kind's hashes over 64 bits.
+    P = 0x100000001B3
+    MIX = 0xBF58476D1CE4E5B9
+    KIND_UNI = 0
+    KIND_BI = 1  # char n-grams of length n: kind 1 + n
 
     def __init__(
         self,
@@ -107,64 +116,39 @@ class FeatureIndex:
     ) -> None:
         self.lo, self.hi = char_range
         self.n_word = len(word_vocab)
-        # Token ids: unigrams first (in vocabulary order), then any bigram part that is not a
-        # unigram itself. Done with C-level joins/splits: the vocabulary has ~10^5 entries and
-        # load time counts.
-        is_bi = [BIGRAM_SEP in w for w in word_vocab]
-        unis = [w for w, b in zip(word_vocab, is_bi, strict=True) if not b]
-        bis = [w for w, b in zip(word_vocab, is_bi, strict=True) if b]
-        tok_ids: dict[str, int] = dict(zip(unis, range(1, len(unis) + 1), strict=True))
-        parts = "\n".join(bis).replace(BIGRAM_SEP, "\n").split("\n") if bis else []
-        if len(parts) != 2 * len(bis):  # a bigram entry with more than one separator
-            parts = [p for w in bis for p in w.split(BIGRAM_SEP, 1)]
-        for p in parts:
-            if p not in tok_ids:
-                tok_ids[p] = len(tok_ids) + 1
-        chars = sorted(set("".join(char_vocab)))
-        self.tok_bits = (len(tok_ids) + 1).bit_length()
-        self.char_bits = (len(chars) + 1).bit_length()
-        self.numeric = (
-            numeric
-            and 2 * self.tok_bits <= self.TAG_SHIFT
-            and self.char_bits * self.hi <= self.TAG_SHIFT
-        )
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._pinv = pow(self.P, -1, 1 << 64)
+        # kind -> tag added to hash × MIX: the same string of two kinds gets unrelated keys.
+        self._tags = [
+            np.uint64((0xD1B54A32D192ED03 * (k + 1)) & 0xFFFFFFFFFFFFFFFF)
+            for k in range(2 + self.hi)
+        ]
+        self._word_tags = np.array([self._tags[self.KIND_UNI], self._tags[self.KIND_BI]])
+        self._char_tags = np.array([self._tags[1 + n] for n in range(self.lo, self.hi + 1)])
+        self._span = np.zeros((0, self.hi - self.lo + 1), dtype=np.int64)
+        self._ticket_tags = np.arange(MAX_BATCH, dtype=np.uint64) << _KEY_BITS
+        self._pow = np.ones(1, dtype=np.uint64)
+        self._mixinv = np.ones(1, dtype=np.uint64)
+        self._grow_powers(1024)
+        keys = None
+        if numeric:
+            is_bi = np.fromiter(
+                (BIGRAM_SEP in w for w in word_vocab), dtype=bool, count=self.n_word
+            )
+            kinds = np.where(is_bi, self.KIND_BI, self.KIND_UNI)
+            char_lens = np.fromiter(map(len, char_vocab), dtype=np.int64, count=len(char_vocab))
+            keys = np.concatenate(
+                [self._string_keys(word_vocab, kinds), self._string_keys(char_vocab, 1 + char_lens)]
+            )
+            ordered = np.sort(keys)
+            if (ordered[1:] == ordered[:-1]).any():  # 2^-64 a pair, but never a wrong column
+                keys = None
+        self.numeric = keys is not None
         if not self.numeric:
             self.word_vocab = {w: i for i, w in enumerate(word_vocab)}
             self.char_vocab = {g: i for i, g in enumerate(char_vocab)}
             self.order = np.arange(self.n_word + len(char_vocab), dtype=np.int64)
             return
-        self.tok_ids = tok_ids
-        # The narrowest integers that hold the ids: the table is read once per character of
-        # every ticket, and 2 MB of it stays in the CPU cache where 9 MB (uint64) would not.
-        self.char_code = np.zeros(0x110000, dtype=np.uint16 if len(chars) < 2**16 else np.uint32)
-        if chars:
-            self.char_code[[ord(ch) for ch in chars]] = np.arange(1, len(chars) + 1)
-        shift = self.TAG_SHIFT
-        word_keys = np.zeros(len(word_vocab), dtype=np.uint64)
-        kinds = np.array(is_bi, dtype=bool)
-        word_keys[~kinds] = np.arange(1, len(unis) + 1, dtype=np.uint64) | np.uint64(
-            self.TAG_UNI << shift
-        )
-        if bis:
-            ab = np.fromiter(map(tok_ids.__getitem__, parts), dtype=np.uint64, count=len(parts))
-            word_keys[kinds] = (
-                (ab[0::2] << np.uint64(self.tok_bits)) | ab[1::2] | np.uint64(self.TAG_BI << shift)
-            )
-        # Char keys, vectorised per n-gram length: the grams of one length, concatenated and
-        # read as code points, form an (n_grams, n) array of character ids.
-        lengths = np.fromiter(map(len, char_vocab), dtype=np.int64, count=len(char_vocab))
-        char_keys = np.zeros(len(char_vocab), dtype=np.uint64)
-        for n in np.unique(lengths).tolist():
-            sel = np.flatnonzero(lengths == n)
-            joined = "".join([char_vocab[i] for i in sel.tolist()])
-            cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            ids = self.char_code[cp].astype(np.uint64).reshape(len(sel), n)
-            k = np.full(len(sel), n << shift, dtype=np.uint64)
-            for j in range(n):
-                k |= ids[:, j] << np.uint64(self.char_bits * (n - 1 - j))
-            char_keys[sel] = k
-        keys = np.concatenate([word_keys, char_keys])
         # Look-up by hash buckets, not a binary search: a binary search in ~400k keys touches
         # a dozen cache lines per n-gram, and a prediction running beside other work (or after
         # jieba's dictionary) finds few of them in the CPU cache; a bucket is two. The keys are
@@ -181,9 +165,41 @@ class FeatureIndex:
         ).astype(np.int32 if len(keys) < 2**31 else np.int64)
         sizes = np.diff(self.starts)
         self.max_bucket = int(sizes.max(initial=0))
-        self._tag = {n: np.uint64(n << self.TAG_SHIFT) for n in range(1, 16)}
-        self._tok_shift = np.uint64(self.tok_bits)
-        self._char_shift = np.uint64(self.char_bits)
+
+    def _grow_powers(self, n: int) -> None:
+        """P^j and MIX · P^-j for j < n (at least), mod 2^64."""
+        if self._pow.size >= n:
+            return
+        size = max(n, 2 * self._pow.size)
+        p = np.empty(size, dtype=np.uint64)
+        q = np.empty(size, dtype=np.uint64)
+        p[0], q[0] = 1, self.MIX
+        # Doubling: each step multiplies the known half by P^len (numpy wraps mod 2^64).
+        filled = 1
+        while filled < size:
+            step = min(filled, size - filled)
+            p[filled : filled + step] = p[:step] * np.uint64(pow(self.P, filled, 1 << 64))
+            q[filled : filled + step] = q[:step] * np.uint64(pow(self._pinv, filled, 1 << 64))
+            filled += step
+        self._pow, self._mixinv = p, q
+        self._cumpow = np.cumsum(p)  # sum_{i<=j} P^i (numpy wraps mod 2^64)
+
+    def _string_keys(self, strings: Sequence[str], kinds: np.ndarray) -> np.ndarray:
+        """Keys of whole strings (the vocabulary), by Horner's rule per string length."""
+        out = np.zeros(len(strings), dtype=np.uint64)
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        P = np.uint64(self.P)
+        for n in np.flatnonzero(np.bincount(lengths, minlength=1)).tolist():
+            sel = np.flatnonzero(lengths == n)
+            joined = "".join([strings[i] for i in sel.tolist()])
+            cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            c = cp.astype(np.uint64).reshape(len(sel), n) + np.uint64(1)
+            acc = np.zeros(len(sel), dtype=np.uint64)
+            for j in range(n - 1, -1, -1):
+                acc = acc * P + c[:, j]
+            out[sel] = acc
+        tags = np.array(self._tags, dtype=np.uint64)[kinds]
+        return (out * np.uint64(self.MIX) + tags) >> _TICKET_SHIFT
 
     def counts(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Slots (see ``order``) of the tokens' n-grams in the vocabulary, and counts."""
@@ -195,55 +211,100 @@ class FeatureIndex:
         hit = slots >= 0
         return slots[hit], counts[hit]
 
-    def token_ids(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """Each ticket's token ids (0 for a token in no word n-gram), as uint64 arrays."""
-        flat = list(chain.from_iterable(token_lists))
-        # (int64 then a view: numpy's fromiter converts Python ints to int64 twice as fast)
-        every = np.fromiter(
-            map(self.tok_ids.get, flat, repeat(0)), dtype=np.int64, count=len(flat)
-        ).view(np.uint64)
-        out = []
-        start = 0
-        for tokens in token_lists:
-            out.append(every[start : start + len(tokens)])
-            start += len(tokens)
-        return out
+    def ticket_keys(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct keys (ascending) of the tokens' word and char n-grams, and their counts."""
+        _, keys, counts = self.batch_keys([tokens])
+        return keys, counts
 
-    def ticket_keys(
-        self, tokens: Sequence[str], token_ids: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct keys (ascending) of the tokens' word and char n-grams, and their counts.
+    def batch_keys(
+        self, token_lists: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ticket, key, count) of every distinct n-gram of each ticket: by ticket, then key.
 
-        token_ids: the tokens' ids when already known (see token_ids).
+        A batch (at most MAX_BATCH tickets) is one buffer of code points: each ticket's
+        space-joined tokens followed by hi sentinel characters (a code point beyond Unicode, in
+        no vocabulary string), so every position starts a char n-gram of every length and every
+        token a bigram; those that run into a sentinel are unknown keys, found absent like any
+        other, and no n-gram spans two tickets. The same few dozen numpy calls serve one ticket
+        or a hundred (each call costs microseconds when the caches are cold). A key is 57 bits;
+        the ticket's number goes above it, so one sort orders and counts every ticket's
+        n-grams, and one ticket gets the same keys and counts, in the same order, alone or in
+        a batch.
         """
-        if not tokens or self.keys.size == 0:
-            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-        tag = self._tag
-        t = token_ids if token_ids is not None else self.token_ids([tokens])[0]
-        parts = [t | tag[self.TAG_UNI]]
-        if t.size > 1:
-            parts.append((t[:-1] << self._tok_shift) | t[1:] | tag[self.TAG_BI])
-        text = char_text(tokens)
-        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        c = self.char_code[cp].astype(np.uint64)
-        size = c.size
-        for n in range(self.lo, min(self.hi, size) + 1):
-            m = size - n + 1
-            code = c[:m] | tag[n] if n == 1 else c[:m] << self._char_shift
-            for k in range(1, n):
-                code |= c[k : k + m]
-                if k < n - 1:
-                    code <<= self._char_shift
-            if n > 1:
-                code |= tag[n]
-            parts.append(code)
-        q = np.concatenate(parts)
-        q.sort()
-        first = np.empty(q.size, dtype=bool)
-        first[0] = True
-        np.not_equal(q[1:], q[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        return q[starts], np.diff(starts, append=q.size)
+        n = len(token_lists)
+        if n > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} tickets per batch")
+        empty = np.zeros(0, dtype=np.int64)
+        if not self.numeric or n == 0:
+            return empty, np.zeros(0, dtype=np.uint64), empty
+        pad = self.hi
+        sentinel = _SENTINEL * pad
+        texts = [char_text(t) for t in token_lists]
+        buf = b"".join([t.encode("utf-32-le", "surrogatepass") + sentinel for t in texts])
+        cp = np.frombuffer(buf + sentinel, np.uint32)  # one more pad: n-grams at the end
+        size = cp.size - pad  # positions that start n-grams
+        self._grow_powers(cp.size + 1)
+        # h[i] = sum_{j<i} (c_j + 1) · P^j; a substring [s, e) hashes to (h[e] - h[s]) · P^-s
+        # (the "+ 1" is the running sum of P^j, added at once)
+        h = np.empty(cp.size + 1, dtype=np.uint64)
+        h[0] = 0
+        np.cumsum(np.multiply(cp, self._pow[: cp.size], dtype=np.uint64), out=h[1:])
+        h[1:] += self._cumpow[: cp.size]
+        one = n == 1  # one ticket (predict): number 0, so the ticket bits stay zero
+        if not one:
+            # Each ticket's region: its text and pad; its number shifted above the keys.
+            region = np.fromiter(map(len, texts), dtype=np.int64, count=n) + pad
+            owner = np.repeat(self._ticket_tags[:n], region)  # per position
+        # Word n-grams: token i spans [start, end); its bigram runs to the next token's end,
+        # or for a ticket's last token one sentinel past its own (an unknown key).
+        flat = token_lists[0] if one else [tok for toks in token_lists for tok in toks]
+        if flat:
+            lens = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+            g = np.zeros(len(flat) + 1, dtype=np.int64)
+            np.cumsum(lens + 1, out=g[1:])
+            ends = np.empty((len(flat), 2), dtype=np.int64)
+            if one:
+                starts = g[:-1]
+                last = [len(flat) - 1]
+            else:
+                ntok = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+                first = np.cumsum(ntok) - ntok  # each ticket's first token
+                base = np.cumsum(region) - region  # each ticket's first position
+                starts = g[:-1] + np.repeat(base - g[first], ntok)
+                last = (first + ntok - 1)[ntok > 0]
+            ends[:, 0] = starts + lens
+            ends[:-1, 1] = ends[1:, 0]
+            ends[last, 1] = ends[last, 0] + 1
+            word = (h[ends] - h[starts, None]) * self._mixinv[starts, None] + self._word_tags
+            word >>= _TICKET_SHIFT
+            if not one:
+                word |= owner[starts, None]
+        else:
+            word = np.zeros((0, 2), dtype=np.uint64)
+        # Char n-grams of every length lo..hi at every position: (size, hi - lo + 1).
+        span = self._char_span(size)
+        char = (h[span] - h[:size, None]) * self._mixinv[:size, None] + self._char_tags
+        char >>= _TICKET_SHIFT
+        if not one:
+            char |= owner[:, None]
+        q = np.concatenate([word.ravel(), char.ravel()])
+        q.sort(kind="stable")  # a radix sort for 64-bit integers: the fastest here
+        new = np.empty(q.size, dtype=bool)
+        new[0] = True
+        np.not_equal(q[1:], q[:-1], out=new[1:])
+        idx = np.flatnonzero(new)
+        q = q[idx]
+        counts = np.diff(idx, append=new.size)
+        if one:
+            return np.zeros(q.size, dtype=np.int64), q, counts
+        return (q >> _KEY_BITS).astype(np.int64), q & _KEY_MASK, counts
+
+    def _char_span(self, size: int) -> np.ndarray:
+        """(size, hi - lo + 1) end positions i + n of the char n-grams at i (cached by size)."""
+        if self._span.shape[0] < size:
+            rows = max(size, 2 * self._span.shape[0])
+            self._span = np.arange(rows)[:, None] + np.arange(self.lo, self.hi + 1)[None, :]
+        return self._span[:size]
 
     def _bucket(self, keys: np.ndarray) -> np.ndarray:
         # Fibonacci hashing: the top bits of key × 2^64/φ spread the structured keys (small

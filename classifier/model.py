@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import FeatureIndex, tfidf_values
+from classifier.features import MAX_BATCH, FeatureIndex, tfidf_values
 from classifier.knn import KnnIndex, KnnMatrix, KnnPostings
 from classifier.tokenize import tokenize, tokenizer_files
 
@@ -194,38 +195,37 @@ class CategoryModel:
             return np.array([self.decision_tokens_numpy(t) for t in token_lists]).reshape(
                 n, len(self.labels)
             )
-        ids = self._index.token_ids(token_lists)
-        per = [self._index.ticket_keys(t, i) for t, i in zip(token_lists, ids, strict=True)]
-        if n == 1:
-            keys, counts = per[0]
-        else:
-            # No de-duplication across tickets: sorting a batch's keys cost more than the
-            # look-ups it saved once a look-up became a single probe.
-            keys = np.concatenate([k for k, _ in per]) if n else np.zeros(0, dtype=np.uint64)
-            counts = np.concatenate([c for _, c in per]) if n else np.zeros(0, dtype=np.int64)
-        lens = np.fromiter((len(k) for k, _ in per), dtype=np.int64, count=n)
-        ticket = np.repeat(np.arange(n), lens)
+        if n > MAX_BATCH:
+            return np.concatenate(
+                [
+                    self.decision_batch(token_lists[i : i + MAX_BATCH])
+                    for i in range(0, n, MAX_BATCH)
+                ]
+            )
+        # One pass of a few dozen numpy calls for the whole batch (each call costs
+        # microseconds when the caches are cold, as they are between two tickets in a
+        # server): every ticket's distinct n-gram keys, by ticket.
+        ticket, keys, counts = self._index.batch_keys(token_lists)
         slots = self._index.lookup(keys)
         known = slots >= 0
-        ticket, counts = ticket[known], counts[known]
-        table = self._slot_table[slots[known]]
-        rows = table[:, :-2].astype(np.float64)  # idf, coefficients (exactly the float64 ones)
-        word = table[:, -2] != 0
-        # tfidf_values per ticket: sublinear tf × idf, l2-normalised per block
-        vals = (1.0 + np.log(counts)) * rows[:, 0]
-        sq = vals * vals
-        w2 = np.bincount(ticket, weights=np.where(word, sq, 0.0), minlength=n)
-        c2 = np.bincount(ticket, weights=sq, minlength=n) - w2
-        # (astype: bincount of nothing is an integer array)
-        norm = np.sqrt(np.where(word, w2[ticket], c2[ticket]).astype(np.float64, copy=False))
-        np.divide(vals, norm, out=vals, where=norm > 0)
+        table = self._slot_table[slots[known]]  # idf, coefficients, word flag, kNN row
+        # tfidf_values per ticket: sublinear tf × idf (float32 idf widened exactly), then
+        # l2-normalised per ticket and block: group = 2 · ticket + (char block).
+        vals = np.log(counts[known])
+        vals += 1.0
+        vals *= table[:, 0]
+        ticket = ticket[known]
+        group = (table[:, -2] == 0).astype(np.intp)
+        group += 2 * ticket
+        # bincount adds each group's terms in order, whatever else is in the batch
+        norms = np.sqrt(np.bincount(group, weights=vals * vals, minlength=2 * n))
+        vals /= norms[group]  # every present feature has a value > 0
+        # Linear part: each ticket's terms added in its own order (reduceat runs through each
+        # segment from its start), so predict_batch gives exactly what predict gives. A scipy
+        # sparse product computes the same sums but costs more in set-up than in arithmetic.
+        contrib = vals[:, None] * table[:, 1:-2]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
-        # Linear part: each ticket's terms added in its own order (reduceat runs through each
-        # segment from its start), whatever else is in the batch, so predict_batch gives
-        # exactly what predict gives. A scipy sparse product computes the same sums but costs
-        # more in set-up than in arithmetic for one ticket.
-        contrib = vals[:, None] * rows[:, 1:]
         scores = np.zeros((n, len(self.labels)))
         filled = np.flatnonzero(indptr[1:] > indptr[:-1])
         if filled.size:
@@ -270,14 +270,24 @@ class CategoryModel:
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of scores divided by the fitted temperature."""
-        z = scores / self.temperature
-        z = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=-1, keepdims=True)
+        rows = np.atleast_2d(scores)
+        out = np.array([self._softmax(r) for r in rows.tolist()]).reshape(rows.shape)
+        return out.reshape(np.shape(scores))
+
+    def _softmax(self, scores: list[float]) -> list[float]:
+        # In Python floats: for the seven scores of one ticket this is a few microseconds,
+        # where numpy's calls on tiny arrays cost several times that with cold caches; every
+        # path (predict, predict_batch, proba_from_scores) uses it, so they agree exactly.
+        t = self.temperature
+        z = [x / t for x in scores]
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        total = sum(e)
+        return [x / total for x in e]
 
     def predict_tokens(self, tokens: list[str]) -> Prediction:
         """Predict from tokens produced by classifier.tokenize."""
-        return self._prediction(self.proba_from_scores(self.decision_tokens(tokens)), tokens)
+        return self._prediction(self._softmax(self.decision_tokens(tokens).tolist()), tokens)
 
     def predict(self, text: str, *, segmented: bool | None = None) -> Prediction:
         """Propose a category for one raw (or pre-segmented) ticket text."""
@@ -304,21 +314,16 @@ class CategoryModel:
         out: list[Prediction] = []
         for i in range(0, len(texts), BATCH):
             toks = [tokenize(t or "", segmented=segmented) for t in texts[i : i + BATCH]]
-            proba = self.proba_from_scores(self.decision_batch(toks))
-            # One argsort for the batch; the same order _prediction finds for each row.
-            order = np.argsort(-proba, axis=1)[:, :3]
+            scores = self.decision_batch(toks).tolist()
             out.extend(
-                self._prediction(p, t, o) for p, t, o in zip(proba, toks, order, strict=True)
+                self._prediction(self._softmax(s), t) for s, t in zip(scores, toks, strict=True)
             )
         return out
 
-    def _prediction(
-        self, p: np.ndarray, tokens: list[str], order: np.ndarray | None = None
-    ) -> Prediction:
-        if order is None:
-            order = np.argsort(-p)[:3]
+    def _prediction(self, p: list[float], tokens: list[str]) -> Prediction:
+        order = sorted(range(len(p)), key=p.__getitem__, reverse=True)[:3]
         labels = self.labels
-        top3 = [(labels[i], float(p[i])) for i in order.tolist()]
+        top3 = [(labels[i], p[i]) for i in order]
         return Prediction(top3[0][0], top3[0][1], top3, list(tokens))
 
     def start_workers(self, workers: int) -> None:
@@ -441,7 +446,7 @@ MAX_CHUNK = 256
 # Tickets scored together by predict_batch: their n-gram keys are looked up and their rows
 # gathered in one pass each (numpy's per-call cost shared); the kNN top-k runs in chunks of
 # knn.TOPK_CHUNK whatever the batch. Beyond ~128 the gain flattens.
-BATCH = 128
+BATCH = MAX_BATCH
 _worker_model: CategoryModel | None = None
 
 

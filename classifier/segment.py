@@ -88,7 +88,7 @@ def split_runs(tokens: list[str], known: Callable[[str], bool] = lambda _: False
     """
     # Most tokens hold none of the symbols: find the few that do first (a set test per
     # token is much cheaper than a regex).
-    hits = [i for i, tok in enumerate(tokens) if not _SYMBOLS.isdisjoint(tok) and len(tok) > 1]
+    hits = [i for i, tok in enumerate(tokens) if len(tok) > 1 and not _SYMBOLS.isdisjoint(tok)]
     if not hits:
         return tokens
     out = tokens[: hits[0]]

@@ -7,7 +7,6 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 
 import jieba
@@ -40,14 +39,13 @@ _cut: Cut | None = None
 _segmenter_name: str | None = None
 _stopwords: frozenset[str] | None = None
 _userwords: frozenset[str] | None = None
-# Token -> keep? The stop-word and punctuation test per token is a hot path; tokens repeat.
-_keep_cache: dict[str, bool] = {}
-_KEEP_CACHE_MAX = 200_000
 # Longest run of corpus tokens that may be re-joined into one user-dictionary word.
 _MAX_MERGE = 4
 
 # A token is kept only if it has a letter, digit or CJK character; "_" alone is noise.
 _HAS_WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+# A line (one token of a newline-joined token list) without any such character.
+_NO_WORD_LINE = re.compile(r"^[^\n0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]*\n", re.MULTILINE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NON_CJK = re.compile(r"[^\u3400-\u9fff]+")
 
@@ -79,7 +77,6 @@ def configure(
     with _lock:
         _files = files
         _tokenizer = _cut = _segmenter_name = _stopwords = _userwords = None
-        _keep_cache.clear()
     return files
 
 
@@ -219,13 +216,18 @@ def tokenize(text: str, *, segmented: bool | None = None) -> list[str]:
         # One segmenter call for the whole text: jieba splits at spaces itself (they come out as
         # " " tokens, dropped below), so this equals cutting chunk by chunk, minus per-call cost.
         pieces = get_cut()(norm)
-    flags = list(map(_keep_cache.get, pieces))
-    if None in flags:
-        stop = load_stopwords()
-        for i, tok in enumerate(pieces):
-            if flags[i] is None:
-                k = tok in PLACEHOLDERS or (tok not in stop and _HAS_WORD.search(tok) is not None)
-                if len(_keep_cache) < _KEEP_CACHE_MAX:
-                    _keep_cache[tok] = k
-                flags[i] = k
-    return list(compress(pieces, flags))
+    return keep_words(pieces)
+
+
+def keep_words(pieces: list[str]) -> list[str]:
+    """The pieces that have a letter, digit or CJK character and are no stop word.
+
+    Placeholders (<电话> …) always stay. One regex pass over the newline-joined pieces drops
+    punctuation (normalize_text turned every newline into a space, so none is inside a piece),
+    then a set test per word: a ticket's few hundred pieces cost one C-level scan instead of a
+    regex call, or a look-up in a large per-token cache, each.
+    """
+    stop = load_stopwords()
+    words = _NO_WORD_LINE.sub("", "\n".join(pieces) + "\n").split("\n")
+    words.pop()  # after the final newline
+    return [w for w in words if w not in stop or w in PLACEHOLDERS]

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from classifier import normalize as norm_mod
 from classifier.features import FeatureIndex, char_ngrams, char_text, word_ngrams
 from classifier.model import CategoryModel, load_model
-from classifier.tokenize import _CJK, get_tokenizer, looks_presegmented, tokenize
+from classifier.normalize import PLACEHOLDERS
+from classifier.tokenize import (
+    _CJK,
+    _HAS_WORD,
+    get_tokenizer,
+    keep_words,
+    load_stopwords,
+    looks_presegmented,
+    tokenize,
+)
 from classifier.train import read_table, train_model
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "classifier" / "tickets.csv"
@@ -85,6 +94,24 @@ def test_whole_text_jieba_equals_chunkwise() -> None:
     ]
 
 
+PIECES = st.lists(
+    st.one_of(
+        st.text(alphabet="的了小区a1，。！…_-<>　①ア\U0001f600", min_size=1, max_size=4),
+        st.sampled_from(sorted(PLACEHOLDERS) + ["的", "了", "A", "，", " ", "……"]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PIECES)
+def test_keep_words_equals_the_per_token_test(pieces: list[str]) -> None:
+    # The per-token rule it replaces: a placeholder, or a word character and no stop word.
+    stop = load_stopwords()
+    plain = [p for p in pieces if p in PLACEHOLDERS or (p not in stop and _HAS_WORD.search(p))]
+    assert keep_words(pieces) == plain
+
+
 # -- numeric n-gram look-up == dict look-up (what sklearn's analyzers produce) ----------------
 
 TOKEN_LISTS = st.lists(
@@ -124,6 +151,41 @@ def test_feature_index_equals_dict_lookup(
         slots, counts = index.counts(toks)
         assert len(set(slots.tolist())) == len(slots)  # each n-gram once, with its count
         assert sorted(np.repeat(index.order[slots], counts).tolist()) == sorted(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TOKEN_LISTS, st.lists(TOKEN_LISTS, min_size=1, max_size=3).map(lambda ls: sum(ls, [])))
+def test_batch_keys_give_each_ticket_what_it_gets_alone(
+    train: list[list[str]], batch: list[list[str]]
+) -> None:
+    # No known n-gram spans two tickets in the shared buffer (empty tickets included), and
+    # each ticket's known keys and counts come out in the order they have alone. (The
+    # n-grams that run into the sentinels after a ticket are unknown either way.)
+    wv, cv = _vocab(train, 1, 3)
+    index = FeatureIndex(wv, cv, (1, 3))
+    ticket, keys, counts = index.batch_keys(batch)
+    for i, toks in enumerate(batch):
+        mine = ticket == i
+        slots = index.lookup(keys[mine])
+        alone_keys, alone_counts = index.ticket_keys(toks)
+        alone_slots = index.lookup(alone_keys)
+        assert slots[slots >= 0].tolist() == alone_slots[alone_slots >= 0].tolist()
+        assert counts[mine][slots >= 0].tolist() == alone_counts[alone_slots >= 0].tolist()
+        slots, n = index.counts(toks)
+        assert sorted(np.repeat(index.order[slots], n).tolist()) == sorted(
+            [
+                j
+                for j in map({g: i for i, g in enumerate(wv)}.get, word_ngrams(toks))
+                if j is not None
+            ]
+            + [
+                j + len(wv)
+                for j in map(
+                    {g: i for i, g in enumerate(cv)}.get, char_ngrams(char_text(toks), 1, 3)
+                )
+                if j is not None
+            ]
+        )
 
 
 @settings(max_examples=100, deadline=None)
