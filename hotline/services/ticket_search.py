@@ -199,7 +199,9 @@ UNIT_HOLDS = (
 SMALL_UNIT = 5000
 
 
-async def _unit_within(conn: BaseDBAsyncClient, unit_id: int) -> tuple[tuple[str, list[Any]], bool]:
+async def _unit_within(
+    conn: BaseDBAsyncClient, unit_id: int | None
+) -> tuple[tuple[str, list[Any]], bool]:
     """The condition for a unit's tickets, and whether it is selective by itself."""
     if conn.capabilities.dialect == "postgres":
         _, rows = await conn.execute_query(
