@@ -921,7 +921,10 @@ class Writer:
                 )
             await self.create_indexes()
             await self.conn.execute("SET session_replication_role = DEFAULT")
-            await self.conn.execute("ANALYZE")
+            # VACUUM too: a bulk load leaves the visibility map unset, so no index-only scan
+            # (the dashboard's volumes, the worklist's counts) until autovacuum gets round to
+            # it — as it has in service. ANALYZE alone measured 1.1 s where 0.5 s was due.
+            await self.conn.execute("VACUUM ANALYZE")
             await self.conn.close()
         else:
             self.db.executemany(

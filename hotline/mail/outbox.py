@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from hotline.mail.templates import RenderedMail, render_stored
-from hotline.outbox.models import OutboxMessage, new_message
+from hotline.outbox.models import OutboxMessage, message_values
 from hotline.runtime.mail_settings import DEFAULT_FROM
 
 # Set once at start-up from the settings (hotline.startup.bootstrap.load_deployment); until then,
@@ -25,10 +26,11 @@ def _default_msgid_domain() -> str:
     return _msgid_domain
 
 
-def _checked_recipients(to: list[str]) -> list[str]:
-    if isinstance(to, str):
-        raise TypeError("to must be a list of addresses, not a single string")
-    cleaned = [addr.strip() for addr in to if addr and addr.strip()]
+# The same few recipient lists (a unit's staff, the supervisors) recur in every escalation
+# of a sweep: each is parsed once.
+@functools.lru_cache(maxsize=1024)
+def _checked_recipients(to: tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = tuple(addr.strip() for addr in to if addr and addr.strip())
     if not cleaned:
         raise ValueError("a mail needs at least one recipient")
     for addr in cleaned:
@@ -56,11 +58,43 @@ def new_mail(
     With `template` (a name in hotline.mail.templates.STORED_TEMPLATES) and its `params`, the
     body is left empty and rendered by the sender (see mail_content).
     """
-    recipients = _checked_recipients(to)
+    return OutboxMessage(
+        **mail_values(
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            ticket_number=ticket_number,
+            reason=reason,
+            now=now,
+            msgid_domain=msgid_domain,
+            template=template,
+            params=params,
+        )
+    )
+
+
+def mail_values(
+    *,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str | None,
+    ticket_number: str | None,
+    reason: str,
+    now: datetime,
+    msgid_domain: str | None = None,
+    template: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`new_mail`'s column values, for callers that insert many rows with one statement."""
+    if isinstance(to, str):
+        raise TypeError("to must be a list of addresses, not a single string")
+    recipients = list(_checked_recipients(tuple(to)))
     # Header injection is impossible through EmailMessage, but a stray newline would make
     # composing raise at send time; flatten it here where the caller can still see it.
     one_line_subject = " ".join(subject.split())
-    return new_message(
+    return message_values(
         transport="mail",
         dedupe_key=make_msgid(domain=msgid_domain or _default_msgid_domain()),
         recipients=recipients,

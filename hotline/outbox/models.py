@@ -101,20 +101,53 @@ def new_message(
     params: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """A pending row, not yet saved (callers may insert several at once)."""
-    created = as_utc(now)
     return OutboxMessage(
-        transport=transport,
-        dedupe_key=dedupe_key,
-        recipients=list(recipients),
-        subject=subject,
-        body=body,
-        body_html=body_html,
-        template=template,
-        params=dict(params or {}),
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=created,
-        created_at=created,
-        ticket_number=ticket_number,
-        reason=reason,
+        **message_values(
+            transport=transport,
+            dedupe_key=dedupe_key,
+            recipients=recipients,
+            body=body,
+            reason=reason,
+            now=now,
+            ticket_number=ticket_number,
+            subject=subject,
+            body_html=body_html,
+            template=template,
+            params=params,
+        )
     )
+
+
+def message_values(
+    *,
+    transport: str,
+    dedupe_key: str,
+    recipients: list[str],
+    body: str,
+    reason: str,
+    now: datetime,
+    ticket_number: str | None = None,
+    subject: str | None = None,
+    body_html: str | None = None,
+    template: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of a pending row (`new_message`'s, without building the model: a
+    mass escalation writes thousands of rows at once with one INSERT)."""
+    created = as_utc(now)
+    return {
+        "transport": transport,
+        "dedupe_key": dedupe_key,
+        "recipients": list(recipients),
+        "subject": subject,
+        "body": body,
+        "body_html": body_html,
+        "template": template,
+        "params": dict(params or {}),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": created,
+        "created_at": created,
+        "ticket_number": ticket_number,
+        "reason": reason,
+    }

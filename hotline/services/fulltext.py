@@ -142,18 +142,22 @@ async def match(
     columns: tuple[str, ...],
     within: tuple[str, list[Any]] | None = None,
     cap: int = DEFAULT_CAP,
+    newest_first: bool = True,
 ) -> Hits:
     """The newest `cap` documents matching `query` in `columns`, ranked.
 
     `within` is an SQL condition on `{id}`, the document's id (with `?` placeholders) — a
     unit's tickets — applied before the cap, so a unit's own matches are never crowded out.
-    It is checked per match, newest first (a correlated EXISTS through an index): given as
-    `id IN (subquery)`, SQLite would run the whole text match once per id of the subquery.
+    On SQLite it is checked per match, newest first (a correlated EXISTS through an index):
+    given as `id IN (subquery)`, SQLite would run the whole text match once per id of the
+    subquery. On PostgreSQL, `newest_first=False` says `within` is selective by itself
+    (a small unit's ids, bound as an array): the whole table is searched at once, not in
+    windows of the newest ids, each of which would read the word's matches again.
     """
     if not query:
         return Hits([], 0, False)
     if _postgres(conn):
-        rows = await _match_postgres(conn, kind, query, columns, within, cap)
+        rows = await _match_postgres(conn, kind, query, columns, within, cap, newest_first)
     else:
         rows = await _match_sqlite(conn, kind, query, columns, within, cap)
     capped = len(rows) > cap
@@ -194,6 +198,7 @@ async def _match_postgres(
     columns: tuple[str, ...],
     within: tuple[str, list[Any]] | None,
     cap: int,
+    newest_first: bool = True,
 ) -> list[tuple[int, float]]:
     """Newest matches first, looked for in ever larger windows of the newest ids.
 
@@ -235,7 +240,7 @@ async def _match_postgres(
         # The planner would rather walk the primary key over the window and test each
         # row's tsvector; a bitmap AND of both indexes reads only the matching rows.
         await tx.execute_script("SET LOCAL enable_indexscan = off")
-        span = int(cap) * 20
+        span = int(cap) * 20 if newest_first else newest
         while True:
             params[-1] = newest - span
             _, rows = await tx.execute_query(sql, params)

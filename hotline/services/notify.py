@@ -14,7 +14,7 @@ from hotline.domain.lifecycle import Mail
 from hotline.domain.models import Ticket, TicketClock, Unit, User
 from hotline.domain.timefmt import local_text
 from hotline.domain.vocabulary import Status
-from hotline.mail.outbox import new_mail
+from hotline.mail.outbox import mail_values, new_mail
 from hotline.mail.templates import (
     Deadline,
     TicketInfo,
@@ -276,6 +276,23 @@ def clock_mail_row(
     link_base: str,
 ) -> OutboxMessage | None:
     """The unsaved warning or breach mail of one clock to `to` (None when nobody to tell)."""
+    values = clock_mail_values(
+        ticket=ticket, clock=clock, unit=unit, to=to, event=event, now=now, link_base=link_base
+    )
+    return OutboxMessage(**values) if values is not None else None
+
+
+def clock_mail_values(
+    *,
+    ticket: Ticket,
+    clock: TicketClock,
+    unit: Unit | None,
+    to: list[str],
+    event: str,
+    now: datetime,
+    link_base: str,
+) -> dict[str, Any] | None:
+    """`clock_mail_row`'s column values (the sweeper inserts a chunk's with one statement)."""
     if not to:
         return None
     centre = ClockKind(clock.kind).centre_owned
@@ -283,7 +300,7 @@ def clock_mail_row(
     due_text = local_text(clock.due_at)
     unit_name = "12345热线中心" if centre else (unit.name if unit else "（未派单）")
     # Rendered by the sender from these values (hotline.mail.outbox.mail_content).
-    return new_mail(
+    return mail_values(
         to=to,
         subject=clock_subject(event, number=ticket.number, clock_name=name, due_text=due_text),
         text="",

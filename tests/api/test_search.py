@@ -184,3 +184,23 @@ async def test_a_common_word_ranks_only_the_newest_matches_and_says_so(world: Wo
     assert sorted(found.hits.ids) == sorted(ids)  # the newest three of five
     every = await ticket_search.search(principal=operator, text="噪音")
     assert not every.hits.capped and every.hits.total == 5
+
+
+@pytest.mark.parametrize("small_unit", [0, 5000], ids=["per-match", "by-ids"])
+async def test_a_unit_finds_exactly_the_tickets_it_holds_either_way(
+    world: World, monkeypatch: pytest.MonkeyPatch, small_unit: int
+) -> None:
+    """A small unit is searched through its ids on PostgreSQL, a large one per match: the
+    same tickets either way, and never one taken from it by a 改派."""
+    monkeypatch.setattr(ticket_search, "SMALL_UNIT", small_unit)
+    held, moved, other = [
+        (await world.create(title=f"夜间噪音扰民{i}", content="工地夜里施工，噪音很大。"))["number"]
+        for i in range(3)
+    ]
+    await world.act(held, "dispatch", "op", {"lead_unit": "ZJJ"})
+    await world.act(moved, "dispatch", "op", {"lead_unit": "ZJJ"})
+    await world.act(moved, "redispatch", "op", {"lead_unit": "RSJ"})
+    await world.act(other, "dispatch", "op", {"lead_unit": "RSJ"})
+    assert await _found(world, "zjj", "噪音") == [held]
+    assert set(await _found(world, "rsj", "噪音")) == {moved, other}
+    assert await _found(world, "zjj", "量子纠缠") == []
