@@ -220,6 +220,8 @@ class Ticket(Model):
             ("status", "lead_unit_id"),
             ("lead_unit_id", "created_at"),
             ("anonymised_at", "closed_at"),
+            # Similar tickets (hotline.services.similar): the recent tickets of one street.
+            ("street", "created_at"),
             # Overdue work (hotline.services.overdue): only tickets with a running clock, each
             # entry carrying what the per-unit counts need, in the order the list is shown.
             WhereIndex(
@@ -606,3 +608,20 @@ class AssessmentLog(Model):
 
     class Meta:
         table = "assessment_log"
+
+
+class SimilarHold(Model):
+    """A new ticket held as a likely repeat (疑似重复): not dispatched until an operator merges
+    it (并单) or releases it (不是重复). `candidates` are the open tickets it resembled, as
+    [{number, score, reason}] at the time; the queue shows holds whose ticket is still 待派单.
+    """
+
+    id = fields.IntField(primary_key=True)
+    ticket_id = fields.IntField(unique=True)
+    candidates: Any = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    released_at = fields.DatetimeField(null=True)
+    released_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "similar_hold"

@@ -20,7 +20,7 @@ from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
 from hotline.runtime.threads import tune_thread_switching
 from hotline.services.ratelimit import TrackLimiter
-from hotline.web import admin, api, cti, open311, preview, stats, wechat
+from hotline.web import admin, api, cti, open311, preview, similar, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import (
     RETRY_AFTER_SECONDS,
@@ -153,7 +153,14 @@ def create_app(
         # The API version prefix is written once; /openapi.json is generated from this table.
         Mount(
             "/api/v1",
-            routes=[*api.routes, *admin.routes, *stats.routes, *preview.routes, *cti.routes],
+            routes=[
+                *api.routes,
+                *admin.routes,
+                *stats.routes,
+                *preview.routes,
+                *cti.routes,
+                *similar.routes,
+            ],
         ),
         *wechat.routes,
         *open311.routes,

@@ -1,0 +1,128 @@
+"""The 疑似重复 queue: every channel's new ticket is screened; a likely repeat is not dispatched.
+
+`screen` runs before a ticket is written (so the decision to auto-dispatch can still change),
+`hold` after it: the ticket stays 待派单 with a `SimilarHold` naming the open tickets it
+resembled. The operator then merges it (the ordinary 并单 action) or releases it (不是重复),
+which dispatches it as auto-dispatch would have. A hold whose ticket left 待派单 any other way
+(merged, dispatched from its page) simply drops out of the queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hotline.domain.auth import Principal
+from hotline.domain.errors import HotlineError, not_found
+from hotline.domain.lifecycle import Action, Status
+from hotline.domain.models import SimilarHold, Ticket
+from hotline.domain.schemas import DispatchBody, TicketCreate
+from hotline.privacy.confirmed import needs_confirmation
+from hotline.runtime.deployment import Deployment
+from hotline.services import similar
+
+
+async def screen(*, data: TicketCreate, deployment: Deployment, now: datetime) -> list[Any]:
+    """The open tickets a new ticket very probably repeats (score ≥ hold_threshold)."""
+    rules = similar.scorer(deployment).rules
+    if not rules.screen_new:
+        return []
+    text = f"{data.title}\n{data.content}"
+    district, street = data.location.district, data.location.street
+    if not district and not street:
+        district, street = similar.place_of(deployment, text, data.location.address)
+    found = await similar.find_similar(
+        probe=similar.Probe(
+            text=data.content,
+            title=data.title,
+            address=data.location.address,
+            district=district,
+            street=street,
+            phone=data.complainant.phone,
+        ),
+        deployment=deployment,
+        now=now,
+    )
+    return [f for f in found if f.score >= rules.hold_threshold]
+
+
+async def hold(*, ticket: Ticket, held: list[Any], now: datetime) -> None:
+    """Record the hold of a just-created ticket that `screen` found to be a likely repeat."""
+    if held and ticket.status == Status.RECEIVED.value:
+        await SimilarHold.create(
+            ticket_id=ticket.id, candidates=similar.as_dicts(held), created_at=now
+        )
+
+
+@dataclass(frozen=True)
+class Held:
+    """One ticket waiting in 疑似重复, with the tickets it resembled."""
+
+    ticket: Ticket
+    candidates: list[dict[str, Any]]
+    held_at: datetime
+
+
+async def held_tickets(*, limit: int = 30) -> tuple[list[Held], int]:
+    """Held tickets still 待派单, oldest first, and how many there are."""
+    waiting = SimilarHold.filter(released_at=None).filter(
+        ticket_id__in=Ticket.filter(status=Status.RECEIVED.value).values("id")
+    )
+    total = await waiting.count()
+    holds = await waiting.order_by("id").limit(limit)
+    tickets = {
+        t.id: t
+        for t in await Ticket.filter(id__in=[h.ticket_id for h in holds]).prefetch_related(
+            "unit_links", "clocks", "merged_into"
+        )
+    }
+    return [
+        Held(tickets[h.ticket_id], list(h.candidates), h.created_at)
+        for h in holds
+        if h.ticket_id in tickets
+    ], total
+
+
+async def release(
+    *,
+    number: str,
+    principal: Principal,
+    deployment: Deployment,
+    now: datetime,
+    auto_dispatch: bool,
+) -> str:
+    """不是重复: the hold ends and the ticket is dispatched as auto-dispatch would have.
+
+    Returns what became of it, in words for the operator.
+    """
+    from hotline.services import tickets as ticket_service
+
+    ticket = await Ticket.get_or_none(number=number)
+    if ticket is None:
+        raise not_found(f"工单 {number} ")
+    row = await SimilarHold.get_or_none(ticket_id=ticket.id, released_at=None)
+    if row is None or ticket.status != Status.RECEIVED.value:
+        raise HotlineError(
+            f"工单 {number} 不在疑似重复队列中（可能已由他人处理），请刷新页面",
+            status=409,
+            code="not_held",
+        )
+    row.released_at = now
+    row.released_by = principal.display_name
+    await row.save(update_fields=["released_at", "released_by"])
+    routing = ticket.routing or {}
+    confident = routing.get("lead_unit") and not ticket.needs_review
+    if needs_confirmation(kind=ticket.kind, confidential=ticket.confidential):
+        return "已确认不是重复。这是举报件或保密件：请打开工单核对转办内容，确认后再派单。"
+    if auto_dispatch and confident:
+        await ticket_service.perform_action(
+            number=number,
+            action=Action.DISPATCH.value,
+            body=DispatchBody(expected_version=ticket.version),
+            principal=principal,
+            now=now,
+            deployment=deployment,
+        )
+        return "已确认不是重复，并已按系统建议派单。"
+    return "已确认不是重复，工单在「待派单」中等待核对派单。"
