@@ -65,23 +65,26 @@ class Held:
 
 
 async def held_tickets(*, limit: int = 30) -> tuple[list[Held], int]:
-    """Held tickets still 待派单, oldest first, and how many there are."""
-    waiting = SimilarHold.filter(released_at=None).filter(
-        ticket_id__in=Ticket.filter(status=Status.RECEIVED.value).values("id")
+    """Held tickets still 待派单, oldest first, and how many there are.
+
+    A hold whose ticket was merged or dispatched from its own page stays unreleased: only
+    holds whose ticket is still 待派单 count.
+    """
+    held = dict(
+        await SimilarHold.filter(released_at=None).order_by("id").values_list("ticket_id", "id")
     )
-    total = await waiting.count()
-    holds = await waiting.order_by("id").limit(limit)
-    tickets = {
-        t.id: t
-        for t in await Ticket.filter(id__in=[h.ticket_id for h in holds]).prefetch_related(
-            "unit_links", "clocks", "merged_into"
-        )
-    }
+    waiting = await Ticket.filter(id__in=list(held), status=Status.RECEIVED.value).values_list(
+        "id", flat=True
+    )
+    ids = sorted(waiting, key=lambda i: held[i])
+    holds = {h.ticket_id: h for h in await SimilarHold.filter(ticket_id__in=ids[:limit])}
+    tickets = await Ticket.filter(id__in=ids[:limit]).prefetch_related(
+        "unit_links", "clocks", "merged_into"
+    )
+    tickets.sort(key=lambda t: held[t.id])
     return [
-        Held(tickets[h.ticket_id], list(h.candidates), h.created_at)
-        for h in holds
-        if h.ticket_id in tickets
-    ], total
+        Held(t, list(holds[t.id].candidates), holds[t.id].created_at) for t in tickets
+    ], len(ids)
 
 
 async def release(

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import connections
+from tortoise.expressions import Q
 
 from hotline.domain.auth import Principal
 from hotline.domain.fulltext import parse_query, runs
@@ -31,8 +32,9 @@ from hotline.services import fulltext
 from hotline.services.ticket_search import STAFF_COLUMNS, TICKETS, UNIT_COLUMNS
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
-# Key words of the probe searched in the full-text index (place names first).
-KEY_TERMS = 4
+# Key words of the probe searched in the full-text index, place names first: one statement
+# each, on the path of every new ticket, so few: the place names and the heaviest words.
+KEY_TERMS = 3
 _EXTRAS = "similar"
 
 
@@ -132,14 +134,37 @@ def _key_terms(p: Profile, text: str) -> list[str]:
         # normalised; the index holds the text's own characters).
         if len(word) >= 2 and any(word in r for r in runs(text)):
             terms.append(word)
-    return list(dict.fromkeys(terms))[: KEY_TERMS + len(p.places)]
+    return list(dict.fromkeys(terms))[:KEY_TERMS]
+
+
+# The first ticket id of the window, per window start rounded down to this many seconds: the
+# window moves slowly, and a screen of every new ticket should not pay a read for it.
+_FIRST_ID_TTL = 60
+_first_ids: dict[int, int] = {}
 
 
 async def _first_id_since(since: datetime) -> int:
-    row = (
-        await Ticket.filter(created_at__gte=since).order_by("created_at").limit(1).values_list("id")
-    )
-    return int(row[0][0]) if row else 1 << 62
+    """The first ticket id created at or after `since` (a huge id when there is none).
+
+    Cached per minute: a window a minute older lets in a few more candidates, which the
+    final read drops again (it filters on created_at).
+    """
+    key = int(since.timestamp()) // _FIRST_ID_TTL
+    found = _first_ids.get(key)
+    if found is None:
+        start = datetime.fromtimestamp(key * _FIRST_ID_TTL, tz=since.tzinfo)
+        row = (
+            await Ticket.filter(created_at__gte=start)
+            .order_by("created_at")
+            .limit(1)
+            .values_list("id", flat=True)
+        )
+        if not row:
+            return 1 << 62  # no ticket yet in the window: not cached, the next one may come
+        found = int(row[0])
+        _first_ids.clear()
+        _first_ids[key] = found
+    return found
 
 
 async def _candidate_ids(
@@ -151,23 +176,22 @@ async def _candidate_ids(
         assert principal is not None
         base = base.filter(unit_links__unit_id=principal.unit_id, unit_links__active=True)
     ids: set[int] = set()
+    # Same caller or same street: one statement (each side through its own index).
+    same = Q()
     if p.phone and not unit:
-        ids |= set(
-            await base.filter(complainant_phone=p.phone)
-            .order_by("-id")
-            .limit(rules.per_index)
-            .values_list("id", flat=True)
-        )
+        same |= Q(complainant_phone=p.phone)
     if p.street:
+        same |= Q(street=p.street)
+    if same.children or same.filters:
         ids |= set(
-            await base.filter(street=p.street)
-            .order_by("-created_at")
-            .limit(rules.per_index)
+            await base.filter(same)
+            .order_by("-id")
+            .limit(2 * rules.per_index)
             .values_list("id", flat=True)
         )
     terms = _key_terms(p, f"{probe.title}\n{probe.text}")
-    if terms:
-        first = await _first_id_since(since)
+    first = await _first_id_since(since) if terms else 1 << 62
+    if first < 1 << 62:
         within: tuple[str, list[Any]] = ("{id} >= ?", [first])
         if unit:
             assert principal is not None
@@ -180,7 +204,11 @@ async def _candidate_ids(
         columns = UNIT_COLUMNS if unit else STAFF_COLUMNS
         for term in terms:
             hits = await fulltext.match(
-                conn, TICKETS, parse_query(term), columns=columns, within=within,
+                conn,
+                TICKETS,
+                parse_query(term),
+                columns=columns,
+                within=within,
                 cap=rules.per_index,
             )
             ids.update(hits.ids)
@@ -217,7 +245,9 @@ async def find_similar(
     if not ids:
         return []
     found: list[tuple[Match, Similar]] = []
-    for ticket in await Ticket.filter(id__in=list(ids), status__in=OPEN_VALUES):
+    for ticket in await Ticket.filter(
+        id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
+    ):
         if unit:
             shown = unit_text_of(ticket)
             title, text, phone = shown.title, shown.text, ""

@@ -20,7 +20,11 @@ pytestmark = pytest.mark.backends
 # The token's look-up counts here (a fresh token); within a few seconds it is remembered.
 # One of them writes the ticket's full-text search row (hotline/services/ticket_search.py).
 # A dispatch also adds its row to the daily rollup (rate_daily): one statement.
-CREATE_BUDGET = 12
+# Every new ticket is screened for a likely repeat (hotline.services.similar): one read for
+# the same caller or street, one per key word in the full-text index (at most 3), one for the
+# candidates found, and the window's first id once a minute — five statements more.
+SCREEN_READS = 5
+CREATE_BUDGET = 12 + SCREEN_READS
 ACTION_BUDGET = 10
 # An action that changes the audited rates also reads the ticket's rate events and stored
 # rows back, upserts its rate rows and adds their change to the daily rollup

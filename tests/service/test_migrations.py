@@ -207,6 +207,7 @@ NEW_TABLES = {
     "rate_daily",
     "assessment_month",
     "assessment_log",
+    "similar_hold",
 }
 NEW_COLUMNS = {
     "expires_at",

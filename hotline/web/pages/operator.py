@@ -29,6 +29,7 @@ from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
 from hotline.web.pages.forms import validate_form
+from hotline.web.pages import similar as similar_pages
 from hotline.web.pages.params import page_query
 from hotline.web.presenters import ticket_out
 from hotline.web.queries import TicketListQuery
@@ -261,6 +262,7 @@ async def queues(request: Request) -> Response:
             "online_channels": _words(
                 [request.app.state.deployment.words().channels[c] for c in ONLINE_CHANNELS]
             ),
+            **await similar_pages.queue_context(principal),
             "callback_fields": fields_of(
                 ACTIONS[Action.CALLBACK].body,
                 action="callback",
