@@ -115,8 +115,10 @@ def main() -> None:
     print(f"messages {len(profs)}, labelled pairs {len(pairs)} ({positives} same matter)")
     held = held_pairs(profs, rules, THRESHOLDS)
     total = len(profs) * (len(profs) - 1) // 2
-    print(f"{'threshold':>9} {'precision':>9} {'recall':>6} {'tp':>4} {'fp':>4} {'fn':>4}"
-          f" {'pairs held of ' + format(total, ','):>24}")
+    print(
+        f"{'threshold':>9} {'precision':>9} {'recall':>6} {'tp':>4} {'fp':>4} {'fn':>4}"
+        f" {'pairs held of ' + format(total, ','):>24}"
+    )
     for t in THRESHOLDS:
         p, r, tp, fp, fn = precision_recall(scored, t)
         mark = "  ← hold_threshold" if t == rules.hold_threshold else ""

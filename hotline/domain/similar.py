@@ -160,10 +160,11 @@ def compare(a: Profile, b: Profile, rules: Rules) -> Match:
     place = ""
     if shared:
         # The longest shared name: 「枫林小区二期」 says more than 「枫林」.
-        place = max(shared, key=len)
-        point = a.places[place] in POINT_KINDS
-        score += rules.place_bonus if point else rules.street_bonus
-        parts.append(f"同一{FINE_PLACES[a.places[place]]}（{place}）")
+        place = max(shared, key=lambda name: (len(name), name))
+        # One gazetteer gives a name one kind; min() keeps the pair symmetric regardless.
+        kind = min(a.places[place], b.places[place])
+        score += rules.place_bonus if kind in POINT_KINDS else rules.street_bonus
+        parts.append(f"同一{FINE_PLACES[kind]}（{place}）")
     elif a.street and a.street == b.street:
         place = a.street
         score += rules.street_bonus

@@ -55,6 +55,11 @@ async def hold(*, ticket: Ticket, held: list[Any], now: datetime) -> None:
         )
 
 
+async def is_held(ticket_id: int) -> bool:
+    """Whether the ticket waits in 疑似重复."""
+    return await SimilarHold.exists(ticket_id=ticket_id, released_at=None)
+
+
 @dataclass(frozen=True)
 class Held:
     """One ticket waiting in 疑似重复, with the tickets it resembled."""
@@ -82,9 +87,9 @@ async def held_tickets(*, limit: int = 30) -> tuple[list[Held], int]:
         "unit_links", "clocks", "merged_into"
     )
     tickets.sort(key=lambda t: held[t.id])
-    return [
-        Held(t, list(holds[t.id].candidates), holds[t.id].created_at) for t in tickets
-    ], len(ids)
+    return [Held(t, list(holds[t.id].candidates), holds[t.id].created_at) for t in tickets], len(
+        ids
+    )
 
 
 async def release(

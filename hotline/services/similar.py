@@ -267,7 +267,11 @@ async def find_similar(
                 (
                     match,
                     Similar(
-                        ticket.number, title, ticket.status, match.score, match.reason,
+                        ticket.number,
+                        title,
+                        ticket.status,
+                        match.score,
+                        match.reason,
                         ticket.created_at,
                     ),
                 )

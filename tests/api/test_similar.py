@@ -13,7 +13,8 @@ pytestmark = pytest.mark.backends
 
 OUTAGE = {
     "title": "板桥小区停水",
-    "content": "A7县星沙镇板桥小区从昨天晚上开始停水，到现在还没有来水，也没有任何通知，老人小孩生活很不方便。",
+    "content": "A7县星沙镇板桥小区从昨天晚上开始停水，到现在还没有来水，"
+    "也没有任何通知，老人小孩生活很不方便。",
     "location": {"address": "A7县星沙镇板桥小区"},
 }
 AGAIN = "板桥小区又停水了，昨晚到现在一直没水，没有通知，生活不方便，请尽快恢复供水。"
@@ -38,7 +39,9 @@ async def test_a_call_about_the_same_outage_finds_the_open_ticket(world: World) 
 
 async def test_the_same_caller_is_said_first(world: World) -> None:
     first = await world.create(**OUTAGE, complainant={"name": "王女士", "phone": "13900001111"})
-    items = await _similar(world, "op", text="还是没有来水，问一下什么时候恢复", phone="13900001111")
+    items = await _similar(
+        world, "op", text="还是没有来水，问一下什么时候恢复", phone="13900001111"
+    )
     assert items[0]["number"] == first["number"]
     assert items[0]["reason"].startswith("同一来电号码")
 

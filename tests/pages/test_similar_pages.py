@@ -19,7 +19,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 FIRST = {
     "title": "板桥小区停水",
-    "content": "A7县星沙镇板桥小区从昨天晚上开始停水，到现在还没有来水，也没有任何通知，生活很不方便。",
+    "content": "A7县星沙镇板桥小区从昨天晚上开始停水，到现在还没有来水，"
+    "也没有任何通知，生活很不方便。",
 }
 AGAIN = {
     "title": "板桥小区停水一天了",
@@ -58,6 +59,10 @@ async def test_a_web_form_repeat_waits_and_is_merged_from_the_queue(
     assert "疑似重复（未自动派单）" in queue
     row = queue.split(f'<tr data-number="{repeat.number}">')[1].split("</tr>")[0]
     assert first.number in row and "同一小区（板桥小区）" in row
+    # Marked in 待派单 too, where 按建议派单 would send it to a unit a second time.
+    review = queue.split("待派单（需人工核对）")[1].split("</section>")[0]
+    tag = '<a class="tag pending" href="#repeats">疑似重复</a>'
+    assert f'{repeat.number}</a></td><td class="title">{repeat.title} {tag}' in review
     r = await op.post(
         f"/tickets/{repeat.number}/act/merge",
         data={"csrf_token": csrf_of(queue), "into": first.number, "next": "/operator"},
