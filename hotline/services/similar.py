@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise import connections
 from tortoise.expressions import Q
 
 from hotline.domain.auth import Principal
@@ -200,7 +199,7 @@ async def _candidate_ids(
                 " AND tu.unit_id = ? AND tu.active = ?)",
                 [first, principal.unit_id, True],
             )
-        conn = connections.get("default")
+        conn = Ticket._meta.db
         columns = UNIT_COLUMNS if unit else STAFF_COLUMNS
         for term in terms:
             hits = await fulltext.match(
