@@ -13,9 +13,11 @@ View rules: a unit is offered only tickets it holds, compared and titled by what
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from tortoise.expressions import Q
@@ -35,6 +37,7 @@ OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 # each, on the path of every new ticket, so few: the place names and the heaviest words.
 KEY_TERMS = 3
 _EXTRAS = "similar"
+PROFILE_CACHE = 20_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,18 @@ class Scorer:
             }
             default = float(max(model.word_idf))
         self.idf: Callable[[str], float] = lambda t: idf.get(t, default)
+        # Candidates' profiles by (id, version, as a unit reads it): the console asks again at
+        # every pause in typing, and mostly about the same open tickets.
+        self._profiles: OrderedDict[tuple[int, int, bool], Profile] = OrderedDict()
+
+    def ticket_profile(self, key: tuple[int, int, bool], make: Callable[[], Profile]) -> Profile:
+        """A candidate's profile, from the cache or made (and kept, the oldest dropped)."""
+        found = self._profiles.get(key)
+        if found is None:
+            found = self._profiles[key] = make()
+            if len(self._profiles) > PROFILE_CACHE:
+                self._profiles.popitem(last=False)
+        return found
 
     def places(self, text: str) -> list[tuple[str, str]]:
         """(name, kind) of the gazetteer's places in the text."""
@@ -126,14 +141,16 @@ def scorer(deployment: Deployment) -> Scorer:
 
 def _key_terms(p: Profile, text: str) -> list[str]:
     """Place names, then the heaviest words: what the full-text index is asked for."""
-    terms = list(p.places)
-    words = sorted(p.vector.items(), key=lambda kv: -kv[1])
-    for word, _ in words:
+    terms = list(p.places)[:KEY_TERMS]
+    held = runs(text)
+    for word, _ in sorted(p.vector.items(), key=lambda kv: -kv[1]):
+        if len(terms) >= KEY_TERMS:
+            break
         # A word of two or more characters that the text really holds (rjieba's tokens are
         # normalised; the index holds the text's own characters).
-        if len(word) >= 2 and any(word in r for r in runs(text)):
+        if len(word) >= 2 and word not in terms and any(word in r for r in held):
             terms.append(word)
-    return list(dict.fromkeys(terms))[:KEY_TERMS]
+    return terms
 
 
 # The first ticket id of the window, per window start rounded down to this many seconds: the
@@ -247,18 +264,9 @@ async def find_similar(
     for ticket in await Ticket.filter(
         id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
     ):
-        if unit:
-            shown = unit_text_of(ticket)
-            title, text, phone = shown.title, shown.text, ""
-        else:
-            title, text, phone = ticket.title, ticket.content, ticket.complainant_phone
-        other = s.profile(
-            text=text,
-            title=title,
-            address="" if unit and _hidden(ticket) else ticket.address,
-            district=ticket.district,
-            street=ticket.street,
-            phone=phone,
+        title = unit_text_of(ticket).title if unit else ticket.title
+        other = s.ticket_profile(
+            (ticket.id, ticket.version, unit), partial(_candidate_profile, s, ticket, unit)
         )
         match = compare(p, other, rules)
         if match.score >= rules.show_threshold:
@@ -277,6 +285,27 @@ async def find_similar(
             )
     found.sort(key=lambda ms: (-ms[0].score, -ms[1].created_at.timestamp()))
     return [similar for _, similar in found[: limit or rules.limit]]
+
+
+def _candidate_profile(s: Scorer, ticket: Ticket, unit: bool) -> Profile:
+    """A candidate's profile: as the centre reads it, or as its units do (no phone)."""
+    if unit:
+        shown = unit_text_of(ticket)
+        return s.profile(
+            text=shown.text,
+            title=shown.title,
+            address="" if _hidden(ticket) else ticket.address,
+            district=ticket.district,
+            street=ticket.street,
+        )
+    return s.profile(
+        text=ticket.content,
+        title=ticket.title,
+        address=ticket.address,
+        district=ticket.district,
+        street=ticket.street,
+        phone=ticket.complainant_phone,
+    )
 
 
 def _hidden(ticket: Ticket) -> bool:
