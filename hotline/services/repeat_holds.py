@@ -10,7 +10,7 @@ which dispatches it as auto-dispatch would have. A hold whose ticket left 待派
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.domain.auth import Principal
@@ -21,6 +21,8 @@ from hotline.domain.schemas import DispatchBody, TicketCreate
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.runtime.deployment import Deployment
 from hotline.services import similar
+
+HOLD_DAYS = timedelta(days=90)
 
 
 async def screen(*, data: TicketCreate, deployment: Deployment, now: datetime) -> list[Any]:
@@ -69,14 +71,17 @@ class Held:
     held_at: datetime
 
 
-async def held_tickets(*, limit: int = 30) -> tuple[list[Held], int]:
+async def held_tickets(*, now: datetime, limit: int = 30) -> tuple[list[Held], int]:
     """Held tickets still 待派单, oldest first, and how many there are.
 
     A hold whose ticket was merged or dispatched from its own page stays unreleased: only
-    holds whose ticket is still 待派单 count.
+    holds whose ticket is still 待派单 count, of the last `HOLD_DAYS` (older ones are long
+    past every deadline and shown in 待派单 and the overdue lists anyway).
     """
     held = dict(
-        await SimilarHold.filter(released_at=None).order_by("id").values_list("ticket_id", "id")
+        await SimilarHold.filter(released_at=None, created_at__gte=now - HOLD_DAYS)
+        .order_by("id")
+        .values_list("ticket_id", "id")
     )
     waiting = await Ticket.filter(id__in=list(held), status=Status.RECEIVED.value).values_list(
         "id", flat=True

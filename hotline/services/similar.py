@@ -153,34 +153,15 @@ def _key_terms(p: Profile, text: str) -> list[str]:
     return terms
 
 
-# The first ticket id of the window, per window start rounded down to this many seconds: the
-# window moves slowly, and a screen of every new ticket should not pay a read for it.
-_FIRST_ID_TTL = 60
-_first_ids: dict[int, int] = {}
-
-
 async def _first_id_since(since: datetime) -> int:
-    """The first ticket id created at or after `since` (a huge id when there is none).
-
-    Cached per minute: a window a minute older lets in a few more candidates, which the
-    final read drops again (it filters on created_at).
-    """
-    key = int(since.timestamp()) // _FIRST_ID_TTL
-    found = _first_ids.get(key)
-    if found is None:
-        start = datetime.fromtimestamp(key * _FIRST_ID_TTL, tz=since.tzinfo)
-        row = (
-            await Ticket.filter(created_at__gte=start)
-            .order_by("created_at")
-            .limit(1)
-            .values_list("id", flat=True)
-        )
-        if not row:
-            return 1 << 62  # no ticket yet in the window: not cached, the next one may come
-        found = int(row[0])
-        _first_ids.clear()
-        _first_ids[key] = found
-    return found
+    """The first ticket id created at or after `since` (a huge id when there is none)."""
+    row = (
+        await Ticket.filter(created_at__gte=since)
+        .order_by("created_at")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return int(row[0]) if row else 1 << 62
 
 
 async def _candidate_ids(

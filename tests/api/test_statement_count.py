@@ -22,9 +22,9 @@ pytestmark = pytest.mark.backends
 # One of them writes the ticket's full-text search row (hotline/services/ticket_search.py).
 # A dispatch also adds its row to the daily rollup (rate_daily): one statement.
 # Every new ticket is screened for a likely repeat (hotline.services.similar): one read for
-# the same caller or street, one per key word in the full-text index (at most 3), one for the
-# candidates found, and the window's first id once a minute — five statements more.
-SCREEN_READS = 5
+# the same caller or street, the window's first id, one per key word in the full-text index
+# (at most 3) and one for the candidates found — six statements more.
+SCREEN_READS = 6
 CREATE_BUDGET = 12 + SCREEN_READS
 # On PostgreSQL one full-text match is three statements (the index's newest id, SET LOCAL,
 # the match: hotline.services.fulltext), two more per key word than on SQLite.

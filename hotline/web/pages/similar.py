@@ -135,7 +135,7 @@ async def release(request: Request) -> Response:
 
 async def queue_context(principal: Any) -> dict[str, Any]:
     """The 疑似重复 group of the operator's queues."""
-    held, total = await repeat_holds.held_tickets(limit=QUEUE_SIZE)
+    held, total = await repeat_holds.held_tickets(now=utcnow(), limit=QUEUE_SIZE)
     units = await unit_directory()
     return {
         "repeats": [
