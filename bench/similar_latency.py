@@ -68,6 +68,13 @@ async def index_window(since: datetime) -> int:
     conn = Ticket._meta.db
     await fulltext.ensure(conn, TICKETS)
     ids = await Ticket.filter(created_at__gte=since).order_by("id").values_list("id", flat=True)
+    # Resumable: chunks commit in id order, so the index's highest id says how far a run got.
+    key = "id" if conn.capabilities.dialect == "postgres" else "rowid"
+    _, top = await conn.execute_query(f"SELECT MAX({key}) FROM {TICKETS.table}")
+    reached = (
+        int(list(top[0].values())[0] or 0) if isinstance(top[0], dict) else int(top[0][0] or 0)
+    )
+    ids = [i for i in ids if i > reached]
     done = 0
     for start in range(0, len(ids), 5000):
         rows = await Ticket.filter(id__in=ids[start : start + 5000])

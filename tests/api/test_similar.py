@@ -94,3 +94,10 @@ async def test_closed_and_merged_tickets_are_not_candidates(world: World) -> Non
 async def test_a_too_short_text_is_refused_in_chinese(world: World) -> None:
     r = await world.client.post("/api/v1/similar", json={"text": ""}, headers=world.headers["op"])
     assert r.status_code == 422
+
+
+async def test_the_endpoints_are_in_the_openapi_document(world: World) -> None:
+    paths = (await world.client.get("/openapi.json")).json()["paths"]
+    assert set(paths["/api/v1/tickets/{number}/similar"]) == {"get"}
+    body = paths["/api/v1/similar"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]  # the SimilarQuery model, so schemathesis fuzzes it
