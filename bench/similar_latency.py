@@ -6,7 +6,8 @@ HTTP parsing — on a database you name (a copy of bench/generate.py's history; 
 build its search index first, see below). "Now" is the newest ticket's time, so the window
 (data/similar.toml `window_days`) holds the history's last days. Probes are open tickets of
 the window: each as the operator's console asks (words, place, phone; every index) and as the
-busiest unit asks (its own tickets, no phone). Warm (one untimed run each first).
+busiest unit asks (its own tickets, no phone). One untimed run each first; `--cold` then
+forgets the candidates' cached profiles, so every candidate is tokenised again.
 
     cp /work/wt/db/1m.sqlite3 /tmp/similar_1m.sqlite3
     DATABASE_URL=sqlite:////tmp/similar_1m.sqlite3 .venv/bin/python main.py migrate
@@ -86,7 +87,7 @@ async def index_window(since: datetime) -> int:
     return done
 
 
-async def run(url: str, probes: int, seed: int, index: bool) -> None:
+async def run(url: str, probes: int, seed: int, index: bool, cold: bool) -> None:
     # No schema check: a copied history may lack the rate rows `migrate` would rebuild.
     ctx = await open_database(url, global_fallback=True, create_schema=False)
     try:
@@ -132,6 +133,8 @@ async def run(url: str, probes: int, seed: int, index: bool) -> None:
                 await similar.find_similar(
                     probe=probe, deployment=deployment, now=now, principal=principal
                 )
+                if cold:
+                    similar.scorer(deployment)._profiles.clear()  # every candidate tokenised
                 started = time.perf_counter()
                 items = await similar.find_similar(
                     probe=probe, deployment=deployment, now=now, principal=principal
@@ -168,8 +171,11 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--index-window", action="store_true")
+    # Cold: no candidate profile cached (a new ticket's screen); warm: as the console asks
+    # again while a call is typed.
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
-    asyncio.run(run(args.database_url, args.probes, args.seed, args.index_window))
+    asyncio.run(run(args.database_url, args.probes, args.seed, args.index_window, args.cold))
 
 
 if __name__ == "__main__":
