@@ -17,7 +17,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from tortoise.expressions import Q
@@ -37,7 +36,7 @@ OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 # each, on the path of every new ticket, so few: the place names and the heaviest words.
 KEY_TERMS = 3
 _EXTRAS = "similar"
-PROFILE_CACHE = 20_000
+PROFILE_CACHE = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,18 @@ class Scorer:
             }
             default = float(max(model.word_idf))
         self.idf: Callable[[str], float] = lambda t: idf.get(t, default)
-        # Candidates' profiles by (id, version, as a unit reads it): the console asks again at
-        # every pause in typing, and mostly about the same open tickets.
-        self._profiles: OrderedDict[tuple[int, int, bool], Profile] = OrderedDict()
+        # Candidates' profiles by what they are made of (title, text, address, place, phone):
+        # the console asks again at every pause in typing, mostly about the same open tickets.
+        # Keyed by the inputs, not a ticket id, so a changed or another database's ticket
+        # can never be scored with a stale profile.
+        self._profiles: OrderedDict[tuple[str, ...], Profile] = OrderedDict()
 
-    def ticket_profile(self, key: tuple[int, int, bool], make: Callable[[], Profile]) -> Profile:
-        """A candidate's profile, from the cache or made (and kept, the oldest dropped)."""
+    def cached_profile(self, inputs: dict[str, str]) -> Profile:
+        """`profile(**inputs)`, from the cache or made (and kept, the oldest dropped)."""
+        key = tuple(inputs.values())
         found = self._profiles.get(key)
         if found is None:
-            found = self._profiles[key] = make()
+            found = self._profiles[key] = self.profile(**inputs)
             if len(self._profiles) > PROFILE_CACHE:
                 self._profiles.popitem(last=False)
         return found
@@ -246,9 +248,7 @@ async def find_similar(
         id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
     ):
         title = unit_text_of(ticket).title if unit else ticket.title
-        other = s.ticket_profile(
-            (ticket.id, ticket.version, unit), partial(_candidate_profile, s, ticket, unit)
-        )
+        other = s.cached_profile(_candidate_inputs(ticket, unit))
         match = compare(p, other, rules)
         if match.score >= rules.show_threshold:
             found.append(
@@ -268,25 +268,27 @@ async def find_similar(
     return [similar for _, similar in found[: limit or rules.limit]]
 
 
-def _candidate_profile(s: Scorer, ticket: Ticket, unit: bool) -> Profile:
-    """A candidate's profile: as the centre reads it, or as its units do (no phone)."""
+def _candidate_inputs(ticket: Ticket, unit: bool) -> dict[str, str]:
+    """What a candidate's profile is made of: as the centre reads it, or as its units do
+    (their text, no address of a 举报, no phone)."""
     if unit:
         shown = unit_text_of(ticket)
-        return s.profile(
-            text=shown.text,
-            title=shown.title,
-            address="" if _hidden(ticket) else ticket.address,
-            district=ticket.district,
-            street=ticket.street,
-        )
-    return s.profile(
-        text=ticket.content,
-        title=ticket.title,
-        address=ticket.address,
-        district=ticket.district,
-        street=ticket.street,
-        phone=ticket.complainant_phone,
-    )
+        return {
+            "text": shown.text,
+            "title": shown.title,
+            "address": "" if _hidden(ticket) else ticket.address,
+            "district": ticket.district,
+            "street": ticket.street,
+            "phone": "",
+        }
+    return {
+        "text": ticket.content,
+        "title": ticket.title,
+        "address": ticket.address,
+        "district": ticket.district,
+        "street": ticket.street,
+        "phone": ticket.complainant_phone,
+    }
 
 
 def _hidden(ticket: Ticket) -> bool:
