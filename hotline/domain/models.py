@@ -225,6 +225,8 @@ class Ticket(Model):
             # A period's volumes (dashboard, trend chart: hotline.services.rates) read from the
             # index alone: a month of a 1,000,000-ticket year is 83,000 wide rows otherwise.
             ("created_at", "status", "channel", "kind", "category", "district", "street"),
+            # Similar tickets (hotline.services.similar): the recent tickets of one street.
+            ("street", "created_at"),
             # Overdue work (hotline.services.overdue): only tickets with a running clock, each
             # entry carrying what the per-unit counts need, in the order the list is shown.
             WhereIndex(
@@ -727,3 +729,18 @@ class KbHistory(Model):
     class Meta:
         table = "kb_history"
         indexes = (("entry_id", "id"),)
+class SimilarHold(Model):
+    """A new ticket held as a likely repeat (疑似重复): not dispatched until an operator merges
+    it (并单) or releases it (不是重复). `candidates` are the open tickets it resembled, as
+    [{number, score, reason}] at the time; the queue shows holds whose ticket is still 待派单.
+    """
+
+    id = fields.IntField(primary_key=True)
+    ticket_id = fields.IntField(unique=True)
+    candidates: Any = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    released_at = fields.DatetimeField(null=True)
+    released_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "similar_hold"

@@ -56,7 +56,7 @@ from hotline.privacy.rules import (
     no_contact_applies,
 )
 from hotline.runtime.deployment import Deployment
-from hotline.services import one_trip, ticket_search, worklist
+from hotline.services import one_trip, repeat_holds, ticket_search, worklist
 from hotline.services.idempotency import Retry, earlier_result, remember
 from hotline.services.notify import MAILERS
 from hotline.services.rate_rows import refresh_ticket_rates
@@ -154,30 +154,28 @@ async def create_ticket(
         earlier = await earlier_result(retry, "create")
         if earlier is not None:
             return await _replay(earlier)
-        try:
-            return await _create(
-                data=data,
-                actor=actor,
-                now=now,
-                deployment=deployment,
-                auto_dispatch=auto_dispatch,
-                retry=retry,
-                photos=photos,
-            )
-        except IntegrityError:
-            # A twin of this request committed first: answer with its ticket.
-            earlier = await earlier_result(retry, "create")
-            if earlier is None:
-                raise
-            return await _replay(earlier)
-    return await _create(
-        data=data,
-        actor=actor,
-        now=now,
-        deployment=deployment,
-        auto_dispatch=auto_dispatch,
-        photos=photos,
-    )
+    # A likely repeat of an open ticket is not dispatched: it waits in 疑似重复.
+    held = await repeat_holds.screen(data=data, deployment=deployment, now=now)
+    try:
+        record = await _create(
+            data=data,
+            actor=actor,
+            now=now,
+            deployment=deployment,
+            auto_dispatch=auto_dispatch and not held,
+            retry=retry,
+            photos=photos,
+        )
+    except IntegrityError:
+        if retry is None:
+            raise
+        # A twin of this request committed first: answer with its ticket.
+        earlier = await earlier_result(retry, "create")
+        if earlier is None:
+            raise
+        return await _replay(earlier)
+    await repeat_holds.hold(ticket=record.ticket, held=held, now=now)
+    return record
 
 
 def _attachments(data: TicketCreate, photos: list[str]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from hotline.runtime.db import close_database, open_database, ping
 from hotline.runtime.deployment import Deployment
 from hotline.runtime.threads import tune_thread_switching
 from hotline.services.ratelimit import TrackLimiter
-from hotline.web import admin, api, cti, kb, open311, preview, radar, stats, wechat
+from hotline.web import admin, api, cti, kb, open311, preview, radar, similar, stats, wechat
 from hotline.web.endpoint import api as declare
 from hotline.web.failsafe import (
     RETRY_AFTER_SECONDS,
@@ -160,7 +160,7 @@ def create_app(
             "/api/v1",
             routes=[
                 *api.routes, *admin.routes, *stats.routes, *preview.routes, *cti.routes,
-                *radar.routes, *kb.routes,
+                *radar.routes, *kb.routes, *similar.routes,
             ],
         ),
         *wechat.routes,

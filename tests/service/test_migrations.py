@@ -212,6 +212,7 @@ NEW_TABLES = {
     "assessment_month",
     "assessment_log",
     "radar_alert",
+    "similar_hold",
 }
 NEW_COLUMNS = {
     "expires_at",

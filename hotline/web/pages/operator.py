@@ -23,12 +23,13 @@ from hotline.domain.vocabulary import (
 )
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.privacy.rules import may_ask_no_contact
-from hotline.services import knowledge
+from hotline.services import knowledge, repeat_holds
 from hotline.services import tickets as svc
 from hotline.services.approvals import PendingRequest, pending_requests
 from hotline.services.callbacks import callback_queue
 from hotline.services.event_log import events_of
 from hotline.services.units import unit_directory
+from hotline.web.pages import similar as similar_pages
 from hotline.web.pages.common import next_clock, redirect, render, require_form, signed_in
 from hotline.web.pages.forms import validate_form
 from hotline.web.pages.params import page_query
@@ -167,6 +168,11 @@ async def intake(request: Request) -> Response:
         then = "这是举报件或保密件：请打开工单核对单位将看到的标题和内容，确认后再派单。"
     elif status == Status.DISPATCHED.value:
         then = "已按系统建议自动派单。"
+    elif await repeat_holds.is_held(record.ticket.id):
+        then = (
+            "疑似重复：与近期在办的工单很可能是同一件事，未派单；"
+            "请在「疑似重复」中并单或确认不是重复。"
+        )
     else:
         then = "待派单：可稍后在「待派单」中打开核对建议后派单。"
     flash(request, f"已受理，工单号 {number}（查询码 {code}）。{then}")
@@ -280,6 +286,7 @@ async def queues(request: Request) -> Response:
             "online_channels": _words(
                 [request.app.state.deployment.words().channels[c] for c in ONLINE_CHANNELS]
             ),
+            **await similar_pages.queue_context(principal),
             "callback_fields": fields_of(
                 ACTIONS[Action.CALLBACK].body,
                 action="callback",

@@ -1,0 +1,333 @@
+"""Similar and repeated complaints (重复件): find the open tickets a text probably repeats.
+
+Candidates are gathered through indexes only, so the answer stays fast at a million tickets:
+open tickets created within the window (data/similar.toml `window_days`) that share the
+caller's phone (ticket.complainant_phone), the street (ticket(street, created_at)), or one of
+the text's key words or place names (the full-text index, `hotline.services.fulltext.match`,
+limited to ids of the window). At most `per_index` per index; the union is scored by
+`hotline.domain.similar.compare` and the best shown.
+
+View rules: a unit is offered only tickets it holds, compared and titled by what units read
+(`unit_text_of`), and never by phone — 「同一来电号码」 would tell a unit who reported a 举报.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+
+from hotline.domain.auth import Principal
+from hotline.domain.fulltext import parse_query, runs
+from hotline.domain.lifecycle import OPEN_STATUSES, Role
+from hotline.domain.models import Ticket
+from hotline.domain.similar import Match, Profile, Rules, compare, load_rules, profile
+from hotline.privacy.confirmed import needs_confirmation, unit_text_of
+from hotline.runtime.deployment import Deployment
+from hotline.services import fulltext
+from hotline.services.ticket_search import STAFF_COLUMNS, TICKETS, UNIT_COLUMNS
+
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+# Key words of the probe searched in the full-text index, place names first: one statement
+# each, on the path of every new ticket, so few: the place names and the heaviest words.
+KEY_TERMS = 3
+_EXTRAS = "similar"
+PROFILE_CACHE = 10_000
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What is compared: a new call's words and place, or an existing ticket's."""
+
+    text: str
+    title: str = ""
+    address: str = ""
+    district: str = ""
+    street: str = ""
+    phone: str = ""
+    exclude_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Similar:
+    """One candidate as the API lists it."""
+
+    number: str
+    title: str
+    status: str
+    score: float
+    reason: str
+    created_at: datetime
+
+
+class Scorer:
+    """The deployment's tokeniser, IDF, gazetteer and rules, loaded once."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        from classifier.tokenize import tokenize
+
+        self.rules: Rules = load_rules(deployment.data_dir)
+        self._tokenize = tokenize
+        router = deployment.router
+        self._gazetteer = router.routing.gazetteer if router is not None else None
+        idf: dict[str, float] = {}
+        default = 1.0
+        model = deployment.model
+        if model is not None and len(model.word_vocab):
+            # The classifier's IDF over the city's tickets; unseen words count as the rarest.
+            idf = {
+                w: float(v)
+                for w, v in zip(model.word_vocab, model.word_idf, strict=True)
+                if " " not in w
+            }
+            default = float(max(model.word_idf))
+        self.idf: Callable[[str], float] = lambda t: idf.get(t, default)
+        # Candidates' profiles by what they are made of (title, text, address, place, phone):
+        # the console asks again at every pause in typing, mostly about the same open tickets.
+        # Keyed by the inputs, not a ticket id, so a changed or another database's ticket
+        # can never be scored with a stale profile.
+        self._profiles: OrderedDict[tuple[str, ...], Profile] = OrderedDict()
+
+    def cached_profile(self, inputs: dict[str, str]) -> Profile:
+        """`profile(**inputs)`, from the cache or made (and kept, the oldest dropped)."""
+        key = tuple(inputs.values())
+        found = self._profiles.get(key)
+        if found is None:
+            found = self._profiles[key] = self.profile(**inputs)
+            if len(self._profiles) > PROFILE_CACHE:
+                self._profiles.popitem(last=False)
+        return found
+
+    def places(self, text: str) -> list[tuple[str, str]]:
+        """(name, kind) of the gazetteer's places in the text."""
+        if self._gazetteer is None:
+            return []
+        return [(m.name, m.kind) for m in self._gazetteer.find(text)]
+
+    def profile(
+        self,
+        *,
+        text: str,
+        title: str = "",
+        address: str = "",
+        district: str = "",
+        street: str = "",
+        phone: str = "",
+    ) -> Profile:
+        """A text's profile (its address is searched for places, not weighed as words).
+
+        The title counts twice: it names the matter, where the text also tells the story
+        (bench/similar.py: recall 0.73 → 0.79 at the same precision on the labelled pairs).
+        """
+        return profile(
+            tokens=self._tokenize(f"{title}\n{title}\n{text}" if title else text),
+            places=self.places(f"{title}\n{text}\n{address}"),
+            idf=self.idf,
+            district=district,
+            street=street,
+            phone=phone,
+        )
+
+
+def scorer(deployment: Deployment) -> Scorer:
+    """The deployment's scorer (built on first use, kept with the deployment)."""
+    found = deployment.extras.get(_EXTRAS)
+    if found is None:
+        found = deployment.extras[_EXTRAS] = Scorer(deployment)
+    return found
+
+
+def _key_terms(p: Profile, text: str) -> list[str]:
+    """Place names, then the heaviest words: what the full-text index is asked for."""
+    terms = list(p.places)[:KEY_TERMS]
+    held = runs(text)
+    for word, _ in sorted(p.vector.items(), key=lambda kv: -kv[1]):
+        if len(terms) >= KEY_TERMS:
+            break
+        # A word of two or more characters that the text really holds (rjieba's tokens are
+        # normalised; the index holds the text's own characters).
+        if len(word) >= 2 and word not in terms and any(word in r for r in held):
+            terms.append(word)
+    return terms
+
+
+async def _first_id_since(since: datetime) -> int:
+    """The first ticket id created at or after `since` (a huge id when there is none)."""
+    row = (
+        await Ticket.filter(created_at__gte=since)
+        .order_by("created_at")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return int(row[0]) if row else 1 << 62
+
+
+async def _candidate_ids(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules, principal: Principal | None
+) -> set[int]:
+    unit = principal is not None and principal.role == Role.UNIT
+    base = Ticket.filter(created_at__gte=since, status__in=OPEN_VALUES)
+    if unit:
+        assert principal is not None
+        base = base.filter(unit_links__unit_id=principal.unit_id, unit_links__active=True)
+    ids: set[int] = set()
+    # Same caller or same street: one statement (each side through its own index).
+    same = Q()
+    if p.phone and not unit:
+        same |= Q(complainant_phone=p.phone)
+    if p.street:
+        same |= Q(street=p.street)
+    if same.children or same.filters:
+        ids |= set(
+            await base.filter(same)
+            .order_by("-id")
+            .limit(2 * rules.per_index)
+            .values_list("id", flat=True)
+        )
+    terms = _key_terms(p, f"{probe.title}\n{probe.text}")
+    first = await _first_id_since(since) if terms else 1 << 62
+    if first < 1 << 62:
+        within: tuple[str, list[Any]] = ("{id} >= ?", [first])
+        if unit:
+            assert principal is not None
+            within = (
+                "{id} >= ? AND EXISTS (SELECT 1 FROM ticket_unit tu WHERE tu.ticket_id = {id}"
+                " AND tu.unit_id = ? AND tu.active = ?)",
+                [first, principal.unit_id, True],
+            )
+        conn = Ticket._meta.db
+        columns = UNIT_COLUMNS if unit else STAFF_COLUMNS
+        for term in terms:
+            hits = await fulltext.match(
+                conn,
+                TICKETS,
+                parse_query(term),
+                columns=columns,
+                within=within,
+                cap=rules.per_index,
+            )
+            ids.update(hits.ids)
+    if probe.exclude_id is not None:
+        ids.discard(probe.exclude_id)
+    return ids
+
+
+async def find_similar(
+    *,
+    probe: Probe,
+    deployment: Deployment,
+    now: datetime,
+    principal: Principal | None = None,
+    limit: int | None = None,
+) -> list[Similar]:
+    """The open, recent tickets `probe` probably repeats, best first (score ≥ show_threshold).
+
+    `principal` None: the system's own check of a new ticket (every ticket, phone included).
+    """
+    s = scorer(deployment)
+    rules = s.rules
+    unit = principal is not None and principal.role == Role.UNIT
+    p = s.profile(
+        text=probe.text,
+        title=probe.title,
+        address=probe.address,
+        district=probe.district,
+        street=probe.street,
+        phone="" if unit else probe.phone,
+    )
+    since = now - timedelta(days=rules.window_days)
+    ids = await _candidate_ids(probe, p, since=since, rules=rules, principal=principal)
+    if not ids:
+        return []
+    found: list[tuple[Match, Similar]] = []
+    for ticket in await Ticket.filter(
+        id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
+    ):
+        title = unit_text_of(ticket).title if unit else ticket.title
+        other = s.cached_profile(_candidate_inputs(ticket, unit))
+        match = compare(p, other, rules)
+        if match.score >= rules.show_threshold:
+            found.append(
+                (
+                    match,
+                    Similar(
+                        ticket.number,
+                        title,
+                        ticket.status,
+                        match.score,
+                        match.reason,
+                        ticket.created_at,
+                    ),
+                )
+            )
+    found.sort(key=lambda ms: (-ms[0].score, -ms[1].created_at.timestamp()))
+    return [similar for _, similar in found[: limit or rules.limit]]
+
+
+def _candidate_inputs(ticket: Ticket, unit: bool) -> dict[str, str]:
+    """What a candidate's profile is made of: as the centre reads it, or as its units do
+    (their text, no address of a 举报, no phone)."""
+    if unit:
+        shown = unit_text_of(ticket)
+        return {
+            "text": shown.text,
+            "title": shown.title,
+            "address": "" if _hidden(ticket) else ticket.address,
+            "district": ticket.district,
+            "street": ticket.street,
+            "phone": "",
+        }
+    return {
+        "text": ticket.content,
+        "title": ticket.title,
+        "address": ticket.address,
+        "district": ticket.district,
+        "street": ticket.street,
+        "phone": ticket.complainant_phone,
+    }
+
+
+def _hidden(ticket: Ticket) -> bool:
+    """A 举报 or confidential ticket: units read no address of it."""
+    return needs_confirmation(kind=ticket.kind, confidential=ticket.confidential)
+
+
+def probe_of(ticket: Ticket, *, unit: bool = False) -> Probe:
+    """An existing ticket as a probe (a unit's: the text units read, no phone)."""
+    if unit:
+        shown = unit_text_of(ticket)
+        return Probe(
+            text=shown.text,
+            title=shown.title,
+            address="" if _hidden(ticket) else ticket.address,
+            district=ticket.district,
+            street=ticket.street,
+            exclude_id=ticket.id,
+        )
+    return Probe(
+        text=ticket.content,
+        title=ticket.title,
+        address=ticket.address,
+        district=ticket.district,
+        street=ticket.street,
+        phone=ticket.complainant_phone,
+        exclude_id=ticket.id,
+    )
+
+
+def place_of(deployment: Deployment, text: str, address: str) -> tuple[str, str]:
+    """(district, street) where the gazetteer files a text, as intake does."""
+    router = deployment.router
+    if router is None:
+        return "", ""
+    gazetteer = router.routing.gazetteer
+    return gazetteer.locate(gazetteer.find(f"{text}\n{address}"))
+
+
+def as_dicts(items: Iterable[Similar]) -> list[dict[str, Any]]:
+    """Candidates as stored with a hold."""
+    return [{"number": i.number, "score": i.score, "reason": i.reason} for i in items]
