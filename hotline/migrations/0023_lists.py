@@ -11,6 +11,7 @@ before the indexes are built, and prints how long it took. On PostgreSQL run
 the backfill rewrote every row and cleared the visibility map the counts rely on.
 """
 
+import sys
 import time
 
 from tortoise import migrations
@@ -51,7 +52,11 @@ async def backfill(apps, schema_editor) -> None:
     started = time.perf_counter()
     for sql in BACKFILL:
         await schema_editor.client.execute_query(sql)
-    print(f"0023_lists: ticket_unit backfilled in {time.perf_counter() - started:.1f} s")
+    # On stderr: `migrate` prints one line per migration on stdout, and scripts read it.
+    print(
+        f"0023_lists: ticket_unit backfilled in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
 
 
 class Migration(migrations.Migration):
