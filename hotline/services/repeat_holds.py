@@ -62,6 +62,28 @@ async def is_held(ticket_id: int) -> bool:
     return await SimilarHold.exists(ticket_id=ticket_id, released_at=None)
 
 
+HELD_MESSAGE = "该工单疑似重复，请先在疑似重复中并单或确认不是重复"
+
+
+async def refuse_if_held(ticket: Ticket, *, now: datetime) -> None:
+    """A held ticket is not dispatched by hand: 409 until it is merged or released.
+
+    Refused rather than released with the dispatch: the hold exists because the matter very
+    probably reached a unit already, and a dispatch from the ticket page or the API is made
+    without the candidates in view. 「不是重复」 in 疑似重复 is one click and dispatches it
+    (or leaves it in 待派单 for a reviewed dispatch), so nothing is lost by asking first.
+    """
+    # Holds older than HOLD_DAYS are back in 待派单 (see `held_tickets`), dispatched as usual.
+    if ticket.status == Status.RECEIVED.value and await SimilarHold.exists(
+        ticket_id=ticket.id, released_at=None, created_at__gte=now - HOLD_DAYS
+    ):
+        raise HotlineError(
+            f"{HELD_MESSAGE}（工单 {ticket.number}）。",
+            status=409,
+            code="held_as_repeat",
+        )
+
+
 @dataclass(frozen=True)
 class Held:
     """One ticket waiting in 疑似重复, with the tickets it resembled."""
@@ -69,6 +91,20 @@ class Held:
     ticket: Ticket
     candidates: list[dict[str, Any]]
     held_at: datetime
+
+
+async def held_ids(*, now: datetime) -> list[int]:
+    """Ids of the held tickets still 待派单 (what the 待派单 queue leaves out)."""
+    held = await SimilarHold.filter(released_at=None, created_at__gte=now - HOLD_DAYS).values_list(
+        "ticket_id", flat=True
+    )
+    if not held:
+        return []
+    return list(
+        await Ticket.filter(id__in=list(held), status=Status.RECEIVED.value).values_list(
+            "id", flat=True
+        )
+    )
 
 
 async def held_tickets(*, now: datetime, limit: int = 30) -> tuple[list[Held], int]:
