@@ -4,7 +4,12 @@
 `hold` after it: the ticket stays 待派单 with a `SimilarHold` naming the open tickets it
 resembled. The operator then merges it (the ordinary 并单 action) or releases it (不是重复),
 which dispatches it as auto-dispatch would have. A hold whose ticket left 待派单 any other way
-(merged, dispatched from its page) simply drops out of the queue.
+(merged, dispatched from its page or the API) simply drops out of the queue.
+
+Held tickets are not listed in 待派单, whose 「按建议派单」 would send a likely repeat to a
+unit without its candidates in view. A dispatch from the ticket's page or the API is allowed
+and ends the hold: there an operator chose the unit on purpose (the API has no other way to
+let a held ticket go, and 「不是重复」 can only follow the router's proposal).
 """
 
 from __future__ import annotations
@@ -60,28 +65,6 @@ async def hold(*, ticket: Ticket, held: list[Any], now: datetime) -> None:
 async def is_held(ticket_id: int) -> bool:
     """Whether the ticket waits in 疑似重复."""
     return await SimilarHold.exists(ticket_id=ticket_id, released_at=None)
-
-
-HELD_MESSAGE = "该工单疑似重复，请先在疑似重复中并单或确认不是重复"
-
-
-async def refuse_if_held(ticket: Ticket, *, now: datetime) -> None:
-    """A held ticket is not dispatched by hand: 409 until it is merged or released.
-
-    Refused rather than released with the dispatch: the hold exists because the matter very
-    probably reached a unit already, and a dispatch from the ticket page or the API is made
-    without the candidates in view. 「不是重复」 in 疑似重复 is one click and dispatches it
-    (or leaves it in 待派单 for a reviewed dispatch), so nothing is lost by asking first.
-    """
-    # Holds older than HOLD_DAYS are back in 待派单 (see `held_tickets`), dispatched as usual.
-    if ticket.status == Status.RECEIVED.value and await SimilarHold.exists(
-        ticket_id=ticket.id, released_at=None, created_at__gte=now - HOLD_DAYS
-    ):
-        raise HotlineError(
-            f"{HELD_MESSAGE}（工单 {ticket.number}）。",
-            status=409,
-            code="held_as_repeat",
-        )
 
 
 @dataclass(frozen=True)

@@ -421,8 +421,6 @@ async def _perform(
     """One action by a signed-in user, on the ticket as their scope lets them see it."""
     if ticket is None:
         ticket = await visible_ticket(number=number, principal=principal)
-    if act == Action.DISPATCH:
-        await repeat_holds.refuse_if_held(ticket, now=now)
     return await apply_action(
         ticket=ticket,
         action=act,

@@ -56,24 +56,13 @@ async def test_a_ticket_lists_its_repeats_not_itself(world: World) -> None:
     assert [i["number"] for i in r.json()["items"]] == [first["number"]]
 
 
-async def _not_a_repeat(number: str) -> None:
-    """An operator's 不是重复 on a held ticket (the hold ends; dispatch is then allowed)."""
-    from hotline.domain.models import SimilarHold, Ticket
-    from hotline.domain.timefmt import utcnow
-
-    ticket = await Ticket.get(number=number)
-    await SimilarHold.filter(ticket_id=ticket.id).update(released_at=utcnow())
-
-
 async def test_a_unit_sees_only_its_tickets_and_never_the_reporters_phone(world: World) -> None:
     phone = {"name": "李先生", "phone": "13900003333"}
     mine = await world.create(**OUTAGE, complainant=phone)
     theirs = await world.create(title="板桥小区停水", content=AGAIN, complainant=phone)
     await world.act(mine["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
-    await _not_a_repeat(theirs["number"])
     await world.act(theirs["number"], "dispatch", "op", {"lead_unit": "RSJ"})
     other_of_mine = await world.create(title="板桥小区停水", content=AGAIN, complainant=phone)
-    await _not_a_repeat(other_of_mine["number"])
     await world.act(other_of_mine["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
     r = await world.client.get(
         f"/api/v1/tickets/{mine['number']}/similar", headers=world.headers["zjj"]
@@ -114,24 +103,17 @@ async def test_the_endpoints_are_in_the_openapi_document(world: World) -> None:
     assert body["schema"]  # the SimilarQuery model, so schemathesis fuzzes it
 
 
-async def test_a_held_repeat_is_not_dispatched_by_hand_until_merged_or_released(
-    world: World,
-) -> None:
+async def test_a_held_repeat_dispatched_by_hand_leaves_the_repeat_queue(world: World) -> None:
+    """Dispatching a held ticket (the API's only way to let it go) ends its hold."""
     from hotline.domain.models import SimilarHold, Ticket
+    from hotline.domain.timefmt import utcnow
+    from hotline.services import repeat_holds
 
-    first = await world.create(**OUTAGE)
+    await world.create(**OUTAGE)
     second = await world.create(title="板桥小区停水", content=AGAIN)
     held = await Ticket.get(number=second["number"])
     assert await SimilarHold.exists(ticket_id=held.id, released_at=None)
-    r = await world.client.post(
-        f"/api/v1/tickets/{second['number']}/dispatch",
-        json={"lead_unit": "ZJJ"},
-        headers=world.headers["op"],
-    )
-    assert r.status_code == 409, r.text
-    assert "该工单疑似重复，请先在疑似重复中并单或确认不是重复" in r.text
-    assert (await Ticket.get(id=held.id)).status == "received"
-    # The first ticket is no repeat of anything: dispatched as ever.
-    await world.act(first["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
-    await _not_a_repeat(second["number"])  # 不是重复: dispatched as ever
+    assert await repeat_holds.held_ids(now=utcnow()) == [held.id]
     await world.act(second["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+    assert await repeat_holds.held_ids(now=utcnow()) == []
+    assert (await repeat_holds.held_tickets(now=utcnow()))[1] == 0

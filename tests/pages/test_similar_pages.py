@@ -62,21 +62,6 @@ async def test_a_web_form_repeat_waits_and_is_merged_from_the_queue(
     # Not in 待派单, where 按建议派单 would send it to a unit a second time.
     review = queue.split("待派单（需人工核对）")[1].split("</section>")[0]
     assert repeat.number not in review
-    # Nor dispatched from its page: the operator is sent to 疑似重复.
-    page = (await op.get(f"/tickets/{repeat.number}")).text
-    r = await op.post(
-        f"/tickets/{repeat.number}/act/dispatch",
-        data={
-            "csrf_token": csrf_of(page),
-            "expected_version": str(repeat.version),
-            "lead_unit": "ZJJ",
-            "next": "/operator",
-        },
-    )
-    assert r.status_code == 303
-    said = (await op.get(r.headers["location"])).text
-    assert "未执行：该工单疑似重复，请先在疑似重复中并单或确认不是重复" in said
-    assert (await Ticket.get(id=repeat.id)).status == Status.RECEIVED.value
     r = await op.post(
         f"/tickets/{repeat.number}/act/merge",
         data={"csrf_token": csrf_of(queue), "into": first.number, "next": "/operator"},
@@ -88,6 +73,30 @@ async def test_a_web_form_repeat_waits_and_is_merged_from_the_queue(
     assert f'<tr data-number="{repeat.number}">' not in after
     # Empty, the group is not shown at all (it would sit at the top of the queues).
     assert "疑似重复（未自动派单）" not in after
+
+
+async def test_a_held_ticket_dispatched_from_its_page_leaves_the_queue(
+    site: Site, tmp_path: Path
+) -> None:
+    """From its page the operator chooses the unit on purpose: the dispatch ends the hold."""
+    await _web_form(site, tmp_path, FIRST, "k1")
+    repeat = await _web_form(site, tmp_path, AGAIN, "k2")
+    op = await site.login("op")
+    page = (await op.get(f"/tickets/{repeat.number}")).text
+    r = await op.post(
+        f"/tickets/{repeat.number}/act/dispatch",
+        data={
+            "csrf_token": csrf_of(page),
+            "expected_version": str(repeat.version),
+            "lead_unit": "ZJJ",
+            "next": "/operator",
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert (await Ticket.get(id=repeat.id)).status == Status.DISPATCHED.value
+    queue = (await op.get("/operator/queue")).text
+    assert f'<tr data-number="{repeat.number}">' not in queue
+    assert "疑似重复（未自动派单）" not in queue
 
 
 async def test_releasing_a_held_ticket_dispatches_it(site: Site, tmp_path: Path) -> None:
