@@ -14,6 +14,7 @@ let a held ticket go, and 「不是重复」 can only follow the router's propos
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import Action, Status
 from hotline.domain.models import SimilarHold, Ticket
-from hotline.domain.schemas import DispatchBody, TicketCreate
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, DispatchBody, TicketCreate
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.runtime.deployment import Deployment
 from hotline.services import similar
@@ -130,7 +131,12 @@ async def release(
     """
     from hotline.services import tickets as ticket_service
 
-    ticket = await Ticket.get_or_none(number=number)
+    # A number of the wrong shape (an edited URL) is no ticket, not a database error.
+    ticket = (
+        await Ticket.get_or_none(number=number)
+        if re.fullmatch(TICKET_NUMBER_PATTERN, number)
+        else None
+    )
     if ticket is None:
         raise not_found(f"工单 {number} ")
     row = await SimilarHold.get_or_none(ticket_id=ticket.id, released_at=None)
