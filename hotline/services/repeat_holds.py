@@ -4,11 +4,17 @@
 `hold` after it: the ticket stays 待派单 with a `SimilarHold` naming the open tickets it
 resembled. The operator then merges it (the ordinary 并单 action) or releases it (不是重复),
 which dispatches it as auto-dispatch would have. A hold whose ticket left 待派单 any other way
-(merged, dispatched from its page) simply drops out of the queue.
+(merged, dispatched from its page or the API) simply drops out of the queue.
+
+Held tickets are not listed in 待派单, whose 「按建议派单」 would send a likely repeat to a
+unit without its candidates in view. A dispatch from the ticket's page or the API is allowed
+and ends the hold: there an operator chose the unit on purpose (the API has no other way to
+let a held ticket go, and 「不是重复」 can only follow the router's proposal).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +23,7 @@ from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import Action, Status
 from hotline.domain.models import SimilarHold, Ticket
-from hotline.domain.schemas import DispatchBody, TicketCreate
+from hotline.domain.schemas import TICKET_NUMBER_PATTERN, DispatchBody, TicketCreate
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.runtime.deployment import Deployment
 from hotline.services import similar
@@ -71,6 +77,20 @@ class Held:
     held_at: datetime
 
 
+async def held_ids(*, now: datetime) -> list[int]:
+    """Ids of the held tickets still 待派单 (what the 待派单 queue leaves out)."""
+    held = await SimilarHold.filter(released_at=None, created_at__gte=now - HOLD_DAYS).values_list(
+        "ticket_id", flat=True
+    )
+    if not held:
+        return []
+    return list(
+        await Ticket.filter(id__in=list(held), status=Status.RECEIVED.value).values_list(
+            "id", flat=True
+        )
+    )
+
+
 async def held_tickets(*, now: datetime, limit: int = 30) -> tuple[list[Held], int]:
     """Held tickets still 待派单, oldest first, and how many there are.
 
@@ -111,7 +131,12 @@ async def release(
     """
     from hotline.services import tickets as ticket_service
 
-    ticket = await Ticket.get_or_none(number=number)
+    # A number of the wrong shape (an edited URL) is no ticket, not a database error.
+    ticket = (
+        await Ticket.get_or_none(number=number)
+        if re.fullmatch(TICKET_NUMBER_PATTERN, number)
+        else None
+    )
     if ticket is None:
         raise not_found(f"工单 {number} ")
     row = await SimilarHold.get_or_none(ticket_id=ticket.id, released_at=None)

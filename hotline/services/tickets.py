@@ -888,6 +888,8 @@ class TicketFilter:
     phone: str | None = None
     q: str | None = None
     external_id: str | None = None  # a ticket imported from the old platform
+    # Left out (the 待派单 queue leaves out the tickets waiting in 疑似重复).
+    exclude_ids: list[int] | None = None
 
 
 @dataclass
@@ -958,6 +960,8 @@ async def find_tickets(
         query = query.filter(needs_review=filters.needs_review)
     if filters.external_id:
         query = query.filter(external_id=filters.external_id)
+    if filters.exclude_ids:
+        query = query.exclude(id__in=filters.exclude_ids)
     if filters.phone:
         # Units get a ticket's phone to call back, but may not look people up by number.
         if principal.role == Role.UNIT:

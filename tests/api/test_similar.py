@@ -101,3 +101,19 @@ async def test_the_endpoints_are_in_the_openapi_document(world: World) -> None:
     assert set(paths["/api/v1/tickets/{number}/similar"]) == {"get"}
     body = paths["/api/v1/similar"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]  # the SimilarQuery model, so schemathesis fuzzes it
+
+
+async def test_a_held_repeat_dispatched_by_hand_leaves_the_repeat_queue(world: World) -> None:
+    """Dispatching a held ticket (the API's only way to let it go) ends its hold."""
+    from hotline.domain.models import SimilarHold, Ticket
+    from hotline.domain.timefmt import utcnow
+    from hotline.services import repeat_holds
+
+    await world.create(**OUTAGE)
+    second = await world.create(title="板桥小区停水", content=AGAIN)
+    held = await Ticket.get(number=second["number"])
+    assert await SimilarHold.exists(ticket_id=held.id, released_at=None)
+    assert await repeat_holds.held_ids(now=utcnow()) == [held.id]
+    await world.act(second["number"], "dispatch", "op", {"lead_unit": "ZJJ"})
+    assert await repeat_holds.held_ids(now=utcnow()) == []
+    assert (await repeat_holds.held_tickets(now=utcnow()))[1] == 0

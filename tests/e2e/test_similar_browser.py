@@ -67,6 +67,9 @@ def test_a_repeat_waits_in_the_queue_and_is_merged(site: str, browser: object) -
     page.wait_for_load_state()
     page.wait_for_selector("#queues section.queue")
     assert page.locator(f"#repeats tr[data-number='{second}']").count() == 0
+    # Empty, the 疑似重复 group is gone; 待派单 leads the queues again.
+    assert page.locator("#repeats").count() == 0
+    op.shot("similar-02b-queue-empty")
     page.goto(f"{site}/tickets/{second}")
     assert "已并单" in page.inner_text(".facts")
     assert first in page.inner_text("main")

@@ -240,7 +240,9 @@ async def queues(request: Request) -> Response:
     units = await unit_directory()
     sla = request.app.state.deployment.sla
     now = utcnow()
-    review, review_total = await _queue(principal, Status.RECEIVED.value)
+    # Tickets held in 疑似重复 wait there, not here: 按建议派单 would send a repeat out twice.
+    held = await repeat_holds.held_ids(now=now)
+    review, review_total = await _queue(principal, Status.RECEIVED.value, exclude_ids=held)
     pending, pending_total = await pending_requests(page=1, per_page=QUEUE_SIZE)
     # Soonest 回访时限 first (overdue at the top): the callback is the centre's own clock.
     callbacks, replied_total = await callback_queue(limit=QUEUE_SIZE)

@@ -147,8 +147,6 @@ async def queue_context(principal: Any) -> dict[str, Any]:
             for h in held
         ],
         "repeats_total": total,
-        # Marked in 待派单 too, where 按建议派单 would send a repeat to a unit a second time.
-        "repeat_numbers": {h.ticket.number for h in held},
     }
 
 

@@ -1,0 +1,116 @@
+"""The repeat screen's one-statement candidate read finds exactly the tickets that one read
+per index finds (the reference below: the caller/street read, the window's first id, one
+capped full-text match per key word), on a varied set of tickets and with small caps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hotline.domain.auth import Principal
+from hotline.domain.fulltext import parse_query
+from hotline.domain.lifecycle import Role
+from hotline.domain.models import Ticket
+from hotline.domain.similar import Profile, Rules
+from hotline.domain.timefmt import utcnow
+from hotline.runtime.deployment import Deployment
+from hotline.services import fulltext, similar
+from hotline.services.ticket_search import STAFF_COLUMNS, TICKETS
+from tests.api.conftest import World
+
+pytestmark = pytest.mark.backends
+
+TICKETS_MADE = [
+    ("板桥小区停水", "A7县星沙镇板桥小区从昨天晚上开始停水，没有任何通知。", "13900001111"),
+    ("板桥小区又停水", "板桥小区昨晚到现在一直没水，请尽快恢复供水。", "13900002222"),
+    ("板桥小区噪音扰民", "板桥小区旁边工地夜间施工噪音很大，影响休息。", "13900003333"),
+    ("人民路路灯不亮", "人民路路灯坏了一个月，晚上出行不便。", "13900001111"),
+    ("人民路井盖缺失", "人民路与解放路交叉口井盖缺失，很危险。", "13900004444"),
+    ("星沙镇垃圾清运", "星沙镇菜市场垃圾堆放多日无人清运，气味很大。", "13900005555"),
+    ("小区物业不作为", "小区物业公司收费后不履行职责，电梯经常坏。", "13900006666"),
+    ("电梯经常坏", "小区电梯三天两头坏，物业不修，老人上下楼困难。", "13900006666"),
+    ("供水水压低", "星沙镇板桥小区高层水压低，早晚用水高峰没水。", "13900007777"),
+    ("工地夜间施工", "板桥小区旁工地夜里十二点还在施工，噪音扰民。", "13900008888"),
+]
+PROBES = [
+    ("板桥小区停水一天了", "板桥小区又停水了，没有通知，生活不方便。", "13700000000"),
+    ("路灯", "人民路路灯不亮，晚上很黑。", "13900001111"),
+    ("噪音", "工地夜间施工噪音扰民，板桥小区居民无法休息。", ""),
+    ("电梯坏了", "物业不修电梯，小区老人上下楼困难。", "13900006666"),
+    ("咨询社保卡补办", "社保卡丢了怎么补办。", ""),
+]
+
+
+async def _reference(probe: similar.Probe, p: Profile, *, since: Any, rules: Rules) -> set[int]:
+    """One read per index, as the screen read before it was one statement."""
+    from tortoise.expressions import Q
+
+    base = Ticket.filter(created_at__gte=since, status__in=similar.OPEN_VALUES)
+    ids: set[int] = set()
+    same = Q()
+    if p.phone:
+        same |= Q(complainant_phone=p.phone)
+    if p.street:
+        same |= Q(street=p.street)
+    if same.children or same.filters:
+        ids |= set(
+            await base.filter(same)
+            .order_by("-id")
+            .limit(2 * rules.per_index)
+            .values_list("id", flat=True)
+        )
+    terms = similar._key_terms(p, f"{probe.title}\n{probe.text}")
+    first = await similar._first_id_since(since)
+    if terms and first < 1 << 62:
+        for term in terms:
+            hits = await fulltext.match(
+                Ticket._meta.db,
+                TICKETS,
+                parse_query(term),
+                columns=STAFF_COLUMNS,
+                within=("{id} >= ?", [first]),
+                cap=rules.per_index,
+            )
+            ids.update(hits.ids)
+    if probe.exclude_id is not None:
+        ids.discard(probe.exclude_id)
+    return ids
+
+
+async def test_the_one_statement_read_finds_what_one_read_per_index_found(
+    world: World, deployment: Deployment
+) -> None:
+    made = []
+    for title, content, phone in TICKETS_MADE:
+        made.append(
+            await world.create(
+                title=title, content=content, complainant={"name": "市民", "phone": phone}
+            )
+        )
+    # One closed, one out of the window: neither is a candidate either way.
+    await world.act(made[6]["number"], "merge", "op", {"into": made[7]["number"]})
+    now = utcnow()
+    await Ticket.filter(number=made[0]["number"]).update(created_at=now - timedelta(days=40))
+    s = similar.scorer(deployment)
+    staff = Principal(0, "op", "op", Role.OPERATOR.value, None, None)
+    compared = 0
+    for per_index in (1, 2, s.rules.per_index):
+        rules = replace(s.rules, per_index=per_index)
+        since = now - timedelta(days=rules.window_days)
+        for title, text, phone in PROBES:
+            district, street = similar.place_of(deployment, f"{title}\n{text}", "")
+            probe = similar.Probe(
+                text=text, title=title, district=district, street=street, phone=phone
+            )
+            p = s.profile(text=text, title=title, district=district, street=street, phone=phone)
+            want = await _reference(probe, p, since=since, rules=rules)
+            for principal in (None, staff):
+                got = await similar._candidate_ids(
+                    probe, p, since=since, rules=rules, principal=principal
+                )
+                assert got == want, (per_index, title)
+            compared += bool(want)
+    assert compared >= 8  # most probes find something: the comparison is not of empty sets
