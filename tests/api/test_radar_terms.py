@@ -90,3 +90,24 @@ async def test_a_changed_ticket_is_segmented_again(
     ticket = await Ticket.get(number=numbers[0])
     row = await RadarTerms.get(ticket_id=ticket.id)
     assert "广场舞" in row.tokens.split("\x1f") and "停水" not in row.tokens.split("\x1f")
+
+
+async def test_a_report_joins_once_its_dispatch_text_is_confirmed(
+    world: World, deployment: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = await make_outage(world)
+    radar_service._features.clear()
+    first = await _window(deployment)
+    report = await Ticket.get(kind="举报")
+    assert all(report.number not in c.tickets for c in first)
+    # Its 转办内容 confirmed: what a unit may read now gives the radar its words.
+    await Ticket.filter(id=report.id).update(
+        dispatch_title="小区停水期间加收费用",
+        dispatch_text="板桥小区停水期间物业收取自来水加压费",
+        dispatch_confirmed_at=utcnow(),
+    )
+    segmented = _count_segmenting(monkeypatch)
+    after = await _window(deployment)
+    assert len(segmented) == 1 and "李秀英" not in segmented[0]
+    outage = next(c for c in after if numbers[1] in c.tickets)
+    assert report.number in outage.tickets
