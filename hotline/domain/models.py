@@ -677,6 +677,28 @@ class RadarAlert(Model):
 
     class Meta:
         table = "radar_alert"
+class RadarTerms(Model):
+    """What the radar read of one ticket, kept so no window segments it again (issue #20).
+
+    Segmenting a ticket's text is the radar's costliest step; the first window that sees a
+    ticket (the sweeper's pass, a page view, `main.py radar`) stores its key-term tokens and
+    its gazetteer place here. `sig` is a hash of everything they were computed from (the
+    words the radar may read, the address, the tokenizer's and the gazetteer's data): a row
+    whose `sig` differs from the ticket's now is stale and is computed again. Not a foreign
+    key, so the intake never waits on it; rows are written insert-or-update by whichever
+    process saw the ticket first.
+    """
+
+    ticket_id = fields.IntField(primary_key=True, generated=False)
+    sig = fields.CharField(max_length=16)
+    place = fields.CharField(max_length=64, default="")
+    # Tokens separated by U+001F (a word never holds it); only those a key term can be.
+    tokens = fields.TextField(default="")
+
+    class Meta:
+        table = "radar_terms"
+
+
 class KbEntry(Model):
     """A knowledge-base (知识库) entry: a question people ask and the answer operators give.
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from classifier.tokenize import tokenize
-from hotline.domain.models import RadarAlert, Ticket
+from classifier.tokenize import load_stopwords, load_userwords, segmenter_name, tokenize
+from hotline.domain.models import RadarAlert, RadarTerms, Ticket
 from hotline.domain.radar import (
     Cluster,
     RadarConfig,
@@ -80,19 +80,23 @@ def private(row: dict[str, Any]) -> bool:
     return row["kind"] == "举报" or bool(row["confidential"])
 
 
-def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
-    """One ticket row as the radar sees it: place, area, category and tokens."""
-    if private(row):
-        confirmed = bool(row["dispatch_confirmed_at"])
-        title = (row["dispatch_title"] or "") if confirmed else ""
-        body = (row["dispatch_text"] or "") if confirmed else ""
+def radar_ticket(
+    row: dict[str, Any],
+    gazetteer: Gazetteer | None,
+    *,
+    terms: tuple[str, tuple[str, ...]] | None = None,
+) -> RadarTicket:
+    """One ticket row as the radar sees it: place, area, category and tokens (`terms`: the
+    place and tokens computed before, so nothing is placed or segmented again)."""
+    title, body = _words(row)
+    if terms is not None:
+        place, tokens = terms
     else:
-        title, body = row["title"] or "", row["content"] or ""
-    text = f"{title} {body}"
-    place = ""
-    if gazetteer is not None:
-        found = gazetteer.find(f"{row['address']} {text}")
-        place = fine_place((m.name, m.kind) for m in found)
+        place = ""
+        if gazetteer is not None:
+            found = gazetteer.find(f"{row['address']} {title} {body}")
+            place = fine_place((m.name, m.kind) for m in found)
+        tokens = _tokens(title, body)
     return RadarTicket(
         number=row["number"],
         created_at=when(row["created_at"]),
@@ -100,9 +104,20 @@ def radar_ticket(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicke
         place=place,
         area=row["street"] or row["district"] or "",
         street=row["street"] or "",
-        tokens=_tokens(title, body),
+        tokens=tokens,
         caller=caller_key(row),
     )
+
+
+def _words(row: dict[str, Any]) -> tuple[str, str]:
+    """(title, text) the radar may read: a 举报's or confidential ticket's own words never,
+    only its confirmed 转办内容."""
+    if private(row):
+        confirmed = bool(row["dispatch_confirmed_at"])
+        title = (row["dispatch_title"] or "") if confirmed else ""
+        body = (row["dispatch_text"] or "") if confirmed else ""
+        return title, body
+    return row["title"] or "", row["content"] or ""
 
 
 def _tokens(title: str, body: str) -> tuple[str, ...]:
@@ -125,47 +140,140 @@ def caller_key(row: dict[str, Any]) -> str:
 async def window_tickets(
     *, start: datetime, end: datetime, gazetteer: Gazetteer | None
 ) -> list[RadarTicket]:
-    """The unmerged tickets created in [start, end), as the radar sees them."""
-    rows = await (
-        Ticket.filter(created_at__gte=start, created_at__lt=end, merged_into_id=None)
-        .order_by("created_at")
-        .values(*_FIELDS)
+    """The unmerged tickets created in [start, end), as the radar sees them.
+
+    A ticket is segmented at most once: what it gave is kept in this process (`_features`)
+    and in `radar_terms` for every process; only tickets no one has seen, or whose words,
+    address or the tokenizer's or gazetteer's data changed since, are segmented now.
+    """
+    conn = Ticket._meta.db
+    dialect = conn.capabilities.dialect
+    # One read of the window and its stored terms (raw: the ORM's per-value conversion of
+    # 44,000 rows cost seconds).
+    _, rows = await conn.execute_query(
+        placeholders(dialect, _WINDOW),
+        [stored_time(dialect, start), stored_time(dialect, end)],
     )
-    out: list[RadarTicket] = []
-    for i in range(0, len(rows), _CHUNK):
-        out += [_seen(r, gazetteer) for r in rows[i : i + _CHUNK]]
+    rows = [dict(r) for r in rows]
+    fingerprint = data_fingerprint(gazetteer)
+    keys = [_memo_key(r, fingerprint) for r in rows]
+    seen: dict[tuple[Any, ...], RadarTicket] = {}
+    missing: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    for key, row in zip(keys, rows, strict=True):
+        found = _features.get(key)
+        if found is None:
+            missing.append((key, row))
+        else:
+            seen[key] = found
+    fresh: list[tuple[int, str, str, str]] = []
+    for i in range(0, len(missing), _CHUNK):
+        for key, row in missing[i : i + _CHUNK]:
+            sig = key[-1]
+            if row["r_sig"] == sig:
+                ticket = radar_ticket(row, None, terms=(row["r_place"], _split(row["r_tokens"])))
+            else:
+                ticket = _filtered(radar_ticket(row, gazetteer))
+                fresh.append((row["id"], sig, ticket.place[:64], _SEP.join(ticket.tokens)))
+            seen[key] = ticket
+            _remember(key, ticket)
         await asyncio.sleep(0)
-    return out
+    await _store_terms(fresh)
+    return [seen[k] for k in keys]
 
 
-# Tickets already segmented, by what their radar view depends on: each sweep reads the last
-# hours again, and only the tickets new since the last pass need segmenting. Bounded (oldest
+_WINDOW = (
+    "SELECT t.id, "
+    + ", ".join(f"t.{f}" for f in _FIELDS)
+    + ", r.sig AS r_sig, r.place AS r_place, r.tokens AS r_tokens"
+    " FROM ticket t LEFT JOIN radar_terms r ON r.ticket_id = t.id"
+    " WHERE t.created_at >= ? AND t.created_at < ? AND t.merged_into_id IS NULL"
+    " ORDER BY t.created_at, t.id"
+)
+# Tickets already seen in this process, by what their radar view depends on: each sweep reads
+# the last hours again, and decoding stored terms is cheap but not free. Bounded (oldest
 # dropped first); tokens kept are only those a key term can be (two or more characters, CJK).
 _FEATURES_MAX = 20_000
 _features: dict[tuple[Any, ...], RadarTicket] = {}
+_SEP = "\x1f"
+# Rows written per transaction: a short write lock, so intake does not wait on the radar.
+_STORE_CHUNK = 2000
+_UPSERT = (
+    "INSERT INTO radar_terms (ticket_id, sig, place, tokens) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (ticket_id) DO UPDATE SET sig = excluded.sig, place = excluded.place,"
+    " tokens = excluded.tokens"
+)
 
 
-def _seen(row: dict[str, Any], gazetteer: Gazetteer | None) -> RadarTicket:
-    key = (
+def _filtered(ticket: RadarTicket) -> RadarTicket:
+    kept = tuple(t for t in ticket.tokens if len(t) >= 2 and _CJK.search(t) and _SEP not in t)
+    return replace(ticket, tokens=kept)
+
+
+def _split(tokens: str) -> tuple[str, ...]:
+    return tuple(tokens.split(_SEP)) if tokens else ()
+
+
+def _remember(key: tuple[Any, ...], ticket: RadarTicket) -> None:
+    if len(_features) >= _FEATURES_MAX:
+        _features.pop(next(iter(_features)))
+    _features[key] = ticket
+
+
+def _memo_key(row: dict[str, Any], fingerprint: str) -> tuple[Any, ...]:
+    """What the ticket's radar view depends on; the last item is the stored rows' `sig`."""
+    return (
         row["number"],
+        row["created_at"],
         row["category"],
         row["street"],
         row["district"],
-        str(row["dispatch_confirmed_at"]),
-        id(gazetteer),
-        # The words too: the same number in another database (a test, a restore) is another
-        # ticket.
-        hash((row["title"], row["content"], row["address"], row["dispatch_text"], row["kind"])),
+        caller_key(row),
+        terms_sig(row, fingerprint),
     )
-    found = _features.get(key)
+
+
+def terms_sig(row: dict[str, Any], fingerprint: str) -> str:
+    """A hash of all the stored terms and place are computed from: the words the radar may
+    read (for a 举报, its confirmed 转办内容 only), the address, the tokenizer and gazetteer."""
+    title, body = _words(row)
+    text = "\x1f".join((title, body, row["address"] or "", fingerprint))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+_fingerprints: dict[tuple[int, int, str, int], str] = {}
+
+
+def data_fingerprint(gazetteer: Gazetteer | None) -> str:
+    """A short hash of the data segmenting and placing depend on (stop words, user words, the
+    segmenter, the gazetteer's places): an edit of these makes every stored row stale."""
+    stop, user, name = load_stopwords(), load_userwords(), segmenter_name()
+    key = (id(stop), id(user), name, id(gazetteer))
+    found = _fingerprints.get(key)
     if found is None:
-        ticket = radar_ticket(row, gazetteer)
-        kept = tuple(t for t in ticket.tokens if len(t) >= 2 and _CJK.search(t))
-        found = replace(ticket, tokens=kept)
-        if len(_features) >= _FEATURES_MAX:
-            _features.pop(next(iter(_features)))
-        _features[key] = found
+        h = hashlib.blake2b(digest_size=8)
+        for part in (sorted(stop), sorted(user), [name, str(TEXT_CHARS), str(TITLE_WEIGHT)]):
+            h.update("\x1f".join(part).encode())
+            h.update(b"\x1e")
+        if gazetteer is not None:
+            for p in sorted(gazetteer.places, key=lambda p: (p.name, p.kind)):
+                h.update(f"{p.name}\x1f{p.kind}\x1f{'|'.join(p.aliases)}\x1e".encode())
+        found = h.hexdigest()
+        if len(_fingerprints) >= 8:
+            _fingerprints.pop(next(iter(_fingerprints)))
+        _fingerprints[key] = found
     return found
+
+
+async def _store_terms(rows: list[tuple[int, str, str, str]]) -> None:
+    """Keep what was segmented now; another process storing the same ticket at the same time
+    stores the same values, so the last write is as good as the first."""
+    if not rows:
+        return
+    conn = RadarTerms._meta.db
+    sql = placeholders(conn.capabilities.dialect, _UPSERT)
+    for i in range(0, len(rows), _STORE_CHUNK):
+        async with in_transaction() as tx:
+            await tx.execute_many(sql, [list(r) for r in rows[i : i + _STORE_CHUNK]])
 
 
 _LAST_BEFORE = (

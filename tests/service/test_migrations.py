@@ -213,6 +213,7 @@ NEW_TABLES = {
     "assessment_log",
     "radar_alert",
     "similar_hold",
+    "radar_terms",
 }
 NEW_COLUMNS = {
     "expires_at",
