@@ -30,7 +30,6 @@ from hotline.services import fulltext
 from hotline.services.fulltext import Kind
 from hotline.services.ticket_search import (
     _FIELDS,
-    REBUILD_BATCH,
     TEXT_KEYS,
     TICKETS,
     _Said,
@@ -41,6 +40,9 @@ from hotline.services.ticket_search import (
 
 Progress = Callable[[int, int], None]
 SHADOW = f"{TICKETS.table}_rebuild"
+# Tickets per chunk: a few MB of documents in memory, a COPY of ~5 MB on PostgreSQL.
+REBUILD_BATCH = 5000
+REBUILD_CACHE_KIB = 256 * 1024
 # COPY's text format: these characters are escaped (terms never hold them; safety only).
 _COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -121,8 +123,21 @@ async def rebuild_tickets(conn: BaseDBAsyncClient, *, progress: Progress | None 
 
 
 async def _rebuild_sqlite(conn: BaseDBAsyncClient, progress: Progress | None) -> int:
+    # Dropped and created afresh rather than emptied: a DELETE leaves the old segments and
+    # adds a tombstone per row, and a long-fragmented index makes every later insert merge
+    # through them. DDL is transactional: readers see the old table until the commit.
+    await conn.execute_query(f"DROP TABLE IF EXISTS {TICKETS.table}")
     await fulltext.ensure(conn, TICKETS)
-    await fulltext.clear(conn, TICKETS)
+    # A larger page cache while the new segments are written (SQLite's default is 2 MB).
+    _, cache = await conn.execute_query("PRAGMA cache_size")
+    await conn.execute_query(f"PRAGMA cache_size = {-REBUILD_CACHE_KIB}")
+    try:
+        return await _fill_sqlite(conn, progress)
+    finally:
+        await conn.execute_query(f"PRAGMA cache_size = {int(cache[0][0])}")
+
+
+async def _fill_sqlite(conn: BaseDBAsyncClient, progress: Progress | None) -> int:
     total = await _count(conn)
     cols = ", ".join(TICKETS.columns)
     marks = ", ".join("?" for _ in TICKETS.columns)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.domain.models import Ticket
+from hotline.services import search_rebuild
 from hotline.services.ticket_search import rebuild_index
 from tests.api.conftest import World
 
@@ -74,3 +75,24 @@ async def test_a_rebuild_indexes_tickets_the_index_lost_and_reports_progress(
         "/api/v1/tickets", params={"q": "管网抢修"}, headers=world.headers["op"]
     )
     assert [t["number"] for t in r.json()["items"]] == [numbers[0]]
+
+
+async def test_a_failed_rebuild_leaves_the_old_index_searchable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = await _tickets_with_replies_notes_and_a_report(world)
+    incremental = await _index()
+    monkeypatch.setattr(search_rebuild, "REBUILD_BATCH", 2)
+
+    def stop(done: int, total: int) -> None:
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        await rebuild_index(progress=stop)
+
+    # Nothing of the half-built index shows: every ticket is still found as before.
+    assert await _index() == incremental
+    r = await world.client.get(
+        "/api/v1/tickets", params={"q": "依法核查"}, headers=world.headers["op"]
+    )
+    assert [t["number"] for t in r.json()["items"]] == [numbers[1]]
