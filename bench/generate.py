@@ -1058,6 +1058,33 @@ class Progress:
             self.bar.close()
 
 
+async def build_search_index(url: str, tickets: int, *, quiet: bool) -> int:
+    """The full-text index, through the same bulk rebuild as `main.py search-index rebuild`:
+    a generated database is searchable like one filled through the service."""
+    from hotline.runtime.db import close_database, open_database
+    from hotline.services.ticket_search import rebuild_index
+
+    progress = Progress(tickets) if not quiet else None
+    seen = 0
+
+    def step(done: int, total: int) -> None:
+        nonlocal seen
+        if progress:
+            progress.update(done - seen)
+        seen = done
+
+    ctx = await open_database(url)
+    try:
+        if not quiet:
+            print("search index:", file=sys.stderr)
+        count = await rebuild_index(progress=step)
+    finally:
+        await close_database(ctx)
+    if progress:
+        progress.close()
+    return count
+
+
 async def generate(
     url: str, *, tickets: int, days: float, seed: int, now: datetime | None = None,
     password: str = PASSWORD, quiet: bool = False,
@@ -1134,6 +1161,9 @@ async def generate(
         progress.close()
     t_rows = time.perf_counter() - t0
     await writer.finish(counters)
+    t_index = time.perf_counter()
+    await build_search_index(url, tickets, quiet=quiet)
+    t_index = time.perf_counter() - t_index
     elapsed = time.perf_counter() - t0
     return {
         "tickets": tickets,
@@ -1144,6 +1174,7 @@ async def generate(
         "rate_callbacks": ids.rate_callback - 1,
         "repeat_callers": stats["repeat"],
         "seconds_rows": round(t_rows, 1),
+        "seconds_search_index": round(t_index, 1),
         "seconds": round(elapsed, 1),
         "password": password,
     }

@@ -72,7 +72,9 @@ def ddl(kind: Kind, dialect: str) -> list[str]:
 async def ensure(conn: BaseDBAsyncClient, kind: Kind) -> None:
     """Create the kind's index if it is missing."""
     for statement in ddl(kind, conn.capabilities.dialect):
-        await conn.execute_script(statement)
+        # One statement each, not a script: Python's sqlite3 commits before every script,
+        # which would end the caller's transaction (and a rebuild's atomicity with it).
+        await conn.execute_query(statement)
 
 
 def _row(kind: Kind, key: int, texts: dict[str, Sequence[str]], postgres: bool) -> list[Any]:
@@ -131,7 +133,7 @@ async def remove(conn: BaseDBAsyncClient, kind: Kind, keys: Sequence[int]) -> No
 
 async def clear(conn: BaseDBAsyncClient, kind: Kind) -> None:
     """Empty the index (before a rebuild)."""
-    await conn.execute_script(f"DELETE FROM {kind.table}")
+    await conn.execute_query(f"DELETE FROM {kind.table}")  # not a script: see ensure()
 
 
 async def match(

@@ -240,43 +240,23 @@ async def search(*, principal: Principal, text: str, cap: int = fulltext.DEFAULT
 
 
 # ---- rebuild ----------------------------------------------------------------
+# See hotline/services/search_rebuild.py: the bulk rebuild (plain SQL, COPY on PostgreSQL).
 
-REBUILD_BATCH = 2000
+REBUILD_BATCH = 5000
 
 
 async def rebuild_index(*, progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the whole index in one transaction: readers see the old index until it commits."""
+    """Rebuild the whole index; readers keep searching the old one until it is swapped in."""
+    from hotline.services.search_rebuild import rebuild_tickets
+
     async with in_transaction() as conn:
-        return await rebuild(conn, progress=progress)
+        return await rebuild_tickets(conn, progress=progress)
 
 
 async def rebuild(
     conn: BaseDBAsyncClient, *, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """Index every ticket afresh (in the caller's transaction); returns how many."""
-    await fulltext.ensure(conn, TICKETS)
-    await fulltext.clear(conn, TICKETS)
-    total = await Ticket.all().using_db(conn).count()
-    done, last = 0, 0
-    while True:
-        rows = await (
-            Ticket.filter(id__gt=last)
-            .using_db(conn)
-            .order_by("id")
-            .limit(REBUILD_BATCH)
-            .values(*_FIELDS)
-        )
-        if not rows:
-            break
-        ids = [row["id"] for row in rows]
-        said = await _events_said(conn, ids)
-        await fulltext.put_many(
-            conn,
-            TICKETS,
-            ((row["id"], document(_Words.of(row), said.get(row["id"], []))) for row in rows),
-        )
-        done += len(rows)
-        last = ids[-1]
-        if progress is not None:
-            progress(done, total)
-    return done
+    from hotline.services.search_rebuild import rebuild_tickets
+
+    return await rebuild_tickets(conn, progress=progress)

@@ -140,6 +140,16 @@ async def _check(url: str) -> dict[str, Any]:
         await close_database(ctx)
 
 
+async def _indexed(url: str) -> int:
+    from hotline.runtime.db import close_database, open_database
+
+    ctx = await open_database(url)
+    try:
+        return int((await _rows(url, "SELECT COUNT(*) FROM ticket_search"))[0][0])
+    finally:
+        await close_database(ctx)
+
+
 @pytest.mark.backends
 def test_generated_history_is_consistent_and_the_scale_bench_measures_it(
     database_url: str, tmp_path: Path
@@ -153,6 +163,9 @@ def test_generated_history_is_consistent_and_the_scale_bench_measures_it(
     generate = _generate_module()
     made = asyncio.run(generate.generate(url, tickets=300, days=30, seed=7, now=NOW, quiet=True))
     assert made["tickets"] == 300 and made["events"] > 1500
+    # Searchable as soon as it is generated: every ticket is in the full-text index.
+    indexed = asyncio.run(_indexed(url))
+    assert indexed == 300
 
     seen = asyncio.run(_check(url))
     numbers = seen["numbers"]
