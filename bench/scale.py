@@ -5,6 +5,7 @@
     python bench/scale.py --database-url URL --json     # the same, as JSON
     python bench/scale.py --database-url URL --smoke    # 1 timed run per row (CI)
     python bench/scale.py --database-url URL --worklist # only the unit worklist rows
+    python bench/scale.py --database-url URL --volumes  # worklist, dashboard and trend rows
 
 Starts `python main.py` (RUN_SWEEPER off) against the database, signs in as the busiest
 unit's account, an operator and a supervisor (the accounts and password bench/generate.py
@@ -492,7 +493,14 @@ def rebuild_rates(url: str) -> tuple[float, str]:
 
 
 def measure(
-    url: str, *, repeat: int, escalate: int, smoke: bool, password: str, worklist: bool = False
+    url: str,
+    *,
+    repeat: int,
+    escalate: int,
+    smoke: bool,
+    password: str,
+    worklist: bool = False,
+    volumes: bool = False,
 ) -> list[Row]:
     info = asyncio.run(facts(url))
     print(
@@ -561,16 +569,17 @@ def measure(
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
                 c.close()
             return rows
-        row(
-            "one ticket (API / page), /track, caller history",
-            0.050,
-            [
-                ("api", get(sup_api, f"/api/v1/tickets/{number}")),
-                ("page", get(op_page, f"/tickets/{number}")),
-                ("track", get(public, "/track", number=number, code=info["query_code"])),
-                ("caller", get(op_page, "/operator/caller", phone=info["phone"])),
-            ],
-        )
+        if not volumes:
+            row(
+                "one ticket (API / page), /track, caller history",
+                0.050,
+                [
+                    ("api", get(sup_api, f"/api/v1/tickets/{number}")),
+                    ("page", get(op_page, f"/tickets/{number}")),
+                    ("track", get(public, "/track", number=number, code=info["query_code"])),
+                    ("caller", get(op_page, "/operator/caller", phone=info["phone"])),
+                ],
+            )
         row(
             "supervisor dashboard, one month",
             0.500,
@@ -600,6 +609,10 @@ def measure(
                 )
             ],
         )
+        if volumes:  # --volumes: only the rows read from the volume rollup
+            for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
+                c.close()
+            return rows
         searched = row(
             "search q= rare / common 2-char / no hit",
             0.200,
@@ -668,13 +681,18 @@ def main() -> None:
         action="store_true",
         help="only the unit worklist rows, with the server's CPU time per request",
     )
+    parser.add_argument(
+        "--volumes",
+        action="store_true",
+        help="only the rows the daily volume rollup serves: dashboard and trend (and the units')",
+    )
     args = parser.parse_args()
     repeat = 1 if args.smoke else args.repeat
     escalate = min(args.escalate, 50) if args.smoke else args.escalate
     started = time.perf_counter()
     rows = measure(
         args.database_url, repeat=repeat, escalate=escalate, smoke=args.smoke,
-        password=args.password, worklist=args.worklist,
+        password=args.password, worklist=args.worklist, volumes=args.volumes,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],

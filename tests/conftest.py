@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from hotline.runtime.db import tortoise_config  # noqa: E402
-from hotline.services import fulltext  # noqa: E402
+from hotline.services import fulltext, volume_daily  # noqa: E402
 from hotline.services.knowledge import KB  # noqa: E402
 from hotline.services.ticket_search import TICKETS  # noqa: E402
 
@@ -110,6 +110,7 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
         # The full-text index is no model (an FTS5 table / tsvectors): made as 0014 makes it.
         await fulltext.ensure(ctx.db(), TICKETS)
         await fulltext.ensure(ctx.db(), KB)  # the knowledge base's, as 0020 makes it
+        await volume_daily.ensure(ctx.db())  # the rollup's triggers, as 0026 makes them
         yield ctx
 
 

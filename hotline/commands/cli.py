@@ -559,6 +559,10 @@ async def _rebuild_rates() -> None:
 
     assignments, callbacks = await rebuild_rates(progress=progress)
     print(f"已按事件日志重新生成考核指标明细：派单/改派 {assignments} 条，回访 {callbacks} 条")
+    from hotline.services.volume_daily import rebuild_atomic
+
+    rows = await rebuild_atomic()
+    print(f"已按工单重新生成每日受理量汇总：{rows} 行")
 
 
 async def _import_history(deployment: Any, args: argparse.Namespace) -> int:

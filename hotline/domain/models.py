@@ -766,3 +766,28 @@ class SimilarHold(Model):
 
     class Meta:
         table = "similar_hold"
+
+
+class VolumeDaily(Model):
+    """Tickets received on one local (Asia/Shanghai) day, counted along one facet of the
+    volume card: facet channel / kind / category / district (`name` is the value, '' for none)
+    or street (`name` the district, `street` the street). `received` leaves merged repeats out;
+    `merged` counts them.
+
+    One row per day and value a card lists, so a month reads a few hundred rows however many
+    tickets it had. Kept in step by triggers on `ticket` (every insert, delete and change of
+    created_at, status, channel, kind, category, district or street: the change lands in the
+    statement that makes it) and rebuilt by `rebuild-rates` (`hotline.services.volume_daily`).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    facet = fields.CharField(max_length=16)
+    name = fields.CharField(max_length=64)
+    street = fields.CharField(max_length=64, default="")
+    received = fields.IntField(default=0)
+    merged = fields.IntField(default=0)
+
+    class Meta:
+        table = "volume_daily"
+        unique_together = (("day", "facet", "name", "street"),)

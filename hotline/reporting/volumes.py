@@ -55,6 +55,32 @@ def volumes(
         district[r.district or UNSPECIFIED] += r.count
         if r.street:
             street[(r.district, r.street)] += r.count
+    return card(
+        total=total,
+        channel=channel,
+        kind=kind,
+        category=category,
+        district=district,
+        street=street,
+        channel_labels=channel_labels,
+        top=top,
+    )
+
+
+def card(
+    *,
+    total: int,
+    channel: Counter[str],
+    kind: Counter[str],
+    category: Counter[str],
+    district: Counter[str],
+    street: Counter[tuple[str, str]],
+    channel_labels: Mapping[str, str],
+    top: int = TOP,
+) -> dict[str, Any]:
+    """The volume card from per-facet counts (category and district keyed 未注明 when none;
+    streets by (district, street), named ones only): what `volumes` gives for the rows those
+    counts sum, and what the daily rollup's facets give without the rows."""
     by_channel = _ranked(channel, "channel")
     for item in by_channel:
         item["label"] = channel_labels.get(item["channel"], item["channel"])

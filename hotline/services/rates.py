@@ -7,15 +7,13 @@ rates are sums of the per-assignment and per-callback rows the write path keeps 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tortoise.functions import Count
-
 from hotline.domain.errors import HotlineError
-from hotline.domain.lifecycle import Status
 from hotline.domain.models import Ticket, TicketEvent, Unit
 from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.reporting.assessment import DEFAULT_RULES, AssessmentRules
@@ -28,7 +26,7 @@ from hotline.reporting.unit_rates import (
     RateClock,
     RateEvent,
 )
-from hotline.reporting.volumes import VolumeRow, volumes
+from hotline.reporting.volumes import UNSPECIFIED, card
 from hotline.services.rate_daily import daily_figures, local_day, overdue_rows
 from hotline.services.rate_rows import (
     placeholders,
@@ -39,8 +37,8 @@ from hotline.services.rate_rows import (
     stored_time,
     sum_rate_rows,
 )
-from hotline.services.rate_sql import day_of
 from hotline.services.units import unit_directory
+from hotline.services.volume_daily import facet_totals, received_per_day
 
 MAX_DAYS = 3 * 366
 
@@ -244,7 +242,7 @@ async def trend_figures(
         if n is not None and (codes is None or unit in codes) and due < min(ends[n], now):
             setattr(figures[n], which, getattr(figures[n], which) + 1)
     received = [0] * len(buckets)
-    for day, count in await received_per_day(period):
+    for day, count in await received_per_day(conn, whole.first, whole.last):
         if day in index:
             received[index[day]] += count
     rates = [f.rates() for f in figures]
@@ -258,44 +256,24 @@ async def trend_figures(
     }
 
 
-async def received_per_day(period: Period) -> list[tuple[date, int]]:
-    """Tickets received per local day (merged repeats left out), one grouped query."""
-    conn = Ticket._meta.db
-    dialect = conn.capabilities.dialect
-    if dialect == "postgres":
-        day = "(created_at AT TIME ZONE 'Asia/Shanghai')::date"
-    else:
-        day = "date(created_at, '+8 hours')"  # Asia/Shanghai has kept UTC+8 since 1991
-    sql = (
-        f"SELECT {day}, COUNT(*) FROM ticket WHERE created_at >= ? AND created_at < ? "
-        f"AND status <> ? GROUP BY {day}"
-    )
-    params = [
-        stored_time(dialect, period.start),
-        stored_time(dialect, period.end),
-        Status.MERGED.value,
-    ]
-    _, rows = await conn.execute_query(placeholders(dialect, sql), params)
-    return [(day_of(r[0]), int(r[1])) for r in rows]
-
-
 async def volume_figures(*, days: DateRange, channel_labels: Mapping[str, str]) -> dict[str, Any]:
     """Tickets received in the period (merged repeats left out) by channel (labelled with
-    the vocabulary's `channel_labels`), kind, category and place; one grouped query."""
-    period = days.period()
-    rows = (
-        await Ticket.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .exclude(status=Status.MERGED.value)
-        .annotate(n=Count("id"))
-        .group_by("channel", "kind", "category", "district", "street")
-        .values_list("channel", "kind", "category", "district", "street", "n")
-    )
-    merged = await Ticket.filter(
-        created_at__gte=period.start, created_at__lt=period.end, status=Status.MERGED.value
-    ).count()
+    the vocabulary's `channel_labels`), kind, category and place; one grouped read of the
+    daily rollup (`hotline.services.volume_daily`), a few hundred rows a month."""
+    facets, merged = await facet_totals(Ticket._meta.db, days.first, days.last)
+    category = Counter({k or UNSPECIFIED: n for k, n in facets["category"].items()})
+    district = Counter({k or UNSPECIFIED: n for k, n in facets["district"].items()})
     return {
         "from": days.first.isoformat(),
         "to": days.last.isoformat(),
-        **volumes((VolumeRow(*r) for r in rows), channel_labels=channel_labels),
+        **card(
+            total=sum(facets["channel"].values()),
+            channel=facets["channel"],
+            kind=facets["kind"],
+            category=category,
+            district=district,
+            street=facets["street"],
+            channel_labels=channel_labels,
+        ),
         "merged": merged,
     }

@@ -143,7 +143,8 @@ async def _anonymise_one(
                 version=F("version") + 1,
             )
         )
-        if changed != 1:
+        # Not `!= 1`: SQLite's count includes the rows the volume_daily trigger upserts.
+        if not changed:
             return False
         # The texts held the number and the reply's first lines: the same personal data.
         await (

@@ -471,7 +471,8 @@ async def apply_action(
                 **outcome.updates,
             )
         )
-        if changed != 1:
+        # Not `!= 1`: SQLite's count includes the rows the volume_daily trigger upserts.
+        if not changed:
             raise _conflict()
         if retry is not None:
             await remember(conn, retry, ticket_number=ticket.number, action=action.value, now=now)
