@@ -9,6 +9,7 @@ and the rebuild must be exactly the ones the code reads back.
 
 import importlib
 import logging
+import sys
 import time
 
 from tortoise import fields, migrations
@@ -25,7 +26,11 @@ async def build(apps, schema_editor) -> None:
     await volume_daily.ensure(client)
     rows = await volume_daily.rebuild(client)
     log.info("volume_daily: %d rows in %.1f s", rows, time.monotonic() - started)
-    print(f"volume_daily: {rows} rows backfilled in {time.monotonic() - started:.1f} s")
+    # On stderr: `migrate` prints one line per migration on stdout, and scripts read it.
+    print(
+        f"volume_daily: {rows} rows backfilled in {time.monotonic() - started:.1f} s",
+        file=sys.stderr,
+    )
 
 
 async def drop(apps, schema_editor) -> None:
@@ -41,7 +46,7 @@ async def drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0025_similar")]
+    dependencies = [("models", "0026_radarterms")]
 
     initial = False
 
