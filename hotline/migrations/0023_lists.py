@@ -11,7 +11,7 @@ before the indexes are built, and prints how long it took. On PostgreSQL run
 the backfill rewrote every row and cleared the visibility map the counts rely on.
 """
 
-import sys
+import logging
 import time
 
 from tortoise import migrations
@@ -48,14 +48,15 @@ BACKFILL = (
 
 
 async def backfill(apps, schema_editor) -> None:
-    """Fill the copy on every existing link (1,000,000 tickets: see the printed time)."""
+    """Fill the copy on every existing link (1,000,000 tickets: see the logged time)."""
     started = time.perf_counter()
     for sql in BACKFILL:
         await schema_editor.client.execute_query(sql)
-    # On stderr: `migrate` prints one line per migration on stdout, and scripts read it.
-    print(
-        f"0023_lists: ticket_unit backfilled in {time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
+    # Logged, not printed: `migrate` prints one line per migration on stdout, and a
+    # command's stderr is its own message.
+    logging.getLogger("hotline.migrations").info(
+        "0023_lists: ticket_unit backfilled in %.1f s",
+        time.perf_counter() - started,
     )
 
 

@@ -9,7 +9,6 @@ and the rebuild must be exactly the ones the code reads back.
 
 import importlib
 import logging
-import sys
 import time
 
 from tortoise import fields, migrations
@@ -26,11 +25,6 @@ async def build(apps, schema_editor) -> None:
     await volume_daily.ensure(client)
     rows = await volume_daily.rebuild(client)
     log.info("volume_daily: %d rows in %.1f s", rows, time.monotonic() - started)
-    # On stderr: `migrate` prints one line per migration on stdout, and scripts read it.
-    print(
-        f"volume_daily: {rows} rows backfilled in {time.monotonic() - started:.1f} s",
-        file=sys.stderr,
-    )
 
 
 async def drop(apps, schema_editor) -> None:

@@ -33,6 +33,7 @@ from hotline.domain.radar import (
 )
 from hotline.domain.timefmt import SHANGHAI, local_text
 from hotline.mail.outbox import enqueue_mail
+from hotline.privacy.confirmed import needs_confirmation
 from hotline.mail.templates import SUBJECT_PREFIX
 from hotline.services.notify import supervisor_recipients
 from hotline.services.rate_sql import placeholders, stored_time, when
@@ -77,7 +78,7 @@ _CHUNK = 500
 
 def private(row: dict[str, Any]) -> bool:
     """举报 and confidential tickets: their own words stay out of the radar."""
-    return row["kind"] == "举报" or bool(row["confidential"])
+    return needs_confirmation(kind=row["kind"], confidential=bool(row["confidential"]))
 
 
 def radar_ticket(
