@@ -3,7 +3,7 @@ with the same clusters, and a ticket whose words changed is segmented again (iss
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,11 +20,13 @@ from tests.api.test_radar_api import make_outage
 pytestmark = pytest.mark.backends
 
 
-async def _window(deployment: Any) -> list[Any]:
-    now = utcnow()
+async def _window(deployment: Any, end: datetime | None = None) -> list[Any]:
+    """The last 24 hours' clusters. A cluster's heat decays with the time since its last
+    ticket, so runs compared for equality pass the same `end`."""
+    end = end or utcnow() + timedelta(seconds=1)
     run = await run_radar(
-        start=now - timedelta(hours=24),
-        end=now + timedelta(seconds=1),
+        start=end - timedelta(hours=24),
+        end=end,
         config=load_radar_config(deployment.data_dir),
         gazetteer=deployment.router.routing.gazetteer,
     )
@@ -51,19 +53,20 @@ async def test_a_second_process_reads_the_stored_terms_and_finds_the_same_cluste
 ) -> None:
     numbers = await make_outage(world)
     radar_service._features.clear()
-    first = await _window(deployment)
+    end = utcnow() + timedelta(seconds=1)
+    first = await _window(deployment, end)
     assert sorted(first[0].tickets) == sorted(numbers)
     assert await RadarTerms.all().count() == await Ticket.all().count()
 
     segmented = _count_segmenting(monkeypatch)
-    again = await _window(deployment)
+    again = await _window(deployment, end)
     assert segmented == []  # nothing segmented twice
     assert again == first
 
     # Without the stored rows the radar segments everything again, to the same clusters.
     await RadarTerms.all().delete()
     radar_service._features.clear()
-    assert await _window(deployment) == first
+    assert await _window(deployment, end) == first
     # Every ticket with words the radar may read (the 举报 has none before its 转办内容).
     assert len(segmented) == len(numbers) + 1
 
