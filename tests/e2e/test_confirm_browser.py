@@ -39,8 +39,10 @@ def test_a_report_is_confirmed_in_one_keystroke_and_the_unit_reads_only_that(
     assert "【来电人】" in proposal and "13973112345" not in proposal
     page.keyboard.press("Control+A")
     page.keyboard.type("群众举报：含浦街道某小区门口一家餐馆后厨使用过期食材，请依法检查。")
-    page.keyboard.press("Control+Enter")
-    page.wait_for_load_state()
+    # A key press does not wait for the form's navigation (a click does): wait for the new page,
+    # or the assertion below may read the old one.
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
     assert "已确认转办内容" in page.inner_text("main")
     assert "待确认转办内容" not in page.inner_text(".facts")
     op.shot("20-report-confirmed")

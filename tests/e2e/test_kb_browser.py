@@ -63,8 +63,9 @@ def test_suggestion_use_this_answer_and_close_at_once(site: str, browser: object
     assert page.get_by_label("当场答复（仅直接办结时填写）").input_value() == ANSWER
     assert page.input_value("#f-kb_entry") == entry_path.rsplit("/", 1)[1]
     op.shot("kb-03-answer-filled")
-    page.keyboard.press("Alt+D")
-    page.wait_for_url(re.compile(r"/operator$"))
+    # The console is already at /operator: wait for the navigation itself, not for the address.
+    with page.expect_navigation(url=re.compile(r"/operator$")):
+        page.keyboard.press("Alt+D")
     assert "已受理并直接办结" in page.inner_text("main")
 
     page.goto(f"{site}{entry_path}")
