@@ -288,7 +288,10 @@ class FeatureIndex:
         if not one:
             char |= owner[:, None]
         q = np.concatenate([word.ravel(), char.ravel()])
-        q.sort(kind="stable")  # a radix sort for 64-bit integers: the fastest here
+        # Equal keys are equal integers, so either sort gives the same result. For one
+        # ticket's ~2,000 keys numpy's SIMD quicksort takes half the time of the radix sort;
+        # a batch's keys come in runs ordered by ticket, which the radix sort handles best.
+        q.sort(kind=None if one else "stable")
         new = np.empty(q.size, dtype=bool)
         new[0] = True
         np.not_equal(q[1:], q[:-1], out=new[1:])
