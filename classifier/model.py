@@ -138,7 +138,12 @@ class CategoryModel:
         fields: list[tuple[Any, ...]] = [("key", "<u8"), ("row", "<f4", (width,))]
         if pad:
             fields.append(("pad", f"V{pad}"))
-        records = np.zeros(len(self._slot_table), dtype=np.dtype(fields))
+        dtype = np.dtype(fields)
+        # Aligned to 64 bytes, so each record is one cache line: numpy aligns its buffers to
+        # 16 bytes only, and a record across two lines costs two memory fetches.
+        raw = np.zeros(len(self._slot_table) * dtype.itemsize + 64, dtype=np.uint8)
+        skip = -raw.ctypes.data % 64
+        records = raw[skip : skip + len(self._slot_table) * dtype.itemsize].view(dtype)
         records["key"] = self._index.keys
         records["row"] = self._slot_table
         # Both become strided views of the records: same values, new layout.
