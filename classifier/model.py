@@ -24,6 +24,7 @@ FORMAT = "hotline-category-model/2"
 READABLE_FORMATS = ("hotline-category-model/1", FORMAT)
 KNN_ARRAYS = ("knn_counts", "knn_docs", "knn_tf", "knn_norms", "knn_doc_class", "knn_weight")
 META_FILE = "model.json"
+_FIRST = np.zeros(1, dtype=np.intp)  # reduceat's indices for one ticket: one segment
 VOCAB_FILE = "vocab.json"
 WEIGHTS_FILE = "weights.npz"
 
@@ -101,12 +102,12 @@ class CategoryModel:
         # The same rows in float32 for serving (decision_batch): every value came from
         # float32 files (or was rounded to float32 above), so widening a gathered row gives
         # exactly the float64 row, and a batch gathers half the memory. Each row also holds
-        # whether the feature is a word n-gram and its row of the kNN posting matrix (-1:
-        # none), small integers that float32 holds exactly: one gathered row brings all a
-        # feature needs.
+        # its block (0: word n-gram, 1: char n-gram) and its row of the kNN posting matrix
+        # (-1: none), small integers that float32 holds exactly: one gathered row brings all
+        # a feature needs.
         self._slot_table = np.empty((len(order), rows.shape[1] + 2), dtype=np.float32)
         self._slot_table[:, : rows.shape[1]] = rows
-        self._slot_table[:, -2] = self._slot_word
+        self._slot_table[:, -2] = ~self._slot_word
         # Serving runs the kNN part through KnnMatrix. The numpy postings (KnnPostings, the
         # reference) are built only when asked for: they would be a second in-memory copy of
         # the largest part of the model.
@@ -213,15 +214,17 @@ class CategoryModel:
         ticket, keys, counts = self._index.batch_keys(token_lists)
         slots = self._index.lookup(keys)
         known = slots >= 0
-        table = self._slot_table[slots[known]]  # idf, coefficients, word flag, kNN row
+        table = self._slot_table[slots[known]]  # idf, coefficients, block, kNN row
         # tfidf_values per ticket: sublinear tf × idf (float32 idf widened exactly), then
         # l2-normalised per ticket and block: group = 2 · ticket + (char block).
         vals = np.log(counts[known])
         vals += 1.0
         vals *= table[:, 0]
-        ticket = ticket[known]
-        group = (table[:, -2] == 0).astype(np.intp)
-        group += 2 * ticket
+        group = table[:, -2].astype(np.intp)  # the block
+        km = self._knn_matrix
+        if n > 1 or km is not None:
+            ticket = ticket[known]
+            group += 2 * ticket
         # bincount adds each group's terms in order, whatever else is in the batch
         norms = np.sqrt(np.bincount(group, weights=vals * vals, minlength=2 * n))
         vals /= norms[group]  # every present feature has a value > 0
@@ -229,14 +232,19 @@ class CategoryModel:
         # segment from its start), so predict_batch gives exactly what predict gives. A scipy
         # sparse product computes the same sums but costs more in set-up than in arithmetic.
         contrib = vals[:, None] * table[:, 1:-2]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
-        scores = np.zeros((n, len(self.labels)))
-        filled = np.flatnonzero(indptr[1:] > indptr[:-1])
-        if filled.size:
-            scores[filled] = np.add.reduceat(contrib, indptr[filled], axis=0)
+        if n == 1:  # predict: one segment, the same sums as that ticket's in a batch
+            if vals.size:
+                scores = np.add.reduceat(contrib, _FIRST, axis=0)
+            else:
+                scores = np.zeros((1, len(self.labels)))
+        else:
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(ticket, minlength=n), out=indptr[1:])
+            scores = np.zeros((n, len(self.labels)))
+            filled = np.flatnonzero(indptr[1:] > indptr[:-1])
+            if filled.size:
+                scores[filled] = np.add.reduceat(contrib, indptr[filled], axis=0)
         scores += self.intercept
-        km = self._knn_matrix
         if km is not None and self.knn is not None:
             krows = table[:, -1].astype(np.int64)
             kin = krows >= 0

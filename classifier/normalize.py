@@ -133,10 +133,11 @@ def normalize_text(text: str) -> str:
         return ""
     text = nfkc(text)
     # Cheap substring tests skip patterns that cannot match (most tickets have no URL/e-mail).
-    lower = text.lower()
-    if "_x000d_" in lower:
+    # Lower-casing a whole Chinese ticket costs more than the tests: only a text with "_" or a
+    # "w"/"W" can hold _x000D_ or www. in any case (no other character lower-cases to w).
+    if "_" in text and "_x000d_" in text.lower():
         text = _EXCEL_CR.sub(" ", text)
-    if "://" in text or "www." in lower:
+    if "://" in text or (("w" in text or "W" in text) and "www." in text.lower()):
         text = _URL.sub(f" {PLACEHOLDER_URL} ", text)
     if "@" in text:
         text = _EMAIL.sub(f" {PLACEHOLDER_EMAIL} ", text)

@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
 
 import jieba
@@ -39,6 +40,8 @@ _cut: Cut | None = None
 _segmenter_name: str | None = None
 _stopwords: frozenset[str] | None = None
 _userwords: frozenset[str] | None = None
+# (stop words, stop words minus placeholders): keep_words' filter, rebuilt when the list is.
+_dropped: tuple[frozenset[str], frozenset[str]] | None = None
 # Longest run of corpus tokens that may be re-joined into one user-dictionary word.
 _MAX_MERGE = 4
 
@@ -227,7 +230,17 @@ def keep_words(pieces: list[str]) -> list[str]:
     then a set test per word: a ticket's few hundred pieces cost one C-level scan instead of a
     regex call, or a look-up in a large per-token cache, each.
     """
-    stop = load_stopwords()
     words = _NO_WORD_LINE.sub("", "\n".join(pieces) + "\n").split("\n")
     words.pop()  # after the final newline
-    return [w for w in words if w not in stop or w in PLACEHOLDERS]
+    # filterfalse runs the set test in C: no Python frame per word
+    return list(filterfalse(_dropped_words().__contains__, words))
+
+
+def _dropped_words() -> frozenset[str]:
+    """The stop words minus the placeholders (which always stay), built once per stop list."""
+    global _dropped
+    stop = load_stopwords()
+    dropped = _dropped
+    if dropped is None or dropped[0] is not stop:
+        dropped = _dropped = (stop, stop - PLACEHOLDERS)
+    return dropped[1]
