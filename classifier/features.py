@@ -12,6 +12,7 @@ BIGRAM_SEP = " "
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / φ, for Fibonacci hashing
 # Pads a ticket's code points: beyond Unicode (0x10FFFF), so in no vocabulary n-gram.
 _SENTINEL = (0x110000).to_bytes(4, "little")
+_SPACE = np.uint32(ord(" "))
 # Keys are 57 bits; batch_keys puts a ticket's number (< MAX_BATCH) in the 7 above them.
 _KEY_BITS = np.uint64(57)
 _TICKET_SHIFT = np.uint64(64 - 57)
@@ -258,7 +259,22 @@ class FeatureIndex:
         # Word n-grams: token i spans [start, end); its bigram runs to the next token's end,
         # or for a ticket's last token one sentinel past its own (an unknown key).
         flat = token_lists[0] if one else [tok for toks in token_lists for tok in toks]
-        if flat:
+        spaces = np.flatnonzero(cp[: size - pad] == _SPACE) if one and flat else None
+        if spaces is not None and spaces.size == len(flat) - 1:
+            # One ticket: its tokens end at the spaces between them (tokens hold none; the
+            # count confirms it) and at the text's end; no Python pass over the tokens.
+            end = size - pad
+            starts = np.empty(len(flat), dtype=np.int64)
+            starts[0] = 0
+            np.add(spaces, 1, out=starts[1:])
+            ends = np.empty((len(flat), 2), dtype=np.int64)
+            ends[:-1, 0] = spaces
+            ends[-1, 0] = end
+            ends[:-1, 1] = ends[1:, 0]  # a bigram ends where the next token does
+            ends[-1, 1] = end + 1  # the last token's: one sentinel past (unknown)
+            word = (h[ends] - h[starts, None]) * self._mixinv[starts, None] + self._word_tags
+            word >>= _TICKET_SHIFT
+        elif flat:
             lens = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
             g = np.zeros(len(flat) + 1, dtype=np.int64)
             np.cumsum(lens + 1, out=g[1:])
@@ -297,7 +313,9 @@ class FeatureIndex:
         np.not_equal(q[1:], q[:-1], out=new[1:])
         idx = np.flatnonzero(new)
         q = q[idx]
-        counts = np.diff(idx, append=new.size)
+        counts = np.empty(idx.size, dtype=np.int64)
+        np.subtract(idx[1:], idx[:-1], out=counts[:-1])
+        counts[-1] = new.size - idx[-1]
         if one:
             return np.zeros(q.size, dtype=np.int64), q, counts
         return (q >> _KEY_BITS).astype(np.int64), q & _KEY_MASK, counts

@@ -271,3 +271,28 @@ PLAIN_ADDRESS = re.compile(
 @given(st.text(alphabet="0123人民路大道街号楼院栋单元层室房门口 A", max_size=40))
 def test_fast_address_mask_equals_plain_pattern(s: str) -> None:
     assert norm_mod.mask_addresses(s) == PLAIN_ADDRESS.sub(" <地址> ", s)
+
+
+@pytest.mark.parametrize(
+    "toks",
+    [
+        ["物业", "小区", "乱收费"],
+        ["乱收费"],
+        ["物业 小区", "a"],
+        ["", "a"],
+        ["a", ""],
+        [" "],
+        ["a", " ", "b"],
+    ],
+)
+def test_one_ticket_keys_equal_its_keys_in_a_batch(toks: list[str]) -> None:
+    # predict finds a ticket's token boundaries from its spaces; a batch from token lengths.
+    # Tokens never hold a space, but if one did the two must still agree (the count check).
+    # Half the n-grams of the ticket are in the vocabulary (_vocab keeps every second one).
+    index = FeatureIndex(*_vocab([[t for t in toks if t.strip()] or ["x"]] + [toks], 1, 3), (1, 3))
+    _, alone, alone_counts = index.batch_keys([toks])
+    ticket, keys, counts = index.batch_keys([toks, ["小区"]])
+    mine = index.lookup(keys[ticket == 0])
+    slots = index.lookup(alone)
+    assert mine[mine >= 0].tolist() == slots[slots >= 0].tolist()
+    assert counts[ticket == 0][mine >= 0].tolist() == alone_counts[slots >= 0].tolist()
