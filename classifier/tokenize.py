@@ -183,10 +183,12 @@ def looks_presegmented(text: str) -> bool:
     """True when text is already space-segmented Chinese (as in the training corpus)."""
     # Exact early exit, the usual case for raw messages: the mean over CJK-bearing chunks is at
     # least total CJK / all chunks, so a high overall ratio decides without a per-chunk pass.
-    n_chunks = len(text.split())
-    if len(_NON_CJK.sub("", text)) > 3.5 * n_chunks:
+    split = text.split()
+    if len(split) < 3:  # fewer than three chunks with CJK in them, whatever they hold
         return False
-    chunks = [len(_CJK.findall(c)) for c in text.split()]
+    if len(_NON_CJK.sub("", text)) > 3.5 * len(split):
+        return False
+    chunks = [len(_CJK.findall(c)) for c in split]
     cjk_chunks = [n for n in chunks if n]
     if len(cjk_chunks) < 3:
         return False
