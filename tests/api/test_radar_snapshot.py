@@ -93,3 +93,7 @@ async def test_a_stored_cluster_is_dispatched_as_its_tickets_are_now(
     )
     assert outcome.done == numbers[:4]
     assert list(outcome.refused) == [numbers[4]] and outcome.refused[numbers[4]]
+    # The next pass reads the merged ticket again (its merge is an event) and leaves it out.
+    await refresh(deployment, minutes=5)
+    [now] = [c for c in (await radar(world)).json()["clusters"] if c["place"] == "板桥小区"]
+    assert now["tickets"] == numbers[:4]
