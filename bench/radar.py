@@ -221,6 +221,10 @@ async def snapshot(args: argparse.Namespace, gazetteer: object, config: object) 
     for _ in range(5):
         await snap.stored()
     print(f"reading the stored row: {(time.perf_counter() - t0) / 5 * 1000:.0f} ms")
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"this process's peak memory (the live window, its memo, the deployment): {peak:.0f} MB")
 
 
 def serve_and_time(url: str) -> None:
