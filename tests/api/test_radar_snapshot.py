@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.models import RadarSnapshot
+from hotline.domain.models import RadarAlert, RadarSnapshot
 from hotline.domain.radar import load_radar_config
 from hotline.domain.timefmt import utcnow
 from hotline.services.radar_actions import batch_dispatch
@@ -97,3 +97,16 @@ async def test_a_stored_cluster_is_dispatched_as_its_tickets_are_now(
     await refresh(deployment, minutes=5)
     [now] = [c for c in (await radar(world)).json()["clusters"] if c["place"] == "板桥小区"]
     assert now["tickets"] == numbers[:4]
+
+
+async def test_the_sweepers_pass_stores_the_window_and_alerts_a_burst_once(
+    world: World, deployment: Any
+) -> None:
+    from hotline.startup.workers import radar_pass
+
+    await make_outage(world)
+    assert len(await radar_pass(deployment)) == 1  # the alert, from the stored window's tickets
+    assert await radar_pass(deployment) == []  # once per cluster
+    assert await RadarAlert.all().count() == 1
+    body = (await radar(world)).json()
+    assert body["stored"] is True and body["clusters"][0]["place"] == "板桥小区"
