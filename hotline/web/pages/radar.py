@@ -142,7 +142,8 @@ async def radar_page(request: Request) -> Response:
             "source": "stored",
             "computed": _when_text(snapshot.end, now),
             "stale": snapshot.stale(now),
-            "recompute": f"/radar?from={_local_input(start)}&to={_local_input(now)}",
+            "recompute": f"/radar?from={_local_input(now - (end - start))}&to={_local_input(now)}",
+            "hours": f"{config.window_hours:g}",
         }
     elif not asked:
         ctx |= await _computed(request, start=start, end=end, config=config)
