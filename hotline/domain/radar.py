@@ -244,8 +244,9 @@ class ClusterMemo:
     exactly what a fresh run gives (`find_clusters` without a memo)."""
 
     settings: RadarSettings | None = None
-    # number → ((tokens, block key, place, area), key terms before the window's common ones)
-    terms: dict[str, tuple[tuple[object, ...], list[str]]] = field(default_factory=dict)
+    # number → (the ticket, its block key, finer than a street?, its key terms before the
+    # window's too-common ones are dropped): all depend on the ticket and the settings only
+    terms: dict[str, tuple[RadarTicket, str, bool, list[str]]] = field(default_factory=dict)
     # block key → (what its links depend on, its groups of at least min_size: numbers)
     blocks: dict[str, tuple[tuple[object, ...], list[tuple[str, ...]]]] = field(
         default_factory=dict
@@ -277,14 +278,24 @@ def find_clusters(
         memo.settings, memo.terms, memo.blocks = settings, {}, {}
     ordered = sorted(tickets, key=lambda t: t.number)
     items: list[_Item] = []
+    raw: dict[int, list[str]] = {}
+    seen: dict[str, tuple[RadarTicket, str, bool, list[str]]] = {}
     for t in ordered:
-        key, fine = block_key(t, settings)
+        before = memo.terms.get(t.number) if memo is not None else None
+        # The worker's live window hands the same ticket object while the ticket is unchanged.
+        if before is not None and (before[0] is t or before[0] == t):
+            _, key, fine, terms = before
+        else:
+            key, fine = block_key(t, settings)
+            terms = (
+                key_terms(t.tokens, drop=(key, t.place, t.area), settings=settings) if key else []
+            )
+        seen[t.number] = (t, key, fine, terms)
         if key:
+            raw[len(items)] = terms
             items.append(_Item(t, key, fine))
-    raw = {i: _raw_terms(it, settings, memo) for i, it in enumerate(items)}
     if memo is not None:
-        numbers = {it.ticket.number for it in items}
-        memo.terms = {n: v for n, v in memo.terms.items() if n in numbers}
+        memo.terms = seen
     common = _too_common(raw.values(), settings)
     for i, it in enumerate(items):
         it.terms = frozenset(t for t in raw[i] if t not in common)
@@ -323,19 +334,6 @@ def find_clusters(
     ]
     out.sort(key=lambda c: (-c.heat, -c.count, c.id))
     return out
-
-
-def _raw_terms(item: _Item, settings: RadarSettings, memo: ClusterMemo | None) -> list[str]:
-    t = item.ticket
-    inputs: tuple[object, ...] = (t.tokens, item.key, t.place, t.area)
-    if memo is not None:
-        before = memo.terms.get(t.number)
-        if before is not None and before[0] == inputs:
-            return before[1]
-    terms = key_terms(t.tokens, drop=(item.key, t.place, t.area), settings=settings)
-    if memo is not None:
-        memo.terms[t.number] = (inputs, terms)
-    return terms
 
 
 def _block_groups(

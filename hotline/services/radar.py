@@ -164,15 +164,17 @@ async def window_rows(*, start: datetime, end: datetime) -> list[dict[str, Any]]
     return [dict(r) for r in rows]
 
 
-async def rows_by_id(ids: list[int]) -> list[dict[str, Any]]:
-    """The rows of these tickets (merged ones too: `merged_into_id` says so), stored terms."""
+async def rows_by_id(ids: list[int], *, created_from: datetime) -> list[dict[str, Any]]:
+    """The rows of these tickets created since `created_from` (merged ones too:
+    `merged_into_id` says so), with their stored terms."""
     conn = Ticket._meta.db
     dialect = conn.capabilities.dialect
     out: list[dict[str, Any]] = []
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         sql = _BY_ID.replace("(?)", "(" + ", ".join("?" * len(chunk)) + ")")
-        _, rows = await conn.execute_query(placeholders(dialect, sql), list(chunk))
+        params = [*chunk, stored_time(dialect, created_from)]
+        _, rows = await conn.execute_query(placeholders(dialect, sql), params)
         out.extend(dict(r) for r in rows)
     return out
 
@@ -220,7 +222,8 @@ _BY_ID = (
     "SELECT t.id, t.merged_into_id, "
     + ", ".join(f"t.{f}" for f in _FIELDS)
     + ", r.sig AS r_sig, r.place AS r_place, r.tokens AS r_tokens"
-    " FROM ticket t LEFT JOIN radar_terms r ON r.ticket_id = t.id WHERE t.id IN (?)"
+    " FROM ticket t LEFT JOIN radar_terms r ON r.ticket_id = t.id"
+    " WHERE t.id IN (?) AND t.created_at >= ?"
 )
 # Tickets already seen in this process, by what their radar view depends on: each sweep reads
 # the last hours again, and decoding stored terms is cheap but not free. Bounded (oldest

@@ -61,11 +61,9 @@ FULL_EVERY = timedelta(hours=1)
 MARGIN = timedelta(minutes=2)
 
 _CREATED = "SELECT id FROM ticket WHERE created_at >= ? AND created_at < ?"
-# Only the window's tickets: an event on last week's ticket (a unit's reply) is no change here.
-_EVENTS = (
-    "SELECT DISTINCT e.ticket_id FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id"
-    " WHERE e.created_at >= ? AND t.created_at >= ?"
-)
+# By the events' time index alone (DISTINCT or a join made SQLite walk all 6 M events by
+# ticket: 9 s); events of tickets older than the window are dropped when their rows are read.
+_EVENTS = "SELECT ticket_id FROM ticket_event WHERE created_at >= ?"
 
 
 @dataclass
@@ -97,8 +95,8 @@ class LiveWindow:
             self.tickets = {r["id"]: v for r, v in zip(rows, views, strict=True)}
             self.full_at, self.reread = now, len(rows)
         else:
-            ids = await _changed_ids(since=self.end - MARGIN, until=now, start=start)
-            rows = await rows_by_id(ids)
+            ids = await _changed_ids(since=self.end - MARGIN, until=now)
+            rows = await rows_by_id(ids, created_from=start)
             views = await ticket_views(rows, gazetteer)
             for row, view in zip(rows, views, strict=True):
                 if row["merged_into_id"] is None and start <= view.created_at < now:
@@ -111,14 +109,14 @@ class LiveWindow:
         return list(self.tickets.values())
 
 
-async def _changed_ids(*, since: datetime, until: datetime, start: datetime) -> list[int]:
+async def _changed_ids(*, since: datetime, until: datetime) -> list[int]:
     conn = Ticket._meta.db
     dialect = conn.capabilities.dialect
     _, created = await conn.execute_query(
         placeholders(dialect, _CREATED), [stored_time(dialect, since), stored_time(dialect, until)]
     )
     _, changed = await conn.execute_query(
-        placeholders(dialect, _EVENTS), [stored_time(dialect, since), stored_time(dialect, start)]
+        placeholders(dialect, _EVENTS), [stored_time(dialect, since)]
     )
     return sorted({int(r["id"]) for r in created} | {int(r["ticket_id"]) for r in changed})
 
