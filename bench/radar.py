@@ -17,6 +17,16 @@ baseline is counted again) for windows ending at the newest ticket of a big data
 `radar_terms`: copy the database first when it is shared.
 
     python bench/radar.py scale --database-url sqlite:///tmp/radar/1m.sqlite3
+
+snapshot: the background worker's stored default window (`radar_snapshot`), at the newest
+ticket of a big database: three passes 5 minutes apart as one sweeper makes them (the first
+reads the whole window, the next ones only what was created or changed since, and re-link
+only the place blocks that changed), checked equal to a fresh computation of the same
+window; then `python main.py` is started and `GET /radar` and `GET /api/v1/radar` (both
+from the stored result) are timed as `bench_supervisor` (median of 5, after one warm-up).
+It writes `radar_terms` and `radar_snapshot`: copy the database first when it is shared.
+
+    python bench/radar.py snapshot --database-url sqlite:///tmp/radar/1m.sqlite3
 """
 
 from __future__ import annotations
@@ -158,9 +168,93 @@ async def scale(args: argparse.Namespace, gazetteer: object, config: object) -> 
         )
 
 
+async def snapshot(args: argparse.Namespace, gazetteer: object, config: object) -> None:
+    from hotline.domain.radar import cluster_json
+    from hotline.services import radar_snapshot as snap
+
+    _, last = await _span()
+    end = last + timedelta(seconds=1)  # type: ignore[operator]
+    hours = config.window_hours  # type: ignore[attr-defined]
+    stored_terms = await RadarTerms.all().count()
+    print(
+        f"window: {hours:g} h ending at the newest ticket ({local_text(last)}); "  # type: ignore[arg-type]
+        f"radar_terms rows before: {stored_terms:,}"
+    )
+    print("| pass | window ends | tickets | clusters | rows read | blocks re-linked / reused | s |")
+    print("|---|---|---|---|---|---|---|")
+    tickets_seen = []
+    for i, minutes in enumerate((-10, -5, 0)):
+        now = end + timedelta(minutes=minutes)
+        await snap.RadarSnapshot.filter(name=snap.DEFAULT).update(window_to=None)  # not fresh
+        t0 = time.perf_counter()
+        tickets = await snap.refresh_snapshot(
+            now=now,
+            config=config,  # type: ignore[arg-type]
+            gazetteer=gazetteer,  # type: ignore[arg-type]
+            owner="bench",
+        )
+        took = time.perf_counter() - t0
+        assert tickets is not None, "the snapshot row is claimed by another worker"
+        tickets_seen.append(len(tickets))
+        live = snap.live_window(hours)
+        kind = "full read" if i == 0 else "incremental"
+        stored = await snap.stored()
+        print(
+            f"| {i + 1} ({kind}) | {local_text(now)} | {len(tickets):,}"
+            f" | {len(stored.clusters):,} | {live.reread:,}"  # type: ignore[union-attr]
+            f" | {live.memo.linked_blocks:,} / {live.memo.reused_blocks:,} | {took:.2f} |"
+        )
+    t0 = time.perf_counter()
+    fresh = await run_radar(
+        start=end - timedelta(hours=hours),
+        end=end,
+        config=config,  # type: ignore[arg-type]
+        gazetteer=gazetteer,  # type: ignore[arg-type]
+    )
+    took = time.perf_counter() - t0
+    same = [cluster_json(c) for c in fresh.clusters] == stored.clusters  # type: ignore[union-attr]
+    print(
+        f"a fresh run_radar of the same window (this process's memory warm): {took:.2f} s,"
+        f" {len(fresh.clusters):,} clusters — {'the same' if same else 'DIFFERENT'} clusters"
+    )
+    t0 = time.perf_counter()
+    for _ in range(5):
+        await snap.stored()
+    print(f"reading the stored row: {(time.perf_counter() - t0) / 5 * 1000:.0f} ms")
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"this process's peak memory (the live window, its memo, the deployment): {peak:.0f} MB")
+
+
+def serve_and_time(url: str) -> None:
+    """GET /radar and /api/v1/radar from the stored result, through a real server."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import scale as scale_bench  # bench/scale.py: the server and sign-in helpers
+
+    with tempfile.TemporaryDirectory() as tmp, scale_bench.server(url, Path(tmp)) as base:
+        page = scale_bench.session(base, "bench_supervisor", scale_bench.PASSWORD)
+        api = scale_bench.bearer(base, url, "bench_supervisor")
+        for label, client, path in (
+            ("GET /radar", page, "/radar"),
+            ("GET /api/v1/radar", api, "/api/v1/radar"),
+        ):
+
+            def get(client: object = client, path: str = path) -> object:
+                r = client.get(path)  # type: ignore[attr-defined]
+                assert r.status_code == 200, r.text[:300]
+                assert "数据更新于" in r.text or '"stored":true' in r.text.replace(" ", "")
+                return r
+
+            median, r = scale_bench.timed(get, 5)
+            print(f"{label}: {median * 1000:.0f} ms (median of 5), {len(r.content):,} bytes")  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["replay", "scale"])
+    parser.add_argument("mode", choices=["replay", "scale", "snapshot"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--window-days", type=int, default=30)
     parser.add_argument("--step-days", type=int, default=7)
@@ -182,11 +276,14 @@ def main() -> None:
     async def go() -> None:
         ctx = await open_database(args.database_url, create_schema=False)
         try:
-            await (replay if args.mode == "replay" else scale)(args, gazetteer, config)
+            modes = {"replay": replay, "scale": scale, "snapshot": snapshot}
+            await modes[args.mode](args, gazetteer, config)
         finally:
             await close_database(ctx)
 
     asyncio.run(go())
+    if args.mode == "snapshot":
+        serve_and_time(args.database_url)
 
 
 if __name__ == "__main__":

@@ -699,6 +699,30 @@ class RadarTerms(Model):
         table = "radar_terms"
 
 
+class RadarSnapshot(Model):
+    """The radar's default window as the background worker last computed it (issue #20).
+
+    A 24-hour window on a busy day takes many seconds to compute, so the page and the API
+    read this row instead; every web process and machine sees the same. One row per window
+    kind (`name`, "default"). `claimed_until`/`claimed_by` are the claim: of several
+    sweepers, the one whose conditional UPDATE takes the row computes; a claim not released
+    (its worker died) lapses at `claimed_until`.
+    """
+
+    name = fields.CharField(max_length=16, primary_key=True)
+    window_from = fields.DatetimeField(null=True)
+    window_to = fields.DatetimeField(null=True)  # the window's end: when it was computed
+    seconds = fields.FloatField(default=0)  # how long the computation took
+    tickets = fields.IntField(default=0)
+    clusters: Any = fields.JSONField(default=list)  # cluster_json of every cluster, hottest first
+    runs = fields.IntField(default=0)  # computations stored so far
+    claimed_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "radar_snapshot"
+
+
 class KbEntry(Model):
     """A knowledge-base (知识库) entry: a question people ask and the answer operators give.
 

@@ -235,6 +235,26 @@ def heat_of(
     return round(heat, 4), round(growth, 2)
 
 
+@dataclass
+class ClusterMemo:
+    """What one clustering learnt, for the next over an overlapping window (the background
+    worker's 24-hour window, every 5 minutes): each ticket's key terms, and each place
+    block's groups. A block whose members and their terms are unchanged keeps its groups;
+    only blocks that gained, lost or changed a ticket are linked again. Reusing it gives
+    exactly what a fresh run gives (`find_clusters` without a memo)."""
+
+    settings: RadarSettings | None = None
+    # number → (the ticket, its block key, finer than a street?, its key terms before the
+    # window's too-common ones are dropped): all depend on the ticket and the settings only
+    terms: dict[str, tuple[RadarTicket, str, bool, list[str]]] = field(default_factory=dict)
+    # block key → (what its links depend on, its groups of at least min_size: numbers)
+    blocks: dict[str, tuple[tuple[object, ...], list[tuple[str, ...]]]] = field(
+        default_factory=dict
+    )
+    reused_blocks: int = 0  # in the last run: blocks whose groups were reused …
+    linked_blocks: int = 0  # … and blocks linked again
+
+
 def find_clusters(
     tickets: Iterable[RadarTicket],
     *,
@@ -242,39 +262,66 @@ def find_clusters(
     start: datetime | None = None,
     baseline: Mapping[tuple[str, str], int],
     settings: RadarSettings,
+    memo: ClusterMemo | None = None,
 ) -> list[Cluster]:
     """The clusters among `tickets` (one window, ending at `end`), hottest first.
 
     `baseline` counts tickets per (area, category) in the `baseline_days` before the window;
     a long window (from `start`) fades slower, so its older clusters are not all heat 0.
+    `memo` (read and updated): the previous run's terms and groups, so an overlapping window
+    links again only the blocks that changed; the result is the same as without it.
     """
     half_life = settings.half_life_hours
     if start is not None:
         half_life = max(half_life, (end - start).total_seconds() / 3600.0 / 4)
+    if memo is not None and memo.settings != settings:
+        memo.settings, memo.terms, memo.blocks = settings, {}, {}
     ordered = sorted(tickets, key=lambda t: t.number)
     items: list[_Item] = []
+    raw: dict[int, list[str]] = {}
+    seen: dict[str, tuple[RadarTicket, str, bool, list[str]]] = {}
     for t in ordered:
-        key, fine = block_key(t, settings)
+        before = memo.terms.get(t.number) if memo is not None else None
+        # The worker's live window hands the same ticket object while the ticket is unchanged.
+        if before is not None and (before[0] is t or before[0] == t):
+            _, key, fine, terms = before
+        else:
+            key, fine = block_key(t, settings)
+            terms = (
+                key_terms(t.tokens, drop=(key, t.place, t.area), settings=settings) if key else []
+            )
+        seen[t.number] = (t, key, fine, terms)
         if key:
+            raw[len(items)] = terms
             items.append(_Item(t, key, fine))
-    raw = {
-        i: key_terms(
-            it.ticket.tokens, drop=(it.key, it.ticket.place, it.ticket.area), settings=settings
-        )
-        for i, it in enumerate(items)
-    }
+    if memo is not None:
+        memo.terms = seen
     common = _too_common(raw.values(), settings)
     for i, it in enumerate(items):
         it.terms = frozenset(t for t in raw[i] if t not in common)
     blocks: dict[str, list[int]] = {}
     for i, it in enumerate(items):
         blocks.setdefault(it.key, []).append(i)
-    links = _Links(len(items))
-    for members in blocks.values():
-        _link_block(members, items, links, settings)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(items)):
-        groups.setdefault(links.root(i), []).append(i)
+    groups: list[list[int]] = []
+    kept: dict[str, tuple[tuple[object, ...], list[tuple[str, ...]]]] = {}
+    reused = linked = 0
+    for key, members in blocks.items():
+        sig = tuple(
+            (items[i].ticket.number, items[i].ticket.category, items[i].fine, items[i].terms)
+            for i in members
+        )
+        before = memo.blocks.get(key) if memo is not None else None
+        if before is not None and before[0] == sig:
+            index = {items[i].ticket.number: i for i in members}
+            found = [[index[n] for n in g] for g in before[1]]
+            reused += 1
+        else:
+            found = _block_groups(members, items, settings)
+            linked += 1
+        groups.extend(found)
+        kept[key] = (sig, [tuple(items[i].ticket.number for i in g) for g in found])
+    if memo is not None:
+        memo.blocks, memo.reused_blocks, memo.linked_blocks = kept, reused, linked
     out = [
         _cluster(
             [items[i] for i in g],
@@ -283,11 +330,23 @@ def find_clusters(
             settings=settings,
             half_life=half_life,
         )
-        for g in groups.values()
-        if len(g) >= settings.min_size
+        for g in groups
     ]
     out.sort(key=lambda c: (-c.heat, -c.count, c.id))
     return out
+
+
+def _block_groups(
+    members: list[int], items: list[_Item], settings: RadarSettings
+) -> list[list[int]]:
+    """One block's connected groups of at least min_size, members in number order."""
+    local = [items[i] for i in members]  # union–find over the block alone
+    links = _Links(len(local))
+    _link_block(list(range(len(local))), local, links, settings)
+    groups: dict[int, list[int]] = {}
+    for j, i in enumerate(members):
+        groups.setdefault(links.root(j), []).append(i)
+    return [g for g in groups.values() if len(g) >= settings.min_size]
 
 
 def _too_common(term_lists: Iterable[list[str]], settings: RadarSettings) -> set[str]:

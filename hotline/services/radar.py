@@ -33,8 +33,8 @@ from hotline.domain.radar import (
 )
 from hotline.domain.timefmt import SHANGHAI, local_text
 from hotline.mail.outbox import enqueue_mail
-from hotline.privacy.confirmed import needs_confirmation
 from hotline.mail.templates import SUBJECT_PREFIX
+from hotline.privacy.confirmed import needs_confirmation
 from hotline.services.notify import supervisor_recipients
 from hotline.services.rate_sql import placeholders, stored_time, when
 
@@ -147,6 +147,12 @@ async def window_tickets(
     and in `radar_terms` for every process; only tickets no one has seen, or whose words,
     address or the tokenizer's or gazetteer's data changed since, are segmented now.
     """
+    rows = await window_rows(start=start, end=end)
+    return await ticket_views(rows, gazetteer)
+
+
+async def window_rows(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The rows of the unmerged tickets created in [start, end), with their stored terms."""
     conn = Ticket._meta.db
     dialect = conn.capabilities.dialect
     # One read of the window and its stored terms (raw: the ORM's per-value conversion of
@@ -155,7 +161,29 @@ async def window_tickets(
         placeholders(dialect, _WINDOW),
         [stored_time(dialect, start), stored_time(dialect, end)],
     )
-    rows = [dict(r) for r in rows]
+    return [dict(r) for r in rows]
+
+
+async def rows_by_id(ids: list[int], *, created_from: datetime) -> list[dict[str, Any]]:
+    """The rows of these tickets created since `created_from` (merged ones too:
+    `merged_into_id` says so), with their stored terms."""
+    conn = Ticket._meta.db
+    dialect = conn.capabilities.dialect
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        sql = _BY_ID.replace("(?)", "(" + ", ".join("?" * len(chunk)) + ")")
+        params = [*chunk, stored_time(dialect, created_from)]
+        _, rows = await conn.execute_query(placeholders(dialect, sql), params)
+        out.extend(dict(r) for r in rows)
+    return out
+
+
+async def ticket_views(
+    rows: list[dict[str, Any]], gazetteer: Gazetteer | None
+) -> list[RadarTicket]:
+    """The radar's view of each row, in order: from this process's memory, else from
+    `radar_terms`, else segmented now (and stored for every process)."""
     fingerprint = data_fingerprint(gazetteer)
     keys = [_memo_key(r, fingerprint) for r in rows]
     seen: dict[tuple[Any, ...], RadarTicket] = {}
@@ -189,6 +217,13 @@ _WINDOW = (
     " FROM ticket t LEFT JOIN radar_terms r ON r.ticket_id = t.id"
     " WHERE t.created_at >= ? AND t.created_at < ? AND t.merged_into_id IS NULL"
     " ORDER BY t.created_at, t.id"
+)
+_BY_ID = (
+    "SELECT t.id, t.merged_into_id, "
+    + ", ".join(f"t.{f}" for f in _FIELDS)
+    + ", r.sig AS r_sig, r.place AS r_place, r.tokens AS r_tokens"
+    " FROM ticket t LEFT JOIN radar_terms r ON r.ticket_id = t.id"
+    " WHERE t.id IN (?) AND t.created_at >= ?"
 )
 # Tickets already seen in this process, by what their radar view depends on: each sweep reads
 # the last hours again, and decoding stored terms is cheap but not free. Bounded (oldest
@@ -416,13 +451,25 @@ async def raise_alerts(
 
 
 async def radar_sweep(
-    *, now: datetime, config: RadarConfig, gazetteer: Gazetteer | None, link_base: str
+    *,
+    now: datetime,
+    config: RadarConfig,
+    gazetteer: Gazetteer | None,
+    link_base: str,
+    around: list[RadarTicket] | None = None,
 ) -> list[str]:
-    """The sweeper's look at the recent window: alert the clusters bursting now."""
-    run = await run_radar(
-        start=now - timedelta(hours=config.scan_hours),
-        end=now,
-        config=config,
-        gazetteer=gazetteer,
-    )
+    """The sweeper's look at the recent window: alert the clusters bursting now.
+
+    `around`: the tickets of a longer window ending `now` read just before (the stored
+    default window's): the recent ones are taken from it instead of being read again."""
+    start = now - timedelta(hours=config.scan_hours)
+    if around is None or config.scan_hours > config.window_hours:
+        run = await run_radar(start=start, end=now, config=config, gazetteer=gazetteer)
+    else:
+        tickets = [t for t in around if start <= t.created_at < now]
+        baseline = await baseline_counts(start=start, days=config.settings.baseline_days)
+        clusters = find_clusters(
+            tickets, start=start, end=now, baseline=baseline, settings=config.settings
+        )
+        run = RadarRun(start=start, end=now, tickets=len(tickets), clusters=clusters)
     return await raise_alerts(run, config=config, now=now, link_base=link_base)

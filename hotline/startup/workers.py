@@ -72,17 +72,28 @@ def start_background(
 
 
 async def radar_pass(deployment: Deployment) -> list[str]:
-    """One look of the hot-issue radar at the recent tickets: alert each new burst once."""
+    """One look of the hot-issue radar: refresh the stored default window, then alert each
+    new burst among the recent tickets once."""
     from hotline.domain.radar import load_radar_config
     from hotline.domain.timefmt import utcnow
     from hotline.services.radar import radar_sweep
+    from hotline.services.radar_snapshot import owner_name, refresh_snapshot
 
     router = deployment.router
+    config = load_radar_config(deployment.data_dir)  # read each pass: edits apply at once
+    gazetteer = router.routing.gazetteer if router is not None else None
+    now = utcnow()
+    # The page's default window, stored for every web process (one sweeper computes it);
+    # the alert scan's recent hours are a part of it, so they are not read twice.
+    around = await refresh_snapshot(
+        now=now, config=config, gazetteer=gazetteer, owner=owner_name()
+    )
     return await radar_sweep(
-        now=utcnow(),
-        config=load_radar_config(deployment.data_dir),  # read each pass: edits apply at once
-        gazetteer=router.routing.gazetteer if router is not None else None,
+        now=now,
+        config=config,
+        gazetteer=gazetteer,
         link_base=deployment.public_base_url,
+        around=around,
     )
 
 

@@ -18,6 +18,7 @@ from hotline.domain.lifecycle import Role
 from hotline.domain.radar import cluster_json, load_radar_config, parse_moment
 from hotline.domain.timefmt import local_iso, utcnow
 from hotline.services.radar import run_radar
+from hotline.services.radar_snapshot import covers, stored
 from hotline.web.endpoint import api, request_query
 from hotline.web.http import require_principal
 from hotline.web.queries import Query
@@ -72,6 +73,12 @@ class RadarOut(BaseModel):
     until: str | None = Field(alias="to")
     tickets: int = Field(description="时间段内的工单数（未并单的）")
     clusters: list[RadarClusterOut] = Field(description="按热度从高到低")
+    computed_at: str | None = Field(description="计算时间（北京时间）")
+    stored: bool = Field(
+        description="true：后台任务每 5 分钟计算并保存的默认时间段（不带 from/to，或与之相同）；"
+        "false：本次请求现场计算"
+    )
+    stale: bool = Field(description="保存的结果已超过 15 分钟未更新：后台任务可能未运行")
 
 
 @api(
@@ -81,7 +88,7 @@ class RadarOut(BaseModel):
     errors=(401, 403, 422),
 )
 async def radar(request: Request) -> Response:
-    """GET /api/v1/radar?from=&to="""
+    """GET /api/v1/radar?from=&to= (the default window from the stored result, if any)"""
     principal = await require_principal(request)
     if principal.role not in READERS:
         raise HotlineError(
@@ -110,6 +117,18 @@ async def radar(request: Request) -> Response:
             status=422,
             code="validation_error",
         )
+    snapshot = await stored()
+    if snapshot is not None and ((not q.since and not q.until) or covers(snapshot, start, end)):
+        body = {
+            "from": local_iso(snapshot.start),
+            "to": local_iso(snapshot.end),
+            "tickets": snapshot.tickets,
+            "clusters": snapshot.clusters,
+            "computed_at": local_iso(snapshot.end),
+            "stored": True,
+            "stale": snapshot.stale(utcnow()),
+        }
+        return JSONResponse(RadarOut.model_validate(body).model_dump(mode="json", by_alias=True))
     router = deployment.router
     result = await run_radar(
         start=start,
@@ -122,6 +141,9 @@ async def radar(request: Request) -> Response:
         "to": local_iso(end),
         "tickets": result.tickets,
         "clusters": [cluster_json(c) for c in result.clusters],
+        "computed_at": local_iso(utcnow()),
+        "stored": False,
+        "stale": False,
     }
     return JSONResponse(RadarOut.model_validate(body).model_dump(mode="json", by_alias=True))
 

@@ -87,11 +87,14 @@ async def test_operators_read_units_do_not_and_bad_windows_are_explained(world: 
     wide = await radar(world, **{"from": "2026-01-01", "to": "2026-12-31"})
     assert wide.status_code == 422 and "最长 31 天" in wide.json()["error"]["message"]
     empty = await radar(world, **{"from": "2020-01-01", "to": "2020-01-02"})
-    assert empty.json() | {"from": None, "to": None} == {
+    assert empty.json() | {"from": None, "to": None, "computed_at": None} == {
         "from": None,
         "to": None,
         "tickets": 0,
         "clusters": [],
+        "computed_at": None,
+        "stored": False,  # no stored result: computed for this request
+        "stale": False,
     }
 
 

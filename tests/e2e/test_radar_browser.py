@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.domain.timefmt import SHANGHAI
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_cli_radar import INSERT
 from tests.e2e.test_pages_browser import Person, browser_site
@@ -52,6 +53,14 @@ def test_a_supervisor_dispatches_a_burst_from_the_radar(
         assert "预警" in row.inner_text()  # five callers within an hour: a burst
         assert chen.overflow() == 0
         chen.shot("radar")
+        # A window of one's own: the page shows at once, the clusters fill in when computed.
+        since = (now - timedelta(hours=3)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+        chen.page.fill("#r-from", since)
+        chen.page.click("#radar-window button[type=submit]")
+        chen.page.wait_for_load_state()
+        row = chen.page.locator("#radar-clusters tbody tr").first
+        assert "板桥小区·城乡建设：停水" in row.inner_text()
+        assert "按所选时间段现场计算于" in chen.page.locator("#radar-freshness").inner_text()
         row.locator("form.cluster-dispatch select").select_option("ZJJ")
         row.locator("form.cluster-dispatch button").click()
         chen.page.wait_for_load_state()

@@ -214,6 +214,7 @@ NEW_TABLES = {
     "radar_alert",
     "similar_hold",
     "radar_terms",
+    "radar_snapshot",
 }
 NEW_COLUMNS = {
     "expires_at",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.domain.radar import (
+    ClusterMemo,
     RadarSettings,
     RadarTicket,
     find_clusters,
@@ -169,6 +171,26 @@ def test_clusters_depend_on_the_tickets_not_their_order(
     assert len(seen) == len(set(seen))
     assert [c.heat for c in a] == sorted((c.heat for c in a), reverse=True)
     assert all(c.count == len(c.tickets) >= 2 for c in a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(windows(), min_size=1, max_size=4), st.integers(0, 60))
+def test_a_memo_of_the_last_run_gives_what_a_fresh_run_gives(
+    runs: list[list[RadarTicket]], small_df: int
+) -> None:
+    """The background worker clusters an overlapping window every 5 minutes with the last
+    run's memo: whatever came, left or changed in between, the clusters are a fresh run's."""
+    rules = RULES if small_df % 2 else replace(RULES, df_min_tickets=3, max_df=0.5)
+    memo = ClusterMemo()
+    for i, tickets in enumerate(runs):
+        # Some tickets stay from the run before (the window overlaps), some change words.
+        kept = [x for x in runs[i - 1][: small_df % 7]] if i else []
+        window = {x.number: x for x in [*kept, *tickets]}.values()
+        end = END + timedelta(minutes=5 * i)
+        fresh = find_clusters(window, end=end, baseline={}, settings=rules)
+        assert find_clusters(window, end=end, baseline={}, settings=rules, memo=memo) == fresh
+    again = find_clusters(window, end=end, baseline={}, settings=rules, memo=memo)
+    assert again == fresh and memo.linked_blocks == 0
 
 
 def test_the_shipped_config_reads_and_a_bad_key_is_named(tmp_path: Path) -> None:
