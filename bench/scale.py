@@ -6,6 +6,7 @@
     python bench/scale.py --database-url URL --smoke    # 1 timed run per row (CI)
     python bench/scale.py --database-url URL --worklist # only the unit worklist rows
     python bench/scale.py --database-url URL --volumes  # worklist, dashboard and trend rows
+    python bench/scale.py --database-url URL --rates    # only the rates API row
 
 Starts `python main.py` (RUN_SWEEPER off) against the database, signs in as the busiest
 unit's account, an operator and a supervisor (the accounts and password bench/generate.py
@@ -501,6 +502,7 @@ def measure(
     password: str,
     worklist: bool = False,
     volumes: bool = False,
+    rates: bool = False,
 ) -> list[Row]:
     info = asyncio.run(facts(url))
     print(
@@ -552,6 +554,17 @@ def measure(
         sup_page = session(base, "bench_supervisor", password)
         public = httpx.Client(base_url=base, timeout=600)
         number = info["number"]
+        if rates:  # --rates: only the rates row, with the server's CPU time per request
+            row(
+                "rates API, one year",
+                1.0,
+                [("api", get(sup_api, "/api/v1/stats/rates", **{"from": str(year_ago),
+                                                                "to": str(today)}))],
+                cpu=True,
+            )  # fmt: skip
+            for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
+                c.close()
+            return rows
         row(
             "unit worklist API, busiest unit, page 1",
             0.050,
@@ -686,6 +699,11 @@ def main() -> None:
         action="store_true",
         help="only the rows the daily volume rollup serves: dashboard and trend (and the units')",
     )
+    parser.add_argument(
+        "--rates",
+        action="store_true",
+        help="only the rates API row (one year), with the server's CPU time per request",
+    )
     args = parser.parse_args()
     repeat = 1 if args.smoke else args.repeat
     escalate = min(args.escalate, 50) if args.smoke else args.escalate
@@ -693,6 +711,7 @@ def main() -> None:
     rows = measure(
         args.database_url, repeat=repeat, escalate=escalate, smoke=args.smoke,
         password=args.password, worklist=args.worklist, volumes=args.volumes,
+        rates=args.rates,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],

@@ -21,6 +21,10 @@ OVERDUE_CANDIDATES = "next_due_at IS NOT NULL"
 WORK_LINK = "active = true"
 MARKED_LINK = "active = true AND (supervised = true OR reopened = true OR answered = true)"
 
+# The rate rows that can be late at some cut-off (hotline.services.rate_daily repeats them).
+UNSIGNED_DUE = "unsigned_due_at IS NOT NULL"
+UNREPLIED_DUE = "unreplied_due_at IS NOT NULL"
+
 
 class WhereIndex(Index):
     """An index over `fields` of the rows matching `where` (SQL text)."""

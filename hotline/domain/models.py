@@ -13,6 +13,8 @@ from hotline.domain.indexes import (
     NOT_WARNED,
     OPEN_CLOCK,
     OVERDUE_CANDIDATES,
+    UNREPLIED_DUE,
+    UNSIGNED_DUE,
     WORK_LINK,
     WhereIndex,
 )
@@ -324,7 +326,8 @@ class TicketUnit(Model):
         indexes = (
             ("unit_id", "active", "ticket_id"),
             ("unit_id", "role", "created_at"),
-            ("role", "created_at"),
+            # Covering: the period's counts per unit are read from the index alone.
+            ("role", "created_at", "unit_id", "due_at", "answered_at"),
             # A ticket's links (every prefetch of a ticket, the relink of 改派): without it
             # PostgreSQL scans the whole table for each ticket opened.
             ("ticket_id", "active"),
@@ -473,9 +476,19 @@ class RateAssignment(Model):
                 "replied",
                 "replied_on_time",
             ),
-            # The overdue counts read only unanswered rows whose deadline passed.
-            ("unsigned_due_at", "dispatched_at", "unit"),
-            ("unreplied_due_at", "dispatched_at", "unit"),
+            # The overdue counts read the period's rows that carry a deadline (unanswered
+            # ones, and those that lost the ticket after theirs passed): bounded by the
+            # period, not by every deadline ever passed (rate_daily.overdue_counts).
+            WhereIndex(
+                fields=("dispatched_at", "unit", "unsigned_due_at"),
+                name="rate_assignment_unsigned",
+                where=UNSIGNED_DUE,
+            ),
+            WhereIndex(
+                fields=("dispatched_at", "unit", "unreplied_due_at"),
+                name="rate_assignment_unreplied",
+                where=UNREPLIED_DUE,
+            ),
         )
 
 
@@ -677,6 +690,8 @@ class RadarAlert(Model):
 
     class Meta:
         table = "radar_alert"
+
+
 class RadarTerms(Model):
     """What the radar read of one ticket, kept so no window segments it again (issue #20).
 
@@ -775,6 +790,8 @@ class KbHistory(Model):
     class Meta:
         table = "kb_history"
         indexes = (("entry_id", "id"),)
+
+
 class SimilarHold(Model):
     """A new ticket held as a likely repeat (疑似重复): not dispatched until an operator merges
     it (并单) or releases it (不是重复). `candidates` are the open tickets it resembled, as

@@ -7,8 +7,8 @@ upsert, so two transactions touching one day never lose a count); `rebuild-rates
 it anew. A period's figures then read units × days rows instead of every rate row.
 
 The overdue counts depend on the moment deadlines are judged at (the period's end, or now),
-so they are not rolled up: they count the unanswered rows whose stored due time passed,
-through the indexes that lead with those due times.
+so they are not rolled up: they count the period's rows whose stored due time passed,
+through partial indexes over the rows that carry one, led by the dispatch time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from hotline.domain.indexes import UNREPLIED_DUE, UNSIGNED_DUE
 from hotline.domain.timefmt import SHANGHAI
 from hotline.reporting.unit_rates import (
     ASSIGNMENT_COUNTS,
@@ -202,12 +203,15 @@ async def period_figures(
 
 
 def _overdue_sql(dialect: str, column: str, select: str, tail: str = "") -> str:
-    # SQLite would take the dispatched_at index (every row of the period); the unary +
-    # keeps it on the due-time index, which holds only unanswered rows' deadlines.
-    # PostgreSQL's statistics see the mostly-NULL due column and choose it themselves.
-    at = "+dispatched_at" if dialect != "postgres" else "dispatched_at"
+    # The partial index over the rows that carry this deadline, led by dispatched_at: the
+    # period's range of it, however many deadlines passed before. SQLite is told which
+    # index (its planner would take the wider covering dispatched_at index, which lacks
+    # the due column); PostgreSQL proves the partial index from the repeated WHERE.
+    index, where = OVERDUE_INDEXES[column]
+    indexed = f" INDEXED BY {index}" if dialect != "postgres" else ""
     return (
-        f"SELECT {select} FROM rate_assignment WHERE {column} < ? AND {at} >= ? AND {at} < ?{tail}"
+        f"SELECT {select} FROM rate_assignment{indexed} WHERE {where} AND {column} < ? "
+        f"AND dispatched_at >= ? AND dispatched_at < ?{tail}"
     )
 
 
@@ -215,6 +219,11 @@ OVERDUE_COLUMNS = (
     ("overdue_unsigned", "unsigned_due_at"),
     ("overdue_unreplied", "unreplied_due_at"),
 )
+# column → (its partial index, the index's WHERE as hotline.domain.models declares it).
+OVERDUE_INDEXES = {
+    "unsigned_due_at": ("rate_assignment_unsigned", UNSIGNED_DUE),
+    "unreplied_due_at": ("rate_assignment_unreplied", UNREPLIED_DUE),
+}
 
 
 async def overdue_counts(
