@@ -13,6 +13,7 @@ from hotline.domain.indexes import (
     NOT_WARNED,
     OPEN_CLOCK,
     OVERDUE_CANDIDATES,
+    SUB_REPLIED,
     WORK_LINK,
     WhereIndex,
 )
@@ -350,6 +351,11 @@ class TicketUnit(Model):
                 name="ticket_unit_marked",
                 where=MARKED_LINK,
             ),
+            # The 下派 answered to a parent unit: without it SQLite walked every current link
+            # of every unit for the workbench's 待审核 group (1.4 s at 1,000,000 tickets).
+            WhereIndex(
+                fields=("parent_unit_id",), name="ticket_unit_sub_replied", where=SUB_REPLIED
+            ),
         )
 
 
@@ -677,6 +683,8 @@ class RadarAlert(Model):
 
     class Meta:
         table = "radar_alert"
+
+
 class RadarTerms(Model):
     """What the radar read of one ticket, kept so no window segments it again (issue #20).
 
@@ -751,6 +759,8 @@ class KbHistory(Model):
     class Meta:
         table = "kb_history"
         indexes = (("entry_id", "id"),)
+
+
 class SimilarHold(Model):
     """A new ticket held as a likely repeat (疑似重复): not dispatched until an operator merges
     it (并单) or releases it (不是重复). `candidates` are the open tickets it resembled, as
