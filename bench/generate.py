@@ -1219,7 +1219,8 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument(
         "--rollups-only",
         action="store_true",
-        help="only (re)fill rate_daily and volume_daily of a database generated before they were",
+        help="only (re)fill rate_daily and volume_daily of a database generated before they "
+        "were (migrated to the current schema first)",
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.rollups_only:
