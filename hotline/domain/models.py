@@ -683,8 +683,6 @@ class RadarAlert(Model):
 
     class Meta:
         table = "radar_alert"
-
-
 class RadarTerms(Model):
     """What the radar read of one ticket, kept so no window segments it again (issue #20).
 
@@ -759,8 +757,6 @@ class KbHistory(Model):
     class Meta:
         table = "kb_history"
         indexes = (("entry_id", "id"),)
-
-
 class SimilarHold(Model):
     """A new ticket held as a likely repeat (疑似重复): not dispatched until an operator merges
     it (并单) or releases it (不是重复). `candidates` are the open tickets it resembled, as
