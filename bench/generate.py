@@ -1085,6 +1085,31 @@ async def build_search_index(url: str, tickets: int, *, quiet: bool) -> int:
     return count
 
 
+async def fill_rollups(url: str) -> dict[str, int]:
+    """The daily rollups the dashboard, the trend chart and the rates read, from the rows
+    written: `rate_daily` from the rate rows (the live catch-up's own SQL and sums), and
+    `volume_daily` from the tickets. The load writes rows only: PostgreSQL's `COPY` under
+    `session_replication_role = replica` fires no trigger, so without this a generated
+    database answers its month and year from empty rollups (fast, and wrong)."""
+    from tortoise.transactions import in_transaction
+
+    from hotline.runtime.db import close_database, open_database
+    from hotline.services import volume_daily
+    from hotline.services.rate_daily import days_of_rows, stored_rows_sql, upsert_days
+
+    ctx = await open_database(url)
+    try:
+        async with in_transaction() as tx:
+            _, rows = await tx.execute_query(stored_rows_sql("1 = 1"))
+            days = days_of_rows(rows)
+            await tx.execute_query("DELETE FROM rate_daily")
+            await upsert_days(tx, days, replace=True)
+        volumes = await volume_daily.rebuild_atomic()
+    finally:
+        await close_database(ctx)
+    return {"rate_daily": len(days), "volume_daily": volumes}
+
+
 async def generate(
     url: str, *, tickets: int, days: float, seed: int, now: datetime | None = None,
     password: str = PASSWORD, quiet: bool = False,
@@ -1161,6 +1186,7 @@ async def generate(
         progress.close()
     t_rows = time.perf_counter() - t0
     await writer.finish(counters)
+    rollups = await fill_rollups(url)
     t_index = time.perf_counter()
     await build_search_index(url, tickets, quiet=quiet)
     t_index = time.perf_counter() - t_index
@@ -1173,6 +1199,7 @@ async def generate(
         "rate_assignments": ids.rate_assignment - 1,
         "rate_callbacks": ids.rate_callback - 1,
         "repeat_callers": stats["repeat"],
+        **rollups,
         "seconds_rows": round(t_rows, 1),
         "seconds_search_index": round(t_index, 1),
         "seconds": round(elapsed, 1),
@@ -1189,7 +1216,18 @@ def main(argv: Iterable[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--password", default=PASSWORD)
+    parser.add_argument(
+        "--rollups-only",
+        action="store_true",
+        help="only (re)fill rate_daily and volume_daily of a database generated before they "
+        "were (migrated to the current schema first)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.rollups_only:
+        started = time.perf_counter()
+        filled = asyncio.run(fill_rollups(args.database_url))
+        print(json.dumps({**filled, "seconds": round(time.perf_counter() - started, 1)}))
+        return
     result = asyncio.run(
         generate(
             args.database_url, tickets=args.tickets, days=args.days, seed=args.seed,

@@ -7,14 +7,17 @@
     python bench/scale.py --database-url URL --worklist # only the unit worklist rows
     python bench/scale.py --database-url URL --volumes  # worklist, dashboard and trend rows
     python bench/scale.py --database-url URL --rates    # only the rates API row
+    python bench/scale.py --database-url URL --search   # only the search rows
 
 Starts `python main.py` (RUN_SWEEPER off) against the database, signs in as the busiest
 unit's account, an operator and a supervisor (the accounts and password bench/generate.py
 made), and times each request warm: one untimed request, then the median of `--repeat`
-(5). The sweep, the mass escalation and the daily digest are called in-process (the
-sweeper's own functions) and `rebuild-rates` is run as the CLI after the server stops.
-The mass escalation and the digest leave the database as they found it: the clocks moved
-due are put back, and the events, mails and job row they wrote are deleted.
+(5); then the server process's CPU time per request over `--repeat` more (the note's
+"server CPU": on a shared machine the wall time includes waiting for a core). The sweep,
+the mass escalation and the daily digest are called in-process (the sweeper's own
+functions) and `rebuild-rates` is run as the CLI after the server stops. The mass escalation
+and the digest leave the database as they found it: the clocks moved due are put back, and
+the events, mails and job row they wrote are deleted.
 
 A row whose endpoint does not exist (404/405) prints "n/a".
 """
@@ -150,7 +153,9 @@ async def facts(url: str) -> dict[str, Any]:
         title = str(sample[0]) if sample else "噪音扰民"
         rare = re.sub(r"[^\u4e00-\u9fff]", "", title)[2:6] or "噪音"
         count_open = await one(f"SELECT COUNT(*) FROM ticket WHERE status IN ({marks})", *OPEN)
-        # bench/generate.py leaves the full-text index empty: searching it times nothing.
+        count_all = await one("SELECT COUNT(*) FROM ticket")
+        # An empty or partial full-text index (a database generated before generate.py built
+        # it, or a rebuild stopped) would time too little: the row's note says so.
         try:
             indexed = await one("SELECT COUNT(*) FROM ticket_search")
         except Exception:  # noqa: BLE001 - no index table at all: the same, said the same way
@@ -169,6 +174,7 @@ async def facts(url: str) -> dict[str, Any]:
         "rare": rare,
         "open": count_open[0],
         "indexed": indexed[0] if indexed else 0,
+        "tickets": count_all[0] if count_all else 0,
         "last_at": last_at,
     }
 
@@ -403,9 +409,9 @@ async def mass_escalation(url: str, count: int) -> tuple[float | None, str]:
                 f"({', '.join('?' * len(part))})",
                 [due, warn, *part],
             )
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         report = await sweep(now=now, link_base="http://127.0.0.1:8000")
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
         # Put the database back as it was (one statement on PostgreSQL, one transaction on
         # SQLite: 14,000 autocommitted round trips took minutes on a busy machine).
         if conn.capabilities.dialect == "postgres":
@@ -432,6 +438,8 @@ async def mass_escalation(url: str, count: int) -> tuple[float | None, str]:
         )
         await _exec(conn, "DELETE FROM outbox_message WHERE id > ?", [max_mail])
         note = f"{len(report.breaches)} escalations of {len(ids)} clocks moved"
+        # This process's CPU (on SQLite the database's work too; on PostgreSQL not).
+        note += f"; sweep CPU {cpu:.2f} s"
         return seconds, note
 
     return await _with_db(url, work)
@@ -503,6 +511,7 @@ def measure(
     worklist: bool = False,
     volumes: bool = False,
     rates: bool = False,
+    search_only: bool = False,
 ) -> list[Row]:
     info = asyncio.run(facts(url))
     print(
@@ -517,7 +526,7 @@ def measure(
     rows: list[Row] = []
 
     def row(
-        name: str, target: float, calls: list[tuple[str, Callable[[], Any]]], cpu: bool = False
+        name: str, target: float, calls: list[tuple[str, Callable[[], Any]]], cpu: bool = True
     ) -> Row:
         r = Row(name, target)
         for label, call in calls:
@@ -562,6 +571,9 @@ def measure(
                                                                 "to": str(today)}))],
                 cpu=True,
             )  # fmt: skip
+        if search_only:  # --search: only the search rows (after the index was built)
+            _search_rows(row, sup_api, info)
+        if rates or search_only:
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
                 c.close()
             return rows
@@ -569,7 +581,6 @@ def measure(
             "unit worklist API, busiest unit, page 1",
             0.050,
             [("api", get(unit_api, "/api/v1/tickets", status=UNIT_OPEN, page=1))],
-            cpu=worklist,
         )
         polls = [("page", get(unit_page, "/unit")), ("poll", get(unit_page, "/unit/list"))]
         # The poll carries the version its page shows: timed again as the browser sends it
@@ -577,7 +588,7 @@ def measure(
         shown = POLL.search(unit_page.get("/unit").text)
         if shown:
             polls.append(("poll unchanged", browser_poll(unit_page, html.unescape(shown.group(1)))))
-        row("/unit page and its 10-s poll", 0.100, polls, cpu=worklist)
+        row("/unit page and its 10-s poll", 0.100, polls)
         if worklist:  # --worklist: only the unit's rows (before/after a worklist change)
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
                 c.close()
@@ -626,17 +637,7 @@ def measure(
             for c in (unit_api, sup_api, unit_page, op_page, sup_page, public):
                 c.close()
             return rows
-        searched = row(
-            "search q= rare / common 2-char / no hit",
-            0.200,
-            [
-                ("rare", get(sup_api, "/api/v1/tickets", q=info["rare"])),
-                ("common", get(sup_api, "/api/v1/tickets", q="噪音")),
-                ("none", get(sup_api, "/api/v1/tickets", q="量子纠缠态")),
-            ],
-        )
-        if not info["indexed"]:
-            searched.note += "index empty (python main.py search-index rebuild): not a figure"
+        _search_rows(row, sup_api, info)
         row(
             "GET /api/v1/stats/overdue",
             0.200,
@@ -669,6 +670,22 @@ def measure(
     return rows
 
 
+def _search_rows(row: Callable[..., Row], api: httpx.Client, info: dict[str, Any]) -> None:
+    searched = row(
+        "search q= rare / common 2-char / no hit",
+        0.200,
+        [
+            ("rare", get(api, "/api/v1/tickets", q=info["rare"])),
+            ("common", get(api, "/api/v1/tickets", q="噪音")),
+            ("none", get(api, "/api/v1/tickets", q="量子纠缠态")),
+        ],
+    )
+    if not info["indexed"]:
+        searched.note += "index empty (python main.py search-index rebuild): not a figure"
+    elif info["indexed"] < info["tickets"]:
+        searched.note += f"index holds {info['indexed']:,} of {info['tickets']:,} tickets"
+
+
 def print_table(rows: list[Row]) -> None:
     print("| measure | target | figure | result | note |")
     print("|---|---|---|---|---|")
@@ -695,6 +712,9 @@ def main() -> None:
         help="only the unit worklist rows, with the server's CPU time per request",
     )
     parser.add_argument(
+        "--search", action="store_true", help="only the search rows (q= rare, common, no hit)"
+    )
+    parser.add_argument(
         "--volumes",
         action="store_true",
         help="only the rows the daily volume rollup serves: dashboard and trend (and the units')",
@@ -712,6 +732,7 @@ def main() -> None:
         args.database_url, repeat=repeat, escalate=escalate, smoke=args.smoke,
         password=args.password, worklist=args.worklist, volumes=args.volumes,
         rates=args.rates,
+        search_only=args.search,
     )  # fmt: skip
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows],

@@ -20,6 +20,8 @@ OVERDUE_CANDIDATES = "next_due_at IS NOT NULL"
 # those of them carrying a mark: a query naming one mark (`supervised = true`) implies it.
 WORK_LINK = "active = true"
 MARKED_LINK = "active = true AND (supervised = true OR reopened = true OR answered = true)"
+# 下派 answered upward and waiting for the parent's review (a lead unit's 待审核 group): few.
+SUB_REPLIED = "role = 'sub' AND state = 'replied' AND active = true"
 
 # The rate rows that can be late at some cut-off (hotline.services.rate_daily repeats them).
 UNSIGNED_DUE = "unsigned_due_at IS NOT NULL"

@@ -15,6 +15,7 @@ from hotline.domain.indexes import (
     OVERDUE_CANDIDATES,
     UNREPLIED_DUE,
     UNSIGNED_DUE,
+    SUB_REPLIED,
     WORK_LINK,
     WhereIndex,
 )
@@ -352,6 +353,11 @@ class TicketUnit(Model):
                 fields=("unit_id", "status", "next_due_at"),
                 name="ticket_unit_marked",
                 where=MARKED_LINK,
+            ),
+            # The 下派 answered to a parent unit: without it SQLite walked every current link
+            # of every unit for the workbench's 待审核 group (1.4 s at 1,000,000 tickets).
+            WhereIndex(
+                fields=("parent_unit_id",), name="ticket_unit_sub_replied", where=SUB_REPLIED
             ),
         )
 
