@@ -114,6 +114,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "rate_assignment": (
         "id", "ticket_id", "ordinal", "unit", "dispatched_at", "merged", "dispatched", "signed",
         "signed_on_time", "disputed", "extended", "replied", "replied_on_time",
+        "unsigned_due_at", "unreplied_due_at",
     ),
     "rate_callback": (
         "id", "ticket_id", "ordinal", "unit", "called_at", "satisfaction", "contacted",
@@ -717,8 +718,12 @@ def add_ticket(
         row = clock_row(ids.ticket_clock, tid, c, current, now)
         rows["ticket_clock"].append(row)
         ids.ticket_clock += 1
-        if c.met_at is not None and c.kind in ("receipt", "feedback"):
-            rate_clocks.append(RateClock(tid, c.kind, c.started_at, c.due_at))
+        # Every receipt/feedback clock, met or not, as the service reads them
+        # (rate_rows.rate_clock_sql): the unmet ones make an assignment's overdue deadlines.
+        if c.kind in ("receipt", "feedback"):
+            rate_clocks.append(
+                RateClock(tid, c.kind, c.started_at, c.due_at, c.met_at, paused=row[6] == "paused")
+            )
         if row[5] and row[6] != "paused":
             open_dues.append(c.due_at)
     # The unit worklist's copy of the ticket on each link (hotline.domain.worklist).
@@ -736,7 +741,7 @@ def add_ticket(
         rows["rate_assignment"].append(
             (ids.rate_assignment, tid, a.ordinal, a.unit, a.at, a.merged, k["dispatched"],
              k["signed"], k["signed_on_time"], k["disputed"], k["extended"], k["replied"],
-             k["replied_on_time"])
+             k["replied_on_time"], a.unsigned_due_at, a.unreplied_due_at)
         )  # fmt: skip
         ids.rate_assignment += 1
     for cb in callbacks:

@@ -107,7 +107,9 @@ async def _check(url: str) -> dict[str, Any]:
             [rate_event_of(r) for r in events], [rate_clock_of(r) for r in clocks]
         )
         out["pure_assignments"] = sorted(
-            (a.ticket_id, a.ordinal, a.unit, a.at, *a.counts().values()) for a in assignments
+            (a.ticket_id, a.ordinal, a.unit, a.at, *a.counts().values(), a.unsigned_due_at,
+             a.unreplied_due_at)
+            for a in assignments
         )
         out["pure_callbacks"] = sorted(
             (c.ticket_id, c.ordinal, c.unit, c.at, c.satisfaction, *c.counts().values())
@@ -116,7 +118,8 @@ async def _check(url: str) -> dict[str, Any]:
         stored_a = await _rows(
             url,
             "SELECT ticket_id, ordinal, unit, dispatched_at, dispatched, signed, signed_on_time, "
-            "disputed, extended, replied, replied_on_time FROM rate_assignment "
+            "disputed, extended, replied, replied_on_time, unsigned_due_at, unreplied_due_at "
+            "FROM rate_assignment "
             "WHERE ticket_id <= 120",
         )
         stored_c = await _rows(
@@ -126,7 +129,9 @@ async def _check(url: str) -> dict[str, Any]:
             "WHERE ticket_id <= 120",
         )
         out["stored_assignments"] = sorted(
-            (r[0], r[1], r[2], when(r[3]), *(int(v) for v in r[4:])) for r in stored_a
+            (r[0], r[1], r[2], when(r[3]), *(int(v) for v in r[4:11]),
+             *(None if v is None else when(v) for v in r[11:13]))
+            for r in stored_a
         )
         out["stored_callbacks"] = sorted(
             (r[0], r[1], r[2], when(r[3]), r[4], *(int(v) for v in r[5:])) for r in stored_c
