@@ -90,16 +90,24 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120  # the lifespan migrates and loads the classifier
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.1)
     try:
+        deadline = time.monotonic() + 120  # the lifespan migrates and loads the classifier
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/open311/v2"
     finally:
+        # Stopped even when it did not start in time: a server left starting in this thread
+        # would hold tortoise's global context, and every later in-process CLI test of this
+        # worker would fail with "Global context fallback is already enabled". Asked to exit
+        # before its start-up ends, uvicorn skips the lifespan shutdown that closes the
+        # database, so it is let finish starting first.
+        late = time.monotonic() + 300
+        while thread.is_alive() and not server.started and time.monotonic() < late:
+            time.sleep(0.1)
         server.should_exit = True
-        thread.join(timeout=30)
+        thread.join(timeout=120)
 
 
 @pytest.fixture(scope="module")
