@@ -117,20 +117,53 @@ async def db(database_url: str) -> AsyncIterator[TortoiseContext]:
 # ---- parallel runs (pytest-xdist, `-n 4 --dist loadgroup`) ----------------------------
 
 
+_BROWSER_FILES: dict[str, int] = {}
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Keep what is built once together: each browser test in the worker that has chromium
+    """Keep what is built once together: the browser tests in two workers that have chromium
     started, and each module with a module-scoped fixture (a trained model, a server) in one
     worker, so parallel runs do not build them once per worker. (Marked as each test is
-    collected: xdist reads the groups in its own collection_modifyitems.)"""
+    collected; pytest_collection_modifyitems below hands the groups to xdist.)"""
     if item.get_closest_marker("xdist_group"):
         return
     if "browser" in getattr(item, "fixturenames", ()):
-        item.add_marker(pytest.mark.xdist_group("browser"))
+        # Two groups, alternate files in collection order (the same in every worker): the
+        # browser tests are the suite's longest chain of serial work (a server started per
+        # test, then seconds of page loads), so two workers each with its own chromium end
+        # sooner than one; chromium starts in a second or two.
+        index = _BROWSER_FILES.setdefault(item.module.__name__, len(_BROWSER_FILES))
+        item.add_marker(pytest.mark.xdist_group(f"browser-{index % 2}"))
         return
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs.values() if info else ()
     if any(d.scope in ("module", "class", "package") for chain in defs for d in chain):
         item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` see the groups again.
+
+    xdist 3.8 tells its scheduler an item's group by appending "@group" to `item._nodeid`;
+    pytest 9.2 builds node ids from a structured `_id` and no longer reads that field
+    (pytest-xdist#1386), so every group was silently spread over all workers: a chromium and
+    a trained model per worker instead of one. Set the suffix where pytest reads it; a
+    pytest or xdist that already carries it is left alone."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import coerce_node_id
+    except ImportError:  # an older pytest: xdist's own suffix works
+        return
+    for item in items:
+        nodeid = item.nodeid
+        if nodeid.rfind("@") > nodeid.rfind("]"):
+            continue
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})  # fmt: skip
+        if names:
+            item._id = coerce_node_id(f"{nodeid}@{'_'.join(names)}")
 
 
 # ---- one chromium per process (tests/e2e/conftest.py) ------------------------------------

@@ -2,8 +2,8 @@
 
 Starting chromium takes seconds. Each browser test opens its own context in the shared browser
 (its own cookies, storage, viewport and locale), which keeps tests apart as a new browser did.
-Under xdist the browser tests share one worker (tests/conftest.py groups them), so a run
-starts chromium once.
+Under xdist the browser tests share two workers (tests/conftest.py groups them), so a run
+starts chromium twice.
 """
 
 from __future__ import annotations

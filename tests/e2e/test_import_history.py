@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def test_a_wangshang_export_is_imported_once_with_its_bad_rows_listed(tmp_path: Path) -> None:
-    db = tmp_path / "h.db"
+def test_a_wangshang_export_is_imported_once_with_its_bad_rows_listed(
+    migrated_sqlite: Callable[[str], Path],
+) -> None:
+    db = migrated_sqlite("h.db")
     first = cli(db, "import-history", str(FIXTURE))
     assert first.returncode == 0, first.stderr
     assert "共 6 行：已导入 3 张，此前已导入 0 张，无法导入 3 行" in first.stdout
@@ -73,7 +76,9 @@ def test_a_wangshang_export_is_imported_once_with_its_bad_rows_listed(tmp_path: 
     assert rows(db, "SELECT COUNT(*) FROM ticket") == [(3,)]
 
 
-def test_an_xlsx_export_with_a_column_map_and_a_dry_run(tmp_path: Path) -> None:
+def test_an_xlsx_export_with_a_column_map_and_a_dry_run(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(["工单编号", "标题", "来电时间", "诉求内容", "处理结果", "办结时间"])
@@ -96,7 +101,7 @@ def test_an_xlsx_export_with_a_column_map_and_a_dry_run(tmp_path: Path) -> None:
         'replied_at = "办结时间"\n',
         encoding="utf-8",
     )
-    db = tmp_path / "h.db"
+    db = migrated_sqlite("h.db")
     dry = cli(db, "import-history", str(export), "--map", str(mapping), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "可导入 1 张" in dry.stdout and "试运行" in dry.stdout
@@ -119,7 +124,9 @@ def test_an_xlsx_export_with_a_column_map_and_a_dry_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not RAW.is_file(), reason="needs ../shared/data (the shared raw messages)")
-def test_real_exported_messages_import_whole(tmp_path: Path) -> None:
+def test_real_exported_messages_import_whole(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
     # The first 300 real messages as exported (stray tabs, an Excel serial date, long replies),
     # copied at test time: the shared data is not part of the repository.
     with RAW.open(encoding="utf-8-sig", newline="") as source:
@@ -127,7 +134,7 @@ def test_real_exported_messages_import_whole(tmp_path: Path) -> None:
     sample = tmp_path / "sample.csv"
     with sample.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(records)
-    db = tmp_path / "h.db"
+    db = migrated_sqlite("h.db")
     done = cli(db, "import-history", str(sample))
     assert done.returncode == 0, done.stderr
     assert "共 300 行：已导入 300 张，此前已导入 0 张，无法导入 0 行" in done.stdout

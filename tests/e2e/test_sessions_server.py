@@ -21,8 +21,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def two_workers(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """Two uvicorn workers on one SQLite file, one shared SECRET_KEY, one operator account."""
-    for url in _serve(tmp_path, "--workers", "2", SECRET_KEY=KEY):
-        env = _env(f"sqlite://{migrated_sqlite('limits.db')}", SECRET_KEY=KEY)
+    database = migrated_sqlite("limits.db")
+    for url in _serve(tmp_path, database, "--workers", "2", SECRET_KEY=KEY):
+        env = _env(f"sqlite://{database}", SECRET_KEY=KEY)
         added = _cli(
             env, "users", "add", "--username", "wang", "--role", "operator",
             stdin="long-enough-pass\n", cwd=tmp_path,

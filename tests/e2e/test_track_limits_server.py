@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.test_server import (
-    _cli,
-    _env,
-    _needs_model,
-    running_server,
-)
+from tests.e2e.test_server import _env, _needs_model, running_server
 
 WRONG = "ZZZZZZ"
 
 
-def _serve(tmp: Path, *args: str, **env_extra: str) -> Iterator[str]:
+def _serve(tmp: Path, database: Path, *args: str, **env_extra: str) -> Iterator[str]:
     _needs_model()
-    env = _env(f"sqlite://{tmp / 'limits.db'}", **env_extra)
-    assert _cli(env, "check", cwd=tmp).returncode == 0  # builds the database once
+    # A migrated copy: two workers starting on a new file would each try to build it.
+    env = _env(f"sqlite://{database}", **env_extra)
     with running_server(tmp, env, *args) as url:
         yield url
 
@@ -35,15 +30,16 @@ def _early_in_a_minute() -> None:
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[str]:
+def two_workers(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """Two uvicorn workers, FORWARDED_ALLOW_IPS unset (the default)."""
-    yield from _serve(tmp_path, "--workers", "2", SECRET_KEY="two-workers-share-this-key")
+    database = migrated_sqlite("limits.db")
+    yield from _serve(tmp_path, database, "--workers", "2", SECRET_KEY="two-workers-share-this-key")
 
 
 @pytest.fixture
-def behind_proxy(tmp_path: Path) -> Iterator[str]:
+def behind_proxy(tmp_path: Path, migrated_sqlite: Callable[[str], Path]) -> Iterator[str]:
     """One worker that trusts X-Forwarded-For from 127.0.0.1 (the proxy in this test)."""
-    yield from _serve(tmp_path, FORWARDED_ALLOW_IPS="127.0.0.1")
+    yield from _serve(tmp_path, migrated_sqlite("limits.db"), FORWARDED_ALLOW_IPS="127.0.0.1")
 
 
 def test_spoofed_forwarded_headers_and_a_second_worker_do_not_add_guesses(

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.clirunner import run_cli
 
@@ -46,8 +49,10 @@ def _process(env: dict[str, str], *args: str, stdin: str = "", cwd: Path = REPO)
     )  # fmt: skip
 
 
-def test_the_in_process_cli_answers_as_python_main_py(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path / 'cli.db'}"}
+def test_the_in_process_cli_answers_as_python_main_py(
+    tmp_path: Path, migrated_sqlite: Callable[[str], Path]
+) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{migrated_sqlite('cli.db')}"}
     add = ("users", "add", "--username", "li", "--role", "operator", "--name", "李")
     first = run_cli(env, *add, stdin="pass-word-1\n", cwd=tmp_path)
     assert (first.returncode, first.stdout.strip()) == (0, "已创建账号 li（operator）")
@@ -63,3 +68,24 @@ def test_the_in_process_cli_answers_as_python_main_py(tmp_path: Path) -> None:
     # The caller's environment, directory and streams are as they were.
     assert os.environ.get("DATABASE_URL") != env["DATABASE_URL"]
     assert Path.cwd() != tmp_path
+
+
+def test_loadgroup_sees_the_groups(request: pytest.FixtureRequest) -> None:
+    """Under the README's `-n 4 --dist loadgroup`, the tests of a module-scoped fixture (a
+    trained model, a server) and the browser tests reach xdist's scheduler with their group,
+    so each is built in one worker, not once per worker."""
+    from types import SimpleNamespace
+
+    from xdist.scheduler.loadgroup import LoadGroupScheduling
+
+    from tests.conftest import pytest_collection_modifyitems
+
+    module = request.node.parent
+    plain = pytest.Function.from_parent(module, name="test_plain", callobj=lambda: None)
+    grouped = pytest.Function.from_parent(module, name="test_grouped", callobj=lambda: None)
+    grouped.add_marker(pytest.mark.xdist_group("a-model"))
+    worker = SimpleNamespace(option=SimpleNamespace(loadgroup=True))  # as xdist sets it
+    pytest_collection_modifyitems(worker, [plain, grouped])  # type: ignore[arg-type]
+    scope = LoadGroupScheduling._split_scope
+    assert scope(None, grouped.nodeid) == "a-model"  # type: ignore[arg-type]
+    assert scope(None, plain.nodeid) == plain.nodeid  # type: ignore[arg-type]
