@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
 from hotline.domain.lifecycle import Action, Status
@@ -55,12 +57,13 @@ async def screen(*, data: TicketCreate, deployment: Deployment, now: datetime) -
     return [f for f in found if f.score >= rules.hold_threshold]
 
 
-async def hold(*, ticket: Ticket, held: list[Any], now: datetime) -> None:
-    """Record the hold of a just-created ticket that `screen` found to be a likely repeat."""
+async def hold(conn: BaseDBAsyncClient, *, ticket: Ticket, held: list[Any], now: datetime) -> None:
+    """Record the hold of a new ticket that `screen` found to be a likely repeat, through
+    `conn` (intake's one trip: the hold is written and committed with the ticket)."""
     if held and ticket.status == Status.RECEIVED.value:
-        await SimilarHold.create(
+        await SimilarHold(
             ticket_id=ticket.id, candidates=similar.as_dicts(held), created_at=now
-        )
+        ).save(using_db=conn)
 
 
 async def is_held(ticket_id: int) -> bool:

@@ -180,7 +180,73 @@ async def _candidate_ids(
 async def _staff_candidate_ids(
     probe: Probe, p: Profile, *, since: datetime, rules: Rules
 ) -> set[int]:
-    """The centre's candidates in one statement (this runs before every new ticket).
+    """The centre's candidate ids, as `_staff_candidates` reads them."""
+    union = _staff_union(probe, p, since=since, rules=rules)
+    if union is None:
+        return set()
+    sql, params = union
+    conn = Ticket._meta.db
+    _, rows = await conn.execute_query(placeholders(conn.capabilities.dialect, sql), params)
+    return {int(next(iter(dict(r).values()))) for r in rows}
+
+
+# What the centre's scoring reads of a candidate (not the 35 columns of a `Ticket`).
+_STAFF_READ = (
+    "id", "number", "title", "status", "created_at",
+    "content", "address", "district", "street", "complainant_phone",
+)  # fmt: skip
+
+
+async def _staff_candidates(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> list[_Candidate]:
+    """The centre's open candidates of the window, ids and rows in one statement.
+
+    This runs before every new ticket: the id `UNION` of `_staff_union` is the `IN` of the
+    row read, so one trip gives what the ids read and the `Ticket` read after it gave, and
+    only the columns scoring needs come back (no model built, no JSON or dates parsed for
+    candidates that are not shown).
+    """
+    union = _staff_union(probe, p, since=since, rules=rules)
+    if union is None:
+        return []
+    sql, params = union
+    conn = Ticket._meta.db
+    dialect = conn.capabilities.dialect
+    marks = ", ".join("?" for _ in OPEN_VALUES)
+    read = (
+        f"SELECT {', '.join(_STAFF_READ)} FROM {Ticket._meta.db_table} WHERE id IN ({sql})"
+        f" AND status IN ({marks}) AND created_at >= ?"
+    )
+    params = [*params, *OPEN_VALUES, stored_time(dialect, since)]
+    if probe.exclude_id is not None:
+        read += " AND id <> ?"
+        params.append(probe.exclude_id)
+    _, rows = await conn.execute_query(placeholders(dialect, read), params)
+    return [
+        _Candidate(
+            number=r["number"],
+            title=r["title"],
+            status=r["status"],
+            created_at=r["created_at"],
+            inputs={
+                "text": r["content"],
+                "title": r["title"],
+                "address": r["address"],
+                "district": r["district"],
+                "street": r["street"],
+                "phone": r["complainant_phone"],
+            },
+        )
+        for r in rows
+    ]
+
+
+def _staff_union(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> tuple[str, list[Any]] | None:
+    """The centre's candidate ids as one SQL `UNION` (`?` placeholders), None when nothing
+    is searched.
 
     The same sets as one read per index would give, UNIONed: the newest `2 * per_index` open
     tickets of the window with the caller's phone or on the street, and per key word the
@@ -232,9 +298,8 @@ async def _staff_candidate_ids(
         )
         params += [at, rules.per_index]
     if not parts:
-        return set()
-    _, rows = await conn.execute_query(placeholders(dialect, " UNION ".join(parts)), params)
-    return {int(next(iter(dict(r).values()))) for r in rows}
+        return None
+    return " UNION ".join(parts), params
 
 
 async def _unit_candidate_ids(
@@ -277,6 +342,18 @@ async def _unit_candidate_ids(
     return ids
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """One open ticket of the window as scoring reads it; `created_at` as stored (parsed
+    only when the candidate is shown)."""
+
+    number: str
+    title: str
+    status: str
+    created_at: Any
+    inputs: dict[str, str]
+
+
 async def find_similar(
     *,
     probe: Probe,
@@ -301,32 +378,51 @@ async def find_similar(
         phone="" if unit else probe.phone,
     )
     since = now - timedelta(days=rules.window_days)
-    ids = await _candidate_ids(probe, p, since=since, rules=rules, principal=principal)
-    if not ids:
-        return []
+    if unit:
+        candidates = await _unit_candidates(probe, p, since=since, rules=rules, principal=principal)
+    else:
+        candidates = await _staff_candidates(probe, p, since=since, rules=rules)
     found: list[tuple[Match, Similar]] = []
-    for ticket in await Ticket.filter(
-        id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
-    ):
-        title = unit_text_of(ticket).title if unit else ticket.title
-        other = s.cached_profile(_candidate_inputs(ticket, unit))
-        match = compare(p, other, rules)
+    as_time = Ticket._meta.fields_map["created_at"].to_python_value
+    for c in candidates:
+        match = compare(p, s.cached_profile(c.inputs), rules)
         if match.score >= rules.show_threshold:
             found.append(
                 (
                     match,
                     Similar(
-                        ticket.number,
-                        title,
-                        ticket.status,
+                        c.number,
+                        c.title,
+                        c.status,
                         match.score,
                         match.reason,
-                        ticket.created_at,
+                        as_time(c.created_at),
                     ),
                 )
             )
     found.sort(key=lambda ms: (-ms[0].score, -ms[1].created_at.timestamp()))
     return [similar for _, similar in found[: limit or rules.limit]]
+
+
+async def _unit_candidates(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules, principal: Principal | None
+) -> list[_Candidate]:
+    """A unit's open candidates of the window, as its staff read them."""
+    ids = await _candidate_ids(probe, p, since=since, rules=rules, principal=principal)
+    if not ids:
+        return []
+    return [
+        _Candidate(
+            ticket.number,
+            unit_text_of(ticket).title,
+            ticket.status,
+            ticket.created_at,
+            _candidate_inputs(ticket, unit=True),
+        )
+        for ticket in await Ticket.filter(
+            id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
+        )
+    ]
 
 
 def _candidate_inputs(ticket: Ticket, unit: bool) -> dict[str, str]:

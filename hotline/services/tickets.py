@@ -165,6 +165,7 @@ async def create_ticket(
             auto_dispatch=auto_dispatch and not held,
             retry=retry,
             photos=photos,
+            held=held,
         )
     except IntegrityError:
         if retry is None:
@@ -174,7 +175,6 @@ async def create_ticket(
         if earlier is None:
             raise
         return await _replay(earlier)
-    await repeat_holds.hold(ticket=record.ticket, held=held, now=now)
     return record
 
 
@@ -203,8 +203,12 @@ async def _create(
     auto_dispatch: bool,
     retry: Retry | None = None,
     photos: list[str] | None = None,
+    held: list[Any] | None = None,
 ) -> TicketRecord:
-    """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`)."""
+    """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`).
+
+    `held`: the open tickets the repeat screen found it very probably repeats; its hold in
+    疑似重复 is written in the same trip."""
     deployment.words().check_category(data.category)
     proposal = deployment.propose(
         text=f"{data.title}\n{data.content}",
@@ -226,6 +230,7 @@ async def _create(
             deployment=deployment,
             auto_dispatch=auto_dispatch,
             retry=retry,
+            held=held,
         )
         await trip.send()
     return record
@@ -301,10 +306,12 @@ async def _create_rows(
     deployment: Deployment,
     auto_dispatch: bool,
     retry: Retry | None,
+    held: list[Any] | None = None,
 ) -> TicketRecord:
     """Every row of a new ticket, written through `conn` (in `_create`, a recorder that
     keeps them for one trip): the ticket, dispatched at once when the router is confident,
-    its events, search row, links, clocks, rate rows, texts and mail."""
+    its events, search row, links, clocks, rate rows, texts and mail, and its hold in
+    疑似重复 when `held` names the open tickets it very probably repeats."""
     outcome = None
     category = ticket.category  # as received, before a dispatch may set it
     # A 举报 or confidential ticket waits for a person to confirm what units read.
@@ -324,6 +331,7 @@ async def _create_rows(
         )
         _set(ticket, outcome, now)
     await ticket.save(using_db=conn)
+    await repeat_holds.hold(conn, ticket=ticket, held=held or [], now=now)
     created = _event(
         ticket,
         action="create",

@@ -1,6 +1,7 @@
 """The repeat screen's one-statement candidate read finds exactly the tickets that one read
 per index finds (the reference below: the caller/street read, the window's first id, one
-capped full-text match per key word), on a varied set of tickets and with small caps."""
+capped full-text match per key word), on a varied set of tickets and with small caps; the
+rows it reads with them are those of the candidates still open in the window."""
 
 from __future__ import annotations
 
@@ -112,5 +113,17 @@ async def test_the_one_statement_read_finds_what_one_read_per_index_found(
                     probe, p, since=since, rules=rules, principal=principal
                 )
                 assert got == want, (per_index, title)
+            # The screen's one statement: the rows of those ids still open in the window.
+            rows = await similar._staff_candidates(probe, p, since=since, rules=rules)
+            open_ids = await Ticket.filter(
+                id__in=list(want), status__in=similar.OPEN_VALUES, created_at__gte=since
+            ).values_list("number", flat=True)
+            assert sorted(c.number for c in rows) == sorted(open_ids), (per_index, title)
             compared += bool(want)
+    # A ticket's own repeats leave the ticket itself out.
+    own = similar.probe_of(await Ticket.get(number=made[1]["number"]))
+    p = s.profile(text=own.text, title=own.title, street=own.street, phone=own.phone)
+    since = now - timedelta(days=s.rules.window_days)
+    rows = await similar._staff_candidates(own, p, since=since, rules=s.rules)
+    assert rows and made[1]["number"] not in {c.number for c in rows}
     assert compared >= 8  # most probes find something: the comparison is not of empty sets
