@@ -23,11 +23,11 @@ from hotline.domain.auth import Principal
 from hotline.domain.fulltext import parse_query, runs
 from hotline.domain.lifecycle import OPEN_STATUSES, Role
 from hotline.domain.models import Ticket
-from hotline.domain.similar import Match, Profile, Rules, compare, load_rules, profile
+from hotline.domain.similar import Profile, Rules, compare, load_rules, profile, score
 from hotline.privacy.confirmed import needs_confirmation, unit_text_of
 from hotline.runtime.deployment import Deployment
 from hotline.services import fulltext
-from hotline.services.rate_sql import placeholders, stored_time
+from hotline.services.rate_sql import placeholders, stored_time, when
 from hotline.services.ticket_search import STAFF_COLUMNS, TICKETS, UNIT_COLUMNS
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
@@ -382,26 +382,32 @@ async def find_similar(
         candidates = await _unit_candidates(probe, p, since=since, rules=rules, principal=principal)
     else:
         candidates = await _staff_candidates(probe, p, since=since, rules=rules)
-    found: list[tuple[Match, Similar]] = []
-    as_time = Ticket._meta.fields_map["created_at"].to_python_value
-    for c in candidates:
+    # Every candidate is scored; only those listed get their reason written and their
+    # creation time read (the time orders equal scores).
+    show = rules.show_threshold
+    scored = [
+        (sc, c) for c in candidates if (sc := score(p, s.cached_profile(c.inputs), rules)) >= show
+    ]
+    scored.sort(key=lambda sc_c: -sc_c[0])
+    limit = limit or rules.limit
+    if len(scored) > limit:
+        last = scored[limit - 1][0]
+        scored = [sc_c for sc_c in scored if sc_c[0] >= last]
+    listed = sorted(
+        ((sc, _created(c.created_at), c) for sc, c in scored),
+        key=lambda t: (-t[0], -t[1].timestamp()),
+    )
+    found = []
+    for _, created, c in listed[:limit]:
         match = compare(p, s.cached_profile(c.inputs), rules)
-        if match.score >= rules.show_threshold:
-            found.append(
-                (
-                    match,
-                    Similar(
-                        c.number,
-                        c.title,
-                        c.status,
-                        match.score,
-                        match.reason,
-                        as_time(c.created_at),
-                    ),
-                )
-            )
-    found.sort(key=lambda ms: (-ms[0].score, -ms[1].created_at.timestamp()))
-    return [similar for _, similar in found[: limit or rules.limit]]
+        found.append(Similar(c.number, c.title, c.status, match.score, match.reason, created))
+    return found
+
+
+def _created(value: Any) -> datetime:
+    """A candidate's creation time as the ORM gives it (asyncpg: a datetime; SQLite: the UTC
+    text tortoise wrote, read here by `datetime.fromisoformat`)."""
+    return Ticket._meta.fields_map["created_at"].to_python_value(when(value))
 
 
 async def _unit_candidates(
