@@ -21,6 +21,7 @@ kept: a savepoint on SQLite, the two statements inside it on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -106,10 +107,16 @@ class Trip(ABC):
     recorder: Recorder
     ticket_table: str = "ticket"
     sent: bool = field(default=False, init=False)
+    # The rows of the read sent with `reserve`, by column name.
+    read_rows: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     @abstractmethod
-    async def reserve(self, now: datetime) -> tuple[str, int]:
-        """The new ticket's number (the day's counter, bumped) and id."""
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
+        """The new ticket's number (the day's counter, bumped) and id; `read` (a SELECT with
+        `?` placeholders, and its values), when given, goes with them and its rows are kept
+        in `read_rows` (intake's repeat screen: its own trip saved)."""
 
     @abstractmethod
     async def send(self) -> None:
@@ -216,7 +223,9 @@ class _SqliteTrip(Trip):
         except sqlite3.OperationalError as exc:
             raise OperationalError(exc) from exc
 
-    async def reserve(self, now: datetime) -> tuple[str, int]:
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
         day = local_day(now)
         log = self.recorder.log
         bump = counter_sql("?")
@@ -231,6 +240,13 @@ class _SqliteTrip(Trip):
                 # can take the next id before this transaction ends.
                 log.debug("%s: %s", last, [self.ticket_table])
                 seq = db.execute(last, [self.ticket_table]).fetchone()
+                if read is not None:
+                    # After the write: a read first would start a snapshot that another
+                    # worker's commit could make too old to write in (SQLITE_BUSY_SNAPSHOT).
+                    log.debug("%s: %s", *read)
+                    cursor = db.execute(*read)
+                    names = [d[0] for d in cursor.description]
+                    self.read_rows = [dict(zip(names, r, strict=True)) for r in cursor]
             except BaseException:
                 self.rollback(db)
                 raise
@@ -281,17 +297,30 @@ class _PostgresTrip(Trip):
 
     own: bool = True
 
-    async def reserve(self, now: datetime) -> tuple[str, int]:
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
         day = local_day(now)
         quick = (
             "quick AS (SELECT set_config('synchronous_commit', 'off', true)), " if self.own else ""
         )
+        values: list[Any] = [day, self.ticket_table]
+        rows_of = ""
+        if read is not None:
+            # The read's rows as one JSON array in the same row (the statement's one answer).
+            rows_of = (
+                f", (SELECT coalesce(json_agg(r), '[]') FROM ({_numbered(read[0], 3)}) r) AS rows"
+            )
+            values += read[1]
         sql = (
             f"WITH {quick}c AS ({counter_sql('$1')}) "
-            "SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id FROM c"
+            f"SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id{rows_of} FROM c"
             + (", quick" if self.own else "")
         )
-        rows = await self.recorder.reader.execute_query_dict(sql, [day, self.ticket_table])
+        rows = await self.recorder.reader.execute_query_dict(sql, values)
+        if read is not None:
+            found = rows[0]["rows"]
+            self.read_rows = json.loads(found) if isinstance(found, str) else list(found)
         return ticket_number(day, rows[0]["value"]), rows[0]["id"]
 
     async def send(self) -> None:
@@ -301,6 +330,12 @@ class _PostgresTrip(Trip):
 
 
 _PARAM = re.compile(r"\$(\d+)")
+
+
+def _numbered(sql: str, first: int) -> str:
+    """`?` placeholders as asyncpg's $n, numbered from `first`."""
+    parts = sql.split("?")
+    return "".join(p + (f"${first + i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
 def with_statement(statements: Sequence[Statement]) -> tuple[str, list[Any]]:

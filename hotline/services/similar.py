@@ -14,7 +14,7 @@ View rules: a unit is offered only tickets it holds, compared and titled by what
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,7 +191,7 @@ async def _staff_candidate_ids(
 
 
 # What the centre's scoring reads of a candidate (not the 35 columns of a `Ticket`).
-_STAFF_READ = (
+STAFF_READ = (
     "id", "number", "title", "status", "created_at",
     "content", "address", "district", "street", "complainant_phone",
 )  # fmt: skip
@@ -200,29 +200,45 @@ _STAFF_READ = (
 async def _staff_candidates(
     probe: Probe, p: Profile, *, since: datetime, rules: Rules
 ) -> list[_Candidate]:
-    """The centre's open candidates of the window, ids and rows in one statement.
+    """The centre's open candidates of the window, ids and rows in one statement
+    (`staff_read`)."""
+    read = staff_read(probe, p, since=since, rules=rules)
+    if read is None:
+        return []
+    conn = Ticket._meta.db
+    _, rows = await conn.execute_query(placeholders(conn.capabilities.dialect, read[0]), read[1])
+    return candidates_of(rows)
 
-    This runs before every new ticket: the id `UNION` of `_staff_union` is the `IN` of the
-    row read, so one trip gives what the ids read and the `Ticket` read after it gave, and
-    only the columns scoring needs come back (no model built, no JSON or dates parsed for
-    candidates that are not shown).
+
+def staff_read(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> tuple[str, list[Any]] | None:
+    """The centre's candidates as one read (`?` placeholders), None when nothing is searched.
+
+    This runs before every new ticket (intake sends it with the trip that takes the ticket's
+    number, `hotline.services.one_trip`): the id `UNION` of `_staff_union` is the `IN` of the
+    row read, so one statement gives what the ids read and the `Ticket` read after it gave,
+    and only the columns scoring needs (`STAFF_READ`) come back: no model built, no JSON or
+    dates parsed for candidates that are not shown.
     """
     union = _staff_union(probe, p, since=since, rules=rules)
     if union is None:
-        return []
+        return None
     sql, params = union
-    conn = Ticket._meta.db
-    dialect = conn.capabilities.dialect
     marks = ", ".join("?" for _ in OPEN_VALUES)
     read = (
-        f"SELECT {', '.join(_STAFF_READ)} FROM {Ticket._meta.db_table} WHERE id IN ({sql})"
+        f"SELECT {', '.join(STAFF_READ)} FROM {Ticket._meta.db_table} WHERE id IN ({sql})"
         f" AND status IN ({marks}) AND created_at >= ?"
     )
-    params = [*params, *OPEN_VALUES, stored_time(dialect, since)]
+    params = [*params, *OPEN_VALUES, stored_time(Ticket._meta.db.capabilities.dialect, since)]
     if probe.exclude_id is not None:
         read += " AND id <> ?"
         params.append(probe.exclude_id)
-    _, rows = await conn.execute_query(placeholders(dialect, read), params)
+    return read, params
+
+
+def candidates_of(rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
+    """Candidates from the rows of `staff_read` (any mapping by column name)."""
     return [
         _Candidate(
             number=r["number"],
@@ -382,6 +398,15 @@ async def find_similar(
         candidates = await _unit_candidates(probe, p, since=since, rules=rules, principal=principal)
     else:
         candidates = await _staff_candidates(probe, p, since=since, rules=rules)
+    return rank(s, p, candidates, limit=limit)
+
+
+def rank(
+    s: Scorer, p: Profile, candidates: list[_Candidate], *, limit: int | None = None
+) -> list[Similar]:
+    """The candidates resembling profile `p`, best first (score ≥ show_threshold), at most
+    `limit` (the rules' limit by default)."""
+    rules = s.rules
     # Every candidate is scored; only those listed get their reason written and their
     # creation time read (the time orders equal scores).
     show = rules.show_threshold

@@ -154,18 +154,17 @@ async def create_ticket(
         earlier = await earlier_result(retry, "create")
         if earlier is not None:
             return await _replay(earlier)
-    # A likely repeat of an open ticket is not dispatched: it waits in 疑似重复.
-    held = await repeat_holds.screen(data=data, deployment=deployment, now=now)
     try:
         record = await _create(
             data=data,
             actor=actor,
             now=now,
             deployment=deployment,
-            auto_dispatch=auto_dispatch and not held,
+            auto_dispatch=auto_dispatch,
             retry=retry,
             photos=photos,
-            held=held,
+            # A likely repeat of an open ticket is not dispatched: it waits in 疑似重复.
+            screen=repeat_holds.prepare(data=data, deployment=deployment, now=now),
         )
     except IntegrityError:
         if retry is None:
@@ -203,12 +202,12 @@ async def _create(
     auto_dispatch: bool,
     retry: Retry | None = None,
     photos: list[str] | None = None,
-    held: list[Any] | None = None,
+    screen: repeat_holds.Screen | None = None,
 ) -> TicketRecord:
     """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`).
 
-    `held`: the open tickets the repeat screen found it very probably repeats; its hold in
-    疑似重复 is written in the same trip."""
+    `screen`: the repeat screen, whose read goes with the trip that takes the number; a
+    likely repeat is not dispatched and its hold in 疑似重复 is written with its rows."""
     deployment.words().check_category(data.category)
     proposal = deployment.propose(
         text=f"{data.title}\n{data.content}",
@@ -217,7 +216,8 @@ async def _create(
         category=data.category,
     )
     async with one_trip.trip(Ticket) as trip:
-        number, ticket_id = await trip.reserve(now)
+        number, ticket_id = await trip.reserve(now, read=screen.read if screen else None)
+        held = screen.held(trip.read_rows) if screen and screen.read else []
         ticket = _new_ticket(
             data, proposal, id=ticket_id, number=number, actor=actor, now=now, photos=photos
         )
@@ -228,7 +228,7 @@ async def _create(
             actor=actor,
             now=now,
             deployment=deployment,
-            auto_dispatch=auto_dispatch,
+            auto_dispatch=auto_dispatch and not held,
             retry=retry,
             held=held,
         )

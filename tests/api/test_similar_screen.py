@@ -179,3 +179,40 @@ async def test_the_screen_lists_what_scoring_every_candidate_listed(
                 probe=probe, deployment=deployment, now=now, limit=limit
             )
             assert got == want, (limit, title)
+
+
+async def test_the_screen_sent_with_the_number_holds_what_a_screen_on_its_own_finds(
+    world: World, deployment: Deployment
+) -> None:
+    """Intake sends the screen's read with the trip that takes the ticket's number: a new
+    ticket is held, with the same candidates, exactly when the screen read alone finds some."""
+    from hotline.domain.models import SimilarHold
+    from hotline.domain.schemas import TicketCreate
+    from hotline.services import repeat_holds, tickets
+
+    for title, content, phone in TICKETS_MADE:
+        await world.create(
+            title=title, content=content, complainant={"name": "市民", "phone": phone}
+        )
+    actor = tickets.Actor(1, "op", "operator", None)
+    outcomes = []
+    for title, text, phone in PROBES + TICKETS_MADE[:3]:
+        data = TicketCreate.model_validate(
+            {
+                "kind": "投诉",
+                "title": title,
+                "content": text,
+                "complainant": {"name": "市民", "phone": phone or "13600000000"},
+            }
+        )
+        now = utcnow()
+        alone = await repeat_holds.screen(data=data, deployment=deployment, now=now)
+        made = await tickets.create_ticket(
+            data=data, actor=actor, now=now, deployment=deployment, auto_dispatch=True
+        )
+        hold = await SimilarHold.get_or_none(ticket_id=made.ticket.id)
+        assert (hold.candidates if hold else []) == similar.as_dicts(alone), title
+        if alone:
+            assert made.ticket.status == "received"
+        outcomes.append(bool(alone))
+    assert any(outcomes) and not all(outcomes)
