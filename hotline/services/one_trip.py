@@ -146,10 +146,40 @@ async def trip(ticket_model: type[Model]) -> AsyncIterator[Trip]:
         if not t.sent:
             raise OperationalError("a trip was left without sending its writes")
     else:
-        t = _PostgresTrip(Recorder(client), table, own=True)
-        yield t
-        if not t.sent:
-            raise OperationalError("a trip was left without sending its writes")
+        async with _pinned(client) as pinned:
+            # Reads while building go to the same connection: with every pooled connection
+            # held by a trip, a read waiting for another one would wait for ever.
+            token = get_connections().set(client.connection_name, pinned)
+            try:
+                t = _PostgresTrip(Recorder(pinned), table, own=True, pinned=pinned)
+                yield t
+                if not t.sent:
+                    raise OperationalError("a trip was left without sending its writes")
+            finally:
+                get_connections().reset(token)
+
+
+@asynccontextmanager
+async def _pinned(client: Any) -> AsyncIterator[BaseDBAsyncClient]:
+    """One pooled PostgreSQL connection for both of a trip's statements, each still its own
+    transaction (autocommit: no BEGIN is sent). The pool resets a connection when it is given
+    back, a round trip of its own (asyncpg: advisory locks, cursors, settings): once per
+    create instead of once per statement. Built as tortoise builds a transaction's client,
+    so statements are logged and errors translated as on any other."""
+    from tortoise.backends.asyncpg.client import TransactionWrapper
+
+    if client._pool is None:
+        # As tortoise guards it: two tasks starting at once must not build two pools.
+        async with client._pool_init_lock:
+            if client._pool is None:
+                await client.create_connection(with_db=True)
+    pool = client._pool
+    pinned = TransactionWrapper(client)
+    pinned._connection = await pool.acquire()
+    try:
+        yield pinned
+    finally:
+        await pool.release(pinned._connection)
 
 
 # ---- SQLite -------------------------------------------------------------------------
@@ -296,6 +326,8 @@ class _PostgresTrip(Trip):
     """
 
     own: bool = True
+    # A connection of our own (`_pinned`) when not inside the caller's transaction.
+    pinned: BaseDBAsyncClient | None = None
 
     async def reserve(
         self, now: datetime, read: tuple[str, list[Any]] | None = None
@@ -317,7 +349,7 @@ class _PostgresTrip(Trip):
             f"SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id{rows_of} FROM c"
             + (", quick" if self.own else "")
         )
-        rows = await self.recorder.reader.execute_query_dict(sql, values)
+        rows = await (self.pinned or self.recorder.reader).execute_query_dict(sql, values)
         if read is not None:
             found = rows[0]["rows"]
             self.read_rows = json.loads(found) if isinstance(found, str) else list(found)
@@ -325,7 +357,7 @@ class _PostgresTrip(Trip):
 
     async def send(self) -> None:
         sql, values = with_statement(self.recorder.statements)
-        await self.recorder.reader.execute_query(sql, values)
+        await (self.pinned or self.recorder.reader).execute_query(sql, values)
         self.sent = True
 
 
