@@ -133,7 +133,9 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     """Cosine of two l2-normalised sparse vectors."""
     if len(a) > len(b):
         a, b = b, a
-    return min(1.0, sum(w * b.get(t, 0.0) for t, w in a.items()))
+    # Only shared words add (a missing word's 0.0 leaves a float sum exactly as it was), in
+    # the smaller vector's order: the same sum as over every word, without the misses.
+    return min(1.0, sum([w * b[t] for t, w in a.items() if t in b]))
 
 
 @dataclass(frozen=True)
@@ -147,30 +149,52 @@ class Match:
     same_phone: bool
 
 
-def compare(a: Profile, b: Profile, rules: Rules) -> Match:
-    """The score and reason of `b` as a repeat of `a` (symmetric)."""
+# Not a gazetteer kind: the two tickets share no place finer than their street.
+_SAME_STREET = "=street"
+
+
+def score(a: Profile, b: Profile, rules: Rules) -> float:
+    """`compare(a, b, rules).score` without the reason's words: what ranks every candidate
+    (the words are written only for those shown)."""
+    return _scored(a, b, rules)[0]
+
+
+def _scored(a: Profile, b: Profile, rules: Rules) -> tuple[float, float, bool, str, str, bool]:
+    """(score, text similarity, same phone, shared place, its kind or `_SAME_STREET`, other
+    district): the arithmetic `score` and `compare` share."""
     text = cosine(a.vector, b.vector)
-    score = text
-    parts: list[str] = []
+    total = text
     same_phone = bool(a.phone) and a.phone == b.phone
     if same_phone:
-        score += rules.phone_bonus
-        parts.append("同一来电号码")
+        total += rules.phone_bonus
+    place, kind = "", ""
     shared = [name for name in a.places if name in b.places]
-    place = ""
     if shared:
         # The longest shared name: 「枫林小区二期」 says more than 「枫林」.
         place = max(shared, key=lambda name: (len(name), name))
         # One gazetteer gives a name one kind; min() keeps the pair symmetric regardless.
         kind = min(a.places[place], b.places[place])
-        score += rules.place_bonus if kind in POINT_KINDS else rules.street_bonus
-        parts.append(f"同一{FINE_PLACES[kind]}（{place}）")
+        total += rules.place_bonus if kind in POINT_KINDS else rules.street_bonus
     elif a.street and a.street == b.street:
-        place = a.street
-        score += rules.street_bonus
+        place, kind = a.street, _SAME_STREET
+        total += rules.street_bonus
+    elsewhere = bool(a.district and b.district and a.district != b.district)
+    if elsewhere:
+        total *= rules.other_district_factor
+    return round(min(total, 1.0), 3), text, same_phone, place, kind, elsewhere
+
+
+def compare(a: Profile, b: Profile, rules: Rules) -> Match:
+    """The score and reason of `b` as a repeat of `a` (symmetric)."""
+    total, text, same_phone, place, kind, elsewhere = _scored(a, b, rules)
+    parts: list[str] = []
+    if same_phone:
+        parts.append("同一来电号码")
+    if kind == _SAME_STREET:
         parts.append(f"同一街道（{place}）")
-    if a.district and b.district and a.district != b.district:
-        score *= rules.other_district_factor
+    elif kind:
+        parts.append(f"同一{FINE_PLACES[kind]}（{place}）")
+    if elsewhere:
         parts.append("不同区县")
     parts.append(f"内容相似度 {text:.2f}")
-    return Match(round(min(score, 1.0), 3), "，".join(parts), round(text, 3), place, same_phone)
+    return Match(total, "，".join(parts), round(text, 3), place, same_phone)

@@ -21,6 +21,7 @@ kept: a savepoint on SQLite, the two statements inside it on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -106,10 +107,16 @@ class Trip(ABC):
     recorder: Recorder
     ticket_table: str = "ticket"
     sent: bool = field(default=False, init=False)
+    # The rows of the read sent with `reserve`, by column name.
+    read_rows: list[dict[str, Any]] = field(default_factory=list, init=False)
 
     @abstractmethod
-    async def reserve(self, now: datetime) -> tuple[str, int]:
-        """The new ticket's number (the day's counter, bumped) and id."""
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
+        """The new ticket's number (the day's counter, bumped) and id; `read` (a SELECT with
+        `?` placeholders, and its values), when given, goes with them and its rows are kept
+        in `read_rows` (intake's repeat screen: its own trip saved)."""
 
     @abstractmethod
     async def send(self) -> None:
@@ -139,10 +146,40 @@ async def trip(ticket_model: type[Model]) -> AsyncIterator[Trip]:
         if not t.sent:
             raise OperationalError("a trip was left without sending its writes")
     else:
-        t = _PostgresTrip(Recorder(client), table, own=True)
-        yield t
-        if not t.sent:
-            raise OperationalError("a trip was left without sending its writes")
+        async with _pinned(client) as pinned:
+            # Reads while building go to the same connection: with every pooled connection
+            # held by a trip, a read waiting for another one would wait for ever.
+            token = get_connections().set(client.connection_name, pinned)
+            try:
+                t = _PostgresTrip(Recorder(pinned), table, own=True, pinned=pinned)
+                yield t
+                if not t.sent:
+                    raise OperationalError("a trip was left without sending its writes")
+            finally:
+                get_connections().reset(token)
+
+
+@asynccontextmanager
+async def _pinned(client: Any) -> AsyncIterator[BaseDBAsyncClient]:
+    """One pooled PostgreSQL connection for both of a trip's statements, each still its own
+    transaction (autocommit: no BEGIN is sent). The pool resets a connection when it is given
+    back, a round trip of its own (asyncpg: advisory locks, cursors, settings): once per
+    create instead of once per statement. Built as tortoise builds a transaction's client,
+    so statements are logged and errors translated as on any other."""
+    from tortoise.backends.asyncpg.client import TransactionWrapper
+
+    if client._pool is None:
+        # As tortoise guards it: two tasks starting at once must not build two pools.
+        async with client._pool_init_lock:
+            if client._pool is None:
+                await client.create_connection(with_db=True)
+    pool = client._pool
+    pinned = TransactionWrapper(client)
+    pinned._connection = await pool.acquire()
+    try:
+        yield pinned
+    finally:
+        await pool.release(pinned._connection)
 
 
 # ---- SQLite -------------------------------------------------------------------------
@@ -216,7 +253,9 @@ class _SqliteTrip(Trip):
         except sqlite3.OperationalError as exc:
             raise OperationalError(exc) from exc
 
-    async def reserve(self, now: datetime) -> tuple[str, int]:
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
         day = local_day(now)
         log = self.recorder.log
         bump = counter_sql("?")
@@ -231,6 +270,13 @@ class _SqliteTrip(Trip):
                 # can take the next id before this transaction ends.
                 log.debug("%s: %s", last, [self.ticket_table])
                 seq = db.execute(last, [self.ticket_table]).fetchone()
+                if read is not None:
+                    # After the write: a read first would start a snapshot that another
+                    # worker's commit could make too old to write in (SQLITE_BUSY_SNAPSHOT).
+                    log.debug("%s: %s", *read)
+                    cursor = db.execute(*read)
+                    names = [d[0] for d in cursor.description]
+                    self.read_rows = [dict(zip(names, r, strict=True)) for r in cursor]
             except BaseException:
                 self.rollback(db)
                 raise
@@ -280,27 +326,48 @@ class _PostgresTrip(Trip):
     """
 
     own: bool = True
+    # A connection of our own (`_pinned`) when not inside the caller's transaction.
+    pinned: BaseDBAsyncClient | None = None
 
-    async def reserve(self, now: datetime) -> tuple[str, int]:
+    async def reserve(
+        self, now: datetime, read: tuple[str, list[Any]] | None = None
+    ) -> tuple[str, int]:
         day = local_day(now)
         quick = (
             "quick AS (SELECT set_config('synchronous_commit', 'off', true)), " if self.own else ""
         )
+        values: list[Any] = [day, self.ticket_table]
+        rows_of = ""
+        if read is not None:
+            # The read's rows as one JSON array in the same row (the statement's one answer).
+            rows_of = (
+                f", (SELECT coalesce(json_agg(r), '[]') FROM ({_numbered(read[0], 3)}) r) AS rows"
+            )
+            values += read[1]
         sql = (
             f"WITH {quick}c AS ({counter_sql('$1')}) "
-            "SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id FROM c"
+            f"SELECT c.value, nextval(pg_get_serial_sequence($2, 'id')) AS id{rows_of} FROM c"
             + (", quick" if self.own else "")
         )
-        rows = await self.recorder.reader.execute_query_dict(sql, [day, self.ticket_table])
+        rows = await (self.pinned or self.recorder.reader).execute_query_dict(sql, values)
+        if read is not None:
+            found = rows[0]["rows"]
+            self.read_rows = json.loads(found) if isinstance(found, str) else list(found)
         return ticket_number(day, rows[0]["value"]), rows[0]["id"]
 
     async def send(self) -> None:
         sql, values = with_statement(self.recorder.statements)
-        await self.recorder.reader.execute_query(sql, values)
+        await (self.pinned or self.recorder.reader).execute_query(sql, values)
         self.sent = True
 
 
 _PARAM = re.compile(r"\$(\d+)")
+
+
+def _numbered(sql: str, first: int) -> str:
+    """`?` placeholders as asyncpg's $n, numbered from `first`."""
+    parts = sql.split("?")
+    return "".join(p + (f"${first + i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
 def with_statement(statements: Sequence[Statement]) -> tuple[str, list[Any]]:

@@ -7,11 +7,13 @@ past the token's own expiry. A revoke, a disable or a password reset made in thi
 forgets the user's entries at once; another worker process only notices when its entry
 expires, so a revoked token may still be accepted there for at most that many seconds.
 
-No I/O here: the caller passes `now` and does the database work (hotline.services.users).
+No I/O here: the caller passes `now` and does the database work (hotline.services.users);
+`pending` only holds its look-ups under way.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +46,9 @@ class PrincipalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[str, CachedToken] = {}
+        # Look-ups under way, by digest: a burst of requests with one token not yet
+        # remembered waits for the first one's look-up instead of each making its own.
+        self.pending: dict[str, asyncio.Future[object]] = {}
 
     def get(self, digest: str, *, now: datetime) -> CachedToken | None:
         """The entry for a token digest, unless it has expired."""

@@ -15,9 +15,12 @@ let a held ticket go, and 「不是重复」 can only follow the router's propos
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hotline.domain.auth import Principal
 from hotline.domain.errors import HotlineError, not_found
@@ -27,40 +30,77 @@ from hotline.domain.schemas import TICKET_NUMBER_PATTERN, DispatchBody, TicketCr
 from hotline.privacy.confirmed import needs_confirmation
 from hotline.runtime.deployment import Deployment
 from hotline.services import similar
+from hotline.services.rate_sql import placeholders
 
 HOLD_DAYS = timedelta(days=90)
 
 
-async def screen(*, data: TicketCreate, deployment: Deployment, now: datetime) -> list[Any]:
-    """The open tickets a new ticket very probably repeats (score ≥ hold_threshold)."""
-    rules = similar.scorer(deployment).rules
+@dataclass(frozen=True)
+class Screen:
+    """A new ticket's repeat screen, prepared before it is written: `read` (SQL with `?`
+    placeholders and its values) goes to the database with the trip that takes the ticket's
+    number (`hotline.services.one_trip`); `held` scores the rows it returns."""
+
+    scorer: similar.Scorer
+    profile: Any
+    read: tuple[str, list[Any]] | None
+
+    def held(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """The open tickets the new one very probably repeats (score ≥ hold_threshold)."""
+        found = similar.rank(self.scorer, self.profile, similar.candidates_of(rows))
+        return [f for f in found if f.score >= self.scorer.rules.hold_threshold]
+
+
+def prepare(*, data: TicketCreate, deployment: Deployment, now: datetime) -> Screen | None:
+    """The screen of a new ticket, None when the deployment screens no new tickets."""
+    s = similar.scorer(deployment)
+    rules = s.rules
     if not rules.screen_new:
-        return []
+        return None
     text = f"{data.title}\n{data.content}"
     district, street = data.location.district, data.location.street
     if not district and not street:
         district, street = similar.place_of(deployment, text, data.location.address)
-    found = await similar.find_similar(
-        probe=similar.Probe(
-            text=data.content,
-            title=data.title,
-            address=data.location.address,
-            district=district,
-            street=street,
-            phone=data.complainant.phone,
-        ),
-        deployment=deployment,
-        now=now,
+    probe = similar.Probe(
+        text=data.content,
+        title=data.title,
+        address=data.location.address,
+        district=district,
+        street=street,
+        phone=data.complainant.phone,
     )
-    return [f for f in found if f.score >= rules.hold_threshold]
+    # As `similar.find_similar` profiles a probe for the centre (phone included).
+    p = s.profile(
+        text=probe.text,
+        title=probe.title,
+        address=probe.address,
+        district=probe.district,
+        street=probe.street,
+        phone=probe.phone,
+    )
+    since = now - timedelta(days=rules.window_days)
+    return Screen(s, p, similar.staff_read(probe, p, since=since, rules=rules))
 
 
-async def hold(*, ticket: Ticket, held: list[Any], now: datetime) -> None:
-    """Record the hold of a just-created ticket that `screen` found to be a likely repeat."""
+async def screen(*, data: TicketCreate, deployment: Deployment, now: datetime) -> list[Any]:
+    """The open tickets a new ticket very probably repeats, read on their own (intake sends
+    the read with its trip instead)."""
+    prepared = prepare(data=data, deployment=deployment, now=now)
+    if prepared is None or prepared.read is None:
+        return []
+    conn = Ticket._meta.db
+    sql, params = prepared.read
+    _, rows = await conn.execute_query(placeholders(conn.capabilities.dialect, sql), params)
+    return prepared.held(rows)
+
+
+async def hold(conn: BaseDBAsyncClient, *, ticket: Ticket, held: list[Any], now: datetime) -> None:
+    """Record the hold of a new ticket that `screen` found to be a likely repeat, through
+    `conn` (intake's one trip: the hold is written and committed with the ticket)."""
     if held and ticket.status == Status.RECEIVED.value:
-        await SimilarHold.create(
+        await SimilarHold(
             ticket_id=ticket.id, candidates=similar.as_dicts(held), created_at=now
-        )
+        ).save(using_db=conn)
 
 
 async def is_held(ticket_id: int) -> bool:

@@ -14,7 +14,7 @@ View rules: a unit is offered only tickets it holds, compared and titled by what
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +23,11 @@ from hotline.domain.auth import Principal
 from hotline.domain.fulltext import parse_query, runs
 from hotline.domain.lifecycle import OPEN_STATUSES, Role
 from hotline.domain.models import Ticket
-from hotline.domain.similar import Match, Profile, Rules, compare, load_rules, profile
+from hotline.domain.similar import Profile, Rules, compare, load_rules, profile, score
 from hotline.privacy.confirmed import needs_confirmation, unit_text_of
 from hotline.runtime.deployment import Deployment
 from hotline.services import fulltext
-from hotline.services.rate_sql import placeholders, stored_time
+from hotline.services.rate_sql import placeholders, stored_time, when
 from hotline.services.ticket_search import STAFF_COLUMNS, TICKETS, UNIT_COLUMNS
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
@@ -180,7 +180,89 @@ async def _candidate_ids(
 async def _staff_candidate_ids(
     probe: Probe, p: Profile, *, since: datetime, rules: Rules
 ) -> set[int]:
-    """The centre's candidates in one statement (this runs before every new ticket).
+    """The centre's candidate ids, as `_staff_candidates` reads them."""
+    union = _staff_union(probe, p, since=since, rules=rules)
+    if union is None:
+        return set()
+    sql, params = union
+    conn = Ticket._meta.db
+    _, rows = await conn.execute_query(placeholders(conn.capabilities.dialect, sql), params)
+    return {int(next(iter(dict(r).values()))) for r in rows}
+
+
+# What the centre's scoring reads of a candidate (not the 35 columns of a `Ticket`).
+STAFF_READ = (
+    "id", "number", "title", "status", "created_at",
+    "content", "address", "district", "street", "complainant_phone",
+)  # fmt: skip
+
+
+async def _staff_candidates(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> list[_Candidate]:
+    """The centre's open candidates of the window, ids and rows in one statement
+    (`staff_read`)."""
+    read = staff_read(probe, p, since=since, rules=rules)
+    if read is None:
+        return []
+    conn = Ticket._meta.db
+    _, rows = await conn.execute_query(placeholders(conn.capabilities.dialect, read[0]), read[1])
+    return candidates_of(rows)
+
+
+def staff_read(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> tuple[str, list[Any]] | None:
+    """The centre's candidates as one read (`?` placeholders), None when nothing is searched.
+
+    This runs before every new ticket (intake sends it with the trip that takes the ticket's
+    number, `hotline.services.one_trip`): the id `UNION` of `_staff_union` is the `IN` of the
+    row read, so one statement gives what the ids read and the `Ticket` read after it gave,
+    and only the columns scoring needs (`STAFF_READ`) come back: no model built, no JSON or
+    dates parsed for candidates that are not shown.
+    """
+    union = _staff_union(probe, p, since=since, rules=rules)
+    if union is None:
+        return None
+    sql, params = union
+    marks = ", ".join("?" for _ in OPEN_VALUES)
+    read = (
+        f"SELECT {', '.join(STAFF_READ)} FROM {Ticket._meta.db_table} WHERE id IN ({sql})"
+        f" AND status IN ({marks}) AND created_at >= ?"
+    )
+    params = [*params, *OPEN_VALUES, stored_time(Ticket._meta.db.capabilities.dialect, since)]
+    if probe.exclude_id is not None:
+        read += " AND id <> ?"
+        params.append(probe.exclude_id)
+    return read, params
+
+
+def candidates_of(rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
+    """Candidates from the rows of `staff_read` (any mapping by column name)."""
+    return [
+        _Candidate(
+            number=r["number"],
+            title=r["title"],
+            status=r["status"],
+            created_at=r["created_at"],
+            inputs={
+                "text": r["content"],
+                "title": r["title"],
+                "address": r["address"],
+                "district": r["district"],
+                "street": r["street"],
+                "phone": r["complainant_phone"],
+            },
+        )
+        for r in rows
+    ]
+
+
+def _staff_union(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules
+) -> tuple[str, list[Any]] | None:
+    """The centre's candidate ids as one SQL `UNION` (`?` placeholders), None when nothing
+    is searched.
 
     The same sets as one read per index would give, UNIONed: the newest `2 * per_index` open
     tickets of the window with the caller's phone or on the street, and per key word the
@@ -232,9 +314,8 @@ async def _staff_candidate_ids(
         )
         params += [at, rules.per_index]
     if not parts:
-        return set()
-    _, rows = await conn.execute_query(placeholders(dialect, " UNION ".join(parts)), params)
-    return {int(next(iter(dict(r).values()))) for r in rows}
+        return None
+    return " UNION ".join(parts), params
 
 
 async def _unit_candidate_ids(
@@ -277,6 +358,18 @@ async def _unit_candidate_ids(
     return ids
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """One open ticket of the window as scoring reads it; `created_at` as stored (parsed
+    only when the candidate is shown)."""
+
+    number: str
+    title: str
+    status: str
+    created_at: Any
+    inputs: dict[str, str]
+
+
 async def find_similar(
     *,
     probe: Probe,
@@ -301,32 +394,66 @@ async def find_similar(
         phone="" if unit else probe.phone,
     )
     since = now - timedelta(days=rules.window_days)
+    if unit:
+        candidates = await _unit_candidates(probe, p, since=since, rules=rules, principal=principal)
+    else:
+        candidates = await _staff_candidates(probe, p, since=since, rules=rules)
+    return rank(s, p, candidates, limit=limit)
+
+
+def rank(
+    s: Scorer, p: Profile, candidates: list[_Candidate], *, limit: int | None = None
+) -> list[Similar]:
+    """The candidates resembling profile `p`, best first (score ≥ show_threshold), at most
+    `limit` (the rules' limit by default)."""
+    rules = s.rules
+    # Every candidate is scored; only those listed get their reason written and their
+    # creation time read (the time orders equal scores).
+    show = rules.show_threshold
+    scored = [
+        (sc, c) for c in candidates if (sc := score(p, s.cached_profile(c.inputs), rules)) >= show
+    ]
+    scored.sort(key=lambda sc_c: -sc_c[0])
+    limit = limit or rules.limit
+    if len(scored) > limit:
+        last = scored[limit - 1][0]
+        scored = [sc_c for sc_c in scored if sc_c[0] >= last]
+    listed = sorted(
+        ((sc, _created(c.created_at), c) for sc, c in scored),
+        key=lambda t: (-t[0], -t[1].timestamp()),
+    )
+    found = []
+    for _, created, c in listed[:limit]:
+        match = compare(p, s.cached_profile(c.inputs), rules)
+        found.append(Similar(c.number, c.title, c.status, match.score, match.reason, created))
+    return found
+
+
+def _created(value: Any) -> datetime:
+    """A candidate's creation time as the ORM gives it (asyncpg: a datetime; SQLite: the UTC
+    text tortoise wrote, read here by `datetime.fromisoformat`)."""
+    return Ticket._meta.fields_map["created_at"].to_python_value(when(value))
+
+
+async def _unit_candidates(
+    probe: Probe, p: Profile, *, since: datetime, rules: Rules, principal: Principal | None
+) -> list[_Candidate]:
+    """A unit's open candidates of the window, as its staff read them."""
     ids = await _candidate_ids(probe, p, since=since, rules=rules, principal=principal)
     if not ids:
         return []
-    found: list[tuple[Match, Similar]] = []
-    for ticket in await Ticket.filter(
-        id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
-    ):
-        title = unit_text_of(ticket).title if unit else ticket.title
-        other = s.cached_profile(_candidate_inputs(ticket, unit))
-        match = compare(p, other, rules)
-        if match.score >= rules.show_threshold:
-            found.append(
-                (
-                    match,
-                    Similar(
-                        ticket.number,
-                        title,
-                        ticket.status,
-                        match.score,
-                        match.reason,
-                        ticket.created_at,
-                    ),
-                )
-            )
-    found.sort(key=lambda ms: (-ms[0].score, -ms[1].created_at.timestamp()))
-    return [similar for _, similar in found[: limit or rules.limit]]
+    return [
+        _Candidate(
+            ticket.number,
+            unit_text_of(ticket).title,
+            ticket.status,
+            ticket.created_at,
+            _candidate_inputs(ticket, unit=True),
+        )
+        for ticket in await Ticket.filter(
+            id__in=list(ids), status__in=OPEN_VALUES, created_at__gte=since
+        )
+    ]
 
 
 def _candidate_inputs(ticket: Ticket, unit: bool) -> dict[str, str]:

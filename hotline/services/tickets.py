@@ -154,17 +154,17 @@ async def create_ticket(
         earlier = await earlier_result(retry, "create")
         if earlier is not None:
             return await _replay(earlier)
-    # A likely repeat of an open ticket is not dispatched: it waits in 疑似重复.
-    held = await repeat_holds.screen(data=data, deployment=deployment, now=now)
     try:
         record = await _create(
             data=data,
             actor=actor,
             now=now,
             deployment=deployment,
-            auto_dispatch=auto_dispatch and not held,
+            auto_dispatch=auto_dispatch,
             retry=retry,
             photos=photos,
+            # A likely repeat of an open ticket is not dispatched: it waits in 疑似重复.
+            screen=repeat_holds.prepare(data=data, deployment=deployment, now=now),
         )
     except IntegrityError:
         if retry is None:
@@ -174,7 +174,6 @@ async def create_ticket(
         if earlier is None:
             raise
         return await _replay(earlier)
-    await repeat_holds.hold(ticket=record.ticket, held=held, now=now)
     return record
 
 
@@ -203,8 +202,12 @@ async def _create(
     auto_dispatch: bool,
     retry: Retry | None = None,
     photos: list[str] | None = None,
+    screen: repeat_holds.Screen | None = None,
 ) -> TicketRecord:
-    """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`)."""
+    """Build the new ticket's rows and write them in one trip (`hotline.services.one_trip`).
+
+    `screen`: the repeat screen, whose read goes with the trip that takes the number; a
+    likely repeat is not dispatched and its hold in 疑似重复 is written with its rows."""
     deployment.words().check_category(data.category)
     proposal = deployment.propose(
         text=f"{data.title}\n{data.content}",
@@ -213,7 +216,8 @@ async def _create(
         category=data.category,
     )
     async with one_trip.trip(Ticket) as trip:
-        number, ticket_id = await trip.reserve(now)
+        number, ticket_id = await trip.reserve(now, read=screen.read if screen else None)
+        held = screen.held(trip.read_rows) if screen and screen.read else []
         ticket = _new_ticket(
             data, proposal, id=ticket_id, number=number, actor=actor, now=now, photos=photos
         )
@@ -224,8 +228,9 @@ async def _create(
             actor=actor,
             now=now,
             deployment=deployment,
-            auto_dispatch=auto_dispatch,
+            auto_dispatch=auto_dispatch and not held,
             retry=retry,
+            held=held,
         )
         await trip.send()
     return record
@@ -301,10 +306,12 @@ async def _create_rows(
     deployment: Deployment,
     auto_dispatch: bool,
     retry: Retry | None,
+    held: list[Any] | None = None,
 ) -> TicketRecord:
     """Every row of a new ticket, written through `conn` (in `_create`, a recorder that
     keeps them for one trip): the ticket, dispatched at once when the router is confident,
-    its events, search row, links, clocks, rate rows, texts and mail."""
+    its events, search row, links, clocks, rate rows, texts and mail, and its hold in
+    疑似重复 when `held` names the open tickets it very probably repeats."""
     outcome = None
     category = ticket.category  # as received, before a dispatch may set it
     # A 举报 or confidential ticket waits for a person to confirm what units read.
@@ -324,6 +331,7 @@ async def _create_rows(
         )
         _set(ticket, outcome, now)
     await ticket.save(using_db=conn)
+    await repeat_holds.hold(conn, ticket=ticket, held=held or [], now=now)
     created = _event(
         ticket,
         action="create",

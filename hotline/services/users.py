@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,6 +111,36 @@ async def principal_for_token(
             await _touch(cached.token_id, now)
             cached.last_used_at = now
         return cached.principal
+    under_way = cache.pending.get(digest)
+    if under_way is not None:
+        # Another request with this token is looking it up: its answer is this one's too
+        # (read at the same moment); if it failed, this request looks for itself.
+        found = await asyncio.shield(under_way)
+        if found is not _FAILED:
+            return found  # type: ignore[return-value]
+        return await _look_up(token, digest, now=now, ttl_days=ttl_days, cache=cache)
+    mine: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    cache.pending[digest] = mine
+    try:
+        principal = await _look_up(token, digest, now=now, ttl_days=ttl_days, cache=cache)
+    except BaseException:
+        mine.set_result(_FAILED)
+        raise
+    else:
+        mine.set_result(principal)
+    finally:
+        cache.pending.pop(digest, None)
+    return principal
+
+
+# What waiters of a failed look-up are told (they then look for themselves).
+_FAILED = object()
+
+
+async def _look_up(
+    token: str, digest: str, *, now: datetime, ttl_days: int, cache: PrincipalCache
+) -> Principal | None:
+    """The token's principal read from the database (and remembered when valid)."""
     # One query with joins. A token from before expiry existed (expires_at NULL) lasts
     # ttl_days from its creation.
     unexpired = Q(expires_at__gt=now) | Q(

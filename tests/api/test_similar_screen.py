@@ -1,6 +1,7 @@
 """The repeat screen's one-statement candidate read finds exactly the tickets that one read
 per index finds (the reference below: the caller/street read, the window's first id, one
-capped full-text match per key word), on a varied set of tickets and with small caps."""
+capped full-text match per key word), on a varied set of tickets and with small caps; the
+rows it reads with them are those of the candidates still open in the window."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hotline.domain.auth import Principal
 from hotline.domain.fulltext import parse_query
 from hotline.domain.lifecycle import Role
 from hotline.domain.models import Ticket
-from hotline.domain.similar import Profile, Rules
+from hotline.domain.similar import Profile, Rules, compare
 from hotline.domain.timefmt import utcnow
 from hotline.runtime.deployment import Deployment
 from hotline.services import fulltext, similar
@@ -112,5 +113,106 @@ async def test_the_one_statement_read_finds_what_one_read_per_index_found(
                     probe, p, since=since, rules=rules, principal=principal
                 )
                 assert got == want, (per_index, title)
+            # The screen's one statement: the rows of those ids still open in the window.
+            rows = await similar._staff_candidates(probe, p, since=since, rules=rules)
+            open_ids = await Ticket.filter(
+                id__in=list(want), status__in=similar.OPEN_VALUES, created_at__gte=since
+            ).values_list("number", flat=True)
+            assert sorted(c.number for c in rows) == sorted(open_ids), (per_index, title)
             compared += bool(want)
+    # A ticket's own repeats leave the ticket itself out.
+    own = similar.probe_of(await Ticket.get(number=made[1]["number"]))
+    p = s.profile(text=own.text, title=own.title, street=own.street, phone=own.phone)
+    since = now - timedelta(days=s.rules.window_days)
+    rows = await similar._staff_candidates(own, p, since=since, rules=s.rules)
+    assert rows and made[1]["number"] not in {c.number for c in rows}
     assert compared >= 8  # most probes find something: the comparison is not of empty sets
+
+
+async def _scored_one_by_one(
+    probe: similar.Probe, deployment: Deployment, *, now: Any, limit: int
+) -> list[similar.Similar]:
+    """What the screen answered before: every candidate read as a `Ticket`, `compare`d, all
+    sorted by score and then by creation time, newest first."""
+    s = similar.scorer(deployment)
+    p = s.profile(
+        text=probe.text,
+        title=probe.title,
+        address=probe.address,
+        district=probe.district,
+        street=probe.street,
+        phone=probe.phone,
+    )
+    since = now - timedelta(days=s.rules.window_days)
+    ids = await similar._candidate_ids(probe, p, since=since, rules=s.rules, principal=None)
+    found = []
+    for t in await Ticket.filter(
+        id__in=list(ids), status__in=similar.OPEN_VALUES, created_at__gte=since
+    ):
+        m = compare(p, s.profile(**similar._candidate_inputs(t, False)), s.rules)
+        if m.score >= s.rules.show_threshold:
+            found.append(
+                similar.Similar(t.number, t.title, t.status, m.score, m.reason, t.created_at)
+            )
+    found.sort(key=lambda f: (-f.score, -f.created_at.timestamp()))
+    return found[:limit]
+
+
+async def test_the_screen_lists_what_scoring_every_candidate_listed(
+    world: World, deployment: Deployment
+) -> None:
+    """Candidates are ranked by score alone and only the listed ones get their reason and
+    creation time: the same list, ties by time included (many equal scores here)."""
+    for title, content, phone in TICKETS_MADE * 2:
+        await world.create(
+            title=title, content=content, complainant={"name": "市民", "phone": phone}
+        )
+    now = utcnow()
+    for limit in (1, 2, 3, 10):
+        for title, text, phone in PROBES + TICKETS_MADE[:4]:
+            district, street = similar.place_of(deployment, f"{title}\n{text}", "")
+            probe = similar.Probe(
+                text=text, title=title, district=district, street=street, phone=phone
+            )
+            want = await _scored_one_by_one(probe, deployment, now=now, limit=limit)
+            got = await similar.find_similar(
+                probe=probe, deployment=deployment, now=now, limit=limit
+            )
+            assert got == want, (limit, title)
+
+
+async def test_the_screen_sent_with_the_number_holds_what_a_screen_on_its_own_finds(
+    world: World, deployment: Deployment
+) -> None:
+    """Intake sends the screen's read with the trip that takes the ticket's number: a new
+    ticket is held, with the same candidates, exactly when the screen read alone finds some."""
+    from hotline.domain.models import SimilarHold
+    from hotline.domain.schemas import TicketCreate
+    from hotline.services import repeat_holds, tickets
+
+    for title, content, phone in TICKETS_MADE:
+        await world.create(
+            title=title, content=content, complainant={"name": "市民", "phone": phone}
+        )
+    actor = tickets.Actor(1, "op", "operator", None)
+    outcomes = []
+    for title, text, phone in PROBES + TICKETS_MADE[:3]:
+        data = TicketCreate.model_validate(
+            {
+                "kind": "投诉",
+                "title": title,
+                "content": text,
+                "complainant": {"name": "市民", "phone": phone or "13600000000"},
+            }
+        )
+        now = utcnow()
+        alone = await repeat_holds.screen(data=data, deployment=deployment, now=now)
+        made = await tickets.create_ticket(
+            data=data, actor=actor, now=now, deployment=deployment, auto_dispatch=True
+        )
+        hold = await SimilarHold.get_or_none(ticket_id=made.ticket.id)
+        assert (hold.candidates if hold else []) == similar.as_dicts(alone), title
+        if alone:
+            assert made.ticket.status == "received"
+        outcomes.append(bool(alone))
+    assert any(outcomes) and not all(outcomes)

@@ -112,3 +112,21 @@ async def test_unknown_tokens_are_not_remembered(db: Any) -> None:
     for i in range(3):
         assert await principal_for_token(f"hl_nothing{i}", now=utcnow(), cache=cache) is None
     assert cache._entries == {}
+
+
+async def test_a_burst_with_a_fresh_token_looks_it_up_once(
+    db: Any, statements: _Statements
+) -> None:
+    """Sixteen requests at once with a token this worker has not seen: one look-up (and one
+    last-used stamp), all sixteen answered with its user."""
+    import asyncio
+
+    token = await _operator_token()
+    now = utcnow()
+    cache = PrincipalCache()
+    before = statements.count
+    found = await asyncio.gather(
+        *(principal_for_token(token, now=now, cache=cache) for _ in range(16))
+    )
+    assert [p.username for p in found] == ["wang"] * 16
+    assert statements.count - before == 2

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotline.domain.similar import Profile, Rules, compare, cosine, load_rules, profile, weigh
+from hotline.domain.similar import (
+    Profile,
+    Rules,
+    compare,
+    cosine,
+    load_rules,
+    profile,
+    score,
+    weigh,
+)
 
 RULES = Rules()
 WORDS = st.lists(st.sampled_from(["停水", "小区", "噪音", "物业", "路灯", "工资", "施工", "夜间"]))
@@ -40,6 +49,13 @@ def test_the_score_is_between_0_and_1_and_symmetric(w1, p1, ph1, w2, p2, ph2) ->
     assert ab.score == pytest.approx(ba.score, abs=1e-3)
     said = float(ab.reason.rsplit("内容相似度 ", 1)[1])
     assert said == pytest.approx(ab.text, abs=0.006)
+
+
+@given(WORDS, PLACES, PHONES, WORDS, PLACES, PHONES, st.sampled_from(["", "A7县", "A3区"]))
+def test_the_ranking_score_is_the_compared_score(w1, p1, ph1, w2, p2, ph2, district) -> None:  # type: ignore[no-untyped-def]
+    """Candidates are ranked by `score` and only the listed ones `compare`d: the same number."""
+    a, b = _profile(w1, p1, ph1, district), _profile(w2, p2, ph2, "A7县")
+    assert score(a, b, RULES) == compare(a, b, RULES).score
 
 
 @given(WORDS.filter(bool))
