@@ -11,6 +11,12 @@ from pathlib import Path
 os.environ["HOTLINE_TEST_CHEAP_HASH"] = "1"
 
 import pytest
+from hypothesis import settings
+
+# Property tests judge results, never speed: the suite runs four workers on two cores, where
+# hypothesis's default 200 ms deadline per example fails a correct test at random.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
