@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
@@ -54,7 +54,13 @@ async def urge_refusal(ticket: Ticket, *, now: datetime) -> HotlineError | None:
         return _refused(
             f"还没到承诺的答复时间{when}，到期仍未答复时可以催一催。", "not_overdue_yet"
         )
-    today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The Beijing day's bounds in UTC, as stored: SQLite compares the stored text, so a bound
+    # written as +08:00 missed every urge made between 00:00 and 08:00 Beijing time.
+    today = (
+        now.astimezone(SHANGHAI)
+        .replace(hour=0, minute=0, second=0, microsecond=0)
+        .astimezone(timezone.utc)
+    )
     urged = await TicketEvent.filter(
         ticket_id=ticket.id,
         action=Action.URGE.value,

@@ -11,6 +11,7 @@ import pytest
 
 from hotline.domain.models import Ticket, TicketClock, TicketEvent
 from hotline.domain.timefmt import utcnow
+from hotline.runtime.deployment import Deployment
 from tests.pages.conftest import Site
 from tests.pages.test_submit import jpeg
 
@@ -146,3 +147,31 @@ async def test_the_api_does_not_take_a_supplement_from_staff(site: Site) -> None
         )
     assert r.status_code in (403, 409, 422)
     assert not await TicketEvent.filter(action="supplement").exists()
+
+
+@pytest.mark.parametrize("beijing_hour", [1, 7, 12, 23])
+async def test_once_a_day_holds_at_every_hour_of_the_beijing_day(
+    site: Site, deployment: Deployment, beijing_hour: int
+) -> None:
+    """Between 00:00 and 08:00 Beijing time the UTC date is still yesterday's: the day's bounds
+    must be compared as stored (UTC), or an urge made then is not seen and a second one passes."""
+    from datetime import datetime, timezone
+
+    from hotline.domain.timefmt import SHANGHAI
+    from hotline.services import citizen_followup
+    from hotline.services import tickets as ticket_service
+
+    t = await _handling(site)
+    ticket = await ticket_service.track_ticket(number=t["number"], code=t["query_code"])
+    day = utcnow().astimezone(SHANGHAI).date() + timedelta(days=3)
+    urged_at = datetime(day.year, day.month, day.day, beijing_hour, tzinfo=SHANGHAI)
+    await TicketClock.filter(ticket_id=ticket.id, kind="feedback", current=True).update(
+        due_at=urged_at.astimezone(timezone.utc) - timedelta(hours=1)
+    )
+    now = urged_at.astimezone(timezone.utc)
+    await citizen_followup.urge(ticket=ticket, now=now, deployment=deployment)
+    refused = await citizen_followup.urge_refusal(ticket, now=now + timedelta(minutes=30))
+    assert refused is not None and refused.code == "urged_today"
+    # the next Beijing day the citizen may urge again
+    tomorrow = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1, hours=1)
+    assert await citizen_followup.urge_refusal(ticket, now=tomorrow) is None
