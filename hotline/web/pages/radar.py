@@ -17,7 +17,7 @@ from hotline.domain.errors import HotlineError
 from hotline.domain.lifecycle import Role
 from hotline.domain.radar import RadarConfig, cluster_json, load_radar_config, parse_moment
 from hotline.domain.timefmt import SHANGHAI, utcnow
-from hotline.domain.vocabulary import Status
+from hotline.domain.vocabulary import STATUS_LABELS, Status
 from hotline.services.radar import recent_alerts, run_radar
 from hotline.services.radar_actions import batch_dispatch, batch_merge, outcome_text
 from hotline.services.radar_snapshot import covers, statuses_among, stored
@@ -30,7 +30,7 @@ MAX_DAYS = 31
 SHOWN = 50
 SHOWN_MEMBERS = 20  # members linked per cluster (the rest: 等 N 件)
 # Members of a stored cluster no longer to act on, as the page marks them.
-_GONE = {Status.MERGED.value: "已并单", Status.CLOSED.value: "已办结"}
+_GONE = {s.value: STATUS_LABELS[s] for s in (Status.MERGED, Status.CLOSED)}
 
 
 def _local_input(at: datetime) -> str:
