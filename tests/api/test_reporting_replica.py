@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from hotline.domain.models import Ticket, User
-from hotline.domain.timefmt import utcnow
+from hotline.domain.timefmt import SHANGHAI, utcnow
 from hotline.runtime.config import load_settings
 from hotline.runtime.db import DatabaseError, close_database, open_database
 from hotline.runtime.deployment import Deployment
@@ -113,7 +113,8 @@ async def test_dashboard_figures_and_exports_are_read_from_the_replica(
             r = await client.get("/api/v1/stats/overdue", headers=headers)
             assert r.status_code == 200, r.text
             assert r.json()["total"] == 1
-            today = utcnow().date().isoformat()
+            # The reports' days are Beijing days (after 16:00 UTC it is already tomorrow there).
+            today = utcnow().astimezone(SHANGHAI).date().isoformat()
             day = {"from": today, "to": today}
             volumes = await client.get("/api/v1/stats/volumes", params=day, headers=headers)
             assert volumes.json()["total"] == 1
